@@ -1,0 +1,40 @@
+# alch: every target that needs the environment depends on `install`, so on a fresh
+# clone `make demo` or `make test` is the only command needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test lint format bench clean record-cassettes
+
+install: $(STAMP)
+
+# Re-runs only when the lock or the project metadata changed.
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=23.2"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+# The main job on the embedded simulator: a real plan for the demo account.
+demo: install
+	$(BIN)/alch plan
+
+test: install
+	$(BIN)/python -m pytest --cov=alchemiser_cli --cov-report=term --cov-fail-under=90 -q
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -1,0 +1,1 @@
+"""Broker adapters behind one protocol: the embedded simulator and Alpaca."""

@@ -1,0 +1,63 @@
+"""The one interface alch trades through; the simulator and Alpaca both implement it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+
+from alchemiser_cli.core.models import Account, Asset, BrokerOrder, Fill, OrderRequest, Position, Quote
+
+
+class Broker(Protocol):
+    """A brokerage account alch can read and trade.
+
+    Every method either returns what the broker said or raises a `BrokerError` subclass;
+    none returns a placeholder for a failure. Symbols the broker does not know are absent
+    from the mappings returned by `quotes` and `assets`; callers treat that as an error.
+    """
+
+    @property
+    def name(self) -> str:
+        """Short label: "sim", "alpaca-paper" or "alpaca-live"."""
+        ...
+
+    def now(self) -> datetime:
+        """The broker's notion of the current time (timezone-aware UTC)."""
+        ...
+
+    def account(self) -> Account:
+        """Account figures and flags."""
+        ...
+
+    def positions(self) -> dict[str, Position]:
+        """Open positions by symbol."""
+        ...
+
+    def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
+        """Latest quotes for the symbols the broker knows."""
+        ...
+
+    def assets(self, symbols: Iterable[str]) -> dict[str, Asset]:
+        """Asset records for the symbols the broker knows."""
+        ...
+
+    def open_orders(self) -> list[BrokerOrder]:
+        """Every open order (all pages)."""
+        ...
+
+    def fills_since(self, since: datetime) -> list[Fill]:
+        """Executions at or after `since`."""
+        ...
+
+    def submit_order(self, request: OrderRequest) -> BrokerOrder:
+        """Send an order; raises `DuplicateOrder` if the client_order_id was used before."""
+        ...
+
+    def get_order_by_client_id(self, client_order_id: str) -> BrokerOrder | None:
+        """Look an order up by its client_order_id; None if the broker never got it."""
+        ...
+
+    def cancel_order(self, order_id: str) -> BrokerOrder:
+        """Ask the broker to cancel; returns the order as it stands afterwards."""
+        ...

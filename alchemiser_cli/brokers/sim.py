@@ -1,0 +1,484 @@
+"""The embedded simulated broker: a demo account kept in a local SQLite file.
+
+It is a real `Broker`, not a mock: it validates orders the way Alpaca does (buying power,
+whole shares for non-fractionable assets, the $1 minimum, unique client_order_ids), fills
+marketable limit orders at the quote, and keeps cash, positions, orders and fills across
+runs. Tests script partial fills, holds and rejections per symbol with `script()`.
+
+The market calendar is not enforced here: that is alch's own pre-trade check, and the sim
+must let tests exercise what happens when alch gets it wrong.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import tomllib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from alchemiser_cli.clock import Clock
+from alchemiser_cli.core.models import (
+    Account,
+    Asset,
+    BrokerOrder,
+    Fill,
+    OrderRequest,
+    OrderStatus,
+    Position,
+    Quote,
+    Side,
+)
+from alchemiser_cli.core.money import ONE, ZERO, fmt, to_decimal
+from alchemiser_cli.core.targets import normalise_symbol
+from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
+
+SCRIPT_ACTIONS = ("reject", "partial", "hold")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS positions (symbol TEXT PRIMARY KEY, qty TEXT NOT NULL,
+    avg_price TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS quotes (symbol TEXT PRIMARY KEY, bid TEXT NOT NULL,
+    ask TEXT NOT NULL, last TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS assets (symbol TEXT PRIMARY KEY, tradable INTEGER NOT NULL,
+    fractionable INTEGER NOT NULL, status TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY, client_order_id TEXT UNIQUE NOT NULL,
+    symbol TEXT NOT NULL, side TEXT NOT NULL, qty TEXT NOT NULL, limit_price TEXT,
+    order_type TEXT NOT NULL, tif TEXT NOT NULL, status TEXT NOT NULL, filled_qty TEXT NOT NULL,
+    filled_avg_price TEXT, submitted_at TEXT NOT NULL, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS fills (order_id TEXT NOT NULL, symbol TEXT NOT NULL,
+    side TEXT NOT NULL, qty TEXT NOT NULL, price TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS script (seq INTEGER PRIMARY KEY AUTOINCREMENT, symbol TEXT NOT NULL,
+    action TEXT NOT NULL, qty TEXT);
+CREATE TABLE IF NOT EXISTS submissions (client_order_id TEXT NOT NULL, at TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SimSeed:
+    """The starting state of a simulated account, read from a TOML file."""
+
+    account_id: str
+    account_type: str
+    cash: Decimal
+    positions: dict[str, Decimal]
+    quotes: dict[str, Quote]
+    assets: dict[str, Asset]
+    daytrade_count: int | None
+
+
+def load_seed(path: Path) -> SimSeed:
+    """Read and validate a simulator seed file; errors name the file and the entry."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read simulator account: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    where = str(path)
+    try:
+        account_type = str(doc.get("type", "cash"))
+        if account_type not in ("cash", "margin"):
+            raise ValueError(f'type must be "cash" or "margin", not {account_type!r}')
+        cash = to_decimal(doc.get("cash", "0"), field="cash")
+        if cash < ZERO:
+            raise ValueError("cash must not be negative")
+        positions = {
+            normalise_symbol(s, where=where): to_decimal(q, field=f"positions.{s}")
+            for s, q in _table(doc, "positions").items()
+        }
+        for symbol, qty in positions.items():
+            if qty <= ZERO:
+                raise ValueError(f"positions.{symbol}: quantity must be positive")
+        quotes = {}
+        for raw, entry in _table(doc, "quotes").items():
+            symbol = normalise_symbol(raw, where=where)
+            if not isinstance(entry, dict):
+                raise ValueError(f"quotes.{raw}: expected a table with bid and ask")
+            quotes[symbol] = Quote(
+                symbol=symbol,
+                bid=to_decimal(entry.get("bid", "0"), field=f"quotes.{raw}.bid"),
+                ask=to_decimal(entry.get("ask", "0"), field=f"quotes.{raw}.ask"),
+                last=to_decimal(entry.get("last", "0"), field=f"quotes.{raw}.last"),
+            )
+            if min(quotes[symbol].bid, quotes[symbol].ask, quotes[symbol].last) < ZERO:
+                raise ValueError(f"quotes.{raw}: prices must not be negative")
+        assets = {}
+        for raw, entry in _table(doc, "assets").items():
+            symbol = normalise_symbol(raw, where=where)
+            if not isinstance(entry, dict):
+                raise ValueError(f"assets.{raw}: expected a table")
+            assets[symbol] = Asset(
+                symbol=symbol,
+                tradable=bool(entry.get("tradable", True)),
+                fractionable=bool(entry.get("fractionable", True)),
+                status=str(entry.get("status", "active")),
+            )
+        raw_count = doc.get("daytrade_count")
+        daytrade_count = None if raw_count is None else int(raw_count)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return SimSeed(
+        account_id=str(doc.get("account_id", "SIM-DEMO")),
+        account_type=account_type,
+        cash=cash,
+        positions=positions,
+        quotes=quotes,
+        assets=assets,
+        daytrade_count=daytrade_count,
+    )
+
+
+def _table(doc: dict[str, object], key: str) -> dict[str, object]:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise ValueError(f"[{key}] must be a table")
+    return value
+
+
+class SimBroker:
+    """A simulated cash or margin account persisted in SQLite."""
+
+    def __init__(self, db_path: Path, seed_path: Path, clock: Clock) -> None:
+        self._db_path = db_path
+        self._seed_path = seed_path
+        self._clock = clock
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(db_path, isolation_level=None, timeout=10)
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise BrokerError(f"simulator database {db_path}: {exc}") from None
+        if self._meta("seeded_from") is None:
+            self.reset()
+
+    @property
+    def name(self) -> str:
+        """Broker label."""
+        return "sim"
+
+    def close(self) -> None:
+        """Close the database."""
+        self._conn.close()
+
+    def now(self) -> datetime:
+        """The simulator's clock (ALCH_SIM_NOW when set)."""
+        return self._clock.now()
+
+    # -- seeding -------------------------------------------------------------------------
+
+    def reset(self) -> SimSeed:
+        """Restore the account to its seed file, dropping every order, fill and script."""
+        seed = load_seed(self._seed_path)
+        with self._tx() as cur:
+            for table in ("meta", "positions", "quotes", "assets", "orders", "fills", "script"):
+                cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            meta = {
+                "account_id": seed.account_id,
+                "account_type": seed.account_type,
+                "cash": fmt(seed.cash),
+                "seeded_from": str(self._seed_path),
+                "seq": "0",
+            }
+            if seed.daytrade_count is not None:
+                meta["daytrade_count"] = str(seed.daytrade_count)
+            cur.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+            for symbol, qty in seed.positions.items():
+                price = seed.quotes.get(symbol)
+                avg = fmt((price.bid + price.ask) / 2) if price else "0"
+                cur.execute("INSERT INTO positions VALUES (?, ?, ?)", (symbol, fmt(qty), avg))
+            for q in seed.quotes.values():
+                cur.execute(
+                    "INSERT INTO quotes VALUES (?, ?, ?, ?)",
+                    (q.symbol, fmt(q.bid), fmt(q.ask), fmt(q.last)),
+                )
+            for a in seed.assets.values():
+                cur.execute(
+                    "INSERT INTO assets VALUES (?, ?, ?, ?)",
+                    (a.symbol, int(a.tradable), int(a.fractionable), a.status),
+                )
+        return seed
+
+    def set_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal = ZERO) -> None:
+        """Change a quote (tests and scenarios)."""
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO quotes VALUES (?, ?, ?, ?)",
+                (symbol, fmt(bid), fmt(ask), fmt(last)),
+            )
+
+    def script(self, symbol: str, action: str, qty: Decimal | None = None) -> None:
+        """Queue what happens to the next order in `symbol`: reject, partial (qty) or hold."""
+        if action not in SCRIPT_ACTIONS:
+            raise ValueError(f"unknown script action {action!r}")
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO script (symbol, action, qty) VALUES (?, ?, ?)",
+                (symbol, action, None if qty is None else fmt(qty)),
+            )
+
+    def submissions(self) -> list[str]:
+        """Every client_order_id ever submitted, in order, duplicates included (tests)."""
+        rows = self._conn.execute("SELECT client_order_id FROM submissions ORDER BY rowid")
+        return [r[0] for r in rows]
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def account(self) -> Account:
+        """Cash, buying power net of open buy orders, and flags."""
+        cash = Decimal(self._meta("cash") or "0")
+        reserved = sum(
+            ((o.qty - o.filled_qty) * (o.limit_price or ZERO)
+             for o in self.open_orders() if o.side is Side.BUY),
+            ZERO,
+        )
+        count = self._meta("daytrade_count")
+        return Account(
+            account_id=self._meta("account_id") or "SIM",
+            cash=cash,
+            buying_power=max(ZERO, cash - reserved),
+            settled_cash=None,
+            account_type=self._meta("account_type") or "cash",
+            daytrade_count=None if count is None else int(count),
+        )
+
+    def positions(self) -> dict[str, Position]:
+        """Positions with a non-zero quantity."""
+        rows = self._conn.execute("SELECT symbol, qty, avg_price FROM positions ORDER BY symbol")
+        return {
+            s: Position(s, Decimal(q), Decimal(a)) for s, q, a in rows if Decimal(q) != ZERO
+        }
+
+    def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
+        """Quotes for the symbols the simulator knows, stamped with the sim clock."""
+        now = self.now()
+        wanted = set(symbols)
+        rows = self._conn.execute("SELECT symbol, bid, ask, last FROM quotes")
+        return {
+            s: Quote(s, Decimal(b), Decimal(a), Decimal(last), as_of=now)
+            for s, b, a, last in rows
+            if s in wanted
+        }
+
+    def assets(self, symbols: Iterable[str]) -> dict[str, Asset]:
+        """Assets the simulator knows: any quoted symbol, tradable and fractionable unless the
+        seed says otherwise."""
+        wanted = set(symbols)
+        known = {
+            s: Asset(s, bool(t), bool(f), st)
+            for s, t, f, st in self._conn.execute("SELECT * FROM assets")
+        }
+        quoted = {r[0] for r in self._conn.execute("SELECT symbol FROM quotes")}
+        return {s: known.get(s, Asset(s)) for s in wanted if s in known or s in quoted}
+
+    def open_orders(self) -> list[BrokerOrder]:
+        """Orders not yet in a terminal state."""
+        return [o for o in self._orders("1=1") if not o.status.is_terminal]
+
+    def orders(self) -> list[BrokerOrder]:
+        """Every order ever placed (tests)."""
+        return self._orders("1=1")
+
+    def fills_since(self, since: datetime) -> list[Fill]:
+        """Executions at or after `since`."""
+        rows = self._conn.execute(
+            "SELECT order_id, symbol, side, qty, price, at FROM fills ORDER BY rowid"
+        )
+        fills = [
+            Fill(s, Side(side), Decimal(q), Decimal(p), datetime.fromisoformat(at), oid)
+            for oid, s, side, q, p, at in rows
+        ]
+        return [f for f in fills if f.at >= since]
+
+    def get_order_by_client_id(self, client_order_id: str) -> BrokerOrder | None:
+        """The order with this client_order_id, if the simulator ever received it."""
+        found = self._orders("client_order_id = ?", (client_order_id,))
+        return found[0] if found else None
+
+    # -- writes --------------------------------------------------------------------------
+
+    def submit_order(self, request: OrderRequest) -> BrokerOrder:
+        """Validate like Alpaca, then accept and fill what is marketable."""
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO submissions VALUES (?, ?)",
+                (request.client_order_id, self.now().isoformat()),
+            )
+        if self.get_order_by_client_id(request.client_order_id) is not None:
+            raise DuplicateOrder(
+                f"client_order_id {request.client_order_id} must be unique (already submitted)"
+            )
+        self._validate(request)
+        order_id = secrets.token_hex(8)
+        with self._tx() as cur:
+            seq = int(self._meta("seq") or "0") + 1
+            cur.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (str(seq),))
+            cur.execute(
+                "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    order_id, request.client_order_id, request.symbol, request.side.value,
+                    fmt(request.qty), None if request.limit_price is None else fmt(request.limit_price),
+                    request.order_type, request.time_in_force, OrderStatus.NEW.value, "0", None,
+                    self.now().isoformat(), seq,
+                ),
+            )
+        self._match(order_id)
+        found = self.get_order_by_client_id(request.client_order_id)
+        assert found is not None
+        return found
+
+    def cancel_order(self, order_id: str) -> BrokerOrder:
+        """Cancel an open order (a filled one stays filled, as at Alpaca)."""
+        orders = self._orders("id = ?", (order_id,))
+        if not orders:
+            raise BrokerError(f"order {order_id} not found")
+        order = orders[0]
+        if not order.status.is_terminal:
+            with self._tx() as cur:
+                cur.execute(
+                    "UPDATE orders SET status = ? WHERE id = ?", (OrderStatus.CANCELED.value, order_id)
+                )
+        return self._orders("id = ?", (order_id,))[0]
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _validate(self, req: OrderRequest) -> None:
+        if req.qty <= ZERO:
+            raise OrderRejected(f"{req.symbol}: qty must be positive")
+        asset = self.assets([req.symbol]).get(req.symbol)
+        if asset is None:
+            raise OrderRejected(f"{req.symbol}: asset not found")
+        if not asset.tradable or asset.status != "active":
+            raise OrderRejected(f"{req.symbol}: asset is not tradable")
+        if not asset.fractionable and req.qty != req.qty.to_integral_value():
+            raise OrderRejected(f"{req.symbol}: requested asset is not fractionable")
+        quote = self.quotes([req.symbol]).get(req.symbol)
+        price = req.limit_price or (quote.ask if quote else ZERO)
+        if req.qty != req.qty.to_integral_value() and req.qty * price < ONE:
+            raise OrderRejected(
+                f"{req.symbol}: cost basis must be >= minimal amount of order 1"
+            )
+        if req.side is Side.BUY:
+            needed = req.qty * price
+            available = self.account().buying_power
+            if needed > available:
+                raise OrderRejected(
+                    f"insufficient buying power: {req.symbol} needs {fmt(needed)}, "
+                    f"available {fmt(available)}"
+                )
+        else:
+            held = self.positions().get(req.symbol)
+            pending = sum(
+                (o.qty - o.filled_qty for o in self.open_orders()
+                 if o.symbol == req.symbol and o.side is Side.SELL),
+                ZERO,
+            )
+            if held is None or held.qty - pending < req.qty:
+                raise OrderRejected(f"insufficient qty available for order: {req.symbol}")
+
+    def _match(self, order_id: str) -> None:
+        """Apply a scripted outcome, or fill at the quote if the limit is marketable."""
+        order = self._orders("id = ?", (order_id,))[0]
+        step = self._conn.execute(
+            "SELECT seq, action, qty FROM script WHERE symbol = ? ORDER BY seq LIMIT 1",
+            (order.symbol,),
+        ).fetchone()
+        quote = self.quotes([order.symbol]).get(order.symbol)
+        if step is not None:
+            seq, action, qty = step
+            with self._tx() as cur:
+                cur.execute("DELETE FROM script WHERE seq = ?", (seq,))
+            if action == "reject":
+                self._set_status(order_id, OrderStatus.REJECTED)
+                return
+            if action == "hold" or quote is None:
+                return
+            partial = min(order.qty, Decimal(qty)) if qty else order.qty / 2
+            self._fill(order, partial, self._fill_price(order, quote))
+            return
+        if quote is None:
+            return
+        price = self._fill_price(order, quote)
+        limit = order.limit_price
+        marketable = limit is None or (
+            price <= limit if order.side is Side.BUY else price >= limit
+        )
+        if marketable and price > ZERO:
+            self._fill(order, order.qty - order.filled_qty, price)
+
+    @staticmethod
+    def _fill_price(order: BrokerOrder, quote: Quote) -> Decimal:
+        return quote.ask if order.side is Side.BUY else quote.bid
+
+    def _fill(self, order: BrokerOrder, qty: Decimal, price: Decimal) -> None:
+        filled = order.filled_qty + qty
+        avg = price if order.filled_avg_price is None else (
+            (order.filled_avg_price * order.filled_qty + price * qty) / filled
+        )
+        status = OrderStatus.FILLED if filled >= order.qty else OrderStatus.PARTIALLY_FILLED
+        sign = ONE if order.side is Side.BUY else -ONE
+        with self._tx() as cur:
+            cash = Decimal(self._meta("cash") or "0") - sign * qty * price
+            cur.execute("UPDATE meta SET value = ? WHERE key = 'cash'", (fmt(cash),))
+            row = cur.execute(
+                "SELECT qty, avg_price FROM positions WHERE symbol = ?", (order.symbol,)
+            ).fetchone()
+            old_qty, old_avg = (Decimal(row[0]), Decimal(row[1])) if row else (ZERO, ZERO)
+            new_qty = old_qty + sign * qty
+            new_avg = old_avg
+            if order.side is Side.BUY and new_qty > ZERO:
+                new_avg = (old_qty * old_avg + qty * price) / new_qty
+            cur.execute(
+                "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
+                (order.symbol, fmt(new_qty), fmt(new_avg)),
+            )
+            cur.execute(
+                "UPDATE orders SET filled_qty = ?, filled_avg_price = ?, status = ? WHERE id = ?",
+                (fmt(filled), fmt(avg), status.value, order.id),
+            )
+            cur.execute(
+                "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?)",
+                (order.id, order.symbol, order.side.value, fmt(qty), fmt(price),
+                 self.now().isoformat()),
+            )
+
+    def _set_status(self, order_id: str, status: OrderStatus) -> None:
+        with self._tx() as cur:
+            cur.execute("UPDATE orders SET status = ? WHERE id = ?", (status.value, order_id))
+
+    def _orders(self, where: str, args: tuple[str, ...] = ()) -> list[BrokerOrder]:
+        rows = self._conn.execute(
+            "SELECT id, client_order_id, symbol, side, qty, limit_price, status, filled_qty, "
+            f"filled_avg_price, order_type, tif, submitted_at FROM orders WHERE {where} "  # noqa: S608
+            "ORDER BY seq",
+            args,
+        )
+        return [
+            BrokerOrder(
+                id=r[0], client_order_id=r[1], symbol=r[2], side=Side(r[3]), qty=Decimal(r[4]),
+                limit_price=None if r[5] is None else Decimal(r[5]), status=OrderStatus(r[6]),
+                filled_qty=Decimal(r[7]), filled_avg_price=None if r[8] is None else Decimal(r[8]),
+                order_type=r[9], time_in_force=r[10], submitted_at=datetime.fromisoformat(r[11]),
+            )
+            for r in rows
+        ]
+
+    def _meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Cursor]:
+        cur = self._conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")

@@ -1,0 +1,65 @@
+"""The `alch` application: global options and the command table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from alchemiser_cli import __version__
+from alchemiser_cli.cli import check, execute, plan, schema, sim, status
+from alchemiser_cli.cli.common import GlobalOptions
+from alchemiser_cli.errors import ExitCode
+
+app = typer.Typer(
+    name="alch",
+    help="Keep a brokerage account at its target allocation: plan, check, execute, status.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    add_completion=True,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"alch {__version__}")
+        raise typer.Exit(int(ExitCode.OK))
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Config file (default ./alch.toml).")
+    ] = None,
+    broker: Annotated[
+        str | None, typer.Option("--broker", help="sim or alpaca (default: alpaca if keys set).")
+    ] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Errors only on stderr.")] = False,
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show the Python traceback of a failure.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Keep a brokerage account at its target allocation."""
+    ctx.obj = GlobalOptions(
+        config=config, broker=broker, verbosity=-1 if quiet else verbose, traceback=traceback
+    )
+
+
+app.command()(plan.plan)
+app.command()(check.check)
+app.command()(execute.execute)
+app.command()(status.status)
+app.command()(schema.schema)
+app.add_typer(sim.app, name="sim")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,135 @@
+"""What every command shares: global options, opening the service, input and output."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from alchemiser_cli import logs
+from alchemiser_cli.cli.errors import reported_errors
+from alchemiser_cli.core.targets import Targets, parse_targets
+from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.documents import plan_from_text
+from alchemiser_cli.errors import InputError
+from alchemiser_cli.render.json_out import render_json
+from alchemiser_cli.service import Service, open_service
+from alchemiser_cli.settings import AlpacaCredentials, load_settings, with_planner_changes
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalOptions:
+    """Options given before the command name."""
+
+    config: Path | None = None
+    broker: str | None = None
+    verbosity: int = 0
+    traceback: bool = False
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+TargetsOpt = Annotated[
+    str | None,
+    typer.Option("--targets", "-t", help="Targets file (.toml, .json, .csv) or - for stdin."),
+]
+PlanArg = Annotated[
+    str | None,
+    typer.Argument(help="A saved plan (from `alch plan --json`), or - for stdin.", show_default=False),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Run a plan again although the journal says it ran.")
+]
+CancelOpenOpt = Annotated[
+    bool, typer.Option("--cancel-open", help="Allow trading symbols that have open orders.")
+]
+
+
+def globals_of(ctx: typer.Context) -> GlobalOptions:
+    """The global options stored by the app callback."""
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, GlobalOptions) else GlobalOptions()
+
+
+@contextmanager
+def service_for(
+    ctx: typer.Context, planner_flags: Callable[[], dict[str, Any]] | None = None
+) -> Iterator[Service]:
+    """Load settings, set up logging, open the service; map every failure to an exit code."""
+    opts = globals_of(ctx)
+    with reported_errors(opts.traceback):
+        settings = load_settings(opts.config, broker=opts.broker)
+        if planner_flags is not None:
+            settings = with_planner_changes(settings, planner_flags())
+        logs.configure(settings.state_dir, opts.verbosity, sys.stderr)
+        credentials = AlpacaCredentials()
+        for secret in (credentials.api_key_id, credentials.api_secret_key):
+            if secret is not None:
+                logs.register_secret(secret.get_secret_value())
+        service = open_service(settings, credentials)
+        try:
+            yield service
+        finally:
+            for notice in service.notices:
+                sys.stderr.write(f"alch: note: {notice}\n")
+
+
+def read_source(arg: str, what: str) -> tuple[str, str]:
+    """Read a file argument or stdin (`-`); return (text, a name for messages)."""
+    if arg == "-":
+        return sys.stdin.read(), "<stdin>"
+    path = Path(arg)
+    try:
+        return path.read_text(encoding="utf-8"), arg
+    except FileNotFoundError:
+        raise InputError(f"{arg}: {what} file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{arg}: is a directory, not a {what} file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{arg}: not a text file") from None
+    except OSError as exc:
+        raise InputError(f"{arg}: cannot read {what}: {exc.strerror}") from None
+
+
+def load_targets(arg: str | None) -> Targets | None:
+    """Targets from --targets, or None to let the service decide."""
+    if arg is None:
+        return None
+    text, where = read_source(arg, "targets")
+    suffix = Path(arg).suffix.lower().lstrip(".") if arg != "-" else ""
+    fmt = suffix if suffix in ("toml", "json", "csv") else None
+    if arg != "-" and fmt is None:
+        raise InputError(f"{arg}: unknown targets format (use .toml, .json or .csv)")
+    return parse_targets(text, where=where, fmt=fmt)
+
+
+def load_plan(arg: str | None, targets: str | None) -> Plan | None:
+    """A saved plan from PLAN, or None to plan afresh; PLAN and --targets exclude each other."""
+    if arg is not None and targets is not None:
+        raise InputError("give either a saved PLAN or --targets, not both")
+    if arg is None:
+        return None
+    text, where = read_source(arg, "plan")
+    return plan_from_text(text, where=where)
+
+
+def emit_json(name: str, document: object) -> None:
+    """Print one JSON document on stdout."""
+    sys.stdout.write(render_json(name, document) + "\n")
+
+
+def console() -> Console:
+    """A console on the current stdout; off a terminal, wide enough for the plan table."""
+    width = None if sys.stdout.isatty() else 160
+    return Console(file=sys.stdout, highlight=False, width=width)
+
+
+def stdin_is_tty() -> bool:
+    """Whether a person can answer a question (tests replace this)."""
+    return sys.stdin.isatty()
+

@@ -1,0 +1,76 @@
+"""`alch plan`: compute and show a dry-run rebalance plan. Sends nothing."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+
+from alchemiser_cli.cli.common import (
+    JsonOpt,
+    TargetsOpt,
+    console,
+    emit_json,
+    load_targets,
+    service_for,
+)
+from alchemiser_cli.documents import dumps, plan_to_json
+from alchemiser_cli.errors import InputError
+from alchemiser_cli.render.tables import render_plan
+
+BandOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--band", help="Drift band: 0.05 (absolute, 5 points) or 25% (relative). Repeatable."
+    ),
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="Trade out-of-band positions to `target` or `edge`.")
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Also write the plan JSON to this file.")
+]
+
+
+def planner_overrides(bands: list[str] | None, to: str | None) -> dict[str, Any]:
+    """Settings overrides for the planner flags (`planner__...` keys)."""
+    changes: dict[str, Any] = {}
+    for band in bands or []:
+        text = band.strip()
+        try:
+            if text.endswith("%"):
+                changes["band_rel"] = Decimal(text[:-1]) / 100
+            else:
+                changes["band_abs"] = Decimal(text)
+        except InvalidOperation:
+            raise InputError(f"--band {band!r}: give 0.05 (absolute) or 25% (relative)") from None
+    if to is not None:
+        if to not in ("target", "edge"):
+            raise InputError(f"--to {to!r}: choose target or edge")
+        mode: Literal["target", "edge"] = "target" if to == "target" else "edge"
+        changes["rebalance_to"] = mode
+    return changes
+
+
+def plan(
+    ctx: typer.Context,
+    targets: TargetsOpt = None,
+    json_out: JsonOpt = False,
+    out: OutOpt = None,
+    band: BandOpt = None,
+    to: ToOpt = None,
+) -> None:
+    """Show what it would take to reach the targets. Nothing is sent."""
+    with service_for(ctx, lambda: planner_overrides(band, to)) as service:
+        result = service.plan(load_targets(targets))
+        if out is not None:
+            try:
+                out.write_text(dumps(plan_to_json(result)) + "\n", encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"{out}: cannot write plan: {exc.strerror}") from None
+        if json_out:
+            emit_json("plan", result)
+        else:
+            render_plan(console(), result)

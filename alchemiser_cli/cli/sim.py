@@ -1,0 +1,23 @@
+"""`alch sim`: manage the embedded simulated account."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from alchemiser_cli.cli.common import globals_of
+from alchemiser_cli.cli.errors import reported_errors
+from alchemiser_cli.service import reset_simulator
+from alchemiser_cli.settings import load_settings
+
+app = typer.Typer(help="Manage the embedded simulated broker.", no_args_is_help=True)
+
+
+@app.command()
+def reset(ctx: typer.Context) -> None:
+    """Restore the simulated account to its seed file (drops its orders and fills)."""
+    opts = globals_of(ctx)
+    with reported_errors(opts.traceback):
+        seed = reset_simulator(load_settings(opts.config))
+        sys.stderr.write(f"alch: simulator reset from {seed}\n")

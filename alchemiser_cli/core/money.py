@@ -1,0 +1,89 @@
+"""Decimal money and quantity math shared by the planner, checks and adapters."""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+CENT = Decimal("0.01")
+SUB_DOLLAR_TICK = Decimal("0.0001")
+QTY_STEP = Decimal("0.000000001")  # Alpaca accepts fractional quantities to 9 decimals.
+BPS = Decimal(10_000)
+
+
+def to_decimal(value: object, *, field: str = "value") -> Decimal:
+    """Convert a str, int or Decimal to a finite Decimal; reject floats and junk."""
+    if isinstance(value, bool) or isinstance(value, float):
+        # Floats carry binary rounding error into money; require text or int.
+        raise ValueError(f"{field}: give {value!r} as a string, not a float")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int | str):
+        try:
+            result = Decimal(str(value).strip())
+        except ArithmeticError:
+            raise ValueError(f"{field}: {value!r} is not a number") from None
+    else:
+        raise ValueError(f"{field}: {value!r} is not a number")
+    if not result.is_finite():
+        raise ValueError(f"{field}: {value!r} is not a finite number")
+    return result
+
+
+def money(value: Decimal) -> Decimal:
+    """Round to whole cents, half-even (for display and totals)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def cents_up(value: Decimal) -> Decimal:
+    """Round up to whole cents (fees and costs: never underestimate)."""
+    return value.quantize(CENT, rounding=ROUND_CEILING)
+
+
+def qty_down(value: Decimal) -> Decimal:
+    """Truncate a quantity to the broker's fractional step (never trade more than meant)."""
+    return value.quantize(QTY_STEP, rounding=ROUND_DOWN)
+
+
+def whole_down(value: Decimal) -> Decimal:
+    """Largest whole number of shares not above `value`."""
+    return value.to_integral_value(rounding=ROUND_FLOOR)
+
+
+def tick_for(price: Decimal) -> Decimal:
+    """Minimum price increment: a cent at or above $1, 1/100 cent below (Reg NMS 612)."""
+    return CENT if price >= ONE else SUB_DOLLAR_TICK
+
+
+def price_down(price: Decimal) -> Decimal:
+    """Round a price down to a valid tick (buy limits: never pay above the collar)."""
+    return price.quantize(tick_for(price), rounding=ROUND_FLOOR)
+
+
+def price_up(price: Decimal) -> Decimal:
+    """Round a price up to a valid tick (sell limits: never sell below the collar)."""
+    return price.quantize(tick_for(price), rounding=ROUND_CEILING)
+
+
+def bps_of(part: Decimal, whole: Decimal) -> Decimal:
+    """Express `part` as basis points of `whole` (zero when `whole` is zero)."""
+    if whole == ZERO:
+        return ZERO
+    return part / whole * BPS
+
+
+def normalize(value: Decimal) -> Decimal:
+    """Drop trailing zeros without switching to exponent notation."""
+    if value == ZERO:
+        return ZERO
+    result = value.normalize()
+    exponent = result.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        return result.quantize(ONE)
+    return result
+
+
+def fmt(value: Decimal) -> str:
+    """Render a Decimal as plain text (no exponent), for JSON and tables."""
+    return format(normalize(value), "f")

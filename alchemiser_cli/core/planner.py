@@ -1,0 +1,538 @@
+"""The rebalancing planner: targets + account snapshot -> an explained list of orders.
+
+Pure: no I/O, no clock (``now`` is an argument), ``Decimal`` throughout.
+
+What it guarantees (checked by property tests in ``tests/test_planner_properties.py``):
+
+* Buys never plan to spend more than cash + worst-case sell proceeds - reserve, where every
+  price is the order's limit (the collar edge) and sell fees are deducted. So if cash starts
+  at or above the reserve, it stays there whatever the fills inside the collar.
+* Fractionable assets trade in quantities truncated to 9 decimals; other assets in whole
+  shares, allocated to minimise the total deviation from target value (floor, then one more
+  share where it halves the gap and cash allows). Every traded position ends within one
+  share of its target value (or within its drift band), unless cash ran short.
+* No order is below ``min_trade_value``; such trades are listed in ``skipped``.
+* Planning again on the state the plan produces (filled at the estimated prices) gives no
+  orders when there are no costs, and only band/dust-sized ones otherwise.
+* Value is conserved: post-trade holdings at reference prices + estimated cash after =
+  equity - estimated costs (half the spread on every order, plus sell-side fees).
+
+Weights are fractions of the *investable base*: equity - kept positions - cash reserve.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
+
+from alchemiser_cli.core.models import Asset, Quote, Side, Snapshot
+from alchemiser_cli.core.money import (
+    BPS,
+    ONE,
+    QTY_STEP,
+    ZERO,
+    cents_up,
+    fmt,
+    money,
+    price_down,
+    price_up,
+    qty_down,
+    whole_down,
+)
+from alchemiser_cli.core.policy import PlannerPolicy
+from alchemiser_cli.core.targets import Targets
+from alchemiser_cli.core.types import Exact, Money, Weight
+from alchemiser_cli.errors import PlanError, PriceError
+
+SCHEMA_VERSION = 1
+HALF = Decimal("0.5")
+
+
+class Rule(StrEnum):
+    """Why a position trades or holds; shown per position in every plan."""
+
+    TO_TARGET = "to_target"
+    OUT_OF_BAND = "out_of_band"
+    IN_BAND = "in_band"
+    NOT_IN_TARGETS = "not_in_targets"
+    UNLISTED_HELD = "unlisted_held"
+    KEPT = "kept"
+    DUST = "dust"
+    WITHIN_ONE_SHARE = "within_one_share"
+    NOT_TRADABLE = "not_tradable"
+    NO_CASH = "no_cash"
+    AT_TARGET = "at_target"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedOrder:
+    """One order of the plan: a limit order for ``qty`` at ``limit_price``."""
+
+    leg: int
+    symbol: str
+    side: Side
+    qty: Exact
+    limit_price: Exact
+    est_price: Exact
+    est_value: Money
+    max_value: Money
+    est_cost: Money
+    fractional: bool
+    notional: Money | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PositionLine:
+    """One symbol's before/after picture and the rule that decided it."""
+
+    symbol: str
+    qty: Exact
+    price: Exact
+    value: Money
+    current_weight: Weight
+    target_weight: Weight
+    drift: Weight
+    band: Weight | None
+    rule: Rule
+    action: str
+    trade_qty: Exact
+    post_qty: Exact
+    post_value: Money
+    post_weight: Weight
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A trade the planner chose not to make, and why."""
+
+    symbol: str
+    rule: Rule
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRef:
+    """The prices a plan was computed from (kept so a saved plan can be judged stale)."""
+
+    bid: Exact
+    ask: Exact
+    ref: Exact
+    as_of: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """Account figures at planning time."""
+
+    equity: Money
+    cash: Money
+    buying_power: Money
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSummary:
+    """Totals of the plan (turnover = (buys + sells) / equity)."""
+
+    order_count: int
+    buy_value: Money
+    sell_value: Money
+    turnover: Weight
+    est_costs: Money
+    est_cash_after: Money
+    min_cash_after: Money
+    investable: Money
+    reserve: Money
+    kept_value: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A dry-run rebalance: what would be sent, computed from one snapshot."""
+
+    plan_id: str
+    created_at: datetime
+    broker: str
+    account_id: str
+    account: AccountSummary
+    targets: dict[str, Exact]
+    targets_source: str
+    policy: PlannerPolicy
+    prices: dict[str, PriceRef]
+    orders: tuple[PlannedOrder, ...]
+    positions: tuple[PositionLine, ...]
+    skipped: tuple[Skipped, ...]
+    summary: PlanSummary
+    schema_version: int = SCHEMA_VERSION
+
+
+def reference_price(quote: Quote | None, symbol: str) -> Decimal:
+    """Mid of a two-sided quote, else the last trade; anything else is an error."""
+    if quote is None:
+        raise PriceError(f"no quote for {symbol}: cannot value or trade it")
+    if quote.bid > ZERO and quote.ask > ZERO:
+        if quote.bid > quote.ask:
+            raise PriceError(f"crossed quote for {symbol}: bid {quote.bid} > ask {quote.ask}")
+        return (quote.bid + quote.ask) / 2
+    if quote.last > ZERO:
+        return quote.last
+    raise PriceError(
+        f"no usable price for {symbol} (bid {quote.bid}, ask {quote.ask}, last {quote.last})"
+    )
+
+
+def band_threshold(target_weight: Decimal, policy: PlannerPolicy) -> Decimal | None:
+    """Allowed drift for a target weight: the narrower of the absolute and relative bands."""
+    widths = []
+    if policy.band_abs is not None:
+        widths.append(policy.band_abs)
+    if policy.band_rel is not None:
+        widths.append(policy.band_rel * target_weight)
+    return min(widths) if widths else None
+
+
+def sell_fees(qty: Decimal, price: Decimal, policy: PlannerPolicy) -> Decimal:
+    """SEC and FINRA fees on a sale, rounded up to the cent each."""
+    sec = cents_up(qty * price * policy.sec_fee_rate)
+    taf = min(cents_up(qty * policy.finra_taf_per_share), policy.finra_taf_max)
+    return sec + taf
+
+
+@dataclass(slots=True)
+class _Work:
+    """Mutable per-symbol state while planning."""
+
+    symbol: str
+    asset: Asset
+    qty: Decimal
+    ref: Decimal
+    bid: Decimal
+    ask: Decimal
+    value: Decimal
+    target_weight: Decimal
+    rule: Rule
+    band: Decimal | None
+    desired: Decimal
+    buy_limit: Decimal = ZERO
+    sell_limit: Decimal = ZERO
+    trade: Decimal = ZERO  # signed quantity: + buy, - sell
+    want: Decimal = ZERO  # buys: the real-valued quantity that would reach `desired`
+
+
+def build_plan(
+    snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now: datetime
+) -> Plan:
+    """Compute the rebalance plan for ``snapshot`` toward ``targets`` under ``policy``."""
+    account = snapshot.account
+    held = {s: p for s, p in snapshot.positions.items() if p.qty != ZERO}
+    for symbol, position in held.items():
+        if position.qty < ZERO:
+            raise PlanError(f"{symbol}: short positions are not supported; close it first")
+    symbols = sorted(set(held) | set(targets.weights))
+    prices: dict[str, PriceRef] = {}
+    for symbol in symbols:
+        quote = snapshot.quotes.get(symbol)
+        ref = reference_price(quote, symbol)
+        assert quote is not None  # reference_price raised otherwise
+        prices[symbol] = PriceRef(
+            bid=quote.bid if quote.bid > ZERO else ref,
+            ask=quote.ask if quote.ask > ZERO else ref,
+            ref=ref,
+            as_of=quote.as_of,
+        )
+
+    equity = account.cash + sum((p.qty * prices[s].ref for s, p in held.items()), ZERO)
+    kept = {s for s in held if s in policy.keep}
+    kept_value = sum((held[s].qty * prices[s].ref for s in kept), ZERO)
+    reserve = max(policy.cash_reserve, policy.cash_reserve_pct * max(equity, ZERO))
+    base = max(ZERO, equity - kept_value - reserve)
+
+    work: list[_Work] = []
+    skipped: list[Skipped] = []
+    for symbol in symbols:
+        work.append(_decide(symbol, snapshot, targets, policy, prices[symbol], held, base))
+
+    sells = _size_sells(work, policy, skipped)
+    budget = account.cash - reserve + sum(
+        (-w.trade * w.sell_limit - sell_fees(-w.trade, w.sell_limit, policy) for w in sells),
+        ZERO,
+    )
+    buys = _size_buys(work, policy, budget, skipped)
+
+    orders = _orders(sells, buys, policy)
+    lines = tuple(_line(w, base) for w in work)
+    summary = _summary(orders, account.cash, equity, base, reserve, kept_value, prices, policy)
+    plan_id = _plan_id(snapshot, targets, policy, prices)
+    return Plan(
+        plan_id=plan_id,
+        created_at=now,
+        broker=snapshot.broker,
+        account_id=account.account_id,
+        account=AccountSummary(
+            equity=money(equity), cash=money(account.cash), buying_power=account.buying_power
+        ),
+        targets=dict(targets.weights),
+        targets_source=targets.source,
+        policy=policy,
+        prices=prices,
+        orders=orders,
+        positions=lines,
+        skipped=tuple(sorted(skipped, key=lambda s: s.symbol)),
+        summary=summary,
+    )
+
+
+def _decide(
+    symbol: str,
+    snapshot: Snapshot,
+    targets: Targets,
+    policy: PlannerPolicy,
+    price: PriceRef,
+    held: dict[str, object],
+    base: Decimal,
+) -> _Work:
+    """Pick the rule and the desired value for one symbol."""
+    asset = snapshot.assets.get(symbol)
+    if asset is None:
+        raise PlanError(f"{symbol}: the broker has no asset record for it (check the symbol)")
+    position = snapshot.positions.get(symbol)
+    qty = position.qty if position is not None and symbol in held else ZERO
+    value = qty * price.ref
+    current_weight = value / base if base > ZERO else ZERO
+    in_targets = symbol in targets.weights
+    target_weight = targets.weights.get(symbol, ZERO)
+    band = band_threshold(target_weight, policy) if in_targets else None
+    w = _Work(
+        symbol=symbol, asset=asset, qty=qty, ref=price.ref, bid=price.bid, ask=price.ask,
+        value=value, target_weight=target_weight, rule=Rule.TO_TARGET, band=band, desired=value,
+    )
+    collar = policy.collar_bps / BPS
+    w.buy_limit = price_down(price.ask * (ONE + collar))
+    w.sell_limit = price_up(price.bid * (ONE - collar))
+    if symbol in policy.keep:
+        w.rule = Rule.KEPT
+    elif not in_targets:
+        w.rule = Rule.NOT_IN_TARGETS if policy.sell_unlisted else Rule.UNLISTED_HELD
+        w.desired = ZERO if policy.sell_unlisted else value
+    elif band is not None:
+        drift = current_weight - target_weight
+        if abs(drift) <= band:
+            w.rule = Rule.IN_BAND
+        else:
+            w.rule = Rule.OUT_OF_BAND
+            edge = target_weight + (band if drift > ZERO else -band)
+            goal = target_weight if policy.rebalance_to == "target" else edge
+            w.desired = goal * base
+    else:
+        w.desired = target_weight * base
+    return w
+
+
+def _blocked_by_asset(w: _Work, skipped: list[Skipped]) -> bool:
+    if w.asset.tradable and w.asset.status.lower() == "active":
+        return False
+    skipped.append(
+        Skipped(w.symbol, Rule.NOT_TRADABLE, f"{w.symbol} is not tradable at the broker "
+                f"(status {w.asset.status}); left as is")
+    )
+    w.rule = Rule.NOT_TRADABLE
+    return True
+
+
+def _size_sells(work: list[_Work], policy: PlannerPolicy, skipped: list[Skipped]) -> list[_Work]:
+    sells: list[_Work] = []
+    for w in work:
+        gap = w.value - w.desired
+        if w.rule in (Rule.KEPT, Rule.IN_BAND) or gap <= ZERO:
+            continue
+        if w.desired == ZERO:
+            qty = w.qty  # liquidation sells everything held, fractional remainder included
+        elif w.asset.fractionable:
+            qty = min(w.qty, (gap / w.ref).quantize(QTY_STEP, rounding=ROUND_CEILING))
+        else:
+            shares = gap / w.ref
+            if shares < ONE:
+                w.rule = Rule.WITHIN_ONE_SHARE
+                continue
+            qty = min(w.qty, shares.quantize(ONE, rounding=ROUND_HALF_EVEN))
+        if _blocked_by_asset(w, skipped):
+            continue
+        if qty * w.bid < policy.min_trade_value:
+            _dust(w, qty * w.bid, policy, skipped)
+            continue
+        w.trade = -qty
+        sells.append(w)
+    return sells
+
+
+def _dust(w: _Work, value: Decimal, policy: PlannerPolicy, skipped: list[Skipped]) -> None:
+    w.rule = Rule.DUST
+    skipped.append(
+        Skipped(w.symbol, Rule.DUST, f"trade of ${money(value)} is below the minimum "
+                f"${money(policy.min_trade_value)}")
+    )
+
+
+def _size_buys(
+    work: list[_Work], policy: PlannerPolicy, budget: Decimal, skipped: list[Skipped]
+) -> list[_Work]:
+    """Size buys within ``budget`` (valued at limit prices), minimising deviation."""
+    wanted: list[_Work] = []
+    for w in work:
+        gap = w.desired - w.value
+        if w.rule in (Rule.KEPT, Rule.IN_BAND) or gap <= ZERO:
+            continue
+        if not w.asset.fractionable and gap < w.ref:
+            w.rule = Rule.WITHIN_ONE_SHARE
+            continue
+        if _blocked_by_asset(w, skipped):
+            continue
+        w.want = gap / w.ref
+        wanted.append(w)
+    full_cost = sum((w.want * w.buy_limit for w in wanted), ZERO)
+    if full_cost == ZERO:
+        return []
+    scale = ONE if full_cost <= budget else max(ZERO, budget / full_cost)
+    for w in wanted:
+        scaled = w.want * scale
+        w.trade = qty_down(scaled) if w.asset.fractionable else whole_down(scaled)
+    leftover = budget - sum((w.trade * w.buy_limit for w in wanted), ZERO)
+    leftover = _top_up_whole_shares(wanted, leftover)
+    _top_up_fractional(wanted, leftover)
+
+    buys: list[_Work] = []
+    for w in wanted:
+        if w.trade <= ZERO:
+            w.rule = Rule.NO_CASH
+            skipped.append(Skipped(w.symbol, Rule.NO_CASH, "no cash left for this buy"))
+        elif w.trade * w.ask < policy.min_trade_value:
+            _dust(w, w.trade * w.ask, policy, skipped)
+            w.trade = ZERO
+        else:
+            buys.append(w)
+    return buys
+
+
+def _top_up_whole_shares(wanted: list[_Work], leftover: Decimal) -> Decimal:
+    """Add single shares where they cut the gap most (gain = ref * min(1, 2r - 1))."""
+    heap: list[tuple[Decimal, str, int]] = []
+    for index, w in enumerate(wanted):
+        if not w.asset.fractionable:
+            residual = w.want - w.trade
+            if residual > HALF:
+                heapq.heappush(heap, (-w.ref * min(ONE, 2 * residual - ONE), w.symbol, index))
+    while heap and leftover > ZERO:
+        _, _, index = heapq.heappop(heap)
+        w = wanted[index]
+        if w.buy_limit > leftover:
+            continue  # leftover only shrinks: this share will never fit
+        w.trade += ONE
+        leftover -= w.buy_limit
+        residual = w.want - w.trade
+        if residual > HALF:
+            heapq.heappush(heap, (-w.ref * min(ONE, 2 * residual - ONE), w.symbol, index))
+    return leftover
+
+
+def _top_up_fractional(wanted: list[_Work], leftover: Decimal) -> None:
+    """Spread what is left over the fractional buys that scaling cut short."""
+    short = [w for w in wanted if w.asset.fractionable and w.trade < w.want]
+    shortfall = sum(((w.want - w.trade) * w.buy_limit for w in short), ZERO)
+    if leftover <= ZERO or shortfall <= ZERO:
+        return
+    share = min(ONE, leftover / shortfall)
+    for w in short:
+        w.trade = qty_down(w.trade + (w.want - w.trade) * share)
+
+
+def _orders(sells: list[_Work], buys: list[_Work], policy: PlannerPolicy) -> tuple[PlannedOrder, ...]:
+    orders: list[PlannedOrder] = []
+    for w in sorted(sells, key=lambda x: x.symbol):
+        qty = -w.trade
+        fees = sell_fees(qty, w.sell_limit, policy)
+        orders.append(
+            PlannedOrder(
+                leg=len(orders) + 1, symbol=w.symbol, side=Side.SELL, qty=qty,
+                limit_price=w.sell_limit, est_price=w.bid, est_value=qty * w.bid,
+                max_value=qty * w.sell_limit, est_cost=qty * (w.ref - w.bid) + fees,
+                fractional=qty != qty.to_integral_value(),
+            )
+        )
+    for w in sorted(buys, key=lambda x: x.symbol):
+        qty = w.trade
+        orders.append(
+            PlannedOrder(
+                leg=len(orders) + 1, symbol=w.symbol, side=Side.BUY, qty=qty,
+                limit_price=w.buy_limit, est_price=w.ask, est_value=qty * w.ask,
+                max_value=qty * w.buy_limit, est_cost=qty * (w.ask - w.ref),
+                fractional=qty != qty.to_integral_value(),
+            )
+        )
+    return tuple(orders)
+
+
+def _line(w: _Work, base: Decimal) -> PositionLine:
+    post_qty = w.qty + w.trade
+    post_value = post_qty * w.ref
+    if w.trade == ZERO and w.rule in (Rule.TO_TARGET, Rule.OUT_OF_BAND):
+        w.rule = Rule.AT_TARGET
+    action = "buy" if w.trade > ZERO else "sell" if w.trade < ZERO else "hold"
+    current_weight = w.value / base if base > ZERO else ZERO
+    return PositionLine(
+        symbol=w.symbol, qty=w.qty, price=w.ref, value=w.value,
+        current_weight=current_weight, target_weight=w.target_weight,
+        drift=current_weight - w.target_weight, band=w.band, rule=w.rule, action=action,
+        trade_qty=w.trade, post_qty=post_qty, post_value=post_value,
+        post_weight=post_value / base if base > ZERO else ZERO,
+    )
+
+
+def _summary(
+    orders: tuple[PlannedOrder, ...],
+    cash: Decimal,
+    equity: Decimal,
+    base: Decimal,
+    reserve: Decimal,
+    kept_value: Decimal,
+    prices: dict[str, PriceRef],
+    policy: PlannerPolicy,
+) -> PlanSummary:
+    buys = [o for o in orders if o.side is Side.BUY]
+    sells = [o for o in orders if o.side is Side.SELL]
+    buy_value = sum((o.est_value for o in buys), ZERO)
+    sell_value = sum((o.est_value for o in sells), ZERO)
+    est_fees = sum((sell_fees(o.qty, o.limit_price, policy) for o in sells), ZERO)
+    worst_proceeds = sum((o.max_value for o in sells), ZERO) - est_fees
+    return PlanSummary(
+        order_count=len(orders),
+        buy_value=buy_value,
+        sell_value=sell_value,
+        turnover=(buy_value + sell_value) / equity if equity > ZERO else ZERO,
+        est_costs=sum((o.est_cost for o in orders), ZERO),
+        est_cash_after=cash + sell_value - est_fees - buy_value,
+        min_cash_after=cash + worst_proceeds - sum((o.max_value for o in buys), ZERO),
+        investable=base,
+        reserve=reserve,
+        kept_value=kept_value,
+    )
+
+
+def _plan_id(
+    snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, prices: dict[str, PriceRef]
+) -> str:
+    """A hash of every input: the same state, prices, targets and policy give the same id."""
+    doc = {
+        "broker": snapshot.broker,
+        "account": snapshot.account.account_id,
+        "cash": fmt(snapshot.account.cash),
+        "positions": {s: fmt(p.qty) for s, p in sorted(snapshot.positions.items())},
+        "prices": {s: [fmt(p.bid), fmt(p.ask)] for s, p in sorted(prices.items())},
+        "targets": {s: fmt(w) for s, w in targets.weights.items()},
+        "policy": policy.model_dump(mode="json"),
+    }
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    return digest[:16]

@@ -1,0 +1,120 @@
+"""Frozen policies the core receives: every default is listed, and explained, here.
+
+Settings (config file, environment, flags) are read at the edge (`settings.py`) and
+validated into these models; the core never reads configuration itself.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PlannerPolicy(_Frozen):
+    """How the planner turns targets into orders."""
+
+    cash_reserve: Decimal = Field(
+        default=Decimal(0), ge=0, description="Cash (USD) never invested; the reserve is the "
+        "larger of this and cash_reserve_pct of equity."
+    )
+    cash_reserve_pct: Decimal = Field(
+        default=Decimal(0), ge=0, lt=1, description="Share of equity never invested (0.01 = 1%)."
+    )
+    band_abs: Decimal | None = Field(
+        default=None, gt=0, lt=1, description="Absolute drift band in weight (0.05 = 5 points). "
+        "With band_rel too, the narrower band applies (the 5/25 rule). None: no bands."
+    )
+    band_rel: Decimal | None = Field(
+        default=None, gt=0, le=10, description="Relative drift band as a share of the target "
+        "weight (0.25 = 25%). None: no relative band."
+    )
+    rebalance_to: Literal["target", "edge"] = Field(
+        default="target", description="Where an out-of-band position trades to."
+    )
+    min_trade_value: Decimal = Field(
+        default=Decimal(1), ge=1, description="Smallest order value (USD). Alpaca's minimum for "
+        "fractional orders is $1; smaller trades are listed as skipped."
+    )
+    collar_bps: Decimal = Field(
+        default=Decimal(50), ge=0, le=1000, description="Limit price distance from the quote: "
+        "buys at ask + collar, sells at bid - collar. Buys are sized at that worst price."
+    )
+    keep: tuple[str, ...] = Field(
+        default=(), description="Symbols left untouched and excluded from the investable base."
+    )
+    sell_unlisted: bool = Field(
+        default=True, description="Sell positions that are not in the targets."
+    )
+    sec_fee_rate: Decimal = Field(
+        default=Decimal("0.0000278"), ge=0, lt=Decimal("0.01"), description="SEC Section 31 "
+        "fee per dollar sold (estimate; check the SEC's current rate)."
+    )
+    finra_taf_per_share: Decimal = Field(
+        default=Decimal("0.000195"), ge=0, lt=1, description="FINRA trading activity fee per "
+        "share sold (estimate)."
+    )
+    finra_taf_max: Decimal = Field(
+        default=Decimal("9.79"), ge=0, description="FINRA trading activity fee cap per sell order."
+    )
+
+    @model_validator(mode="after")
+    def _upper_keep(self) -> PlannerPolicy:
+        object.__setattr__(self, "keep", tuple(sorted({s.strip().upper() for s in self.keep})))
+        return self
+
+    @property
+    def bands_on(self) -> bool:
+        """Whether any drift band is configured."""
+        return self.band_abs is not None or self.band_rel is not None
+
+
+class Limits(_Frozen):
+    """Pre-trade limits (`[limits]` in alch.toml, or ALCH_LIMITS__NAME). None disables one."""
+
+    max_order_notional: Decimal | None = Field(
+        default=Decimal(100_000), gt=0, description="Largest single order value (USD)."
+    )
+    max_order_pct: Decimal | None = Field(
+        default=Decimal("0.70"), gt=0, le=1, description="Largest order as a share of equity."
+    )
+    max_position_weight: Decimal | None = Field(
+        default=None, gt=0, le=1, description="Largest post-trade weight of one symbol, as a "
+        "share of equity. Off by default: a one-fund portfolio is legitimate."
+    )
+    max_turnover_pct: Decimal | None = Field(
+        default=Decimal(2), gt=0, le=2, description="Largest (buys + sells) / equity per run "
+        "(2 = selling everything and buying it all back)."
+    )
+    max_orders: int | None = Field(default=200, gt=0, description="Most orders in one run.")
+    max_daily_notional: Decimal | None = Field(
+        default=Decimal(500_000), gt=0, description="Most value traded per day across runs."
+    )
+    max_spread_bps: Decimal | None = Field(
+        default=Decimal(100), gt=0, description="Widest bid/ask spread to trade into (bps of mid)."
+    )
+    max_quote_age_s: int | None = Field(
+        default=60, gt=0, description="Oldest quote to trade on while the market is open."
+    )
+    max_plan_age_s: int | None = Field(
+        default=900, gt=0, description="Oldest saved plan `execute` accepts."
+    )
+    max_price_move_pct: Decimal | None = Field(
+        default=Decimal("0.02"), gt=0, le=1, description="Largest move of a price since a "
+        "saved plan was made before the plan counts as stale."
+    )
+
+
+class ExecutionPolicy(_Frozen):
+    """How `execute` waits for fills; every wait is bounded."""
+
+    fill_timeout_s: float = Field(
+        default=60, gt=0, le=3600, description="Longest wait for one batch (sells, then buys) to fill."
+    )
+    poll_initial_s: float = Field(default=0.5, gt=0, le=60, description="First poll interval.")
+    poll_max_s: float = Field(default=5, gt=0, le=300, description="Poll interval ceiling.")

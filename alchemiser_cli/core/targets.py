@@ -1,0 +1,153 @@
+"""Target allocations: parse and validate weights from TOML, JSON or CSV text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from alchemiser_cli.core.money import ONE, ZERO
+from alchemiser_cli.errors import InputError
+
+SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9]{0,9}([./][A-Z0-9]{1,4})?$")
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """Validated weights of the investable base; whatever they leave unallocated is cash."""
+
+    weights: dict[str, Decimal]
+    source: str
+
+    @property
+    def cash_weight(self) -> Decimal:
+        """The share of the investable base left as cash."""
+        return ONE - sum(self.weights.values(), ZERO)
+
+
+def parse_weight(raw: object, *, where: str, symbol: str) -> Decimal:
+    """Read one weight: a number in [0, 1] or a percentage string like "60%"."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
+        raise InputError(f"{where}: {symbol}: weight {raw!r} is not a number")
+    text = str(raw).strip()
+    percent = text.endswith("%")
+    try:
+        value = Decimal(text.removesuffix("%").strip())
+    except InvalidOperation:
+        raise InputError(f"{where}: {symbol}: weight {raw!r} is not a number") from None
+    if not value.is_finite():
+        raise InputError(f"{where}: {symbol}: weight {raw!r} is not a finite number")
+    if percent:
+        value = value / HUNDRED
+    if value < ZERO:
+        raise InputError(f"{where}: {symbol}: weight {text} is negative")
+    if value > ONE:
+        hint = f' (write {value / HUNDRED} or "{text}%")' if not percent else ""
+        raise InputError(f"{where}: {symbol}: weight {text} is above 100%{hint}")
+    return value
+
+
+def normalise_symbol(raw: object, *, where: str) -> str:
+    """Upper-case and validate a ticker symbol."""
+    symbol = str(raw).strip().upper()
+    if not SYMBOL_RE.match(symbol):
+        raise InputError(f"{where}: {raw!r} is not a valid symbol")
+    return symbol
+
+
+def targets_from_mapping(entries: Mapping[str, object], *, where: str) -> Targets:
+    """Validate a symbol -> weight mapping (duplicates after upper-casing are errors)."""
+    weights: dict[str, Decimal] = {}
+    for raw_symbol, raw_weight in entries.items():
+        symbol = normalise_symbol(raw_symbol, where=where)
+        if symbol in weights:
+            raise InputError(f"{where}: {symbol} is listed twice")
+        weights[symbol] = parse_weight(raw_weight, where=where, symbol=symbol)
+    return _finish(weights, where)
+
+
+def _finish(weights: dict[str, Decimal], where: str) -> Targets:
+    total = sum(weights.values(), ZERO)
+    if total > ONE:
+        raise InputError(f"{where}: weights add up to {total * HUNDRED}%, more than 100%")
+    return Targets(weights=dict(sorted(weights.items())), source=where)
+
+
+def parse_targets(text: str, *, where: str, fmt: str | None = None) -> Targets:
+    """Parse targets text; `fmt` is toml, json or csv (sniffed from the text when None)."""
+    kind = fmt or _sniff(text)
+    if kind == "toml":
+        return _parse_toml(text, where)
+    if kind == "json":
+        return _parse_json(text, where)
+    if kind == "csv":
+        return _parse_csv(text, where)
+    raise InputError(f"{where}: unknown targets format {kind!r} (use .toml, .json or .csv)")
+
+
+def _sniff(text: str) -> str:
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[{")):
+        return "json"
+    first = stripped.splitlines()[0] if stripped else ""
+    if first.startswith("[") or "=" in first:
+        return "toml"
+    return "csv"
+
+
+def _parse_toml(text: str, where: str) -> Targets:
+    try:
+        doc = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{where}: not valid TOML: {exc}") from None
+    table = doc.get("targets")
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: no [targets] table (write `[targets]` then `VTI = 0.6`)")
+    return targets_from_mapping(table, where=where)
+
+
+def _parse_json(text: str, where: str) -> Targets:
+    def no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        # json.loads would keep the last of two equal keys silently.
+        result: dict[str, object] = {}
+        for key, value in pairs:
+            if key in result:
+                raise InputError(f"{where}: {key} is listed twice")
+            result[key] = value
+        return result
+
+    try:
+        doc = json.loads(text, parse_float=Decimal, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if isinstance(doc, dict) and isinstance(doc.get("targets"), dict):
+        doc = doc["targets"]
+    if not isinstance(doc, dict):
+        raise InputError(f'{where}: expected an object like {{"targets": {{"VTI": 0.6}}}}')
+    return targets_from_mapping(doc, where=where)
+
+
+def _parse_csv(text: str, where: str) -> Targets:
+    weights: dict[str, Decimal] = {}
+    rows = csv.reader(io.StringIO(text))
+    for line_no, row in enumerate(rows, start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells) or cells[0].startswith("#"):
+            continue
+        if line_no == 1 and cells[0].lower() == "symbol":
+            continue
+        if len(cells) != 2:
+            raise InputError(f"{where}: line {line_no}: expected `symbol,weight`, got {row!r}")
+        symbol = normalise_symbol(cells[0], where=f"{where}: line {line_no}")
+        if symbol in weights:
+            raise InputError(f"{where}: line {line_no}: {symbol} is listed twice")
+        weights[symbol] = parse_weight(cells[1], where=f"{where}: line {line_no}", symbol=symbol)
+    if not weights:
+        raise InputError(f"{where}: no targets found")
+    return _finish(weights, where)

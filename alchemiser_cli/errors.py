@@ -1,0 +1,88 @@
+"""Typed failures and the exit codes they map to.
+
+Every failure `alch` can report is an `AlchError` subclass. The CLI turns them into a
+one-line message and an exit code in exactly one place (`cli/errors.py`); nothing else
+calls `sys.exit`. Messages say what went wrong and what to do next.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit statuses, documented in the README."""
+
+    OK = 0
+    CHECK_BLOCKED = 1
+    USAGE = 2
+    BROKER = 3
+    INCOMPLETE = 4
+    LOCKED = 5
+    INTERNAL = 70
+    INTERRUPTED = 130
+    TERMINATED = 143
+
+
+class AlchError(Exception):
+    """Base of every failure alch reports to the user."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class InputError(AlchError):
+    """Bad input: a targets file, a saved plan, a flag or a setting."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(InputError):
+    """Settings (config file or environment) are missing or invalid."""
+
+
+class PriceError(InputError):
+    """A price needed for planning is missing, zero or negative."""
+
+
+class PlanError(InputError):
+    """A saved plan cannot be used (unreadable, wrong schema, other account)."""
+
+
+class ConfirmationRequired(InputError):
+    """Orders would be sent but nobody confirmed (no TTY and no --yes)."""
+
+
+class BrokerError(AlchError):
+    """The broker or the network failed or answered something unusable."""
+
+    exit_code = ExitCode.BROKER
+
+
+class OrderRejected(BrokerError):
+    """The broker refused an order (buying power, asset, price...)."""
+
+
+class JournalError(AlchError):
+    """The local journal cannot be read or written; nothing further is sent."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+class LockHeld(AlchError):
+    """Another alch run holds this account's lock."""
+
+    exit_code = ExitCode.LOCKED
+
+
+class Interrupted(AlchError):
+    """The run was stopped by a signal; open orders of this run were cancelled."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self, message: str, *, signal_exit: ExitCode = ExitCode.INTERRUPTED) -> None:
+        super().__init__(message)
+        self.exit_code = signal_exit
+
+
+class DuplicateOrder(BrokerError):
+    """The broker already has an order with this client_order_id (it was sent before)."""

@@ -1,0 +1,262 @@
+"""The run journal: a SQLite record of every run, its plan, and every order.
+
+An order's intent is committed here *before* it is sent, so a crash can never leave an
+order the journal does not know about. Schema changes are named migration steps recorded
+in the database itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alchemiser_cli.core.models import BrokerOrder, OrderRequest
+from alchemiser_cli.core.money import fmt
+from alchemiser_cli.errors import JournalError
+
+
+def _m001_initial(cur: sqlite3.Cursor) -> None:
+    cur.execute(
+        """CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY, command TEXT NOT NULL, broker TEXT NOT NULL,
+            account_id TEXT NOT NULL, plan_id TEXT, started_at TEXT NOT NULL,
+            finished_at TEXT, outcome TEXT NOT NULL, message TEXT,
+            plan_json TEXT, report_json TEXT)"""
+    )
+    cur.execute(
+        """CREATE TABLE orders (
+            client_order_id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(run_id),
+            plan_id TEXT NOT NULL, leg INTEGER NOT NULL, symbol TEXT NOT NULL,
+            side TEXT NOT NULL, qty TEXT NOT NULL, limit_price TEXT, order_type TEXT NOT NULL,
+            broker_order_id TEXT, status TEXT NOT NULL, filled_qty TEXT NOT NULL DEFAULT '0',
+            filled_avg_price TEXT, error TEXT, created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)"""
+    )
+    cur.execute("CREATE INDEX orders_run ON orders(run_id)")
+    cur.execute("CREATE INDEX runs_started ON runs(started_at)")
+
+
+MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
+    ("m001_initial", _m001_initial),
+)
+
+# Order statuses the journal adds to the broker's: `intent` = committed, not yet sent;
+# `send_failed` = the broker refused it at submit (error says why).
+INTENT = "intent"
+SEND_FAILED = "send_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One row of the runs table."""
+
+    run_id: str
+    command: str
+    broker: str
+    account_id: str
+    plan_id: str | None
+    started_at: str
+    finished_at: str | None
+    outcome: str
+    message: str | None
+    report: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """One row of the orders table."""
+
+    client_order_id: str
+    run_id: str
+    leg: int
+    symbol: str
+    side: str
+    qty: str
+    limit_price: str | None
+    broker_order_id: str | None
+    status: str
+    filled_qty: str
+    filled_avg_price: str | None
+    error: str | None
+
+
+class Journal:
+    """Append-mostly store of runs and orders; every write is its own committed transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self.migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalError(f"journal {path}: {exc}") from None
+
+    def close(self) -> None:
+        """Close the database."""
+        self._conn.close()
+
+    def migrate(self) -> list[str]:
+        """Apply every migration not yet recorded; return the names applied."""
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
+        done = {r[0] for r in self._conn.execute("SELECT name FROM migrations")}
+        applied = []
+        for name, step in MIGRATIONS:
+            if name in done:
+                continue
+            with self._tx() as cur:
+                step(cur)
+                cur.execute(
+                    "INSERT INTO migrations VALUES (?, datetime('now'))", (name,)
+                )
+            applied.append(name)
+        return applied
+
+    def migrations(self) -> list[str]:
+        """Names of the migrations recorded in this database."""
+        return [r[0] for r in self._conn.execute("SELECT name FROM migrations ORDER BY name")]
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def start_run(
+        self, run_id: str, command: str, broker: str, account_id: str, plan_id: str | None,
+        plan: dict[str, Any] | None, now: datetime,
+    ) -> None:
+        """Record a run as started (outcome `running`)."""
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO runs (run_id, command, broker, account_id, plan_id, started_at,"
+                " outcome, plan_json) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+                (run_id, command, broker, account_id, plan_id, now.isoformat(),
+                 None if plan is None else json.dumps(plan)),
+            )
+
+    def finish_run(
+        self, run_id: str, outcome: str, message: str, report: dict[str, Any] | None,
+        now: datetime,
+    ) -> None:
+        """Record how a run ended."""
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE runs SET finished_at = ?, outcome = ?, message = ?, report_json = ?"
+                " WHERE run_id = ?",
+                (now.isoformat(), outcome, message,
+                 None if report is None else json.dumps(report), run_id),
+            )
+
+    def recent_runs(self, limit: int, account_id: str | None = None) -> list[RunRecord]:
+        """The newest runs first."""
+        sql = "SELECT * FROM runs"
+        args: tuple[object, ...] = ()
+        if account_id is not None:
+            sql += " WHERE account_id = ?"
+            args = (account_id,)
+        rows = self._conn.execute(sql + " ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                                  (*args, limit))
+        return [self._run(r) for r in rows]
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """One run by id (a unique prefix is enough)."""
+        rows = self._conn.execute(
+            "SELECT * FROM runs WHERE run_id LIKE ? || '%' LIMIT 2", (run_id,)
+        ).fetchall()
+        return self._run(rows[0]) if len(rows) == 1 else None
+
+    def runs_with_outcome(self, outcome: str, account_id: str) -> list[RunRecord]:
+        """Runs of an account with this outcome (e.g. `running` = never finished)."""
+        rows = self._conn.execute(
+            "SELECT * FROM runs WHERE outcome = ? AND account_id = ? ORDER BY started_at",
+            (outcome, account_id),
+        )
+        return [self._run(r) for r in rows]
+
+    # -- orders --------------------------------------------------------------------------
+
+    def record_intent(
+        self, run_id: str, plan_id: str, leg: int, request: OrderRequest, now: datetime
+    ) -> None:
+        """Commit an order before it is sent."""
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO orders (client_order_id, run_id, plan_id, leg, symbol, side, qty,"
+                " limit_price, order_type, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (request.client_order_id, run_id, plan_id, leg, request.symbol,
+                 request.side.value, fmt(request.qty),
+                 None if request.limit_price is None else fmt(request.limit_price),
+                 request.order_type, INTENT, now.isoformat(), now.isoformat()),
+            )
+
+    def record_broker_state(self, order: BrokerOrder, now: datetime) -> None:
+        """Store what the broker says about one of our orders."""
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE orders SET broker_order_id = ?, status = ?, filled_qty = ?,"
+                " filled_avg_price = ?, updated_at = ? WHERE client_order_id = ?",
+                (order.id, order.status.value, fmt(order.filled_qty),
+                 None if order.filled_avg_price is None else fmt(order.filled_avg_price),
+                 now.isoformat(), order.client_order_id),
+            )
+
+    def record_send_failure(self, client_order_id: str, error: str, now: datetime) -> None:
+        """Store that the broker refused an order at submit."""
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE orders SET status = ?, error = ?, updated_at = ? WHERE client_order_id = ?",
+                (SEND_FAILED, error, now.isoformat(), client_order_id),
+            )
+
+    def orders_for_run(self, run_id: str) -> list[OrderRecord]:
+        """A run's orders in leg order."""
+        rows = self._conn.execute(
+            "SELECT client_order_id, run_id, leg, symbol, side, qty, limit_price,"
+            " broker_order_id, status, filled_qty, filled_avg_price, error"
+            " FROM orders WHERE run_id = ? ORDER BY leg, client_order_id",
+            (run_id,),
+        )
+        return [OrderRecord(*r) for r in rows]
+
+    def plan_executed(self, plan_id: str) -> list[RunRecord]:
+        """Execute runs that already sent orders for this plan."""
+        rows = self._conn.execute(
+            "SELECT * FROM runs WHERE plan_id = ? AND command = 'execute' AND run_id IN"
+            " (SELECT run_id FROM orders) ORDER BY started_at",
+            (plan_id,),
+        )
+        return [self._run(r) for r in rows]
+
+    # -- internals -----------------------------------------------------------------------
+
+    @staticmethod
+    def _run(row: tuple[Any, ...]) -> RunRecord:
+        return RunRecord(
+            run_id=row[0], command=row[1], broker=row[2], account_id=row[3], plan_id=row[4],
+            started_at=row[5], finished_at=row[6], outcome=row[7], message=row[8],
+            report=None if row[10] is None else json.loads(row[10]),
+        )
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Cursor]:
+        cur = self._conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            yield cur
+            cur.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._conn.in_transaction:
+                cur.execute("ROLLBACK")
+            raise JournalError(f"journal {self.path}: {exc}") from None
+        except BaseException:
+            if self._conn.in_transaction:
+                cur.execute("ROLLBACK")
+            raise

@@ -1,0 +1,87 @@
+"""One logging setup: JSON lines to a rotating file, short human lines on stderr.
+
+Every record carries the current run id. Secrets cannot reach a log by construction
+(they are `SecretStr` until the broker adapter unwraps them); as a second wall, values
+registered with `register_secret` are masked in every record before it is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+ROOT = "alchemiser_cli"
+RUN_ID: ContextVar[str] = ContextVar("alch_run_id", default="-")
+_SECRETS: set[str] = set()
+MASK = "***"
+
+
+def register_secret(value: str) -> None:
+    """Mask this value wherever it would appear in a log record."""
+    if len(value) >= 4:
+        _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    """Replace every registered secret in `text`."""
+    for secret in _SECRETS:
+        text = text.replace(secret, MASK)
+    return text
+
+
+class _Context(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.run_id = RUN_ID.get()
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per record."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "run_id": getattr(record, "run_id", "-"),
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            doc["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(doc)
+
+
+def configure(state_dir: Path, verbosity: int, stderr: TextIO) -> Path:
+    """(Re)configure alch's loggers; verbosity -1 quiet, 0 warnings, 1 info, 2 debug."""
+    logger = logging.getLogger(ROOT)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    context = _Context()
+
+    human = logging.StreamHandler(stderr)
+    human.setLevel({-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG))
+    human.setFormatter(logging.Formatter("alch: %(levelname)s: %(message)s"))
+    human.addFilter(context)
+    logger.addHandler(human)
+
+    log_dir = state_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "alch.log"
+    to_file = logging.handlers.RotatingFileHandler(
+        path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+    )
+    to_file.setLevel(logging.DEBUG)
+    to_file.setFormatter(JsonLines())
+    to_file.addFilter(context)
+    logger.addHandler(to_file)
+    return path

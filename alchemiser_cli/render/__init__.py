@@ -1,0 +1,1 @@
+"""Renderers: rich tables for people, JSON documents for pipes."""

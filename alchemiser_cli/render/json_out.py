@@ -1,0 +1,60 @@
+"""JSON renderers: one document on stdout, nothing else there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from pydantic import TypeAdapter
+
+from alchemiser_cli.core.checks import CheckReport, Finding
+from alchemiser_cli.documents import PLAN_ADAPTER, dumps
+from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.service import CheckOutcome, ExecutionReport, StatusReport
+
+
+@dataclass(frozen=True, slots=True)
+class CheckDocument:
+    """`alch check --json`: every finding, and whether anything blocks."""
+
+    plan_id: str
+    checked_at: datetime
+    blocked: bool
+    findings: tuple[Finding, ...]
+    plan: Plan
+    schema_version: int = 1
+
+
+EXECUTION_ADAPTER: Final = TypeAdapter(ExecutionReport)
+STATUS_ADAPTER: Final = TypeAdapter(StatusReport)
+CHECK_ADAPTER: Final = TypeAdapter(CheckDocument)
+
+SCHEMAS: Final[dict[str, TypeAdapter[Any]]] = {
+    "plan": PLAN_ADAPTER,
+    "check": CHECK_ADAPTER,
+    "execute": EXECUTION_ADAPTER,
+    "status": STATUS_ADAPTER,
+}
+
+
+def check_document(outcome: CheckOutcome) -> CheckDocument:
+    """The JSON shape of a check outcome."""
+    report: CheckReport = outcome.report
+    return CheckDocument(
+        plan_id=report.plan_id, checked_at=report.checked_at, blocked=report.blocked,
+        findings=report.findings, plan=outcome.plan,
+    )
+
+
+def render_json(name: str, document: object) -> str:
+    """Serialise one of the four documents."""
+    return dumps(SCHEMAS[name].dump_python(document, mode="json"))
+
+
+def json_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of a document, as it is serialised."""
+    schema: dict[str, Any] = SCHEMAS[name].json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"alch {name} output"
+    return schema

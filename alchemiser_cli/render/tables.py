@@ -1,0 +1,154 @@
+"""Rich tables for people: the plan, the checks, the execution report and the status."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rich.console import Console
+from rich.table import Table
+
+from alchemiser_cli.core.checks import CheckReport, Severity
+from alchemiser_cli.core.money import fmt, money
+from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.executor import Outcome
+from alchemiser_cli.service import ExecutionReport, StatusReport
+
+_SEVERITY_STYLE = {Severity.PASS: "green", Severity.WARN: "yellow", Severity.BLOCK: "bold red"}
+_OUTCOME_STYLE = {
+    Outcome.COMPLETED: "green",
+    Outcome.NOTHING_TO_DO: "green",
+    Outcome.DECLINED: "yellow",
+    Outcome.BLOCKED: "bold red",
+    Outcome.INCOMPLETE: "bold red",
+    Outcome.FAILED: "bold red",
+    Outcome.INTERRUPTED: "bold red",
+}
+
+
+def usd(value: Decimal | None) -> str:
+    """$1,234.56 (or blank)."""
+    return "" if value is None else f"${money(value):,}"
+
+
+def pct(value: Decimal | None) -> str:
+    """Weight as a percentage with two decimals (or blank)."""
+    return "" if value is None else f"{value * 100:.2f}%"
+
+
+def render_plan(console: Console, plan: Plan) -> None:
+    """The plan: account line, positions with the rule that decided each, orders, totals."""
+    acct = plan.account
+    console.print(
+        f"[bold]Plan {plan.plan_id}[/] for {plan.broker}:{plan.account_id} "
+        f"at {plan.created_at:%Y-%m-%d %H:%M:%S %Z}  equity {usd(acct.equity)}  "
+        f"cash {usd(acct.cash)}  targets: {plan.targets_source}"
+    )
+    positions = Table(title="Positions", title_justify="left")
+    for name in ("symbol", "qty", "price", "value", "now", "target", "drift", "after", "rule", "trade"):
+        positions.add_column(name, justify="left" if name in ("symbol", "rule") else "right")
+    for line in plan.positions:
+        trade = "" if line.action == "hold" else f"{line.action} {fmt(abs(line.trade_qty))}"
+        positions.add_row(
+            line.symbol, fmt(line.qty), fmt(line.price), usd(line.value),
+            pct(line.current_weight), pct(line.target_weight), pct(line.drift),
+            pct(line.post_weight), line.rule.value.replace("_", " "), trade,
+        )
+    console.print(positions)
+    if plan.orders:
+        orders = Table(title="Orders (sells first, limit orders, day)", title_justify="left")
+        for name in ("#", "side", "symbol", "qty", "limit", "est. price", "est. value", "est. cost"):
+            orders.add_column(name, justify="left" if name in ("side", "symbol") else "right")
+        for order in plan.orders:
+            orders.add_row(
+                str(order.leg), order.side.value, order.symbol, fmt(order.qty),
+                fmt(order.limit_price), fmt(order.est_price), usd(order.est_value),
+                usd(order.est_cost),
+            )
+        console.print(orders)
+    else:
+        console.print("No orders: the account is at its targets.")
+    for skip in plan.skipped:
+        console.print(f"  skipped {skip.symbol}: {skip.reason}")
+    s = plan.summary
+    console.print(
+        f"Buys {usd(s.buy_value)}, sells {usd(s.sell_value)}, turnover {pct(s.turnover)}, "
+        f"est. costs {usd(s.est_costs)}; cash after {usd(s.est_cash_after)} "
+        f"(at worst {usd(s.min_cash_after)}, reserve {usd(s.reserve)})"
+    )
+
+
+def render_checks(console: Console, report: CheckReport) -> None:
+    """Every check with its verdict; blocking ones first in the eye, in red."""
+    table = Table(title=f"Checks for plan {report.plan_id}", title_justify="left")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("detail")
+    for finding in report.findings:
+        style = _SEVERITY_STYLE[finding.severity]
+        detail = finding.message + (f" [dim]({finding.hint})[/]" if finding.hint else "")
+        table.add_row(finding.check_id, f"[{style}]{finding.severity.value}[/]", detail)
+    console.print(table)
+    verdict = "[bold red]BLOCKED[/]" if report.blocked else "[green]OK to execute[/]"
+    console.print(f"Verdict: {verdict}")
+
+
+def render_execution(console: Console, report: ExecutionReport) -> None:
+    """Each order's fate, the totals and the run's outcome."""
+    if report.orders:
+        table = Table(title=f"Run {report.run_id}", title_justify="left")
+        for name in ("#", "side", "symbol", "planned", "filled", "avg price", "slip bps", "status"):
+            table.add_column(name, justify="left" if name in ("side", "symbol", "status") else "right")
+        for order in report.orders:
+            status = order.status + (f": {order.error}" if order.error else "")
+            table.add_row(
+                str(order.leg), order.side.value, order.symbol, fmt(order.planned_qty),
+                fmt(order.filled_qty), "" if order.avg_price is None else fmt(money(order.avg_price)),
+                "" if order.slippage_bps is None else fmt(order.slippage_bps), status,
+            )
+        console.print(table)
+        console.print(
+            f"Filled: bought {usd(report.filled_buy_value)}, sold {usd(report.filled_sell_value)}"
+        )
+    style = _OUTCOME_STYLE[report.outcome]
+    console.print(f"Outcome: [{style}]{report.outcome.value}[/] - {report.message}")
+
+
+def render_status(console: Console, status: StatusReport) -> None:
+    """Account, positions with drift, open orders and recent runs."""
+    a = status.account
+    console.print(
+        f"[bold]{a.mode}[/] account {a.account_id} ({a.account_type}, {a.status}) at "
+        f"{status.as_of:%Y-%m-%d %H:%M:%S %Z}: equity {usd(a.equity)}, cash {usd(a.cash)}, "
+        f"buying power {usd(a.buying_power)}"
+        + ("" if a.daytrade_count is None else f", day trades {a.daytrade_count}")
+    )
+    table = Table(title="Positions", title_justify="left")
+    for name in ("symbol", "qty", "price", "value", "weight", "target", "drift"):
+        table.add_column(name, justify="left" if name == "symbol" else "right")
+    for p in status.positions:
+        table.add_row(
+            p.symbol, fmt(p.qty), fmt(p.price), usd(p.value), pct(p.weight),
+            pct(p.target_weight), pct(p.drift),
+        )
+    console.print(table)
+    if status.open_orders:
+        orders = Table(title="Open orders", title_justify="left")
+        for name in ("client order id", "side", "symbol", "qty", "filled", "limit", "status"):
+            orders.add_column(name)
+        for o in status.open_orders:
+            orders.add_row(
+                o.client_order_id, o.side.value, o.symbol, fmt(o.qty), fmt(o.filled_qty),
+                "" if o.limit_price is None else fmt(o.limit_price), o.status.value,
+            )
+        console.print(orders)
+    else:
+        console.print("No open orders.")
+    runs = Table(title="Recent runs", title_justify="left")
+    for name in ("run", "command", "started", "outcome", "orders", "filled", "message"):
+        runs.add_column(name)
+    for r in status.runs:
+        runs.add_row(
+            r.run_id, r.command, r.started_at[:19], r.outcome, str(r.orders),
+            usd(r.filled_value), r.message or "",
+        )
+    console.print(runs if status.runs else "No runs in the journal yet.")

@@ -1,0 +1,406 @@
+"""The one service layer every command calls: plan, check, execute, status.
+
+It wires the pure core (planner, checks) to the adapters (broker, journal) and owns the
+order of operations: fresh snapshot -> plan -> checks -> confirmation -> orders. The CLI
+only parses arguments, calls one method here and renders what comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import filelock
+
+from alchemiser_cli.brokers.base import Broker
+from alchemiser_cli.brokers.sim import SimBroker
+from alchemiser_cli.clock import Clock, FixedClock, SystemClock
+from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
+from alchemiser_cli.core.models import BrokerOrder, Snapshot
+from alchemiser_cli.core.money import ZERO
+from alchemiser_cli.core.planner import Plan, build_plan, reference_price
+from alchemiser_cli.core.targets import Targets, parse_targets, targets_from_mapping
+from alchemiser_cli.core.types import Exact, Money, Weight
+from alchemiser_cli.documents import plan_to_json
+from alchemiser_cli.errors import ConfigError, InputError, LockHeld, PriceError
+from alchemiser_cli.executor import ExecutionResult, Executor, OrderResult, Outcome
+from alchemiser_cli.journal import Journal, RunRecord
+from alchemiser_cli.settings import AlpacaCredentials, Settings
+
+log = logging.getLogger(__name__)
+
+NEW_YORK = ZoneInfo("America/New_York")
+DEMO_TARGETS = "demo-targets.toml"
+DEMO_ACCOUNT = "demo-account.toml"
+
+Confirm = Callable[[Plan, CheckReport], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    """The plan that was checked and what the checks said."""
+
+    plan: Plan
+    report: CheckReport
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionReport:
+    """What `execute` did, order by order (JSON: `alch execute --json`)."""
+
+    run_id: str
+    plan_id: str
+    broker: str
+    account_id: str
+    outcome: Outcome
+    message: str
+    started_at: datetime
+    finished_at: datetime
+    checks: CheckReport | None
+    orders: tuple[OrderResult, ...]
+    filled_buy_value: Money
+    filled_sell_value: Money
+    schema_version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """Account figures for `status`."""
+
+    account_id: str
+    mode: str
+    account_type: str
+    status: str
+    equity: Money
+    cash: Money
+    settled_cash: Money | None
+    buying_power: Money
+    daytrade_count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """One holding with its drift from target, for `status`."""
+
+    symbol: str
+    qty: Exact
+    price: Exact
+    value: Money
+    weight: Weight
+    target_weight: Weight | None
+    drift: Weight | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """One journal run, summarised."""
+
+    run_id: str
+    command: str
+    outcome: str
+    started_at: str
+    finished_at: str | None
+    plan_id: str | None
+    message: str | None
+    orders: int
+    filled_value: Money
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """Account, positions, open orders and recent runs (JSON: `alch status --json`)."""
+
+    as_of: datetime
+    broker: str
+    account: AccountView
+    positions: tuple[PositionView, ...]
+    open_orders: tuple[BrokerOrder, ...]
+    runs: tuple[RunView, ...]
+    targets_source: str | None
+    schema_version: int = 1
+
+
+@dataclass(slots=True)
+class Service:
+    """Plan, check, execute and report for one account."""
+
+    settings: Settings
+    broker: Broker
+    journal: Journal
+    clock: Clock
+    notices: list[str] = field(default_factory=list)
+    on_event: Callable[[str], None] | None = None
+
+    # -- inputs --------------------------------------------------------------------------
+
+    def resolve_targets(self, supplied: Targets | None) -> Targets:
+        """Targets from the flag, else the config, else (simulator only) the demo targets."""
+        if supplied is not None:
+            return supplied
+        if self.settings.targets is not None:
+            where = f"{self.settings.config_path or 'ALCH_TARGETS'} [targets]"
+            return targets_from_mapping(self.settings.targets, where=where)
+        if self.settings.targets_file is not None:
+            path = self.settings.targets_file
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"{path}: cannot read targets: {exc.strerror}") from None
+            return parse_targets(text, where=str(path), fmt=path.suffix.lstrip(".") or None)
+        if self.broker.name == "sim":
+            self.notices.append(
+                "no targets given: using the demo targets (examples/targets/three-fund.toml); "
+                "pass --targets FILE to use your own"
+            )
+            text = resources.files("alchemiser_cli.data").joinpath(DEMO_TARGETS).read_text()
+            return parse_targets(text, where="demo targets", fmt="toml")
+        raise InputError(
+            "no targets: pass --targets FILE or add a [targets] table to alch.toml "
+            "(alch never invents a portfolio for a real account)"
+        )
+
+    def snapshot(self, symbols: set[str]) -> Snapshot:
+        """Read the account, positions, quotes, assets and open orders right now."""
+        account = self.broker.account()
+        positions = self.broker.positions()
+        wanted = set(symbols) | set(positions)
+        quotes = self.broker.quotes(wanted)
+        assets = self.broker.assets(wanted)
+        missing = sorted(wanted - set(quotes))
+        if missing:
+            raise PriceError(f"no quote from {self.broker.name} for {', '.join(missing)}")
+        now = self.broker.now()
+        return Snapshot(
+            account=account, positions=positions, quotes=quotes, assets=assets, as_of=now,
+            open_orders=tuple(self.broker.open_orders()),
+            fills_today=tuple(self.broker.fills_since(_session_start(now))),
+            broker=self.broker.name,
+        )
+
+    # -- commands ------------------------------------------------------------------------
+
+    def plan(self, targets: Targets | None) -> Plan:
+        """Compute a fresh dry-run plan; nothing is sent."""
+        chosen = self.resolve_targets(targets)
+        snap = self.snapshot(set(chosen.weights))
+        return build_plan(snap, chosen, self.settings.planner, self.broker.now())
+
+    def check(
+        self, plan: Plan | None, targets: Targets | None, *, force: bool = False,
+        cancel_open: bool = False,
+    ) -> CheckOutcome:
+        """Check a saved plan (or a fresh one) against a fresh snapshot and the limits."""
+        saved = plan is not None
+        chosen = plan if plan is not None else self.plan(targets)
+        snap = self.snapshot(set(chosen.targets) | {o.symbol for o in chosen.orders})
+        ctx = CheckContext(
+            limits=self.settings.limits, now=self.broker.now(), saved_plan=saved,
+            traded_today=self._traded_today(snap), force=force, cancel_open=cancel_open,
+            already_executed=tuple(r.run_id for r in self.journal.plan_executed(chosen.plan_id)),
+        )
+        return CheckOutcome(chosen, run_checks(chosen, snap, ctx))
+
+    def execute(
+        self, plan: Plan | None, targets: Targets | None, confirm: Confirm, *,
+        force: bool = False, cancel_open: bool = False,
+    ) -> ExecutionReport:
+        """Check, confirm, then send; one run per account at a time."""
+        account_id = self.broker.account().account_id
+        with self.account_lock(account_id):
+            checked = self.check(plan, targets, force=force, cancel_open=cancel_open)
+            chosen, report = checked.plan, checked.report
+            run_id = new_run_id(self.clock.now())
+            started = self.clock.now()
+            self.journal.start_run(
+                run_id, "execute", chosen.broker, chosen.account_id, chosen.plan_id,
+                plan_to_json(chosen), started,
+            )
+            result = ExecutionResult()
+            if report.blocked:
+                result.outcome = Outcome.BLOCKED
+                blocking = [f for f in report.findings if f.severity == "block"]
+                result.message = f"blocked by {', '.join(f.check_id for f in blocking)}; nothing sent"
+            elif not chosen.orders:
+                result.outcome = Outcome.NOTHING_TO_DO
+                result.message = "nothing to do: the account is at its targets"
+            elif not confirm(chosen, report):
+                result.outcome = Outcome.DECLINED
+                result.message = "not confirmed; nothing sent"
+            else:
+                executor = Executor(
+                    self.broker, self.journal, self.clock, self.settings.execution, self.on_event
+                )
+                result = executor.run(chosen, run_id, chosen.summary.reserve)
+            finished = self.clock.now()
+            execution = ExecutionReport(
+                run_id=run_id, plan_id=chosen.plan_id, broker=chosen.broker,
+                account_id=chosen.account_id, outcome=result.outcome, message=result.message,
+                started_at=started, finished_at=finished, checks=report,
+                orders=tuple(result.orders), filled_buy_value=result.filled_buy_value,
+                filled_sell_value=result.filled_sell_value,
+            )
+            self.journal.finish_run(
+                run_id, result.outcome.value, result.message, _report_json(execution), finished
+            )
+            return execution
+
+    def status(self, runs: int = 5, run_id: str | None = None) -> StatusReport:
+        """Account, positions with drift, open orders and the journal's recent runs."""
+        account = self.broker.account()
+        positions = self.broker.positions()
+        targets = self._configured_targets()
+        quotes = self.broker.quotes(set(positions))
+        prices = {s: reference_price(quotes.get(s), s) for s in positions}
+        equity = account.cash + sum((p.qty * prices[s] for s, p in positions.items()), ZERO)
+        views = []
+        for symbol, pos in sorted(positions.items()):
+            value = pos.qty * prices[symbol]
+            weight = value / equity if equity > ZERO else ZERO
+            target = None if targets is None else targets.weights.get(symbol, ZERO)
+            views.append(
+                PositionView(
+                    symbol=symbol, qty=pos.qty, price=prices[symbol], value=value, weight=weight,
+                    target_weight=target, drift=None if target is None else weight - target,
+                )
+            )
+        if run_id is not None:
+            record = self.journal.get_run(run_id)
+            if record is None:
+                raise InputError(f"no run {run_id!r} in the journal (see `alch status --runs 20`)")
+            records = [record]
+        else:
+            records = self.journal.recent_runs(runs, account.account_id)
+        return StatusReport(
+            as_of=self.broker.now(), broker=self.broker.name,
+            account=AccountView(
+                account_id=account.account_id, mode=self.broker.name,
+                account_type=account.account_type, status=account.status, equity=equity,
+                cash=account.cash, settled_cash=account.settled_cash,
+                buying_power=account.buying_power, daytrade_count=account.daytrade_count,
+            ),
+            positions=tuple(views), open_orders=tuple(self.broker.open_orders()),
+            runs=tuple(_run_view(r, detailed=run_id is not None) for r in records),
+            targets_source=None if targets is None else targets.source,
+        )
+
+    # -- helpers -------------------------------------------------------------------------
+
+    @contextmanager
+    def account_lock(self, account_id: str) -> Iterator[None]:
+        """Hold the per-account lock for a whole run; a second run exits at once."""
+        locks = self.settings.state_dir / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        path = locks / f"{self.broker.name}-{_safe(account_id)}.lock"
+        lock = filelock.FileLock(path, timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise LockHeld(
+                f"another alch run holds account {account_id} ({path}); nothing sent"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _configured_targets(self) -> Targets | None:
+        try:
+            return self.resolve_targets(None)
+        except InputError:
+            return None
+
+    def _traded_today(self, snap: Snapshot) -> Decimal:
+        return sum((f.qty * f.price for f in snap.fills_today), ZERO)
+
+
+def _report_json(report: ExecutionReport) -> dict[str, Any]:
+    from alchemiser_cli.render.json_out import EXECUTION_ADAPTER
+
+    data: dict[str, Any] = EXECUTION_ADAPTER.dump_python(report, mode="json")
+    return data
+
+
+def _run_view(record: RunRecord, *, detailed: bool) -> RunView:
+    report = record.report or {}
+    orders = report.get("orders", [])
+    filled = Decimal(report.get("filled_buy_value", "0")) + Decimal(
+        report.get("filled_sell_value", "0")
+    )
+    return RunView(
+        run_id=record.run_id, command=record.command, outcome=record.outcome,
+        started_at=record.started_at, finished_at=record.finished_at, plan_id=record.plan_id,
+        message=record.message, orders=len(orders), filled_value=filled,
+        details=report if detailed else None,
+    )
+
+
+def _session_start(now: datetime) -> datetime:
+    """Midnight New York time of `now`'s trading day (fills since then count as today's)."""
+    local = now.astimezone(NEW_YORK)
+    return datetime.combine(local.date(), time(0), tzinfo=NEW_YORK)
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
+
+
+def new_run_id(now: datetime) -> str:
+    """A sortable, unique run id: UTC time plus a random suffix."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def _clock_for(settings: Settings) -> Clock:
+    if settings.broker != "alpaca" and settings.sim_now is not None:
+        return FixedClock(settings.sim_now)
+    return SystemClock()
+
+
+def _sim_seed(settings: Settings) -> Path:
+    if settings.sim_account is not None:
+        return settings.sim_account
+    return Path(str(resources.files("alchemiser_cli.data").joinpath(DEMO_ACCOUNT)))
+
+
+def choose_broker(settings: Settings, credentials: AlpacaCredentials) -> str:
+    """`sim` or `alpaca`: explicit choice, else Alpaca when keys are set, else the simulator."""
+    if settings.broker != "auto":
+        return settings.broker
+    return "alpaca" if credentials.configured else "sim"
+
+
+def open_service(settings: Settings, credentials: AlpacaCredentials | None = None) -> Service:
+    """Build the service for the configured broker and state directory."""
+    creds = credentials if credentials is not None else AlpacaCredentials()
+    kind = choose_broker(settings, creds)
+    clock = _clock_for(settings)
+    state = settings.state_dir
+    if kind == "alpaca":
+        raise ConfigError(
+            "the Alpaca adapter is not in this version yet; unset APCA_API_KEY_ID/"
+            "APCA_API_SECRET_KEY or pass --broker sim to use the simulator"
+        )
+    broker: Broker = SimBroker(state / "sim.sqlite", _sim_seed(settings), clock)
+    journal = Journal(state / "journal.sqlite")
+    return Service(settings=settings, broker=broker, journal=journal, clock=clock)
+
+
+def reset_simulator(settings: Settings) -> str:
+    """Restore the simulated account to its seed file; return the seed's path."""
+    clock = _clock_for(settings)
+    sim = SimBroker(settings.state_dir / "sim.sqlite", _sim_seed(settings), clock)
+    try:
+        sim.reset()
+    finally:
+        sim.close()
+    return str(_sim_seed(settings))
+

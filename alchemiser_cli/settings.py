@@ -1,0 +1,153 @@
+"""Settings from flags, environment and the config file, validated once at the edge.
+
+Precedence, highest first: command-line flags, environment (`ALCH_*`, nested with `__`,
+e.g. `ALCH_LIMITS__MAX_ORDER_NOTIONAL`; Alpaca's own `APCA_*`), the config file
+(`--config FILE`, else `ALCH_CONFIG`, else `./alch.toml` when present), defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from alchemiser_cli.core.policy import ExecutionPolicy, Limits, PlannerPolicy
+from alchemiser_cli.errors import ConfigError
+
+DEFAULT_CONFIG = Path("alch.toml")
+_FILE_DATA: ContextVar[dict[str, Any]] = ContextVar("alch_config_file_data", default={})
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """The parsed config file, below the environment in precedence."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_FILE_DATA.get())
+
+
+class AlpacaCredentials(BaseSettings):
+    """Alpaca's conventional variables. The secret never leaves a `SecretStr`."""
+
+    model_config = SettingsConfigDict(env_prefix="APCA_", extra="ignore", frozen=True)
+
+    api_key_id: SecretStr | None = None
+    api_secret_key: SecretStr | None = None
+    api_base_url: str | None = None
+    api_data_url: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        """Whether both the key id and the secret are set."""
+        return self.api_key_id is not None and self.api_secret_key is not None
+
+
+class Settings(BaseSettings):
+    """Every setting alch reads; see README "Configuration"."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ALCH_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    home: Path | None = Field(default=None, description="State directory (journal, sim, logs).")
+    broker: Literal["auto", "sim", "alpaca"] = "auto"
+    sim_account: Path | None = Field(default=None, description="Simulator seed file.")
+    sim_now: datetime | None = Field(default=None, description="Simulator clock (ISO time).")
+    feed: Literal["iex", "sip"] = "iex"
+    targets: dict[str, Decimal | str] | None = None
+    targets_file: Path | None = None
+    planner: PlannerPolicy = PlannerPolicy()
+    limits: Limits = Limits()
+    execution: ExecutionPolicy = ExecutionPolicy()
+    config_path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("sim_now")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a time zone, e.g. 2026-11-27T15:00:00Z")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _ConfigFileSource(settings_cls))
+
+    @property
+    def state_dir(self) -> Path:
+        """Where the journal, the simulator account and the logs live."""
+        return self.home or Path(platformdirs.user_data_dir("alch", appauthor=False))
+
+
+def find_config(explicit: Path | None) -> Path | None:
+    """The config file in force: the flag, else ALCH_CONFIG, else ./alch.toml if present."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get("ALCH_CONFIG")
+    if from_env:
+        return Path(from_env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Read and validate all settings; any problem is one `ConfigError` naming the key."""
+    path = find_config(config)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    token = _FILE_DATA.set(data)
+    try:
+        return Settings(config_path=path, **{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, path)) from None
+    finally:
+        _FILE_DATA.reset(token)
+
+
+def describe_validation_error(exc: ValidationError, path: Path | None) -> str:
+    """One line naming the first bad key, where it may come from, and the problem."""
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "settings"
+    env = "ALCH_" + "__".join(str(part) for part in first["loc"]).upper()
+    source = f"{path} or {env}" if path is not None else env
+    problem = first["msg"]
+    if first["type"] == "extra_forbidden":
+        problem = "unknown setting"
+    value = first.get("input")
+    shown = "" if isinstance(value, dict) or first["type"] == "extra_forbidden" else f" (got {value!r})"
+    return f"invalid setting {key} ({source}): {problem}{shown}"
+
+
+def with_planner_changes(settings: Settings, changes: dict[str, Any]) -> Settings:
+    """Apply command-line planner flags on top of the loaded settings, validated."""
+    if not changes:
+        return settings
+    try:
+        policy = PlannerPolicy(**{**settings.planner.model_dump(), **changes})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"invalid planner flag ({key}): {first['msg']}") from None
+    return settings.model_copy(update={"planner": policy})
