@@ -125,7 +125,9 @@ class Executor:
         if result.outcome is Outcome.COMPLETED and not all(r.complete for r in result.orders):
             result.outcome = Outcome.INCOMPLETE
             bad = [r for r in result.orders if not r.complete]
-            result.message = f"{len(bad)} of {len(result.orders)} orders did not complete as planned"
+            result.message = (
+                f"{len(bad)} of {len(result.orders)} orders did not complete as planned"
+            )
         if result.outcome is Outcome.COMPLETED:
             result.message = f"all {len(result.orders)} orders filled"
         return result
@@ -133,7 +135,10 @@ class Executor:
     # -- steps ---------------------------------------------------------------------------
 
     def _batch(
-        self, plan: Plan, run_id: str, orders: list[tuple[PlannedOrder, Decimal]] | list[PlannedOrder],
+        self,
+        plan: Plan,
+        run_id: str,
+        orders: list[tuple[PlannedOrder, Decimal]] | list[PlannedOrder],
         result: ExecutionResult,
     ) -> None:
         pending: list[OrderResult] = []
@@ -151,12 +156,21 @@ class Executor:
         cid = client_order_id(plan.plan_id, order.leg)
         price = plan.prices.get(order.symbol)
         outcome = OrderResult(
-            leg=order.leg, client_order_id=cid, symbol=order.symbol, side=order.side,
-            planned_qty=order.qty, sent_qty=qty, limit_price=order.limit_price,
-            status="intent", arrival_mid=price.ref if price else None,
+            leg=order.leg,
+            client_order_id=cid,
+            symbol=order.symbol,
+            side=order.side,
+            planned_qty=order.qty,
+            sent_qty=qty,
+            limit_price=order.limit_price,
+            status="intent",
+            arrival_mid=price.ref if price else None,
         )
         request = OrderRequest(
-            client_order_id=cid, symbol=order.symbol, side=order.side, qty=qty,
+            client_order_id=cid,
+            symbol=order.symbol,
+            side=order.side,
+            qty=qty,
             limit_price=order.limit_price,
         )
         self._journal.record_intent(run_id, plan.plan_id, order.leg, request, self._clock.now())
@@ -173,7 +187,9 @@ class Executor:
             # The answer may be lost while the order exists: look before anything else.
             placed = self._lookup_or_raise(cid)
         self._update(outcome, placed)
-        self._on_event(f"sent {order.side} {order.symbol} {qty} @ {order.limit_price}: {placed.status}")
+        self._on_event(
+            f"sent {order.side} {order.symbol} {qty} @ {order.limit_price}: {placed.status}"
+        )
         return outcome
 
     def _lookup_or_raise(self, cid: str) -> BrokerOrder:
@@ -243,9 +259,14 @@ class Executor:
             if qty <= ZERO or qty * order.limit_price < ONE:
                 result.orders.append(
                     OrderResult(
-                        leg=order.leg, client_order_id=client_order_id(plan_id, order.leg),
-                        symbol=order.symbol, side=order.side, planned_qty=order.qty,
-                        sent_qty=ZERO, limit_price=order.limit_price, status="not_sent",
+                        leg=order.leg,
+                        client_order_id=client_order_id(plan_id, order.leg),
+                        symbol=order.symbol,
+                        side=order.side,
+                        planned_qty=order.qty,
+                        sent_qty=ZERO,
+                        limit_price=order.limit_price,
+                        status="not_sent",
                         error="not enough cash after the sells to buy any",
                     )
                 )
@@ -263,4 +284,3 @@ class Executor:
             signed = diff if outcome.side is Side.BUY else -diff
             outcome.slippage_bps = bps_of(signed, outcome.arrival_mid).quantize(Decimal("0.01"))
         self._journal.record_broker_state(order, self._clock.now())
-

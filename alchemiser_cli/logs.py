@@ -69,7 +69,9 @@ def configure(state_dir: Path, verbosity: int, stderr: TextIO) -> Path:
     context = _Context()
 
     human = logging.StreamHandler(stderr)
-    human.setLevel({-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG))
+    human.setLevel(
+        {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    )
     human.setFormatter(logging.Formatter("alch: %(levelname)s: %(message)s"))
     human.addFilter(context)
     logger.addHandler(human)

@@ -181,7 +181,11 @@ class Service:
             raise PriceError(f"no quote from {self.broker.name} for {', '.join(missing)}")
         now = self.broker.now()
         return Snapshot(
-            account=account, positions=positions, quotes=quotes, assets=assets, as_of=now,
+            account=account,
+            positions=positions,
+            quotes=quotes,
+            assets=assets,
+            as_of=now,
             open_orders=tuple(self.broker.open_orders()),
             fills_today=tuple(self.broker.fills_since(_session_start(now))),
             broker=self.broker.name,
@@ -196,7 +200,11 @@ class Service:
         return build_plan(snap, chosen, self.settings.planner, self.broker.now())
 
     def check(
-        self, plan: Plan | None, targets: Targets | None, *, force: bool = False,
+        self,
+        plan: Plan | None,
+        targets: Targets | None,
+        *,
+        force: bool = False,
         cancel_open: bool = False,
     ) -> CheckOutcome:
         """Check a saved plan (or a fresh one) against a fresh snapshot and the limits."""
@@ -204,15 +212,24 @@ class Service:
         chosen = plan if plan is not None else self.plan(targets)
         snap = self.snapshot(set(chosen.targets) | {o.symbol for o in chosen.orders})
         ctx = CheckContext(
-            limits=self.settings.limits, now=self.broker.now(), saved_plan=saved,
-            traded_today=self._traded_today(snap), force=force, cancel_open=cancel_open,
+            limits=self.settings.limits,
+            now=self.broker.now(),
+            saved_plan=saved,
+            traded_today=self._traded_today(snap),
+            force=force,
+            cancel_open=cancel_open,
             already_executed=tuple(r.run_id for r in self.journal.plan_executed(chosen.plan_id)),
         )
         return CheckOutcome(chosen, run_checks(chosen, snap, ctx))
 
     def execute(
-        self, plan: Plan | None, targets: Targets | None, confirm: Confirm, *,
-        force: bool = False, cancel_open: bool = False,
+        self,
+        plan: Plan | None,
+        targets: Targets | None,
+        confirm: Confirm,
+        *,
+        force: bool = False,
+        cancel_open: bool = False,
     ) -> ExecutionReport:
         """Check, confirm, then send; one run per account at a time."""
         account_id = self.broker.account().account_id
@@ -222,14 +239,21 @@ class Service:
             run_id = new_run_id(self.clock.now())
             started = self.clock.now()
             self.journal.start_run(
-                run_id, "execute", chosen.broker, chosen.account_id, chosen.plan_id,
-                plan_to_json(chosen), started,
+                run_id,
+                "execute",
+                chosen.broker,
+                chosen.account_id,
+                chosen.plan_id,
+                plan_to_json(chosen),
+                started,
             )
             result = ExecutionResult()
             if report.blocked:
                 result.outcome = Outcome.BLOCKED
                 blocking = [f for f in report.findings if f.severity == "block"]
-                result.message = f"blocked by {', '.join(f.check_id for f in blocking)}; nothing sent"
+                result.message = (
+                    f"blocked by {', '.join(f.check_id for f in blocking)}; nothing sent"
+                )
             elif not chosen.orders:
                 result.outcome = Outcome.NOTHING_TO_DO
                 result.message = "nothing to do: the account is at its targets"
@@ -243,10 +267,17 @@ class Service:
                 result = executor.run(chosen, run_id, chosen.summary.reserve)
             finished = self.clock.now()
             execution = ExecutionReport(
-                run_id=run_id, plan_id=chosen.plan_id, broker=chosen.broker,
-                account_id=chosen.account_id, outcome=result.outcome, message=result.message,
-                started_at=started, finished_at=finished, checks=report,
-                orders=tuple(result.orders), filled_buy_value=result.filled_buy_value,
+                run_id=run_id,
+                plan_id=chosen.plan_id,
+                broker=chosen.broker,
+                account_id=chosen.account_id,
+                outcome=result.outcome,
+                message=result.message,
+                started_at=started,
+                finished_at=finished,
+                checks=report,
+                orders=tuple(result.orders),
+                filled_buy_value=result.filled_buy_value,
                 filled_sell_value=result.filled_sell_value,
             )
             self.journal.finish_run(
@@ -269,8 +300,13 @@ class Service:
             target = None if targets is None else targets.weights.get(symbol, ZERO)
             views.append(
                 PositionView(
-                    symbol=symbol, qty=pos.qty, price=prices[symbol], value=value, weight=weight,
-                    target_weight=target, drift=None if target is None else weight - target,
+                    symbol=symbol,
+                    qty=pos.qty,
+                    price=prices[symbol],
+                    value=value,
+                    weight=weight,
+                    target_weight=target,
+                    drift=None if target is None else weight - target,
                 )
             )
         if run_id is not None:
@@ -281,14 +317,21 @@ class Service:
         else:
             records = self.journal.recent_runs(runs, account.account_id)
         return StatusReport(
-            as_of=self.broker.now(), broker=self.broker.name,
+            as_of=self.broker.now(),
+            broker=self.broker.name,
             account=AccountView(
-                account_id=account.account_id, mode=self.broker.name,
-                account_type=account.account_type, status=account.status, equity=equity,
-                cash=account.cash, settled_cash=account.settled_cash,
-                buying_power=account.buying_power, daytrade_count=account.daytrade_count,
+                account_id=account.account_id,
+                mode=self.broker.name,
+                account_type=account.account_type,
+                status=account.status,
+                equity=equity,
+                cash=account.cash,
+                settled_cash=account.settled_cash,
+                buying_power=account.buying_power,
+                daytrade_count=account.daytrade_count,
             ),
-            positions=tuple(views), open_orders=tuple(self.broker.open_orders()),
+            positions=tuple(views),
+            open_orders=tuple(self.broker.open_orders()),
             runs=tuple(_run_view(r, detailed=run_id is not None) for r in records),
             targets_source=None if targets is None else targets.source,
         )
@@ -337,9 +380,15 @@ def _run_view(record: RunRecord, *, detailed: bool) -> RunView:
         report.get("filled_sell_value", "0")
     )
     return RunView(
-        run_id=record.run_id, command=record.command, outcome=record.outcome,
-        started_at=record.started_at, finished_at=record.finished_at, plan_id=record.plan_id,
-        message=record.message, orders=len(orders), filled_value=filled,
+        run_id=record.run_id,
+        command=record.command,
+        outcome=record.outcome,
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+        plan_id=record.plan_id,
+        message=record.message,
+        orders=len(orders),
+        filled_value=filled,
         details=report if detailed else None,
     )
 
@@ -403,4 +452,3 @@ def reset_simulator(settings: Settings) -> str:
     finally:
         sim.close()
     return str(_sim_seed(settings))
-

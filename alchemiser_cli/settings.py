@@ -24,7 +24,7 @@ from alchemiser_cli.core.policy import ExecutionPolicy, Limits, PlannerPolicy
 from alchemiser_cli.errors import ConfigError
 
 DEFAULT_CONFIG = Path("alch.toml")
-_FILE_DATA: ContextVar[dict[str, Any]] = ContextVar("alch_config_file_data", default={})
+_FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar("alch_config_file", default=None)
 
 
 class _ConfigFileSource(PydanticBaseSettingsSource):
@@ -34,7 +34,7 @@ class _ConfigFileSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_FILE_DATA.get())
+        return dict(_FILE_DATA.get() or {})
 
 
 class AlpacaCredentials(BaseSettings):
@@ -136,7 +136,9 @@ def describe_validation_error(exc: ValidationError, path: Path | None) -> str:
     if first["type"] == "extra_forbidden":
         problem = "unknown setting"
     value = first.get("input")
-    shown = "" if isinstance(value, dict) or first["type"] == "extra_forbidden" else f" (got {value!r})"
+    shown = (
+        "" if isinstance(value, dict) or first["type"] == "extra_forbidden" else f" (got {value!r})"
+    )
     return f"invalid setting {key} ({source}): {problem}{shown}"
 
 

@@ -6,7 +6,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from alchemiser_cli.core.models import Account, Asset, BrokerOrder, Fill, OrderRequest, Position, Quote
+from alchemiser_cli.core.models import (
+    Account,
+    Asset,
+    BrokerOrder,
+    Fill,
+    OrderRequest,
+    Position,
+    Quote,
+)
 
 
 class Broker(Protocol):

@@ -39,6 +39,16 @@ from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, Orde
 
 SCRIPT_ACTIONS = ("reject", "partial", "hold")
 
+_ORDER_COLUMNS = (
+    "SELECT id, client_order_id, symbol, side, qty, limit_price, status, filled_qty, "
+    "filled_avg_price, order_type, tif, submitted_at FROM orders"
+)
+_ORDER_QUERIES = {
+    "1=1": f"{_ORDER_COLUMNS} ORDER BY seq",
+    "id = ?": f"{_ORDER_COLUMNS} WHERE id = ? ORDER BY seq",
+    "client_order_id = ?": f"{_ORDER_COLUMNS} WHERE client_order_id = ? ORDER BY seq",
+}
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS positions (symbol TEXT PRIMARY KEY, qty TEXT NOT NULL,
@@ -233,8 +243,11 @@ class SimBroker:
         """Cash, buying power net of open buy orders, and flags."""
         cash = Decimal(self._meta("cash") or "0")
         reserved = sum(
-            ((o.qty - o.filled_qty) * (o.limit_price or ZERO)
-             for o in self.open_orders() if o.side is Side.BUY),
+            (
+                (o.qty - o.filled_qty) * (o.limit_price or ZERO)
+                for o in self.open_orders()
+                if o.side is Side.BUY
+            ),
             ZERO,
         )
         count = self._meta("daytrade_count")
@@ -250,9 +263,7 @@ class SimBroker:
     def positions(self) -> dict[str, Position]:
         """Positions with a non-zero quantity."""
         rows = self._conn.execute("SELECT symbol, qty, avg_price FROM positions ORDER BY symbol")
-        return {
-            s: Position(s, Decimal(q), Decimal(a)) for s, q, a in rows if Decimal(q) != ZERO
-        }
+        return {s: Position(s, Decimal(q), Decimal(a)) for s, q, a in rows if Decimal(q) != ZERO}
 
     def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
         """Quotes for the symbols the simulator knows, stamped with the sim clock."""
@@ -321,10 +332,19 @@ class SimBroker:
             cur.execute(
                 "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    order_id, request.client_order_id, request.symbol, request.side.value,
-                    fmt(request.qty), None if request.limit_price is None else fmt(request.limit_price),
-                    request.order_type, request.time_in_force, OrderStatus.NEW.value, "0", None,
-                    self.now().isoformat(), seq,
+                    order_id,
+                    request.client_order_id,
+                    request.symbol,
+                    request.side.value,
+                    fmt(request.qty),
+                    None if request.limit_price is None else fmt(request.limit_price),
+                    request.order_type,
+                    request.time_in_force,
+                    OrderStatus.NEW.value,
+                    "0",
+                    None,
+                    self.now().isoformat(),
+                    seq,
                 ),
             )
         self._match(order_id)
@@ -341,7 +361,8 @@ class SimBroker:
         if not order.status.is_terminal:
             with self._tx() as cur:
                 cur.execute(
-                    "UPDATE orders SET status = ? WHERE id = ?", (OrderStatus.CANCELED.value, order_id)
+                    "UPDATE orders SET status = ? WHERE id = ?",
+                    (OrderStatus.CANCELED.value, order_id),
                 )
         return self._orders("id = ?", (order_id,))[0]
 
@@ -360,9 +381,7 @@ class SimBroker:
         quote = self.quotes([req.symbol]).get(req.symbol)
         price = req.limit_price or (quote.ask if quote else ZERO)
         if req.qty != req.qty.to_integral_value() and req.qty * price < ONE:
-            raise OrderRejected(
-                f"{req.symbol}: cost basis must be >= minimal amount of order 1"
-            )
+            raise OrderRejected(f"{req.symbol}: cost basis must be >= minimal amount of order 1")
         if req.side is Side.BUY:
             needed = req.qty * price
             available = self.account().buying_power
@@ -374,8 +393,11 @@ class SimBroker:
         else:
             held = self.positions().get(req.symbol)
             pending = sum(
-                (o.qty - o.filled_qty for o in self.open_orders()
-                 if o.symbol == req.symbol and o.side is Side.SELL),
+                (
+                    o.qty - o.filled_qty
+                    for o in self.open_orders()
+                    if o.symbol == req.symbol and o.side is Side.SELL
+                ),
                 ZERO,
             )
             if held is None or held.qty - pending < req.qty:
@@ -405,9 +427,7 @@ class SimBroker:
             return
         price = self._fill_price(order, quote)
         limit = order.limit_price
-        marketable = limit is None or (
-            price <= limit if order.side is Side.BUY else price >= limit
-        )
+        marketable = limit is None or (price <= limit if order.side is Side.BUY else price >= limit)
         if marketable and price > ZERO:
             self._fill(order, order.qty - order.filled_qty, price)
 
@@ -417,8 +437,10 @@ class SimBroker:
 
     def _fill(self, order: BrokerOrder, qty: Decimal, price: Decimal) -> None:
         filled = order.filled_qty + qty
-        avg = price if order.filled_avg_price is None else (
-            (order.filled_avg_price * order.filled_qty + price * qty) / filled
+        avg = (
+            price
+            if order.filled_avg_price is None
+            else ((order.filled_avg_price * order.filled_qty + price * qty) / filled)
         )
         status = OrderStatus.FILLED if filled >= order.qty else OrderStatus.PARTIALLY_FILLED
         sign = ONE if order.side is Side.BUY else -ONE
@@ -443,8 +465,14 @@ class SimBroker:
             )
             cur.execute(
                 "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?)",
-                (order.id, order.symbol, order.side.value, fmt(qty), fmt(price),
-                 self.now().isoformat()),
+                (
+                    order.id,
+                    order.symbol,
+                    order.side.value,
+                    fmt(qty),
+                    fmt(price),
+                    self.now().isoformat(),
+                ),
             )
 
     def _set_status(self, order_id: str, status: OrderStatus) -> None:
@@ -452,18 +480,21 @@ class SimBroker:
             cur.execute("UPDATE orders SET status = ? WHERE id = ?", (status.value, order_id))
 
     def _orders(self, where: str, args: tuple[str, ...] = ()) -> list[BrokerOrder]:
-        rows = self._conn.execute(
-            "SELECT id, client_order_id, symbol, side, qty, limit_price, status, filled_qty, "
-            f"filled_avg_price, order_type, tif, submitted_at FROM orders WHERE {where} "  # noqa: S608
-            "ORDER BY seq",
-            args,
-        )
+        rows = self._conn.execute(_ORDER_QUERIES[where], args)
         return [
             BrokerOrder(
-                id=r[0], client_order_id=r[1], symbol=r[2], side=Side(r[3]), qty=Decimal(r[4]),
-                limit_price=None if r[5] is None else Decimal(r[5]), status=OrderStatus(r[6]),
-                filled_qty=Decimal(r[7]), filled_avg_price=None if r[8] is None else Decimal(r[8]),
-                order_type=r[9], time_in_force=r[10], submitted_at=datetime.fromisoformat(r[11]),
+                id=r[0],
+                client_order_id=r[1],
+                symbol=r[2],
+                side=Side(r[3]),
+                qty=Decimal(r[4]),
+                limit_price=None if r[5] is None else Decimal(r[5]),
+                status=OrderStatus(r[6]),
+                filled_qty=Decimal(r[7]),
+                filled_avg_price=None if r[8] is None else Decimal(r[8]),
+                order_type=r[9],
+                time_in_force=r[10],
+                submitted_at=datetime.fromisoformat(r[11]),
             )
             for r in rows
         ]

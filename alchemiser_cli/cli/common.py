@@ -14,8 +14,8 @@ from rich.console import Console
 
 from alchemiser_cli import logs
 from alchemiser_cli.cli.errors import reported_errors
-from alchemiser_cli.core.targets import Targets, parse_targets
 from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.targets import Targets, parse_targets
 from alchemiser_cli.documents import plan_from_text
 from alchemiser_cli.errors import InputError
 from alchemiser_cli.render.json_out import render_json
@@ -40,7 +40,9 @@ TargetsOpt = Annotated[
 ]
 PlanArg = Annotated[
     str | None,
-    typer.Argument(help="A saved plan (from `alch plan --json`), or - for stdin.", show_default=False),
+    typer.Argument(
+        help="A saved plan (from `alch plan --json`), or - for stdin.", show_default=False
+    ),
 ]
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Run a plan again although the journal says it ran.")
@@ -132,4 +134,3 @@ def console() -> Console:
 def stdin_is_tty() -> bool:
     """Whether a person can answer a question (tests replace this)."""
     return sys.stdin.isatty()
-

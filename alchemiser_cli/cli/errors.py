@@ -35,7 +35,7 @@ def reported_errors(show_traceback: bool) -> Iterator[None]:
         yield
     except typer.Exit:
         raise
-    except (AlchError, KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - mapped, never swallowed
+    except (AlchError, KeyboardInterrupt, Exception) as exc:
         if show_traceback or os.environ.get("ALCH_TRACEBACK") == "1":
             raise
         code = exit_code_for(exc)

@@ -46,9 +46,7 @@ def _ask(plan: Plan, report: CheckReport) -> bool:
     err = Console(file=sys.stderr, highlight=False)
     render_plan(err, plan)
     render_checks(err, report)
-    question = (
-        f"Send {len(plan.orders)} order(s) to {plan.broker} account {plan.account_id}?"
-    )
+    question = f"Send {len(plan.orders)} order(s) to {plan.broker} account {plan.account_id}?"
     return typer.confirm(question, default=False, err=True)
 
 
@@ -69,8 +67,11 @@ def execute(
                 "without asking (nothing was sent)"
             )
         report = service.execute(
-            load_plan(plan, targets), load_targets(targets),
-            confirm=(lambda _p, _r: True) if yes else _ask, force=force, cancel_open=cancel_open,
+            load_plan(plan, targets),
+            load_targets(targets),
+            confirm=(lambda _p, _r: True) if yes else _ask,
+            force=force,
+            cancel_open=cancel_open,
         )
         if json_out:
             emit_json("execute", report)

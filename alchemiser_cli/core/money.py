@@ -14,7 +14,7 @@ BPS = Decimal(10_000)
 
 def to_decimal(value: object, *, field: str = "value") -> Decimal:
     """Convert a str, int or Decimal to a finite Decimal; reject floats and junk."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         # Floats carry binary rounding error into money; require text or int.
         raise ValueError(f"{field}: give {value!r} as a string, not a float")
     if isinstance(value, Decimal):

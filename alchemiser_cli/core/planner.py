@@ -8,9 +8,11 @@ What it guarantees (checked by property tests in ``tests/test_planner_properties
   price is the order's limit (the collar edge) and sell fees are deducted. So if cash starts
   at or above the reserve, it stays there whatever the fills inside the collar.
 * Fractionable assets trade in quantities truncated to 9 decimals; other assets in whole
-  shares, allocated to minimise the total deviation from target value (floor, then one more
-  share where it halves the gap and cash allows). Every traded position ends within one
-  share of its target value (or within its drift band), unless cash ran short.
+  shares. Whole shares are allocated to cut the total deviation from target value: each
+  position is first rounded down, then single shares are added where the cut in that
+  position's deviation beats what the share takes from the fractional buys. When cash
+  covers every buy, each position ends within one share of its target value (within half a
+  share where the extra share was affordable), or within its drift band.
 * No order is below ``min_trade_value``; such trades are listed in ``skipped``.
 * Planning again on the state the plan produces (filled at the estimated prices) gives no
   orders when there are no costs, and only band/dust-sized ones otherwise.
@@ -223,9 +225,7 @@ class _Work:
     want: Decimal = ZERO  # buys: the real-valued quantity that would reach `desired`
 
 
-def build_plan(
-    snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now: datetime
-) -> Plan:
+def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now: datetime) -> Plan:
     """Compute the rebalance plan for ``snapshot`` toward ``targets`` under ``policy``."""
     account = snapshot.account
     held = {s: p for s, p in snapshot.positions.items() if p.qty != ZERO}
@@ -254,12 +254,17 @@ def build_plan(
     work: list[_Work] = []
     skipped: list[Skipped] = []
     for symbol in symbols:
-        work.append(_decide(symbol, snapshot, targets, policy, prices[symbol], held, base))
+        qty = held[symbol].qty if symbol in held else ZERO
+        work.append(_decide(symbol, qty, snapshot, targets, policy, prices[symbol], base))
 
     sells = _size_sells(work, policy, skipped)
-    budget = account.cash - reserve + sum(
-        (-w.trade * w.sell_limit - sell_fees(-w.trade, w.sell_limit, policy) for w in sells),
-        ZERO,
+    budget = (
+        account.cash
+        - reserve
+        + sum(
+            (-w.trade * w.sell_limit - sell_fees(-w.trade, w.sell_limit, policy) for w in sells),
+            ZERO,
+        )
     )
     buys = _size_buys(work, policy, budget, skipped)
 
@@ -288,27 +293,34 @@ def build_plan(
 
 def _decide(
     symbol: str,
+    qty: Decimal,
     snapshot: Snapshot,
     targets: Targets,
     policy: PlannerPolicy,
     price: PriceRef,
-    held: dict[str, object],
     base: Decimal,
 ) -> _Work:
     """Pick the rule and the desired value for one symbol."""
     asset = snapshot.assets.get(symbol)
     if asset is None:
         raise PlanError(f"{symbol}: the broker has no asset record for it (check the symbol)")
-    position = snapshot.positions.get(symbol)
-    qty = position.qty if position is not None and symbol in held else ZERO
     value = qty * price.ref
     current_weight = value / base if base > ZERO else ZERO
     in_targets = symbol in targets.weights
     target_weight = targets.weights.get(symbol, ZERO)
     band = band_threshold(target_weight, policy) if in_targets else None
     w = _Work(
-        symbol=symbol, asset=asset, qty=qty, ref=price.ref, bid=price.bid, ask=price.ask,
-        value=value, target_weight=target_weight, rule=Rule.TO_TARGET, band=band, desired=value,
+        symbol=symbol,
+        asset=asset,
+        qty=qty,
+        ref=price.ref,
+        bid=price.bid,
+        ask=price.ask,
+        value=value,
+        target_weight=target_weight,
+        rule=Rule.TO_TARGET,
+        band=band,
+        desired=value,
     )
     collar = policy.collar_bps / BPS
     w.buy_limit = price_down(price.ask * (ONE + collar))
@@ -336,8 +348,11 @@ def _blocked_by_asset(w: _Work, skipped: list[Skipped]) -> bool:
     if w.asset.tradable and w.asset.status.lower() == "active":
         return False
     skipped.append(
-        Skipped(w.symbol, Rule.NOT_TRADABLE, f"{w.symbol} is not tradable at the broker "
-                f"(status {w.asset.status}); left as is")
+        Skipped(
+            w.symbol,
+            Rule.NOT_TRADABLE,
+            f"{w.symbol} is not tradable at the broker (status {w.asset.status}); left as is",
+        )
     )
     w.rule = Rule.NOT_TRADABLE
     return True
@@ -354,11 +369,10 @@ def _size_sells(work: list[_Work], policy: PlannerPolicy, skipped: list[Skipped]
         elif w.asset.fractionable:
             qty = min(w.qty, (gap / w.ref).quantize(QTY_STEP, rounding=ROUND_CEILING))
         else:
-            shares = gap / w.ref
-            if shares < ONE:
-                w.rule = Rule.WITHIN_ONE_SHARE
+            qty = min(w.qty, (gap / w.ref).quantize(ONE, rounding=ROUND_HALF_EVEN))
+            if qty == ZERO:
+                w.rule = Rule.WITHIN_ONE_SHARE  # the nearest whole number of shares is none
                 continue
-            qty = min(w.qty, shares.quantize(ONE, rounding=ROUND_HALF_EVEN))
         if _blocked_by_asset(w, skipped):
             continue
         if qty * w.bid < policy.min_trade_value:
@@ -372,37 +386,51 @@ def _size_sells(work: list[_Work], policy: PlannerPolicy, skipped: list[Skipped]
 def _dust(w: _Work, value: Decimal, policy: PlannerPolicy, skipped: list[Skipped]) -> None:
     w.rule = Rule.DUST
     skipped.append(
-        Skipped(w.symbol, Rule.DUST, f"trade of ${money(value)} is below the minimum "
-                f"${money(policy.min_trade_value)}")
+        Skipped(
+            w.symbol,
+            Rule.DUST,
+            f"trade of ${money(value)} is below the minimum ${money(policy.min_trade_value)}",
+        )
     )
 
 
 def _size_buys(
     work: list[_Work], policy: PlannerPolicy, budget: Decimal, skipped: list[Skipped]
 ) -> list[_Work]:
-    """Size buys within ``budget`` (valued at limit prices), minimising deviation."""
+    """Size buys within ``budget`` (valued at limit prices), minimising total deviation.
+
+    Everything is first scaled to fit the budget (whole-share buys rounded down). Then
+    single whole shares are added, largest deviation cut first, while the cut beats what
+    the share takes from the fractional buys; the fractional buys get the rest.
+    """
     wanted: list[_Work] = []
     for w in work:
         gap = w.desired - w.value
         if w.rule in (Rule.KEPT, Rule.IN_BAND) or gap <= ZERO:
             continue
-        if not w.asset.fractionable and gap < w.ref:
-            w.rule = Rule.WITHIN_ONE_SHARE
+        if not w.asset.fractionable and 2 * gap <= w.ref:
+            w.rule = Rule.WITHIN_ONE_SHARE  # the nearest whole number of shares is none
             continue
         if _blocked_by_asset(w, skipped):
             continue
         w.want = gap / w.ref
         wanted.append(w)
-    full_cost = sum((w.want * w.buy_limit for w in wanted), ZERO)
-    if full_cost == ZERO:
+    fractional = [w for w in wanted if w.asset.fractionable]
+    whole = [w for w in wanted if not w.asset.fractionable]
+    frac_full = sum((w.want * w.buy_limit for w in fractional), ZERO)
+    total = frac_full + sum((w.want * w.buy_limit for w in whole), ZERO)
+    if total == ZERO:
         return []
-    scale = ONE if full_cost <= budget else max(ZERO, budget / full_cost)
-    for w in wanted:
-        scaled = w.want * scale
-        w.trade = qty_down(scaled) if w.asset.fractionable else whole_down(scaled)
-    leftover = budget - sum((w.trade * w.buy_limit for w in wanted), ZERO)
-    leftover = _top_up_whole_shares(wanted, leftover)
-    _top_up_fractional(wanted, leftover)
+    scale = ONE if total <= budget else max(ZERO, budget / total)
+    for w in whole:
+        w.trade = whole_down(w.want * scale)
+    frac_spend = frac_full * scale
+    slack = max(ZERO, budget - frac_spend - sum((w.trade * w.buy_limit for w in whole), ZERO))
+    frac_spend, slack = _add_whole_shares(whole, frac_spend, slack)
+    frac_spend = min(frac_full, frac_spend + slack)
+    frac_scale = frac_spend / frac_full if frac_full > ZERO else ZERO
+    for w in fractional:
+        w.trade = qty_down(w.want * frac_scale)
 
     buys: list[_Work] = []
     for w in wanted:
@@ -417,48 +445,50 @@ def _size_buys(
     return buys
 
 
-def _top_up_whole_shares(wanted: list[_Work], leftover: Decimal) -> Decimal:
-    """Add single shares where they cut the gap most (gain = ref * min(1, 2r - 1))."""
-    heap: list[tuple[Decimal, str, int]] = []
-    for index, w in enumerate(wanted):
-        if not w.asset.fractionable:
-            residual = w.want - w.trade
-            if residual > HALF:
-                heapq.heappush(heap, (-w.ref * min(ONE, 2 * residual - ONE), w.symbol, index))
-    while heap and leftover > ZERO:
-        _, _, index = heapq.heappop(heap)
-        w = wanted[index]
-        if w.buy_limit > leftover:
-            continue  # leftover only shrinks: this share will never fit
+def _share_gain(w: _Work) -> Decimal:
+    """How much one more share cuts this position's deviation from target (in value)."""
+    return w.ref * min(ONE, 2 * (w.want - w.trade) - ONE)
+
+
+def _add_whole_shares(
+    whole: list[_Work], frac_spend: Decimal, slack: Decimal
+) -> tuple[Decimal, Decimal]:
+    """Greedy single-share top-up; returns the fractional spend and slack left."""
+    heap = [(-_share_gain(w), w.symbol, i) for i, w in enumerate(whole) if w.want - w.trade > HALF]
+    heapq.heapify(heap)
+    while heap:
+        neg_gain, _, index = heapq.heappop(heap)
+        w = whole[index]
+        from_fractional = max(ZERO, w.buy_limit - slack)
+        # Slack and fractional spend only shrink, so a share rejected now never fits later.
+        if from_fractional > frac_spend or -neg_gain <= from_fractional:
+            continue
         w.trade += ONE
-        leftover -= w.buy_limit
-        residual = w.want - w.trade
-        if residual > HALF:
-            heapq.heappush(heap, (-w.ref * min(ONE, 2 * residual - ONE), w.symbol, index))
-    return leftover
+        slack -= w.buy_limit - from_fractional
+        frac_spend -= from_fractional
+        if w.want - w.trade > HALF:
+            heapq.heappush(heap, (-_share_gain(w), w.symbol, index))
+    return frac_spend, slack
 
 
-def _top_up_fractional(wanted: list[_Work], leftover: Decimal) -> None:
-    """Spread what is left over the fractional buys that scaling cut short."""
-    short = [w for w in wanted if w.asset.fractionable and w.trade < w.want]
-    shortfall = sum(((w.want - w.trade) * w.buy_limit for w in short), ZERO)
-    if leftover <= ZERO or shortfall <= ZERO:
-        return
-    share = min(ONE, leftover / shortfall)
-    for w in short:
-        w.trade = qty_down(w.trade + (w.want - w.trade) * share)
-
-
-def _orders(sells: list[_Work], buys: list[_Work], policy: PlannerPolicy) -> tuple[PlannedOrder, ...]:
+def _orders(
+    sells: list[_Work], buys: list[_Work], policy: PlannerPolicy
+) -> tuple[PlannedOrder, ...]:
     orders: list[PlannedOrder] = []
     for w in sorted(sells, key=lambda x: x.symbol):
         qty = -w.trade
         fees = sell_fees(qty, w.sell_limit, policy)
         orders.append(
             PlannedOrder(
-                leg=len(orders) + 1, symbol=w.symbol, side=Side.SELL, qty=qty,
-                limit_price=w.sell_limit, est_price=w.bid, est_value=qty * w.bid,
-                max_value=qty * w.sell_limit, est_cost=qty * (w.ref - w.bid) + fees,
+                leg=len(orders) + 1,
+                symbol=w.symbol,
+                side=Side.SELL,
+                qty=qty,
+                limit_price=w.sell_limit,
+                est_price=w.bid,
+                est_value=qty * w.bid,
+                max_value=qty * w.sell_limit,
+                est_cost=qty * (w.ref - w.bid) + fees,
                 fractional=qty != qty.to_integral_value(),
             )
         )
@@ -466,9 +496,15 @@ def _orders(sells: list[_Work], buys: list[_Work], policy: PlannerPolicy) -> tup
         qty = w.trade
         orders.append(
             PlannedOrder(
-                leg=len(orders) + 1, symbol=w.symbol, side=Side.BUY, qty=qty,
-                limit_price=w.buy_limit, est_price=w.ask, est_value=qty * w.ask,
-                max_value=qty * w.buy_limit, est_cost=qty * (w.ask - w.ref),
+                leg=len(orders) + 1,
+                symbol=w.symbol,
+                side=Side.BUY,
+                qty=qty,
+                limit_price=w.buy_limit,
+                est_price=w.ask,
+                est_value=qty * w.ask,
+                max_value=qty * w.buy_limit,
+                est_cost=qty * (w.ask - w.ref),
                 fractional=qty != qty.to_integral_value(),
             )
         )
@@ -483,10 +519,19 @@ def _line(w: _Work, base: Decimal) -> PositionLine:
     action = "buy" if w.trade > ZERO else "sell" if w.trade < ZERO else "hold"
     current_weight = w.value / base if base > ZERO else ZERO
     return PositionLine(
-        symbol=w.symbol, qty=w.qty, price=w.ref, value=w.value,
-        current_weight=current_weight, target_weight=w.target_weight,
-        drift=current_weight - w.target_weight, band=w.band, rule=w.rule, action=action,
-        trade_qty=w.trade, post_qty=post_qty, post_value=post_value,
+        symbol=w.symbol,
+        qty=w.qty,
+        price=w.ref,
+        value=w.value,
+        current_weight=current_weight,
+        target_weight=w.target_weight,
+        drift=current_weight - w.target_weight,
+        band=w.band,
+        rule=w.rule,
+        action=action,
+        trade_qty=w.trade,
+        post_qty=post_qty,
+        post_value=post_value,
         post_weight=post_value / base if base > ZERO else ZERO,
     )
 

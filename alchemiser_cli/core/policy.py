@@ -20,30 +20,43 @@ class PlannerPolicy(_Frozen):
     """How the planner turns targets into orders."""
 
     cash_reserve: Decimal = Field(
-        default=Decimal(0), ge=0, description="Cash (USD) never invested; the reserve is the "
-        "larger of this and cash_reserve_pct of equity."
+        default=Decimal(0),
+        ge=0,
+        description="Cash (USD) never invested; the reserve is the "
+        "larger of this and cash_reserve_pct of equity.",
     )
     cash_reserve_pct: Decimal = Field(
         default=Decimal(0), ge=0, lt=1, description="Share of equity never invested (0.01 = 1%)."
     )
     band_abs: Decimal | None = Field(
-        default=None, gt=0, lt=1, description="Absolute drift band in weight (0.05 = 5 points). "
-        "With band_rel too, the narrower band applies (the 5/25 rule). None: no bands."
+        default=None,
+        gt=0,
+        lt=1,
+        description="Absolute drift band in weight (0.05 = 5 points). "
+        "With band_rel too, the narrower band applies (the 5/25 rule). None: no bands.",
     )
     band_rel: Decimal | None = Field(
-        default=None, gt=0, le=10, description="Relative drift band as a share of the target "
-        "weight (0.25 = 25%). None: no relative band."
+        default=None,
+        gt=0,
+        le=10,
+        description="Relative drift band as a share of the target "
+        "weight (0.25 = 25%). None: no relative band.",
     )
     rebalance_to: Literal["target", "edge"] = Field(
         default="target", description="Where an out-of-band position trades to."
     )
     min_trade_value: Decimal = Field(
-        default=Decimal(1), ge=1, description="Smallest order value (USD). Alpaca's minimum for "
-        "fractional orders is $1; smaller trades are listed as skipped."
+        default=Decimal(1),
+        ge=1,
+        description="Smallest order value (USD). Alpaca's minimum for "
+        "fractional orders is $1; smaller trades are listed as skipped.",
     )
     collar_bps: Decimal = Field(
-        default=Decimal(50), ge=0, le=1000, description="Limit price distance from the quote: "
-        "buys at ask + collar, sells at bid - collar. Buys are sized at that worst price."
+        default=Decimal(50),
+        ge=0,
+        le=1000,
+        description="Limit price distance from the quote: "
+        "buys at ask + collar, sells at bid - collar. Buys are sized at that worst price.",
     )
     keep: tuple[str, ...] = Field(
         default=(), description="Symbols left untouched and excluded from the investable base."
@@ -52,12 +65,16 @@ class PlannerPolicy(_Frozen):
         default=True, description="Sell positions that are not in the targets."
     )
     sec_fee_rate: Decimal = Field(
-        default=Decimal("0.0000278"), ge=0, lt=Decimal("0.01"), description="SEC Section 31 "
-        "fee per dollar sold (estimate; check the SEC's current rate)."
+        default=Decimal("0.0000278"),
+        ge=0,
+        lt=Decimal("0.01"),
+        description="SEC Section 31 fee per dollar sold (estimate; check the SEC's current rate).",
     )
     finra_taf_per_share: Decimal = Field(
-        default=Decimal("0.000195"), ge=0, lt=1, description="FINRA trading activity fee per "
-        "share sold (estimate)."
+        default=Decimal("0.000195"),
+        ge=0,
+        lt=1,
+        description="FINRA trading activity fee per share sold (estimate).",
     )
     finra_taf_max: Decimal = Field(
         default=Decimal("9.79"), ge=0, description="FINRA trading activity fee cap per sell order."
@@ -84,12 +101,18 @@ class Limits(_Frozen):
         default=Decimal("0.70"), gt=0, le=1, description="Largest order as a share of equity."
     )
     max_position_weight: Decimal | None = Field(
-        default=None, gt=0, le=1, description="Largest post-trade weight of one symbol, as a "
-        "share of equity. Off by default: a one-fund portfolio is legitimate."
+        default=None,
+        gt=0,
+        le=1,
+        description="Largest post-trade weight of one symbol, as a "
+        "share of equity. Off by default: a one-fund portfolio is legitimate.",
     )
     max_turnover_pct: Decimal | None = Field(
-        default=Decimal(2), gt=0, le=2, description="Largest (buys + sells) / equity per run "
-        "(2 = selling everything and buying it all back)."
+        default=Decimal(2),
+        gt=0,
+        le=2,
+        description="Largest (buys + sells) / equity per run "
+        "(2 = selling everything and buying it all back).",
     )
     max_orders: int | None = Field(default=200, gt=0, description="Most orders in one run.")
     max_daily_notional: Decimal | None = Field(
@@ -105,8 +128,11 @@ class Limits(_Frozen):
         default=900, gt=0, description="Oldest saved plan `execute` accepts."
     )
     max_price_move_pct: Decimal | None = Field(
-        default=Decimal("0.02"), gt=0, le=1, description="Largest move of a price since a "
-        "saved plan was made before the plan counts as stale."
+        default=Decimal("0.02"),
+        gt=0,
+        le=1,
+        description="Largest move of a price since a "
+        "saved plan was made before the plan counts as stale.",
     )
 
 
@@ -114,7 +140,10 @@ class ExecutionPolicy(_Frozen):
     """How `execute` waits for fills; every wait is bounded."""
 
     fill_timeout_s: float = Field(
-        default=60, gt=0, le=3600, description="Longest wait for one batch (sells, then buys) to fill."
+        default=60,
+        gt=0,
+        le=3600,
+        description="Longest wait for one batch (sells, then buys) to fill.",
     )
     poll_initial_s: float = Field(default=0.5, gt=0, le=60, description="First poll interval.")
     poll_max_s: float = Field(default=5, gt=0, le=300, description="Poll interval ceiling.")

@@ -116,9 +116,7 @@ class Journal:
                 continue
             with self._tx() as cur:
                 step(cur)
-                cur.execute(
-                    "INSERT INTO migrations VALUES (?, datetime('now'))", (name,)
-                )
+                cur.execute("INSERT INTO migrations VALUES (?, datetime('now'))", (name,))
             applied.append(name)
         return applied
 
@@ -129,20 +127,37 @@ class Journal:
     # -- runs ----------------------------------------------------------------------------
 
     def start_run(
-        self, run_id: str, command: str, broker: str, account_id: str, plan_id: str | None,
-        plan: dict[str, Any] | None, now: datetime,
+        self,
+        run_id: str,
+        command: str,
+        broker: str,
+        account_id: str,
+        plan_id: str | None,
+        plan: dict[str, Any] | None,
+        now: datetime,
     ) -> None:
         """Record a run as started (outcome `running`)."""
         with self._tx() as cur:
             cur.execute(
                 "INSERT INTO runs (run_id, command, broker, account_id, plan_id, started_at,"
                 " outcome, plan_json) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-                (run_id, command, broker, account_id, plan_id, now.isoformat(),
-                 None if plan is None else json.dumps(plan)),
+                (
+                    run_id,
+                    command,
+                    broker,
+                    account_id,
+                    plan_id,
+                    now.isoformat(),
+                    None if plan is None else json.dumps(plan),
+                ),
             )
 
     def finish_run(
-        self, run_id: str, outcome: str, message: str, report: dict[str, Any] | None,
+        self,
+        run_id: str,
+        outcome: str,
+        message: str,
+        report: dict[str, Any] | None,
         now: datetime,
     ) -> None:
         """Record how a run ended."""
@@ -150,8 +165,13 @@ class Journal:
             cur.execute(
                 "UPDATE runs SET finished_at = ?, outcome = ?, message = ?, report_json = ?"
                 " WHERE run_id = ?",
-                (now.isoformat(), outcome, message,
-                 None if report is None else json.dumps(report), run_id),
+                (
+                    now.isoformat(),
+                    outcome,
+                    message,
+                    None if report is None else json.dumps(report),
+                    run_id,
+                ),
             )
 
     def recent_runs(self, limit: int, account_id: str | None = None) -> list[RunRecord]:
@@ -161,8 +181,9 @@ class Journal:
         if account_id is not None:
             sql += " WHERE account_id = ?"
             args = (account_id,)
-        rows = self._conn.execute(sql + " ORDER BY started_at DESC, rowid DESC LIMIT ?",
-                                  (*args, limit))
+        rows = self._conn.execute(
+            sql + " ORDER BY started_at DESC, rowid DESC LIMIT ?", (*args, limit)
+        )
         return [self._run(r) for r in rows]
 
     def get_run(self, run_id: str) -> RunRecord | None:
@@ -191,10 +212,20 @@ class Journal:
                 "INSERT INTO orders (client_order_id, run_id, plan_id, leg, symbol, side, qty,"
                 " limit_price, order_type, status, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (request.client_order_id, run_id, plan_id, leg, request.symbol,
-                 request.side.value, fmt(request.qty),
-                 None if request.limit_price is None else fmt(request.limit_price),
-                 request.order_type, INTENT, now.isoformat(), now.isoformat()),
+                (
+                    request.client_order_id,
+                    run_id,
+                    plan_id,
+                    leg,
+                    request.symbol,
+                    request.side.value,
+                    fmt(request.qty),
+                    None if request.limit_price is None else fmt(request.limit_price),
+                    request.order_type,
+                    INTENT,
+                    now.isoformat(),
+                    now.isoformat(),
+                ),
             )
 
     def record_broker_state(self, order: BrokerOrder, now: datetime) -> None:
@@ -203,9 +234,14 @@ class Journal:
             cur.execute(
                 "UPDATE orders SET broker_order_id = ?, status = ?, filled_qty = ?,"
                 " filled_avg_price = ?, updated_at = ? WHERE client_order_id = ?",
-                (order.id, order.status.value, fmt(order.filled_qty),
-                 None if order.filled_avg_price is None else fmt(order.filled_avg_price),
-                 now.isoformat(), order.client_order_id),
+                (
+                    order.id,
+                    order.status.value,
+                    fmt(order.filled_qty),
+                    None if order.filled_avg_price is None else fmt(order.filled_avg_price),
+                    now.isoformat(),
+                    order.client_order_id,
+                ),
             )
 
     def record_send_failure(self, client_order_id: str, error: str, now: datetime) -> None:
@@ -240,8 +276,15 @@ class Journal:
     @staticmethod
     def _run(row: tuple[Any, ...]) -> RunRecord:
         return RunRecord(
-            run_id=row[0], command=row[1], broker=row[2], account_id=row[3], plan_id=row[4],
-            started_at=row[5], finished_at=row[6], outcome=row[7], message=row[8],
+            run_id=row[0],
+            command=row[1],
+            broker=row[2],
+            account_id=row[3],
+            plan_id=row[4],
+            started_at=row[5],
+            finished_at=row[6],
+            outcome=row[7],
+            message=row[8],
             report=None if row[10] is None else json.loads(row[10]),
         )
 

@@ -9,8 +9,8 @@ from typing import Any, Final
 from pydantic import TypeAdapter
 
 from alchemiser_cli.core.checks import CheckReport, Finding
-from alchemiser_cli.documents import PLAN_ADAPTER, dumps
 from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.documents import PLAN_ADAPTER, dumps
 from alchemiser_cli.service import CheckOutcome, ExecutionReport, StatusReport
 
 
@@ -42,8 +42,11 @@ def check_document(outcome: CheckOutcome) -> CheckDocument:
     """The JSON shape of a check outcome."""
     report: CheckReport = outcome.report
     return CheckDocument(
-        plan_id=report.plan_id, checked_at=report.checked_at, blocked=report.blocked,
-        findings=report.findings, plan=outcome.plan,
+        plan_id=report.plan_id,
+        checked_at=report.checked_at,
+        blocked=report.blocked,
+        findings=report.findings,
+        plan=outcome.plan,
     )
 
 

@@ -44,24 +44,56 @@ def render_plan(console: Console, plan: Plan) -> None:
         f"cash {usd(acct.cash)}  targets: {plan.targets_source}"
     )
     positions = Table(title="Positions", title_justify="left")
-    for name in ("symbol", "qty", "price", "value", "now", "target", "drift", "after", "rule", "trade"):
+    for name in (
+        "symbol",
+        "qty",
+        "price",
+        "value",
+        "now",
+        "target",
+        "drift",
+        "after",
+        "rule",
+        "trade",
+    ):
         positions.add_column(name, justify="left" if name in ("symbol", "rule") else "right")
     for line in plan.positions:
         trade = "" if line.action == "hold" else f"{line.action} {fmt(abs(line.trade_qty))}"
         positions.add_row(
-            line.symbol, fmt(line.qty), fmt(line.price), usd(line.value),
-            pct(line.current_weight), pct(line.target_weight), pct(line.drift),
-            pct(line.post_weight), line.rule.value.replace("_", " "), trade,
+            line.symbol,
+            fmt(line.qty),
+            fmt(line.price),
+            usd(line.value),
+            pct(line.current_weight),
+            pct(line.target_weight),
+            pct(line.drift),
+            pct(line.post_weight),
+            line.rule.value.replace("_", " "),
+            trade,
         )
     console.print(positions)
     if plan.orders:
         orders = Table(title="Orders (sells first, limit orders, day)", title_justify="left")
-        for name in ("#", "side", "symbol", "qty", "limit", "est. price", "est. value", "est. cost"):
+        for name in (
+            "#",
+            "side",
+            "symbol",
+            "qty",
+            "limit",
+            "est. price",
+            "est. value",
+            "est. cost",
+        ):
             orders.add_column(name, justify="left" if name in ("side", "symbol") else "right")
         for order in plan.orders:
             orders.add_row(
-                str(order.leg), order.side.value, order.symbol, fmt(order.qty),
-                fmt(order.limit_price), fmt(order.est_price), usd(order.est_value),
+                str(order.leg),
+                order.side.value,
+                order.symbol,
+                fmt(order.qty),
+                fmt(order.limit_price),
+                fmt(order.est_price),
+                usd(order.est_value),
                 usd(order.est_cost),
             )
         console.print(orders)
@@ -97,13 +129,20 @@ def render_execution(console: Console, report: ExecutionReport) -> None:
     if report.orders:
         table = Table(title=f"Run {report.run_id}", title_justify="left")
         for name in ("#", "side", "symbol", "planned", "filled", "avg price", "slip bps", "status"):
-            table.add_column(name, justify="left" if name in ("side", "symbol", "status") else "right")
+            table.add_column(
+                name, justify="left" if name in ("side", "symbol", "status") else "right"
+            )
         for order in report.orders:
             status = order.status + (f": {order.error}" if order.error else "")
             table.add_row(
-                str(order.leg), order.side.value, order.symbol, fmt(order.planned_qty),
-                fmt(order.filled_qty), "" if order.avg_price is None else fmt(money(order.avg_price)),
-                "" if order.slippage_bps is None else fmt(order.slippage_bps), status,
+                str(order.leg),
+                order.side.value,
+                order.symbol,
+                fmt(order.planned_qty),
+                fmt(order.filled_qty),
+                "" if order.avg_price is None else fmt(money(order.avg_price)),
+                "" if order.slippage_bps is None else fmt(order.slippage_bps),
+                status,
             )
         console.print(table)
         console.print(
@@ -127,8 +166,13 @@ def render_status(console: Console, status: StatusReport) -> None:
         table.add_column(name, justify="left" if name == "symbol" else "right")
     for p in status.positions:
         table.add_row(
-            p.symbol, fmt(p.qty), fmt(p.price), usd(p.value), pct(p.weight),
-            pct(p.target_weight), pct(p.drift),
+            p.symbol,
+            fmt(p.qty),
+            fmt(p.price),
+            usd(p.value),
+            pct(p.weight),
+            pct(p.target_weight),
+            pct(p.drift),
         )
     console.print(table)
     if status.open_orders:
@@ -137,8 +181,13 @@ def render_status(console: Console, status: StatusReport) -> None:
             orders.add_column(name)
         for o in status.open_orders:
             orders.add_row(
-                o.client_order_id, o.side.value, o.symbol, fmt(o.qty), fmt(o.filled_qty),
-                "" if o.limit_price is None else fmt(o.limit_price), o.status.value,
+                o.client_order_id,
+                o.side.value,
+                o.symbol,
+                fmt(o.qty),
+                fmt(o.filled_qty),
+                "" if o.limit_price is None else fmt(o.limit_price),
+                o.status.value,
             )
         console.print(orders)
     else:
@@ -148,7 +197,12 @@ def render_status(console: Console, status: StatusReport) -> None:
         runs.add_column(name)
     for r in status.runs:
         runs.add_row(
-            r.run_id, r.command, r.started_at[:19], r.outcome, str(r.orders),
-            usd(r.filled_value), r.message or "",
+            r.run_id,
+            r.command,
+            r.started_at[:19],
+            r.outcome,
+            str(r.orders),
+            usd(r.filled_value),
+            r.message or "",
         )
     console.print(runs if status.runs else "No runs in the journal yet.")

@@ -1,0 +1,125 @@
+"""Shared fixtures: every test gets its own state directory and a fixed simulator clock."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from alchemiser_cli.brokers.sim import SimBroker
+from alchemiser_cli.cli.app import app
+from alchemiser_cli.clock import FixedClock
+from alchemiser_cli.core.models import Account, Asset, Position, Quote, Snapshot
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+DEMO_ACCOUNT = REPO / "alchemiser_cli" / "data" / "demo-account.toml"
+# A Tuesday, 10:00 New York time: the market is open.
+OPEN_NOW = "2026-11-24T15:00:00+00:00"
+
+
+@pytest.fixture(autouse=True)
+def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point ALCH_HOME at a temp dir, clear credentials and config, fix the sim clock."""
+    for key in list(os.environ):
+        if key.startswith(("ALCH_", "APCA_")):
+            monkeypatch.delenv(key)
+    home = tmp_path / "home"
+    monkeypatch.setenv("ALCH_HOME", str(home))
+    monkeypatch.setenv("ALCH_SIM_NOW", OPEN_NOW)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # so no ./alch.toml from the developer's checkout is read
+    yield home
+
+
+@dataclass
+class Run:
+    """One CLI invocation's result."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def cli() -> Callable[..., Run]:
+    """Invoke `alch` in-process; exceptions propagate so a bug is never an exit code."""
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> Run:
+        result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return invoke
+
+
+@pytest.fixture
+def sim(isolated_state: Path) -> Iterator[SimBroker]:
+    """The simulator the CLI uses in this test (same SQLite file)."""
+    broker = SimBroker(
+        isolated_state / "sim.sqlite", DEMO_ACCOUNT, FixedClock(datetime.fromisoformat(OPEN_NOW))
+    )
+    yield broker
+    broker.close()
+
+
+def D(text: str | int) -> Decimal:  # noqa: N802 - reads like a literal
+    """Decimal shorthand for tests."""
+    return Decimal(str(text))
+
+
+def make_snapshot(
+    cash: str,
+    positions: dict[str, str] | None = None,
+    quotes: dict[str, tuple[str, str]] | None = None,
+    non_fractionable: tuple[str, ...] = (),
+    not_tradable: tuple[str, ...] = (),
+    buying_power: str | None = None,
+    **account: Any,
+) -> Snapshot:
+    """A snapshot built from short literals."""
+    quotes = quotes or {}
+    return Snapshot(
+        account=Account(
+            account_id="T-1", cash=D(cash), buying_power=D(buying_power or cash), **account
+        ),
+        positions={s: Position(s, D(q)) for s, q in (positions or {}).items()},
+        quotes={s: Quote(s, D(b), D(a)) for s, (b, a) in quotes.items()},
+        assets={
+            s: Asset(s, tradable=s not in not_tradable, fractionable=s not in non_fractionable)
+            for s in quotes
+        },
+        as_of=datetime.fromisoformat(OPEN_NOW).astimezone(UTC),
+        broker="sim",
+    )
+
+
+def write(path: Path, text: str) -> Path:
+    """Write a file and return its path."""
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+FileMaker = Callable[[str, str], Path]
+
+
+@pytest.fixture
+def make_file(tmp_path: Path) -> FileMaker:
+    """Write a named file under tmp_path."""
+
+    def make(name: str, text: str) -> Path:
+        return write(tmp_path / name, text)
+
+    return make

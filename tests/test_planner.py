@@ -1,0 +1,269 @@
+"""Hand-checked planner examples: every number here was worked out on paper first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from alchemiser_cli.core.models import Quote, Side
+from alchemiser_cli.core.planner import Plan, Rule, band_threshold, build_plan, reference_price, sell_fees
+from alchemiser_cli.core.policy import PlannerPolicy
+from alchemiser_cli.core.targets import Targets
+from alchemiser_cli.errors import PlanError, PriceError
+from tests.conftest import D, make_snapshot
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+NO_COSTS = PlannerPolicy(collar_bps=D(0), sec_fee_rate=D(0), finra_taf_per_share=D(0))
+
+
+def targets(**weights: str) -> Targets:
+    return Targets({k.replace("_", "."): D(v) for k, v in weights.items()}, source="test")
+
+
+def line(plan: Plan, symbol: str) -> tuple[Rule, str, Decimal]:
+    found = next(p for p in plan.positions if p.symbol == symbol)
+    return found.rule, found.action, found.trade_qty
+
+
+def orders(plan: Plan) -> list[tuple[int, str, str, Decimal, Decimal]]:
+    return [(o.leg, o.side.value, o.symbol, o.qty, o.limit_price) for o in plan.orders]
+
+
+def test_funding_from_all_cash_without_costs_hits_targets_exactly() -> None:
+    snap = make_snapshot("10000", quotes={"VTI": ("100", "100"), "BND": ("50", "50")})
+    plan = build_plan(snap, targets(VTI="0.6", BND="0.4"), NO_COSTS, NOW)
+    assert orders(plan) == [(1, "buy", "BND", D(80), D(50)), (2, "buy", "VTI", D(60), D(100))]
+    assert plan.summary.est_cash_after == 0
+    assert plan.summary.min_cash_after == 0
+    assert [p.post_weight for p in plan.positions] == [D("0.4"), D("0.6")]
+
+
+def test_funding_with_a_collar_sizes_buys_at_the_limit_price() -> None:
+    # Limits 100.50 and 50.25 make the full buy cost 10,050 > 10,000 cash: every buy is
+    # scaled by 10000/10050 and truncated to 9 decimals.
+    snap = make_snapshot("10000", quotes={"VTI": ("100", "100"), "BND": ("50", "50")})
+    plan = build_plan(snap, targets(VTI="0.6", BND="0.4"), PlannerPolicy(), NOW)
+    assert orders(plan) == [
+        (1, "buy", "BND", D("79.601990049"), D("50.25")),
+        (2, "buy", "VTI", D("59.701492537"), D("100.50")),
+    ]
+    assert D(0) <= plan.summary.min_cash_after < D("0.01")
+
+
+def test_full_liquidation_sells_everything_including_fractions() -> None:
+    snap = make_snapshot(
+        "5", positions={"VTI": "10.5", "BND": "3"},
+        quotes={"VTI": ("100", "100.10"), "BND": ("50", "50.02")},
+    )
+    plan = build_plan(snap, targets(), PlannerPolicy(), NOW)
+    # Sell limits: bid less 50 bps, rounded up to the cent.
+    assert orders(plan) == [
+        (1, "sell", "BND", D(3), D("49.75")),
+        (2, "sell", "VTI", D("10.5"), D("99.50")),
+    ]
+    assert {p.rule for p in plan.positions} == {Rule.NOT_IN_TARGETS}
+    # SEC fee rounds up to a cent per order; FINRA TAF 0.000195/share rounds up to a cent.
+    assert sell_fees(D(3), D("49.75"), PlannerPolicy()) == D("0.01") + D("0.01")
+    assert plan.summary.sell_value == D("1200")  # 3 * 50 + 10.5 * 100 at the bid
+
+
+def test_non_fractionable_high_priced_asset_buys_the_share_that_cuts_deviation() -> None:
+    # Target 500k of a 700k share (0.714 share). Buying none leaves 500k of deviation;
+    # one share leaves 200k, and the 200k it takes from VTI costs less than the 300k cut.
+    snap = make_snapshot(
+        "1000000", quotes={"BRK.A": ("700000", "700000"), "VTI": ("100", "100")},
+        non_fractionable=("BRK.A",),
+    )
+    plan = build_plan(snap, targets(BRK_A="0.5", VTI="0.5"), NO_COSTS, NOW)
+    assert orders(plan) == [
+        (1, "buy", "BRK.A", D(1), D(700000)),
+        (2, "buy", "VTI", D(3000), D(100)),
+    ]
+    assert all(o.qty == o.qty.to_integral_value() for o in plan.orders if o.symbol == "BRK.A")
+
+
+def test_non_fractionable_target_under_half_a_share_is_held() -> None:
+    snap = make_snapshot(
+        "100000", quotes={"BRK.A": ("700000", "700000")}, non_fractionable=("BRK.A",)
+    )
+    plan = build_plan(snap, targets(BRK_A="1"), NO_COSTS, NOW)
+    assert plan.orders == ()
+    assert line(plan, "BRK.A") == (Rule.WITHIN_ONE_SHARE, "hold", D(0))
+
+
+def test_non_fractionable_sell_rounds_to_the_nearest_share() -> None:
+    # Holding 10 at 100 with 3000 cash: equity 4000, target 50% = 2000 = 20 shares -> buy 10.
+    # Holding 30 (3000) with 1000 cash and target 50%: 2000 target -> sell 10.
+    snap = make_snapshot(
+        "1000", positions={"XYZ": "30"}, quotes={"XYZ": ("100", "100")},
+        non_fractionable=("XYZ",),
+    )
+    plan = build_plan(snap, targets(XYZ="0.5"), NO_COSTS, NOW)
+    assert orders(plan) == [(1, "sell", "XYZ", D(10), D(100))]
+
+
+def test_position_not_in_targets_is_sold_and_explained() -> None:
+    snap = make_snapshot(
+        "0", positions={"AAPL": "10"}, quotes={"AAPL": ("200", "200"), "VTI": ("100", "100")}
+    )
+    plan = build_plan(snap, targets(VTI="1"), NO_COSTS, NOW)
+    assert orders(plan) == [(1, "sell", "AAPL", D(10), D(200)), (2, "buy", "VTI", D(20), D(100))]
+    assert line(plan, "AAPL") == (Rule.NOT_IN_TARGETS, "sell", D(-10))
+
+
+def test_unlisted_positions_are_left_when_sell_unlisted_is_off() -> None:
+    snap = make_snapshot(
+        "1000", positions={"AAPL": "10"}, quotes={"AAPL": ("200", "200"), "VTI": ("100", "100")}
+    )
+    policy = NO_COSTS.model_copy(update={"sell_unlisted": False})
+    plan = build_plan(snap, targets(VTI="0.5"), policy, NOW)
+    assert line(plan, "AAPL") == (Rule.UNLISTED_HELD, "hold", D(0))
+    assert orders(plan) == [(1, "buy", "VTI", D("10"), D(100))]  # 50% of 3000 = 1500; cash 1000
+
+
+def test_keep_leaves_a_position_alone_and_out_of_the_base() -> None:
+    # Equity 3000 of which TSLA 2000 is kept: the base is 1000, so VTI targets 1000.
+    snap = make_snapshot(
+        "1000", positions={"TSLA": "10"}, quotes={"TSLA": ("200", "200"), "VTI": ("100", "100")}
+    )
+    policy = NO_COSTS.model_copy(update={"keep": ("TSLA",)})
+    plan = build_plan(snap, targets(VTI="1"), policy, NOW)
+    assert orders(plan) == [(1, "buy", "VTI", D(10), D(100))]
+    assert line(plan, "TSLA") == (Rule.KEPT, "hold", D(0))
+    assert plan.summary.kept_value == D(2000)
+    assert plan.summary.investable == D(1000)
+
+
+def test_keep_symbols_are_upper_cased() -> None:
+    assert PlannerPolicy(keep=("tsla", "TSLA", " aapl")).keep == ("AAPL", "TSLA")
+
+
+def test_bands_that_cover_every_drift_leave_everything_untouched() -> None:
+    # VTI at 55% vs 60% (drift 5 points) and BND at 45% vs 40%: inside a 6-point band.
+    snap = make_snapshot(
+        "0", positions={"VTI": "55", "BND": "90"},
+        quotes={"VTI": ("100", "100"), "BND": ("50", "50")},
+    )
+    policy = NO_COSTS.model_copy(update={"band_abs": D("0.06")})
+    plan = build_plan(snap, targets(VTI="0.6", BND="0.4"), policy, NOW)
+    assert plan.orders == ()
+    assert {p.rule for p in plan.positions} == {Rule.IN_BAND}
+
+
+def test_out_of_band_trades_to_target_or_to_the_band_edge() -> None:
+    snap = make_snapshot(
+        "0", positions={"VTI": "50", "BND": "100"},
+        quotes={"VTI": ("100", "100"), "BND": ("50", "50")},
+    )
+    band = NO_COSTS.model_copy(update={"band_abs": D("0.05")})
+    to_target = build_plan(snap, targets(VTI="0.6", BND="0.4"), band, NOW)
+    assert orders(to_target) == [(1, "sell", "BND", D(20), D(50)), (2, "buy", "VTI", D(10), D(100))]
+    edge = band.model_copy(update={"rebalance_to": "edge"})
+    to_edge = build_plan(snap, targets(VTI="0.6", BND="0.4"), edge, NOW)
+    # Edges: BND 45% (4500 = 90 shares) and VTI 55% (5500 = 55 shares).
+    assert orders(to_edge) == [(1, "sell", "BND", D(10), D(50)), (2, "buy", "VTI", D(5), D(100))]
+    assert {p.rule for p in to_edge.positions} == {Rule.OUT_OF_BAND}
+
+
+def test_band_threshold_is_the_narrower_of_absolute_and_relative() -> None:
+    policy = PlannerPolicy(band_abs=D("0.05"), band_rel=D("0.25"))
+    assert band_threshold(D("0.6"), policy) == D("0.05")
+    assert band_threshold(D("0.1"), policy) == D("0.025")
+    assert band_threshold(D("0.1"), PlannerPolicy()) is None
+
+
+def test_trades_below_the_minimum_are_skipped_with_the_reason() -> None:
+    snap = make_snapshot(
+        "0.50", positions={"VTI": "10"}, quotes={"VTI": ("100", "100"), "BND": ("50", "50")}
+    )
+    # Equity 1000.50: VTI targets 999.99975 (sell $0.00025), BND 0.50025 (cash 0.50 buys
+    # 0.01 share = $0.50). Both are under the $1 minimum.
+    plan = build_plan(snap, targets(VTI="0.9995", BND="0.0005"), NO_COSTS, NOW)
+    assert plan.orders == ()
+    reasons = {s.symbol: s.reason for s in plan.skipped}
+    assert reasons == {
+        "BND": "trade of $0.50 is below the minimum $1.00",
+        "VTI": "trade of $0.00 is below the minimum $1.00",
+    }
+    assert {p.rule for p in plan.positions} == {Rule.DUST}
+
+
+def test_cash_reserve_is_never_spent() -> None:
+    snap = make_snapshot("10000", quotes={"VTI": ("100", "100")})
+    policy = NO_COSTS.model_copy(update={"cash_reserve": D(500), "cash_reserve_pct": D("0.10")})
+    plan = build_plan(snap, targets(VTI="1"), policy, NOW)
+    assert plan.summary.reserve == D(1000)  # the larger of $500 and 10% of equity
+    assert orders(plan) == [(1, "buy", "VTI", D(90), D(100))]
+    assert plan.summary.min_cash_after == D(1000)
+
+
+def test_a_missing_quote_is_an_error_naming_the_symbol() -> None:
+    snap = make_snapshot("1000", quotes={"VTI": ("100", "100")})
+    with pytest.raises(PriceError, match="^no quote for BND: cannot value or trade it$"):
+        build_plan(snap, targets(VTI="0.5", BND="0.5"), NO_COSTS, NOW)
+
+
+@pytest.mark.parametrize(
+    ("quote", "expected"),
+    [
+        (Quote("X", D("10"), D("10.02")), D("10.01")),
+        (Quote("X", D(0), D(0), last=D("9.5")), D("9.5")),
+        (Quote("X", D("10"), D(0), last=D("9.5")), D("9.5")),
+    ],
+)
+def test_reference_price_is_mid_else_last(quote: Quote, expected: Decimal) -> None:
+    assert reference_price(quote, "X") == expected
+
+
+@pytest.mark.parametrize(
+    ("quote", "message"),
+    [
+        (Quote("X", D(0), D(0), D(0)), "no usable price for X (bid 0, ask 0, last 0)"),
+        (Quote("X", D("10.5"), D("10")), "crossed quote for X: bid 10.5 > ask 10"),
+    ],
+)
+def test_unusable_prices_are_errors(quote: Quote, message: str) -> None:
+    with pytest.raises(PriceError, match=f"^{message.replace('(', '.').replace(')', '.')}$"):
+        reference_price(quote, "X")
+
+
+def test_short_positions_are_refused() -> None:
+    snap = make_snapshot("1000", positions={"VTI": "-5"}, quotes={"VTI": ("100", "100")})
+    with pytest.raises(PlanError, match="VTI: short positions are not supported"):
+        build_plan(snap, targets(VTI="0.5"), NO_COSTS, NOW)
+
+
+def test_unknown_asset_is_an_error() -> None:
+    snap = make_snapshot("1000", quotes={"VTI": ("100", "100")})
+    snap.assets.pop("VTI")
+    with pytest.raises(PlanError, match="VTI: the broker has no asset record"):
+        build_plan(snap, targets(VTI="0.5"), NO_COSTS, NOW)
+
+
+def test_untradable_asset_is_skipped_not_traded() -> None:
+    snap = make_snapshot(
+        "1000", positions={"OLD": "5"}, quotes={"OLD": ("10", "10"), "VTI": ("100", "100")},
+        not_tradable=("OLD", "VTI"),
+    )
+    plan = build_plan(snap, targets(VTI="0.5"), NO_COSTS, NOW)
+    assert plan.orders == ()
+    assert {s.symbol: s.rule for s in plan.skipped} == {"OLD": Rule.NOT_TRADABLE, "VTI": Rule.NOT_TRADABLE}
+
+
+def test_plan_id_is_stable_for_the_same_inputs_and_changes_with_them() -> None:
+    snap = make_snapshot("1000", quotes={"VTI": ("100", "100")})
+    first = build_plan(snap, targets(VTI="0.5"), NO_COSTS, NOW)
+    later = build_plan(snap, targets(VTI="0.5"), NO_COSTS, datetime(2026, 11, 25, tzinfo=UTC))
+    other = build_plan(snap, targets(VTI="0.6"), NO_COSTS, NOW)
+    assert first.plan_id == later.plan_id
+    assert first.plan_id != other.plan_id
+    assert len(first.plan_id) == 16
+
+
+def test_sub_dollar_prices_use_four_decimal_ticks() -> None:
+    snap = make_snapshot("100", quotes={"PNY": ("0.5", "0.5012")})
+    plan = build_plan(snap, targets(PNY="1"), PlannerPolicy(), NOW)
+    assert plan.orders[0].limit_price == D("0.5037")  # 0.5012 * 1.005 = 0.503706, down to tick
+    assert plan.orders[0].side is Side.BUY
