@@ -100,10 +100,15 @@ class Executor:
         self._journal = journal
         self._clock = clock
         self._policy = policy
-        self._on_event = on_event or (lambda _msg: None)
+        self._listener = on_event
+        self._attempt = 1
 
-    def run(self, plan: Plan, run_id: str, reserve: Decimal) -> ExecutionResult:
-        """Send sells, wait for them, re-size and send buys, wait; report every order."""
+    def run(self, plan: Plan, run_id: str, reserve: Decimal, attempt: int = 1) -> ExecutionResult:
+        """Send sells, wait for them, re-size and send buys, wait; report every order.
+
+        `attempt` numbers the runs of one plan (a forced re-run gets fresh order ids).
+        """
+        self._attempt = attempt
         result = ExecutionResult()
         sells = [o for o in plan.orders if o.side is Side.SELL]
         buys = [o for o in plan.orders if o.side is Side.BUY]
@@ -132,6 +137,12 @@ class Executor:
             result.message = f"all {len(result.orders)} orders filled"
         return result
 
+    def _on_event(self, message: str) -> None:
+        """Every order event goes to the log; a listener (the live view) may echo it."""
+        log.info(message)
+        if self._listener is not None:
+            self._listener(message)
+
     # -- steps ---------------------------------------------------------------------------
 
     def _batch(
@@ -153,7 +164,7 @@ class Executor:
         self._await(pending)
 
     def _send(self, plan: Plan, run_id: str, order: PlannedOrder, qty: Decimal) -> OrderResult:
-        cid = client_order_id(plan.plan_id, order.leg)
+        cid = client_order_id(plan.plan_id, order.leg, attempt=self._attempt)
         price = plan.prices.get(order.symbol)
         outcome = OrderResult(
             leg=order.leg,

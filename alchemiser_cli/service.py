@@ -7,6 +7,7 @@ only parses arguments, calls one method here and renders what comes back.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable, Iterator
@@ -31,9 +32,10 @@ from alchemiser_cli.core.planner import Plan, build_plan, reference_price
 from alchemiser_cli.core.targets import Targets, parse_targets, targets_from_mapping
 from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.documents import plan_to_json
-from alchemiser_cli.errors import ConfigError, InputError, LockHeld, PriceError
+from alchemiser_cli.errors import AlchError, ConfigError, InputError, LockHeld, PriceError
 from alchemiser_cli.executor import ExecutionResult, Executor, OrderResult, Outcome
 from alchemiser_cli.journal import Journal, RunRecord
+from alchemiser_cli.logs import RUN_ID
 from alchemiser_cli.settings import AlpacaCredentials, Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ DEMO_TARGETS = "demo-targets.toml"
 DEMO_ACCOUNT = "demo-account.toml"
 
 Confirm = Callable[[Plan, CheckReport], bool]
+_GOOD = (Outcome.COMPLETED, Outcome.NOTHING_TO_DO, Outcome.DECLINED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +146,7 @@ class Service:
 
     # -- inputs --------------------------------------------------------------------------
 
-    def resolve_targets(self, supplied: Targets | None) -> Targets:
+    def resolve_targets(self, supplied: Targets | None, *, announce: bool = True) -> Targets:
         """Targets from the flag, else the config, else (simulator only) the demo targets."""
         if supplied is not None:
             return supplied
@@ -158,10 +161,11 @@ class Service:
                 raise InputError(f"{path}: cannot read targets: {exc.strerror}") from None
             return parse_targets(text, where=str(path), fmt=path.suffix.lstrip(".") or None)
         if self.broker.name == "sim":
-            self.notices.append(
-                "no targets given: using the demo targets (examples/targets/three-fund.toml); "
-                "pass --targets FILE to use your own"
-            )
+            if announce:
+                self.notices.append(
+                    "no targets given: using the demo targets (examples/targets/three-fund.toml); "
+                    "pass --targets FILE to use your own"
+                )
             text = resources.files("alchemiser_cli.data").joinpath(DEMO_TARGETS).read_text()
             return parse_targets(text, where="demo targets", fmt="toml")
         raise InputError(
@@ -197,7 +201,16 @@ class Service:
         """Compute a fresh dry-run plan; nothing is sent."""
         chosen = self.resolve_targets(targets)
         snap = self.snapshot(set(chosen.weights))
-        return build_plan(snap, chosen, self.settings.planner, self.broker.now())
+        plan = build_plan(snap, chosen, self.settings.planner, self.broker.now())
+        log.info(
+            "plan %s for %s:%s: %d orders, turnover %s",
+            plan.plan_id,
+            plan.broker,
+            plan.account_id,
+            len(plan.orders),
+            plan.summary.turnover,
+        )
+        return plan
 
     def check(
         self,
@@ -220,7 +233,12 @@ class Service:
             cancel_open=cancel_open,
             already_executed=tuple(r.run_id for r in self.journal.plan_executed(chosen.plan_id)),
         )
-        return CheckOutcome(chosen, run_checks(chosen, snap, ctx))
+        report = run_checks(chosen, snap, ctx)
+        for finding in report.findings:
+            if finding.severity != "pass":
+                log.warning("check %s: %s: %s", finding.check_id, finding.severity, finding.message)
+        log.info("checks for plan %s: %s", chosen.plan_id, "blocked" if report.blocked else "ok")
+        return CheckOutcome(chosen, report)
 
     def execute(
         self,
@@ -235,25 +253,33 @@ class Service:
         account_id = self.broker.account().account_id
         with self.account_lock(account_id):
             checked = self.check(plan, targets, force=force, cancel_open=cancel_open)
-            chosen, report = checked.plan, checked.report
             run_id = new_run_id(self.clock.now())
-            started = self.clock.now()
-            self.journal.start_run(
-                run_id,
-                "execute",
-                chosen.broker,
-                chosen.account_id,
-                chosen.plan_id,
-                plan_to_json(chosen),
-                started,
-            )
-            result = ExecutionResult()
+            token = RUN_ID.set(run_id)
+            try:
+                return self._run(run_id, checked, confirm)
+            finally:
+                RUN_ID.reset(token)
+
+    def _run(self, run_id: str, checked: CheckOutcome, confirm: Confirm) -> ExecutionReport:
+        """One journaled run: every path out of here records how the run ended."""
+        chosen, report = checked.plan, checked.report
+        started = self.clock.now()
+        log.info("run %s started: plan %s", run_id, chosen.plan_id)
+        self.journal.start_run(
+            run_id,
+            "execute",
+            chosen.broker,
+            chosen.account_id,
+            chosen.plan_id,
+            plan_to_json(chosen),
+            started,
+        )
+        result = ExecutionResult()
+        try:
             if report.blocked:
                 result.outcome = Outcome.BLOCKED
-                blocking = [f for f in report.findings if f.severity == "block"]
-                result.message = (
-                    f"blocked by {', '.join(f.check_id for f in blocking)}; nothing sent"
-                )
+                blocking = ", ".join(f.check_id for f in report.findings if f.severity == "block")
+                result.message = f"blocked by {blocking}; nothing sent"
             elif not chosen.orders:
                 result.outcome = Outcome.NOTHING_TO_DO
                 result.message = "nothing to do: the account is at its targets"
@@ -264,26 +290,37 @@ class Service:
                 executor = Executor(
                     self.broker, self.journal, self.clock, self.settings.execution, self.on_event
                 )
-                result = executor.run(chosen, run_id, chosen.summary.reserve)
-            finished = self.clock.now()
-            execution = ExecutionReport(
-                run_id=run_id,
-                plan_id=chosen.plan_id,
-                broker=chosen.broker,
-                account_id=chosen.account_id,
-                outcome=result.outcome,
-                message=result.message,
-                started_at=started,
-                finished_at=finished,
-                checks=report,
-                orders=tuple(result.orders),
-                filled_buy_value=result.filled_buy_value,
-                filled_sell_value=result.filled_sell_value,
-            )
-            self.journal.finish_run(
-                run_id, result.outcome.value, result.message, _report_json(execution), finished
-            )
-            return execution
+                attempt = 1 + len(self.journal.plan_executed(chosen.plan_id))
+                result = executor.run(chosen, run_id, chosen.summary.reserve, attempt)
+        except AlchError as exc:
+            # Record the failure (best effort: the journal itself may be what failed).
+            log.error("run %s failed: %s", run_id, exc)
+            with contextlib.suppress(AlchError):
+                self.journal.finish_run(
+                    run_id, Outcome.FAILED.value, str(exc), None, self.clock.now()
+                )
+            raise
+        finished = self.clock.now()
+        execution = ExecutionReport(
+            run_id=run_id,
+            plan_id=chosen.plan_id,
+            broker=chosen.broker,
+            account_id=chosen.account_id,
+            outcome=result.outcome,
+            message=result.message,
+            started_at=started,
+            finished_at=finished,
+            checks=report,
+            orders=tuple(result.orders),
+            filled_buy_value=result.filled_buy_value,
+            filled_sell_value=result.filled_sell_value,
+        )
+        self.journal.finish_run(
+            run_id, result.outcome.value, result.message, _report_json(execution), finished
+        )
+        level = logging.INFO if result.outcome in _GOOD else logging.ERROR
+        log.log(level, "run %s %s: %s", run_id, result.outcome.value, result.message)
+        return execution
 
     def status(self, runs: int = 5, run_id: str | None = None) -> StatusReport:
         """Account, positions with drift, open orders and the journal's recent runs."""
@@ -358,7 +395,7 @@ class Service:
 
     def _configured_targets(self) -> Targets | None:
         try:
-            return self.resolve_targets(None)
+            return self.resolve_targets(None, announce=False)
         except InputError:
             return None
 

@@ -27,7 +27,7 @@ OPEN_NOW = "2026-11-24T15:00:00+00:00"
 
 
 @pytest.fixture(autouse=True)
-def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point ALCH_HOME at a temp dir, clear credentials and config, fix the sim clock."""
     for key in list(os.environ):
         if key.startswith(("ALCH_", "APCA_")):
@@ -38,7 +38,7 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)  # so no ./alch.toml from the developer's checkout is read
-    yield home
+    return home
 
 
 @dataclass
@@ -75,7 +75,7 @@ def sim(isolated_state: Path) -> Iterator[SimBroker]:
     broker.close()
 
 
-def D(text: str | int) -> Decimal:  # noqa: N802 - reads like a literal
+def D(text: str | int) -> Decimal:
     """Decimal shorthand for tests."""
     return Decimal(str(text))
 

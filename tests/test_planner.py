@@ -8,7 +8,14 @@ from decimal import Decimal
 import pytest
 
 from alchemiser_cli.core.models import Quote, Side
-from alchemiser_cli.core.planner import Plan, Rule, band_threshold, build_plan, reference_price, sell_fees
+from alchemiser_cli.core.planner import (
+    Plan,
+    Rule,
+    band_threshold,
+    build_plan,
+    reference_price,
+    sell_fees,
+)
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import PlanError, PriceError
@@ -54,7 +61,8 @@ def test_funding_with_a_collar_sizes_buys_at_the_limit_price() -> None:
 
 def test_full_liquidation_sells_everything_including_fractions() -> None:
     snap = make_snapshot(
-        "5", positions={"VTI": "10.5", "BND": "3"},
+        "5",
+        positions={"VTI": "10.5", "BND": "3"},
         quotes={"VTI": ("100", "100.10"), "BND": ("50", "50.02")},
     )
     plan = build_plan(snap, targets(), PlannerPolicy(), NOW)
@@ -73,7 +81,8 @@ def test_non_fractionable_high_priced_asset_buys_the_share_that_cuts_deviation()
     # Target 500k of a 700k share (0.714 share). Buying none leaves 500k of deviation;
     # one share leaves 200k, and the 200k it takes from VTI costs less than the 300k cut.
     snap = make_snapshot(
-        "1000000", quotes={"BRK.A": ("700000", "700000"), "VTI": ("100", "100")},
+        "1000000",
+        quotes={"BRK.A": ("700000", "700000"), "VTI": ("100", "100")},
         non_fractionable=("BRK.A",),
     )
     plan = build_plan(snap, targets(BRK_A="0.5", VTI="0.5"), NO_COSTS, NOW)
@@ -97,7 +106,9 @@ def test_non_fractionable_sell_rounds_to_the_nearest_share() -> None:
     # Holding 10 at 100 with 3000 cash: equity 4000, target 50% = 2000 = 20 shares -> buy 10.
     # Holding 30 (3000) with 1000 cash and target 50%: 2000 target -> sell 10.
     snap = make_snapshot(
-        "1000", positions={"XYZ": "30"}, quotes={"XYZ": ("100", "100")},
+        "1000",
+        positions={"XYZ": "30"},
+        quotes={"XYZ": ("100", "100")},
         non_fractionable=("XYZ",),
     )
     plan = build_plan(snap, targets(XYZ="0.5"), NO_COSTS, NOW)
@@ -143,7 +154,8 @@ def test_keep_symbols_are_upper_cased() -> None:
 def test_bands_that_cover_every_drift_leave_everything_untouched() -> None:
     # VTI at 55% vs 60% (drift 5 points) and BND at 45% vs 40%: inside a 6-point band.
     snap = make_snapshot(
-        "0", positions={"VTI": "55", "BND": "90"},
+        "0",
+        positions={"VTI": "55", "BND": "90"},
         quotes={"VTI": ("100", "100"), "BND": ("50", "50")},
     )
     policy = NO_COSTS.model_copy(update={"band_abs": D("0.06")})
@@ -154,7 +166,8 @@ def test_bands_that_cover_every_drift_leave_everything_untouched() -> None:
 
 def test_out_of_band_trades_to_target_or_to_the_band_edge() -> None:
     snap = make_snapshot(
-        "0", positions={"VTI": "50", "BND": "100"},
+        "0",
+        positions={"VTI": "50", "BND": "100"},
         quotes={"VTI": ("100", "100"), "BND": ("50", "50")},
     )
     band = NO_COSTS.model_copy(update={"band_abs": D("0.05")})
@@ -201,8 +214,9 @@ def test_cash_reserve_is_never_spent() -> None:
 
 def test_a_missing_quote_is_an_error_naming_the_symbol() -> None:
     snap = make_snapshot("1000", quotes={"VTI": ("100", "100")})
-    with pytest.raises(PriceError, match="^no quote for BND: cannot value or trade it$"):
+    with pytest.raises(PriceError) as info:
         build_plan(snap, targets(VTI="0.5", BND="0.5"), NO_COSTS, NOW)
+    assert str(info.value) == "no quote for BND: cannot value or trade it"
 
 
 @pytest.mark.parametrize(
@@ -225,8 +239,9 @@ def test_reference_price_is_mid_else_last(quote: Quote, expected: Decimal) -> No
     ],
 )
 def test_unusable_prices_are_errors(quote: Quote, message: str) -> None:
-    with pytest.raises(PriceError, match=f"^{message.replace('(', '.').replace(')', '.')}$"):
+    with pytest.raises(PriceError) as info:
         reference_price(quote, "X")
+    assert str(info.value) == message
 
 
 def test_short_positions_are_refused() -> None:
@@ -244,12 +259,17 @@ def test_unknown_asset_is_an_error() -> None:
 
 def test_untradable_asset_is_skipped_not_traded() -> None:
     snap = make_snapshot(
-        "1000", positions={"OLD": "5"}, quotes={"OLD": ("10", "10"), "VTI": ("100", "100")},
+        "1000",
+        positions={"OLD": "5"},
+        quotes={"OLD": ("10", "10"), "VTI": ("100", "100")},
         not_tradable=("OLD", "VTI"),
     )
     plan = build_plan(snap, targets(VTI="0.5"), NO_COSTS, NOW)
     assert plan.orders == ()
-    assert {s.symbol: s.rule for s in plan.skipped} == {"OLD": Rule.NOT_TRADABLE, "VTI": Rule.NOT_TRADABLE}
+    assert {s.symbol: s.rule for s in plan.skipped} == {
+        "OLD": Rule.NOT_TRADABLE,
+        "VTI": Rule.NOT_TRADABLE,
+    }
 
 
 def test_plan_id_is_stable_for_the_same_inputs_and_changes_with_them() -> None:

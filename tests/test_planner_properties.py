@@ -42,8 +42,10 @@ def worlds(draw: st.DrawFn, *, costs: bool) -> tuple[Snapshot, Targets, PlannerP
     raw = [draw(st.integers(0, 100)) for _ in in_targets]
     cash_share = draw(st.integers(0, 50))
     total = sum(raw) + cash_share or 1
-    weights = {s: (Decimal(r) / total).quantize(Decimal("0.0001"), rounding="ROUND_DOWN")
-               for s, r in zip(in_targets, raw, strict=True)}
+    weights = {
+        s: (Decimal(r) / total).quantize(Decimal("0.0001"), rounding="ROUND_DOWN")
+        for s, r in zip(in_targets, raw, strict=True)
+    }
     cash = draw(cents)
     policy = PlannerPolicy(
         collar_bps=Decimal(draw(st.integers(0, 100))) if costs else ZERO,
@@ -57,7 +59,10 @@ def worlds(draw: st.DrawFn, *, costs: bool) -> tuple[Snapshot, Targets, PlannerP
         min_trade_value=Decimal(draw(st.sampled_from([1, 1, 5, 50]))),
     )
     snap = Snapshot(
-        account=Account("P-1", cash, cash), positions=positions, quotes=quotes, assets=assets,
+        account=Account("P-1", cash, cash),
+        positions=positions,
+        quotes=quotes,
+        assets=assets,
         as_of=NOW,
     )
     return snap, Targets(weights, "prop"), policy
