@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +43,25 @@ class _Context(logging.Filter):
         return True
 
 
+class _Redacting(logging.Formatter):
+    """Masks secrets in the whole formatted record, traceback included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the moment of writing (it may be swapped)."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        super().__init__(stream or sys.stderr)
+        self._fixed = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = self._fixed or sys.stderr
+        super().emit(record)
+
+
 class JsonLines(logging.Formatter):
     """One JSON object per record."""
 
@@ -54,12 +74,15 @@ class JsonLines(logging.Formatter):
             "msg": record.getMessage(),
         }
         if record.exc_info:
-            doc["exc"] = redact(self.formatException(record.exc_info))
-        return json.dumps(doc)
+            doc["exc"] = self.formatException(record.exc_info)
+        return redact(json.dumps(doc))
 
 
-def configure(state_dir: Path, verbosity: int, stderr: TextIO) -> Path:
-    """(Re)configure alch's loggers; verbosity -1 quiet, 0 warnings, 1 info, 2 debug."""
+def configure(state_dir: Path, verbosity: int, stderr: TextIO | None = None) -> Path:
+    """(Re)configure alch's loggers; verbosity -1 quiet, 0 warnings, 1 info, 2 debug.
+
+    Human lines go to `stderr` if given, else to the current `sys.stderr` at each write.
+    """
     logger = logging.getLogger(ROOT)
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
@@ -68,11 +91,11 @@ def configure(state_dir: Path, verbosity: int, stderr: TextIO) -> Path:
     logger.propagate = False
     context = _Context()
 
-    human = logging.StreamHandler(stderr)
+    human = _CurrentStderr(stderr)
     human.setLevel(
         {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     )
-    human.setFormatter(logging.Formatter("alch: %(levelname)s: %(message)s"))
+    human.setFormatter(_Redacting("alch: %(levelname)s: %(message)s"))
     human.addFilter(context)
     logger.addHandler(human)
 

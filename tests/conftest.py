@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -123,3 +124,13 @@ def make_file(tmp_path: Path) -> FileMaker:
         return write(tmp_path / name, text)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fresh_logging() -> Iterator[None]:
+    """Logging is process-global: drop alch's handlers after each test."""
+    yield
+    logger = logging.getLogger("alchemiser_cli")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()

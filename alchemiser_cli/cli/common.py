@@ -68,7 +68,7 @@ def service_for(
         settings = load_settings(opts.config, broker=opts.broker)
         if planner_flags is not None:
             settings = with_planner_changes(settings, planner_flags())
-        logs.configure(settings.state_dir, opts.verbosity, sys.stderr)
+        logs.configure(settings.state_dir, opts.verbosity)
         credentials = AlpacaCredentials()
         for secret in (credentials.api_key_id, credentials.api_secret_key):
             if secret is not None:

@@ -11,8 +11,9 @@ What it guarantees (checked by property tests in ``tests/test_planner_properties
   shares. Whole shares are allocated to cut the total deviation from target value: each
   position is first rounded down, then single shares are added where the cut in that
   position's deviation beats what the share takes from the fractional buys. When cash
-  covers every buy, each position ends within one share of its target value (within half a
-  share where the extra share was affordable), or within its drift band.
+  covers every buy, each whole-share position ends within one share of its target value
+  (or its band edge), and the fractional buys together fall short of target by at most one
+  share's price per whole-share position that was topped up.
 * No order is below ``min_trade_value``; such trades are listed in ``skipped``.
 * Planning again on the state the plan produces (filled at the estimated prices) gives no
   orders when there are no costs, and only band/dust-sized ones otherwise.

@@ -1,0 +1,83 @@
+"""The journal: migrations on a blank file, runs and orders recorded in order."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
+from alchemiser_cli.errors import JournalError
+from alchemiser_cli.journal import INTENT, MIGRATIONS, SEND_FAILED, Journal
+from tests.conftest import D
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def test_a_blank_file_migrates_to_the_latest_schema_once(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    assert journal.migrations() == [name for name, _ in MIGRATIONS]
+    assert journal.migrate() == []  # nothing left to apply
+    journal.close()
+    tables = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    assert {"runs", "orders", "migrations"} <= tables
+
+
+def test_run_and_order_lifecycle(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.start_run("r1", "execute", "sim", "A", "p1", {"plan_id": "p1"}, NOW)
+    request = OrderRequest("c1", "VTI", Side.BUY, D("1.5"), D("100"))
+    journal.record_intent("r1", "p1", 1, request, NOW)
+    (order,) = journal.orders_for_run("r1")
+    assert (order.status, order.qty, order.broker_order_id) == (INTENT, "1.5", None)
+    journal.record_broker_state(
+        BrokerOrder(
+            "b1", "c1", "VTI", Side.BUY, D("1.5"), D(100), OrderStatus.FILLED, D("1.5"), D("99.9")
+        ),
+        NOW,
+    )
+    (order,) = journal.orders_for_run("r1")
+    assert (order.status, order.broker_order_id, order.filled_avg_price) == ("filled", "b1", "99.9")
+    assert [r.run_id for r in journal.plan_executed("p1")] == ["r1"]
+    assert [r.outcome for r in journal.runs_with_outcome("running", "A")] == ["running"]
+    journal.finish_run("r1", "completed", "ok", {"orders": [1]}, NOW)
+    run = journal.get_run("r")
+    assert run is not None
+    assert (run.outcome, run.report) == ("completed", {"orders": [1]})
+    assert journal.recent_runs(5, "B") == []
+
+
+def test_send_failures_are_recorded(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.start_run("r1", "execute", "sim", "A", "p1", None, NOW)
+    journal.record_intent("r1", "p1", 1, OrderRequest("c1", "X", Side.SELL, D(1), None), NOW)
+    journal.record_send_failure("c1", "insufficient qty", NOW)
+    (order,) = journal.orders_for_run("r1")
+    assert (order.status, order.error, order.limit_price) == (SEND_FAILED, "insufficient qty", None)
+
+
+def test_an_order_id_is_journaled_once(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.start_run("r1", "execute", "sim", "A", "p1", None, NOW)
+    request = OrderRequest("c1", "X", Side.SELL, D(1), D(1))
+    journal.record_intent("r1", "p1", 1, request, NOW)
+    with pytest.raises(JournalError, match="UNIQUE constraint failed"):
+        journal.record_intent("r1", "p1", 1, request, NOW)
+
+
+def test_ambiguous_run_prefix_finds_nothing(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.start_run("r1", "execute", "sim", "A", None, None, NOW)
+    journal.start_run("r2", "execute", "sim", "A", None, None, NOW)
+    assert journal.get_run("r") is None
+    assert journal.get_run("r2") is not None
+
+
+def test_unusable_journal_path_is_a_journal_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(JournalError, match="journal"):
+        Journal(blocker / "j.sqlite")

@@ -1,0 +1,196 @@
+"""The embedded simulator: seeding, Alpaca-like validation, fills and scripted outcomes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from alchemiser_cli.brokers.sim import SimBroker, load_seed
+from alchemiser_cli.clock import FixedClock
+from alchemiser_cli.core.models import OrderRequest, OrderStatus, Side
+from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
+from tests.conftest import D, FileMaker
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def buy(cid: str, symbol: str, qty: str, limit: str) -> OrderRequest:
+    return OrderRequest(cid, symbol, Side.BUY, D(qty), D(limit))
+
+
+def sell(cid: str, symbol: str, qty: str, limit: str) -> OrderRequest:
+    return OrderRequest(cid, symbol, Side.SELL, D(qty), D(limit))
+
+
+def test_demo_seed_account_and_buying_power(sim: SimBroker) -> None:
+    account = sim.account()
+    assert (account.account_id, account.cash, account.account_type) == (
+        "SIM-DEMO-0001",
+        D("12000"),
+        "cash",
+    )
+    assert sim.positions()["VTI"].qty == D(150)
+    assert sim.assets(["BRK.A", "VTI", "NOPE"]) == {
+        "BRK.A": sim.assets(["BRK.A"])["BRK.A"],
+        "VTI": sim.assets(["VTI"])["VTI"],
+    }
+    assert sim.assets(["BRK.A"])["BRK.A"].fractionable is False
+    assert set(sim.quotes(["VTI", "NOPE"])) == {"VTI"}
+    assert sim.now() == NOW
+
+
+def test_marketable_buy_fills_at_the_ask_and_moves_cash(sim: SimBroker) -> None:
+    order = sim.submit_order(buy("c1", "VXUS", "10", "73"))
+    assert (order.status, order.filled_qty, order.filled_avg_price) == (
+        OrderStatus.FILLED,
+        D(10),
+        D("72.32"),
+    )
+    assert sim.account().cash == D("12000") - D("723.2")
+    assert sim.positions()["VXUS"].qty == D(10)
+    assert [f.price for f in sim.fills_since(NOW)] == [D("72.32")]
+
+
+def test_non_marketable_order_rests_and_reserves_buying_power(sim: SimBroker) -> None:
+    order = sim.submit_order(buy("c1", "VXUS", "10", "70"))
+    assert order.status is OrderStatus.NEW
+    assert sim.account().buying_power == D("11300")
+    assert sim.open_orders() == [order]
+    cancelled = sim.cancel_order(order.id)
+    assert cancelled.status is OrderStatus.CANCELED
+    assert sim.cancel_order(order.id).status is OrderStatus.CANCELED  # idempotent
+
+
+def test_sell_fills_at_the_bid_and_closes_the_position(sim: SimBroker) -> None:
+    sim.submit_order(sell("c1", "AAPL", "40", "265"))
+    assert "AAPL" not in sim.positions()
+    assert sim.account().cash == D("12000") + D("40") * D("265.40")
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (buy("c1", "VTI", "1000", "331"), "insufficient buying power: VTI needs 331000"),
+        (sell("c1", "AAPL", "41", "1"), "insufficient qty available for order: AAPL"),
+        (sell("c1", "VXUS", "1", "1"), "insufficient qty available for order: VXUS"),
+        (buy("c1", "BRK.A", "0.5", "749000"), "BRK.A: requested asset is not fractionable"),
+        (buy("c1", "KO", "0.001", "71"), "KO: cost basis must be >= minimal amount of order 1"),
+        (buy("c1", "NOPE", "1", "1"), "NOPE: asset not found"),
+        (buy("c1", "VTI", "0", "331"), "VTI: qty must be positive"),
+    ],
+)
+def test_orders_are_validated_like_alpaca(
+    sim: SimBroker, request_: OrderRequest, message: str
+) -> None:
+    with pytest.raises(OrderRejected, match=message.replace("(", r"\(")):
+        sim.submit_order(request_)
+    assert sim.orders() == []
+
+
+def test_duplicate_client_order_id_is_refused_and_recorded(sim: SimBroker) -> None:
+    sim.submit_order(buy("same", "VXUS", "1", "73"))
+    with pytest.raises(DuplicateOrder, match="client_order_id same must be unique"):
+        sim.submit_order(buy("same", "VXUS", "1", "73"))
+    assert sim.submissions() == ["same", "same"]
+    assert len(sim.orders()) == 1
+
+
+def test_scripted_partial_hold_and_reject(sim: SimBroker) -> None:
+    sim.script("VXUS", "partial", D(4))
+    sim.script("VXUS", "hold")
+    sim.script("VXUS", "reject")
+    partial = sim.submit_order(buy("a", "VXUS", "10", "73"))
+    assert (partial.status, partial.filled_qty) == (OrderStatus.PARTIALLY_FILLED, D(4))
+    held = sim.submit_order(buy("b", "VXUS", "1", "73"))
+    assert held.status is OrderStatus.NEW
+    rejected = sim.submit_order(buy("c", "VXUS", "1", "73"))
+    assert rejected.status is OrderStatus.REJECTED
+    normal = sim.submit_order(buy("d", "VXUS", "1", "73"))
+    assert normal.status is OrderStatus.FILLED
+    with pytest.raises(ValueError, match="unknown script action 'explode'"):
+        sim.script("VXUS", "explode")
+
+
+def test_partial_without_a_quantity_fills_half(sim: SimBroker) -> None:
+    sim.script("VXUS", "partial")
+    order = sim.submit_order(buy("a", "VXUS", "10", "73"))
+    assert order.filled_qty == D(5)
+
+
+def test_quotes_can_be_changed_and_reset_restores_everything(sim: SimBroker) -> None:
+    sim.set_quote("VXUS", D(80), D("80.02"))
+    assert sim.quotes(["VXUS"])["VXUS"].ask == D("80.02")
+    sim.submit_order(buy("a", "VXUS", "1", "81"))
+    seed = sim.reset()
+    assert seed.account_id == "SIM-DEMO-0001"
+    assert sim.quotes(["VXUS"])["VXUS"].ask == D("72.32")
+    assert sim.orders() == []
+
+
+def test_unknown_order_cancel_is_a_broker_error(sim: SimBroker) -> None:
+    with pytest.raises(BrokerError, match="order nope not found"):
+        sim.cancel_order("nope")
+    assert sim.get_order_by_client_id("nope") is None
+
+
+def test_margin_seed_with_legacy_daytrade_count(make_file: FileMaker, tmp_path: Path) -> None:
+    seed = make_file(
+        "m.toml",
+        'type = "margin"\ncash = "100"\ndaytrade_count = 2\n[positions]\nX = "1.5"\n'
+        '[quotes.X]\nlast = "10"\n[assets.X]\ntradable = false\nstatus = "inactive"\n',
+    )
+    sim = SimBroker(tmp_path / "m.sqlite", seed, FixedClock(NOW))
+    account = sim.account()
+    assert (account.account_type, account.daytrade_count) == ("margin", 2)
+    assert sim.positions()["X"].avg_entry_price == D(0)
+    assert sim.assets(["X"])["X"].tradable is False
+    sim.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('type = "futures"', 'type must be "cash" or "margin", not \'futures\''),
+        ('cash = "abc"', "cash: 'abc' is not a number"),
+        ('[positions]\nX = "0"', "positions.X: quantity must be positive"),
+        ("positions = 3", "[positions] must be a table"),
+        ('[quotes]\nX = "1"', "quotes.X: expected a table with bid and ask"),
+        ('[quotes.X]\nbid = "-1"', "quotes.X: prices must not be negative"),
+        ("[assets]\nX = 1", "assets.X: expected a table"),
+        ("[oops", "not valid TOML"),
+    ],
+)
+def test_bad_seed_files_are_config_errors(make_file: FileMaker, text: str, message: str) -> None:
+    path = make_file("seed.toml", text)
+    with pytest.raises(ConfigError) as info:
+        load_seed(path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert message in str(info.value)
+
+
+def test_missing_seed_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read simulator account"):
+        load_seed(tmp_path / "none.toml")
+
+
+def test_unopenable_database_is_a_broker_error(tmp_path: Path) -> None:
+    folder = tmp_path / "db"
+    folder.mkdir()
+    with pytest.raises(BrokerError, match="simulator database"):
+        SimBroker(folder, Path("x"), FixedClock(NOW))
+
+
+def test_float_inputs_are_refused_for_money() -> None:
+    from alchemiser_cli.core.money import to_decimal
+
+    with pytest.raises(ValueError, match=r"give 0\.1 as a string, not a float"):
+        to_decimal(0.1)
+    assert to_decimal(" 12.50 ") == Decimal("12.50")
+    assert to_decimal(3) == Decimal(3)
+    with pytest.raises(ValueError, match="is not a finite number"):
+        to_decimal("inf")
+    with pytest.raises(ValueError, match="is not a number"):
+        to_decimal([1])
