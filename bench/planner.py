@@ -30,7 +30,10 @@ def world(n: int, seed: int = 7) -> tuple[Snapshot, Targets]:
     weight = (Decimal(1) / n).quantize(Decimal("0.000000001"), rounding="ROUND_DOWN")
     snap = Snapshot(
         account=Account("BENCH", Decimal(100_000), Decimal(100_000)),
-        positions=positions, quotes=quotes, assets=assets, as_of=NOW,
+        positions=positions,
+        quotes=quotes,
+        assets=assets,
+        as_of=NOW,
     )
     return snap, Targets(dict.fromkeys(symbols, weight), "bench")
 
@@ -59,6 +62,8 @@ def main() -> bool:
         print(f"{n:>9,} {orders:>7,} {best:>9.2f} {median:>9.2f} {median / n * 1000:>17.2f}")
         if n == 10_000:
             ok = median < TARGET_MS
-            print(f"10,000 holdings: median {median:.1f} ms vs target {TARGET_MS:.0f} ms "
-                  f"(ratio {median / TARGET_MS:.2f}) -> {'OK' if ok else 'MISSED'}")
+            print(
+                f"10,000 holdings: median {median:.1f} ms vs target {TARGET_MS:.0f} ms "
+                f"(ratio {median / TARGET_MS:.2f}) -> {'OK' if ok else 'MISSED'}"
+            )
     return ok
