@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from alchemiser_cli.brokers.base import Broker
 from alchemiser_cli.clock import Clock
+from alchemiser_cli.core.calendar import Session
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
 from alchemiser_cli.core.money import ONE, ZERO, bps_of, qty_down, whole_down
 from alchemiser_cli.core.planner import Plan, PlannedOrder
@@ -26,12 +27,14 @@ from alchemiser_cli.errors import BrokerError, DuplicateOrder, OrderRejected
 from alchemiser_cli.journal import Journal
 
 log = logging.getLogger(__name__)
+_NOT_WORKING = frozenset({"send_failed", "not_sent", "rejected", "canceled", "expired"})
 
 
 class Outcome(StrEnum):
     """How a run ended."""
 
     COMPLETED = "completed"
+    QUEUED = "queued"
     NOTHING_TO_DO = "nothing_to_do"
     BLOCKED = "blocked"
     DECLINED = "declined"
@@ -103,19 +106,29 @@ class Executor:
         self._listener = on_event
         self._attempt = 1
 
-    def run(self, plan: Plan, run_id: str, reserve: Decimal, attempt: int = 1) -> ExecutionResult:
+    def run(
+        self,
+        plan: Plan,
+        run_id: str,
+        reserve: Decimal,
+        attempt: int = 1,
+        queue_for: Session | None = None,
+    ) -> ExecutionResult:
         """Send sells, wait for them, re-size and send buys, wait; report every order.
 
         `attempt` numbers the runs of one plan (a forced re-run gets fresh order ids).
+        With `queue_for` (market closed), orders are sent as day orders for that session
+        and not waited for; buys are limited to the cash on hand, as the sells' proceeds
+        will only exist after the open.
         """
         self._attempt = attempt
         result = ExecutionResult()
         sells = [o for o in plan.orders if o.side is Side.SELL]
         buys = [o for o in plan.orders if o.side is Side.BUY]
         try:
-            self._batch(plan, run_id, sells, result)
+            self._batch(plan, run_id, sells, result, wait=queue_for is None)
             sized = self._resize_buys(plan.plan_id, buys, reserve, result)
-            self._batch(plan, run_id, sized, result)
+            self._batch(plan, run_id, sized, result, wait=queue_for is None)
         except BrokerError as exc:
             result.outcome = Outcome.INCOMPLETE
             result.message = f"stopped after a broker error: {exc}"
@@ -127,13 +140,24 @@ class Executor:
         result.filled_sell_value = sum(
             (r.filled_value for r in result.orders if r.side is Side.SELL), ZERO
         )
-        if result.outcome is Outcome.COMPLETED and not all(r.complete for r in result.orders):
+        if result.outcome is not Outcome.COMPLETED:
+            return result
+        if queue_for is not None:
+            working = [r for r in result.orders if r.status not in _NOT_WORKING]
+            result.outcome = (
+                Outcome.QUEUED if len(working) == len(result.orders) else (Outcome.INCOMPLETE)
+            )
+            result.message = (
+                f"{len(working)} of {len(result.orders)} orders queued for the session "
+                f"{queue_for.describe()}; check `alch status` after the open"
+            )
+        elif not all(r.complete for r in result.orders):
             result.outcome = Outcome.INCOMPLETE
             bad = [r for r in result.orders if not r.complete]
             result.message = (
                 f"{len(bad)} of {len(result.orders)} orders did not complete as planned"
             )
-        if result.outcome is Outcome.COMPLETED:
+        else:
             result.message = f"all {len(result.orders)} orders filled"
         return result
 
@@ -151,6 +175,8 @@ class Executor:
         run_id: str,
         orders: list[tuple[PlannedOrder, Decimal]] | list[PlannedOrder],
         result: ExecutionResult,
+        *,
+        wait: bool,
     ) -> None:
         pending: list[OrderResult] = []
         for item in orders:
@@ -161,7 +187,8 @@ class Executor:
                 OrderStatus(outcome.status).is_terminal
             ):
                 pending.append(outcome)
-        self._await(pending)
+        if wait:
+            self._await(pending)
 
     def _send(self, plan: Plan, run_id: str, order: PlannedOrder, qty: Decimal) -> OrderResult:
         cid = client_order_id(plan.plan_id, order.leg, attempt=self._attempt)

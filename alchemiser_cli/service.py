@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,13 +19,13 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import filelock
 
 from alchemiser_cli.brokers.base import Broker
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import Clock, FixedClock, SystemClock
+from alchemiser_cli.core.calendar import NEW_YORK, MarketState, NyseCalendar
 from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
 from alchemiser_cli.core.models import BrokerOrder, Snapshot
 from alchemiser_cli.core.money import ZERO
@@ -40,7 +41,6 @@ from alchemiser_cli.settings import AlpacaCredentials, Settings
 
 log = logging.getLogger(__name__)
 
-NEW_YORK = ZoneInfo("America/New_York")
 DEMO_TARGETS = "demo-targets.toml"
 DEMO_ACCOUNT = "demo-account.toml"
 
@@ -49,11 +49,21 @@ _GOOD = (Outcome.COMPLETED, Outcome.NOTHING_TO_DO, Outcome.DECLINED)
 
 
 @dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Switches that relax a check, each one explicit on the command line."""
+
+    force: bool = False  # run a plan again although the journal says it ran
+    cancel_open: bool = False  # trade symbols that have open orders
+    queue_for_open: bool = False  # market closed: queue day orders for the next session
+
+
+@dataclass(frozen=True, slots=True)
 class CheckOutcome:
-    """The plan that was checked and what the checks said."""
+    """The plan that was checked, what the checks said, and the market at that moment."""
 
     plan: Plan
     report: CheckReport
+    market: MarketState | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +153,7 @@ class Service:
     clock: Clock
     notices: list[str] = field(default_factory=list)
     on_event: Callable[[str], None] | None = None
+    _calendar: NyseCalendar | None = None
 
     # -- inputs --------------------------------------------------------------------------
 
@@ -213,24 +224,25 @@ class Service:
         return plan
 
     def check(
-        self,
-        plan: Plan | None,
-        targets: Targets | None,
-        *,
-        force: bool = False,
-        cancel_open: bool = False,
+        self, plan: Plan | None, targets: Targets | None, options: RunOptions | None = None
     ) -> CheckOutcome:
         """Check a saved plan (or a fresh one) against a fresh snapshot and the limits."""
+        opts = options or RunOptions()
         saved = plan is not None
         chosen = plan if plan is not None else self.plan(targets)
         snap = self.snapshot(set(chosen.targets) | {o.symbol for o in chosen.orders})
+        now = self.broker.now()
+        market = self.market(now)
         ctx = CheckContext(
             limits=self.settings.limits,
-            now=self.broker.now(),
+            now=now,
+            market=market,
             saved_plan=saved,
             traded_today=self._traded_today(snap),
-            force=force,
-            cancel_open=cancel_open,
+            force=opts.force,
+            cancel_open=opts.cancel_open,
+            queue_for_open=opts.queue_for_open,
+            sectors=self._sectors(),
             already_executed=tuple(r.run_id for r in self.journal.plan_executed(chosen.plan_id)),
         )
         report = run_checks(chosen, snap, ctx)
@@ -238,27 +250,31 @@ class Service:
             if finding.severity != "pass":
                 log.warning("check %s: %s: %s", finding.check_id, finding.severity, finding.message)
         log.info("checks for plan %s: %s", chosen.plan_id, "blocked" if report.blocked else "ok")
-        return CheckOutcome(chosen, report)
+        return CheckOutcome(chosen, report, market)
 
     def execute(
         self,
         plan: Plan | None,
         targets: Targets | None,
         confirm: Confirm,
-        *,
-        force: bool = False,
-        cancel_open: bool = False,
+        options: RunOptions | None = None,
     ) -> ExecutionReport:
         """Check, confirm, then send; one run per account at a time."""
         account_id = self.broker.account().account_id
         with self.account_lock(account_id):
-            checked = self.check(plan, targets, force=force, cancel_open=cancel_open)
+            checked = self.check(plan, targets, options)
             run_id = new_run_id(self.clock.now())
             token = RUN_ID.set(run_id)
             try:
                 return self._run(run_id, checked, confirm)
             finally:
                 RUN_ID.reset(token)
+
+    def market(self, now: datetime) -> MarketState:
+        """Where `now` falls in the NYSE calendar (the calendar loads on first use)."""
+        if self._calendar is None:
+            self._calendar = NyseCalendar(now.astimezone(NEW_YORK).date())
+        return self._calendar.state(now)
 
     def _run(self, run_id: str, checked: CheckOutcome, confirm: Confirm) -> ExecutionReport:
         """One journaled run: every path out of here records how the run ended."""
@@ -291,7 +307,14 @@ class Service:
                     self.broker, self.journal, self.clock, self.settings.execution, self.on_event
                 )
                 attempt = 1 + len(self.journal.plan_executed(chosen.plan_id))
-                result = executor.run(chosen, run_id, chosen.summary.reserve, attempt)
+                queue = checked.market is not None and not checked.market.is_open
+                result = executor.run(
+                    chosen,
+                    run_id,
+                    chosen.summary.reserve,
+                    attempt,
+                    queue_for=checked.market.next_session if queue and checked.market else None,
+                )
         except AlchError as exc:
             # Record the failure (best effort: the journal itself may be what failed).
             log.error("run %s failed: %s", run_id, exc)
@@ -398,6 +421,23 @@ class Service:
             return self.resolve_targets(None, announce=False)
         except InputError:
             return None
+
+    def _sectors(self) -> dict[str, str]:
+        """Symbol -> sector from [sectors] in the config or sectors_file."""
+        mapping = dict(self.settings.sectors or {})
+        path = self.settings.sectors_file
+        if path is not None:
+            try:
+                doc = tomllib.loads(path.read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise InputError(f"{path}: cannot read sectors: {exc.strerror}") from None
+            except tomllib.TOMLDecodeError as exc:
+                raise InputError(f"{path}: not valid TOML: {exc}") from None
+            table = doc.get("sectors")
+            if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+                raise InputError(f'{path}: expected a [sectors] table of SYMBOL = "sector"')
+            mapping.update(table)
+        return {k.strip().upper(): v for k, v in mapping.items()}
 
     def _traded_today(self, snap: Snapshot) -> Decimal:
         return sum((f.qty * f.price for f in snap.fills_today), ZERO)

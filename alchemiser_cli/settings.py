@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     feed: Literal["iex", "sip"] = "iex"
     targets: dict[str, Decimal | str] | None = None
     targets_file: Path | None = None
+    sectors: dict[str, str] | None = Field(default=None, description="symbol -> sector")
+    sectors_file: Path | None = Field(default=None, description="TOML file with [sectors]")
     planner: PlannerPolicy = PlannerPolicy()
     limits: Limits = Limits()
     execution: ExecutionPolicy = ExecutionPolicy()

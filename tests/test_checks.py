@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from alchemiser_cli.core import checks
+from alchemiser_cli.core.calendar import NyseCalendar
 from alchemiser_cli.core.checks import CHECKS, CheckContext, Severity, run_checks
-from alchemiser_cli.core.models import Account, BrokerOrder, OrderStatus, Side, Snapshot
+from alchemiser_cli.core.models import Account, BrokerOrder, Fill, OrderStatus, Side, Snapshot
 from alchemiser_cli.core.planner import Plan, build_plan
 from alchemiser_cli.core.policy import Limits, PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from tests.conftest import D, make_snapshot
 
-NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 10:00 New York: open
+CAL = NyseCalendar(date(2026, 11, 24))
 POLICY = PlannerPolicy(collar_bps=D(0))
 
 
 def world() -> tuple[Plan, Snapshot]:
-    """Equity 10,000: sell 20 AAA (2,000), buy 60 BBB (6,000); cash 2,000 left."""
+    """Equity 10,000: sell 20 AAA (2,000 less $0.07 fees), buy 60 BBB (6,000)."""
     snap = make_snapshot(
         "6000", positions={"AAA": "40"}, quotes={"AAA": ("100", "100"), "BBB": ("100", "100")}
     )
@@ -50,13 +52,15 @@ def test_every_check_passes_on_a_sound_plan_and_reports_its_id() -> None:
     assert report.warnings == ()
 
 
-def test_check_ids_in_the_table_match_the_findings_they_produce() -> None:
+def test_every_check_can_block_and_reports_under_its_own_id() -> None:
     plan, snap = world()
     bad = replace(
         snap,
         broker="other",
-        account=replace(snap.account, status="CLOSED", buying_power=D(0)),
+        account=replace(snap.account, status="CLOSED", buying_power=D(0), daytrade_count=5),
         open_orders=(BrokerOrder("o1", "c1", "BBB", Side.BUY, D(1), D(1), OrderStatus.NEW),),
+        quotes={s: replace(q, ask=q.ask * 3) for s, q in snap.quotes.items()},
+        fills_today=(Fill("AAA", Side.BUY, D(1), D(100), NOW),),
     )
     limits = Limits(
         max_order_notional=D(1),
@@ -64,12 +68,24 @@ def test_check_ids_in_the_table_match_the_findings_they_produce() -> None:
         max_orders=1,
         max_turnover_pct=D("0.01"),
         max_daily_notional=D(1),
+        max_position_weight=D("0.01"),
+        max_sector_weight=D("0.01"),
+        max_plan_age_s=1,
     )
-    report = run_checks(plan, bad, ctx(limits=limits, already_executed=("r1",)))
-    for (check_id, _, _), finding in zip(CHECKS, report.findings, strict=True):
-        assert finding.check_id == check_id
-        if check_id != "assets.tradable":
-            assert finding.severity is Severity.BLOCK, check_id
+    closed = ctx(
+        limits=limits,
+        already_executed=("r1",),
+        saved_plan=True,
+        now=NOW + timedelta(hours=1),
+        market=CAL.state(at("2026-11-26T15:00:00Z")),
+        sectors={"AAA": "tech"},
+    )
+    by_id = {f.check_id: f for f in run_checks(plan, bad, closed).findings}
+    assert list(by_id) == [c[0] for c in CHECKS]
+    # Session edges and quote age only apply while the market is open; assets need a
+    # broken asset record. Each has its own blocking test below.
+    open_only = {"market.session_edge", "prices.quote_age", "assets.tradable"}
+    assert {i for i, f in by_id.items() if f.severity is not Severity.BLOCK} == open_only
 
 
 def test_account_status_blocks_a_restricted_account() -> None:
@@ -88,9 +104,47 @@ def test_buying_power_counts_sell_proceeds_and_blocks_beyond() -> None:
     finding = checks.check_buying_power(plan, poorer, ctx())
     assert finding is not None
     assert finding.message == (
-        "buys need up to $6000.00 at their limit prices; buying power $3000.00 + sells "
-        "$2000.00 = $5000.00"
+        "buys need up to $6000.00 at their limit prices; cash $3000.00 + sells $1999.93 = $4999.93"
     )
+
+
+def test_cash_accounts_spend_settled_cash_only() -> None:
+    plan, snap = world()
+    unsettled = replace(snap, account=replace(snap.account, settled_cash=D(3500)))
+    finding = checks.check_buying_power(plan, unsettled, ctx())
+    assert finding is not None
+    assert finding.message == (
+        "buys need up to $6000.00 at their limit prices; settled cash $3500.00 + sells "
+        "$1999.93 = $5499.93"
+    )
+    assert (
+        checks.check_buying_power(
+            plan, replace(snap, account=replace(snap.account, settled_cash=D(4100))), ctx()
+        )
+        is None
+    )
+
+
+def test_open_buy_orders_hold_back_cash() -> None:
+    plan, snap = world()
+    small = (BrokerOrder("o", "c", "ZZZ", Side.BUY, D(10), D(100), OrderStatus.NEW, D(5)),)
+    assert checks.check_buying_power(plan, replace(snap, open_orders=small), ctx()) is None
+    large = (BrokerOrder("o", "c", "ZZZ", Side.BUY, D(30), D(100), OrderStatus.NEW),)
+    finding = checks.check_buying_power(plan, replace(snap, open_orders=large), ctx())
+    assert finding is not None
+    assert finding.message.endswith(
+        "cash $6000.00 - open buys $3000.00 + sells $1999.93 = $4999.93"
+    )
+
+
+def test_margin_is_used_only_when_allowed() -> None:
+    plan, snap = world()
+    margin = replace(
+        snap,
+        account=replace(snap.account, account_type="margin", cash=D(1000), buying_power=D(20000)),
+    )
+    assert checks.check_buying_power(plan, margin, ctx()) is not None
+    assert checks.check_buying_power(plan, margin, ctx(limits=Limits(allow_margin=True))) is None
 
 
 def test_order_notional_limit() -> None:
@@ -212,3 +266,181 @@ def test_limits_reject_bad_values() -> None:
         Limits(max_order_notional=Decimal(-1))
     with pytest.raises(ValueError, match="Extra inputs are not permitted"):
         Limits(max_order_notionl=Decimal(1))  # type: ignore[call-arg]
+
+
+# -- market calendar --------------------------------------------------------------------
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        ("2026-11-26T15:00:00Z", "market closed: Thanksgiving (2026-11-26); next session "
+         "2026-11-27 09:30-13:00 ET (early close)"),
+        ("2026-12-25T15:00:00Z", "market closed: Christmas (2026-12-25); next session "
+         "2026-12-28 09:30-16:00 ET"),
+        ("2027-01-01T15:00:00Z", "market closed: New Year's Day (2027-01-01); next session "
+         "2027-01-04 09:30-16:00 ET"),
+        ("2026-11-28T15:00:00Z", "market closed: Saturday 2026-11-28; next session "
+         "2026-11-30 09:30-16:00 ET"),
+        ("2026-11-24T22:00:00Z", "market closed: after the close at 17:00 ET; next session "
+         "2026-11-25 09:30-16:00 ET"),
+        ("2026-11-27T18:30:00Z", "market closed: after the close at 13:30 ET; next session "
+         "2026-11-30 09:30-16:00 ET"),
+        ("2026-11-24T13:00:00Z", "market closed: before the open at 08:00 ET; next session "
+         "2026-11-24 09:30-16:00 ET"),
+    ],
+)  # fmt: skip
+def test_closed_market_blocks_naming_why_and_the_next_session(when: str, message: str) -> None:
+    plan, snap = world()
+    finding = checks.check_market_open(plan, snap, ctx(market=CAL.state(at(when))))
+    assert finding is not None
+    assert (finding.severity, finding.message) == (Severity.BLOCK, message)
+
+
+@pytest.mark.parametrize("when", ["2026-11-24T15:00:00Z", "2026-11-27T17:00:00Z"])
+def test_open_market_passes_on_a_normal_tuesday_and_the_early_close_morning(when: str) -> None:
+    plan, snap = world()
+    assert checks.check_market_open(plan, snap, ctx(market=CAL.state(at(when)))) is None
+
+
+def test_queue_for_open_turns_the_block_into_a_warning() -> None:
+    plan, snap = world()
+    market = CAL.state(at("2026-11-26T15:00:00Z"))
+    finding = checks.check_market_open(plan, snap, ctx(market=market, queue_for_open=True))
+    assert finding is not None
+    assert finding.severity is Severity.WARN
+    assert finding.message.endswith("; day orders will queue for that session")
+
+
+def test_early_close_day_ends_at_13_00() -> None:
+    state = CAL.state(at("2026-12-24T17:56:00Z"))  # 12:56 ET on Christmas Eve
+    assert state.is_open
+    assert state.session is not None
+    assert state.session.early_close
+    plan, snap = world()
+    finding = checks.check_session_edges(plan, snap, ctx(market=state))
+    assert finding is not None
+    assert finding.message == "4 min before the close; no orders in the last 5 min"
+    assert not CAL.state(at("2026-12-24T18:00:00Z")).is_open
+
+
+def test_first_minutes_of_the_session_are_avoided() -> None:
+    plan, snap = world()
+    state = CAL.state(at("2026-11-24T14:32:00Z"))  # 09:32 ET
+    finding = checks.check_session_edges(plan, snap, ctx(market=state))
+    assert finding is not None
+    assert finding.message == "2 min after the open; no orders in the first 5 min"
+    assert checks.check_session_edges(plan, snap, ctx(market=CAL.state(NOW))) is None
+
+
+# -- day trading ------------------------------------------------------------------------
+
+
+def test_round_trip_today_warns_without_a_legacy_count() -> None:
+    plan, snap = world()
+    assert checks.check_day_trades(plan, snap, ctx()) is None
+    traded = replace(snap, fills_today=(Fill("AAA", Side.BUY, D(1), D(100), NOW),))
+    finding = checks.check_day_trades(plan, traded, ctx())
+    assert finding is not None
+    assert (finding.severity, finding.message) == (
+        Severity.WARN,
+        "plan reverses today's trades in AAA (same-session round trip)",
+    )
+
+
+def test_legacy_pdt_count_blocks_small_accounts_only() -> None:
+    plan, snap = world()
+    fills = (Fill("BBB", Side.SELL, D(1), D(100), NOW),)
+    counted = replace(snap, fills_today=fills, account=replace(snap.account, daytrade_count=3))
+    finding = checks.check_day_trades(plan, counted, ctx())
+    assert finding is not None
+    assert (finding.severity, finding.message) == (
+        Severity.BLOCK,
+        "1 day trade(s) (BBB) with 3 already counted and equity $10000.00 under $25000.00 "
+        "(legacy PDT rule)",
+    )
+    few = replace(counted, account=replace(counted.account, daytrade_count=2))
+    warn = checks.check_day_trades(plan, few, ctx())
+    assert warn is not None
+    assert warn.severity is Severity.WARN
+
+
+# -- concentration ----------------------------------------------------------------------
+
+
+def test_position_weight_limit() -> None:
+    plan, snap = world()
+    assert (
+        checks.check_position_weight(plan, snap, ctx(limits=Limits(max_position_weight=D("0.6"))))
+        is None
+    )
+    finding = checks.check_position_weight(
+        plan, snap, ctx(limits=Limits(max_position_weight=D("0.5")))
+    )
+    assert finding is not None
+    assert finding.message == "BBB would be 60% of equity, above max_position_weight 50%"
+
+
+def test_sector_weight_limit() -> None:
+    plan, snap = world()
+    sectors = {"AAA": "equity", "BBB": "equity"}
+    limits = Limits(max_sector_weight=D("0.7"))
+    finding = checks.check_sector_weight(plan, snap, ctx(limits=limits, sectors=sectors))
+    assert finding is not None
+    assert finding.message == "sector equity would be 80% of equity, above max_sector_weight 70%"
+    split = {"AAA": "equity", "BBB": "bonds"}
+    assert checks.check_sector_weight(plan, snap, ctx(limits=limits, sectors=split)) is None
+    assert checks.check_sector_weight(plan, snap, ctx(limits=limits)) is None
+
+
+# -- prices and staleness ---------------------------------------------------------------
+
+
+def test_wide_spread_blocks() -> None:
+    plan, snap = world()
+    assert checks.check_spreads(plan, snap, ctx()) is None
+    wide = replace(snap, quotes={**snap.quotes, "BBB": replace(snap.quotes["BBB"], ask=D(102))})
+    finding = checks.check_spreads(plan, wide, ctx())
+    assert finding is not None
+    assert finding.message == "spread above max_spread_bps 100: BBB 198.0 bps"
+
+
+def test_stale_quotes_block_while_open() -> None:
+    plan, snap = world()
+    fresh = replace(snap, quotes={s: replace(q, as_of=NOW) for s, q in snap.quotes.items()})
+    assert checks.check_quote_age(plan, fresh, ctx(market=CAL.state(NOW))) is None
+    old = replace(snap, quotes={
+        "AAA": replace(snap.quotes["AAA"], as_of=NOW - timedelta(seconds=90)),
+        "BBB": replace(snap.quotes["BBB"], as_of=None),
+    })  # fmt: skip
+    finding = checks.check_quote_age(plan, old, ctx(market=CAL.state(NOW)))
+    assert finding is not None
+    assert finding.message == "quotes older than max_quote_age_s 60 s: AAA (90 s), BBB (no time)"
+    closed = CAL.state(at("2026-11-26T15:00:00Z"))
+    assert checks.check_quote_age(plan, old, ctx(market=closed)) is None
+
+
+def test_old_saved_plan_blocks() -> None:
+    plan, snap = world()
+    assert checks.check_plan_age(plan, snap, ctx(saved_plan=True)) is None
+    later = ctx(saved_plan=True, now=NOW + timedelta(minutes=20))
+    finding = checks.check_plan_age(plan, snap, later)
+    assert finding is not None
+    assert finding.message == "plan is 20 min old, above max_plan_age_s 900 s"
+    assert checks.check_plan_age(plan, snap, ctx(now=NOW + timedelta(minutes=20))) is None
+
+
+def test_price_move_since_a_saved_plan_blocks() -> None:
+    plan, snap = world()
+    assert checks.check_price_moves(plan, snap, ctx(saved_plan=True)) is None
+    moved = replace(
+        snap, quotes={**snap.quotes, "BBB": replace(snap.quotes["BBB"], bid=D(103), ask=D(103))}
+    )
+    finding = checks.check_price_moves(plan, moved, ctx(saved_plan=True))
+    assert finding is not None
+    assert finding.message == "prices moved more than 2% since the plan: BBB 100 -> 103 (3%)"
+    assert checks.check_price_moves(plan, moved, ctx()) is None

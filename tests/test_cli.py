@@ -248,8 +248,9 @@ def test_plan_for_another_account_is_blocked(cli: CliFn) -> None:
     doc["account_id"] = "SOMEONE-ELSE"
     result = cli("check", "-", "--json", input=json.dumps(doc))
     assert result.exit_code == 1
-    finding = json.loads(result.stdout)["findings"][0]
-    assert finding["check_id"] == "plan.account"
+    finding = next(
+        f for f in json.loads(result.stdout)["findings"] if f["check_id"] == "plan.account"
+    )
     assert finding["message"] == "plan was made for sim:SOMEONE-ELSE, this is sim:SIM-DEMO-0001"
 
 

@@ -5,8 +5,11 @@ whole shares for non-fractionable assets, the $1 minimum, unique client_order_id
 marketable limit orders at the quote, and keeps cash, positions, orders and fills across
 runs. Tests script partial fills, holds and rejections per symbol with `script()`.
 
-The market calendar is not enforced here: that is alch's own pre-trade check, and the sim
-must let tests exercise what happens when alch gets it wrong.
+Market hours follow the NYSE calendar and the simulator's clock (`ALCH_SIM_NOW`): an order
+sent while the market is closed rests as `accepted` and fills, if marketable, the first time
+the simulator is touched during a session. Resting limit orders are re-matched against the
+current quotes the same way. Sell proceeds settle T+1 (next session), which `settled_cash`
+reflects. Whether alch *should* send while closed is alch's own pre-trade check.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ import tomllib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from alchemiser_cli.clock import Clock
+from alchemiser_cli.core.calendar import NEW_YORK, NyseCalendar
 from alchemiser_cli.core.models import (
     Account,
     Asset,
@@ -60,7 +64,8 @@ CREATE TABLE IF NOT EXISTS assets (symbol TEXT PRIMARY KEY, tradable INTEGER NOT
 CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY, client_order_id TEXT UNIQUE NOT NULL,
     symbol TEXT NOT NULL, side TEXT NOT NULL, qty TEXT NOT NULL, limit_price TEXT,
     order_type TEXT NOT NULL, tif TEXT NOT NULL, status TEXT NOT NULL, filled_qty TEXT NOT NULL,
-    filled_avg_price TEXT, submitted_at TEXT NOT NULL, seq INTEGER NOT NULL);
+    filled_avg_price TEXT, submitted_at TEXT NOT NULL, seq INTEGER NOT NULL,
+    held INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS fills (order_id TEXT NOT NULL, symbol TEXT NOT NULL,
     side TEXT NOT NULL, qty TEXT NOT NULL, price TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS script (seq INTEGER PRIMARY KEY AUTOINCREMENT, symbol TEXT NOT NULL,
@@ -164,6 +169,10 @@ class SimBroker:
             self._conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise BrokerError(f"simulator database {db_path}: {exc}") from None
+        columns = {r[1] for r in self._conn.execute("PRAGMA table_info(orders)")}
+        if "held" not in columns:  # databases made before held orders existed
+            self._conn.execute("ALTER TABLE orders ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
+        self._calendar: NyseCalendar | None = None
         if self._meta("seeded_from") is None:
             self.reset()
 
@@ -240,7 +249,8 @@ class SimBroker:
     # -- reads ---------------------------------------------------------------------------
 
     def account(self) -> Account:
-        """Cash, buying power net of open buy orders, and flags."""
+        """Cash, settled cash (T+1), buying power net of open buy orders, and flags."""
+        self._tick()
         cash = Decimal(self._meta("cash") or "0")
         reserved = sum(
             (
@@ -255,13 +265,14 @@ class SimBroker:
             account_id=self._meta("account_id") or "SIM",
             cash=cash,
             buying_power=max(ZERO, cash - reserved),
-            settled_cash=None,
+            settled_cash=max(ZERO, cash - self._unsettled_proceeds()),
             account_type=self._meta("account_type") or "cash",
             daytrade_count=None if count is None else int(count),
         )
 
     def positions(self) -> dict[str, Position]:
         """Positions with a non-zero quantity."""
+        self._tick()
         rows = self._conn.execute("SELECT symbol, qty, avg_price FROM positions ORDER BY symbol")
         return {s: Position(s, Decimal(q), Decimal(a)) for s, q, a in rows if Decimal(q) != ZERO}
 
@@ -289,6 +300,7 @@ class SimBroker:
 
     def open_orders(self) -> list[BrokerOrder]:
         """Orders not yet in a terminal state."""
+        self._tick()
         return [o for o in self._orders("1=1") if not o.status.is_terminal]
 
     def orders(self) -> list[BrokerOrder]:
@@ -308,6 +320,7 @@ class SimBroker:
 
     def get_order_by_client_id(self, client_order_id: str) -> BrokerOrder | None:
         """The order with this client_order_id, if the simulator ever received it."""
+        self._tick()
         found = self._orders("client_order_id = ?", (client_order_id,))
         return found[0] if found else None
 
@@ -330,7 +343,7 @@ class SimBroker:
             seq = int(self._meta("seq") or "0") + 1
             cur.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (str(seq),))
             cur.execute(
-                "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
                 (
                     order_id,
                     request.client_order_id,
@@ -347,7 +360,10 @@ class SimBroker:
                     seq,
                 ),
             )
-        self._match(order_id)
+        if self.market_open():
+            self._match(order_id)
+        else:
+            self._set_status(order_id, OrderStatus.ACCEPTED)  # queued for the next session
         found = self.get_order_by_client_id(request.client_order_id)
         assert found is not None
         return found
@@ -418,6 +434,7 @@ class SimBroker:
             if action == "reject":
                 self._set_status(order_id, OrderStatus.REJECTED)
                 return
+            self._hold(order_id)  # a scripted hold or partial rests until cancelled
             if action == "hold" or quote is None:
                 return
             partial = min(order.qty, Decimal(qty)) if qty else order.qty / 2
@@ -430,6 +447,48 @@ class SimBroker:
         marketable = limit is None or (price <= limit if order.side is Side.BUY else price >= limit)
         if marketable and price > ZERO:
             self._fill(order, order.qty - order.filled_qty, price)
+
+    def market_open(self) -> bool:
+        """Whether the NYSE is open at the simulator's time (the calendar loads lazily)."""
+        now = self.now()
+        if self._calendar is None:
+            self._calendar = NyseCalendar(now.astimezone(NEW_YORK).date())
+        return self._calendar.state(now).is_open
+
+    def _tick(self) -> None:
+        """During a session, match every resting order that was not scripted to hold."""
+        resting = self._conn.execute(
+            "SELECT id FROM orders WHERE held = 0 AND status IN (?, ?) ORDER BY seq",
+            (OrderStatus.NEW.value, OrderStatus.ACCEPTED.value),
+        ).fetchall()
+        if not resting or not self.market_open():
+            return
+        for (order_id,) in resting:
+            self._match(order_id)
+
+    def _hold(self, order_id: str) -> None:
+        with self._tx() as cur:
+            cur.execute("UPDATE orders SET held = 1 WHERE id = ?", (order_id,))
+
+    def _unsettled_proceeds(self) -> Decimal:
+        """Sell proceeds not yet settled: a sale settles on the next session (T+1)."""
+        now = self.now()
+        since = (now - timedelta(days=7)).isoformat()
+        rows = self._conn.execute(
+            "SELECT qty, price, at FROM fills WHERE side = 'sell' AND at >= ?", (since,)
+        ).fetchall()
+        if not rows:
+            return ZERO
+        if self._calendar is None:
+            self._calendar = NyseCalendar(now.astimezone(NEW_YORK).date())
+        today = now.astimezone(NEW_YORK).date()
+        unsettled = ZERO
+        for qty, price, at in rows:
+            trade_day = datetime.fromisoformat(at).astimezone(NEW_YORK).date()
+            (settles,) = self._calendar.sessions(trade_day + timedelta(days=1), 1)
+            if settles.day > today:
+                unsettled += Decimal(qty) * Decimal(price)
+        return unsettled
 
     @staticmethod
     def _fill_price(order: BrokerOrder, quote: Quote) -> Decimal:

@@ -9,6 +9,7 @@ from alchemiser_cli.cli.common import (
     ForceOpt,
     JsonOpt,
     PlanArg,
+    QueueOpt,
     TargetsOpt,
     console,
     emit_json,
@@ -19,6 +20,7 @@ from alchemiser_cli.cli.common import (
 from alchemiser_cli.errors import ExitCode
 from alchemiser_cli.render.json_out import check_document
 from alchemiser_cli.render.tables import render_checks
+from alchemiser_cli.service import RunOptions
 
 
 def check(
@@ -28,11 +30,14 @@ def check(
     json_out: JsonOpt = False,
     force: ForceOpt = False,
     cancel_open: CancelOpenOpt = False,
+    queue_for_open: QueueOpt = False,
 ) -> None:
     """Check a plan against limits, the account and the market; exit 1 if anything blocks."""
     with service_for(ctx) as service:
         outcome = service.check(
-            load_plan(plan, targets), load_targets(targets), force=force, cancel_open=cancel_open
+            load_plan(plan, targets),
+            load_targets(targets),
+            RunOptions(force=force, cancel_open=cancel_open, queue_for_open=queue_for_open),
         )
         if json_out:
             emit_json("check", check_document(outcome))

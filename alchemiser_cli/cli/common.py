@@ -47,6 +47,10 @@ PlanArg = Annotated[
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Run a plan again although the journal says it ran.")
 ]
+QueueOpt = Annotated[
+    bool,
+    typer.Option("--queue-for-open", help="Market closed: send day orders for the next session."),
+]
 CancelOpenOpt = Annotated[
     bool, typer.Option("--cancel-open", help="Allow trading symbols that have open orders.")
 ]

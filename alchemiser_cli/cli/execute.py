@@ -14,6 +14,7 @@ from alchemiser_cli.cli.common import (
     ForceOpt,
     JsonOpt,
     PlanArg,
+    QueueOpt,
     TargetsOpt,
     console,
     emit_json,
@@ -26,12 +27,14 @@ from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.errors import ConfirmationRequired, ExitCode
 from alchemiser_cli.executor import Outcome
 from alchemiser_cli.render.tables import render_checks, render_execution, render_plan
+from alchemiser_cli.service import RunOptions
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Send without asking (for cron).")]
 
 # Outcome -> exit status. Declining at the prompt is not a failure: nothing was sent.
 OUTCOME_EXIT = {
     Outcome.COMPLETED: ExitCode.OK,
+    Outcome.QUEUED: ExitCode.OK,
     Outcome.NOTHING_TO_DO: ExitCode.OK,
     Outcome.DECLINED: ExitCode.OK,
     Outcome.BLOCKED: ExitCode.CHECK_BLOCKED,
@@ -58,6 +61,7 @@ def execute(
     json_out: JsonOpt = False,
     force: ForceOpt = False,
     cancel_open: CancelOpenOpt = False,
+    queue_for_open: QueueOpt = False,
 ) -> None:
     """Send the plan's orders after the checks pass and you confirm (or --yes)."""
     with service_for(ctx) as service:
@@ -70,8 +74,7 @@ def execute(
             load_plan(plan, targets),
             load_targets(targets),
             confirm=(lambda _p, _r: True) if yes else _ask,
-            force=force,
-            cancel_open=cancel_open,
+            options=RunOptions(force=force, cancel_open=cancel_open, queue_for_open=queue_for_open),
         )
         if json_out:
             emit_json("execute", report)

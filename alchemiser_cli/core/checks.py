@@ -7,16 +7,19 @@ user sees what was checked, not only what failed. Exceptions are for bugs only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from alchemiser_cli.core.calendar import MarketState
 from alchemiser_cli.core.models import Side, Snapshot
-from alchemiser_cli.core.money import ZERO, fmt, money
+from alchemiser_cli.core.money import BPS, ZERO, fmt, money
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.policy import Limits
+
+LEGACY_PDT_EQUITY = Decimal(25_000)
 
 
 class Severity(StrEnum):
@@ -43,11 +46,14 @@ class CheckContext:
 
     limits: Limits
     now: datetime
+    market: MarketState | None = None
     saved_plan: bool = False
     traded_today: Decimal = ZERO
     already_executed: tuple[str, ...] = ()
     force: bool = False
     cancel_open: bool = False
+    queue_for_open: bool = False
+    sectors: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,18 +118,32 @@ def check_plan_account(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding
 
 
 def check_buying_power(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
-    """Block when buys at their limit prices exceed buying power plus sell proceeds."""
+    """Block buys beyond what may be spent: cash (settled cash in a cash account, margin
+    buying power only when allowed), less open buy orders, plus the sells' proceeds."""
     buys = sum((o.max_value for o in plan.orders if o.side is Side.BUY), ZERO)
     if buys == ZERO:
         return None
-    proceeds = sum((o.max_value for o in plan.orders if o.side is Side.SELL), ZERO)
-    available = snap.account.buying_power + proceeds
+    acct = snap.account
+    if ctx.limits.allow_margin and acct.account_type == "margin":
+        base, label = acct.buying_power, "buying power"
+    elif acct.account_type == "cash" and acct.settled_cash is not None:
+        # T+1: spending unsettled cash and selling before it settles is a good-faith violation.
+        base, label = min(acct.settled_cash, acct.cash), "settled cash"
+    else:
+        base, label = min(acct.cash, acct.buying_power), "cash"
+    reserved = sum(
+        ((o.qty - o.filled_qty) * (o.limit_price or ZERO) for o in snap.open_orders
+         if o.side is Side.BUY),
+        ZERO,
+    )  # fmt: skip
+    proceeds = sum((o.max_value - o.fees for o in plan.orders if o.side is Side.SELL), ZERO)
+    available = base - reserved + proceeds
     if buys > available:
+        held = f" - open buys ${money(reserved)}" if reserved else ""
         return _block(
             "account.buying_power",
-            f"buys need up to ${money(buys)} at their limit prices; buying power "
-            f"${money(snap.account.buying_power)} + sells ${money(proceeds)} = "
-            f"${money(available)}",
+            f"buys need up to ${money(buys)} at their limit prices; {label} ${money(base)}"
+            f"{held} + sells ${money(proceeds)} = ${money(available)}",
             "re-plan: cash or open orders changed since the plan was made",
         )
     return None
@@ -158,8 +178,7 @@ def check_order_pct(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | 
         return _block(
             "limits.order_pct",
             f"{worst.side} {worst.symbol} ${money(worst.max_value)} is "
-            f"{fmt((worst.max_value / equity * 100).quantize(Decimal('0.1')))}% of equity, "
-            f"above max_order_pct {fmt(limit * 100)}%",
+            f"{_pct(worst.max_value / equity)} of equity, above max_order_pct {_pct(limit)}",
             "raise [limits] max_order_pct if this is intended",
         )
     return None
@@ -183,8 +202,7 @@ def check_turnover(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | N
     if limit is not None and plan.summary.turnover > limit:
         return _block(
             "limits.turnover",
-            f"turnover {fmt((plan.summary.turnover * 100).quantize(Decimal('0.1')))}% is above "
-            f"max_turnover_pct {fmt(limit * 100)}%",
+            f"turnover {_pct(plan.summary.turnover)} is above max_turnover_pct {_pct(limit)}",
             "raise [limits] max_turnover_pct if this is intended",
         )
     return None
@@ -218,6 +236,202 @@ def check_assets(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | Non
     return None
 
 
+def check_market_open(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Block when the market is closed, unless orders may queue for the next session."""
+    market = ctx.market
+    if market is None or market.is_open or not plan.orders:
+        return None
+    if ctx.queue_for_open:
+        return Finding(
+            "market.closed",
+            Severity.WARN,
+            f"{market.describe_closed()}; day orders will queue for that session",
+            "they execute at the next open, at their limit prices",
+        )
+    return _block(
+        "market.closed",
+        market.describe_closed(),
+        "run during the session, or pass --queue-for-open to queue day orders",
+    )
+
+
+def check_session_edges(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Block in the first and last minutes of a session (auction noise, wide spreads)."""
+    market = ctx.market
+    if market is None or not market.is_open or not plan.orders:
+        return None
+    since, until = market.minutes_since_open, market.minutes_to_close
+    first, last = ctx.limits.no_trade_first_min, ctx.limits.no_trade_last_min
+    if since is not None and since < first:
+        return _block(
+            "market.session_edge",
+            f"{since:.0f} min after the open; no orders in the first {first} min",
+            "wait, or lower [limits] no_trade_first_min",
+        )
+    if until is not None and until < last:
+        return _block(
+            "market.session_edge",
+            f"{until:.0f} min before the close; no orders in the last {last} min",
+            "run earlier, or lower [limits] no_trade_last_min",
+        )
+    return None
+
+
+def check_day_trades(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Warn on same-session round trips; block only under the legacy PDT count."""
+    bought = {f.symbol for f in snap.fills_today if f.side is Side.BUY}
+    sold = {f.symbol for f in snap.fills_today if f.side is Side.SELL}
+    trips = sorted(
+        {o.symbol for o in plan.orders if (o.side is Side.SELL and o.symbol in bought)
+         or (o.side is Side.BUY and o.symbol in sold)}
+    )  # fmt: skip
+    if not trips:
+        return None
+    count = snap.account.daytrade_count
+    equity = plan.account.equity
+    if count is not None and count >= 3 and equity < LEGACY_PDT_EQUITY:
+        return _block(
+            "daytrade.round_trip",
+            f"{len(trips)} day trade(s) ({', '.join(trips)}) with {count} already counted and "
+            f"equity ${money(equity)} under ${money(LEGACY_PDT_EQUITY)} (legacy PDT rule)",
+            "this broker still counts day trades; wait for the next session",
+        )
+    return Finding(
+        "daytrade.round_trip",
+        Severity.WARN,
+        f"plan reverses today's trades in {', '.join(trips)} (same-session round trip)",
+        "intraday margin rules apply; in a cash account, mind unsettled funds (T+1)",
+    )
+
+
+def check_position_weight(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Block a post-trade weight of one symbol above max_position_weight (of equity)."""
+    limit = ctx.limits.max_position_weight
+    equity = plan.account.equity
+    if limit is None or equity <= ZERO:
+        return None
+    over = [p for p in plan.positions if p.post_value / equity > limit]
+    if over:
+        worst = max(over, key=lambda p: p.post_value)
+        return _block(
+            "limits.position_weight",
+            f"{worst.symbol} would be {_pct(worst.post_value / equity)} of equity, above "
+            f"max_position_weight {_pct(limit)}",
+            "lower its target or raise [limits] max_position_weight",
+        )
+    return None
+
+
+def check_sector_weight(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Block a post-trade sector weight above max_sector_weight."""
+    limit = ctx.limits.max_sector_weight
+    equity = plan.account.equity
+    if limit is None or not ctx.sectors or equity <= ZERO:
+        return None
+    totals: dict[str, Decimal] = {}
+    for line in plan.positions:
+        sector = ctx.sectors.get(line.symbol)
+        if sector is not None:
+            totals[sector] = totals.get(sector, ZERO) + line.post_value
+    over = {s: v for s, v in totals.items() if v / equity > limit}
+    if over:
+        sector, value = max(over.items(), key=lambda kv: kv[1])
+        return _block(
+            "limits.sector_weight",
+            f"sector {sector} would be {_pct(value / equity)} of equity, above "
+            f"max_sector_weight {_pct(limit)}",
+            "lower its targets or raise [limits] max_sector_weight",
+        )
+    return None
+
+
+def check_spreads(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Block trading a symbol whose bid/ask spread is wider than max_spread_bps."""
+    limit = ctx.limits.max_spread_bps
+    if limit is None:
+        return None
+    wide = []
+    for order in plan.orders:
+        quote = snap.quotes.get(order.symbol)
+        if quote is None or quote.bid <= ZERO or quote.ask <= ZERO:
+            continue
+        mid = (quote.bid + quote.ask) / 2
+        spread = (quote.ask - quote.bid) / mid * BPS
+        if spread > limit:
+            wide.append(f"{order.symbol} {spread.quantize(Decimal('0.1'))} bps")
+    if wide:
+        return _block(
+            "prices.spread",
+            f"spread above max_spread_bps {fmt(limit)}: {', '.join(wide)}",
+            "wait for a tighter market, or raise [limits] max_spread_bps",
+        )
+    return None
+
+
+def check_quote_age(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Block on quotes older than max_quote_age_s while the market is open."""
+    limit = ctx.limits.max_quote_age_s
+    if limit is None or ctx.market is None or not ctx.market.is_open:
+        return None
+    stale = []
+    for order in plan.orders:
+        quote = snap.quotes.get(order.symbol)
+        as_of = quote.as_of if quote is not None else None
+        age = None if as_of is None else (ctx.now - as_of).total_seconds()
+        if age is None or age > limit:
+            stale.append(f"{order.symbol} ({'no time' if age is None else f'{age:.0f} s'})")
+    if stale:
+        return _block(
+            "prices.quote_age",
+            f"quotes older than max_quote_age_s {limit} s: {', '.join(stale)}",
+            "check the market-data feed",
+        )
+    return None
+
+
+def check_plan_age(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Block a saved plan older than max_plan_age_s."""
+    limit = ctx.limits.max_plan_age_s
+    if limit is None or not ctx.saved_plan or not plan.orders:
+        return None
+    age = (ctx.now - plan.created_at).total_seconds()
+    if age > limit:
+        return _block(
+            "plan.age",
+            f"plan is {age / 60:.0f} min old, above max_plan_age_s {limit} s",
+            "make a fresh plan with `alch plan`",
+        )
+    return None
+
+
+def check_price_moves(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Block a saved plan when a traded symbol's price moved more than max_price_move_pct."""
+    limit = ctx.limits.max_price_move_pct
+    if limit is None or not ctx.saved_plan:
+        return None
+    moved = []
+    for order in plan.orders:
+        then = plan.prices.get(order.symbol)
+        quote = snap.quotes.get(order.symbol)
+        if then is None or quote is None or quote.bid <= ZERO or quote.ask <= ZERO:
+            continue
+        now_mid = (quote.bid + quote.ask) / 2
+        change = (now_mid - then.ref) / then.ref
+        if abs(change) > limit:
+            moved.append(f"{order.symbol} {fmt(then.ref)} -> {fmt(now_mid)} ({_pct(change)})")
+    if moved:
+        return _block(
+            "prices.moved",
+            f"prices moved more than {_pct(limit)} since the plan: {', '.join(moved)}",
+            "the plan is stale: make a fresh one with `alch plan`",
+        )
+    return None
+
+
+def _pct(value: Decimal) -> str:
+    return f"{fmt((value * 100).quantize(Decimal('0.1')))}%"
+
+
 def check_already_executed(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
     """Block re-executing a plan that already sent orders, unless forced."""
     if ctx.already_executed and plan.orders and not ctx.force:
@@ -244,14 +458,27 @@ def check_open_orders(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding 
 
 # The order is the order of the report. (id, description, function)
 CHECKS: tuple[tuple[str, str, CheckFn], ...] = (
+    ("market.closed", "market open now", check_market_open),
+    ("market.session_edge", "not in the first or last minutes of the session", check_session_edges),
     ("plan.account", "plan belongs to this account", check_plan_account),
+    ("plan.age", "saved plan fresh enough", check_plan_age),
+    ("prices.moved", "prices close to the saved plan's", check_price_moves),
+    ("prices.spread", "spreads within max_spread_bps", check_spreads),
+    ("prices.quote_age", "quotes fresh", check_quote_age),
     ("account.status", "account active and allowed to trade", check_account_status),
-    ("account.buying_power", "buys covered by buying power", check_buying_power),
+    ("account.buying_power", "buys covered by cash (settled cash, no margin)", check_buying_power),
     ("limits.order_notional", "each order within max_order_notional", check_order_notional),
     ("limits.order_pct", "each order within max_order_pct of equity", check_order_pct),
     ("limits.max_orders", "order count within max_orders", check_max_orders),
     ("limits.turnover", "turnover within max_turnover_pct", check_turnover),
     ("limits.daily_notional", "today's total within max_daily_notional", check_daily_notional),
+    (
+        "limits.position_weight",
+        "post-trade weights within max_position_weight",
+        check_position_weight,
+    ),
+    ("limits.sector_weight", "sector weights within max_sector_weight", check_sector_weight),
+    ("daytrade.round_trip", "no same-session round trips", check_day_trades),
     ("assets.tradable", "every asset tradable (and fractionable where needed)", check_assets),
     ("orders.open_conflict", "no open orders on planned symbols", check_open_orders),
     ("plan.already_executed", "plan not executed before", check_already_executed),

@@ -127,6 +127,22 @@ class Limits(_Frozen):
     max_plan_age_s: int | None = Field(
         default=900, gt=0, description="Oldest saved plan `execute` accepts."
     )
+    no_trade_first_min: int = Field(
+        default=5, ge=0, le=120, description="No orders in the first N minutes of a session."
+    )
+    no_trade_last_min: int = Field(
+        default=5, ge=0, le=120, description="No orders in the last N minutes of a session."
+    )
+    max_sector_weight: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Largest post-trade weight of one sector (needs a "
+        "[sectors] table or sectors_file mapping symbols to sectors).",
+    )
+    allow_margin: bool = Field(
+        default=False, description="Let buys use margin buying power; otherwise cash only."
+    )
     max_price_move_pct: Decimal | None = Field(
         default=Decimal("0.02"),
         gt=0,

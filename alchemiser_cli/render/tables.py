@@ -16,6 +16,7 @@ from alchemiser_cli.service import ExecutionReport, StatusReport
 _SEVERITY_STYLE = {Severity.PASS: "green", Severity.WARN: "yellow", Severity.BLOCK: "bold red"}
 _OUTCOME_STYLE = {
     Outcome.COMPLETED: "green",
+    Outcome.QUEUED: "yellow",
     Outcome.NOTHING_TO_DO: "green",
     Outcome.DECLINED: "yellow",
     Outcome.BLOCKED: "bold red",

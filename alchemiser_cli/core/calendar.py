@@ -1,0 +1,148 @@
+"""NYSE sessions, holidays and early closes, from exchange-calendars (XNYS).
+
+`NyseCalendar.state(now)` turns an instant into a `MarketState` value that the pure checks
+read; nothing here reads the clock. exchange-calendars (and pandas) load lazily, only
+for the commands that need the calendar, and always with an explicit horizon: its default
+one ends a year from today and then raises.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+NEW_YORK = ZoneInfo("America/New_York")
+REGULAR_CLOSE_HOUR = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One trading session (times are UTC)."""
+
+    day: date
+    open: datetime
+    close: datetime
+
+    @property
+    def early_close(self) -> bool:
+        """Whether the session closes before 16:00 New York time."""
+        return self.close.astimezone(NEW_YORK).hour < REGULAR_CLOSE_HOUR
+
+    def describe(self) -> str:
+        """`2026-11-27 09:30-13:00 ET (early close)`."""
+        local_open = self.open.astimezone(NEW_YORK)
+        local_close = self.close.astimezone(NEW_YORK)
+        early = " (early close)" if self.early_close else ""
+        return f"{self.day} {local_open:%H:%M}-{local_close:%H:%M} ET{early}"
+
+
+@dataclass(frozen=True, slots=True)
+class MarketState:
+    """Where `now` falls in the NYSE calendar."""
+
+    now: datetime
+    is_open: bool
+    reason: str  # open | weekend | holiday | before_open | after_close
+    holiday: str | None
+    session: Session | None  # today's session, if today is a trading day
+    next_session: Session  # the session now is in, or the next one to open
+
+    @property
+    def minutes_since_open(self) -> float | None:
+        """Minutes since today's open, while open."""
+        if not self.is_open or self.session is None:
+            return None
+        return (self.now - self.session.open).total_seconds() / 60
+
+    @property
+    def minutes_to_close(self) -> float | None:
+        """Minutes until today's close, while open."""
+        if not self.is_open or self.session is None:
+            return None
+        return (self.session.close - self.now).total_seconds() / 60
+
+    def describe_closed(self) -> str:
+        """Why the market is closed and when it opens next."""
+        local = self.now.astimezone(NEW_YORK)
+        why = {
+            "weekend": f"{local:%A} {local:%Y-%m-%d}",
+            "holiday": f"{self.holiday} ({local:%Y-%m-%d})",
+            "before_open": f"before the open at {local:%H:%M} ET",
+            "after_close": f"after the close at {local:%H:%M} ET",
+        }.get(self.reason, self.reason)
+        return f"market closed: {why}; next session {self.next_session.describe()}"
+
+
+@contextmanager
+def _quiet_pandas() -> Iterator[None]:
+    """exchange-calendars trips pandas 3.1 deprecation warnings; they are not ours to show."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
+
+
+class NyseCalendar:
+    """The XNYS calendar over a fixed window around `around`."""
+
+    def __init__(self, around: date, years_back: int = 1, years_ahead: int = 3) -> None:
+        import exchange_calendars
+
+        self._start = date(around.year - years_back, 1, 1)
+        self._end = date(around.year + years_ahead, 12, 31)
+        with _quiet_pandas():
+            self._cal: Any = exchange_calendars.get_calendar(
+                "XNYS", start=self._start.isoformat(), end=self._end.isoformat()
+            )
+            names = self._cal.regular_holidays.holidays(
+                self._start.isoformat(), self._end.isoformat(), return_name=True
+            )
+        self._holidays: dict[date, str] = {ts.date(): str(name) for ts, name in names.items()}
+        for ts in self._cal.adhoc_holidays:
+            if self._start <= ts.date() <= self._end:
+                self._holidays.setdefault(ts.date(), "special closure")
+
+    def holiday_name(self, day: date) -> str | None:
+        """The holiday's name if the exchange is closed on a weekday `day`."""
+        return self._holidays.get(day)
+
+    def session(self, day: date) -> Session | None:
+        """The session on `day`, or None if the exchange does not trade that day."""
+        with _quiet_pandas():
+            if not self._cal.is_session(day.isoformat()):
+                return None
+            opens = self._cal.session_open(day.isoformat()).to_pydatetime()
+            closes = self._cal.session_close(day.isoformat()).to_pydatetime()
+        return Session(day=day, open=opens.astimezone(UTC), close=closes.astimezone(UTC))
+
+    def sessions(self, first: date, count: int) -> list[Session]:
+        """`count` sessions starting on or after `first`."""
+        found: list[Session] = []
+        day = first
+        while len(found) < count:
+            session = self.session(day)
+            if session is not None:
+                found.append(session)
+            day += timedelta(days=1)
+        return found
+
+    def state(self, now: datetime) -> MarketState:
+        """Open or closed at `now`, why, and the next session."""
+        if now.tzinfo is None:
+            raise ValueError("MarketState needs a timezone-aware time")
+        local_day = now.astimezone(NEW_YORK).date()
+        today = self.session(local_day)
+        if today is not None and today.open <= now < today.close:
+            return MarketState(now, True, "open", None, today, today)
+        if today is not None and now < today.open:
+            return MarketState(now, False, "before_open", None, today, today)
+        (upcoming,) = self.sessions(local_day + timedelta(days=1), 1)
+        if today is not None:
+            return MarketState(now, False, "after_close", None, today, upcoming)
+        holiday = self.holiday_name(local_day)
+        reason = "weekend" if local_day.weekday() >= 5 and holiday is None else "holiday"
+        return MarketState(now, False, reason, holiday, None, upcoming)
