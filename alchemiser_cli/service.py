@@ -45,7 +45,7 @@ DEMO_TARGETS = "demo-targets.toml"
 DEMO_ACCOUNT = "demo-account.toml"
 
 Confirm = Callable[[Plan, CheckReport], bool]
-_GOOD = (Outcome.COMPLETED, Outcome.NOTHING_TO_DO, Outcome.DECLINED)
+_GOOD = (Outcome.COMPLETED, Outcome.QUEUED, Outcome.NOTHING_TO_DO, Outcome.DECLINED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +248,7 @@ class Service:
         report = run_checks(chosen, snap, ctx)
         for finding in report.findings:
             if finding.severity != "pass":
-                log.warning("check %s: %s: %s", finding.check_id, finding.severity, finding.message)
+                log.info("check %s: %s: %s", finding.check_id, finding.severity, finding.message)
         log.info("checks for plan %s: %s", chosen.plan_id, "blocked" if report.blocked else "ok")
         return CheckOutcome(chosen, report, market)
 
@@ -341,7 +341,13 @@ class Service:
         self.journal.finish_run(
             run_id, result.outcome.value, result.message, _report_json(execution), finished
         )
-        level = logging.INFO if result.outcome in _GOOD else logging.ERROR
+        level = (
+            logging.INFO
+            if result.outcome in _GOOD
+            else logging.WARNING
+            if result.outcome is Outcome.BLOCKED
+            else logging.ERROR
+        )
         log.log(level, "run %s %s: %s", run_id, result.outcome.value, result.message)
         return execution
 

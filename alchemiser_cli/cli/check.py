@@ -42,6 +42,6 @@ def check(
         if json_out:
             emit_json("check", check_document(outcome))
         else:
-            render_checks(console(), outcome.report)
+            render_checks(console(), outcome.report, outcome.market)
     if outcome.report.blocked:
         raise typer.Exit(int(ExitCode.CHECK_BLOCKED))

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from pydantic import TypeAdapter
 
+from alchemiser_cli.core.calendar import MarketState
 from alchemiser_cli.core.checks import CheckReport, Finding
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.documents import PLAN_ADAPTER, dumps
@@ -23,6 +24,7 @@ class CheckDocument:
     blocked: bool
     findings: tuple[Finding, ...]
     plan: Plan
+    market: MarketState | None = None
     schema_version: int = 1
 
 
@@ -47,6 +49,7 @@ def check_document(outcome: CheckOutcome) -> CheckDocument:
         blocked=report.blocked,
         findings=report.findings,
         plan=outcome.plan,
+        market=outcome.market,
     )
 
 

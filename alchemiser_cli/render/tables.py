@@ -7,6 +7,7 @@ from decimal import Decimal
 from rich.console import Console
 from rich.table import Table
 
+from alchemiser_cli.core.calendar import NEW_YORK, MarketState
 from alchemiser_cli.core.checks import CheckReport, Severity
 from alchemiser_cli.core.money import fmt, money
 from alchemiser_cli.core.planner import Plan
@@ -110,8 +111,19 @@ def render_plan(console: Console, plan: Plan) -> None:
     )
 
 
-def render_checks(console: Console, report: CheckReport) -> None:
+def market_line(market: MarketState) -> str:
+    """One line on the market clock."""
+    if market.is_open and market.session is not None:
+        close = market.session.close.astimezone(NEW_YORK)
+        early = " (early close)" if market.session.early_close else ""
+        return f"Market: open until {close:%H:%M} ET{early}"
+    return f"Market: {market.describe_closed().removeprefix('market ')}"
+
+
+def render_checks(console: Console, report: CheckReport, market: MarketState | None = None) -> None:
     """Every check with its verdict; blocking ones first in the eye, in red."""
+    if market is not None:
+        console.print(market_line(market))
     table = Table(title=f"Checks for plan {report.plan_id}", title_justify="left")
     table.add_column("check")
     table.add_column("result")
