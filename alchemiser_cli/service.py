@@ -33,7 +33,7 @@ from alchemiser_cli.core.planner import Plan, build_plan, reference_price
 from alchemiser_cli.core.targets import Targets, parse_targets, targets_from_mapping
 from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.documents import plan_to_json
-from alchemiser_cli.errors import AlchError, ConfigError, InputError, LockHeld, PriceError
+from alchemiser_cli.errors import AlchError, InputError, LockHeld, PriceError
 from alchemiser_cli.executor import ExecutionResult, Executor, OrderResult, Outcome
 from alchemiser_cli.journal import Journal, RunRecord
 from alchemiser_cli.logs import RUN_ID
@@ -516,12 +516,17 @@ def open_service(settings: Settings, credentials: AlpacaCredentials | None = Non
     kind = choose_broker(settings, creds)
     clock = _clock_for(settings)
     state = settings.state_dir
+    broker: Broker
     if kind == "alpaca":
-        raise ConfigError(
-            "the Alpaca adapter is not in this version yet; unset APCA_API_KEY_ID/"
-            "APCA_API_SECRET_KEY or pass --broker sim to use the simulator"
+        from alchemiser_cli.brokers.alpaca import AlpacaBroker
+
+        # Live trading needs both halves of the opt-in; the --live flag arrives with the
+        # execution issue, so for now any live endpoint is refused.
+        broker = AlpacaBroker(
+            creds, settings.alpaca, clock, state / "cache", feed=settings.feed, live=False
         )
-    broker: Broker = SimBroker(state / "sim.sqlite", _sim_seed(settings), clock)
+    else:
+        broker = SimBroker(state / "sim.sqlite", _sim_seed(settings), clock)
     journal = Journal(state / "journal.sqlite")
     return Service(settings=settings, broker=broker, journal=journal, clock=clock)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -35,6 +35,29 @@ class _ConfigFileSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         return dict(_FILE_DATA.get() or {})
+
+
+class AlpacaPolicy(BaseModel):
+    """How the Alpaca adapter talks to Alpaca (`[alpaca]` in alch.toml)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timeout_s: float = Field(default=10, gt=0, le=120, description="Per-request timeout.")
+    read_attempts: int = Field(default=4, ge=1, le=10, description="Tries for a read.")
+    submit_attempts: int = Field(
+        default=3, ge=1, le=5, description="Tries to get one order to Alpaca (same id)."
+    )
+    max_backoff_s: float = Field(default=8, gt=0, le=120, description="Longest retry wait.")
+    rate_limit_per_min: int = Field(
+        default=200, ge=1, le=10_000, description="Client-side request budget (Alpaca: 200/min)."
+    )
+    breaker_fail_max: int = Field(
+        default=5, ge=1, le=100, description="Consecutive failures that open the circuit."
+    )
+    breaker_reset_s: float = Field(default=30, gt=0, description="How long the circuit stays open.")
+    order_page: int = Field(
+        default=500, ge=1, le=500, description="Orders per page when listing (Alpaca max 500)."
+    )
 
 
 class AlpacaCredentials(BaseSettings):
@@ -72,6 +95,8 @@ class Settings(BaseSettings):
     planner: PlannerPolicy = PlannerPolicy()
     limits: Limits = Limits()
     execution: ExecutionPolicy = ExecutionPolicy()
+    alpaca: AlpacaPolicy = AlpacaPolicy()
+    live: bool = Field(default=False, description="ALCH_LIVE=1: first half of the live opt-in.")
     config_path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("sim_now")

@@ -508,17 +508,31 @@ def test_missing_config_file_and_bad_env(cli: CliFn, monkeypatch: pytest.MonkeyP
     assert "invalid setting broker (ALCH_BROKER)" in cli("plan").stderr
 
 
-def test_alpaca_keys_select_alpaca_which_this_version_refuses_cleanly(
+def test_alpaca_keys_select_alpaca_and_demo_targets_stay_simulator_only(
     cli: CliFn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("APCA_API_KEY_ID", "PKCANARYKEYID")
     monkeypatch.setenv("APCA_API_SECRET_KEY", "canary-secret-value")
-    result = cli("plan")
+    result = cli("plan")  # fails on the missing targets before any request is made
     assert result.exit_code == 2
-    assert "the Alpaca adapter is not in this version yet" in result.stderr
+    assert "no targets: pass --targets FILE" in result.stderr
     assert "canary" not in result.stderr + result.stdout
     # The simulator stays reachable explicitly.
     assert cli("--broker", "sim", "plan", "--json").exit_code == 0
+
+
+def test_a_live_endpoint_is_refused_without_the_opt_in(
+    cli: CliFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APCA_API_KEY_ID", "AKLIVE")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "canary-live-secret")
+    monkeypatch.setenv("APCA_API_BASE_URL", "https://api.alpaca.markets")
+    result = cli("status")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "alch: error: https://api.alpaca.markets is Alpaca live trading: that needs "
+        "ALCH_LIVE=1 and --live\n"
+    )
 
 
 def test_custom_simulator_account_file(

@@ -14,9 +14,9 @@ reflects. Whether alch *should* send while closed is alch's own pre-trade check.
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 import tomllib
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -165,7 +165,11 @@ class SimBroker:
         self._clock = clock
         db_path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = sqlite3.connect(db_path, isolation_level=None, timeout=10)
+            # check_same_thread=False: the fake Alpaca server calls in from its request
+            # threads, one at a time under its own lock.
+            self._conn = sqlite3.connect(
+                db_path, isolation_level=None, timeout=10, check_same_thread=False
+            )
             self._conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise BrokerError(f"simulator database {db_path}: {exc}") from None
@@ -338,7 +342,7 @@ class SimBroker:
                 f"client_order_id {request.client_order_id} must be unique (already submitted)"
             )
         self._validate(request)
-        order_id = secrets.token_hex(8)
+        order_id = str(uuid.uuid4())
         with self._tx() as cur:
             seq = int(self._meta("seq") or "0") + 1
             cur.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (str(seq),))

@@ -1,0 +1,495 @@
+"""Alpaca through alpaca-py: the `Broker` protocol over the Trading and Market Data APIs.
+
+What alpaca-py does not do, this adapter does (see shared/ALPACA.md):
+- a timeout on every request (a default-timeout adapter mounted on one pooled session,
+  shared by the trading and data clients);
+- its own retries: alpaca-py's built-in retry (3 tries, fixed 3 s, on every method,
+  order submits included) is switched off. Reads retry with backoff and jitter on 429,
+  5xx, timeouts and resets. An order submit is never blindly re-sent: after a lost answer
+  the order is looked up by its client_order_id, and only an order the broker never got is
+  sent again, under the same id;
+- a client-side rate limit and a circuit breaker;
+- exact decimals: orders are posted with decimal strings, not the SDK's floats;
+- raw JSON (`raw_data=True`) parsed here, so an unknown enum value is a clear error rather
+  than a model validation failure.
+alpaca-py (and pandas) are imported only when an Alpaca broker is built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from alchemiser_cli.brokers.resilience import (
+    BrokerUnavailable,
+    CircuitBreaker,
+    RateLimiter,
+    guarded,
+    retrying,
+)
+from alchemiser_cli.clock import Clock
+from alchemiser_cli.core.models import (
+    Account,
+    Asset,
+    BrokerOrder,
+    Fill,
+    OrderRequest,
+    OrderStatus,
+    Position,
+    Quote,
+    Side,
+)
+from alchemiser_cli.core.money import ZERO, fmt
+from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
+from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PAPER_URL = "https://paper-api.alpaca.markets"
+LIVE_HOST = "api.alpaca.markets"
+QUOTE_BATCH = 100  # symbols per latest-quotes request
+ASSET_CACHE_TTL = timedelta(days=1)
+
+
+class AlpacaAuthError(BrokerError):
+    """Alpaca refused the credentials."""
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Gives every request a timeout unless the caller set one (alpaca-py never does)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(pool_connections=4, pool_maxsize=8, max_retries=0)
+        self._timeout_s = timeout_s
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        return super().send(
+            request,
+            stream=stream,
+            timeout=self._timeout_s if timeout is None else timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
+        )
+
+
+class AlpacaBroker:
+    """A paper (or, with the double opt-in, live) Alpaca account."""
+
+    def __init__(
+        self,
+        credentials: AlpacaCredentials,
+        policy: AlpacaPolicy,
+        clock: Clock,
+        cache_dir: Path,
+        feed: str = "iex",
+        live: bool = False,
+    ) -> None:
+        if credentials.api_key_id is None or credentials.api_secret_key is None:
+            raise ConfigError("set APCA_API_KEY_ID and APCA_API_SECRET_KEY, or pass --broker sim")
+        base_url = (credentials.api_base_url or PAPER_URL).rstrip("/")
+        is_live = LIVE_HOST in base_url and "paper" not in base_url
+        if is_live and not live:
+            raise ConfigError(
+                f"{base_url} is Alpaca live trading: that needs ALCH_LIVE=1 and --live"
+            )
+        self._live = is_live
+        self._clock = clock
+        self._policy = policy
+        self._feed = feed
+        self._cache = cache_dir / f"alpaca-assets-{'live' if is_live else 'paper'}.json"
+        self._limiter = RateLimiter(policy.rate_limit_per_min, clock)
+        self._breaker = CircuitBreaker(policy.breaker_fail_max, policy.breaker_reset_s, clock)
+
+        from alpaca.data.historical import StockHistoricalDataClient
+        from alpaca.trading.client import TradingClient
+
+        key = credentials.api_key_id.get_secret_value()
+        secret = credentials.api_secret_key.get_secret_value()
+        self._trading = TradingClient(
+            key, secret, paper=not is_live, raw_data=True, url_override=base_url
+        )
+        self._data = StockHistoricalDataClient(
+            key, secret, raw_data=True, url_override=credentials.api_data_url
+        )
+        session = requests.Session()
+        adapter = _TimeoutAdapter(policy.timeout_s)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        for client in (self._trading, self._data):
+            client._session = session  # one pooled session for both APIs
+            client._retry = 0  # alch owns retries (see module docstring)
+
+    @property
+    def name(self) -> str:
+        """Broker label."""
+        return "alpaca-live" if self._live else "alpaca-paper"
+
+    def now(self) -> datetime:
+        """Alpaca's clock (GET /v2/clock): market-hours checks follow the broker's time."""
+        stamp = _time(self._get("/clock").get("timestamp"))
+        if stamp is None:
+            raise BrokerError("Alpaca's clock answered without a timestamp")
+        return stamp
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _once(self, fn: Callable[[], T]) -> T:
+        """One request, with errors mapped to alch's types."""
+        return guarded(lambda: _mapped(fn), self._limiter, self._breaker)
+
+    def _read(self, fn: Callable[[], T]) -> T:
+        """A read: retried with backoff on transient failures."""
+        policy = retrying(self._clock, self._policy.read_attempts, self._policy.max_backoff_s)
+        return cast(T, policy(self._once, fn))
+
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self._read(lambda: self._trading.get(path, params))
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def account(self) -> Account:
+        """GET /v2/account."""
+        raw = self._get("/account")
+        try:
+            count = raw.get("daytrade_count")  # legacy: removed by Alpaca in 2026
+            return Account(
+                account_id=str(raw.get("account_number") or raw["id"]),
+                cash=_dec(raw, "cash"),
+                buying_power=_dec(raw, "buying_power"),
+                settled_cash=None,  # Alpaca does not report it; checks fall back to cash
+                account_type="cash" if str(raw.get("multiplier", "1")) == "1" else "margin",
+                status=str(raw["status"]),
+                trading_blocked=bool(raw.get("trading_blocked", False)),
+                account_blocked=bool(raw.get("account_blocked", False)),
+                trade_suspended_by_user=bool(raw.get("trade_suspended_by_user", False)),
+                daytrade_count=None if count is None else int(count),
+                currency=str(raw.get("currency", "USD")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BrokerError(f"unexpected account answer from Alpaca: {exc}") from None
+
+    def positions(self) -> dict[str, Position]:
+        """GET /v2/positions (short positions come back negative)."""
+        raw = self._get("/positions")
+        result = {}
+        for item in _list(raw, "positions"):
+            qty = _dec(item, "qty")
+            if str(item.get("side", "long")) == "short" and qty > ZERO:
+                qty = -qty
+            result[str(item["symbol"])] = Position(
+                str(item["symbol"]), qty, _dec(item, "avg_entry_price")
+            )
+        return result
+
+    def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
+        """Latest quotes, in batches; symbols Alpaca does not know are absent."""
+        wanted = sorted(set(symbols))
+        result: dict[str, Quote] = {}
+        for start in range(0, len(wanted), QUOTE_BATCH):
+            batch = wanted[start : start + QUOTE_BATCH]
+            params = {"symbols": ",".join(batch), "feed": self._feed}
+
+            def latest(query: dict[str, str] = params) -> Any:
+                return self._data.get("/stocks/quotes/latest", query)
+
+            raw = self._read(latest)
+            quotes = raw.get("quotes", {}) if isinstance(raw, dict) else {}
+            for symbol, q in quotes.items():
+                if symbol in batch and isinstance(q, dict):
+                    result[symbol] = Quote(
+                        symbol, _num(q.get("bp")), _num(q.get("ap")), ZERO, _time(q.get("t"))
+                    )
+        return result
+
+    def assets(self, symbols: Iterable[str]) -> dict[str, Asset]:
+        """Asset records, cached in the state directory for a day."""
+        cache = self._load_cache()
+        now = self._clock.now()
+        result: dict[str, Asset] = {}
+        changed = False
+        for symbol in sorted(set(symbols)):
+            entry = cache.get(symbol)
+            fresh = (
+                entry is not None and now - datetime.fromisoformat(entry["at"]) < ASSET_CACHE_TTL
+            )
+            if not fresh:
+                raw = self._asset(symbol)
+                entry = None if raw is None else {"at": now.isoformat(), "asset": raw}
+                if entry is not None:
+                    cache[symbol] = entry
+                    changed = True
+            if entry is not None:
+                a = entry["asset"]
+                result[symbol] = Asset(
+                    symbol, bool(a["tradable"]), bool(a["fractionable"]), str(a["status"])
+                )
+        if changed:
+            self._save_cache(cache)
+        return result
+
+    def _asset(self, symbol: str) -> dict[str, Any] | None:
+        try:
+            raw = self._get(f"/assets/{symbol}")
+        except _NotFound:
+            return None
+        return {k: raw[k] for k in ("tradable", "fractionable", "status")}
+
+    def open_orders(self) -> list[BrokerOrder]:
+        """Every open order, all pages."""
+        return [_order(o) for o in self._orders({"status": "open"})]
+
+    def fills_since(self, since: datetime) -> list[Fill]:
+        """Executions since `since`, from orders with a filled quantity."""
+        fills = []
+        for raw in self._orders({"status": "all", "after": since.isoformat()}):
+            order = _order(raw)
+            if order.filled_qty > ZERO and order.filled_avg_price is not None:
+                at = _time(raw.get("filled_at") or raw.get("updated_at")) or since
+                fills.append(
+                    Fill(order.symbol, order.side, order.filled_qty, order.filled_avg_price, at,
+                         order.id)
+                )  # fmt: skip
+        return fills
+
+    def _orders(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """GET /v2/orders, paging backwards with `until` until a short page."""
+        seen: dict[str, dict[str, Any]] = {}
+        until: str | None = None
+        while True:
+            page_size = self._policy.order_page
+            query = {**params, "limit": page_size, "direction": "desc", "nested": "false"}
+            if until is not None:
+                query["until"] = until
+            page = _list(self._get("/orders", query), "orders")
+            new = [o for o in page if str(o["id"]) not in seen]
+            for o in new:
+                seen[str(o["id"])] = o
+            if len(page) < page_size or not new:
+                return list(seen.values())
+            # `until` one microsecond past the oldest seen: ties at the boundary come back
+            # again and are de-duplicated rather than skipped.
+            oldest = min(_time(o["submitted_at"]) or self._clock.now() for o in new)
+            until = (oldest + timedelta(microseconds=1)).isoformat()
+
+    def get_order_by_client_id(self, client_order_id: str) -> BrokerOrder | None:
+        """GET /v2/orders:by_client_order_id; None when Alpaca never got it."""
+        try:
+            raw = self._get("/orders:by_client_order_id", {"client_order_id": client_order_id})
+        except _NotFound:
+            return None
+        return _order(raw)
+
+    # -- writes --------------------------------------------------------------------------
+
+    def submit_order(self, request: OrderRequest) -> BrokerOrder:
+        """POST /v2/orders; never two orders for one client_order_id."""
+        body: dict[str, Any] = {
+            "symbol": request.symbol,
+            "qty": fmt(request.qty),
+            "side": request.side.value,
+            "type": request.order_type,
+            "time_in_force": request.time_in_force,
+            "client_order_id": request.client_order_id,
+        }
+        if request.limit_price is not None:
+            body["limit_price"] = fmt(request.limit_price)
+        for attempt in range(1, self._policy.submit_attempts + 1):
+            try:
+                return _order(self._once(lambda: self._trading.post("/orders", body)))
+            except BrokerUnavailable as exc:
+                # The answer may be lost while the order exists: look before re-sending.
+                found = self.get_order_by_client_id(request.client_order_id)
+                if found is not None:
+                    log.warning(
+                        "submit %s: answer lost, found it at the broker", body["client_order_id"]
+                    )
+                    return found
+                if attempt == self._policy.submit_attempts:
+                    raise
+                log.warning(
+                    "submit %s failed (%s); sending again, same id", request.client_order_id, exc
+                )
+                policy_wait = exc.retry_after if exc.retry_after is not None else 0.5 * attempt
+                if not self._clock.sleep(policy_wait):
+                    raise
+            except DuplicateOrder:
+                found = self.get_order_by_client_id(request.client_order_id)
+                if found is None:
+                    raise
+                return found
+        raise BrokerError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def cancel_order(self, order_id: str) -> BrokerOrder:
+        """DELETE /v2/orders/{id}, then read the order back."""
+        # 422 means no longer cancelable (filled, or already cancelled): read its state.
+        with contextlib.suppress(OrderRejected):
+            self._once(lambda: self._trading.delete(f"/orders/{order_id}"))
+        return _order(self._get(f"/orders/{order_id}"))
+
+    # -- cache ---------------------------------------------------------------------------
+
+    def _load_cache(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self._cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _save_cache(self, cache: dict[str, Any]) -> None:
+        try:
+            self._cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._cache.with_suffix(".tmp")
+            tmp.write_text(json.dumps(cache), encoding="utf-8")
+            tmp.replace(self._cache)
+        except OSError as exc:  # a cache is an optimisation: say so, carry on
+            log.warning("cannot write asset cache %s: %s", self._cache, exc.strerror)
+
+
+class _NotFound(BrokerError):
+    """404 from Alpaca."""
+
+
+def _mapped(fn: Callable[[], T]) -> T:
+    """Call alpaca-py; turn its and requests' exceptions into alch's typed errors."""
+    from alpaca.common.exceptions import APIError
+
+    try:
+        return fn()
+    except APIError as exc:
+        raise _api_error(exc) from None
+    except requests.Timeout:
+        raise BrokerUnavailable("Alpaca timed out") from None
+    except requests.ConnectionError as exc:
+        raise BrokerUnavailable(f"cannot reach Alpaca: {type(exc).__name__}") from None
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise BrokerError(f"unreadable answer from Alpaca: {exc}") from None
+
+
+def _api_error(exc: Any) -> BrokerError:
+    status = exc.status_code
+    try:
+        message = str(exc.message)
+    except (KeyError, TypeError, ValueError):  # a body without a JSON "message"
+        message = str(exc)
+    text = message.lower()
+    if status == 401 or (status == 403 and ("forbidden" in text or "auth" in text)):
+        return AlpacaAuthError(
+            f"Alpaca refused the credentials ({status}): check APCA_API_KEY_ID and "
+            "APCA_API_SECRET_KEY, and that they are paper keys for the paper endpoint"
+        )
+    if status == 404:
+        return _NotFound(f"not found at Alpaca: {message}")
+    if status == 422 and "client_order_id must be unique" in text:
+        return DuplicateOrder(f"Alpaca: {message}")
+    if status == 429:
+        response = getattr(exc, "response", None)
+        return BrokerUnavailable("Alpaca rate limit (429)", retry_after=_retry_after(response))
+    if status is not None and status >= 500:
+        return BrokerUnavailable(f"Alpaca unavailable ({status})")
+    if status in (403, 422, 400):
+        return OrderRejected(f"Alpaca refused ({status}): {message}")
+    return BrokerError(f"Alpaca error ({status}): {message}")
+
+
+def _retry_after(response: Any) -> float | None:
+    headers = getattr(response, "headers", None) or {}
+    value = headers.get("Retry-After")
+    if value is not None:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            return None
+    reset = headers.get("X-RateLimit-Reset")
+    if reset is not None:
+        try:
+            return max(0.0, float(reset) - datetime.now(UTC).timestamp())
+        except ValueError:
+            return None
+    return None
+
+
+def _list(raw: Any, what: str) -> list[dict[str, Any]]:
+    if not isinstance(raw, list) or not all(isinstance(i, dict) for i in raw):
+        raise BrokerError(f"unexpected {what} answer from Alpaca (expected a list)")
+    return raw
+
+
+def _dec(raw: dict[str, Any], key: str) -> Decimal:
+    value = raw.get(key)
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise BrokerError(f"unexpected {key} from Alpaca: {value!r}") from None
+
+
+def _num(value: Any) -> Decimal:
+    if value is None:
+        return ZERO
+    try:
+        return Decimal(str(value))  # str() of a float is its shortest exact repr
+    except InvalidOperation:
+        raise BrokerError(f"unexpected price from Alpaca: {value!r}") from None
+
+
+def _time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    text = str(value).replace("Z", "+00:00")
+    if "." in text:  # Alpaca sends nanoseconds; Python keeps microseconds
+        head, _, rest = text.partition(".")
+        digits = "".join(c for c in rest if c.isdigit())
+        zone = rest[len(digits) :]
+        text = f"{head}.{digits[:6]}{zone}"
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError:
+        raise BrokerError(f"unexpected time from Alpaca: {value!r}") from None
+
+
+_STATUS = {s.value: s for s in OrderStatus}
+
+
+def _order(raw: Any) -> BrokerOrder:
+    try:
+        status = _STATUS.get(str(raw["status"]))
+        if status is None:
+            raise BrokerError(
+                f"order {raw.get('id')}: unknown status {raw['status']!r} from Alpaca"
+            )
+        return BrokerOrder(
+            id=str(raw["id"]),
+            client_order_id=str(raw["client_order_id"]),
+            symbol=str(raw["symbol"]),
+            side=Side(str(raw["side"])),
+            qty=_dec(raw, "qty") if raw.get("qty") is not None else ZERO,
+            limit_price=None if raw.get("limit_price") is None else _dec(raw, "limit_price"),
+            status=status,
+            filled_qty=_dec(raw, "filled_qty") if raw.get("filled_qty") is not None else ZERO,
+            filled_avg_price=(
+                None if raw.get("filled_avg_price") is None else _dec(raw, "filled_avg_price")
+            ),
+            order_type=str(raw.get("type") or raw.get("order_type") or "limit"),
+            time_in_force=str(raw.get("time_in_force", "day")),
+            submitted_at=_time(raw.get("submitted_at")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BrokerError(f"unexpected order answer from Alpaca: {exc}") from None

@@ -1,0 +1,504 @@
+"""An Alpaca-compatible HTTP server on 127.0.0.1, backed by the simulator engine.
+
+It speaks the subset of Trading API v2 and Market Data v2 that alch uses, with Alpaca's
+field names and types (decimals as strings in trading answers, numbers in market data),
+and scriptable faults: a status code with headers (429 + Retry-After, 500, 503), a delay,
+a dropped connection, or "answer lost" (the request is processed, then the connection is
+dropped or delayed past the client's timeout). Every JSON answer it sends is recorded, so a
+test can validate all of them against Alpaca's OpenAPI schemas.
+
+Run it by hand for an end-to-end session:
+    python -m tests.fake_alpaca --port 8765 --now 2026-11-24T15:00:00Z
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from alchemiser_cli.brokers.sim import SimBroker
+from alchemiser_cli.clock import FixedClock
+from alchemiser_cli.core.calendar import NEW_YORK, NyseCalendar
+from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
+from alchemiser_cli.core.money import fmt
+from alchemiser_cli.errors import DuplicateOrder, OrderRejected
+
+DEMO_ACCOUNT = (
+    Path(__file__).resolve().parent.parent / "alchemiser_cli" / "data" / "demo-account.toml"
+)
+NAMESPACE = uuid.UUID("6f1c4d8e-2b1a-4c7e-9f0a-1a2b3c4d5e6f")
+
+
+@dataclass
+class Fault:
+    """What to do to the next `count` requests matching `method` and `path` (a prefix)."""
+
+    method: str
+    path: str
+    kind: str  # status | delay | drop | lost
+    count: int = 1
+    status: int = 503
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class Exchange:
+    """One request the server answered (for schema validation and assertions)."""
+
+    method: str
+    path: str
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class FakeAlpaca:
+    """The server; `with FakeAlpaca(...) as fake:` runs it on a free port."""
+
+    def __init__(self, state: Path, now: datetime, seed: Path = DEMO_ACCOUNT) -> None:
+        self.clock = FixedClock(now)
+        self.sim = SimBroker(state / "fake-alpaca.sqlite", seed, self.clock)
+        self.faults: list[Fault] = []
+        self.log: list[Exchange] = []
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._calendar = NyseCalendar(now.astimezone(NEW_YORK).date())
+        self.keys = ("PKFAKEKEYID0001", "fake-secret-0001")
+
+    @property
+    def url(self) -> str:
+        """Base URL for both APIs (APCA_API_BASE_URL and APCA_API_DATA_URL)."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> FakeAlpaca:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self.sim.close()
+
+    def fault(self, method: str, path: str, kind: str, **kw: Any) -> None:
+        """Script a fault for matching requests."""
+        self.faults.append(Fault(method, path, kind, **kw))
+
+    # -- request handling (called under the lock) -----------------------------------------
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == method and path.startswith(fault.path) and fault.count > 0:
+                fault.count -= 1
+                return fault
+        return None
+
+    def route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        sim = self.sim
+        if path == "/v2/account":
+            return 200, self._account()
+        if path == "/v2/positions":
+            return 200, [self._position(p.symbol) for p in sim.positions().values()]
+        if path == "/v2/clock":
+            return 200, self._clock()
+        if path.startswith("/v2/assets/"):
+            symbol = path.removeprefix("/v2/assets/")
+            asset = sim.assets([symbol]).get(symbol)
+            if asset is None:
+                return 404, {"code": 40410000, "message": "asset not found"}
+            return 200, _asset(symbol, asset.tradable, asset.fractionable, asset.status)
+        if path == "/v2/stocks/quotes/latest":
+            symbols = [s for s in query.get("symbols", "").split(",") if s]
+            return 200, {
+                "quotes": {s: self._quote(s) for s in sim.quotes(symbols)},
+                "currency": "USD",
+            }
+        if path == "/v2/orders" and method == "GET":
+            return 200, self._list_orders(query)
+        if path == "/v2/orders" and method == "POST":
+            return self._submit(body)
+        if path == "/v2/orders:by_client_order_id":
+            order = sim.get_order_by_client_id(query.get("client_order_id", ""))
+            if order is None:
+                return 404, {"code": 40410000, "message": "order not found"}
+            return 200, _order(order, self.clock.now())
+        if path.startswith("/v2/orders/"):
+            order_id = path.removeprefix("/v2/orders/")
+            found = [o for o in sim.orders() if o.id == order_id]
+            if not found:
+                return 404, {"code": 40410000, "message": "order not found"}
+            if method == "DELETE":
+                if found[0].status.is_terminal:
+                    return 422, {"code": 42210000, "message": "order is not cancelable"}
+                sim.cancel_order(order_id)
+                return 204, None
+            return 200, _order(found[0], self.clock.now())
+        return 404, {"code": 40410000, "message": f"no route {method} {path}"}
+
+    def _submit(self, body: Any) -> tuple[int, Any]:
+        if not isinstance(body, dict):
+            return 400, {"code": 40010000, "message": "request body must be JSON"}
+        if "qty" in body and "notional" in body:
+            return 400, {"code": 40010000, "message": "qty and notional are mutually exclusive"}
+        try:
+            request = OrderRequest(
+                client_order_id=str(body["client_order_id"]),
+                symbol=str(body["symbol"]),
+                side=Side(body["side"]),
+                qty=Decimal(str(body["qty"])),
+                limit_price=None
+                if body.get("limit_price") is None
+                else Decimal(str(body["limit_price"])),
+                order_type=str(body["type"]),
+                time_in_force=str(body["time_in_force"]),
+            )
+        except (KeyError, ValueError, ArithmeticError) as exc:
+            return 422, {"code": 42210000, "message": f"invalid order: {exc}"}
+        self.clock.advance(0.001)  # time passes between orders, as at a real broker
+        try:
+            order = self.sim.submit_order(request)
+        except DuplicateOrder:
+            return 422, {"code": 42210000, "message": "client_order_id must be unique"}
+        except OrderRejected as exc:
+            text = str(exc)
+            if text.startswith("insufficient buying power"):
+                return 403, {
+                    "code": 40310000,
+                    "message": "insufficient buying power",
+                    "buying_power": fmt(self.sim.account().buying_power),
+                    "cost_basis": fmt(request.qty * (request.limit_price or Decimal(0))),
+                }
+            if "minimal amount" in text:
+                return 403, {
+                    "code": 40310000,
+                    "message": "cost basis must be >= minimal amount of order 1",
+                }
+            return 422, {"code": 42210000, "message": text.split(": ", 1)[-1]}
+        return 200, _order(order, self.clock.now())
+
+    def _list_orders(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        status = query.get("status", "open")
+        orders = self.sim.orders()
+        if status == "open":
+            orders = [o for o in orders if not o.status.is_terminal]
+        elif status == "closed":
+            orders = [o for o in orders if o.status.is_terminal]
+        if "after" in query:
+            after = _parse(query["after"])
+            orders = [o for o in orders if o.submitted_at is not None and o.submitted_at > after]
+        if "until" in query:
+            until = _parse(query["until"])
+            orders = [o for o in orders if o.submitted_at is not None and o.submitted_at < until]
+        orders.sort(
+            key=lambda o: o.submitted_at or self.clock.now(),
+            reverse=query.get("direction", "desc") == "desc",
+        )
+        limit = min(int(query.get("limit", "50")), 500)
+        return [_order(o, self.clock.now()) for o in orders[:limit]]
+
+    def _account(self) -> dict[str, Any]:
+        acct = self.sim.account()
+        positions = self.sim.positions()
+        quotes = self.sim.quotes(positions)
+        market_value = sum(
+            (
+                p.qty * (quotes[s].bid + quotes[s].ask) / 2
+                for s, p in positions.items()
+                if s in quotes
+            ),
+            Decimal(0),
+        )
+        equity = acct.cash + market_value
+        doc: dict[str, Any] = {
+            "id": str(uuid.uuid5(NAMESPACE, acct.account_id)),
+            "account_number": acct.account_id,
+            "status": "ACTIVE",
+            "crypto_status": "INACTIVE",
+            "currency": "USD",
+            "buying_power": fmt(acct.buying_power),
+            "regt_buying_power": fmt(acct.buying_power),
+            "non_marginable_buying_power": fmt(acct.buying_power),
+            "options_buying_power": fmt(acct.buying_power),
+            "cash": fmt(acct.cash),
+            "accrued_fees": "0",
+            "portfolio_value": fmt(equity),
+            "equity": fmt(equity),
+            "last_equity": fmt(equity),
+            "long_market_value": fmt(market_value),
+            "short_market_value": "0",
+            "initial_margin": "0",
+            "maintenance_margin": "0",
+            "last_maintenance_margin": "0",
+            "sma": "0",
+            "multiplier": "1" if acct.account_type == "cash" else "2",
+            "shorting_enabled": False,
+            "trading_blocked": False,
+            "transfers_blocked": False,
+            "account_blocked": False,
+            "trade_suspended_by_user": False,
+            "created_at": "2026-01-05T14:00:00Z",
+            "balance_asof": self.clock.now().astimezone(NEW_YORK).date().isoformat(),
+        }
+        if acct.daytrade_count is not None:  # legacy field: only where the seed keeps it
+            doc["daytrade_count"] = acct.daytrade_count
+        return doc
+
+    def _position(self, symbol: str) -> dict[str, Any]:
+        pos = self.sim.positions()[symbol]
+        quote = self.sim.quotes([symbol]).get(symbol)
+        price = (quote.bid + quote.ask) / 2 if quote else pos.avg_entry_price
+        value, cost = pos.qty * price, pos.qty * pos.avg_entry_price
+        return {
+            "asset_id": str(uuid.uuid5(NAMESPACE, symbol)),
+            "symbol": symbol,
+            "exchange": "ARCA",
+            "asset_class": "us_equity",
+            "asset_marginable": True,
+            "avg_entry_price": fmt(pos.avg_entry_price),
+            "qty": fmt(pos.qty),
+            "qty_available": fmt(pos.qty),
+            "side": "long",
+            "market_value": fmt(value),
+            "cost_basis": fmt(cost),
+            "unrealized_pl": fmt(value - cost),
+            "unrealized_plpc": fmt((value - cost) / cost) if cost else "0",
+            "unrealized_intraday_pl": "0",
+            "unrealized_intraday_plpc": "0",
+            "current_price": fmt(price),
+            "lastday_price": fmt(price),
+            "change_today": "0",
+        }
+
+    def _quote(self, symbol: str) -> dict[str, Any]:
+        q = self.sim.quotes([symbol])[symbol]
+        stamp = self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.") + "123456789Z"
+        return {
+            "t": stamp,
+            "ax": "V",
+            "ap": float(q.ask),
+            "as": 3,
+            "bx": "V",
+            "bp": float(q.bid),
+            "bs": 2,
+            "c": ["R"],
+            "z": "B",
+        }
+
+    def _clock(self) -> dict[str, Any]:
+        state = self._calendar.state(self.clock.now())
+        nxt = state.next_session
+        upcoming_open = (
+            nxt.open
+            if not state.is_open
+            else self._calendar.sessions(nxt.day + timedelta(days=1), 1)[0].open
+        )
+        return {
+            "timestamp": self.clock.now().isoformat(),
+            "is_open": state.is_open,
+            "next_open": upcoming_open.isoformat(),
+            "next_close": nxt.close.isoformat(),
+        }
+
+
+def _asset(symbol: str, tradable: bool, fractionable: bool, status: str) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid5(NAMESPACE, symbol)),
+        "class": "us_equity",
+        "exchange": "ARCA",
+        "symbol": symbol,
+        "name": f"{symbol} (fake)",
+        "status": status,
+        "tradable": tradable,
+        "marginable": True,
+        "shortable": False,
+        "easy_to_borrow": False,
+        "fractionable": fractionable,
+        "attributes": ["fractional_eh_enabled"] if fractionable else [],
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _order(order: BrokerOrder, now: datetime) -> dict[str, Any]:
+    done = order.status is OrderStatus.FILLED
+    cancelled = order.status is OrderStatus.CANCELED
+    return {
+        "id": order.id,
+        "client_order_id": order.client_order_id,
+        "created_at": _iso(order.submitted_at),
+        "updated_at": _iso(now),
+        "submitted_at": _iso(order.submitted_at),
+        "filled_at": _iso(now) if done else None,
+        "expired_at": None,
+        "canceled_at": _iso(now) if cancelled else None,
+        "failed_at": None,
+        "replaced_at": None,
+        "replaced_by": None,
+        "replaces": None,
+        "asset_id": str(uuid.uuid5(NAMESPACE, order.symbol)),
+        "symbol": order.symbol,
+        "asset_class": "us_equity",
+        "notional": None,
+        "qty": fmt(order.qty),
+        "filled_qty": fmt(order.filled_qty),
+        "filled_avg_price": None if order.filled_avg_price is None else fmt(order.filled_avg_price),
+        "order_class": "simple",
+        "order_type": order.order_type,
+        "type": order.order_type,
+        "side": order.side.value,
+        "position_intent": "buy_to_open" if order.side is Side.BUY else "sell_to_close",
+        "time_in_force": order.time_in_force,
+        "limit_price": None if order.limit_price is None else fmt(order.limit_price),
+        "stop_price": None,
+        "status": order.status.value,
+        "extended_hours": False,
+        "legs": None,
+        "trail_percent": None,
+        "trail_price": None,
+        "hwm": None,
+    }
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # keep test output clean
+
+        def _serve(self, method: str) -> None:
+            parsed = urlparse(self.path)
+            query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            headers = {k: v for k, v in self.headers.items()}
+            with fake._lock:
+                fake.requests.append((method, parsed.path, headers))
+                if headers.get("APCA-API-KEY-ID") != fake.keys[0] or (
+                    headers.get("APCA-API-SECRET-KEY") != fake.keys[1]
+                ):
+                    self._send(
+                        method,
+                        parsed.path,
+                        401,
+                        {"code": 40110000, "message": "request is not authorized"},
+                    )
+                    return
+                fault = fake.take_fault(method, parsed.path)
+            if fault is not None and fault.kind in ("drop", "delay", "status"):
+                if fault.kind == "drop":
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if fault.kind == "delay":
+                    time.sleep(fault.seconds)  # a slow server: the client's timeout must cut it
+                else:
+                    self._send(
+                        method,
+                        parsed.path,
+                        fault.status,
+                        fault.body or {"code": fault.status * 100000, "message": "fault"},
+                        fault.headers,
+                    )
+                    return
+            try:
+                body = json.loads(raw) if raw else None
+            except json.JSONDecodeError:
+                body = None
+            with fake._lock:
+                status, answer = fake.route(method, parsed.path, query, body)
+            if fault is not None and fault.kind == "lost":
+                if fault.seconds:
+                    time.sleep(fault.seconds)  # processed; the answer arrives too late
+                else:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+            self._send(method, parsed.path, status, answer)
+
+        def _send(
+            self,
+            method: str,
+            path: str,
+            status: int,
+            body: Any,
+            headers: dict[str, str] | None = None,
+        ) -> None:
+            data = b"" if body is None else json.dumps(body).encode()
+            fake.log.append(Exchange(method, path, status, body, dict(headers or {})))
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def do_DELETE(self) -> None:
+            self._serve("DELETE")
+
+        def do_PATCH(self) -> None:
+            self._serve("PATCH")
+
+    return Handler
+
+
+@contextmanager
+def running(state: Path, now: datetime) -> Iterator[FakeAlpaca]:
+    """Start a fake server for the duration of a block."""
+    with FakeAlpaca(state, now) as fake:
+        yield fake
+
+
+def main() -> None:
+    """Run the fake server in the foreground until interrupted."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--now", default="2026-11-24T15:00:00Z")
+    parser.add_argument("--state", default=".fake-alpaca")
+    args = parser.parse_args()
+    state = Path(args.state)
+    state.mkdir(exist_ok=True)
+    fake = FakeAlpaca(state, _parse(args.now))
+    fake._server.server_close()
+    fake._server = ThreadingHTTPServer(("127.0.0.1", args.port), _handler(fake))
+    key, secret = fake.keys
+    print(f"fake Alpaca on {fake.url}  (APCA_API_KEY_ID={key} APCA_API_SECRET_KEY={secret})")
+    try:
+        fake._server.serve_forever()
+    except KeyboardInterrupt:
+        fake._server.server_close()
+
+
+if __name__ == "__main__":
+    main()

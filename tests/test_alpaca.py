@@ -1,0 +1,320 @@
+"""The Alpaca adapter against the fake Alpaca server over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from alchemiser_cli.brokers.alpaca import AlpacaAuthError, AlpacaBroker, _TimeoutAdapter
+from alchemiser_cli.brokers.resilience import BrokerUnavailable, CircuitOpen
+from alchemiser_cli.clock import FixedClock
+from alchemiser_cli.core.models import OrderRequest, OrderStatus, Side
+from alchemiser_cli.errors import ConfigError, OrderRejected
+from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
+from tests.conftest import OPEN_NOW, Run
+from tests.fake_alpaca import FakeAlpaca
+from tests.openapi_check import validate
+
+NOW = datetime.fromisoformat(OPEN_NOW)
+FAST = AlpacaPolicy(timeout_s=0.5, read_attempts=3, max_backoff_s=2, breaker_fail_max=4)
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[FakeAlpaca]:
+    with FakeAlpaca(tmp_path / "fake", NOW) as server:
+        yield server
+        # Every answer the fake gave in the test matches Alpaca's documented schema.
+        for exchange in server.log:
+            validate(exchange.method, exchange.path, exchange.status, exchange.body)
+
+
+def credentials(fake: FakeAlpaca, secret: str | None = None) -> AlpacaCredentials:
+    return AlpacaCredentials(
+        api_key_id=SecretStr(fake.keys[0]),
+        api_secret_key=SecretStr(secret or fake.keys[1]),
+        api_base_url=fake.url,
+        api_data_url=fake.url,
+    )
+
+
+BrokerMaker = Callable[..., AlpacaBroker]
+
+
+@pytest.fixture
+def make_broker(fake: FakeAlpaca, tmp_path: Path) -> BrokerMaker:
+    def make(policy: AlpacaPolicy = FAST, secret: str | None = None) -> AlpacaBroker:
+        return AlpacaBroker(credentials(fake, secret), policy, FixedClock(NOW), tmp_path / "cache")
+
+    return make
+
+
+def count(fake: FakeAlpaca, method: str, path: str) -> int:
+    return sum(1 for m, p, _ in fake.requests if m == method and p == path)
+
+
+def test_reads_map_alpaca_json_to_alch_values(fake: FakeAlpaca, make_broker: BrokerMaker) -> None:
+    broker = make_broker()
+    assert broker.name == "alpaca-paper"
+    account = broker.account()
+    assert (account.account_id, account.cash, account.account_type) == (
+        "SIM-DEMO-0001",
+        Decimal("12000"),
+        "cash",
+    )
+    assert account.daytrade_count is None  # removed by Alpaca in 2026; not required
+    assert broker.positions()["VTI"].qty == Decimal(150)
+    assert broker.now() == NOW
+    quote = broker.quotes(["VTI", "NOPE"])
+    assert set(quote) == {"VTI"}
+    assert (quote["VTI"].bid, quote["VTI"].ask) == (Decimal("330.1"), Decimal("330.14"))
+    assert quote["VTI"].as_of == datetime.fromisoformat("2026-11-24T15:00:00.123456+00:00")
+    assets = broker.assets(["BRK.A", "VTI", "NOPE"])
+    assert set(assets) == {"BRK.A", "VTI"}
+    assert assets["BRK.A"].fractionable is False
+
+
+def test_built_in_alpaca_py_retry_is_off_and_a_timeout_is_set(make_broker: BrokerMaker) -> None:
+    broker = make_broker()
+    for client in (broker._trading, broker._data):
+        assert client._retry == 0
+        adapter = client._session.get_adapter("http://127.0.0.1")
+        assert isinstance(adapter, _TimeoutAdapter)
+        assert adapter._timeout_s == FAST.timeout_s
+    assert broker._trading._session is broker._data._session  # one pooled session
+
+
+def test_assets_are_cached_for_a_day(fake: FakeAlpaca, make_broker: BrokerMaker) -> None:
+    make_broker().assets(["VTI"])
+    make_broker().assets(["VTI"])
+    assert count(fake, "GET", "/v2/assets/VTI") == 1
+
+
+def test_quotes_for_more_than_200_symbols_go_in_batches(
+    fake: FakeAlpaca, make_broker: BrokerMaker
+) -> None:
+    symbols = [f"Q{i:03d}" for i in range(250)]
+    for symbol in symbols:
+        fake.sim.set_quote(symbol, Decimal("10"), Decimal("10.01"))
+    quotes = make_broker().quotes(symbols)
+    assert len(quotes) == 250
+    assert count(fake, "GET", "/v2/stocks/quotes/latest") == 3
+
+
+def test_submit_lookup_and_cancel(fake: FakeAlpaca, make_broker: BrokerMaker) -> None:
+    broker = make_broker()
+    resting = broker.submit_order(
+        OrderRequest("alch-t-1", "KO", Side.BUY, Decimal("0.5"), Decimal("60"))
+    )
+    assert (resting.status, resting.qty, resting.limit_price) == (
+        OrderStatus.NEW,
+        Decimal("0.5"),
+        Decimal("60"),
+    )
+    assert broker.get_order_by_client_id("alch-t-1") == resting
+    assert broker.get_order_by_client_id("never-sent") is None
+    assert [o.client_order_id for o in broker.open_orders()] == ["alch-t-1"]
+    cancelled = broker.cancel_order(resting.id)
+    assert cancelled.status is OrderStatus.CANCELED
+    assert broker.cancel_order(resting.id).status is OrderStatus.CANCELED  # 422, read back
+    filled = broker.submit_order(OrderRequest("alch-t-2", "KO", Side.BUY, Decimal(2), Decimal(71)))
+    assert (filled.status, filled.filled_avg_price) == (OrderStatus.FILLED, Decimal("70.12"))
+    fills = broker.fills_since(NOW)
+    assert [(f.symbol, f.qty, f.price) for f in fills] == [("KO", Decimal(2), Decimal("70.12"))]
+
+
+def test_orders_are_posted_as_exact_decimal_strings(
+    fake: FakeAlpaca, make_broker: BrokerMaker
+) -> None:
+    make_broker().submit_order(
+        OrderRequest("alch-t-3", "KO", Side.BUY, Decimal("0.123456789"), Decimal("60.1"))
+    )
+    post = next(e for e in fake.log if e.method == "POST")
+    assert post.body["qty"] == "0.123456789"
+    assert post.body["limit_price"] == "60.1"
+
+
+def test_open_orders_follow_every_page(fake: FakeAlpaca, make_broker: BrokerMaker) -> None:
+    broker = make_broker(FAST.model_copy(update={"order_page": 50}))
+    for i in range(120):  # resting orders: limit below the ask
+        fake.sim.submit_order(
+            OrderRequest(f"r-{i}", "KO", Side.BUY, Decimal("0.02"), Decimal("60"))
+        )
+        fake.clock.advance(0.001)
+    orders = broker.open_orders()
+    assert len(orders) == 120
+    assert len({o.id for o in orders}) == 120
+    assert count(fake, "GET", "/v2/orders") == 3  # 50 + 50 + 20
+
+
+def test_broker_refusals_are_typed(fake: FakeAlpaca, make_broker: BrokerMaker) -> None:
+    broker = make_broker()
+    with pytest.raises(OrderRejected, match=r"Alpaca refused \(403\): insufficient buying power"):
+        broker.submit_order(OrderRequest("big", "VTI", Side.BUY, Decimal(1000), Decimal(331)))
+    with pytest.raises(OrderRejected, match="requested asset is not fractionable"):
+        broker.submit_order(OrderRequest("frac", "BRK.A", Side.BUY, Decimal("0.5"), Decimal(1)))
+
+
+def test_duplicate_client_order_id_is_treated_as_already_sent(
+    fake: FakeAlpaca, make_broker: BrokerMaker
+) -> None:
+    broker = make_broker()
+    first = broker.submit_order(OrderRequest("dup", "KO", Side.BUY, Decimal(1), Decimal(60)))
+    again = broker.submit_order(OrderRequest("dup", "KO", Side.BUY, Decimal(1), Decimal(60)))
+    assert again.id == first.id
+    assert len(fake.sim.orders()) == 1
+
+
+# -- faults ------------------------------------------------------------------------------
+
+
+def test_429_then_success_waits_as_told(fake: FakeAlpaca, make_broker: BrokerMaker) -> None:
+    fake.fault("GET", "/v2/account", "status", status=429, headers={"Retry-After": "1.5"},
+               body={"code": 42910000, "message": "rate limit exceeded"})  # fmt: skip
+    broker = make_broker()
+    assert broker.account().cash == Decimal(12000)
+    assert count(fake, "GET", "/v2/account") == 2
+    clock = broker._clock
+    assert isinstance(clock, FixedClock)
+    assert len(clock.slept) == 1
+    assert 1.5 <= clock.slept[0] <= 1.5 * 1.25  # Retry-After, plus at most 25% jitter
+
+
+def test_503_storm_opens_the_circuit_and_fails_fast(
+    fake: FakeAlpaca, make_broker: BrokerMaker
+) -> None:
+    fake.fault("GET", "/v2/", "status", status=503, count=100)
+    broker = make_broker()
+    with pytest.raises(BrokerUnavailable, match=r"Alpaca unavailable \(503\)"):
+        broker.account()  # three tries
+    with pytest.raises(CircuitOpen, match="broker unavailable: 4 consecutive failures"):
+        broker.positions()  # the fourth failure opens the circuit, then it fails fast
+    sent = len(fake.requests)
+    with pytest.raises(CircuitOpen):
+        broker.quotes(["VTI"])
+    assert len(fake.requests) == sent  # nothing sent while open
+
+
+def test_dropped_connections_on_reads_are_retried(
+    fake: FakeAlpaca, make_broker: BrokerMaker
+) -> None:
+    fake.fault("GET", "/v2/positions", "drop", count=2)
+    assert "VTI" in make_broker().positions()
+    assert count(fake, "GET", "/v2/positions") == 3
+
+
+def test_a_lost_submit_answer_is_looked_up_not_resent(
+    fake: FakeAlpaca, make_broker: BrokerMaker
+) -> None:
+    fake.fault("POST", "/v2/orders", "lost")  # processed, then the connection drops
+    order = make_broker().submit_order(
+        OrderRequest("lost-1", "KO", Side.BUY, Decimal(1), Decimal(71))
+    )
+    assert order.status is OrderStatus.FILLED
+    assert count(fake, "POST", "/v2/orders") == 1
+    assert len(fake.sim.orders()) == 1
+
+
+def test_a_submit_timeout_is_looked_up_not_duplicated(
+    fake: FakeAlpaca, make_broker: BrokerMaker
+) -> None:
+    fake.fault("POST", "/v2/orders", "lost", seconds=1.0)  # answer arrives after the timeout
+    broker = make_broker(AlpacaPolicy(timeout_s=0.3, read_attempts=2))
+    order = broker.submit_order(OrderRequest("slow-1", "KO", Side.BUY, Decimal(1), Decimal(71)))
+    assert order.client_order_id == "slow-1"
+    assert fake.sim.submissions() == ["slow-1"]
+
+
+def test_a_submit_that_never_arrived_is_sent_again_with_the_same_id(
+    fake: FakeAlpaca, make_broker: BrokerMaker
+) -> None:
+    fake.fault("POST", "/v2/orders", "drop")  # dropped before processing
+    order = make_broker().submit_order(
+        OrderRequest("retry-1", "KO", Side.BUY, Decimal(1), Decimal(71))
+    )
+    assert order.status is OrderStatus.FILLED
+    assert count(fake, "POST", "/v2/orders") == 2
+    assert fake.sim.submissions() == ["retry-1"]
+
+
+def test_bad_credentials_fail_without_echoing_the_secret(
+    fake: FakeAlpaca, make_broker: BrokerMaker
+) -> None:
+    with pytest.raises(AlpacaAuthError) as info:
+        make_broker(secret="canary-wrong-secret").account()
+    assert "canary" not in str(info.value)
+    assert "APCA_API_SECRET_KEY" in str(info.value)
+
+
+def test_live_endpoint_needs_the_opt_in(tmp_path: Path) -> None:
+    creds = AlpacaCredentials(
+        api_key_id=SecretStr("AK"), api_secret_key=SecretStr("s"),
+        api_base_url="https://api.alpaca.markets",
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="Alpaca live trading: that needs ALCH_LIVE=1 and --live"):
+        AlpacaBroker(creds, FAST, FixedClock(NOW), tmp_path)
+    with pytest.raises(ConfigError, match="set APCA_API_KEY_ID and APCA_API_SECRET_KEY"):
+        AlpacaBroker(AlpacaCredentials(), FAST, FixedClock(NOW), tmp_path)
+
+
+# -- the CLI end to end ------------------------------------------------------------------
+
+
+@pytest.fixture
+def alpaca_env(fake: FakeAlpaca, monkeypatch: pytest.MonkeyPatch) -> FakeAlpaca:
+    monkeypatch.delenv("ALCH_SIM_NOW")
+    monkeypatch.setenv("APCA_API_BASE_URL", fake.url)
+    monkeypatch.setenv("APCA_API_DATA_URL", fake.url)
+    monkeypatch.setenv("APCA_API_KEY_ID", fake.keys[0])
+    monkeypatch.setenv("APCA_API_SECRET_KEY", fake.keys[1])
+    monkeypatch.setenv("ALCH_ALPACA__TIMEOUT_S", "2")
+    return fake
+
+
+def test_cli_plans_and_trades_against_the_fake_server(
+    alpaca_env: FakeAlpaca, cli: Callable[..., Run]
+) -> None:
+    targets = str(Path(__file__).resolve().parent.parent / "examples/targets/three-fund.toml")
+    plan = cli("plan", "--json", "--targets", targets)
+    assert plan.exit_code == 0, plan.stderr
+    assert plan.json()["broker"] == "alpaca-paper"
+    assert len(plan.json()["orders"]) == 4
+    run = cli("execute", "--yes", "--json", "--targets", targets)
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["outcome"] == "completed"
+    assert len(alpaca_env.sim.orders()) == 4
+    status = cli("status", "--json").json()
+    assert status["broker"] == "alpaca-paper"
+    assert status["runs"][0]["outcome"] == "completed"
+
+
+def test_cli_without_targets_on_a_real_broker_is_an_error(
+    alpaca_env: FakeAlpaca, cli: Callable[..., Run]
+) -> None:
+    result = cli("plan")
+    assert result.exit_code == 2
+    assert "no targets: pass --targets FILE" in result.stderr
+
+
+def test_cli_503_storm_exits_3_with_a_clear_message(
+    alpaca_env: FakeAlpaca, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALCH_ALPACA__MAX_BACKOFF_S", "0.01")
+    alpaca_env.fault("GET", "/v2/", "status", status=503, count=100)
+    result = cli("status")
+    assert result.exit_code == 3
+    assert result.stderr.splitlines()[-1] == "alch: error: Alpaca unavailable (503)"
+
+
+def test_cli_auth_failure_exits_3_without_the_secret(
+    alpaca_env: FakeAlpaca, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "canary-bad-secret-7f3a")
+    result = cli("status")
+    assert result.exit_code == 3
+    assert "Alpaca refused the credentials (401)" in result.stderr
+    assert "canary" not in result.stderr + result.stdout
