@@ -36,5 +36,10 @@ format: install
 bench: install
 	$(BIN)/python -m bench
 
+# Re-record cassettes/ through alpaca-py: against the fake Alpaca server by default, or
+# against Alpaca paper trading with ALCH_RECORD_REAL=1 and paper keys in APCA_API_*.
+record-cassettes: install
+	$(BIN)/python -m tests.record_cassettes
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -26,6 +26,8 @@ EXAMPLES = REPO / "examples"
 DEMO_ACCOUNT = REPO / "alchemiser_cli" / "data" / "demo-account.toml"
 # A Tuesday, 10:00 New York time: the market is open.
 OPEN_NOW = "2026-11-24T15:00:00+00:00"
+# Every stdout and stderr the CLI produced in this session (scanned by test_zz_canary).
+CLI_OUTPUTS: list[str] = []
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +64,7 @@ def cli() -> Callable[..., Run]:
 
     def invoke(*args: str, input: str | None = None) -> Run:
         result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        CLI_OUTPUTS.append(result.stdout + result.stderr)
         return Run(result.exit_code, result.stdout, result.stderr)
 
     return invoke

@@ -14,7 +14,9 @@ Run it by hand for an end-to-end session:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sys
 import threading
 import time
 import uuid
@@ -38,6 +40,8 @@ from alchemiser_cli.errors import DuplicateOrder, OrderRejected
 DEMO_ACCOUNT = (
     Path(__file__).resolve().parent.parent / "alchemiser_cli" / "data" / "demo-account.toml"
 )
+CANARY_KEY_ID = "PKCANARYKEY0001"
+CANARY_SECRET = "canary-secret-9f3d1c7a"
 NAMESPACE = uuid.UUID("6f1c4d8e-2b1a-4c7e-9f0a-1a2b3c4d5e6f")
 
 
@@ -69,19 +73,22 @@ class Exchange:
 class FakeAlpaca:
     """The server; `with FakeAlpaca(...) as fake:` runs it on a free port."""
 
-    def __init__(self, state: Path, now: datetime, seed: Path = DEMO_ACCOUNT) -> None:
+    def __init__(
+        self, state: Path, now: datetime, seed: Path = DEMO_ACCOUNT, port: int = 0
+    ) -> None:
         self.clock = FixedClock(now)
         self.sim = SimBroker(state / "fake-alpaca.sqlite", seed, self.clock)
         self.faults: list[Fault] = []
         self.log: list[Exchange] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
         self._calendar = NyseCalendar(now.astimezone(NEW_YORK).date())
-        self.keys = ("PKFAKEKEYID0001", "fake-secret-0001")
+        # The secret doubles as the test suite's canary: it must never appear in any output.
+        self.keys = (CANARY_KEY_ID, CANARY_SECRET)
 
     @property
     def url(self) -> str:
@@ -482,22 +489,21 @@ def running(state: Path, now: datetime) -> Iterator[FakeAlpaca]:
 
 def main() -> None:
     """Run the fake server in the foreground until interrupted."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Alpaca-compatible fake server on 127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--now", default="2026-11-24T15:00:00Z")
     parser.add_argument("--state", default=".fake-alpaca")
     args = parser.parse_args()
     state = Path(args.state)
     state.mkdir(exist_ok=True)
-    fake = FakeAlpaca(state, _parse(args.now))
-    fake._server.server_close()
-    fake._server = ThreadingHTTPServer(("127.0.0.1", args.port), _handler(fake))
-    key, secret = fake.keys
-    print(f"fake Alpaca on {fake.url}  (APCA_API_KEY_ID={key} APCA_API_SECRET_KEY={secret})")
-    try:
-        fake._server.serve_forever()
-    except KeyboardInterrupt:
-        fake._server.server_close()
+    with FakeAlpaca(state, _parse(args.now), port=args.port) as fake:
+        key, secret = fake.keys
+        sys.stderr.write(
+            f"fake Alpaca on {fake.url}: APCA_API_BASE_URL={fake.url} "
+            f"APCA_API_DATA_URL={fake.url} APCA_API_KEY_ID={key} APCA_API_SECRET_KEY={secret}\n"
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,102 @@
+"""What the cassettes record: one function per cassette, shared by recorder and tests.
+
+Each scenario drives a real `AlpacaBroker` (through alpaca-py) and returns what it saw.
+The same calls, in the same order, replay offline from `cassettes/` in the tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import vcr
+
+from alchemiser_cli.brokers.alpaca import AlpacaBroker
+from alchemiser_cli.core.models import OrderRequest, Side
+
+CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
+META = CASSETTES / "meta.json"
+BATCH = [f"Q{i:03d}" for i in range(250)]  # more than 200 symbols: three requests of 100
+
+
+def recorder(record_mode: str) -> vcr.VCR:
+    """vcrpy set up as shared/ALPACA.md says: both auth headers filtered, strict matching."""
+    return vcr.VCR(
+        cassette_library_dir=str(CASSETTES),
+        record_mode=record_mode,
+        filter_headers=["APCA-API-KEY-ID", "APCA-API-SECRET-KEY"],
+        match_on=["method", "scheme", "host", "port", "path", "query", "body"],
+        decode_compressed_response=True,
+    )
+
+
+def reads(broker: AlpacaBroker, meta: dict[str, Any]) -> dict[str, Any]:
+    """Account, positions, clock, assets and quotes."""
+    return {
+        "account": broker.account(),
+        "positions": broker.positions(),
+        "now": broker.now(),
+        "assets": broker.assets(["VTI", "BRK.A", "NOPE"]),
+        "quotes": broker.quotes(["VTI", "BND", "NOPE"]),
+    }
+
+
+def quotes_batch(broker: AlpacaBroker, meta: dict[str, Any]) -> dict[str, Any]:
+    """Latest quotes for 250 symbols."""
+    return {"quotes": broker.quotes(BATCH)}
+
+
+def orders(broker: AlpacaBroker, meta: dict[str, Any]) -> dict[str, Any]:
+    """Three resting orders, paged two at a time; look-ups; cancels; today's fills."""
+    prefix = meta["order_prefix"]
+    placed = [
+        broker.submit_order(
+            OrderRequest(f"{prefix}-{i}", "KO", Side.BUY, Decimal(1), Decimal("1.05"))
+        )
+        for i in range(3)
+    ]
+    found = broker.get_order_by_client_id(f"{prefix}-1")
+    missing = broker.get_order_by_client_id(f"{prefix}-never")
+    listed = broker.open_orders()
+    cancelled = [broker.cancel_order(o.id) for o in placed]
+    since = datetime.fromisoformat(meta["since"])
+    return {
+        "placed": placed,
+        "found": found,
+        "missing": missing,
+        "open": listed,
+        "cancelled": cancelled,
+        "fills": broker.fills_since(since),
+    }
+
+
+SCENARIOS: dict[str, Callable[[AlpacaBroker, dict[str, Any]], dict[str, Any]]] = {
+    "reads": reads,
+    "quotes_batch": quotes_batch,
+    "orders": orders,
+}
+
+
+def new_meta(base_url: str, data_url: str, source: str) -> dict[str, Any]:
+    """Recording facts the replay needs: URLs, the order-id prefix, the time window."""
+    stamp = datetime.now(UTC)
+    return {
+        "source": source,
+        "base_url": base_url,
+        "data_url": data_url,
+        "order_prefix": f"alch-cas-{stamp:%Y%m%d%H%M%S}",
+        "since": "2026-11-24T00:00:00+00:00"
+        if source == "fake"
+        else stamp.date().isoformat() + "T00:00:00+00:00",
+        "recorded_at": stamp.isoformat(),
+    }
+
+
+def load_meta() -> dict[str, Any]:
+    """The facts of the last recording."""
+    data: dict[str, Any] = json.loads(META.read_text())
+    return data
