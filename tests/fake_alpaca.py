@@ -126,6 +126,8 @@ class FakeAlpaca:
             return 200, [self._position(p.symbol) for p in sim.positions().values()]
         if path == "/v2/clock":
             return 200, self._clock()
+        if path == "/v2/calendar":
+            return 200, self._sessions(query)
         if path.startswith("/v2/assets/"):
             symbol = path.removeprefix("/v2/assets/")
             asset = sim.assets([symbol]).get(symbol)
@@ -152,6 +154,8 @@ class FakeAlpaca:
             found = [o for o in sim.orders() if o.id == order_id]
             if not found:
                 return 404, {"code": 40410000, "message": "order not found"}
+            if method == "PATCH":
+                return self._replace(found[0], body)
             if method == "DELETE":
                 if found[0].status.is_terminal:
                     return 422, {"code": 42210000, "message": "order is not cancelable"}
@@ -200,6 +204,24 @@ class FakeAlpaca:
                 }
             return 422, {"code": 42210000, "message": text.split(": ", 1)[-1]}
         return 200, _order(order, self.clock.now())
+
+    def _replace(self, old: BrokerOrder, body: Any) -> tuple[int, Any]:
+        if not isinstance(body, dict):
+            return 400, {"code": 40010000, "message": "request body must be JSON"}
+        try:
+            qty = Decimal(str(body.get("qty", old.qty)))
+            limit = Decimal(str(body["limit_price"]))
+            cid = str(body.get("client_order_id") or uuid.uuid4())
+            new = self.sim.replace_order(old.id, qty, limit, cid)
+        except (KeyError, ArithmeticError) as exc:
+            return 422, {"code": 42210000, "message": f"invalid replace: {exc}"}
+        except DuplicateOrder:
+            return 422, {"code": 42210000, "message": "client_order_id must be unique"}
+        except OrderRejected as exc:
+            return 422, {"code": 42210000, "message": str(exc)}
+        answer = _order(new, self.clock.now())
+        answer["replaces"] = old.id
+        return 200, answer
 
     def _list_orders(self, query: dict[str, str]) -> list[dict[str, Any]]:
         status = query.get("status", "open")
@@ -308,6 +330,26 @@ class FakeAlpaca:
             "c": ["R"],
             "z": "B",
         }
+
+    def _sessions(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        start = datetime.fromisoformat(query["start"]).date()
+        end = datetime.fromisoformat(query["end"]).date()
+        days = []
+        for session in self._calendar.sessions(start, (end - start).days + 1):
+            if session.day > end:
+                break
+            local_open = session.open.astimezone(NEW_YORK)
+            local_close = session.close.astimezone(NEW_YORK)
+            (settles,) = self._calendar.sessions(session.day + timedelta(days=1), 1)
+            days.append({
+                "date": session.day.isoformat(),
+                "open": f"{local_open:%H:%M}",
+                "close": f"{local_close:%H:%M}",
+                "session_open": "0400",
+                "session_close": "2000",
+                "settlement_date": settles.day.isoformat(),
+            })  # fmt: skip
+        return days
 
     def _clock(self) -> dict[str, Any]:
         state = self._calendar.state(self.clock.now())

@@ -300,14 +300,31 @@ def test_cli_without_targets_on_a_real_broker_is_an_error(
     assert "no targets: pass --targets FILE" in result.stderr
 
 
-def test_cli_503_storm_exits_3_with_a_clear_message(
+def test_cli_503_storm_opens_the_circuit_and_exits_3(
     alpaca_env: FakeAlpaca, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ALCH_ALPACA__MAX_BACKOFF_S", "0.01")
+    monkeypatch.setenv("ALCH_ALPACA__BREAKER_FAIL_MAX", "3")
     alpaca_env.fault("GET", "/v2/", "status", status=503, count=100)
     result = cli("status")
     assert result.exit_code == 3
-    assert result.stderr.splitlines()[-1] == "alch: error: Alpaca unavailable (503)"
+    assert result.stderr.splitlines()[-1] == (
+        "alch: error: broker unavailable: 3 consecutive failures "
+        "(last: Alpaca unavailable (503)); not retrying for 30 s"
+    )
+    assert len(alpaca_env.requests) == 3  # the fourth try never left: the circuit was open
+
+
+def test_replace_order_gives_a_new_order_and_retires_the_old(
+    fake: FakeAlpaca, make_broker: BrokerMaker
+) -> None:
+    broker = make_broker()
+    old = broker.submit_order(OrderRequest("rp-0", "KO", Side.BUY, Decimal(1), Decimal(60)))
+    new = broker.replace_order(old.id, Decimal(1), Decimal(71), "rp-1")
+    assert (new.client_order_id, new.status) == ("rp-1", OrderStatus.FILLED)
+    assert broker.get_order_by_client_id("rp-0").status is OrderStatus.REPLACED  # type: ignore[union-attr]
+    with pytest.raises(OrderRejected, match="not replaceable"):
+        broker.replace_order(new.id, Decimal(1), Decimal(72), "rp-2")
 
 
 def test_cli_auth_failure_exits_3_without_the_secret(

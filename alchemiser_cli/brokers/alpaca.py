@@ -345,6 +345,43 @@ class AlpacaBroker:
             self._once(lambda: self._trading.delete(f"/orders/{order_id}"))
         return _order(self._get(f"/orders/{order_id}"))
 
+    def replace_order(
+        self, order_id: str, qty: Decimal, limit_price: Decimal, client_order_id: str
+    ) -> BrokerOrder:
+        """PATCH /v2/orders/{id}: a new order (new id, our client id) replaces the old one.
+
+        Not retried blindly either: after a lost answer, the new client_order_id is looked up.
+        """
+        body = {
+            "qty": fmt(qty),
+            "limit_price": fmt(limit_price),
+            "client_order_id": client_order_id,
+        }
+        try:
+            return _order(self._once(lambda: self._trading.patch(f"/orders/{order_id}", body)))
+        except BrokerUnavailable:
+            found = self.get_order_by_client_id(client_order_id)
+            if found is None:
+                raise
+            return found
+
+    def market_clock(self) -> dict[str, Any]:
+        """GET /v2/clock: Alpaca's own open/closed view and next open and close."""
+        raw = self._get("/clock")
+        return {
+            "is_open": bool(raw["is_open"]),
+            "next_open": _time(raw["next_open"]),
+            "next_close": _time(raw["next_close"]),
+        }
+
+    def calendar(self, start: datetime, end: datetime) -> list[dict[str, str]]:
+        """GET /v2/calendar: sessions with their settlement dates (alpaca-py drops those)."""
+        params = {"start": start.date().isoformat(), "end": end.date().isoformat()}
+        return [
+            {k: str(day[k]) for k in ("date", "open", "close", "settlement_date") if k in day}
+            for day in _list(self._get("/calendar", params), "calendar")
+        ]
+
     # -- cache ---------------------------------------------------------------------------
 
     def _load_cache(self) -> dict[str, Any]:

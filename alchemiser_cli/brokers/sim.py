@@ -386,6 +386,30 @@ class SimBroker:
                 )
         return self._orders("id = ?", (order_id,))[0]
 
+    def replace_order(
+        self, order_id: str, qty: Decimal, limit_price: Decimal, client_order_id: str
+    ) -> BrokerOrder:
+        """Alpaca's PATCH: the old order becomes `replaced`, a new one takes its place."""
+        found = self._orders("id = ?", (order_id,))
+        if not found:
+            raise BrokerError(f"order {order_id} not found")
+        old = found[0]
+        if old.status.is_terminal:
+            raise OrderRejected(f"order {order_id} is not replaceable (status {old.status})")
+        if qty <= old.filled_qty:
+            raise OrderRejected(f"qty {fmt(qty)} is not above the filled {fmt(old.filled_qty)}")
+        self._set_status(order_id, OrderStatus.REPLACED)
+        remaining = qty - old.filled_qty
+        request = OrderRequest(
+            client_order_id, old.symbol, old.side, remaining, limit_price,
+            old.order_type, old.time_in_force,
+        )  # fmt: skip
+        try:
+            return self.submit_order(request)
+        except BrokerError:
+            self._set_status(order_id, old.status)  # the replacement failed: the old one stands
+            raise
+
     # -- internals -----------------------------------------------------------------------
 
     def _validate(self, req: OrderRequest) -> None:
