@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.documents import plan_to_json
 from alchemiser_cli.errors import AlchError, InputError, LockHeld, PriceError
 from alchemiser_cli.executor import ExecutionResult, Executor, OrderResult, Outcome
+from alchemiser_cli.files import read_text, read_toml
 from alchemiser_cli.journal import Journal, RunRecord
 from alchemiser_cli.logs import RUN_ID
 from alchemiser_cli.settings import AlpacaCredentials, Settings
@@ -166,10 +166,7 @@ class Service:
             return targets_from_mapping(self.settings.targets, where=where)
         if self.settings.targets_file is not None:
             path = self.settings.targets_file
-            try:
-                text = path.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise InputError(f"{path}: cannot read targets: {exc.strerror}") from None
+            text = read_text(path, "targets")
             return parse_targets(text, where=str(path), fmt=path.suffix.lstrip(".") or None)
         if self.broker.name == "sim":
             if announce:
@@ -433,12 +430,7 @@ class Service:
         mapping = dict(self.settings.sectors or {})
         path = self.settings.sectors_file
         if path is not None:
-            try:
-                doc = tomllib.loads(path.read_text(encoding="utf-8"))
-            except OSError as exc:
-                raise InputError(f"{path}: cannot read sectors: {exc.strerror}") from None
-            except tomllib.TOMLDecodeError as exc:
-                raise InputError(f"{path}: not valid TOML: {exc}") from None
+            doc = read_toml(path, "sectors", InputError)
             table = doc.get("sectors")
             if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
                 raise InputError(f'{path}: expected a [sectors] table of SYMBOL = "sector"')

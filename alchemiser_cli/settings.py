@@ -8,7 +8,6 @@ e.g. `ALCH_LIMITS__MAX_ORDER_NOTIONAL`; Alpaca's own `APCA_*`), the config file
 from __future__ import annotations
 
 import os
-import tomllib
 from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
@@ -22,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from alchemiser_cli.core.policy import ExecutionPolicy, Limits, PlannerPolicy
 from alchemiser_cli.errors import ConfigError
+from alchemiser_cli.files import read_toml
 
 DEFAULT_CONFIG = Path("alch.toml")
 _FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar("alch_config_file", default=None)
@@ -138,12 +138,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     path = find_config(config)
     data: dict[str, Any] = {}
     if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        data = read_toml(path, "config")
     token = _FILE_DATA.set(data)
     try:
         return Settings(config_path=path, **{k: v for k, v in overrides.items() if v is not None})

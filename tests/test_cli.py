@@ -497,7 +497,7 @@ def test_missing_config_file_and_bad_env(cli: CliFn, monkeypatch: pytest.MonkeyP
     missing = cli("--config", "nope.toml", "plan")
     assert (missing.exit_code, missing.stderr) == (
         2,
-        "alch: error: nope.toml: cannot read config file: No such file or directory\n",
+        "alch: error: nope.toml: config file not found\n",
     )
     monkeypatch.setenv("ALCH_SIM_NOW", "2026-11-24T15:00:00")
     naive = cli("plan")

@@ -112,7 +112,7 @@ def test_missing_sectors_file(cli: CliFn, monkeypatch: pytest.MonkeyPatch) -> No
     result = cli("check")
     assert (result.exit_code, result.stderr.splitlines()[-1]) == (
         2,
-        "alch: error: nope.toml: cannot read sectors: No such file or directory",
+        "alch: error: nope.toml: sectors file not found",
     )
 
 

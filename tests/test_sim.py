@@ -172,7 +172,7 @@ def test_bad_seed_files_are_config_errors(make_file: FileMaker, text: str, messa
 
 
 def test_missing_seed_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cannot read simulator account"):
+    with pytest.raises(ConfigError, match="simulator account file not found"):
         load_seed(tmp_path / "none.toml")
 
 

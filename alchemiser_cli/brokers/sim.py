@@ -15,7 +15,6 @@ reflects. Whether alch *should* send while closed is alch's own pre-trade check.
 from __future__ import annotations
 
 import sqlite3
-import tomllib
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -40,6 +39,7 @@ from alchemiser_cli.core.models import (
 from alchemiser_cli.core.money import ONE, ZERO, fmt, to_decimal
 from alchemiser_cli.core.targets import normalise_symbol
 from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
+from alchemiser_cli.files import read_toml
 
 SCRIPT_ACTIONS = ("reject", "partial", "hold")
 
@@ -89,12 +89,7 @@ class SimSeed:
 
 def load_seed(path: Path) -> SimSeed:
     """Read and validate a simulator seed file; errors name the file and the entry."""
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read simulator account: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    doc = read_toml(path, "simulator account")
     where = str(path)
     try:
         account_type = str(doc.get("type", "cash"))

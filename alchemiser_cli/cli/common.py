@@ -18,6 +18,7 @@ from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets, parse_targets
 from alchemiser_cli.documents import plan_from_text
 from alchemiser_cli.errors import InputError
+from alchemiser_cli.files import read_text
 from alchemiser_cli.render.json_out import render_json
 from alchemiser_cli.service import Service, open_service
 from alchemiser_cli.settings import AlpacaCredentials, load_settings, with_planner_changes
@@ -89,17 +90,7 @@ def read_source(arg: str, what: str) -> tuple[str, str]:
     """Read a file argument or stdin (`-`); return (text, a name for messages)."""
     if arg == "-":
         return sys.stdin.read(), "<stdin>"
-    path = Path(arg)
-    try:
-        return path.read_text(encoding="utf-8"), arg
-    except FileNotFoundError:
-        raise InputError(f"{arg}: {what} file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{arg}: is a directory, not a {what} file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{arg}: not a text file") from None
-    except OSError as exc:
-        raise InputError(f"{arg}: cannot read {what}: {exc.strerror}") from None
+    return read_text(Path(arg), what), arg
 
 
 def load_targets(arg: str | None) -> Targets | None:

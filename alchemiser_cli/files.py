@@ -1,0 +1,33 @@
+"""Reading the user's files: one place that turns every I/O failure into a one-line error."""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from alchemiser_cli.errors import ConfigError, InputError
+
+
+def read_text(path: Path, what: str, error: type[InputError] = InputError) -> str:
+    """A UTF-8 text file's content; errors name the file and what it was meant to be."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{path}: {what} file not found") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a directory, not a {what} file") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: not a text file") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read {what}: {exc.strerror}") from None
+
+
+def read_toml(path: Path, what: str, error: type[InputError] = ConfigError) -> dict[str, Any]:
+    """A TOML file as a dict, floats read as exact Decimals."""
+    text = read_text(path, what, error)
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
