@@ -88,6 +88,24 @@ def test_built_in_alpaca_py_retry_is_off_and_a_timeout_is_set(make_broker: Broke
     assert broker._trading._session is broker._data._session  # one pooled session
 
 
+def test_clock_and_calendar(make_broker: BrokerMaker) -> None:
+    broker = make_broker()
+    clock = broker.market_clock()
+    assert clock["is_open"] is True
+    assert clock["next_close"] == datetime.fromisoformat("2026-11-24T21:00:00+00:00")
+    days = broker.calendar(
+        datetime.fromisoformat("2026-11-25T00:00:00+00:00"),
+        datetime.fromisoformat("2026-11-30T00:00:00+00:00"),
+    )
+    assert [d["date"] for d in days] == ["2026-11-25", "2026-11-27", "2026-11-30"]
+    assert days[1] == {
+        "date": "2026-11-27",
+        "open": "09:30",
+        "close": "13:00",
+        "settlement_date": "2026-11-30",
+    }
+
+
 def test_assets_are_cached_for_a_day(fake: FakeAlpaca, make_broker: BrokerMaker) -> None:
     make_broker().assets(["VTI"])
     make_broker().assets(["VTI"])

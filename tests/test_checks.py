@@ -59,7 +59,10 @@ def test_every_check_can_block_and_reports_under_its_own_id() -> None:
         broker="other",
         account=replace(snap.account, status="CLOSED", buying_power=D(0), daytrade_count=5),
         open_orders=(BrokerOrder("o1", "c1", "BBB", Side.BUY, D(1), D(1), OrderStatus.NEW),),
-        quotes={s: replace(q, ask=q.ask * 3) for s, q in snap.quotes.items()},
+        quotes={  # wide, moved, and past both limits' collars
+            "AAA": replace(snap.quotes["AAA"], bid=D(200), ask=D(600)),
+            "BBB": replace(snap.quotes["BBB"], bid=D(10), ask=D(50)),
+        },
         fills_today=(Fill("AAA", Side.BUY, D(1), D(100), NOW),),
     )
     limits = Limits(
@@ -407,6 +410,24 @@ def test_wide_spread_blocks() -> None:
     finding = checks.check_spreads(plan, wide, ctx())
     assert finding is not None
     assert finding.message == "spread above max_spread_bps 100: BBB 198.0 bps"
+
+
+def test_limit_prices_must_sit_inside_their_collar() -> None:
+    snap = make_snapshot(
+        "6000", positions={"AAA": "40"}, quotes={"AAA": ("100", "100"), "BBB": ("100", "100")}
+    )
+    plan = build_plan(snap, Targets({"AAA": D("0.2"), "BBB": D("0.6")}, "t"), PlannerPolicy(), NOW)
+    assert checks.check_collar(plan, snap, ctx()) is None  # limits 99.50 and 100.50
+    cheaper = replace(snap, quotes={
+        "AAA": replace(snap.quotes["AAA"], bid=D(101), ask=D(101)),
+        "BBB": replace(snap.quotes["BBB"], bid=D(99), ask=D(99)),
+    })  # fmt: skip
+    finding = checks.check_collar(plan, cheaper, ctx())
+    assert finding is not None
+    assert finding.message == (
+        "limit outside its collar: sell AAA limit 99.5 < bid 101 - 50 bps; "
+        "buy BBB limit 100.5 > ask 99 + 50 bps"
+    )
 
 
 def test_stale_quotes_block_while_open() -> None:

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from alchemiser_cli.core.calendar import MarketState
 from alchemiser_cli.core.models import Side, Snapshot
-from alchemiser_cli.core.money import BPS, ZERO, fmt, money
+from alchemiser_cli.core.money import BPS, ZERO, fmt, money, tick_for
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.policy import Limits
 
@@ -368,6 +368,39 @@ def check_spreads(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | No
     return None
 
 
+def check_collar(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Block a limit price outside its collar around the fresh quote (a stale, too generous
+    limit would pay up or sell down more than the collar allows)."""
+    collar = plan.policy.collar_bps / BPS
+    outside = []
+    for order in plan.orders:
+        quote = snap.quotes.get(order.symbol)
+        if quote is None or quote.bid <= ZERO or quote.ask <= ZERO:
+            continue
+        tick = tick_for(order.limit_price)
+        if order.side is Side.BUY:
+            edge = quote.ask * (1 + collar)
+            if order.limit_price > edge + tick:
+                outside.append(
+                    f"buy {order.symbol} limit {fmt(order.limit_price)} > ask "
+                    f"{fmt(quote.ask)} + {fmt(plan.policy.collar_bps)} bps"
+                )
+        else:
+            edge = quote.bid * (1 - collar)
+            if order.limit_price < edge - tick:
+                outside.append(
+                    f"sell {order.symbol} limit {fmt(order.limit_price)} < bid "
+                    f"{fmt(quote.bid)} - {fmt(plan.policy.collar_bps)} bps"
+                )
+    if outside:
+        return _block(
+            "prices.collar",
+            f"limit outside its collar: {'; '.join(outside)}",
+            "prices moved since the plan: make a fresh one",
+        )
+    return None
+
+
 def check_quote_age(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
     """Block on quotes older than max_quote_age_s while the market is open."""
     limit = ctx.limits.max_quote_age_s
@@ -464,6 +497,7 @@ CHECKS: tuple[tuple[str, str, CheckFn], ...] = (
     ("plan.age", "saved plan fresh enough", check_plan_age),
     ("prices.moved", "prices close to the saved plan's", check_price_moves),
     ("prices.spread", "spreads within max_spread_bps", check_spreads),
+    ("prices.collar", "limit prices inside their collar", check_collar),
     ("prices.quote_age", "quotes fresh", check_quote_age),
     ("account.status", "account active and allowed to trade", check_account_status),
     ("account.buying_power", "buys covered by cash (settled cash, no margin)", check_buying_power),
