@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -60,3 +61,18 @@ class FixedClock:
     def advance(self, seconds: float) -> None:
         """Move time forward (tests)."""
         self._now += timedelta(seconds=seconds)
+
+
+class RunningClock(SystemClock):
+    """Starts at a given instant and runs in real time (the simulator's ALCH_SIM_REALTIME=1)."""
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__()
+        if start.tzinfo is None:
+            raise ValueError("RunningClock needs a timezone-aware start")
+        self._start = start.astimezone(UTC)
+        self._t0 = time.monotonic()
+
+    def now(self) -> datetime:
+        """The start time plus the real time elapsed since."""
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)

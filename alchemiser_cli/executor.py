@@ -41,6 +41,7 @@ class Outcome(StrEnum):
     INCOMPLETE = "incomplete"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+    RUNNING = "running"  # started, not ended: in progress, or stopped by a crash
 
 
 def client_order_id(plan_id: str, leg: int, slice_no: int = 1, attempt: int = 1) -> str:
@@ -105,6 +106,11 @@ class Executor:
         self._policy = policy
         self._listener = on_event
         self._attempt = 1
+        self._stop: str | None = None  # set by a signal: send nothing more
+
+    def stop(self, reason: str) -> None:
+        """Stop sending: called from a signal handler; the clock's waits are cut short too."""
+        self._stop = reason
 
     def run(
         self,
@@ -127,12 +133,23 @@ class Executor:
         buys = [o for o in plan.orders if o.side is Side.BUY]
         try:
             self._batch(plan, run_id, sells, result, wait=queue_for is None)
-            sized = self._resize_buys(plan.plan_id, buys, reserve, result)
-            self._batch(plan, run_id, sized, result, wait=queue_for is None)
+            if self._stop is None:
+                sized = self._resize_buys(plan.plan_id, buys, reserve, result)
+                self._batch(plan, run_id, sized, result, wait=queue_for is None)
         except BrokerError as exc:
             result.outcome = Outcome.INCOMPLETE
             result.message = f"stopped after a broker error: {exc}"
             self._cancel_open(result)
+        if self._stop is not None:
+            self._cancel_open(result)
+            sent = {r.leg for r in result.orders}
+            for order in plan.orders:
+                if order.leg not in sent:
+                    result.orders.append(self._never_sent(plan.plan_id, order, self._stop))
+            result.outcome = Outcome.INTERRUPTED
+            result.message = (
+                f"interrupted by {self._stop}: sent nothing more, cancelled this run's open orders"
+            )
         result.orders.sort(key=lambda r: r.leg)
         result.filled_buy_value = sum(
             (r.filled_value for r in result.orders if r.side is Side.BUY), ZERO
@@ -181,6 +198,8 @@ class Executor:
         pending: list[OrderResult] = []
         for item in orders:
             order, qty = item if isinstance(item, tuple) else (item, item.qty)
+            if self._stop is not None:
+                return  # the caller reports the orders never sent
             outcome = self._send(plan, run_id, order, qty)
             result.orders.append(outcome)
             if outcome.status not in (OrderStatus.FILLED.value, "send_failed") and not (
@@ -244,7 +263,7 @@ class Executor:
             remaining = deadline - self._clock.now().timestamp()
             if remaining <= 0:
                 break
-            if not self._clock.sleep(min(interval, remaining)):
+            if not self._clock.sleep(min(interval, remaining)) or self._stop is not None:
                 break  # cancelled: fall through to cancelling what is open
             interval = min(interval * 2, self._policy.poll_max_s)
             for outcome in list(pending):
@@ -295,23 +314,26 @@ class Executor:
             raw = order.qty * scale
             qty = qty_down(raw) if asset is not None and asset.fractionable else whole_down(raw)
             if qty <= ZERO or qty * order.limit_price < ONE:
-                result.orders.append(
-                    OrderResult(
-                        leg=order.leg,
-                        client_order_id=client_order_id(plan_id, order.leg),
-                        symbol=order.symbol,
-                        side=order.side,
-                        planned_qty=order.qty,
-                        sent_qty=ZERO,
-                        limit_price=order.limit_price,
-                        status="not_sent",
-                        error="not enough cash after the sells to buy any",
-                    )
-                )
+                why = "not enough cash after the sells to buy any"
+                result.orders.append(self._never_sent(plan_id, order, why))
                 continue
             sized.append((order, qty))
         log.warning("buys re-sized to %s of plan: cash available %s", scale, budget)
         return sized
+
+    def _never_sent(self, plan_id: str, order: PlannedOrder, why: str) -> OrderResult:
+        """The report line of a planned order that was not sent, and why."""
+        return OrderResult(
+            leg=order.leg,
+            client_order_id=client_order_id(plan_id, order.leg, attempt=self._attempt),
+            symbol=order.symbol,
+            side=order.side,
+            planned_qty=order.qty,
+            sent_qty=ZERO,
+            limit_price=order.limit_price,
+            status="not_sent",
+            error=why,
+        )
 
     def _update(self, outcome: OrderResult, order: BrokerOrder) -> None:
         outcome.status = order.status.value

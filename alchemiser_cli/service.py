@@ -23,7 +23,7 @@ import filelock
 
 from alchemiser_cli.brokers.base import Broker
 from alchemiser_cli.brokers.sim import SimBroker
-from alchemiser_cli.clock import Clock, FixedClock, SystemClock
+from alchemiser_cli.clock import Clock, FixedClock, RunningClock, SystemClock
 from alchemiser_cli.core.calendar import NEW_YORK, MarketState, NyseCalendar
 from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
 from alchemiser_cli.core.models import BrokerOrder, Snapshot
@@ -45,6 +45,10 @@ DEMO_TARGETS = "demo-targets.toml"
 DEMO_ACCOUNT = "demo-account.toml"
 
 Confirm = Callable[[Plan, CheckReport], bool]
+# Journal order statuses that need no look-up at the broker.
+_SETTLED_STATUSES = frozenset(
+    {"filled", "canceled", "expired", "rejected", "replaced", "send_failed", "not_sent"}
+)
 _GOOD = (Outcome.COMPLETED, Outcome.QUEUED, Outcome.NOTHING_TO_DO, Outcome.DECLINED)
 
 
@@ -154,6 +158,8 @@ class Service:
     notices: list[str] = field(default_factory=list)
     on_event: Callable[[str], None] | None = None
     _calendar: NyseCalendar | None = None
+    _executor: Executor | None = None
+    _stop: str | None = None
 
     # -- inputs --------------------------------------------------------------------------
 
@@ -259,6 +265,7 @@ class Service:
         """Check, confirm, then send; one run per account at a time."""
         account_id = self.broker.account().account_id
         with self.account_lock(account_id):
+            self.reconcile(account_id)
             checked = self.check(plan, targets, options)
             run_id = new_run_id(self.clock.now())
             token = RUN_ID.set(run_id)
@@ -266,6 +273,55 @@ class Service:
                 return self._run(run_id, checked, confirm)
             finally:
                 RUN_ID.reset(token)
+
+    def request_stop(self, reason: str) -> None:
+        """Stop a run from a signal handler: no new orders, waits cut short, opens cancelled."""
+        self._stop = reason
+        if self._executor is not None:
+            self._executor.stop(reason)
+        cancel = getattr(self.clock, "cancel", None)
+        if callable(cancel):
+            cancel()
+
+    def reconcile(self, account_id: str) -> list[str]:
+        """Settle runs the journal shows as unfinished (a crash, a kill) with the broker.
+
+        Each of their orders is looked up by client_order_id: one that reached the broker
+        is recorded as it stands (cancelled first if still open: its plan is stale), one
+        that did not is marked never sent. The run is then marked interrupted. Nothing is
+        ever re-sent from here; the next plan starts from the account as it now is.
+        """
+        messages = []
+        for run in self.journal.runs_with_outcome(Outcome.RUNNING, account_id):
+            reached = never = cancelled = 0
+            for order in self.journal.orders_for_run(run.run_id):
+                if order.status in _SETTLED_STATUSES:
+                    reached += order.status not in ("send_failed", "not_sent")
+                    continue
+                found = self.broker.get_order_by_client_id(order.client_order_id)
+                if found is None:
+                    self.journal.record_send_failure(
+                        order.client_order_id, "never reached the broker (run stopped)",
+                        self.clock.now(), status="not_sent",
+                    )  # fmt: skip
+                    never += 1
+                    continue
+                reached += 1
+                if not found.status.is_terminal:
+                    found = self.broker.cancel_order(found.id)
+                    cancelled += 1
+                self.journal.record_broker_state(found, self.clock.now())
+            message = (
+                f"recovered unfinished run {run.run_id}: {reached} order(s) had reached the "
+                f"broker ({cancelled} still open, now cancelled), {never} never sent"
+            )
+            self.journal.finish_run(
+                run.run_id, Outcome.INTERRUPTED.value, message, run.report, self.clock.now()
+            )
+            log.warning(message)
+            self.notices.append(message)
+            messages.append(message)
+        return messages
 
     def market(self, now: datetime) -> MarketState:
         """Where `now` falls in the NYSE calendar (the calendar loads on first use)."""
@@ -299,10 +355,14 @@ class Service:
             elif not confirm(chosen, report):
                 result.outcome = Outcome.DECLINED
                 result.message = "not confirmed; nothing sent"
+            elif self._stop is not None:
+                result.outcome = Outcome.INTERRUPTED
+                result.message = f"interrupted by {self._stop} before sending; nothing sent"
             else:
                 executor = Executor(
                     self.broker, self.journal, self.clock, self.settings.execution, self.on_event
                 )
+                self._executor = executor
                 attempt = 1 + len(self.journal.plan_executed(chosen.plan_id))
                 queue = checked.market is not None and not checked.market.is_open
                 result = executor.run(
@@ -349,7 +409,16 @@ class Service:
         return execution
 
     def status(self, runs: int = 5, run_id: str | None = None) -> StatusReport:
-        """Account, positions with drift, open orders and the journal's recent runs."""
+        """Account, positions with drift, open orders and the journal's recent runs.
+
+        Unfinished runs are reconciled first, unless a run holds the account right now.
+        """
+        account = self.broker.account()
+        try:
+            with self.account_lock(account.account_id):
+                self.reconcile(account.account_id)
+        except LockHeld:
+            self.notices.append("a run is in progress: its orders are shown as they stand")
         account = self.broker.account()
         positions = self.broker.positions()
         targets = self._configured_targets()
@@ -485,6 +554,8 @@ def new_run_id(now: datetime) -> str:
 
 def _clock_for(settings: Settings) -> Clock:
     if settings.broker != "alpaca" and settings.sim_now is not None:
+        if settings.sim_realtime:
+            return RunningClock(settings.sim_now)
         return FixedClock(settings.sim_now)
     return SystemClock()
 

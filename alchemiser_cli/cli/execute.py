@@ -41,6 +41,7 @@ OUTCOME_EXIT = {
     Outcome.INCOMPLETE: ExitCode.INCOMPLETE,
     Outcome.FAILED: ExitCode.INCOMPLETE,
     Outcome.INTERRUPTED: ExitCode.INTERRUPTED,
+    Outcome.RUNNING: ExitCode.INTERNAL,  # never returned by a finished run
 }
 
 

@@ -140,7 +140,7 @@ class Journal:
         with self._tx() as cur:
             cur.execute(
                 "INSERT INTO runs (run_id, command, broker, account_id, plan_id, started_at,"
-                " outcome, plan_json) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+                " outcome, plan_json) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",  # Outcome.RUNNING
                 (
                     run_id,
                     command,
@@ -244,12 +244,14 @@ class Journal:
                 ),
             )
 
-    def record_send_failure(self, client_order_id: str, error: str, now: datetime) -> None:
-        """Store that the broker refused an order at submit."""
+    def record_send_failure(
+        self, client_order_id: str, error: str, now: datetime, status: str = SEND_FAILED
+    ) -> None:
+        """Store that an order did not reach the broker (refused at submit, or never sent)."""
         with self._tx() as cur:
             cur.execute(
                 "UPDATE orders SET status = ?, error = ?, updated_at = ? WHERE client_order_id = ?",
-                (SEND_FAILED, error, now.isoformat(), client_order_id),
+                (status, error, now.isoformat(), client_order_id),
             )
 
     def orders_for_run(self, run_id: str) -> list[OrderRecord]:

@@ -24,6 +24,7 @@ _OUTCOME_STYLE = {
     Outcome.INCOMPLETE: "bold red",
     Outcome.FAILED: "bold red",
     Outcome.INTERRUPTED: "bold red",
+    Outcome.RUNNING: "yellow",
 }
 
 
