@@ -32,7 +32,14 @@ from alchemiser_cli.core.planner import Plan, build_plan, reference_price
 from alchemiser_cli.core.targets import Targets, parse_targets, targets_from_mapping
 from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.documents import plan_to_json
-from alchemiser_cli.errors import AlchError, InputError, LockHeld, PriceError
+from alchemiser_cli.errors import (
+    AlchError,
+    ConfigError,
+    InputError,
+    Interrupted,
+    LockHeld,
+    PriceError,
+)
 from alchemiser_cli.executor import ExecutionResult, Executor, OrderResult, Outcome
 from alchemiser_cli.files import read_text, read_toml
 from alchemiser_cli.journal import Journal, RunRecord
@@ -59,6 +66,7 @@ class RunOptions:
     force: bool = False  # run a plan again although the journal says it ran
     cancel_open: bool = False  # trade symbols that have open orders
     queue_for_open: bool = False  # market closed: queue day orders for the next session
+    live: bool = False  # --live: the second half of the live-trading opt-in
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +271,7 @@ class Service:
         options: RunOptions | None = None,
     ) -> ExecutionReport:
         """Check, confirm, then send; one run per account at a time."""
+        self._live_opt_in((options or RunOptions()).live)
         account_id = self.broker.account().account_id
         with self.account_lock(account_id):
             self.reconcile(account_id)
@@ -274,14 +283,39 @@ class Service:
             finally:
                 RUN_ID.reset(token)
 
-    def request_stop(self, reason: str) -> None:
-        """Stop a run from a signal handler: no new orders, waits cut short, opens cancelled."""
+    def _live_opt_in(self, live_flag: bool) -> None:
+        """Live orders need ALCH_LIVE=1 (to connect at all) and --live; paper and sim neither."""
+        is_live = self.broker.name == "alpaca-live"
+        if is_live and not live_flag:
+            raise ConfigError(
+                "this is a LIVE Alpaca account: sending real orders needs --live as well as "
+                "ALCH_LIVE=1; nothing sent"
+            )
+        if live_flag and not is_live:
+            raise ConfigError(
+                f"--live given but the broker is {self.broker.name}: live trading needs "
+                "ALCH_LIVE=1 and a live APCA_API_BASE_URL; nothing sent"
+            )
+
+    @property
+    def stop_reason(self) -> str | None:
+        """The signal that stopped the run, if one did."""
+        return self._stop
+
+    def request_stop(self, reason: str) -> bool:
+        """Stop a run from a signal handler: no new orders, waits cut short, opens cancelled.
+
+        Returns whether orders are being sent (the executor then winds down by itself);
+        before that, the caller may abandon the command outright.
+        """
         self._stop = reason
-        if self._executor is not None:
-            self._executor.stop(reason)
         cancel = getattr(self.clock, "cancel", None)
         if callable(cancel):
             cancel()
+        if self._executor is not None:
+            self._executor.stop(reason)
+            return True
+        return False
 
     def reconcile(self, account_id: str) -> list[str]:
         """Settle runs the journal shows as unfinished (a crash, a kill) with the broker.
@@ -374,12 +408,13 @@ class Service:
                 )
         except AlchError as exc:
             # Record the failure (best effort: the journal itself may be what failed).
-            log.error("run %s failed: %s", run_id, exc)
+            outcome = Outcome.INTERRUPTED if isinstance(exc, Interrupted) else Outcome.FAILED
+            log.error("run %s %s: %s", run_id, outcome.value, exc)
             with contextlib.suppress(AlchError):
-                self.journal.finish_run(
-                    run_id, Outcome.FAILED.value, str(exc), None, self.clock.now()
-                )
+                self.journal.finish_run(run_id, outcome.value, str(exc), None, self.clock.now())
             raise
+        finally:
+            self._executor = None
         finished = self.clock.now()
         execution = ExecutionReport(
             run_id=run_id,
@@ -583,10 +618,10 @@ def open_service(settings: Settings, credentials: AlpacaCredentials | None = Non
     if kind == "alpaca":
         from alchemiser_cli.brokers.alpaca import AlpacaBroker
 
-        # Live trading needs both halves of the opt-in; the --live flag arrives with the
-        # execution issue, so for now any live endpoint is refused.
+        # ALCH_LIVE=1 lets alch connect to a live endpoint at all (to read it); sending
+        # orders there also needs --live on `execute` (Service._live_opt_in).
         broker = AlpacaBroker(
-            creds, settings.alpaca, clock, state / "cache", feed=settings.feed, live=False
+            creds, settings.alpaca, clock, state / "cache", feed=settings.feed, live=settings.live
         )
     else:
         broker = SimBroker(state / "sim.sqlite", _sim_seed(settings), clock)

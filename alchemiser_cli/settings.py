@@ -167,14 +167,15 @@ def describe_validation_error(exc: ValidationError, path: Path | None) -> str:
     return f"invalid setting {key} ({source}): {problem}{shown}"
 
 
-def with_planner_changes(settings: Settings, changes: dict[str, Any]) -> Settings:
-    """Apply command-line planner flags on top of the loaded settings, validated."""
+def with_changes(settings: Settings, section: str, changes: dict[str, Any]) -> Settings:
+    """Apply command-line flags to the `planner` or `execution` policy, validated."""
     if not changes:
         return settings
+    current = getattr(settings, section)
     try:
-        policy = PlannerPolicy(**{**settings.planner.model_dump(), **changes})
+        policy = type(current)(**{**current.model_dump(), **changes})
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"invalid planner flag ({key}): {first['msg']}") from None
-    return settings.model_copy(update={"planner": policy})
+        raise ConfigError(f"invalid {section} flag ({key}): {first['msg']}") from None
+    return settings.model_copy(update={section: policy})

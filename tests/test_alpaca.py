@@ -273,7 +273,7 @@ def test_live_endpoint_needs_the_opt_in(tmp_path: Path) -> None:
         api_key_id=SecretStr("AK"), api_secret_key=SecretStr("s"),
         api_base_url="https://api.alpaca.markets",
     )  # fmt: skip
-    with pytest.raises(ConfigError, match="Alpaca live trading: that needs ALCH_LIVE=1 and --live"):
+    with pytest.raises(ConfigError, match="Alpaca LIVE trading: set ALCH_LIVE=1"):
         AlpacaBroker(creds, FAST, FixedClock(NOW), tmp_path)
     with pytest.raises(ConfigError, match="set APCA_API_KEY_ID and APCA_API_SECRET_KEY"):
         AlpacaBroker(AlpacaCredentials(), FAST, FixedClock(NOW), tmp_path)
@@ -353,3 +353,50 @@ def test_cli_auth_failure_exits_3_without_the_secret(
     assert result.exit_code == 3
     assert "Alpaca refused the credentials (401)" in result.stderr
     assert "canary" not in result.stderr + result.stdout
+
+
+def test_live_trading_needs_alch_live_then_live_then_the_account_number(
+    alpaca_env: FakeAlpaca, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alchemiser_cli.brokers import alpaca as adapter
+    from alchemiser_cli.cli import common
+
+    monkeypatch.setattr(adapter, "LIVE_HOST", "127.0.0.1")  # the fake stands in for live
+    targets = str(Path(__file__).resolve().parent.parent / "examples/targets/three-fund.toml")
+    refused = cli("status")
+    assert refused.exit_code == 2
+    assert "Alpaca LIVE trading: set ALCH_LIVE=1" in refused.stderr
+
+    monkeypatch.setenv("ALCH_LIVE", "1")
+    status = cli("status", "--json")
+    assert status.exit_code == 0 and status.json()["broker"] == "alpaca-live"
+    account = status.json()["account"]["account_id"]
+
+    half = cli("execute", "--yes", "--targets", targets)
+    assert half.exit_code == 2
+    assert "LIVE Alpaca account: sending real orders needs --live" in half.stderr
+
+    monkeypatch.setattr(common, "stdin_is_tty", lambda: True)
+    wrong = cli("execute", "--live", "--targets", targets, input="y\nPA-NOT-IT\n")
+    assert wrong.exit_code == 0
+    assert "the account number did not match; nothing sent" in wrong.stderr
+    assert f"type the account number ({account})" in wrong.stderr
+    assert alpaca_env.sim.orders() == []
+
+    right = cli("execute", "--live", "--targets", targets, input=f"y\n{account}\n")
+    assert right.exit_code == 0, right.stderr
+    assert "Outcome: completed" in right.stdout
+    assert len(alpaca_env.sim.orders()) == 4
+
+
+def test_live_flag_without_a_live_account_is_refused(
+    alpaca_env: FakeAlpaca, cli: Callable[..., Run]
+) -> None:
+    targets = str(Path(__file__).resolve().parent.parent / "examples/targets/three-fund.toml")
+    paper = cli("execute", "--yes", "--live", "--targets", targets)
+    assert paper.exit_code == 2
+    assert "--live given but the broker is alpaca-paper" in paper.stderr
+    sim = cli("--broker", "sim", "execute", "--yes", "--live")
+    assert sim.exit_code == 2
+    assert "--live given but the broker is sim" in sim.stderr
+    assert alpaca_env.sim.orders() == []

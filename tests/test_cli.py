@@ -330,14 +330,41 @@ def test_interactive_confirmation_defaults_to_no(
     assert len(sim.submissions()) == 4
 
 
-def test_partial_fill_then_timeout_cancels_and_exits_4(cli: CliFn, sim: SimBroker) -> None:
+def test_partial_fill_is_repegged_for_the_rest_and_completes(cli: CliFn, sim: SimBroker) -> None:
     sim.script("VXUS", "partial", Decimal("100"))
+    result = cli("execute", "--yes", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = result.json()
+    vxus = next(o for o in report["orders"] if o["symbol"] == "VXUS")
+    assert (vxus["status"], vxus["filled_qty"], vxus["repegs"]) == (
+        "filled",
+        vxus["planned_qty"],
+        1,
+    )
+    (only,) = vxus["slices"]
+    first, second = only["client_order_ids"]
+    assert second == first + "-p1"
+    assert Decimal(only["limit_prices"][1]) >= Decimal(only["limit_prices"][0])
+    assert Decimal(only["limit_prices"][1]) <= Decimal(vxus["limit_price"])
+    assert sim.submissions().count(first) == 1
+    assert sim.open_orders() == []
+
+
+def test_repegs_stop_at_the_bound_then_cancel_and_exit_4(cli: CliFn, sim: SimBroker) -> None:
+    sim.script("VXUS", "partial", Decimal("100"))
+    for _ in range(3):
+        sim.script("VXUS", "hold")
     result = cli("execute", "--yes", "--json")
     assert result.exit_code == 4
     report = result.json()
     assert report["outcome"] == "incomplete"
     vxus = next(o for o in report["orders"] if o["symbol"] == "VXUS")
-    assert (vxus["status"], vxus["filled_qty"]) == ("canceled", "100")
+    assert (vxus["status"], vxus["filled_qty"], vxus["repegs"]) == ("partially_filled", "100", 3)
+    (only,) = vxus["slices"]
+    assert len(only["client_order_ids"]) == 4  # the first send and 3 re-pegs, no more
+    prices = [Decimal(p) for p in only["limit_prices"]]
+    assert prices == sorted(prices)
+    assert prices[-1] == Decimal(vxus["limit_price"])
     assert report["message"] == "1 of 4 orders did not complete as planned"
     assert sim.open_orders() == []
 
@@ -530,8 +557,8 @@ def test_a_live_endpoint_is_refused_without_the_opt_in(
     result = cli("status")
     assert result.exit_code == 2
     assert result.stderr == (
-        "alch: error: https://api.alpaca.markets is Alpaca live trading: that needs "
-        "ALCH_LIVE=1 and --live\n"
+        "alch: error: https://api.alpaca.markets is Alpaca LIVE trading: set ALCH_LIVE=1 "
+        "to use it (and --live to send orders)\n"
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -10,12 +12,21 @@ import pytest
 
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock, SystemClock
-from alchemiser_cli.core.models import BrokerOrder, OrderRequest, Side
+from alchemiser_cli.core.models import Asset, BrokerOrder, OrderRequest, OrderStatus, Quote, Side
 from alchemiser_cli.core.planner import Plan, build_plan
 from alchemiser_cli.core.policy import ExecutionPolicy, PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import BrokerError
-from alchemiser_cli.executor import ExecutionResult, Executor, Outcome, client_order_id
+from alchemiser_cli.executor import (
+    ExecutionResult,
+    Executor,
+    Outcome,
+    client_order_id,
+    peg_price,
+    repeg_interval,
+    slice_count,
+    split_qty,
+)
 from alchemiser_cli.journal import Journal
 from tests.conftest import D, FileMaker
 
@@ -75,14 +86,14 @@ def journal(tmp_path: Path) -> Journal:
     return j
 
 
-def plan_for(broker: SimBroker, **weights: str) -> Plan:
+def plan_for(broker: SimBroker, collar: str = "0", **weights: str) -> Plan:
     from alchemiser_cli.service import Service
     from alchemiser_cli.settings import Settings
 
     service = Service(Settings(), broker, Journal(Path(":memory:")), FixedClock(NOW))
     snap = service.snapshot(set(weights))
     targets = Targets({k: D(v) for k, v in weights.items()}, "t")
-    no_costs = PlannerPolicy(collar_bps=D(0), sec_fee_rate=D(0), finra_taf_per_share=D(0))
+    no_costs = PlannerPolicy(collar_bps=D(collar), sec_fee_rate=D(0), finra_taf_per_share=D(0))
     return build_plan(snap, targets, no_costs, NOW)
 
 
@@ -201,3 +212,104 @@ def test_slippage_is_signed_against_the_arrival_mid(broker: LosesAnswers, journa
     new = next(o for o in result.orders if o.symbol == "NEW")
     assert new.arrival_mid == D(50)
     assert new.slippage_bps == Decimal("20.00")  # paid 50.10 against a 50.00 mid
+
+
+# -- pricing, re-pegs, slices, deadline, order types --------------------------------------
+
+
+@pytest.mark.parametrize("steps", [0, 1, 3, 7])
+def test_peg_ladder_walks_to_the_collar_edge_and_never_past_it(steps: int) -> None:
+    buys = [peg_price(Side.BUY, D("100.00"), D("100.50"), k, steps) for k in range(steps + 1)]
+    sells = [peg_price(Side.SELL, D("99.90"), D("99.40"), k, steps) for k in range(steps + 1)]
+    assert buys == sorted(buys)
+    assert buys[-1] == D("100.50")
+    assert all(D("100.00") < p <= D("100.50") for p in buys)
+    assert sells == sorted(sells, reverse=True)
+    assert sells[-1] == D("99.40")
+    assert all(D("99.40") <= p < D("99.90") for p in sells)
+    # The price ran away past the edge, or no quote at all: the edge, never beyond.
+    assert peg_price(Side.BUY, D("101"), D("100.50"), 0, steps) == D("100.50")
+    assert peg_price(Side.SELL, D("99"), D("99.40"), 0, steps) == D("99.40")
+    assert peg_price(Side.BUY, D("0"), D("100.50"), 0, steps) == D("100.50")
+
+
+def test_repeg_interval_grows_with_the_spread_and_is_capped() -> None:
+    assert repeg_interval(10, None) == 10
+    assert repeg_interval(10, Quote("X", D("99.99"), D("100.01"))) == pytest.approx(11)  # 2 bps
+    assert repeg_interval(10, Quote("X", D("99.8"), D("100.2"))) == pytest.approx(30)  # 40 bps
+    assert repeg_interval(10, Quote("X", D("90"), D("110"))) == 40  # capped at 4x
+
+
+def test_slice_count_follows_notional_and_adv_and_is_capped() -> None:
+    policy = ExecutionPolicy(slice_notional=D(10_000), slice_adv_pct=D("0.01"), max_slices=5)
+    assert slice_count(D(50), D(100), None, policy) == 1
+    assert slice_count(D(250), D(100), None, policy) == 3  # 25k over 10k slices
+    thin = Asset("T", avg_daily_volume=D(5_000))  # 1% of ADV = 50 shares
+    assert slice_count(D(120), D(10), thin, policy) == 3
+    assert slice_count(D(10_000), D(100), None, policy) == 5
+    assert split_qty(D(10), 3, whole=True) == [D(3), D(3), D(4)]
+    assert sum(split_qty(D("10.5"), 4, whole=False)) == D("10.5")
+
+
+def test_a_large_order_is_sliced_over_the_window(broker: LosesAnswers, journal: Journal) -> None:
+    plan = plan_for(broker, NEW="1")  # buy 40 NEW = $2,000
+    result, events = run(broker, journal, plan, slice_notional=500, slice_window_s=120)
+    assert result.outcome is Outcome.COMPLETED
+    new = next(o for o in result.orders if o.symbol == "NEW")
+    assert [s.qty for s in new.slices] == [D(10)] * 4
+    assert [s.status for s in new.slices] == ["filled"] * 4
+    assert new.filled_qty == D(40)
+    assert "buy NEW 40.000000000: 4 slices over 120s" in events
+    sent_at = [
+        o.submitted_at for o in broker.orders() if o.symbol == "NEW" and o.submitted_at is not None
+    ]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(sent_at)]
+    assert gaps == [30, 30, 30]  # evenly over the window, on the injected clock
+
+
+def test_the_deadline_cancels_what_is_open_and_reports_the_rest(
+    broker: LosesAnswers, journal: Journal
+) -> None:
+    broker.script("OLD", "hold")
+    plan = plan_for(broker, NEW="0.5", OLD="0.25")
+    result, _ = run(broker, journal, plan, deadline_s=30, fill_timeout_s=600, max_repegs=0)
+    statuses = {o.symbol: (o.status, o.error) for o in result.orders}
+    assert statuses["OLD"] == ("canceled", None)
+    assert statuses["NEW"] == ("not_sent", "the run deadline passed before it was sent")
+    assert result.outcome is Outcome.INCOMPLETE
+    assert result.message.endswith("the run deadline (30s) passed and what was open was cancelled")
+    assert broker.open_orders() == []
+    assert sum(broker._clock.slept) <= 30  # type: ignore[attr-defined]
+
+
+def test_market_orders_carry_no_limit_and_are_never_repegged(
+    broker: LosesAnswers, journal: Journal
+) -> None:
+    plan = plan_for(broker, NEW="1")
+    result, events = run(broker, journal, plan, order_type="market")  # type: ignore[arg-type]
+    assert result.outcome is Outcome.COMPLETED
+    assert all(o.order_type == "market" and o.limit_price is None for o in broker.orders())
+    assert "sent buy NEW 40.000000000 market: filled" in events
+
+
+class StuckCancel(LosesAnswers):
+    """A broker that acknowledges cancels but never confirms them."""
+
+    def cancel_order(self, order_id: str) -> BrokerOrder:
+        (order,) = [o for o in self.orders() if o.id == order_id]
+        return replace(order, status=OrderStatus.PENDING_CANCEL)
+
+
+def test_an_unconfirmed_cancel_is_never_repegged(make_file: FileMaker, tmp_path: Path) -> None:
+    sim = StuckCancel(tmp_path / "s.sqlite", make_file("seed.toml", SEED), FixedClock(NOW))
+    sim.lose, sim.refuse, sim.vanish = set(), set(), set()
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.start_run("run", "execute", "sim", "X-1", None, None, NOW)
+    sim.script("OLD", "hold")
+    plan = plan_for(sim, collar="50", NEW="0.5", OLD="0.25")
+    result, events = run(sim, journal, plan, fill_timeout_s=100, cancel_wait_s=5)
+    old = next(o for o in result.orders if o.symbol == "OLD")
+    assert old.repegs == 0
+    assert len(old.slices[0].client_order_ids) == 1  # never a second live order
+    assert "OLD: cancel not confirmed; no more re-pegs" in events
+    assert result.outcome is Outcome.INCOMPLETE

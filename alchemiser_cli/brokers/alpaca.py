@@ -109,7 +109,8 @@ class AlpacaBroker:
         is_live = LIVE_HOST in base_url and "paper" not in base_url
         if is_live and not live:
             raise ConfigError(
-                f"{base_url} is Alpaca live trading: that needs ALCH_LIVE=1 and --live"
+                f"{base_url} is Alpaca LIVE trading: set ALCH_LIVE=1 to use it "
+                "(and --live to send orders)"
             )
         self._live = is_live
         self._clock = clock

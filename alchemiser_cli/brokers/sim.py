@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS fills (order_id TEXT NOT NULL, symbol TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS script (seq INTEGER PRIMARY KEY AUTOINCREMENT, symbol TEXT NOT NULL,
     action TEXT NOT NULL, qty TEXT);
 CREATE TABLE IF NOT EXISTS submissions (client_order_id TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS adv (symbol TEXT PRIMARY KEY, volume TEXT NOT NULL);
 """
 
 
@@ -128,6 +129,9 @@ def load_seed(path: Path) -> SimSeed:
                 tradable=bool(entry.get("tradable", True)),
                 fractionable=bool(entry.get("fractionable", True)),
                 status=str(entry.get("status", "active")),
+                avg_daily_volume=None
+                if entry.get("adv") is None
+                else to_decimal(entry["adv"], field=f"assets.{raw}.adv"),
             )
         raw_count = doc.get("daytrade_count")
         daytrade_count = None if raw_count is None else int(raw_count)
@@ -194,7 +198,16 @@ class SimBroker:
         """Restore the account to its seed file, dropping every order, fill and script."""
         seed = load_seed(self._seed_path)
         with self._tx() as cur:
-            for table in ("meta", "positions", "quotes", "assets", "orders", "fills", "script"):
+            for table in (
+                "meta",
+                "positions",
+                "quotes",
+                "assets",
+                "adv",
+                "orders",
+                "fills",
+                "script",
+            ):
                 cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             meta = {
                 "account_id": seed.account_id,
@@ -220,6 +233,10 @@ class SimBroker:
                     "INSERT INTO assets VALUES (?, ?, ?, ?)",
                     (a.symbol, int(a.tradable), int(a.fractionable), a.status),
                 )
+                if a.avg_daily_volume is not None:
+                    cur.execute(
+                        "INSERT INTO adv VALUES (?, ?)", (a.symbol, fmt(a.avg_daily_volume))
+                    )
         return seed
 
     def set_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal = ZERO) -> None:
@@ -290,8 +307,9 @@ class SimBroker:
         """Assets the simulator knows: any quoted symbol, tradable and fractionable unless the
         seed says otherwise."""
         wanted = set(symbols)
+        adv = {s: Decimal(v) for s, v in self._conn.execute("SELECT symbol, volume FROM adv")}
         known = {
-            s: Asset(s, bool(t), bool(f), st)
+            s: Asset(s, bool(t), bool(f), st, adv.get(s))
             for s, t, f, st in self._conn.execute("SELECT * FROM assets")
         }
         quoted = {r[0] for r in self._conn.execute("SELECT symbol FROM quotes")}

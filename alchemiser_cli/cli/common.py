@@ -21,7 +21,7 @@ from alchemiser_cli.errors import InputError
 from alchemiser_cli.files import read_text
 from alchemiser_cli.render.json_out import render_json
 from alchemiser_cli.service import Service, open_service
-from alchemiser_cli.settings import AlpacaCredentials, load_settings, with_planner_changes
+from alchemiser_cli.settings import AlpacaCredentials, load_settings, with_changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +65,18 @@ def globals_of(ctx: typer.Context) -> GlobalOptions:
 
 @contextmanager
 def service_for(
-    ctx: typer.Context, planner_flags: Callable[[], dict[str, Any]] | None = None
+    ctx: typer.Context,
+    planner_flags: Callable[[], dict[str, Any]] | None = None,
+    execution_flags: Callable[[], dict[str, Any]] | None = None,
 ) -> Iterator[Service]:
     """Load settings, set up logging, open the service; map every failure to an exit code."""
     opts = globals_of(ctx)
     with reported_errors(opts.traceback):
         settings = load_settings(opts.config, broker=opts.broker)
         if planner_flags is not None:
-            settings = with_planner_changes(settings, planner_flags())
+            settings = with_changes(settings, "planner", planner_flags())
+        if execution_flags is not None:
+            settings = with_changes(settings, "execution", execution_flags())
         logs.configure(settings.state_dir, opts.verbosity)
         credentials = AlpacaCredentials()
         for secret in (credentials.api_key_id, credentials.api_secret_key):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import signal
 import sys
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,12 +29,36 @@ from alchemiser_cli.cli.common import (
 )
 from alchemiser_cli.core.checks import CheckReport
 from alchemiser_cli.core.planner import Plan
-from alchemiser_cli.errors import ConfirmationRequired, ExitCode
+from alchemiser_cli.errors import ConfirmationRequired, ExitCode, InputError, Interrupted
 from alchemiser_cli.executor import Outcome
 from alchemiser_cli.render.tables import render_checks, render_execution, render_plan
-from alchemiser_cli.service import RunOptions
+from alchemiser_cli.service import RunOptions, Service
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Send without asking (for cron).")]
+LiveOpt = Annotated[
+    bool,
+    typer.Option(
+        "--live",
+        help="Send to a LIVE Alpaca account (also needs ALCH_LIVE=1; asks for the "
+        "account number unless --yes).",
+    ),
+]
+DeadlineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--deadline", help="Stop the run after this long: 90s, 15m, 1h (default: config, 15m)."
+    ),
+]
+OrderTypeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--order-type",
+        help="limit (default: marketable limits inside the collar) or market (size limits "
+        "still apply).",
+    ),
+]
+_SIGNAL_EXIT = {"SIGINT": ExitCode.INTERRUPTED, "SIGTERM": ExitCode.TERMINATED}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 
 # Outcome -> exit status. Declining at the prompt is not a failure: nothing was sent.
 OUTCOME_EXIT = {
@@ -54,6 +83,60 @@ def _ask(plan: Plan, report: CheckReport) -> bool:
     return typer.confirm(question, default=False, err=True)
 
 
+def parse_duration(text: str, flag: str) -> float:
+    """`90`, `90s`, `15m` or `1h` -> seconds."""
+    match = _DURATION.match(text)
+    if match is None or float(match.group(1)) <= 0:
+        raise InputError(f"{flag} {text!r}: give a positive duration such as 90s, 15m or 1h")
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+def execution_overrides(deadline: str | None, order_type: str | None) -> dict[str, Any]:
+    """Command-line flags that change the execution policy (validated by the service)."""
+    changes: dict[str, Any] = {}
+    if deadline is not None:
+        changes["deadline_s"] = parse_duration(deadline, "--deadline")
+    if order_type is not None:
+        changes["order_type"] = order_type.strip().lower()
+    return changes
+
+
+def _confirm_live(plan: Plan, report: CheckReport) -> bool:
+    """Live and interactive: the usual question, then the account number typed out."""
+    if not _ask(plan, report):
+        return False
+    typed = typer.prompt(
+        f"LIVE trading with real money: type the account number ({plan.account_id}) to send",
+        default="",
+        show_default=False,
+        err=True,
+    )
+    if typed.strip() != plan.account_id:
+        sys.stderr.write("alch: the account number did not match; nothing sent\n")
+        return False
+    return True
+
+
+@contextmanager
+def stop_on_signals(service: Service) -> Iterator[None]:
+    """SIGINT/SIGTERM: once orders are going out, stop sending, cancel this run's open
+    orders and let the run end `interrupted`; before that, abandon the command at once."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if not service.request_stop(name):
+            raise Interrupted(f"stopped by {name}; nothing sent", signal_exit=_SIGNAL_EXIT[name])
+        # A second signal, if the orderly stop hangs, takes the default (hard) action.
+        signal.signal(signum, signal.SIG_DFL)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def execute(
     ctx: typer.Context,
     plan: PlanArg = None,
@@ -63,24 +146,33 @@ def execute(
     force: ForceOpt = False,
     cancel_open: CancelOpenOpt = False,
     queue_for_open: QueueOpt = False,
+    live: LiveOpt = False,
+    deadline: DeadlineOpt = None,
+    order_type: OrderTypeOpt = None,
 ) -> None:
     """Send the plan's orders after the checks pass and you confirm (or --yes)."""
-    with service_for(ctx) as service:
+    flags = lambda: execution_overrides(deadline, order_type)  # noqa: E731
+    with service_for(ctx, execution_flags=flags) as service:
         if not yes and not common.stdin_is_tty():
             raise ConfirmationRequired(
                 "execute needs confirmation: run it in a terminal, or pass --yes to send "
                 "without asking (nothing was sent)"
             )
-        report = service.execute(
-            load_plan(plan, targets),
-            load_targets(targets),
-            confirm=(lambda _p, _r: True) if yes else _ask,
-            options=RunOptions(force=force, cancel_open=cancel_open, queue_for_open=queue_for_open),
+        options = RunOptions(
+            force=force, cancel_open=cancel_open, queue_for_open=queue_for_open, live=live
         )
+        confirm = (lambda _p, _r: True) if yes else (_confirm_live if live else _ask)
+        with stop_on_signals(service):
+            report = service.execute(
+                load_plan(plan, targets), load_targets(targets), confirm=confirm, options=options
+            )
         if json_out:
             emit_json("execute", report)
         else:
             if report.checks is not None and report.checks.blocked:
                 render_checks(console(), report.checks)
             render_execution(console(), report)
-    raise typer.Exit(int(OUTCOME_EXIT[report.outcome]))
+    code = OUTCOME_EXIT[report.outcome]
+    if report.outcome is Outcome.INTERRUPTED:
+        code = _SIGNAL_EXIT.get(service.stop_reason or "", ExitCode.INTERRUPTED)
+    raise typer.Exit(int(code))

@@ -73,6 +73,7 @@ class Asset:
     tradable: bool = True
     fractionable: bool = True
     status: str = "active"
+    avg_daily_volume: Exact | None = None  # shares/day, where the broker reports it
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,13 +153,66 @@ class Limits(_Frozen):
 
 
 class ExecutionPolicy(_Frozen):
-    """How `execute` waits for fills; every wait is bounded."""
+    """How `execute` prices, slices, re-pegs and waits; every wait is bounded."""
 
+    order_type: Literal["limit", "market"] = Field(
+        default="limit",
+        description="`limit`: marketable limits inside the collar (re-pegged, never past it). "
+        "`market`: only on request (--order-type market); the size limits still apply.",
+    )
     fill_timeout_s: float = Field(
-        default=60,
+        default=120,
         gt=0,
         le=3600,
-        description="Longest wait for one batch (sells, then buys) to fill.",
+        description="Longest wait for one batch (sells, then buys) to fill after its last "
+        "slice is due; what is still open then is cancelled.",
+    )
+    deadline_s: float = Field(
+        default=900,
+        gt=0,
+        le=23_400,
+        description="Whole-run deadline (--deadline 15m): at it, open orders are cancelled "
+        "and unsent ones reported; nothing is sent after it.",
     )
     poll_initial_s: float = Field(default=0.5, gt=0, le=60, description="First poll interval.")
     poll_max_s: float = Field(default=5, gt=0, le=300, description="Poll interval ceiling.")
+    max_repegs: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description="Most re-prices of an unfilled limit order. Each step moves the limit "
+        "from the touch toward the collar edge; the last is at the edge, never beyond.",
+    )
+    repeg_interval_s: float = Field(
+        default=10,
+        gt=0,
+        le=600,
+        description="Base wait before re-pegging; it grows with the spread (up to 4x at "
+        "60 bps and wider) so wide markets get longer to fill passively.",
+    )
+    cancel_wait_s: float = Field(
+        default=10,
+        gt=0,
+        le=120,
+        description="Longest wait for a cancel to be confirmed before re-pegging; an order "
+        "whose cancel is not confirmed is not re-pegged (never two live orders per slice).",
+    )
+    slice_notional: Decimal | None = Field(
+        default=Decimal(50_000),
+        gt=0,
+        description="Orders above this value (USD) are split into child orders (TWAP).",
+    )
+    slice_adv_pct: Decimal | None = Field(
+        default=Decimal("0.01"),
+        gt=0,
+        le=1,
+        description="Orders above this share of average daily volume are split too "
+        "(where the broker reports ADV).",
+    )
+    slice_window_s: float = Field(
+        default=300,
+        ge=0,
+        le=23_400,
+        description="Window the slices of one order are spread over, evenly.",
+    )
+    max_slices: int = Field(default=10, ge=1, le=100, description="Most slices per order.")
