@@ -369,7 +369,8 @@ def test_live_trading_needs_alch_live_then_live_then_the_account_number(
 
     monkeypatch.setenv("ALCH_LIVE", "1")
     status = cli("status", "--json")
-    assert status.exit_code == 0 and status.json()["broker"] == "alpaca-live"
+    assert status.exit_code == 0
+    assert status.json()["broker"] == "alpaca-live"
     account = status.json()["account"]["account_id"]
 
     half = cli("execute", "--yes", "--targets", targets)
