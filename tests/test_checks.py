@@ -63,7 +63,10 @@ def test_every_check_can_block_and_reports_under_its_own_id() -> None:
             "AAA": replace(snap.quotes["AAA"], bid=D(200), ask=D(600)),
             "BBB": replace(snap.quotes["BBB"], bid=D(10), ask=D(50)),
         },
-        fills_today=(Fill("AAA", Side.BUY, D(1), D(100), NOW),),
+        fills_today=(
+            Fill("AAA", Side.BUY, D(1), D(100), NOW),
+            Fill("CCC", Side.SELL, D(1), D(100), NOW),
+        ),
     )
     limits = Limits(
         max_order_notional=D(1),
@@ -111,21 +114,38 @@ def test_buying_power_counts_sell_proceeds_and_blocks_beyond() -> None:
     )
 
 
-def test_cash_accounts_spend_settled_cash_only() -> None:
+def test_cash_accounts_may_reinvest_unsettled_proceeds() -> None:
     plan, snap = world()
-    unsettled = replace(snap, account=replace(snap.account, settled_cash=D(3500)))
-    finding = checks.check_buying_power(plan, unsettled, ctx())
+    unsettled = replace(snap, account=replace(snap.account, settled_cash=D(0)))
+    assert checks.check_buying_power(plan, unsettled, ctx()) is None
+
+
+def test_selling_todays_buys_while_proceeds_are_unsettled_is_a_good_faith_violation() -> None:
+    plan, snap = world()  # the plan sells AAA
+    assert snap.account.account_type == "cash"
+    bought_aaa = (Fill("AAA", Side.BUY, D(1), D(100), NOW),)
+    sold_bbb = (Fill("BBB", Side.SELL, D(2), D(40), NOW),)
+    # Bought today, but no proceeds are unsettled: the buy was paid with settled cash.
+    assert checks.check_good_faith(plan, replace(snap, fills_today=bought_aaa), ctx()) is None
+    # Sold something else today too: the AAA buy may have used those proceeds.
+    risky = replace(snap, fills_today=bought_aaa + sold_bbb)
+    finding = checks.check_good_faith(plan, risky, ctx())
     assert finding is not None
+    assert finding.severity is Severity.BLOCK
     assert finding.message == (
-        "buys need up to $6000.00 at their limit prices; settled cash $3500.00 + sells "
-        "$1999.93 = $5499.93"
+        "sells AAA bought today while $80.00 of sale proceeds are unsettled (T+1): "
+        "a good-faith violation in a cash account"
     )
-    assert (
-        checks.check_buying_power(
-            plan, replace(snap, account=replace(snap.account, settled_cash=D(4100))), ctx()
-        )
-        is None
+    # Unsettled cash reported by the broker counts the same way.
+    gap = replace(
+        snap,
+        fills_today=bought_aaa,
+        account=replace(snap.account, settled_cash=snap.account.cash - 5),
     )
+    assert checks.check_good_faith(plan, gap, ctx()) is not None
+    # Margin accounts are not subject to it.
+    margin = replace(risky, account=replace(snap.account, account_type="margin"))
+    assert checks.check_good_faith(plan, margin, ctx()) is None
 
 
 def test_open_buy_orders_hold_back_cash() -> None:

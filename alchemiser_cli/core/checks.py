@@ -118,17 +118,19 @@ def check_plan_account(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding
 
 
 def check_buying_power(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
-    """Block buys beyond what may be spent: cash (settled cash in a cash account, margin
-    buying power only when allowed), less open buy orders, plus the sells' proceeds."""
+    """Block buys beyond what may be spent: cash (margin buying power only when allowed),
+    less open buy orders, plus the sells' proceeds.
+
+    A cash account may reinvest sale proceeds before they settle (T+1), so today's and this
+    plan's proceeds both count; what it must not do is sell those buys before the money
+    settles, which `check_good_faith` guards.
+    """
     buys = sum((o.max_value for o in plan.orders if o.side is Side.BUY), ZERO)
     if buys == ZERO:
         return None
     acct = snap.account
     if ctx.limits.allow_margin and acct.account_type == "margin":
         base, label = acct.buying_power, "buying power"
-    elif acct.account_type == "cash" and acct.settled_cash is not None:
-        # T+1: spending unsettled cash and selling before it settles is a good-faith violation.
-        base, label = min(acct.settled_cash, acct.cash), "settled cash"
     else:
         base, label = min(acct.cash, acct.buying_power), "cash"
     reserved = sum(
@@ -147,6 +149,33 @@ def check_buying_power(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding
             "re-plan: cash or open orders changed since the plan was made",
         )
     return None
+
+
+def check_good_faith(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Cash account, T+1: block selling what was bought today while sale proceeds are unsettled.
+
+    Buying with unsettled proceeds is allowed; selling that purchase before the proceeds
+    settle is a good-faith violation. Which dollars paid for which buy is not knowable from
+    the account, so any unsettled proceeds today make such a sell block (fail closed).
+    """
+    acct = snap.account
+    if acct.account_type != "cash":
+        return None
+    sold_today = sum((f.qty * f.price for f in snap.fills_today if f.side is Side.SELL), ZERO)
+    settled_gap = ZERO if acct.settled_cash is None else max(ZERO, acct.cash - acct.settled_cash)
+    unsettled = max(sold_today, settled_gap)
+    if unsettled == ZERO:
+        return None
+    bought = {f.symbol for f in snap.fills_today if f.side is Side.BUY}
+    risky = sorted({o.symbol for o in plan.orders if o.side is Side.SELL and o.symbol in bought})
+    if not risky:
+        return None
+    return _block(
+        "account.good_faith",
+        f"sells {', '.join(risky)} bought today while ${money(unsettled)} of sale proceeds "
+        "are unsettled (T+1): a good-faith violation in a cash account",
+        "run again on the next session, when today's proceeds have settled",
+    )
 
 
 def check_order_notional(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
@@ -500,7 +529,8 @@ CHECKS: tuple[tuple[str, str, CheckFn], ...] = (
     ("prices.collar", "limit prices inside their collar", check_collar),
     ("prices.quote_age", "quotes fresh", check_quote_age),
     ("account.status", "account active and allowed to trade", check_account_status),
-    ("account.buying_power", "buys covered by cash (settled cash, no margin)", check_buying_power),
+    ("account.buying_power", "buys covered by cash and the sells (no margin)", check_buying_power),
+    ("account.good_faith", "no sale of unsettled buys (cash account, T+1)", check_good_faith),
     ("limits.order_notional", "each order within max_order_notional", check_order_notional),
     ("limits.order_pct", "each order within max_order_pct of equity", check_order_pct),
     ("limits.max_orders", "order count within max_orders", check_max_orders),
