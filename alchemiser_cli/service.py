@@ -397,7 +397,7 @@ class Service:
                     self.broker, self.journal, self.clock, self.settings.execution, self.on_event
                 )
                 self._executor = executor
-                attempt = 1 + len(self.journal.plan_executed(chosen.plan_id))
+                attempt = 1 + self.journal.plan_attempts(chosen.plan_id)
                 queue = checked.market is not None and not checked.market.is_open
                 result = executor.run(
                     chosen,

@@ -265,11 +265,24 @@ class Journal:
         return [OrderRecord(*r) for r in rows]
 
     def plan_executed(self, plan_id: str) -> list[RunRecord]:
-        """Execute runs that already sent orders for this plan."""
+        """Execute runs in which an order of this plan reached (or may have reached) the broker.
+
+        Orders journaled but never sent (`not_sent`) or refused at submit (`send_failed`) do
+        not count: a run that crashed before its first send did not execute the plan.
+        """
+        return self._plan_runs(plan_id, only_reached=True)
+
+    def plan_attempts(self, plan_id: str) -> int:
+        """How many runs journaled orders for this plan (so new client_order_ids never clash)."""
+        return len(self._plan_runs(plan_id, only_reached=False))
+
+    def _plan_runs(self, plan_id: str, *, only_reached: bool) -> list[RunRecord]:
         rows = self._conn.execute(
             "SELECT * FROM runs WHERE plan_id = ? AND command = 'execute' AND run_id IN"
-            " (SELECT run_id FROM orders) ORDER BY started_at",
-            (plan_id,),
+            " (SELECT run_id FROM orders WHERE plan_id = ?"
+            "  AND (? = 0 OR status NOT IN ('not_sent', 'send_failed')))"
+            " ORDER BY started_at",
+            (plan_id, plan_id, int(only_reached)),
         )
         return [self._run(r) for r in rows]
 

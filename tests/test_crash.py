@@ -1,0 +1,109 @@
+"""Crash injection: kill `alch execute` at each step, re-run it, and prove nothing is
+sent twice and the account still reaches its targets (issue #6, must-show 1)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from alchemiser_cli.brokers.sim import SimBroker
+from alchemiser_cli.journal import Journal
+from tests.conftest import D, Run
+from tests.crash_runner import KILLED, InjectedCrash, install
+
+CliFn = Callable[..., Run]
+RUNNER = Path(__file__).with_name("crash_runner.py")
+
+# What the simulator does to the first AAPL order so that the step is reached.
+SETUP: dict[str, tuple[str, str | None] | None] = {
+    "after_journal": None,
+    "after_submit": None,
+    "after_partial": ("partial", "10"),
+    "during_wait": ("hold", None),
+}
+
+
+def _prepare(sim: SimBroker, point: str) -> None:
+    step = SETUP[point]
+    if step is not None:
+        action, qty = step
+        sim.script("AAPL", action, None if qty is None else D(qty))
+
+
+def _runs(home: Path) -> list[tuple[str, str]]:
+    journal = Journal(home / "journal.sqlite")
+    try:
+        return [(r.run_id, r.outcome) for r in journal.recent_runs(10)]
+    finally:
+        journal.close()
+
+
+def _assert_recovered(cli: CliFn, sim: SimBroker, home: Path, crashed_run: str) -> None:
+    """Re-run execute: it reconciles the crashed run, finishes the job, never re-sends."""
+    again = cli("execute", "--yes", "--json")
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert f"recovered unfinished run {crashed_run}" in again.stderr
+    assert again.json()["outcome"] == "completed"
+    sent = sim.submissions()
+    assert sent, "the re-run sent the rest of the plan"
+    assert len(sent) == len(set(sent)), f"a client_order_id reached the broker twice: {sent}"
+    assert dict(_runs(home))[crashed_run] == "interrupted"
+    # The account is at its targets: every holding within 0.1% of its weight (what is left
+    # is fill-versus-mid cost, a few dollars), and nothing held outside the targets.
+    plan = cli("plan", "--json").json()
+    weights = {
+        p["symbol"]: (D(p["current_weight"]), D(p["target_weight"])) for p in plan["positions"]
+    }
+    assert set(weights) == set(plan["targets"])
+    for symbol, (now, target) in weights.items():
+        assert abs(now - target) <= D("0.001"), (symbol, now, target)
+    assert all(D(o["est_value"]) < 5 for o in plan["orders"])
+
+
+def _only_run(home: Path) -> str:
+    runs = _runs(home)
+    assert len(runs) == 1
+    run_id, outcome = runs[0]
+    assert outcome == "running", "the crash left the run unfinished in the journal"
+    return run_id
+
+
+@pytest.mark.parametrize("point", list(SETUP))
+def test_killed_at_each_step_then_a_rerun_completes_without_duplicates(
+    point: str, cli: CliFn, sim: SimBroker, isolated_state: Path
+) -> None:
+    _prepare(sim, point)
+    killed = subprocess.run(
+        [sys.executable, str(RUNNER), point, "exit", "execute", "--yes", "--json"],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == KILLED, killed.stderr
+    assert killed.stdout == "", "a killed run printed no report claiming anything"
+    _assert_recovered(cli, sim, isolated_state, _only_run(isolated_state))
+
+
+@pytest.mark.parametrize("point", list(SETUP))
+def test_an_unexpected_exception_at_each_step_exits_70_then_a_rerun_completes(
+    point: str,
+    cli: CliFn,
+    sim: SimBroker,
+    isolated_state: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _prepare(sim, point)
+    with monkeypatch.context() as patched:
+        install(point, "raise", patched.setattr)
+        failed = cli("execute", "--yes", "--json")
+    assert failed.exit_code == 70
+    assert failed.stdout == ""
+    assert f"internal error: {InjectedCrash.__name__}: injected crash" in failed.stderr
+    _assert_recovered(cli, sim, isolated_state, _only_run(isolated_state))
