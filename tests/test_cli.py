@@ -599,3 +599,20 @@ def test_logs_are_json_lines_in_the_state_directory(cli: CliFn, isolated_state: 
 def test_quiet_and_verbose_flags_are_accepted(cli: CliFn) -> None:
     assert cli("-q", "plan", "--json").exit_code == 0
     assert cli("-vv", "plan", "--json").exit_code == 0
+
+
+def test_large_orders_are_sliced_and_the_report_shows_each_slice(
+    cli: CliFn, sim: SimBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALCH_EXECUTION__SLICE_NOTIONAL", "5000")
+    result = cli("execute", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "re-pegs" in result.stdout
+    assert "Slices" in result.stdout
+    report = cli("status", "--json").json()["runs"][0]
+    assert report["outcome"] == "completed"
+    sent = sim.submissions()
+    # AAPL $10.6k -> 3 slices, VTI $9.0k -> 2, BND $11.4k -> 3, VXUS $16.2k -> 4.
+    assert len(sent) == 12
+    assert len(set(sent)) == 12
+    assert sum(cid.startswith(f"alch-{report['plan_id']}-001-") for cid in sent) == 3

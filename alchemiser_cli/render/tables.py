@@ -142,7 +142,9 @@ def render_execution(console: Console, report: ExecutionReport) -> None:
     """Each order's fate, the totals and the run's outcome."""
     if report.orders:
         table = Table(title=f"Run {report.run_id}", title_justify="left")
-        for name in ("#", "side", "symbol", "planned", "filled", "avg price", "slip bps", "status"):
+        columns = ("#", "side", "symbol", "planned", "filled", "avg price", "slip bps", "slices",
+                   "re-pegs", "status")  # fmt: skip
+        for name in columns:
             table.add_column(
                 name, justify="left" if name in ("side", "symbol", "status") else "right"
             )
@@ -156,14 +158,40 @@ def render_execution(console: Console, report: ExecutionReport) -> None:
                 fmt(order.filled_qty),
                 "" if order.avg_price is None else fmt(money(order.avg_price)),
                 "" if order.slippage_bps is None else fmt(order.slippage_bps),
+                str(len(order.slices)),
+                str(order.repegs),
                 status,
             )
         console.print(table)
+        _render_slices(console, report)
         console.print(
             f"Filled: bought {usd(report.filled_buy_value)}, sold {usd(report.filled_sell_value)}"
         )
     style = _OUTCOME_STYLE[report.outcome]
     console.print(f"Outcome: [{style}]{report.outcome.value}[/] - {report.message}")
+
+
+def _render_slices(console: Console, report: ExecutionReport) -> None:
+    """Child orders of the legs that were sliced (TWAP), one row per slice."""
+    sliced = [o for o in report.orders if len(o.slices) > 1]
+    if not sliced:
+        return
+    table = Table(title="Slices", title_justify="left")
+    for name in ("#", "symbol", "slice", "qty", "filled", "sends", "last limit", "status"):
+        table.add_column(name, justify="left" if name in ("symbol", "status") else "right")
+    for order in sliced:
+        for piece in order.slices:
+            table.add_row(
+                str(order.leg),
+                order.symbol,
+                str(piece.slice_no),
+                fmt(piece.qty),
+                fmt(piece.filled_qty),
+                str(len(piece.client_order_ids)),
+                fmt(piece.limit_prices[-1]) if piece.limit_prices else "",
+                piece.status + (f": {piece.error}" if piece.error else ""),
+            )
+    console.print(table)
 
 
 def render_status(console: Console, status: StatusReport) -> None:

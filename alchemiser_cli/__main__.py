@@ -1,0 +1,6 @@
+"""`python -m alchemiser_cli` runs the `alch` command."""
+
+from alchemiser_cli.cli.app import main
+
+if __name__ == "__main__":
+    main()
