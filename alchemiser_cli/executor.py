@@ -45,6 +45,9 @@ _NOT_WORKING = frozenset({"send_failed", "not_sent", "rejected", "canceled", "ex
 # Spread (bps) at which the re-peg interval has doubled; it is capped at 4x.
 _SPREAD_REF_BPS = Decimal(20)
 _MAX_INTERVAL_FACTOR = Decimal(4)
+# The shortest wait: clocks tick in microseconds, so a wait of a few hundred nanoseconds
+# (float rounding of a due time) would not move time and the loop would spin.
+MIN_WAIT_S = 0.001
 
 
 class Outcome(StrEnum):
@@ -337,7 +340,7 @@ class Executor:
                 + [c.due for c in live if c.state == "pending"]
                 + [c.repeg_at for c in live if c.state == "working"]
             )
-            if not self._clock.sleep(max(0.0, wake - now)) or self._stop is not None:
+            if not self._clock.sleep(max(MIN_WAIT_S, wake - now)) or self._stop is not None:
                 break  # cancelled: fall through to cancelling what is open
             interval = min(interval * 2, self._policy.poll_max_s)
             self._poll(children, bound)

@@ -152,3 +152,19 @@ def fresh_logging() -> Iterator[None]:
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
         handler.close()
+
+
+@pytest.fixture(autouse=True)
+def no_spinning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loop that waits without end fails its test instead of hanging the suite."""
+    real_sleep = FixedClock.sleep
+    count = 0
+
+    def sleep(self: FixedClock, seconds: float) -> bool:
+        nonlocal count
+        count += 1
+        if count > 20_000:
+            raise AssertionError("20,000 waits in one test: a loop is spinning")
+        return real_sleep(self, seconds)
+
+    monkeypatch.setattr(FixedClock, "sleep", sleep)

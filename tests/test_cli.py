@@ -13,6 +13,7 @@ import pytest
 from alchemiser_cli import __version__
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.cli import common
+from alchemiser_cli.core.models import BrokerOrder, OrderRequest, Side
 from tests.conftest import EXAMPLES, FileMaker, Run
 
 CliFn = Callable[..., Run]
@@ -616,3 +617,78 @@ def test_large_orders_are_sliced_and_the_report_shows_each_slice(
     assert len(sent) == 12
     assert len(set(sent)) == 12
     assert sum(cid.startswith(f"alch-{report['plan_id']}-001-") for cid in sent) == 3
+
+
+def test_buys_refused_for_insufficient_buying_power_are_reported_and_exit_4(
+    cli: CliFn, sim: SimBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another app takes the cash between the sells and the buys: the broker refuses them."""
+    real_submit = SimBroker.submit_order
+    outside = OrderRequest("other-app-1", "VTI", Side.BUY, Decimal(80), Decimal(330))
+
+    def submit(self: SimBroker, request: OrderRequest) -> BrokerOrder:
+        if request.side is Side.BUY and not any(c == "other-app-1" for c in self.submissions()):
+            self.script("VTI", "hold")
+            real_submit(self, outside)  # rests, holding $26,400 of buying power
+        return real_submit(self, request)
+
+    monkeypatch.setattr(SimBroker, "submit_order", submit)
+    result = cli("execute", "--yes", "--json")
+    assert result.exit_code == 4
+    report = result.json()
+    assert report["outcome"] == "incomplete"
+    assert report["message"] == "2 of 4 orders did not complete as planned"
+    by_symbol = {o["symbol"]: o for o in report["orders"]}
+    assert [by_symbol[s]["status"] for s in ("AAPL", "VTI")] == ["filled", "filled"]
+    for buy in ("BND", "VXUS"):
+        assert by_symbol[buy]["status"] == "send_failed"
+        assert by_symbol[buy]["filled_qty"] == "0"
+        assert by_symbol[buy]["error"].startswith(f"insufficient buying power: {buy} needs")
+    assert report["filled_buy_value"] == "0"
+    ours = [c for c in sim.submissions() if c.startswith("alch-")]
+    assert len(ours) == len(set(ours)) == 4  # each refused buy was tried once, not retried
+
+
+def test_deadline_flag_cancels_what_is_left_and_exits_4(
+    cli: CliFn, sim: SimBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim.script("AAPL", "hold")
+    monkeypatch.setenv("ALCH_EXECUTION__FILL_TIMEOUT_S", "600")
+    monkeypatch.setenv("ALCH_EXECUTION__MAX_REPEGS", "0")
+    result = cli("execute", "--yes", "--json", "--deadline", "2m")
+    assert result.exit_code == 4
+    report = result.json()
+    assert report["outcome"] == "incomplete"
+    assert report["message"].endswith(
+        "the run deadline (120s) passed and what was open was cancelled"
+    )
+    by_symbol = {o["symbol"]: o for o in report["orders"]}
+    assert by_symbol["AAPL"]["status"] == "canceled"
+    assert by_symbol["BND"]["status"] == "not_sent"
+    assert by_symbol["BND"]["error"] == "the run deadline passed before it was sent"
+    assert sim.open_orders() == []
+
+
+def test_market_orders_on_request_carry_no_limit(cli: CliFn, sim: SimBroker) -> None:
+    result = cli("execute", "--yes", "--json", "--order-type", "market")
+    assert result.exit_code == 0, result.stderr
+    assert all(o["limit_price"] is None for o in result.json()["orders"])
+    assert {o.order_type for o in sim.orders()} == {"market"}
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--deadline", "soon", "--deadline 'soon': give a positive duration such as 90s"),
+        ("--deadline", "0", "--deadline '0': give a positive duration"),
+        ("--order-type", "stop", "order_type"),
+    ],
+)
+def test_bad_execution_flags_exit_2_and_send_nothing(
+    cli: CliFn, sim: SimBroker, flag: str, value: str, message: str
+) -> None:
+    result = cli("execute", "--yes", flag, value)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert sim.submissions() == []

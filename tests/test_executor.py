@@ -18,6 +18,7 @@ from alchemiser_cli.core.policy import ExecutionPolicy, PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import BrokerError
 from alchemiser_cli.executor import (
+    MIN_WAIT_S,
     ExecutionResult,
     Executor,
     Outcome,
@@ -72,9 +73,20 @@ class LosesAnswers(SimBroker):
         return super().get_order_by_client_id(client_order_id)
 
 
+class BoundedClock(FixedClock):
+    """A FixedClock that fails the test instead of letting a spinning loop hang it."""
+
+    MAX_SLEEPS = 5_000
+
+    def sleep(self, seconds: float) -> bool:
+        if len(self.slept) >= self.MAX_SLEEPS:
+            raise AssertionError(f"{self.MAX_SLEEPS} waits: the executor is spinning")
+        return super().sleep(seconds)
+
+
 @pytest.fixture
 def broker(make_file: FileMaker, tmp_path: Path) -> LosesAnswers:
-    sim = LosesAnswers(tmp_path / "x.sqlite", make_file("seed.toml", SEED), FixedClock(NOW))
+    sim = LosesAnswers(tmp_path / "x.sqlite", make_file("seed.toml", SEED), BoundedClock(NOW))
     sim.lose, sim.refuse, sim.vanish = set(), set(), set()
     return sim
 
@@ -280,6 +292,23 @@ def test_the_deadline_cancels_what_is_open_and_reports_the_rest(
     assert result.message.endswith("the run deadline (30s) passed and what was open was cancelled")
     assert broker.open_orders() == []
     assert sum(broker._clock.slept) <= 30  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("interval", [1 / 3, 3.6302413940429688, 0.1, 7.77])
+def test_awkward_repeg_intervals_still_move_time_and_end(
+    broker: LosesAnswers, journal: Journal, interval: float
+) -> None:
+    """Due times are floats of epoch seconds; the clock ticks in microseconds. A wait
+    shorter than a tick would not move time, so every wait is at least MIN_WAIT_S."""
+    for _ in range(4):
+        broker.script("OLD", "hold")
+    plan = plan_for(broker, NEW="0.5", OLD="0.25")
+    result, _ = run(broker, journal, plan, repeg_interval_s=interval, max_repegs=3)
+    old = next(o for o in result.orders if o.symbol == "OLD")
+    assert (old.repegs, old.status) == (3, "canceled")
+    slept = broker._clock.slept  # type: ignore[attr-defined]
+    assert min(slept) >= MIN_WAIT_S
+    assert len(slept) < 200
 
 
 def test_market_orders_carry_no_limit_and_are_never_repegged(
