@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import filelock
 import pytest
 
 from alchemiser_cli.brokers.sim import SimBroker
@@ -33,6 +34,19 @@ def _prepare(sim: SimBroker, point: str) -> None:
     if step is not None:
         action, qty = step
         sim.script("AAPL", action, None if qty is None else D(qty))
+
+
+def _kill(point: str) -> None:
+    killed = subprocess.run(
+        [sys.executable, str(RUNNER), point, "exit", "execute", "--yes", "--json"],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == KILLED, killed.stderr
+    assert killed.stdout == "", "a killed run printed no report claiming anything"
 
 
 def _runs(home: Path) -> list[tuple[str, str]]:
@@ -78,16 +92,7 @@ def test_killed_at_each_step_then_a_rerun_completes_without_duplicates(
     point: str, cli: CliFn, sim: SimBroker, isolated_state: Path
 ) -> None:
     _prepare(sim, point)
-    killed = subprocess.run(
-        [sys.executable, str(RUNNER), point, "exit", "execute", "--yes", "--json"],
-        env=os.environ.copy(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert killed.returncode == KILLED, killed.stderr
-    assert killed.stdout == "", "a killed run printed no report claiming anything"
+    _kill(point)
     _assert_recovered(cli, sim, isolated_state, _only_run(isolated_state))
 
 
@@ -107,3 +112,31 @@ def test_an_unexpected_exception_at_each_step_exits_70_then_a_rerun_completes(
     assert failed.stdout == ""
     assert f"internal error: {InjectedCrash.__name__}: injected crash" in failed.stderr
     _assert_recovered(cli, sim, isolated_state, _only_run(isolated_state))
+
+
+def test_status_reconciles_a_killed_run_before_showing_it(
+    cli: CliFn, sim: SimBroker, isolated_state: Path
+) -> None:
+    sim.script("AAPL", "hold")
+    _kill("during_wait")
+    crashed = _only_run(isolated_state)
+    assert [o.symbol for o in sim.open_orders()] == ["AAPL"]  # left resting by the kill
+    # While another process holds the account, status shows the run as it stands.
+    with filelock.FileLock(isolated_state / "locks" / "sim-SIM-DEMO-0001.lock"):
+        busy = cli("status", "--json")
+    assert busy.exit_code == 0
+    assert "a run is in progress: its orders are shown as they stand" in busy.stderr
+    assert busy.json()["runs"][0]["outcome"] == "running"
+    assert len(busy.json()["open_orders"]) == 1
+    # Then status itself settles it: the stale order is cancelled, the run interrupted.
+    status = cli("status", "--json")
+    assert status.exit_code == 0
+    assert f"recovered unfinished run {crashed}: 2 order(s) had reached the broker" in (
+        status.stderr
+    )
+    report = status.json()
+    assert report["runs"][0]["run_id"] == crashed
+    assert report["runs"][0]["outcome"] == "interrupted"
+    assert report["open_orders"] == []
+    assert sim.open_orders() == []
+    assert len(sim.submissions()) == 2  # reconciling never sends
