@@ -24,11 +24,11 @@ import filelock
 from alchemiser_cli.brokers.base import Broker
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import Clock, FixedClock, RunningClock, SystemClock
-from alchemiser_cli.core.calendar import NEW_YORK, MarketState, NyseCalendar
+from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState, NyseCalendar
 from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
-from alchemiser_cli.core.models import BrokerOrder, Snapshot
+from alchemiser_cli.core.models import BrokerOrder, Quote, Snapshot
 from alchemiser_cli.core.money import ZERO
-from alchemiser_cli.core.planner import Plan, build_plan, reference_price
+from alchemiser_cli.core.planner import Plan, band_threshold, build_plan, reference_price
 from alchemiser_cli.core.targets import Targets, parse_targets, targets_from_mapping
 from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.documents import plan_to_json
@@ -118,11 +118,13 @@ class PositionView:
 
     symbol: str
     qty: Exact
-    price: Exact
+    price: Exact | None
     value: Money
     weight: Weight
     target_weight: Weight | None
     drift: Weight | None
+    band: Weight | None = None  # the allowed drift, where bands are configured
+    in_band: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +154,7 @@ class StatusReport:
     open_orders: tuple[BrokerOrder, ...]
     runs: tuple[RunView, ...]
     targets_source: str | None
+    market: MarketOutlook | None = None
     schema_version: int = 1
 
 
@@ -359,9 +362,16 @@ class Service:
 
     def market(self, now: datetime) -> MarketState:
         """Where `now` falls in the NYSE calendar (the calendar loads on first use)."""
+        return self._nyse(now).state(now)
+
+    def outlook(self, now: datetime) -> MarketOutlook:
+        """The market now, the next open and close, and the next ten sessions."""
+        return self._nyse(now).outlook(now)
+
+    def _nyse(self, now: datetime) -> NyseCalendar:
         if self._calendar is None:
             self._calendar = NyseCalendar(now.astimezone(NEW_YORK).date())
-        return self._calendar.state(now)
+        return self._calendar
 
     def _run(self, run_id: str, checked: CheckOutcome, confirm: Confirm) -> ExecutionReport:
         """One journaled run: every path out of here records how the run ended."""
@@ -457,23 +467,41 @@ class Service:
         account = self.broker.account()
         positions = self.broker.positions()
         targets = self._configured_targets()
-        quotes = self.broker.quotes(set(positions))
-        prices = {s: reference_price(quotes.get(s), s) for s in positions}
-        equity = account.cash + sum((p.qty * prices[s] for s, p in positions.items()), ZERO)
+        weights = {} if targets is None else dict(targets.weights)
+        wanted = {s for s, w in weights.items() if w > ZERO} - set(positions)
+        quotes = self.broker.quotes(set(positions) | wanted)
+        prices: dict[str, Decimal | None] = {
+            s: reference_price(quotes.get(s), s) for s in positions
+        }  # a held position must be valued; a target not held is shown even unpriced
+        for symbol in wanted:
+            quote = quotes.get(symbol)
+            prices[symbol] = None if quote is None else _price_or_none(quote)
+        equity = account.cash + sum(
+            (p.qty * (prices[s] or ZERO) for s, p in positions.items()), ZERO
+        )
         views = []
-        for symbol, pos in sorted(positions.items()):
-            value = pos.qty * prices[symbol]
+        for symbol in sorted(set(positions) | wanted):
+            pos = positions.get(symbol)
+            qty = ZERO if pos is None else pos.qty
+            price = prices.get(symbol)
+            value = ZERO if price is None else qty * price
             weight = value / equity if equity > ZERO else ZERO
-            target = None if targets is None else targets.weights.get(symbol, ZERO)
+            target = None if targets is None else weights.get(symbol, ZERO)
+            band = None
+            if target is not None and self.settings.planner.bands_on:
+                band = band_threshold(target, self.settings.planner)
+            drift = None if target is None else weight - target
             views.append(
                 PositionView(
                     symbol=symbol,
-                    qty=pos.qty,
-                    price=prices[symbol],
+                    qty=qty,
+                    price=price,
                     value=value,
                     weight=weight,
                     target_weight=target,
-                    drift=None if target is None else weight - target,
+                    drift=drift,
+                    band=band,
+                    in_band=None if band is None or drift is None else abs(drift) <= band,
                 )
             )
         if run_id is not None:
@@ -501,6 +529,7 @@ class Service:
             open_orders=tuple(self.broker.open_orders()),
             runs=tuple(_run_view(r, detailed=run_id is not None) for r in records),
             targets_source=None if targets is None else targets.source,
+            market=self.outlook(self.broker.now()),
         )
 
     # -- helpers -------------------------------------------------------------------------
@@ -543,6 +572,14 @@ class Service:
 
     def _traded_today(self, snap: Snapshot) -> Decimal:
         return sum((f.qty * f.price for f in snap.fills_today), ZERO)
+
+
+def _price_or_none(quote: Quote) -> Decimal | None:
+    """The reference price of a quote, or None where it has none (status only shows it)."""
+    try:
+        return reference_price(quote, quote.symbol)
+    except PriceError:
+        return None
 
 
 def _report_json(report: ExecutionReport) -> dict[str, Any]:

@@ -59,3 +59,29 @@ def test_naive_times_are_refused() -> None:
 
 def test_the_horizon_reaches_years_ahead() -> None:
     assert CAL.session(date(2029, 12, 31)) is not None
+
+
+def test_outlook_lists_the_next_ten_sessions_with_early_closes_and_holidays() -> None:
+    # Tuesday 2026-11-24, 10:00 New York: open; Thanksgiving and two early closes ahead.
+    outlook = CAL.outlook(datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
+    assert outlook.state.is_open
+    assert outlook.next_close == datetime(2026, 11, 24, 21, 0, tzinfo=UTC)
+    assert outlook.next_open == datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
+    days = [s.day for s in outlook.sessions]
+    assert len(days) == 10
+    assert days[:3] == [date(2026, 11, 24), date(2026, 11, 25), date(2026, 11, 27)]
+    assert days[-1] == date(2026, 12, 8)
+    assert [s.day for s in outlook.early_closes] == [date(2026, 11, 27)]
+    assert [(h.day, h.name) for h in outlook.holidays] == [(date(2026, 11, 26), "Thanksgiving")]
+
+
+def test_outlook_after_the_close_starts_with_the_next_session() -> None:
+    # Wednesday 2026-12-23 after the close: the early close on the 24th, Christmas, ...
+    outlook = CAL.outlook(datetime(2026, 12, 23, 22, 0, tzinfo=UTC))
+    assert not outlook.state.is_open
+    first = outlook.sessions[0]
+    assert first.day == date(2026, 12, 24)
+    assert outlook.next_open == first.open
+    assert outlook.next_close == datetime(2026, 12, 24, 18, 0, tzinfo=UTC)  # 13:00 ET
+    assert outlook.early_closes[0].day == date(2026, 12, 24)
+    assert [h.day for h in outlook.holidays] == [date(2026, 12, 25), date(2027, 1, 1)]

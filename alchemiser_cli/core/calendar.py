@@ -78,6 +78,26 @@ class MarketState:
         return f"market closed: {why}; next session {self.next_session.describe()}"
 
 
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """A weekday the exchange does not trade."""
+
+    day: date
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MarketOutlook:
+    """The market now and over the coming sessions (for `alch status`)."""
+
+    state: MarketState
+    next_open: datetime  # the next opening bell after now
+    next_close: datetime  # the close of the session in progress, else of the next one
+    sessions: tuple[Session, ...]  # the coming sessions, today's first if not over
+    early_closes: tuple[Session, ...]  # those of `sessions` that close early
+    holidays: tuple[Closure, ...]  # weekday closures up to the last of `sessions`
+
+
 @contextmanager
 def _quiet_pandas() -> Iterator[None]:
     """exchange-calendars trips pandas 3.1 deprecation warnings; they are not ours to show."""
@@ -129,6 +149,27 @@ class NyseCalendar:
                 found.append(session)
             day += timedelta(days=1)
         return found
+
+    def outlook(self, now: datetime, count: int = 10) -> MarketOutlook:
+        """The state at `now`, the next open and close, and the next `count` sessions with
+        their early closes and the holidays among them."""
+        state = self.state(now)
+        local_day = now.astimezone(NEW_YORK).date()
+        coming = [s for s in self.sessions(local_day, count + 1) if s.close > now][:count]
+        next_open = next(s.open for s in coming if s.open > now)
+        holidays = tuple(
+            Closure(day, name)
+            for day, name in sorted(self._holidays.items())
+            if local_day <= day <= coming[-1].day and day.weekday() < 5
+        )
+        return MarketOutlook(
+            state=state,
+            next_open=next_open,
+            next_close=coming[0].close,
+            sessions=tuple(coming),
+            early_closes=tuple(s for s in coming if s.early_close),
+            holidays=holidays,
+        )
 
     def state(self, now: datetime) -> MarketState:
         """Open or closed at `now`, why, and the next session."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from rich.console import Console
 from rich.table import Table
 
-from alchemiser_cli.core.calendar import NEW_YORK, MarketState
+from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState
 from alchemiser_cli.core.checks import CheckReport, Severity
 from alchemiser_cli.core.money import fmt, money
 from alchemiser_cli.core.planner import Plan
@@ -194,6 +195,27 @@ def _render_slices(console: Console, report: ExecutionReport) -> None:
     console.print(table)
 
 
+def _render_market(console: Console, market: MarketOutlook) -> None:
+    """Open or closed, the next open and close, early closes and holidays ahead."""
+    state = market.state
+    now = "[green]open[/]" if state.is_open else f"[yellow]closed[/] ({state.reason})"
+    console.print(
+        f"Market {now}; next close {_et(market.next_close)}, next open {_et(market.next_open)}"
+    )
+    last = market.sessions[-1].day if market.sessions else None
+    extras = [
+        f"early close {s.day} at {s.close.astimezone(NEW_YORK):%H:%M} ET"
+        for s in market.early_closes
+    ]
+    extras += [f"holiday {h.day} {h.name}" for h in market.holidays]
+    if extras:
+        console.print(f"Before {last}: " + "; ".join(extras))
+
+
+def _et(when: datetime) -> str:
+    return f"{when.astimezone(NEW_YORK):%a %Y-%m-%d %H:%M} ET"
+
+
 def render_status(console: Console, status: StatusReport) -> None:
     """Account, positions with drift, open orders and recent runs."""
     a = status.account
@@ -203,18 +225,24 @@ def render_status(console: Console, status: StatusReport) -> None:
         f"buying power {usd(a.buying_power)}"
         + ("" if a.daytrade_count is None else f", day trades {a.daytrade_count}")
     )
+    if status.market is not None:
+        _render_market(console, status.market)
     table = Table(title="Positions", title_justify="left")
-    for name in ("symbol", "qty", "price", "value", "weight", "target", "drift"):
+    for name in ("symbol", "qty", "price", "value", "weight", "target", "drift", "band"):
         table.add_column(name, justify="left" if name == "symbol" else "right")
     for p in status.positions:
+        band = ""
+        if p.band is not None:
+            band = f"±{pct(p.band)} " + ("[green]in[/]" if p.in_band else "[bold red]out[/]")
         table.add_row(
             p.symbol,
             fmt(p.qty),
-            fmt(p.price),
+            "" if p.price is None else fmt(p.price),
             usd(p.value),
             pct(p.weight),
             pct(p.target_weight),
             pct(p.drift),
+            band,
         )
     console.print(table)
     if status.open_orders:
