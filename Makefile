@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench clean record-cassettes
+.PHONY: install demo test lint format bench clean record-cassettes schemas
 
 install: $(STAMP)
 
@@ -35,6 +35,12 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Regenerate schemas/ from the code (a test fails when they drift apart).
+schemas: install
+	for name in plan check execute status; do \
+		$(BIN)/alch schema $$name > schemas/$$name.schema.json || exit 1; \
+	done
 
 # Re-record cassettes/ through alpaca-py: against the fake Alpaca server by default, or
 # against Alpaca paper trading with ALCH_RECORD_REAL=1 and paper keys in APCA_API_*.

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
@@ -57,14 +59,42 @@ class Run:
         return json.loads(self.stdout)
 
 
+SCHEMA_DIR = REPO / "schemas"
+DOCUMENT_COMMANDS = ("plan", "check", "execute", "status")
+# How many --json documents each command produced in this session, all schema-validated
+# (test_zz_canary asserts every command was covered).
+VALIDATED: dict[str, int] = dict.fromkeys(DOCUMENT_COMMANDS, 0)
+
+
+@functools.cache
+def schema_validator(name: str) -> jsonschema.Draft202012Validator:
+    """The validator for `schemas/NAME.schema.json` (the published contract)."""
+    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def validate_document(args: Sequence[str], stdout: str) -> None:
+    """Every --json document a command prints must validate against its schema file."""
+    command = next((a for a in args if a in DOCUMENT_COMMANDS), None)
+    if command is None or "--json" not in args or not stdout.strip():
+        return
+    schema_validator(command).validate(json.loads(stdout))
+    VALIDATED[command] += 1
+
+
 @pytest.fixture
 def cli() -> Callable[..., Run]:
-    """Invoke `alch` in-process; exceptions propagate so a bug is never an exit code."""
+    """Invoke `alch` in-process; exceptions propagate so a bug is never an exit code.
+
+    Every --json document is validated against its schema in `schemas/`.
+    """
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None) -> Run:
         result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
         CLI_OUTPUTS.append(result.stdout + result.stderr)
+        validate_document(args, result.stdout)
         return Run(result.exit_code, result.stdout, result.stderr)
 
     return invoke

@@ -61,6 +61,20 @@ def render_json(name: str, document: object) -> str:
 def json_schema(name: str) -> dict[str, Any]:
     """The JSON Schema of a document, as it is serialised."""
     schema: dict[str, Any] = SCHEMAS[name].json_schema(mode="serialization")
+    _require_every_property(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"alch {name} output"
     return schema
+
+
+def _require_every_property(node: Any) -> None:
+    """Every field is always written (None as null), so the contract requires them all;
+    pydantic would leave fields with defaults, such as schema_version, optional."""
+    if isinstance(node, dict):
+        if isinstance(node.get("properties"), dict):
+            node["required"] = list(node["properties"])
+        for value in node.values():
+            _require_every_property(value)
+    elif isinstance(node, list):
+        for item in node:
+            _require_every_property(item)
