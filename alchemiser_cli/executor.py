@@ -45,6 +45,8 @@ _NOT_WORKING = frozenset({"send_failed", "not_sent", "rejected", "canceled", "ex
 # Spread (bps) at which the re-peg interval has doubled; it is capped at 4x.
 _SPREAD_REF_BPS = Decimal(20)
 _MAX_INTERVAL_FACTOR = Decimal(4)
+# Every order alch sends has a client_order_id starting with this (see client_order_id).
+CLIENT_ORDER_PREFIX = "alch-"
 # The shortest wait: clocks tick in microseconds, so a wait of a few hundred nanoseconds
 # (float rounding of a due time) would not move time and the loop would spin.
 MIN_WAIT_S = 0.001
@@ -69,7 +71,7 @@ def client_order_id(
 ) -> str:
     """The deterministic id of one order: the same plan, leg, slice, attempt and peg give the
     same id; re-pegs keep the slice's id as a prefix (the lineage)."""
-    base = f"alch-{plan_id}-{leg:03d}-{slice_no:02d}-{attempt:02d}"
+    base = f"{CLIENT_ORDER_PREFIX}{plan_id}-{leg:03d}-{slice_no:02d}-{attempt:02d}"
     return base if peg == 0 else f"{base}-p{peg}"
 
 

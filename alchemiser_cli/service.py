@@ -40,7 +40,13 @@ from alchemiser_cli.errors import (
     LockHeld,
     PriceError,
 )
-from alchemiser_cli.executor import ExecutionResult, Executor, OrderResult, Outcome
+from alchemiser_cli.executor import (
+    CLIENT_ORDER_PREFIX,
+    ExecutionResult,
+    Executor,
+    OrderResult,
+    Outcome,
+)
 from alchemiser_cli.files import read_text, read_toml
 from alchemiser_cli.journal import Journal, RunRecord
 from alchemiser_cli.logs import RUN_ID
@@ -274,17 +280,44 @@ class Service:
         options: RunOptions | None = None,
     ) -> ExecutionReport:
         """Check, confirm, then send; one run per account at a time."""
-        self._live_opt_in((options or RunOptions()).live)
+        opts = options or RunOptions()
+        self._live_opt_in(opts.live)
         account_id = self.broker.account().account_id
         with self.account_lock(account_id):
             self.reconcile(account_id)
+            # The cron contract: a fresh plan runs once a trading day (a saved plan has
+            # its own guard, plan.already_executed). --force runs again.
+            done = None if plan is not None or opts.force else self._ran_today(account_id)
             checked = self.check(plan, targets, options)
             run_id = new_run_id(self.clock.now())
             token = RUN_ID.set(run_id)
             try:
-                return self._run(run_id, checked, confirm)
+                return self._run(run_id, checked, confirm, already_done=done)
             finally:
                 RUN_ID.reset(token)
+
+    def _ran_today(self, account_id: str) -> str | None:
+        """Why today's rebalance is already done, if it is: a finished run in the journal,
+        or orders with alch's client_order_ids at the broker that the journal does not know
+        (another machine, or a lost state directory)."""
+        now = self.broker.now()
+        midnight = datetime.combine(now.astimezone(NEW_YORK).date(), time(), NEW_YORK)
+        for run in reversed(self.journal.runs_since(account_id, midnight, "execute")):
+            if run.outcome in (Outcome.COMPLETED.value, Outcome.QUEUED.value):
+                return (
+                    f"nothing to do: already ran today (run {run.run_id}, {run.outcome}); "
+                    "--force runs again"
+                )
+        ours = [o.client_order_id for o in self.broker.orders_since(midnight)
+                if o.client_order_id.startswith(CLIENT_ORDER_PREFIX)]  # fmt: skip
+        unknown = sorted(set(ours) - self.journal.known_client_order_ids(ours))
+        if unknown:
+            return (
+                f"nothing to do: {len(unknown)} order(s) with alch client order ids were sent "
+                f"today but are not in this journal (e.g. {unknown[0]}: another machine or a "
+                "lost state directory?); --force runs again"
+            )
+        return None
 
     def _live_opt_in(self, live_flag: bool) -> None:
         """Live orders need ALCH_LIVE=1 (to connect at all) and --live; paper and sim neither."""
@@ -373,7 +406,13 @@ class Service:
             self._calendar = NyseCalendar(now.astimezone(NEW_YORK).date())
         return self._calendar
 
-    def _run(self, run_id: str, checked: CheckOutcome, confirm: Confirm) -> ExecutionReport:
+    def _run(
+        self,
+        run_id: str,
+        checked: CheckOutcome,
+        confirm: Confirm,
+        already_done: str | None = None,
+    ) -> ExecutionReport:
         """One journaled run: every path out of here records how the run ended."""
         chosen, report = checked.plan, checked.report
         started = self.clock.now()
@@ -389,7 +428,10 @@ class Service:
         )
         result = ExecutionResult()
         try:
-            if report.blocked:
+            if already_done is not None:
+                result.outcome = Outcome.NOTHING_TO_DO
+                result.message = already_done
+            elif report.blocked:
                 result.outcome = Outcome.BLOCKED
                 blocking = ", ".join(f.check_id for f in report.findings if f.severity == "block")
                 result.message = f"blocked by {blocking}; nothing sent"

@@ -299,7 +299,7 @@ def test_execute_human_output_and_a_second_run_has_nothing_to_do(
     first = cli("execute", "--yes")
     assert first.exit_code == 0
     assert "Outcome: completed - all 4 orders filled" in first.stdout
-    second = cli("execute", "--yes")
+    second = cli("execute", "--yes", "--force")  # past the once-a-day guard: at target
     assert second.exit_code == 0
     assert "Outcome: nothing_to_do - nothing to do: the account is at its targets" in second.stdout
     assert len(sim.submissions()) == 4

@@ -258,6 +258,10 @@ class AlpacaBroker:
         """Every open order, all pages."""
         return [_order(o) for o in self._orders({"status": "open"})]
 
+    def orders_since(self, since: datetime) -> list[BrokerOrder]:
+        """Every order submitted since `since`, all pages."""
+        return [_order(o) for o in self._orders({"status": "all", "after": since.isoformat()})]
+
     def fills_since(self, since: datetime) -> list[Fill]:
         """Executions since `since`, from orders with a filled quantity."""
         fills = []

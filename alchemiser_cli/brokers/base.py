@@ -59,6 +59,10 @@ class Broker(Protocol):
         """Executions at or after `since`."""
         ...
 
+    def orders_since(self, since: datetime) -> list[BrokerOrder]:
+        """Every order submitted at or after `since`, whatever its state (all pages)."""
+        ...
+
     def submit_order(self, request: OrderRequest) -> BrokerOrder:
         """Send an order; raises `DuplicateOrder` if the client_order_id was used before."""
         ...

@@ -324,6 +324,13 @@ class SimBroker:
         """Every order ever placed (tests)."""
         return self._orders("1=1")
 
+    def orders_since(self, since: datetime) -> list[BrokerOrder]:
+        """Orders submitted at or after `since`."""
+        self._tick()
+        return [
+            o for o in self._orders("1=1") if o.submitted_at is not None and o.submitted_at >= since
+        ]
+
     def fills_since(self, since: datetime) -> list[Fill]:
         """Executions at or after `since`."""
         rows = self._conn.execute(

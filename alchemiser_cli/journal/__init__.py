@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +185,29 @@ class Journal:
             sql + " ORDER BY started_at DESC, rowid DESC LIMIT ?", (*args, limit)
         )
         return [self._run(r) for r in rows]
+
+    def runs_since(self, account_id: str, since: datetime, command: str) -> list[RunRecord]:
+        """An account's runs of `command` started at or after `since`, oldest first."""
+        rows = self._conn.execute(
+            "SELECT * FROM runs WHERE account_id = ? AND command = ? AND started_at >= ?"
+            " ORDER BY started_at, rowid",
+            (account_id, command, since.astimezone(UTC).isoformat()),
+        )
+        return [self._run(r) for r in rows]
+
+    def known_client_order_ids(self, client_order_ids: Iterable[str]) -> set[str]:
+        """Which of these client_order_ids the journal holds."""
+        wanted = list(client_order_ids)
+        known: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT client_order_id FROM orders WHERE client_order_id IN ({marks})",  # noqa: S608 - placeholders only
+                chunk,
+            )
+            known.update(r[0] for r in rows)
+        return known
 
     def get_run(self, run_id: str) -> RunRecord | None:
         """One run by id (a unique prefix is enough)."""
