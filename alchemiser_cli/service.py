@@ -50,6 +50,7 @@ from alchemiser_cli.executor import (
 from alchemiser_cli.files import read_text, read_toml
 from alchemiser_cli.journal import Journal, RunRecord
 from alchemiser_cli.logs import RUN_ID
+from alchemiser_cli.notify import Delivery, Notifier, notice_for
 from alchemiser_cli.settings import AlpacaCredentials, Settings
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,7 @@ class Service:
     journal: Journal
     clock: Clock
     notices: list[str] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)  # the last run's notifications
     on_event: Callable[[str], None] | None = None
     _calendar: NyseCalendar | None = None
     _executor: Executor | None = None
@@ -282,19 +284,37 @@ class Service:
         """Check, confirm, then send; one run per account at a time."""
         opts = options or RunOptions()
         self._live_opt_in(opts.live)
-        account_id = self.broker.account().account_id
-        with self.account_lock(account_id):
-            self.reconcile(account_id)
-            # The cron contract: a fresh plan runs once a trading day (a saved plan has
-            # its own guard, plan.already_executed). --force runs again.
-            done = None if plan is not None or opts.force else self._ran_today(account_id)
-            checked = self.check(plan, targets, options)
-            run_id = new_run_id(self.clock.now())
-            token = RUN_ID.set(run_id)
-            try:
-                return self._run(run_id, checked, confirm, already_done=done)
-            finally:
-                RUN_ID.reset(token)
+        account_id = "?"
+        try:
+            account_id = self.broker.account().account_id
+            with self.account_lock(account_id):
+                self.reconcile(account_id)
+                # The cron contract: a fresh plan runs once a trading day (a saved plan has
+                # its own guard, plan.already_executed). --force runs again.
+                done = None if plan is not None or opts.force else self._ran_today(account_id)
+                checked = self.check(plan, targets, options)
+                run_id = new_run_id(self.clock.now())
+                token = RUN_ID.set(run_id)
+                try:
+                    report = self._run(run_id, checked, confirm, already_done=done)
+                finally:
+                    RUN_ID.reset(token)
+        except LockHeld:
+            raise  # the run holding the account reports for itself
+        except AlchError as exc:
+            outcome = Outcome.INTERRUPTED if isinstance(exc, Interrupted) else Outcome.FAILED
+            self._notify(outcome.value, str(exc), account_id, None)
+            raise
+        self._notify(report.outcome.value, report.message, account_id, report.run_id)
+        return report
+
+    def _notify(self, outcome: str, message: str, account_id: str, run_id: str | None) -> None:
+        """Tell the configured channels how the run ended (bounded; never fails the run)."""
+        config = self.settings.notify
+        if not config.configured or not config.wants(outcome):
+            return
+        notice = notice_for(outcome, message, account_id, self.broker.name, run_id)
+        self.deliveries = Notifier(config).send(notice)
 
     def _ran_today(self, account_id: str) -> str | None:
         """Why today's rebalance is already done, if it is: a finished run in the journal,

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -24,6 +24,8 @@ from alchemiser_cli.errors import ConfigError
 from alchemiser_cli.files import read_toml
 
 DEFAULT_CONFIG = Path("alch.toml")
+# Settings whose values are never echoed in an error message.
+SECRET_SETTINGS: Final = frozenset({"webhook_url", "smtp_password"})
 _FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar("alch_config_file", default=None)
 
 
@@ -58,6 +60,46 @@ class AlpacaPolicy(BaseModel):
     order_page: int = Field(
         default=500, ge=1, le=500, description="Orders per page when listing (Alpaca max 500)."
     )
+
+
+# Outcomes that always notify; with `on_success`, the good ones too.
+ALERT_OUTCOMES: Final = frozenset({"blocked", "incomplete", "failed", "interrupted"})
+SUCCESS_OUTCOMES: Final = frozenset({"completed", "queued", "nothing_to_do"})
+
+
+class NotifySettings(BaseModel):
+    """`[notify]` in alch.toml (or ALCH_NOTIFY__*)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    webhook_url: SecretStr | None = Field(
+        default=None, description='Slack-compatible incoming webhook (POST {"text": ...}).'
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for email.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=True, description="Upgrade with STARTTLS.")
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str | None = Field(default=None, description="Sender address.")
+    mail_to: tuple[str, ...] = Field(default=(), description="Recipients.")
+    timeout_s: float = Field(
+        default=5, gt=0, le=30, description="Longest the end of a run waits for all channels."
+    )
+    on_success: bool = Field(default=False, description="Also notify runs that went right.")
+
+    @property
+    def email_on(self) -> bool:
+        """Whether email is configured."""
+        return bool(self.smtp_host and self.mail_from and self.mail_to)
+
+    @property
+    def configured(self) -> bool:
+        """Whether any channel is configured."""
+        return self.webhook_url is not None or self.email_on
+
+    def wants(self, outcome: str) -> bool:
+        """Whether a run with this outcome is notified."""
+        return outcome in ALERT_OUTCOMES or (self.on_success and outcome in SUCCESS_OUTCOMES)
 
 
 class AlpacaCredentials(BaseSettings):
@@ -99,6 +141,7 @@ class Settings(BaseSettings):
     limits: Limits = Limits()
     execution: ExecutionPolicy = ExecutionPolicy()
     alpaca: AlpacaPolicy = AlpacaPolicy()
+    notify: NotifySettings = NotifySettings()
     live: bool = Field(default=False, description="ALCH_LIVE=1: first half of the live opt-in.")
     config_path: Path | None = Field(default=None, exclude=True)
 
@@ -161,8 +204,11 @@ def describe_validation_error(exc: ValidationError, path: Path | None) -> str:
     if first["type"] == "extra_forbidden":
         problem = "unknown setting"
     value = first.get("input")
+    secret = any(str(part) in SECRET_SETTINGS for part in first["loc"])
     shown = (
-        "" if isinstance(value, dict) or first["type"] == "extra_forbidden" else f" (got {value!r})"
+        ""
+        if secret or isinstance(value, dict) or first["type"] == "extra_forbidden"
+        else f" (got {value!r})"
     )
     return f"invalid setting {key} ({source}): {problem}{shown}"
 
