@@ -222,6 +222,12 @@ class Executor:
         self._deadline = math.inf
         self._children: dict[int, list[_Child]] = {}
         self._stop: str | None = None  # set by a signal: send nothing more
+        self._result = ExecutionResult()
+
+    @property
+    def progress(self) -> tuple[OrderResult, ...]:
+        """The legs so far, as the live view shows them (sent, filled, re-pegged)."""
+        return tuple(self._result.orders)
 
     def stop(self, reason: str) -> None:
         """Stop sending: called from a signal handler; the clock's waits are cut short too."""
@@ -244,7 +250,7 @@ class Executor:
         """
         self._attempt, self._plan_id, self._run_id = attempt, plan.plan_id, run_id
         self._deadline = self._now() + self._policy.deadline_s
-        result = ExecutionResult()
+        result = self._result = ExecutionResult()
         sells = [(o, o.qty) for o in plan.orders if o.side is Side.SELL]
         buys = [o for o in plan.orders if o.side is Side.BUY]
         wait = queue_for is None

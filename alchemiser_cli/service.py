@@ -353,6 +353,10 @@ class Service:
                 "ALCH_LIVE=1 and a live APCA_API_BASE_URL; nothing sent"
             )
 
+    def progress(self) -> tuple[OrderResult, ...]:
+        """The running execution's legs as they stand (empty when nothing is being sent)."""
+        return () if self._executor is None else self._executor.progress
+
     @property
     def stop_reason(self) -> str | None:
         """The signal that stopped the run, if one did."""

@@ -6,7 +6,7 @@ import re
 import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import FrameType
 from typing import Annotated, Any
 
@@ -23,6 +23,7 @@ from alchemiser_cli.cli.common import (
     TargetsOpt,
     console,
     emit_json,
+    globals_of,
     load_plan,
     load_targets,
     service_for,
@@ -31,6 +32,7 @@ from alchemiser_cli.core.checks import CheckReport
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.errors import ConfirmationRequired, ExitCode, InputError, Interrupted
 from alchemiser_cli.executor import Outcome
+from alchemiser_cli.render.progress import Listener, live_view, plain_events
 from alchemiser_cli.render.tables import render_checks, render_execution, render_plan
 from alchemiser_cli.service import RunOptions, Service
 
@@ -117,6 +119,15 @@ def _confirm_live(plan: Plan, report: CheckReport) -> bool:
     return True
 
 
+def progress_for(ctx: typer.Context, service: Service) -> AbstractContextManager[Listener | None]:
+    """A live view on a terminal, plain event lines elsewhere, nothing with --quiet."""
+    if globals_of(ctx).verbosity < 0:
+        return nullcontext(None)
+    if sys.stderr.isatty():
+        return live_view(sys.stderr, service.progress)
+    return plain_events(sys.stderr)
+
+
 @contextmanager
 def stop_on_signals(service: Service) -> Iterator[None]:
     """SIGINT/SIGTERM: once orders are going out, stop sending, cancel this run's open
@@ -162,7 +173,8 @@ def execute(
             force=force, cancel_open=cancel_open, queue_for_open=queue_for_open, live=live
         )
         confirm = (lambda _p, _r: True) if yes else (_confirm_live if live else _ask)
-        with stop_on_signals(service):
+        with stop_on_signals(service), progress_for(ctx, service) as listener:
+            service.on_event = listener
             report = service.execute(
                 load_plan(plan, targets), load_targets(targets), confirm=confirm, options=options
             )

@@ -1,0 +1,81 @@
+"""What `alch execute` shows while orders go out.
+
+On a terminal: a live rich table of the orders (sent, filled, re-pegged, status) and the
+latest event, redrawn on every event. Elsewhere (cron, pipes): one plain line per event
+on stderr. `--quiet` shows neither; NO_COLOR is honoured by rich.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TextIO
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from alchemiser_cli.core.money import fmt
+from alchemiser_cli.executor import OrderResult
+
+Listener = Callable[[str], None]
+_STATUS_STYLE = {
+    "filled": "green",
+    "partially_filled": "yellow",
+    "new": "cyan",
+    "accepted": "cyan",
+    "pending": "dim",
+}
+
+
+def orders_table(legs: Sequence[OrderResult]) -> Table:
+    """One row per leg: what was sent, what filled, the re-pegs and the status."""
+    table = Table(title="Orders", title_justify="left")
+    for name in ("#", "side", "symbol", "planned", "sent", "filled", "re-pegs", "status"):
+        table.add_column(name, justify="left" if name in ("side", "symbol", "status") else "right")
+    for leg in legs:
+        table.add_row(
+            str(leg.leg),
+            leg.side.value,
+            leg.symbol,
+            fmt(leg.planned_qty),
+            fmt(leg.sent_qty),
+            fmt(leg.filled_qty),
+            str(leg.repegs),
+            Text(leg.status, style=_STATUS_STYLE.get(leg.status, "bold red")),
+        )
+    return table
+
+
+@contextmanager
+def live_view(stream: TextIO, progress: Callable[[], Sequence[OrderResult]]) -> Iterator[Listener]:
+    """A live table on a terminal; yields the listener that redraws it.
+
+    The view starts at the first event, after any confirmation prompt, and leaves its
+    last frame on screen.
+    """
+    console = Console(file=stream, highlight=False)
+    live = Live(console=console, auto_refresh=False, redirect_stdout=False, redirect_stderr=False)
+
+    def on_event(message: str) -> None:
+        if not live.is_started:
+            live.start()
+        live.update(Group(orders_table(progress()), Text(message)), refresh=True)
+
+    try:
+        yield on_event
+    finally:
+        if live.is_started:
+            live.stop()
+
+
+@contextmanager
+def plain_events(stream: TextIO) -> Iterator[Listener]:
+    """One line per event, for logs and pipes."""
+
+    def on_event(message: str) -> None:
+        stream.write(f"alch: {message}\n")
+        stream.flush()
+
+    yield on_event
