@@ -74,6 +74,7 @@ class RunOptions:
     cancel_open: bool = False  # trade symbols that have open orders
     queue_for_open: bool = False  # market closed: queue day orders for the next session
     live: bool = False  # --live: the second half of the live-trading opt-in
+    close_window_s: float | None = None  # --close-window: trade only this close to the close
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +292,9 @@ class Service:
                 self.reconcile(account_id)
                 # The cron contract: a fresh plan runs once a trading day (a saved plan has
                 # its own guard, plan.already_executed). --force runs again.
-                done = None if plan is not None or opts.force else self._ran_today(account_id)
+                done = self._outside_close_window(opts.close_window_s)
+                if done is None and plan is None and not opts.force:
+                    done = self._ran_today(account_id)
                 checked = self.check(plan, targets, options)
                 run_id = new_run_id(self.clock.now())
                 token = RUN_ID.set(run_id)
@@ -315,6 +318,21 @@ class Service:
             return
         notice = notice_for(outcome, message, account_id, self.broker.name, run_id)
         self.deliveries = Notifier(config).send(notice)
+
+    def _outside_close_window(self, window_s: float | None) -> str | None:
+        """With --close-window, why now is not the time (early closes count)."""
+        if window_s is None:
+            return None
+        state = self.market(self.broker.now())
+        to_close = state.minutes_to_close
+        if to_close is not None and to_close * 60 <= window_s:
+            return None
+        session = state.session if state.is_open and state.session else state.next_session
+        close = session.close.astimezone(NEW_YORK)
+        return (
+            f"nothing to do: outside the close window (the last {window_s / 60:g} min before "
+            f"the close at {close:%Y-%m-%d %H:%M} ET)"
+        )
 
     def _ran_today(self, account_id: str) -> str | None:
         """Why today's rebalance is already done, if it is: a finished run in the journal,

@@ -3,6 +3,7 @@ day sends nothing the second time, says why and exits 0."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,3 +82,43 @@ def test_force_runs_again_the_same_day(
     forced = cli(*CRON, "--force")
     assert forced.exit_code == 0
     assert forced.json()["message"] == "nothing to do: the account is at its targets"
+
+
+@pytest.mark.parametrize(
+    ("now", "runs"),
+    [
+        ("2026-11-24T15:00:00+00:00", False),  # 10:00 ET: six hours before the close
+        ("2026-11-24T20:40:00+00:00", True),  # 15:40 ET: 20 minutes before 16:00
+        ("2026-11-27T17:40:00+00:00", True),  # 12:40 ET the day after Thanksgiving: 13:00 close
+        ("2026-11-27T20:40:00+00:00", False),  # 15:40 ET that day: already closed
+        ("2026-11-26T20:40:00+00:00", False),  # Thanksgiving
+    ],
+)
+def test_close_window_trades_only_just_before_the_close(
+    cli: CliFn, sim: SimBroker, monkeypatch: pytest.MonkeyPatch, now: str, runs: bool
+) -> None:
+    monkeypatch.setenv("ALCH_SIM_NOW", now)
+    result = cli(*CRON, "--close-window", "25m")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    report = result.json()
+    if runs:
+        assert report["outcome"] == "completed"
+    else:
+        assert report["outcome"] == "nothing_to_do"
+        assert report["message"].startswith(
+            "nothing to do: outside the close window (the last 25 min before the close at "
+        )
+        assert sim.submissions() == []
+
+
+def test_the_example_cron_and_systemd_units_use_real_flags(cli: CliFn) -> None:
+    """The shipped examples call `alch execute` with flags that exist."""
+    help_text = cli("execute", "--help").stdout
+    for name in ("crontab", "alch.service"):
+        text = (EXAMPLES / "cron" / name).read_text(encoding="utf-8")
+        lines = [line for line in text.splitlines() if " execute " in line]
+        assert lines, name
+        for flag in re.findall(r"(--[a-z][a-z-]+)", " ".join(lines)):
+            assert flag in help_text, f"{name} uses {flag}, which `alch execute` lacks"
+    timer = (EXAMPLES / "cron" / "alch.timer").read_text(encoding="utf-8")
+    assert "America/New_York" in timer

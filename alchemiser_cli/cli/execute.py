@@ -59,6 +59,14 @@ OrderTypeOpt = Annotated[
         "still apply).",
     ),
 ]
+CloseWindowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--close-window",
+        help="Trade only in this last stretch before today's close, e.g. 25m (early closes "
+        "count); outside it: nothing to do, exit 0. For cron.",
+    ),
+]
 _SIGNAL_EXIT = {"SIGINT": ExitCode.INTERRUPTED, "SIGTERM": ExitCode.TERMINATED}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 
@@ -160,6 +168,7 @@ def execute(
     live: LiveOpt = False,
     deadline: DeadlineOpt = None,
     order_type: OrderTypeOpt = None,
+    close_window: CloseWindowOpt = None,
 ) -> None:
     """Send the plan's orders after the checks pass and you confirm (or --yes)."""
     flags = lambda: execution_overrides(deadline, order_type)  # noqa: E731
@@ -170,7 +179,13 @@ def execute(
                 "without asking (nothing was sent)"
             )
         options = RunOptions(
-            force=force, cancel_open=cancel_open, queue_for_open=queue_for_open, live=live
+            force=force,
+            cancel_open=cancel_open,
+            queue_for_open=queue_for_open,
+            live=live,
+            close_window_s=None
+            if close_window is None
+            else parse_duration(close_window, "--close-window"),
         )
         confirm = (lambda _p, _r: True) if yes else (_confirm_live if live else _ask)
         with stop_on_signals(service), progress_for(ctx, service) as listener:
