@@ -148,6 +148,7 @@ class RunView:
     message: str | None
     orders: int
     filled_value: Money
+    slippage_bps: Decimal | None = None  # fill-value-weighted, against the arrival mid
     details: dict[str, Any] | None = None
 
 
@@ -338,8 +339,7 @@ class Service:
         """Why today's rebalance is already done, if it is: a finished run in the journal,
         or orders with alch's client_order_ids at the broker that the journal does not know
         (another machine, or a lost state directory)."""
-        now = self.broker.now()
-        midnight = datetime.combine(now.astimezone(NEW_YORK).date(), time(), NEW_YORK)
+        midnight = _session_start(self.broker.now())
         for run in reversed(self.journal.runs_since(account_id, midnight, "execute")):
             if run.outcome in (Outcome.COMPLETED.value, Outcome.QUEUED.value):
                 return (
@@ -679,6 +679,17 @@ def _run_view(record: RunRecord, *, detailed: bool) -> RunView:
     filled = Decimal(report.get("filled_buy_value", "0")) + Decimal(
         report.get("filled_sell_value", "0")
     )
+    weighted = weight = ZERO
+    for order in orders:
+        slip, qty, price = (
+            order.get("slippage_bps"),
+            order.get("filled_qty"),
+            order.get("avg_price"),
+        )
+        if slip is not None and qty is not None and price is not None:
+            value = Decimal(qty) * Decimal(price)
+            weighted += Decimal(slip) * value
+            weight += value
     return RunView(
         run_id=record.run_id,
         command=record.command,
@@ -689,6 +700,7 @@ def _run_view(record: RunRecord, *, detailed: bool) -> RunView:
         message=record.message,
         orders=len(orders),
         filled_value=filled,
+        slippage_bps=(weighted / weight).quantize(Decimal("0.01")) if weight else None,
         details=report if detailed else None,
     )
 

@@ -404,7 +404,12 @@ def test_status_human_and_one_run(cli: CliFn) -> None:
     assert one.exit_code == 0
     (run,) = one.json()["runs"]
     assert run["details"]["run_id"] == run_id
+    assert run["slippage_bps"] is not None
+    assert float(run["slippage_bps"]) > 0  # sim fills at the touch: a cost against the mid
     assert "completed" in cli("status").stdout
+    detail = cli("status", "--run", run_id)
+    assert f"Orders of run {run_id}" in detail.stdout
+    assert "VXUS" in detail.stdout
 
 
 def test_status_unknown_run_and_bad_runs_flag(cli: CliFn) -> None:
@@ -597,9 +602,15 @@ def test_logs_are_json_lines_in_the_state_directory(cli: CliFn, isolated_state: 
         assert set(record) == {"ts", "level", "logger", "run_id", "msg"}
 
 
-def test_quiet_and_verbose_flags_are_accepted(cli: CliFn) -> None:
-    assert cli("-q", "plan", "--json").exit_code == 0
-    assert cli("-vv", "plan", "--json").exit_code == 0
+def test_quiet_shows_errors_only_and_verbose_shows_info(cli: CliFn) -> None:
+    quiet = cli("-q", "plan", "--json")
+    assert quiet.exit_code == 0
+    assert quiet.stderr == ""  # not even the demo-targets note
+    loud = cli("-vv", "plan", "--json")
+    assert loud.exit_code == 0
+    assert "alch: note: no targets given" in loud.stderr
+    assert "INFO" in loud.stderr
+    assert cli("-q", "plan", "--targets", "missing.toml").stderr.startswith("alch: error: ")
 
 
 def test_large_orders_are_sliced_and_the_report_shows_each_slice(

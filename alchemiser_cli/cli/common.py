@@ -86,8 +86,9 @@ def service_for(
         try:
             yield service
         finally:
-            for notice in service.notices:
-                sys.stderr.write(f"alch: note: {notice}\n")
+            if opts.verbosity >= 0:  # --quiet: errors only
+                for notice in service.notices:
+                    sys.stderr.write(f"alch: note: {notice}\n")
 
 
 def read_source(arg: str, what: str) -> tuple[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -263,7 +264,7 @@ def render_status(console: Console, status: StatusReport) -> None:
     else:
         console.print("No open orders.")
     runs = Table(title="Recent runs", title_justify="left")
-    for name in ("run", "command", "started", "outcome", "orders", "filled", "message"):
+    for name in ("run", "command", "started", "outcome", "orders", "filled", "slip bps", "message"):
         runs.add_column(name)
     for r in status.runs:
         runs.add_row(
@@ -273,6 +274,36 @@ def render_status(console: Console, status: StatusReport) -> None:
             r.outcome,
             str(r.orders),
             usd(r.filled_value),
+            "" if r.slippage_bps is None else fmt(r.slippage_bps),
             r.message or "",
         )
     console.print(runs if status.runs else "No runs in the journal yet.")
+    for r in status.runs:
+        if r.details:
+            _render_run_orders(console, r.run_id, r.details)
+
+
+def _render_run_orders(console: Console, run_id: str, details: dict[str, Any]) -> None:
+    """`status --run ID`: that run's orders as the journal recorded them."""
+    orders = details.get("orders") or []
+    if not orders:
+        return
+    table = Table(title=f"Orders of run {run_id}", title_justify="left")
+    columns = ("#", "side", "symbol", "planned", "filled", "avg price", "slip bps", "re-pegs",
+               "status")  # fmt: skip
+    for name in columns:
+        table.add_column(name, justify="left" if name in ("side", "symbol", "status") else "right")
+    for o in orders:
+        status = str(o.get("status", "")) + (f": {o['error']}" if o.get("error") else "")
+        table.add_row(
+            str(o.get("leg", "")),
+            str(o.get("side", "")),
+            str(o.get("symbol", "")),
+            str(o.get("planned_qty", "")),
+            str(o.get("filled_qty", "")),
+            str(o.get("avg_price") or ""),
+            str(o.get("slippage_bps") or ""),
+            str(o.get("repegs", "")),
+            status,
+        )
+    console.print(table)
