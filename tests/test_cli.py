@@ -703,3 +703,10 @@ def test_bad_execution_flags_exit_2_and_send_nothing(
     assert message in result.stderr
     assert result.stderr.count("\n") == 1
     assert sim.submissions() == []
+
+
+def test_shell_completion_script_is_available(cli: CliFn) -> None:
+    result = cli("--show-completion", "bash")
+    assert result.exit_code == 0
+    assert "_alch_completion()" in result.stdout
+    assert "complete " in result.stdout
