@@ -710,3 +710,9 @@ def test_shell_completion_script_is_available(cli: CliFn) -> None:
     assert result.exit_code == 0
     assert "_alch_completion()" in result.stdout
     assert "complete " in result.stdout
+
+
+def test_the_sample_config_loads_and_plans(cli: CliFn) -> None:
+    result = cli("--config", str(EXAMPLES / "alch.toml"), "plan", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["targets_source"].endswith("alch.toml [targets]")
