@@ -372,17 +372,8 @@ class Executor:
         for order, qty in legs:
             asset = assets.get(order.symbol)
             price = plan.prices.get(order.symbol)
-            leg = OrderResult(
-                leg=order.leg,
-                client_order_id=client_order_id(plan.plan_id, order.leg, attempt=self._attempt),
-                symbol=order.symbol,
-                side=order.side,
-                planned_qty=order.qty,
-                sent_qty=ZERO,
-                limit_price=None if market else order.limit_price,
-                status="pending",
-                arrival_mid=price.ref if price else None,
-            )
+            leg = self._leg_result(order, "pending", None if market else order.limit_price)
+            leg.arrival_mid = price.ref if price else None
             result.orders.append(leg)
             count = slice_count(qty, order.limit_price, asset, self._policy) if sliced else 1
             whole = asset is not None and not asset.fractionable
@@ -643,6 +634,14 @@ class Executor:
 
     def _never_sent(self, order: PlannedOrder, why: str) -> OrderResult:
         """The report line of a planned order that was not sent, and why."""
+        leg = self._leg_result(order, "not_sent", order.limit_price)
+        leg.error = why
+        return leg
+
+    def _leg_result(
+        self, order: PlannedOrder, status: str, limit_price: Decimal | None
+    ) -> OrderResult:
+        """A fresh report line for one planned order (nothing sent yet)."""
         return OrderResult(
             leg=order.leg,
             client_order_id=client_order_id(self._plan_id, order.leg, attempt=self._attempt),
@@ -650,7 +649,6 @@ class Executor:
             side=order.side,
             planned_qty=order.qty,
             sent_qty=ZERO,
-            limit_price=order.limit_price,
-            status="not_sent",
-            error=why,
+            limit_price=limit_price,
+            status=status,
         )
