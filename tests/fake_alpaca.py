@@ -140,6 +140,8 @@ class FakeAlpaca:
                 "quotes": {s: self._quote(s) for s in sim.quotes(symbols)},
                 "currency": "USD",
             }
+        if path == "/v2/stocks/bars":
+            return 200, self._bars(query)
         if path == "/v2/orders" and method == "GET":
             return 200, self._list_orders(query)
         if path == "/v2/orders" and method == "POST":
@@ -330,6 +332,36 @@ class FakeAlpaca:
             "c": ["R"],
             "z": "B",
         }
+
+    def _bars(self, query: dict[str, str]) -> dict[str, Any]:
+        """Daily bars from `start` to yesterday for symbols whose simulated asset has an ADV:
+        volume swings +-10% around it. Sorted by symbol then time; `limit` counts bars."""
+        symbols = sorted(s for s in query.get("symbols", "").split(",") if s)
+        assets = self.sim.assets(symbols)
+        start = datetime.fromisoformat(query["start"]).date()
+        today = self.clock.now().astimezone(NEW_YORK).date()
+        days = self._calendar.sessions(start, 60)
+        rows: list[tuple[str, dict[str, Any]]] = []
+        for symbol in symbols:
+            adv = assets[symbol].avg_daily_volume if symbol in assets else None
+            if adv is None:
+                continue
+            mid = float(self.sim.quotes([symbol])[symbol].ask)
+            for i, session in enumerate(d for d in days if d.day < today):
+                volume = int(adv * Decimal(100 + (10 if i % 2 else -10)) / 100)
+                stamp = f"{session.day.isoformat()}T05:00:00Z"
+                bar = {"t": stamp, "o": mid, "h": mid, "l": mid, "c": mid, "v": volume,
+                       "n": volume // 100 + 1, "vw": mid}  # fmt: skip
+                rows.append((symbol, bar))
+        offset = int(query.get("page_token") or 0)
+        limit = int(query.get("limit", "1000"))
+        page = rows[offset : offset + limit]
+        bars: dict[str, list[dict[str, Any]]] = {}
+        for symbol, bar in page:
+            bars.setdefault(symbol, []).append(bar)
+        more = offset + limit < len(rows)
+        return {"bars": bars, "next_page_token": str(offset + limit) if more else None,
+                "currency": "USD"}  # fmt: skip
 
     def _sessions(self, query: dict[str, str]) -> list[dict[str, Any]]:
         start = datetime.fromisoformat(query["start"]).date()

@@ -6,15 +6,17 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
+from alchemiser_cli.brokers import alpaca
 from alchemiser_cli.brokers.alpaca import AlpacaAuthError, AlpacaBroker, _TimeoutAdapter
 from alchemiser_cli.brokers.resilience import BrokerUnavailable, CircuitOpen
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import OrderRequest, OrderStatus, Side
-from alchemiser_cli.errors import ConfigError, OrderRejected
+from alchemiser_cli.errors import BrokerError, ConfigError, OrderRejected
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 from tests.conftest import OPEN_NOW, Run
 from tests.fake_alpaca import FakeAlpaca
@@ -110,6 +112,75 @@ def test_assets_are_cached_for_a_day(fake: FakeAlpaca, make_broker: BrokerMaker)
     make_broker().assets(["VTI"])
     make_broker().assets(["VTI"])
     assert count(fake, "GET", "/v2/assets/VTI") == 1
+
+
+@pytest.fixture
+def sip_broker(fake: FakeAlpaca, tmp_path: Path) -> Callable[[], AlpacaBroker]:
+    def make() -> AlpacaBroker:
+        return AlpacaBroker(credentials(fake), FAST, FixedClock(NOW), tmp_path / "cache", "sip")
+
+    return make
+
+
+def test_average_daily_volume_comes_from_sip_daily_bars_and_is_cached(
+    fake: FakeAlpaca, sip_broker: Callable[[], AlpacaBroker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries: list[dict[str, str]] = []
+    real_bars = FakeAlpaca._bars
+
+    def recording(self: FakeAlpaca, query: dict[str, str]) -> dict[str, Any]:
+        queries.append(query)
+        return real_bars(self, query)
+
+    monkeypatch.setattr(FakeAlpaca, "_bars", recording)
+    fake.sim.set_adv("VTI", Decimal(3_500_000))
+    assets = sip_broker().assets(["VTI", "BND"])
+    # 20 sessions alternating 10% above and below: the mean is the ADV itself.
+    assert assets["VTI"].avg_daily_volume == Decimal(3_500_000)
+    assert assets["BND"].avg_daily_volume is None  # no bars: not sliced by volume
+    (query,) = queries
+    assert (query["feed"], query["timeframe"], query["adjustment"]) == ("sip", "1Day", "split")
+    again = sip_broker().assets(["VTI", "BND"])
+    assert again["VTI"].avg_daily_volume == Decimal(3_500_000)
+    assert count(fake, "GET", "/v2/stocks/bars") == 1  # cached for the day with the asset
+
+
+def test_daily_bars_are_read_across_pages(
+    fake: FakeAlpaca, sip_broker: Callable[[], AlpacaBroker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(alpaca, "BARS_PAGE", 7)
+    fake.sim.set_adv("VTI", Decimal(1_000_000))
+    fake.sim.set_adv("BND", Decimal(2_000_000))
+    assets = sip_broker().assets(["VTI", "BND"])
+    assert assets["VTI"].avg_daily_volume == Decimal(1_000_000)
+    assert assets["BND"].avg_daily_volume == Decimal(2_000_000)
+    assert count(fake, "GET", "/v2/stocks/bars") > 2
+
+
+def test_no_volume_from_the_iex_feed(fake: FakeAlpaca, make_broker: BrokerMaker) -> None:
+    """IEX sees a few percent of the market's volume: using it would over-slice."""
+    fake.sim.set_adv("VTI", Decimal(3_500_000))
+    assert make_broker().assets(["VTI"])["VTI"].avg_daily_volume is None
+    assert count(fake, "GET", "/v2/stocks/bars") == 0
+
+
+def test_a_malformed_daily_bar_is_a_broker_error(
+    fake: FakeAlpaca, sip_broker: Callable[[], AlpacaBroker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.sim.set_adv("VTI", Decimal(1_000))
+    real_bars = FakeAlpaca._bars
+
+    def broken(self: FakeAlpaca, query: dict[str, str]) -> dict[str, Any]:
+        answer = real_bars(self, query)
+        answer["bars"]["VTI"][0]["v"] = "lots"
+        return answer
+
+    monkeypatch.setattr(FakeAlpaca, "_bars", broken)
+    with pytest.raises(
+        BrokerError, match=r"^Alpaca sent a malformed daily bar for VTI: volume 'lots'$"
+    ):
+        sip_broker().assets(["VTI"])
+    fake.log.clear()  # this answer breaks Alpaca's schema on purpose
 
 
 def test_quotes_for_more_than_200_symbols_go_in_batches(
@@ -308,6 +379,22 @@ def test_cli_plans_and_trades_against_the_fake_server(
     status = cli("status", "--json").json()
     assert status["broker"] == "alpaca-paper"
     assert status["runs"][0]["outcome"] == "completed"
+
+
+def test_cli_on_the_sip_feed_slices_by_average_daily_volume(
+    alpaca_env: FakeAlpaca, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The VXUS buy (~224 shares) is over 1% of a 10,000-share ADV: three slices of 100."""
+    monkeypatch.setenv("ALCH_FEED", "sip")
+    monkeypatch.setenv("ALCH_EXECUTION__SLICE_WINDOW_S", "0.3")  # real clock here: keep it short
+    alpaca_env.sim.set_adv("VXUS", Decimal(10_000))
+    targets = str(Path(__file__).resolve().parent.parent / "examples/targets/three-fund.toml")
+    run = cli("execute", "--yes", "--json", "--targets", targets)
+    assert run.exit_code == 0, run.stderr
+    by_symbol = {o["symbol"]: o for o in run.json()["orders"]}
+    assert len(by_symbol["VXUS"]["slices"]) == 3
+    assert [len(o["slices"]) for s, o in sorted(by_symbol.items()) if s != "VXUS"] == [1, 1, 1]
+    assert by_symbol["VXUS"]["status"] == "filled"
 
 
 def test_cli_without_targets_on_a_real_broker_is_an_error(

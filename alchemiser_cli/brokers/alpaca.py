@@ -59,6 +59,9 @@ PAPER_URL = "https://paper-api.alpaca.markets"
 LIVE_HOST = "api.alpaca.markets"
 QUOTE_BATCH = 100  # symbols per latest-quotes request
 ASSET_CACHE_TTL = timedelta(days=1)
+ADV_SESSIONS = 20  # average daily volume over the last 20 daily bars
+ADV_LOOKBACK = timedelta(days=40)  # calendar days that hold 20 sessions, holidays included
+BARS_PAGE = 10_000  # bars per page (Alpaca's maximum)
 
 
 class AlpacaAuthError(BrokerError):
@@ -222,30 +225,83 @@ class AlpacaBroker:
         return result
 
     def assets(self, symbols: Iterable[str]) -> dict[str, Asset]:
-        """Asset records, cached in the state directory for a day."""
+        """Asset records, with average daily volume on the SIP feed; cached for a day.
+
+        ADV comes from daily bars and only from `sip`: the free `iex` feed counts IEX's
+        own volume, a few percent of the market's, which would make every order look
+        large and slice it needlessly. On `iex` ADV is absent and only the notional
+        threshold slices orders.
+        """
         cache = self._load_cache()
         now = self._clock.now()
-        result: dict[str, Asset] = {}
-        changed = False
+        entries: dict[str, dict[str, Any]] = {}
+        stale: list[str] = []
         for symbol in sorted(set(symbols)):
             entry = cache.get(symbol)
             fresh = (
                 entry is not None and now - datetime.fromisoformat(entry["at"]) < ASSET_CACHE_TTL
             )
-            if not fresh:
-                raw = self._asset(symbol)
-                entry = None if raw is None else {"at": now.isoformat(), "asset": raw}
-                if entry is not None:
-                    cache[symbol] = entry
-                    changed = True
-            if entry is not None:
-                a = entry["asset"]
-                result[symbol] = Asset(
-                    symbol, bool(a["tradable"]), bool(a["fractionable"]), str(a["status"])
-                )
-        if changed:
+            if fresh and entry is not None and (self._feed != "sip" or "adv" in entry):
+                entries[symbol] = entry
+                continue
+            raw = self._asset(symbol)
+            if raw is not None:
+                entries[symbol] = cache[symbol] = {"at": now.isoformat(), "asset": raw}
+                stale.append(symbol)
+        if self._feed == "sip" and stale:
+            volumes = self._adv(stale, now)
+            for symbol in stale:
+                adv = volumes.get(symbol)
+                entries[symbol]["adv"] = None if adv is None else str(adv)
+        if stale:
             self._save_cache(cache)
+        result: dict[str, Asset] = {}
+        for symbol, entry in entries.items():
+            a, adv_text = entry["asset"], entry.get("adv")
+            result[symbol] = Asset(
+                symbol,
+                bool(a["tradable"]),
+                bool(a["fractionable"]),
+                str(a["status"]),
+                None if adv_text is None else Decimal(adv_text),
+            )
         return result
+
+    def _adv(self, symbols: list[str], now: datetime) -> dict[str, Decimal]:
+        """Mean volume of each symbol's last ADV_SESSIONS daily bars (all pages)."""
+        volumes: dict[str, list[Decimal]] = {}
+        start = (now - ADV_LOOKBACK).date().isoformat()
+        for first in range(0, len(symbols), QUOTE_BATCH):
+            batch = symbols[first : first + QUOTE_BATCH]
+            token: str | None = None
+            while True:
+                params = {
+                    "symbols": ",".join(batch),
+                    "timeframe": "1Day",
+                    "start": start,
+                    "limit": str(BARS_PAGE),
+                    "feed": "sip",
+                    "adjustment": "split",
+                }
+                if token:
+                    params["page_token"] = token
+
+                def bars(query: dict[str, str] = params) -> Any:
+                    return self._data.get("/stocks/bars", query)
+
+                raw = self._read(bars)
+                page = raw.get("bars") or {} if isinstance(raw, dict) else {}
+                for symbol, rows in page.items():
+                    if symbol in batch and isinstance(rows, list):
+                        volumes.setdefault(symbol, []).extend(_volume(r, symbol) for r in rows)
+                token = raw.get("next_page_token") if isinstance(raw, dict) else None
+                if not token:
+                    break
+        return {
+            s: Decimal(sum(v[-ADV_SESSIONS:])) / len(v[-ADV_SESSIONS:])
+            for s, v in volumes.items()
+            if v
+        }
 
     def _asset(self, symbol: str) -> dict[str, Any] | None:
         try:
@@ -535,3 +591,11 @@ def _order(raw: Any) -> BrokerOrder:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BrokerError(f"unexpected order answer from Alpaca: {exc}") from None
+
+
+def _volume(bar: Any, symbol: str) -> Decimal:
+    """A daily bar's volume; anything else is a broker error naming the symbol."""
+    volume = bar.get("v") if isinstance(bar, dict) else None
+    if isinstance(volume, bool) or not isinstance(volume, int | float) or volume < 0:
+        raise BrokerError(f"Alpaca sent a malformed daily bar for {symbol}: volume {volume!r}")
+    return Decimal(volume)

@@ -247,6 +247,11 @@ class SimBroker:
                 (symbol, fmt(bid), fmt(ask), fmt(last)),
             )
 
+    def set_adv(self, symbol: str, volume: Decimal) -> None:
+        """Set a symbol's average daily volume in shares (tests and scenarios)."""
+        with self._tx() as cur:
+            cur.execute("INSERT OR REPLACE INTO adv VALUES (?, ?)", (symbol, fmt(volume)))
+
     def script(self, symbol: str, action: str, qty: Decimal | None = None) -> None:
         """Queue what happens to the next order in `symbol`: reject, partial (qty) or hold."""
         if action not in SCRIPT_ACTIONS:
@@ -313,7 +318,11 @@ class SimBroker:
             for s, t, f, st in self._conn.execute("SELECT * FROM assets")
         }
         quoted = {r[0] for r in self._conn.execute("SELECT symbol FROM quotes")}
-        return {s: known.get(s, Asset(s)) for s in wanted if s in known or s in quoted}
+        return {
+            s: known.get(s, Asset(s, avg_daily_volume=adv.get(s)))
+            for s in wanted
+            if s in known or s in quoted
+        }
 
     def open_orders(self) -> list[BrokerOrder]:
         """Orders not yet in a terminal state."""
