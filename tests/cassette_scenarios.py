@@ -109,7 +109,9 @@ def new_meta(base_url: str, data_url: str, source: str) -> dict[str, Any]:
         "source": source,
         "base_url": base_url,
         "data_url": data_url,
-        "order_prefix": f"alch-cas-{stamp:%Y%m%d%H%M%S}",
+        # Not "alch-": orders placed while recording against paper trading must not look
+        # like a rebalance to the cron guard (which skips a day that has alch- orders).
+        "order_prefix": f"cas-{stamp:%Y%m%d%H%M%S}",
         "since": "2026-11-24T00:00:00+00:00"
         if source == "fake"
         else stamp.date().isoformat() + "T00:00:00+00:00",
