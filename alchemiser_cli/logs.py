@@ -16,14 +16,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import SecretStr
+
 ROOT = "alchemiser_cli"
 RUN_ID: ContextVar[str] = ContextVar("alch_run_id", default="-")
 _SECRETS: set[str] = set()
 MASK = "***"
 
 
-def register_secret(value: str) -> None:
-    """Mask this value wherever it would appear in a log record."""
+def register_secret(secret: SecretStr | None) -> None:
+    """Mask this secret wherever it would appear in a log record or message.
+
+    It is unwrapped here, inside the masking, and nowhere else but where it is used.
+    """
+    if secret is None:
+        return
+    value = secret.get_secret_value()
     if len(value) >= 4:
         _SECRETS.add(value)
 

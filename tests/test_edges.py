@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from pydantic import SecretStr
 
 from alchemiser_cli import logs
 from alchemiser_cli.cli.errors import exit_code_for, reported_errors
@@ -77,8 +78,9 @@ def test_traceback_flag_and_env_re_raise(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_registered_secrets_are_masked_in_every_log_sink(tmp_path: Path) -> None:
     stderr = io.StringIO()
     path = logs.configure(tmp_path, 1, stderr)
-    logs.register_secret("sekrit-value-123")
-    logs.register_secret("abc")  # too short to mask safely: ignored
+    logs.register_secret(SecretStr("sekrit-value-123"))
+    logs.register_secret(SecretStr("abc"))  # too short to mask safely: ignored
+    logs.register_secret(None)  # an unset secret: nothing to mask
     log = logging.getLogger("alchemiser_cli.test")
     token = logs.RUN_ID.set("run-7")
     try:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from alchemiser_cli import logs
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.errors import BrokerError
 from alchemiser_cli.notify import Notifier
@@ -79,6 +80,8 @@ def test_a_failed_run_posts_exactly_one_message_without_secrets(
     assert "canary" not in json.dumps(post).lower()
     assert hook.paths == [f"/hook/{TOKEN}"]
     assert TOKEN not in result.stderr + result.stdout
+    # Both notify secrets are registered for masking in every log line and error message.
+    assert logs.redact(f"POST {hook.url} as canary-smtp-password") == "POST *** as ***"
 
 
 def test_a_run_that_went_right_is_quiet_unless_asked(

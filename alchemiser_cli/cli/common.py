@@ -79,9 +79,13 @@ def service_for(
             settings = with_changes(settings, "execution", execution_flags())
         logs.configure(settings.state_dir, opts.verbosity)
         credentials = AlpacaCredentials()
-        for secret in (credentials.api_key_id, credentials.api_secret_key):
-            if secret is not None:
-                logs.register_secret(secret.get_secret_value())
+        for secret in (
+            credentials.api_key_id,
+            credentials.api_secret_key,
+            settings.notify.webhook_url,  # a Slack webhook URL is itself a credential
+            settings.notify.smtp_password,
+        ):
+            logs.register_secret(secret)
         service = open_service(settings, credentials)
         try:
             yield service
