@@ -28,7 +28,13 @@ from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState, N
 from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
 from alchemiser_cli.core.models import BrokerOrder, Quote, Snapshot
 from alchemiser_cli.core.money import ZERO
-from alchemiser_cli.core.planner import Plan, band_threshold, build_plan, reference_price
+from alchemiser_cli.core.planner import (
+    Plan,
+    band_threshold,
+    build_plan,
+    investable_base,
+    reference_price,
+)
 from alchemiser_cli.core.targets import Targets, parse_targets, targets_from_mapping
 from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.documents import plan_to_json
@@ -122,7 +128,8 @@ class AccountView:
 
 @dataclass(frozen=True, slots=True)
 class PositionView:
-    """One holding with its drift from target, for `status`."""
+    """One holding with its drift from target, for `status`. Weights are of the plan's
+    investable base (equity less kept positions and the cash reserve), as in `alch plan`."""
 
     symbol: str
     qty: Exact
@@ -560,20 +567,24 @@ class Service:
         for symbol in wanted:
             quote = quotes.get(symbol)
             prices[symbol] = None if quote is None else _price_or_none(quote)
-        equity = account.cash + sum(
-            (p.qty * (prices[s] or ZERO) for s, p in positions.items()), ZERO
-        )
+        policy = self.settings.planner
+        values = {s: p.qty * (prices[s] or ZERO) for s, p in positions.items()}
+        equity = account.cash + sum(values.values(), ZERO)
+        kept_value = sum((v for s, v in values.items() if s in policy.keep), ZERO)
+        _, base = investable_base(equity, kept_value, policy)  # the plan's denominator
         views = []
         for symbol in sorted(set(positions) | wanted):
             pos = positions.get(symbol)
             qty = ZERO if pos is None else pos.qty
             price = prices.get(symbol)
-            value = ZERO if price is None else qty * price
-            weight = value / equity if equity > ZERO else ZERO
-            target = None if targets is None else weights.get(symbol, ZERO)
+            value = values.get(symbol, ZERO)
+            weight = value / base if base > ZERO else ZERO
+            target = None
+            if targets is not None and symbol not in policy.keep:
+                target = weights.get(symbol, ZERO)
             band = None
-            if target is not None and self.settings.planner.bands_on:
-                band = band_threshold(target, self.settings.planner)
+            if target is not None and policy.bands_on:
+                band = band_threshold(target, policy)
             drift = None if target is None else weight - target
             views.append(
                 PositionView(

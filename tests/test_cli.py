@@ -716,3 +716,16 @@ def test_the_sample_config_loads_and_plans(cli: CliFn) -> None:
     result = cli("--config", str(EXAMPLES / "alch.toml"), "plan", "--json")
     assert result.exit_code == 0, result.stderr
     assert result.json()["targets_source"].endswith("alch.toml [targets]")
+
+
+def test_status_weights_are_the_plans_weights_with_a_reserve_and_kept_positions(
+    cli: CliFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALCH_PLANNER__CASH_RESERVE_PCT", "0.1")
+    monkeypatch.setenv("ALCH_PLANNER__KEEP", '["AAPL"]')
+    planned = {p["symbol"]: p for p in cli("plan", "--json").json()["positions"]}
+    shown = {p["symbol"]: p for p in cli("status", "--json").json()["positions"]}
+    for symbol in ("VTI", "BND", "VXUS"):
+        assert shown[symbol]["weight"] == planned[symbol]["current_weight"]
+        assert shown[symbol]["target_weight"] == planned[symbol]["target_weight"]
+    assert shown["AAPL"]["target_weight"] is None  # kept: outside the rebalanced base

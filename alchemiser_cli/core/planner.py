@@ -203,6 +203,15 @@ def band_threshold(target_weight: Decimal, policy: PlannerPolicy) -> Decimal | N
     return min(widths) if widths else None
 
 
+def investable_base(
+    equity: Decimal, kept_value: Decimal, policy: PlannerPolicy
+) -> tuple[Decimal, Decimal]:
+    """(cash reserve, investable base): target weights are fractions of the base, which is
+    equity less kept positions and the reserve (the larger of its absolute and % forms)."""
+    reserve = max(policy.cash_reserve, policy.cash_reserve_pct * max(equity, ZERO))
+    return reserve, max(ZERO, equity - kept_value - reserve)
+
+
 def sell_fees(qty: Decimal, price: Decimal, policy: PlannerPolicy) -> Decimal:
     """SEC and FINRA fees on a sale, rounded up to the cent each."""
     sec = cents_up(qty * price * policy.sec_fee_rate)
@@ -260,8 +269,7 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
     equity = account.cash + sum((p.qty * prices[s].ref for s, p in held.items()), ZERO)
     kept = {s for s in held if s in policy.keep}
     kept_value = sum((held[s].qty * prices[s].ref for s in kept), ZERO)
-    reserve = max(policy.cash_reserve, policy.cash_reserve_pct * max(equity, ZERO))
-    base = max(ZERO, equity - kept_value - reserve)
+    reserve, base = investable_base(equity, kept_value, policy)
 
     work: list[_Work] = []
     skipped: list[Skipped] = []
