@@ -328,19 +328,11 @@ class Service:
         self.deliveries = Notifier(config).send(notice)
 
     def _outside_close_window(self, window_s: float | None) -> str | None:
-        """With --close-window, why now is not the time (early closes count)."""
+        """With --close-window, why now is not the time (the rule is the calendar's)."""
         if window_s is None:
             return None
-        state = self.market(self.broker.now())
-        to_close = state.minutes_to_close
-        if to_close is not None and to_close * 60 <= window_s:
-            return None
-        session = state.session if state.is_open and state.session else state.next_session
-        close = session.close.astimezone(NEW_YORK)
-        return (
-            f"nothing to do: outside the close window (the last {window_s / 60:g} min before "
-            f"the close at {close:%Y-%m-%d %H:%M} ET)"
-        )
+        why = self.market(self.broker.now()).outside_close_window(window_s)
+        return None if why is None else f"nothing to do: {why}"
 
     def _ran_today(self, account_id: str) -> str | None:
         """Why today's rebalance is already done, if it is: a finished run in the journal,

@@ -85,3 +85,23 @@ def test_outlook_after_the_close_starts_with_the_next_session() -> None:
     assert outlook.next_close == datetime(2026, 12, 24, 18, 0, tzinfo=UTC)  # 13:00 ET
     assert outlook.early_closes[0].day == date(2026, 12, 24)
     assert [h.day for h in outlook.holidays] == [date(2026, 12, 25), date(2027, 1, 1)]
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        ("2026-11-24T20:40:00+00:00", None),  # 15:40 ET, 20 min before 16:00
+        ("2026-11-27T17:40:00+00:00", None),  # 12:40 ET on an early-close day
+        ("2026-11-24T15:00:00+00:00", "2026-11-24 16:00"),  # six hours early
+        ("2026-11-27T20:40:00+00:00", "2026-11-30 16:00"),  # after the 13:00 close
+        ("2026-11-26T20:40:00+00:00", "2026-11-27 13:00"),  # Thanksgiving: next close early
+    ],
+)
+def test_close_window(now: str, expected: str | None) -> None:
+    why = CAL.state(datetime.fromisoformat(now)).outside_close_window(25 * 60)
+    if expected is None:
+        assert why is None
+    else:
+        assert (
+            why == f"outside the close window (the last 25 min before the close at {expected} ET)"
+        )

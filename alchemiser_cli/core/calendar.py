@@ -66,6 +66,19 @@ class MarketState:
             return None
         return (self.session.close - self.now).total_seconds() / 60
 
+    def outside_close_window(self, window_s: float) -> str | None:
+        """Why now is not within the last `window_s` seconds before a close (early closes
+        count), or None when it is."""
+        to_close = self.minutes_to_close
+        if to_close is not None and to_close * 60 <= window_s:
+            return None
+        session = self.session if self.is_open and self.session else self.next_session
+        close = session.close.astimezone(NEW_YORK)
+        return (
+            f"outside the close window (the last {window_s / 60:g} min before the close at "
+            f"{close:%Y-%m-%d %H:%M} ET)"
+        )
+
     def describe_closed(self) -> str:
         """Why the market is closed and when it opens next."""
         local = self.now.astimezone(NEW_YORK)
