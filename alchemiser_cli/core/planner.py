@@ -220,81 +220,76 @@ def sell_fees(qty: Decimal, price: Decimal, policy: PlannerPolicy) -> Decimal:
 
 
 @dataclass(slots=True)
-class _Work:
-    """Mutable per-symbol state while planning."""
+class _Row:
+    """One symbol while planning: its price, the rule that decided it and its trade."""
 
     symbol: str
     asset: Asset
     qty: Decimal
-    ref: Decimal
-    bid: Decimal
-    ask: Decimal
+    price: PriceRef
     value: Decimal
-    target_weight: Decimal
-    rule: Rule
-    band: Decimal | None
-    desired: Decimal
+    target_weight: Decimal = ZERO
     current_weight: Decimal = ZERO
-    buy_limit: Decimal = ZERO
-    sell_limit: Decimal = ZERO
+    band: Decimal | None = None
+    rule: Rule = Rule.TO_TARGET
+    limit: Decimal = ZERO  # the order's limit price: the collar edge, on a valid tick
     fees: Decimal = ZERO  # sells: SEC + FINRA fees at the limit price
     trade: Decimal = ZERO  # signed quantity: + buy, - sell
-    want: Decimal = ZERO  # buys: the real-valued quantity that would reach `desired`
+    want: Decimal = ZERO  # buys: the real-valued quantity that would reach the goal
+
+
+@dataclass(slots=True)
+class _Buys:
+    """Buy candidates and what buying all of them at their limit prices would cost."""
+
+    fractional: list[_Row]
+    whole: list[_Row]
+    fractional_cost: Decimal = ZERO
+    whole_cost: Decimal = ZERO
 
 
 def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now: datetime) -> Plan:
-    """Compute the rebalance plan for ``snapshot`` toward ``targets`` under ``policy``."""
-    account = snapshot.account
-    held = {s: p for s, p in snapshot.positions.items() if p.qty != ZERO}
-    for symbol, position in held.items():
-        if position.qty < ZERO:
-            raise PlanError(f"{symbol}: short positions are not supported; close it first")
-    symbols = sorted(set(held) | set(targets.weights))
-    quotes = snapshot.quotes
-    prices: dict[str, PriceRef] = {}
-    for symbol in symbols:
-        quote = quotes.get(symbol)
-        if quote is not None and quote.bid > ZERO and quote.ask >= quote.bid:
-            # The common case, kept inline: 10,000 holdings must plan in milliseconds.
-            prices[symbol] = PriceRef(
-                quote.bid, quote.ask, (quote.bid + quote.ask) / 2, quote.as_of
-            )
-            continue
-        ref = reference_price(quote, symbol)  # raises for a missing, zero or crossed price
-        assert quote is not None
-        bid = quote.bid if quote.bid > ZERO else ref
-        ask = quote.ask if quote.ask > ZERO else ref
-        prices[symbol] = PriceRef(bid, ask, ref, quote.as_of)
+    """Compute the rebalance plan for ``snapshot`` toward ``targets`` under ``policy``.
 
-    equity = account.cash + sum((p.qty * prices[s].ref for s, p in held.items()), ZERO)
-    kept = {s for s in held if s in policy.keep}
-    kept_value = sum((held[s].qty * prices[s].ref for s in kept), ZERO)
+    Each phase is one pass over the symbols (10,000 holdings must plan in milliseconds):
+    value every symbol, decide each one's goal and size its sell, size the buys from the
+    cash the sells free, then write orders, position lines and totals.
+    """
+    account = snapshot.account
+    rows, prices = _value(snapshot, targets)
+    equity = account.cash
+    kept_value = ZERO
+    keep = frozenset(policy.keep)
+    for row in rows:
+        equity += row.value
+        if row.symbol in keep:
+            kept_value += row.value
     reserve, base = investable_base(equity, kept_value, policy)
 
-    work: list[_Work] = []
     skipped: list[Skipped] = []
-    collar = policy.collar_bps / BPS
-    limits = (ONE + collar, ONE - collar)
-    keep = frozenset(policy.keep)
-    for symbol in symbols:
-        asset = snapshot.assets.get(symbol)
-        if asset is None:
-            raise PlanError(f"{symbol}: the broker has no asset record for it (check the symbol)")
-        qty = held[symbol].qty if symbol in held else ZERO
-        target = targets.weights.get(symbol)
-        w = _decide(symbol, qty, asset, prices[symbol], target, base, policy, limits, keep)
-        work.append(w)
+    sells, buys = _decide(rows, targets.weights, base, policy, keep, skipped)
+    proceeds = ZERO
+    for row in sells:
+        proceeds -= row.trade * row.limit + row.fees
+    bought = _size_buys(buys, policy, account.cash - reserve + proceeds, skipped)
 
-    sells = _size_sells(work, policy, skipped)
-    budget = account.cash - reserve + sum((-w.trade * w.sell_limit - w.fees for w in sells), ZERO)
-    buys = _size_buys(work, policy, budget, skipped)
-
-    orders = _orders(sells, buys, policy)
-    lines = tuple(_line(w, base) for w in work)
-    summary = _summary(orders, account.cash, equity, base, reserve, kept_value, prices, policy)
-    plan_id = _plan_id(snapshot, targets, policy, prices)
+    orders, totals = _orders(sells, bought)
+    lines = _lines(rows, base)
+    buy_value, sell_value, fees, worst_proceeds, worst_spend, costs = totals
+    summary = PlanSummary(
+        order_count=len(orders),
+        buy_value=buy_value,
+        sell_value=sell_value,
+        turnover=(buy_value + sell_value) / equity if equity > ZERO else ZERO,
+        est_costs=costs,
+        est_cash_after=account.cash + sell_value - fees - buy_value,
+        min_cash_after=account.cash + worst_proceeds - fees - worst_spend,
+        investable=base,
+        reserve=reserve,
+        kept_value=kept_value,
+    )
     return Plan(
-        plan_id=plan_id,
+        plan_id=_plan_id(snapshot, targets, policy, prices),
         created_at=now,
         broker=snapshot.broker,
         account_id=account.account_id,
@@ -312,92 +307,161 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
     )
 
 
+def _value(snapshot: Snapshot, targets: Targets) -> tuple[list[_Row], dict[str, PriceRef]]:
+    """One row per held or targeted symbol, in symbol order, valued at its reference price."""
+    held: dict[str, Decimal] = {}
+    for symbol, position in snapshot.positions.items():
+        if position.qty < ZERO:
+            raise PlanError(f"{symbol}: short positions are not supported; close it first")
+        if position.qty != ZERO:
+            held[symbol] = position.qty
+    symbols = list(held)
+    symbols.extend(s for s in targets.weights if s not in held)
+    symbols.sort()  # near-linear when the broker lists positions in symbol order
+    quotes, assets = snapshot.quotes, snapshot.assets
+    rows: list[_Row] = []
+    prices: dict[str, PriceRef] = {}
+    for symbol in symbols:
+        quote = quotes.get(symbol)
+        if quote is not None and quote.bid > ZERO and quote.ask >= quote.bid:
+            # A two-sided quote, the common case, kept inline.
+            price = PriceRef(quote.bid, quote.ask, (quote.bid + quote.ask) * HALF, quote.as_of)
+        else:
+            ref = reference_price(quote, symbol)  # raises for a missing, zero or crossed price
+            assert quote is not None
+            bid = quote.bid if quote.bid > ZERO else ref
+            price = PriceRef(bid, quote.ask if quote.ask > ZERO else ref, ref, quote.as_of)
+        asset = assets.get(symbol)
+        if asset is None:
+            raise PlanError(f"{symbol}: the broker has no asset record for it (check the symbol)")
+        qty = held.get(symbol, ZERO)
+        prices[symbol] = price
+        rows.append(_Row(symbol, asset, qty, price, qty * price.ref))
+    return rows, prices
+
+
 def _decide(
-    symbol: str,
-    qty: Decimal,
-    asset: Asset,
-    price: PriceRef,
-    target_weight: Decimal | None,
+    rows: list[_Row],
+    weights: dict[str, Decimal],
     base: Decimal,
     policy: PlannerPolicy,
-    limits: tuple[Decimal, Decimal],
     keep: frozenset[str],
-) -> _Work:
-    """Pick the rule and the desired value for one symbol (None: not in the targets)."""
-    value = qty * price.ref
-    current_weight = value / base if base > ZERO else ZERO
-    band = None
-    if target_weight is not None and (policy.band_abs is not None or policy.band_rel is not None):
-        band = band_threshold(target_weight, policy)
-    w = _Work(
-        symbol, asset, qty, price.ref, price.bid, price.ask, value,
-        ZERO if target_weight is None else target_weight, Rule.TO_TARGET, band, value,
-        current_weight, price_down(price.ask * limits[0]), price_up(price.bid * limits[1]),
-    )  # fmt: skip
-    if symbol in keep:
-        w.rule = Rule.KEPT
-    elif target_weight is None:
-        w.rule = Rule.NOT_IN_TARGETS if policy.sell_unlisted else Rule.UNLISTED_HELD
-        w.desired = ZERO if policy.sell_unlisted else value
-    elif band is not None:
-        drift = current_weight - target_weight
-        if abs(drift) <= band:
-            w.rule = Rule.IN_BAND
+    skipped: list[Skipped],
+) -> tuple[list[_Row], _Buys]:
+    """Give every row its rule and goal value; size the sells, collect the buys.
+
+    Returns the sells (sized, in symbol order) and the buy candidates with their full cost.
+    """
+    collar = policy.collar_bps / BPS
+    up, down = ONE + collar, ONE - collar
+    bands = policy.band_abs is not None or policy.band_rel is not None
+    to_target = policy.rebalance_to == "target"
+    sells: list[_Row] = []
+    buys = _Buys([], [])
+    for row in rows:
+        value = row.value
+        current = row.current_weight = value / base if base > ZERO else ZERO
+        target = weights.get(row.symbol)
+        band = None
+        if target is not None:
+            row.target_weight = target
+            if bands:
+                band = row.band = band_threshold(target, policy)
+        if row.symbol in keep:
+            row.rule = Rule.KEPT
+            continue
+        if target is None:
+            if not policy.sell_unlisted:
+                row.rule = Rule.UNLISTED_HELD
+                continue
+            row.rule = Rule.NOT_IN_TARGETS
+            goal = ZERO
         else:
-            w.rule = Rule.OUT_OF_BAND
-            edge = target_weight + (band if drift > ZERO else -band)
-            goal = target_weight if policy.rebalance_to == "target" else edge
-            w.desired = goal * base
+            goal = target * base
+            if band is not None:
+                drift = current - target
+                if abs(drift) <= band:
+                    row.rule = Rule.IN_BAND
+                    continue
+                row.rule = Rule.OUT_OF_BAND
+                if not to_target:
+                    goal = (target + (band if drift > ZERO else -band)) * base
+        gap = goal - value
+        if gap < ZERO:
+            if _size_sell(row, goal, -gap, down, policy, skipped):
+                sells.append(row)
+        elif gap > ZERO:
+            _add_buy(row, gap, up, buys, skipped)
+    return sells, buys
+
+
+def _size_sell(
+    row: _Row,
+    goal: Decimal,
+    gap: Decimal,
+    down: Decimal,
+    policy: PlannerPolicy,
+    skipped: list[Skipped],
+) -> bool:
+    """Size a sell of ``gap`` in value; False (and the reason recorded) when there is none."""
+    if goal == ZERO:
+        qty = row.qty  # liquidation sells everything held, fractional remainder included
+    elif row.asset.fractionable:
+        qty = min(row.qty, (gap / row.price.ref).quantize(QTY_STEP, ROUND_CEILING))
     else:
-        w.desired = target_weight * base
-    return w
-
-
-def _blocked_by_asset(w: _Work, skipped: list[Skipped]) -> bool:
-    if w.asset.tradable and w.asset.status.lower() == "active":
+        qty = min(row.qty, (gap / row.price.ref).quantize(ONE, ROUND_HALF_EVEN))
+        if qty == ZERO:
+            row.rule = Rule.WITHIN_ONE_SHARE  # the nearest whole number of shares is none
+            return False
+    if _blocked_by_asset(row, skipped):
         return False
-    skipped.append(
-        Skipped(
-            w.symbol,
-            Rule.NOT_TRADABLE,
-            f"{w.symbol} is not tradable at the broker (status {w.asset.status}); left as is",
-        )
-    )
-    w.rule = Rule.NOT_TRADABLE
+    if qty * row.price.bid < policy.min_trade_value:
+        _dust(row, qty * row.price.bid, policy, skipped)
+        return False
+    row.trade = -qty
+    row.limit = price_up(row.price.bid * down)
+    row.fees = sell_fees(qty, row.limit, policy)
     return True
 
 
-def _size_sells(work: list[_Work], policy: PlannerPolicy, skipped: list[Skipped]) -> list[_Work]:
-    sells: list[_Work] = []
-    for w in work:
-        gap = w.value - w.desired
-        if w.rule in (Rule.KEPT, Rule.IN_BAND) or gap <= ZERO:
-            continue
-        if w.desired == ZERO:
-            qty = w.qty  # liquidation sells everything held, fractional remainder included
-        elif w.asset.fractionable:
-            qty = min(w.qty, (gap / w.ref).quantize(QTY_STEP, rounding=ROUND_CEILING))
-        else:
-            qty = min(w.qty, (gap / w.ref).quantize(ONE, rounding=ROUND_HALF_EVEN))
-            if qty == ZERO:
-                w.rule = Rule.WITHIN_ONE_SHARE  # the nearest whole number of shares is none
-                continue
-        if _blocked_by_asset(w, skipped):
-            continue
-        if qty * w.bid < policy.min_trade_value:
-            _dust(w, qty * w.bid, policy, skipped)
-            continue
-        w.trade = -qty
-        w.fees = sell_fees(qty, w.sell_limit, policy)
-        sells.append(w)
-    return sells
+def _add_buy(row: _Row, gap: Decimal, up: Decimal, buys: _Buys, skipped: list[Skipped]) -> None:
+    """Record a buy of ``gap`` in value (sized later, once the cash is known)."""
+    ref = row.price.ref
+    if not row.asset.fractionable and gap + gap <= ref:
+        row.rule = Rule.WITHIN_ONE_SHARE  # the nearest whole number of shares is none
+        return
+    if _blocked_by_asset(row, skipped):
+        return
+    row.want = gap / ref
+    row.limit = price_down(row.price.ask * up)
+    if row.asset.fractionable:
+        buys.fractional.append(row)
+        buys.fractional_cost += row.want * row.limit
+    else:
+        buys.whole.append(row)
+        buys.whole_cost += row.want * row.limit
 
 
-def _dust(w: _Work, value: Decimal, policy: PlannerPolicy, skipped: list[Skipped]) -> None:
-    w.rule = Rule.DUST
+def _blocked_by_asset(row: _Row, skipped: list[Skipped]) -> bool:
+    asset = row.asset
+    if asset.tradable and asset.status.lower() == "active":
+        return False
     skipped.append(
         Skipped(
-            w.symbol,
+            row.symbol,
+            Rule.NOT_TRADABLE,
+            f"{row.symbol} is not tradable at the broker (status {asset.status}); left as is",
+        )
+    )
+    row.rule = Rule.NOT_TRADABLE
+    return True
+
+
+def _dust(row: _Row, value: Decimal, policy: PlannerPolicy, skipped: list[Skipped]) -> None:
+    row.rule = Rule.DUST
+    skipped.append(
+        Skipped(
+            row.symbol,
             Rule.DUST,
             f"trade of ${money(value)} is below the minimum ${money(policy.min_trade_value)}",
         )
@@ -405,151 +469,132 @@ def _dust(w: _Work, value: Decimal, policy: PlannerPolicy, skipped: list[Skipped
 
 
 def _size_buys(
-    work: list[_Work], policy: PlannerPolicy, budget: Decimal, skipped: list[Skipped]
-) -> list[_Work]:
+    buys: _Buys, policy: PlannerPolicy, budget: Decimal, skipped: list[Skipped]
+) -> list[_Row]:
     """Size buys within ``budget`` (valued at limit prices), minimising total deviation.
 
     Everything is first scaled to fit the budget (whole-share buys rounded down). Then
     single whole shares are added, largest deviation cut first, while the cut beats what
     the share takes from the fractional buys; the fractional buys get the rest.
+    Returns the buys to send, in symbol order.
     """
-    wanted: list[_Work] = []
-    for w in work:
-        gap = w.desired - w.value
-        if w.rule in (Rule.KEPT, Rule.IN_BAND) or gap <= ZERO:
-            continue
-        if not w.asset.fractionable and 2 * gap <= w.ref:
-            w.rule = Rule.WITHIN_ONE_SHARE  # the nearest whole number of shares is none
-            continue
-        if _blocked_by_asset(w, skipped):
-            continue
-        w.want = gap / w.ref
-        wanted.append(w)
-    fractional = [w for w in wanted if w.asset.fractionable]
-    whole = [w for w in wanted if not w.asset.fractionable]
-    frac_full = sum((w.want * w.buy_limit for w in fractional), ZERO)
-    total = frac_full + sum((w.want * w.buy_limit for w in whole), ZERO)
+    frac_full = buys.fractional_cost
+    total = frac_full + buys.whole_cost
     if total == ZERO:
         return []
     scale = ONE if total <= budget else max(ZERO, budget / total)
-    for w in whole:
-        w.trade = whole_down(w.want * scale)
+    whole_spend = ZERO
+    for row in buys.whole:
+        row.trade = whole_down(row.want * scale)
+        whole_spend += row.trade * row.limit
     frac_spend = frac_full * scale
-    slack = max(ZERO, budget - frac_spend - sum((w.trade * w.buy_limit for w in whole), ZERO))
-    frac_spend, slack = _add_whole_shares(whole, frac_spend, slack)
+    slack = max(ZERO, budget - frac_spend - whole_spend)
+    frac_spend, slack = _add_whole_shares(buys.whole, frac_spend, slack)
     frac_spend = min(frac_full, frac_spend + slack)
     frac_scale = frac_spend / frac_full if frac_full > ZERO else ZERO
-    for w in fractional:
-        w.trade = qty_down(w.want * frac_scale)
+    for row in buys.fractional:
+        row.trade = qty_down(row.want * frac_scale)
 
-    buys: list[_Work] = []
-    for w in wanted:
-        if w.trade <= ZERO:
-            w.rule = Rule.NO_CASH
-            skipped.append(Skipped(w.symbol, Rule.NO_CASH, "no cash left for this buy"))
-        elif w.trade * w.ask < policy.min_trade_value:
-            _dust(w, w.trade * w.ask, policy, skipped)
-            w.trade = ZERO
+    sized: list[_Row] = []
+    minimum = policy.min_trade_value
+    for row in sorted(buys.fractional + buys.whole, key=lambda r: r.symbol):
+        if row.trade <= ZERO:
+            row.rule = Rule.NO_CASH
+            skipped.append(Skipped(row.symbol, Rule.NO_CASH, "no cash left for this buy"))
+        elif row.trade * row.price.ask < minimum:
+            _dust(row, row.trade * row.price.ask, policy, skipped)
+            row.trade = ZERO
         else:
-            buys.append(w)
-    return buys
+            sized.append(row)
+    return sized
 
 
-def _share_gain(w: _Work) -> Decimal:
+def _share_gain(row: _Row) -> Decimal:
     """How much one more share cuts this position's deviation from target (in value)."""
-    return w.ref * min(ONE, 2 * (w.want - w.trade) - ONE)
+    return row.price.ref * min(ONE, 2 * (row.want - row.trade) - ONE)
 
 
 def _add_whole_shares(
-    whole: list[_Work], frac_spend: Decimal, slack: Decimal
+    whole: list[_Row], frac_spend: Decimal, slack: Decimal
 ) -> tuple[Decimal, Decimal]:
     """Greedy single-share top-up; returns the fractional spend and slack left."""
-    heap = [(-_share_gain(w), w.symbol, i) for i, w in enumerate(whole) if w.want - w.trade > HALF]
+    heap = [(-_share_gain(r), r.symbol, i) for i, r in enumerate(whole) if r.want - r.trade > HALF]
     heapq.heapify(heap)
     while heap:
         neg_gain, _, index = heapq.heappop(heap)
-        w = whole[index]
-        from_fractional = max(ZERO, w.buy_limit - slack)
+        row = whole[index]
+        from_fractional = max(ZERO, row.limit - slack)
         # Slack and fractional spend only shrink, so a share rejected now never fits later.
         if from_fractional > frac_spend or -neg_gain <= from_fractional:
             continue
-        w.trade += ONE
-        slack -= w.buy_limit - from_fractional
+        row.trade += ONE
+        slack -= row.limit - from_fractional
         frac_spend -= from_fractional
-        if w.want - w.trade > HALF:
-            heapq.heappush(heap, (-_share_gain(w), w.symbol, index))
+        if row.want - row.trade > HALF:
+            heapq.heappush(heap, (-_share_gain(row), row.symbol, index))
     return frac_spend, slack
 
 
-def _orders(
-    sells: list[_Work], buys: list[_Work], policy: PlannerPolicy
-) -> tuple[PlannedOrder, ...]:
+_Totals = tuple[Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]
+
+
+def _orders(sells: list[_Row], buys: list[_Row]) -> tuple[tuple[PlannedOrder, ...], _Totals]:
+    """Sells then buys, each in symbol order, and the plan's totals: (buy value, sell value,
+    fees, sells at their limits, buys at their limits, estimated costs)."""
     orders: list[PlannedOrder] = []
-    leg = 0
-    for w in sorted(sells, key=lambda x: x.symbol):
-        qty = -w.trade
-        leg += 1
+    sell_value = sell_max = fees = costs = ZERO
+    for row in sells:
+        qty, price = -row.trade, row.price
+        value, worst, cost = qty * price.bid, qty * row.limit, qty * (price.ref - price.bid)
+        sell_value += value
+        sell_max += worst
+        fees += row.fees
+        costs += cost + row.fees
         orders.append(
             PlannedOrder(
-                leg, w.symbol, Side.SELL, qty, w.sell_limit, w.bid, qty * w.bid,
-                qty * w.sell_limit, qty * (w.ref - w.bid) + w.fees, w.fees,
-                qty != qty.to_integral_value(),
+                len(orders) + 1, row.symbol, Side.SELL, qty, row.limit, price.bid, value,
+                worst, cost + row.fees, row.fees, qty != qty.to_integral_value(),
             )
         )  # fmt: skip
-    for w in sorted(buys, key=lambda x: x.symbol):
-        qty = w.trade
-        leg += 1
+    buy_value = buy_max = ZERO
+    for row in buys:
+        qty, price = row.trade, row.price
+        value, worst, cost = qty * price.ask, qty * row.limit, qty * (price.ask - price.ref)
+        buy_value += value
+        buy_max += worst
+        costs += cost
         orders.append(
             PlannedOrder(
-                leg, w.symbol, Side.BUY, qty, w.buy_limit, w.ask, qty * w.ask,
-                qty * w.buy_limit, qty * (w.ask - w.ref), ZERO, qty != qty.to_integral_value(),
+                len(orders) + 1, row.symbol, Side.BUY, qty, row.limit, price.ask, value,
+                worst, cost, ZERO, qty != qty.to_integral_value(),
             )
         )  # fmt: skip
-    return tuple(orders)
+    return tuple(orders), (buy_value, sell_value, fees, sell_max, buy_max, costs)
 
 
-def _line(w: _Work, base: Decimal) -> PositionLine:
-    post_qty = w.qty + w.trade
-    post_value = post_qty * w.ref
-    if w.trade == ZERO and w.rule in (Rule.TO_TARGET, Rule.OUT_OF_BAND):
-        w.rule = Rule.AT_TARGET
-    action = "buy" if w.trade > ZERO else "sell" if w.trade < ZERO else "hold"
-    post_weight = post_value / base if base > ZERO else ZERO
-    return PositionLine(
-        w.symbol, w.qty, w.ref, w.value, w.current_weight, w.target_weight,
-        w.current_weight - w.target_weight, w.band, w.rule, action, w.trade, post_qty,
-        post_value, post_weight,
-    )  # fmt: skip
-
-
-def _summary(
-    orders: tuple[PlannedOrder, ...],
-    cash: Decimal,
-    equity: Decimal,
-    base: Decimal,
-    reserve: Decimal,
-    kept_value: Decimal,
-    prices: dict[str, PriceRef],
-    policy: PlannerPolicy,
-) -> PlanSummary:
-    buys = [o for o in orders if o.side is Side.BUY]
-    sells = [o for o in orders if o.side is Side.SELL]
-    buy_value = sum((o.est_value for o in buys), ZERO)
-    sell_value = sum((o.est_value for o in sells), ZERO)
-    est_fees = sum((o.fees for o in sells), ZERO)
-    worst_proceeds = sum((o.max_value for o in sells), ZERO) - est_fees
-    return PlanSummary(
-        order_count=len(orders),
-        buy_value=buy_value,
-        sell_value=sell_value,
-        turnover=(buy_value + sell_value) / equity if equity > ZERO else ZERO,
-        est_costs=sum((o.est_cost for o in orders), ZERO),
-        est_cash_after=cash + sell_value - est_fees - buy_value,
-        min_cash_after=cash + worst_proceeds - sum((o.max_value for o in buys), ZERO),
-        investable=base,
-        reserve=reserve,
-        kept_value=kept_value,
-    )
+def _lines(rows: list[_Row], base: Decimal) -> tuple[PositionLine, ...]:
+    """Every symbol's before/after picture; untouched ones keep their figures."""
+    lines: list[PositionLine] = []
+    for row in rows:
+        trade, rule = row.trade, row.rule
+        if trade == ZERO:
+            if rule is Rule.TO_TARGET or rule is Rule.OUT_OF_BAND:
+                rule = row.rule = Rule.AT_TARGET
+            action, post_qty, post_value = "hold", row.qty, row.value
+            post_weight = row.current_weight
+        else:
+            action = "buy" if trade > ZERO else "sell"
+            post_qty = row.qty + trade
+            post_value = post_qty * row.price.ref
+            post_weight = post_value / base if base > ZERO else ZERO
+        lines.append(
+            PositionLine(
+                row.symbol, row.qty, row.price.ref, row.value, row.current_weight,
+                row.target_weight, row.current_weight - row.target_weight, row.band, rule,
+                action, trade, post_qty, post_value, post_weight,
+            )
+        )  # fmt: skip
+    return tuple(lines)
 
 
 def _plan_id(
@@ -561,9 +606,9 @@ def _plan_id(
     digest.update("|".join(head).encode())
     digest.update(json.dumps(policy.model_dump(mode="json"), sort_keys=True).encode())
     # str(Decimal) is exact and canonical for a given value's representation; streaming
-    # the parts keeps 10,000 holdings cheap.
+    # the parts (and str() rather than format()) keeps 10,000 holdings cheap.
     positions = snapshot.positions
-    digest.update("\n".join(f"P{s}={positions[s].qty}" for s in sorted(positions)).encode())
-    digest.update("\n".join(f"Q{s}={p.bid}/{p.ask}" for s, p in prices.items()).encode())
-    digest.update("\n".join(f"T{s}={w}" for s, w in targets.weights.items()).encode())
+    digest.update("\n".join(f"P{s}={positions[s].qty!s}" for s in sorted(positions)).encode())
+    digest.update("\n".join(f"Q{s}={p.bid!s}/{p.ask!s}" for s, p in prices.items()).encode())
+    digest.update("\n".join(f"T{s}={w!s}" for s, w in targets.weights.items()).encode())
     return digest.hexdigest()[:16]
