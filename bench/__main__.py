@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from bench import planner
+from bench import floor, planner
 
 if __name__ == "__main__":
-    sys.exit(0 if planner.main() else 1)
+    met = planner.main()
+    print()
+    floor.main()
+    sys.exit(0 if met else 1)

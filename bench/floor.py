@@ -1,0 +1,101 @@
+"""The least work any exact planner must do for N holdings, measured piece by piece.
+
+Not a benchmark of alch's planner: it times the unavoidable parts of *a* plan with
+`Decimal` money (read the inputs, about twenty Decimal operations per trading holding, the
+three records per holding the plan document carries, and the input hash that is the plan
+id), so the planner's own time can be read against what CPython allows at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+import time
+from collections.abc import Callable
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from alchemiser_cli.core.models import Side
+from alchemiser_cli.core.planner import PlannedOrder, PositionLine, PriceRef, Rule
+from bench.planner import world
+
+CENT = Decimal("0.01")
+STEP = Decimal("0.000000001")
+HALF = Decimal("0.5")
+UP = Decimal("1.005")
+
+
+def _best_and_median(work: Callable[[], object], repeats: int) -> tuple[float, float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - start) * 1000)
+    return min(times), statistics.median(times)
+
+
+def floors(n: int, repeats: int = 9) -> dict[str, tuple[float, float]]:
+    """Best and median ms of each unavoidable part, for n holdings that all trade."""
+    snap, targets = world(n)
+    positions, quotes, weights = snap.positions, snap.quotes, targets.weights
+    symbols = sorted(positions)
+    base = Decimal("1234567.89")
+
+    def read() -> None:
+        for s in symbols:
+            quote = quotes[s]
+            _ = (quote.bid, quote.ask, positions[s].qty, weights[s])
+
+    def arithmetic() -> None:
+        total = Decimal(0)
+        for s in symbols:
+            quote, qty = quotes[s], positions[s].qty
+            ref = (quote.bid + quote.ask) * HALF  # 2
+            value = qty * ref  # 1
+            gap = weights[s] * base - value  # 2
+            trade = (gap / ref).quantize(STEP, ROUND_CEILING)  # 2
+            limit = (quote.ask * UP).quantize(CENT, ROUND_FLOOR)  # 2
+            est, worst, cost = trade * quote.ask, trade * limit, trade * (quote.ask - ref)  # 4
+            post_qty = qty + trade  # 1
+            post_value = post_qty * ref  # 1
+            _ = (value / base, post_value / base)  # 2
+            total += est + worst + cost  # 3
+
+    one = Decimal(1)
+
+    def records() -> None:
+        prices, orders, lines = {}, [], []
+        for s in symbols:
+            quote = quotes[s]
+            prices[s] = PriceRef(quote.bid, quote.ask, one, None)
+            orders.append(PlannedOrder(1, s, Side.BUY, one, one, one, one, one, one, one, False))
+            lines.append(
+                PositionLine(s, one, one, one, one, one, one, None, Rule.TO_TARGET, "buy",
+                             one, one, one, one)
+            )  # fmt: skip
+
+    def plan_id() -> None:
+        digest = hashlib.sha256()
+        digest.update("\n".join(f"P{s}={positions[s].qty!s}" for s in symbols).encode())
+        digest.update(
+            "\n".join(f"Q{s}={quotes[s].bid!s}/{quotes[s].ask!s}" for s in symbols).encode()
+        )
+        digest.update("\n".join(f"T{s}={weights[s]!s}" for s in symbols).encode())
+
+    return {
+        "read inputs": _best_and_median(read, repeats),
+        "~20 Decimal ops/holding": _best_and_median(arithmetic, repeats),
+        "3 records/holding": _best_and_median(records, repeats),
+        "plan id (input hash)": _best_and_median(plan_id, repeats),
+    }
+
+
+def main() -> None:
+    """Print the floor for 10,000 holdings next to the planner's own time."""
+    parts = floors(10_000)
+    print("floor: unavoidable work for 10,000 trading holdings (ms)")
+    print(f"{'part':>26} {'best':>8} {'median':>8}")
+    for name, (best, median) in parts.items():
+        print(f"{name:>26} {best:>8.2f} {median:>8.2f}")
+    best = sum(b for b, _ in parts.values())
+    median = sum(m for _, m in parts.values())
+    print(f"{'sum':>26} {best:>8.2f} {median:>8.2f}")
