@@ -293,7 +293,7 @@ class Service:
         """Check, confirm, then send; one run per account at a time."""
         opts = options or RunOptions()
         self._live_opt_in(opts.live)
-        account_id = "?"
+        account_id = "unknown"
         try:
             account_id = self.broker.account().account_id
             with self.account_lock(account_id):
@@ -316,8 +316,24 @@ class Service:
             outcome = Outcome.INTERRUPTED if isinstance(exc, Interrupted) else Outcome.FAILED
             self._notify(outcome.value, str(exc), account_id, None)
             raise
+        except Exception as exc:
+            # A bug must not end an unattended run silently: report it, then let the CLI
+            # turn it into the internal-error exit.
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            self._notify(Outcome.FAILED.value, message, account_id, None)
+            raise
         self._notify(report.outcome.value, report.message, account_id, report.run_id)
         return report
+
+    @contextmanager
+    def run_inputs(self) -> Iterator[None]:
+        """Wrap reading a run's saved plan or targets file: a run whose inputs cannot be
+        read has failed, and the [notify] channels hear of it like any other failed run."""
+        try:
+            yield
+        except AlchError as exc:
+            self._notify(Outcome.FAILED.value, str(exc), "unknown", None)
+            raise
 
     def _notify(self, outcome: str, message: str, account_id: str, run_id: str | None) -> None:
         """Tell the configured channels how the run ended (bounded; never fails the run)."""

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +22,7 @@ from alchemiser_cli import logs
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.errors import BrokerError
 from alchemiser_cli.notify import Notifier
+from alchemiser_cli.service import Service
 from tests.conftest import Run
 
 CliFn = Callable[..., Run]
@@ -215,3 +217,33 @@ def test_bad_notify_settings_exit_2_without_echoing_secrets(
     assert hidden.exit_code == 2
     assert "invalid setting notify.smtp_password" in hidden.stderr
     assert "12345678" not in hidden.stderr
+
+
+def test_a_cron_run_with_unreadable_inputs_is_notified(
+    cli: CliFn, sim: SimBroker, hook: Hook, make_file: Callable[[str, str], Any]
+) -> None:
+    bad = make_file("targets.toml", "[targets]\nVTI = 'lots'\n")
+    result = cli("execute", "--yes", "--targets", str(bad))
+    assert result.exit_code == 2
+    (post,) = hook.posts
+    error = result.stderr.strip().removeprefix("alch: error: ")
+    assert post["text"] == f"alch failed: sim account unknown\n{error}"
+    assert str(bad) in error
+    assert cli("execute", "--yes", "--close-window", "soon").exit_code == 2
+    assert len(hook.posts) == 2
+    assert "--close-window 'soon'" in hook.posts[-1]["text"]
+    assert sim.orders_since(datetime.fromisoformat("2026-01-01T00:00:00+00:00")) == []
+
+
+def test_an_internal_error_during_a_run_is_notified_then_exits_70(
+    cli: CliFn, sim: SimBroker, hook: Hook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> object:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(Service, "check", broken)
+    result = cli("execute", "--yes")
+    assert result.exit_code == 70
+    assert "internal error: KeyError" in result.stderr
+    (post,) = hook.posts
+    assert post["text"] == "alch failed: sim account SIM-DEMO-0001\ninternal error: KeyError: 'bug'"

@@ -178,21 +178,22 @@ def execute(
                 "execute needs confirmation: run it in a terminal, or pass --yes to send "
                 "without asking (nothing was sent)"
             )
-        options = RunOptions(
-            force=force,
-            cancel_open=cancel_open,
-            queue_for_open=queue_for_open,
-            live=live,
-            close_window_s=None
-            if close_window is None
-            else parse_duration(close_window, "--close-window"),
-        )
         confirm = (lambda _p, _r: True) if yes else (_confirm_live if live else _ask)
+        with service.run_inputs():
+            window = (
+                None if close_window is None else parse_duration(close_window, "--close-window")
+            )
+            options = RunOptions(
+                force=force,
+                cancel_open=cancel_open,
+                queue_for_open=queue_for_open,
+                live=live,
+                close_window_s=window,
+            )
+            saved, chosen = load_plan(plan, targets), load_targets(targets)
         with stop_on_signals(service), progress_for(ctx, service) as listener:
             service.on_event = listener
-            report = service.execute(
-                load_plan(plan, targets), load_targets(targets), confirm=confirm, options=options
-            )
+            report = service.execute(saved, chosen, confirm=confirm, options=options)
         if json_out:
             emit_json("execute", report)
         else:
