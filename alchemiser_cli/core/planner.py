@@ -354,7 +354,6 @@ def _decide(
     """
     collar = policy.collar_bps / BPS
     up, down = ONE + collar, ONE - collar
-    bands = policy.band_abs is not None or policy.band_rel is not None
     to_target = policy.rebalance_to == "target"
     sells: list[_Row] = []
     buys = _Buys([], [])
@@ -365,7 +364,7 @@ def _decide(
         band = None
         if target is not None:
             row.target_weight = target
-            if bands:
+            if policy.bands_on:
                 band = row.band = band_threshold(target, policy)
         if row.symbol in keep:
             row.rule = Rule.KEPT
