@@ -7,7 +7,7 @@ import sys
 from bench import floor, planner
 
 if __name__ == "__main__":
-    met = planner.main()
+    met, median_ms = planner.main()
     print()
-    floor.main()
+    floor.main(median_ms)
     sys.exit(0 if met else 1)

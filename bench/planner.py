@@ -52,18 +52,18 @@ def measure(n: int, repeats: int) -> tuple[float, float, int]:
     return min(times), statistics.median(times), orders
 
 
-def main() -> bool:
-    """Print a table; return whether the 10,000-holding target is met."""
+def main() -> tuple[bool, float]:
+    """Print a table; return whether the 10,000-holding target is met, and that median."""
     print("planner: build_plan wall time, one core (ms)")
     print(f"{'holdings':>9} {'orders':>7} {'best':>9} {'median':>9} {'per holding (us)':>17}")
-    ok = True
+    ok, at_10k = True, 0.0
     for n, repeats in ((100, 50), (1_000, 20), (10_000, 7)):
         best, median, orders = measure(n, repeats)
         print(f"{n:>9,} {orders:>7,} {best:>9.2f} {median:>9.2f} {median / n * 1000:>17.2f}")
         if n == 10_000:
-            ok = median < TARGET_MS
+            ok, at_10k = median < TARGET_MS, median
             print(
                 f"10,000 holdings: median {median:.1f} ms vs target {TARGET_MS:.0f} ms "
                 f"(ratio {median / TARGET_MS:.2f}) -> {'OK' if ok else 'MISSED'}"
             )
-    return ok
+    return ok, at_10k
