@@ -154,8 +154,26 @@ def test_missing_directory_and_binary_targets_are_clean_errors(cli: CliFn, tmp_p
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--band", "x"], "--band 'x': give 0.05 (absolute) or 25% (relative)"),
-        (["--band", "2"], "invalid planner flag (band_abs): Input should be less than 1"),
+        (["--band", "x"], "--band 'x': give 0.05 (absolute, in weight) or 25% (relative)"),
+        (
+            ["--band", "2"],
+            "--band '2': give 0.05 (absolute, in weight) or 25% (relative); an absolute "
+            "band is below 1 (write 2% if relative)",
+        ),
+        (
+            ["--band", "-1%"],
+            "--band '-1%': give 0.05 (absolute, in weight) or 25% (relative); it must be "
+            "above zero",
+        ),
+        (
+            ["--band", "NaN"],
+            "--band 'NaN': give 0.05 (absolute, in weight) or 25% (relative); it must be "
+            "above zero",
+        ),
+        (
+            ["--band", "2000%"],
+            "invalid planner flag (band_rel): Input should be less than or equal to 10",
+        ),
         (["--to", "sideways"], "--to 'sideways': choose target or edge"),
     ],
 )

@@ -41,6 +41,7 @@ def test_empty_toml_table_means_all_cash() -> None:
         ("[targets]\nVTI = -0.1", "toml", "t: VTI: weight -0.1 is negative"),
         ("[targets]\nVTI = 60", "toml", 't: VTI: weight 60 is above 100% (write 0.6 or "60%")'),
         ('[targets]\nVTI = "150%"', "toml", "t: VTI: weight 150% is above 100%"),
+        ("[targets]\nVTI = 250", "toml", "t: VTI: weight 250 is above 100%"),
         ("[targets]\nVTI = 0.7\nBND = 0.4", "toml", "t: weights add up to 110.0%, more than 100%"),
         ("[targets]\nVTI = 0.5\nvti = 0.1", "toml", "t: VTI is listed twice"),
         ('[targets]\nVTI = "lots"', "toml", "t: VTI: weight 'lots' is not a number"),

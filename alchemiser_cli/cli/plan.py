@@ -39,13 +39,19 @@ def planner_overrides(bands: list[str] | None, to: str | None) -> dict[str, Any]
     changes: dict[str, Any] = {}
     for band in bands or []:
         text = band.strip()
+        usage = f"--band {band!r}: give 0.05 (absolute, in weight) or 25% (relative)"
         try:
-            if text.endswith("%"):
-                changes["band_rel"] = Decimal(text[:-1]) / 100
-            else:
-                changes["band_abs"] = Decimal(text)
+            value = Decimal(text[:-1] if text.endswith("%") else text)
         except InvalidOperation:
-            raise InputError(f"--band {band!r}: give 0.05 (absolute) or 25% (relative)") from None
+            raise InputError(usage) from None
+        if not value.is_finite() or value <= 0:
+            raise InputError(f"{usage}; it must be above zero")
+        if text.endswith("%"):
+            changes["band_rel"] = value / 100
+        elif value >= 1:
+            raise InputError(f"{usage}; an absolute band is below 1 (write {value}% if relative)")
+        else:
+            changes["band_abs"] = value
     if to is not None:
         if to not in ("target", "edge"):
             raise InputError(f"--to {to!r}: choose target or edge")

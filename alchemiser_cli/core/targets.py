@@ -48,7 +48,9 @@ def parse_weight(raw: object, *, where: str, symbol: str) -> Decimal:
     if value < ZERO:
         raise InputError(f"{where}: {symbol}: weight {text} is negative")
     if value > ONE:
-        hint = f' (write {value / HUNDRED} or "{text}%")' if not percent else ""
+        hint = (
+            f' (write {value / HUNDRED} or "{text}%")' if value <= HUNDRED and not percent else ""
+        )
         raise InputError(f"{where}: {symbol}: weight {text} is above 100%{hint}")
     return value
 
