@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from alchemiser_cli import logs
 from alchemiser_cli.cli.errors import exit_code_for, reported_errors
 from alchemiser_cli.clock import FixedClock
-from alchemiser_cli.core.money import fmt, normalize, price_down, price_up
+from alchemiser_cli.core.money import fmt, price_down, price_up
 from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
@@ -126,7 +126,11 @@ def test_a_plan_round_trips_through_json_exactly_where_it_matters() -> None:
 def test_money_helpers() -> None:
     assert fmt(D("1E+2")) == "100"
     assert fmt(D("2.4140E-7")) == "0.0000002414"
-    assert normalize(D("0.000")) == 0
+    assert fmt(D("0.000")) == fmt(D("-0.00")) == fmt(D("0E-9")) == "0"
+    assert fmt(D("-1.50")) == "-1.5"
+    # Exact and total however large: normalize() would round to 28 digits or raise.
+    assert fmt(D("1e30")) == "1" + "0" * 30
+    assert fmt(D("12345678901234567890123456789.123")) == "12345678901234567890123456789.123"
     assert price_down(D("10.019")) == D("10.01")
     assert price_up(D("0.50011")) == D("0.5002")
 

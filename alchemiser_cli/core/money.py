@@ -77,17 +77,11 @@ def bps_of(part: Decimal, whole: Decimal) -> Decimal:
     return part / whole * BPS
 
 
-def normalize(value: Decimal) -> Decimal:
-    """Drop trailing zeros without switching to exponent notation."""
-    if value == ZERO:
-        return ZERO
-    result = value.normalize()
-    exponent = result.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > 0:
-        return result.quantize(ONE)
-    return result
-
-
 def fmt(value: Decimal) -> str:
-    """Render a Decimal as plain text (no exponent), for JSON and tables."""
-    return format(normalize(value), "f")
+    """Render a Decimal exactly as plain text (no exponent, no trailing fractional zeros),
+    for JSON and tables. Textual, so it never rounds to the context's 28 digits (as
+    `Decimal.normalize` would) and never raises, whatever the size."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
