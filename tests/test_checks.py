@@ -11,7 +11,15 @@ import pytest
 from alchemiser_cli.core import checks
 from alchemiser_cli.core.calendar import NyseCalendar
 from alchemiser_cli.core.checks import CHECKS, CheckContext, Severity, run_checks
-from alchemiser_cli.core.models import Account, BrokerOrder, Fill, OrderStatus, Side, Snapshot
+from alchemiser_cli.core.models import (
+    Account,
+    BrokerOrder,
+    Fill,
+    OrderStatus,
+    Position,
+    Side,
+    Snapshot,
+)
 from alchemiser_cli.core.planner import Plan, build_plan
 from alchemiser_cli.core.policy import Limits, PlannerPolicy
 from alchemiser_cli.core.targets import Targets
@@ -58,6 +66,7 @@ def test_every_check_can_block_and_reports_under_its_own_id() -> None:
         snap,
         broker="other",
         account=replace(snap.account, status="CLOSED", buying_power=D(0), daytrade_count=5),
+        positions={"AAA": Position("AAA", D(10))},  # sold by hand since the plan
         open_orders=(BrokerOrder("o1", "c1", "BBB", Side.BUY, D(1), D(1), OrderStatus.NEW),),
         quotes={  # wide, moved, and past both limits' collars
             "AAA": replace(snap.quotes["AAA"], bid=D(200), ask=D(600)),
@@ -485,3 +494,35 @@ def test_price_move_since_a_saved_plan_blocks() -> None:
     assert finding is not None
     assert finding.message == "prices moved more than 2% since the plan: BBB 100 -> 103 (3%)"
     assert checks.check_price_moves(plan, moved, ctx()) is None
+
+
+def test_a_saved_plan_blocks_when_the_holdings_changed_since() -> None:
+    plan, snap = world()  # made from AAA 40, BBB none
+    assert checks.check_positions_unchanged(plan, snap, ctx(saved_plan=True)) is None
+    traded = replace(
+        snap, positions={"AAA": Position("AAA", D(20)), "CCC": Position("CCC", D("1.5"))}
+    )
+    finding = checks.check_positions_unchanged(plan, traded, ctx(saved_plan=True))
+    assert finding is not None
+    assert finding.severity is Severity.BLOCK
+    assert finding.message == "holdings changed since the plan: AAA 40 -> 20, CCC 0 -> 1.5"
+    bought = replace(snap, positions={**snap.positions, "BBB": Position("BBB", D(60))})
+    finding = checks.check_positions_unchanged(plan, bought, ctx(saved_plan=True))
+    assert finding is not None
+    assert finding.message == "holdings changed since the plan: BBB 0 -> 60"
+    # A fresh plan is made from this very snapshot: nothing to compare.
+    assert checks.check_positions_unchanged(plan, traded, ctx()) is None
+
+
+def test_a_sell_beyond_the_position_blocks_as_a_short() -> None:
+    plan, snap = world()  # sells 20 of the 40 AAA held
+    assert checks.check_no_short(plan, snap, ctx()) is None
+    exact = replace(snap, positions={"AAA": Position("AAA", D(20))})
+    assert checks.check_no_short(plan, exact, ctx()) is None
+    for positions, held in (({"AAA": Position("AAA", D("19.5"))}, "19.5"), ({}, "0")):
+        finding = checks.check_no_short(plan, replace(snap, positions=positions), ctx())
+        assert finding is not None
+        assert finding.severity is Severity.BLOCK
+        assert finding.message == (
+            f"sells beyond the position (they would open a short): AAA sells 20, holds {held}"
+        )

@@ -494,6 +494,46 @@ def _pct(value: Decimal) -> str:
     return f"{fmt((value * 100).quantize(Decimal('0.1')))}%"
 
 
+def check_positions_unchanged(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Block a saved plan when the holdings it was made from are not the holdings now: its
+    orders would trade from the wrong starting point (a second rebalance on top of one
+    already done, or around a trade made by hand)."""
+    if not ctx.saved_plan or not plan.orders:
+        return None
+    now = {s: p.qty for s, p in snap.positions.items() if p.qty != ZERO}
+    changed = []
+    for line in plan.positions:
+        held = now.pop(line.symbol, ZERO)
+        if held != line.qty:
+            changed.append(f"{line.symbol} {fmt(line.qty)} -> {fmt(held)}")
+    changed.extend(f"{symbol} 0 -> {fmt(qty)}" for symbol, qty in sorted(now.items()))
+    if changed:
+        return _block(
+            "plan.positions",
+            f"holdings changed since the plan: {', '.join(changed)}",
+            "the plan is stale: make a fresh one with `alch plan`",
+        )
+    return None
+
+
+def check_no_short(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Block a sell of more shares than are held: on a margin account it would open a short."""
+    over = []
+    for order in plan.orders:
+        if order.side is Side.SELL:
+            position = snap.positions.get(order.symbol)
+            held = position.qty if position is not None else ZERO
+            if order.qty > held:
+                over.append(f"{order.symbol} sells {fmt(order.qty)}, holds {fmt(held)}")
+    if over:
+        return _block(
+            "orders.no_short",
+            f"sells beyond the position (they would open a short): {', '.join(over)}",
+            "re-plan with `alch plan`",
+        )
+    return None
+
+
 def check_already_executed(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
     """Block re-executing a plan that already sent orders, unless forced."""
     if ctx.already_executed and plan.orders and not ctx.force:
@@ -524,6 +564,7 @@ CHECKS: tuple[tuple[str, str, CheckFn], ...] = (
     ("market.session_edge", "not in the first or last minutes of the session", check_session_edges),
     ("plan.account", "plan belongs to this account", check_plan_account),
     ("plan.age", "saved plan fresh enough", check_plan_age),
+    ("plan.positions", "holdings as the saved plan found them", check_positions_unchanged),
     ("prices.moved", "prices close to the saved plan's", check_price_moves),
     ("prices.spread", "spreads within max_spread_bps", check_spreads),
     ("prices.collar", "limit prices inside their collar", check_collar),
@@ -545,6 +586,7 @@ CHECKS: tuple[tuple[str, str, CheckFn], ...] = (
     ("daytrade.round_trip", "no same-session round trips", check_day_trades),
     ("assets.tradable", "every asset tradable (and fractionable where needed)", check_assets),
     ("orders.open_conflict", "no open orders on planned symbols", check_open_orders),
+    ("orders.no_short", "sells within the shares held", check_no_short),
     ("plan.already_executed", "plan not executed before", check_already_executed),
 )
 
