@@ -7,14 +7,19 @@ The JSON Schemas published by `alch schema NAME` are generated from these same t
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
 
+from alchemiser_cli.core.models import Side
+from alchemiser_cli.core.money import ZERO, fmt, money
 from alchemiser_cli.core.planner import SCHEMA_VERSION, Plan
+from alchemiser_cli.core.types import WEIGHT_STEP
 from alchemiser_cli.errors import PlanError
 
 PLAN_ADAPTER: Final = TypeAdapter(Plan)
+HALF_CENT: Final = Decimal("0.005")
 
 
 def to_jsonable(adapter: TypeAdapter[Any], document: object) -> Any:
@@ -54,6 +59,7 @@ def plan_from_text(text: str, *, where: str) -> Plan:
         field = ".".join(str(p) for p in first["loc"])
         raise PlanError(f"{where}: invalid plan field {field}: {first['msg']}") from None
     _check_orders(plan, where)
+    _check_figures(plan, where)
     return plan
 
 
@@ -67,3 +73,77 @@ def _check_orders(plan: Plan, where: str) -> None:
             raise PlanError(
                 f"{where}: order {order.leg} ({order.symbol}): qty and limit_price must be positive"
             )
+
+
+def _check_figures(plan: Plan, where: str) -> None:
+    """Refuse a plan whose figures do not follow from its orders, holdings and prices.
+
+    The checks judge a saved plan by its order values, post-trade values, equity and
+    turnover; in an edited file those could say one thing while the orders say another.
+    Each figure is compared as `alch plan` writes it: money to the cent (sums within half
+    a cent per term), weights to six decimals.
+    """
+
+    def edited(what: str) -> PlanError:
+        return PlanError(
+            f"{where}: {what}: the plan was edited or damaged; make a fresh one with `alch plan`"
+        )
+
+    net: dict[str, Decimal] = {}
+    buys = sells = ZERO
+    for o in plan.orders:
+        name = f"order {o.leg} ({o.symbol})"
+        price = plan.prices.get(o.symbol)
+        quoted = None if price is None else price.ask if o.side is Side.BUY else price.bid
+        if o.est_price != quoted:
+            raise edited(f"{name}: est_price {fmt(o.est_price)} is not the plan's quote")
+        for field, value, expected in (
+            ("max_value", o.max_value, money(o.qty * o.limit_price)),
+            ("est_value", o.est_value, money(o.qty * o.est_price)),
+        ):
+            if value != expected:
+                raise edited(f"{name}: {field} {fmt(value)} is not {fmt(expected)}")
+        if o.fractional != (o.qty != o.qty.to_integral_value()):
+            raise edited(f"{name}: fractional {o.fractional} does not match qty {fmt(o.qty)}")
+        signed = o.qty if o.side is Side.BUY else -o.qty
+        net[o.symbol] = net.get(o.symbol, ZERO) + signed
+        if o.side is Side.BUY:
+            buys += o.est_value
+        else:
+            sells += o.est_value
+    equity = plan.account.cash
+    for line in plan.positions:
+        price = plan.prices.get(line.symbol)
+        if price is None or line.price != price.ref:
+            raise edited(f"{line.symbol}: price {fmt(line.price)} is not the plan's quote")
+        traded = net.pop(line.symbol, ZERO)
+        if line.trade_qty != traded or line.post_qty != line.qty + traded:
+            raise edited(
+                f"{line.symbol}: trade_qty {fmt(line.trade_qty)} and post_qty "
+                f"{fmt(line.post_qty)} do not follow from qty {fmt(line.qty)} and its orders "
+                f"({fmt(traded)})"
+            )
+        for field, value, expected in (
+            ("value", line.value, money(line.qty * line.price)),
+            ("post_value", line.post_value, money(line.post_qty * line.price)),
+        ):
+            if value != expected:
+                raise edited(f"{line.symbol}: {field} {fmt(value)} is not {fmt(expected)}")
+        equity += line.value
+    if net:
+        raise edited(f"orders for {', '.join(sorted(net))} have no position line")
+    summary, terms = plan.summary, len(plan.orders) + len(plan.positions) + 1
+    slack = HALF_CENT * terms
+    if summary.order_count != len(plan.orders):
+        raise edited(f"summary.order_count {summary.order_count} is not {len(plan.orders)}")
+    for field, value, expected in (
+        ("account.equity", plan.account.equity, equity),
+        ("summary.buy_value", summary.buy_value, buys),
+        ("summary.sell_value", summary.sell_value, sells),
+    ):
+        if abs(value - expected) > slack:
+            raise edited(f"{field} {fmt(value)} is not {fmt(money(expected))}")
+    if plan.account.equity > ZERO:
+        turnover = (buys + sells) / plan.account.equity
+        if abs(summary.turnover - turnover) > WEIGHT_STEP + 2 * slack / plan.account.equity:
+            raise edited(f"summary.turnover {fmt(summary.turnover)} is not {fmt(turnover)}")

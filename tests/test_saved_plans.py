@@ -1,0 +1,151 @@
+"""A saved plan is executed exactly or refused: every figure the checks read must follow
+from the plan's orders, holdings and prices, or the file is refused as edited."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from alchemiser_cli.core.planner import Plan, build_plan
+from alchemiser_cli.core.policy import PlannerPolicy
+from alchemiser_cli.core.targets import Targets
+from alchemiser_cli.documents import plan_from_text, plan_to_json
+from alchemiser_cli.errors import PlanError
+from tests.conftest import D, make_snapshot
+from tests.test_planner_properties import worlds
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+Doc = dict[str, Any]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.booleans().flatmap(lambda costs: worlds(costs=costs)))
+def test_every_plan_alch_writes_loads_back(world: Any) -> None:
+    # The consistency rules must never refuse a plan the planner made: rounding to cents
+    # and six-decimal weights stays inside their tolerances.
+    snap, targets, policy = world
+    plan = build_plan(snap, targets, policy, NOW)
+    loaded = plan_from_text(json.dumps(plan_to_json(plan)), where="p.json")
+    assert [(o.symbol, o.side, o.qty, o.limit_price) for o in loaded.orders] == [
+        (o.symbol, o.side, o.qty, o.limit_price) for o in plan.orders
+    ]
+
+
+def saved() -> Doc:
+    """Sell OLD and some VTI, buy BND; a collar and fees, so every figure is non-trivial."""
+    snap = make_snapshot(
+        "1000",
+        positions={"VTI": "10", "OLD": "2.5"},
+        quotes={"VTI": ("100", "100.10"), "BND": ("50", "50.02"), "OLD": ("20", "20.04")},
+    )
+    targets = Targets({"VTI": D("0.3"), "BND": D("0.6")}, "t")
+    plan: Plan = build_plan(snap, targets, PlannerPolicy(), NOW)
+    doc: Doc = plan_to_json(plan)
+    return doc
+
+
+def order(doc: Doc, symbol: str) -> Doc:
+    found: Doc = next(o for o in doc["orders"] if o["symbol"] == symbol)
+    return found
+
+
+def line(doc: Doc, symbol: str) -> Doc:
+    found: Doc = next(p for p in doc["positions"] if p["symbol"] == symbol)
+    return found
+
+
+def test_the_saved_plan_is_what_the_tests_assume() -> None:
+    doc = saved()
+    assert [(o["side"], o["symbol"]) for o in doc["orders"]] == [
+        ("sell", "OLD"),
+        ("sell", "VTI"),
+        ("buy", "BND"),
+    ]
+    plan_from_text(json.dumps(doc), where="p.json")
+
+
+def _qty_up(doc: Doc) -> None:
+    order(doc, "BND")["qty"] = "1000000"
+
+
+def _max_down(doc: Doc) -> None:
+    order(doc, "BND")["max_value"] = "1"
+
+
+def _est_price(doc: Doc) -> None:
+    order(doc, "VTI")["est_price"] = "1"
+
+
+def _fractional(doc: Doc) -> None:
+    order(doc, "BND")["fractional"] = not order(doc, "BND")["fractional"]
+
+
+def _trade_qty(doc: Doc) -> None:
+    line(doc, "VTI")["trade_qty"] = "-1"
+
+
+def _post_value(doc: Doc) -> None:
+    line(doc, "BND")["post_value"] = "0"
+
+
+def _price(doc: Doc) -> None:
+    line(doc, "OLD")["price"] = "10"
+
+
+def _no_line(doc: Doc) -> None:
+    doc["positions"] = [p for p in doc["positions"] if p["symbol"] != "BND"]
+
+
+def _equity(doc: Doc) -> None:
+    doc["account"]["equity"] = "1000000"
+
+
+def _turnover(doc: Doc) -> None:
+    doc["summary"]["turnover"] = "0.01"
+
+
+def _buy_value(doc: Doc) -> None:
+    doc["summary"]["buy_value"] = "1"
+
+
+def _order_count(doc: Doc) -> None:
+    doc["summary"]["order_count"] = 1
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_qty_up, "order 3 (BND): max_value "),
+        (_max_down, "order 3 (BND): max_value 1 is not "),
+        (_est_price, "order 2 (VTI): est_price 1 is not the plan's quote"),
+        (_fractional, "order 3 (BND): fractional False does not match qty "),
+        (
+            _trade_qty,
+            "VTI: trade_qty -1 and post_qty 6.148575712 do not follow from qty 10 and its "
+            "orders (-3.851424288)",
+        ),
+        (_post_value, "BND: post_value 0 is not "),
+        (_price, "OLD: price 10 is not the plan's quote"),
+        (_no_line, "orders for BND have no position line"),
+        (_equity, "account.equity 1000000 is not "),
+        (_turnover, "summary.turnover 0.01 is not "),
+        (_buy_value, "summary.buy_value 1 is not "),
+        (_order_count, "summary.order_count 1 is not 3"),
+    ],
+)
+def test_an_edited_plan_is_refused_naming_the_figure(
+    edit: Callable[[Doc], None], message: str
+) -> None:
+    doc = saved()
+    edit(doc)
+    with pytest.raises(PlanError) as caught:
+        plan_from_text(json.dumps(doc), where="p.json")
+    text = str(caught.value)
+    assert text.startswith(f"p.json: {message}")
+    assert text.endswith(": the plan was edited or damaged; make a fresh one with `alch plan`")
