@@ -24,6 +24,15 @@ def read_text(path: Path, what: str, error: type[InputError] = InputError) -> st
         raise error(f"{path}: cannot read {what}: {exc.strerror}") from None
 
 
+def make_dir(path: Path, what: str) -> Path:
+    """Create a directory alch writes to (and its parents); errors name it and why."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot create the {what}: {exc.strerror}") from None
+    return path
+
+
 def read_toml(path: Path, what: str, error: type[InputError] = ConfigError) -> dict[str, Any]:
     """A TOML file as a dict, floats read as exact Decimals."""
     text = read_text(path, what, error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from alchemiser_cli.errors import (
     PlanError,
 )
 from alchemiser_cli.settings import load_settings
-from tests.conftest import D, FileMaker, make_snapshot
+from tests.conftest import D, FileMaker, Run, make_snapshot
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -153,3 +154,17 @@ def test_fixed_clock_needs_a_zone_and_only_moves_when_asked() -> None:
     clock.advance(5)
     assert clock.sleep(1) is True
     assert (clock.now() - NOW).total_seconds() == 6
+
+
+def test_a_state_directory_that_cannot_be_made_is_one_line_exit_2(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("ALCH_HOME", str(blocker / "home"))
+    result = cli("plan")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"alch: error: {blocker / 'home'}: cannot create the state directory (ALCH_HOME): "
+        "Not a directory\n"
+    )

@@ -81,3 +81,32 @@ def test_unusable_journal_path_is_a_journal_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(JournalError, match="journal"):
         Journal(blocker / "j.sqlite")
+
+
+def test_a_damaged_journal_is_a_journal_error_naming_the_file(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_text("not a database, not at all" * 100)
+    with pytest.raises(JournalError) as caught:
+        Journal(garbage)
+    assert str(caught.value) == f"journal {garbage}: file is not a database"
+
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE orders")
+    with pytest.raises(JournalError) as caught:
+        Journal(path)
+    assert str(caught.value) == (
+        f"journal {path} is damaged (no orders table): move it aside and alch starts a new one"
+    )
+
+
+def test_a_read_that_fails_after_opening_is_a_journal_error(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE runs")
+    with pytest.raises(JournalError) as caught:
+        journal.recent_runs(5)
+    assert str(caught.value) == f"journal {path}: no such table: runs"
+    journal.close()

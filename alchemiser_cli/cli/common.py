@@ -18,7 +18,7 @@ from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets, parse_targets
 from alchemiser_cli.documents import plan_from_text
 from alchemiser_cli.errors import InputError
-from alchemiser_cli.files import read_text
+from alchemiser_cli.files import make_dir, read_text
 from alchemiser_cli.render.json_out import render_json
 from alchemiser_cli.service import Service, open_service
 from alchemiser_cli.settings import AlpacaCredentials, load_settings, with_changes
@@ -77,6 +77,7 @@ def service_for(
             settings = with_changes(settings, "planner", planner_flags())
         if execution_flags is not None:
             settings = with_changes(settings, "execution", execution_flags())
+        make_dir(settings.state_dir, "state directory (ALCH_HOME)")
         logs.configure(settings.state_dir, opts.verbosity)
         credentials = AlpacaCredentials()
         for secret in (

@@ -97,8 +97,15 @@ class Journal:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self.migrate()
+            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master")}
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(f"journal {path}: {exc}") from None
+        missing = sorted({"runs", "orders"} - tables)
+        if missing:
+            raise JournalError(
+                f"journal {path} is damaged (no {', '.join(missing)} table): move it aside "
+                "and alch starts a new one"
+            )
 
     def close(self) -> None:
         """Close the database."""
@@ -122,7 +129,7 @@ class Journal:
 
     def migrations(self) -> list[str]:
         """Names of the migrations recorded in this database."""
-        return [r[0] for r in self._conn.execute("SELECT name FROM migrations ORDER BY name")]
+        return [r[0] for r in self._read("SELECT name FROM migrations ORDER BY name")]
 
     # -- runs ----------------------------------------------------------------------------
 
@@ -181,14 +188,12 @@ class Journal:
         if account_id is not None:
             sql += " WHERE account_id = ?"
             args = (account_id,)
-        rows = self._conn.execute(
-            sql + " ORDER BY started_at DESC, rowid DESC LIMIT ?", (*args, limit)
-        )
+        rows = self._read(sql + " ORDER BY started_at DESC, rowid DESC LIMIT ?", (*args, limit))
         return [self._run(r) for r in rows]
 
     def runs_since(self, account_id: str, since: datetime, command: str) -> list[RunRecord]:
         """An account's runs of `command` started at or after `since`, oldest first."""
-        rows = self._conn.execute(
+        rows = self._read(
             "SELECT * FROM runs WHERE account_id = ? AND command = ? AND started_at >= ?"
             " ORDER BY started_at, rowid",
             (account_id, command, since.astimezone(UTC).isoformat()),
@@ -202,7 +207,7 @@ class Journal:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
+            rows = self._read(
                 f"SELECT client_order_id FROM orders WHERE client_order_id IN ({marks})",  # noqa: S608 - placeholders only
                 chunk,
             )
@@ -211,14 +216,12 @@ class Journal:
 
     def get_run(self, run_id: str) -> RunRecord | None:
         """One run by id (a unique prefix is enough)."""
-        rows = self._conn.execute(
-            "SELECT * FROM runs WHERE run_id LIKE ? || '%' LIMIT 2", (run_id,)
-        ).fetchall()
+        rows = self._read("SELECT * FROM runs WHERE run_id LIKE ? || '%' LIMIT 2", (run_id,))
         return self._run(rows[0]) if len(rows) == 1 else None
 
     def runs_with_outcome(self, outcome: str, account_id: str) -> list[RunRecord]:
         """Runs of an account with this outcome (e.g. `running` = never finished)."""
-        rows = self._conn.execute(
+        rows = self._read(
             "SELECT * FROM runs WHERE outcome = ? AND account_id = ? ORDER BY started_at",
             (outcome, account_id),
         )
@@ -279,7 +282,7 @@ class Journal:
 
     def orders_for_run(self, run_id: str) -> list[OrderRecord]:
         """A run's orders in leg order."""
-        rows = self._conn.execute(
+        rows = self._read(
             "SELECT client_order_id, run_id, leg, symbol, side, qty, limit_price,"
             " broker_order_id, status, filled_qty, filled_avg_price, error"
             " FROM orders WHERE run_id = ? ORDER BY leg, client_order_id",
@@ -300,7 +303,7 @@ class Journal:
         return len(self._plan_runs(plan_id, only_reached=False))
 
     def _plan_runs(self, plan_id: str, *, only_reached: bool) -> list[RunRecord]:
-        rows = self._conn.execute(
+        rows = self._read(
             "SELECT * FROM runs WHERE plan_id = ? AND command = 'execute' AND run_id IN"
             " (SELECT run_id FROM orders WHERE plan_id = ?"
             "  AND (? = 0 OR status NOT IN ('not_sent', 'send_failed')))"
@@ -325,6 +328,13 @@ class Journal:
             message=row[8],
             report=None if row[10] is None else json.loads(row[10]),
         )
+
+    def _read(self, sql: str, args: Iterable[object] = ()) -> list[tuple[Any, ...]]:
+        """Run a query; a damaged or locked database is a JournalError, never a traceback."""
+        try:
+            return self._conn.execute(sql, tuple(args)).fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path}: {exc}") from None
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
