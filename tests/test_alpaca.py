@@ -488,3 +488,50 @@ def test_live_flag_without_a_live_account_is_refused(
     assert sim.exit_code == 2
     assert "--live given but the broker is sim" in sim.stderr
     assert alpaca_env.sim.orders() == []
+
+
+def test_non_finite_numbers_from_alpaca_are_broker_errors(
+    fake: FakeAlpaca, make_broker: BrokerMaker
+) -> None:
+    broker = make_broker()
+    account = fake._account() | {"cash": "NaN"}
+    fake.fault("GET", "/v2/account", "status", status=200, body=account)
+    with pytest.raises(BrokerError, match=r"^unexpected cash from Alpaca: 'NaN'$"):
+        broker.account()
+    fake.fault(
+        "GET",
+        "/v2/stocks/quotes/latest",
+        "status",
+        status=200,
+        body={"quotes": {"VTI": {"bp": "Infinity", "ap": 330.14, "t": "2026-11-24T15:00:00Z"}}},
+    )
+    with pytest.raises(BrokerError, match=r"^unexpected price from Alpaca: 'Infinity'$"):
+        broker.quotes(["VTI"])
+    fake.log.clear()  # these answers break Alpaca's schema on purpose
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"filled_qty": "3"},  # more filled than ordered
+        {"qty": "-2"},
+        {"filled_avg_price": "0", "filled_qty": "1"},
+        {"limit_price": "-1"},
+    ],
+)
+def test_an_order_with_impossible_figures_is_a_broker_error(
+    fake: FakeAlpaca, make_broker: BrokerMaker, change: dict[str, str]
+) -> None:
+    broker = make_broker()
+    placed = broker.submit_order(
+        OrderRequest("alch-t-odd", "KO", Side.BUY, Decimal("2"), Decimal("60"))
+    )
+    raw = next(o for o in fake._list_orders({"status": "all"}) if o["id"] == placed.id)
+    fake.fault("GET", "/v2/orders:by_client_order_id", "status", status=200, body=raw | change)
+    with pytest.raises(BrokerError) as caught:
+        broker.get_order_by_client_id("alch-t-odd")
+    assert str(caught.value).startswith(
+        f"Alpaca sent impossible figures for order {placed.id} (KO): qty "
+    )
+    assert broker.get_order_by_client_id("alch-t-odd") == placed  # the true answer passes
+    fake.log.clear()

@@ -531,21 +531,23 @@ def _list(raw: Any, what: str) -> list[dict[str, Any]]:
     return raw
 
 
-def _dec(raw: dict[str, Any], key: str) -> Decimal:
-    value = raw.get(key)
+def _finite(value: Any, what: str) -> Decimal:
+    """A finite Decimal from an Alpaca field; NaN, infinities and junk are broker errors."""
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))  # str() of a float is its shortest exact repr
     except InvalidOperation:
-        raise BrokerError(f"unexpected {key} from Alpaca: {value!r}") from None
+        number = None
+    if number is None or not number.is_finite():
+        raise BrokerError(f"unexpected {what} from Alpaca: {value!r}")
+    return number
+
+
+def _dec(raw: dict[str, Any], key: str) -> Decimal:
+    return _finite(raw.get(key), key)
 
 
 def _num(value: Any) -> Decimal:
-    if value is None:
-        return ZERO
-    try:
-        return Decimal(str(value))  # str() of a float is its shortest exact repr
-    except InvalidOperation:
-        raise BrokerError(f"unexpected price from Alpaca: {value!r}") from None
+    return ZERO if value is None else _finite(value, "price")
 
 
 def _time(value: Any) -> datetime | None:
@@ -573,7 +575,7 @@ def _order(raw: Any) -> BrokerOrder:
             raise BrokerError(
                 f"order {raw.get('id')}: unknown status {raw['status']!r} from Alpaca"
             )
-        return BrokerOrder(
+        order = BrokerOrder(
             id=str(raw["id"]),
             client_order_id=str(raw["client_order_id"]),
             symbol=str(raw["symbol"]),
@@ -591,6 +593,26 @@ def _order(raw: Any) -> BrokerOrder:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BrokerError(f"unexpected order answer from Alpaca: {exc}") from None
+    return _possible(order)
+
+
+def _possible(order: BrokerOrder) -> BrokerOrder:
+    """An order whose figures can be true: nothing negative, no more filled than ordered
+    (qty 0 is a notional order, placed by another tool). Anything else would corrupt the
+    executor's arithmetic, so it stops the run as a broker error."""
+    prices = [p for p in (order.limit_price, order.filled_avg_price) if p is not None]
+    if (
+        order.qty < ZERO
+        or order.filled_qty < ZERO
+        or (order.qty > ZERO and order.filled_qty > order.qty)
+        or any(p <= ZERO for p in prices)
+    ):
+        raise BrokerError(
+            f"Alpaca sent impossible figures for order {order.id} ({order.symbol}): qty "
+            f"{order.qty}, filled {order.filled_qty}, limit {order.limit_price}, average "
+            f"{order.filled_avg_price}"
+        )
+    return order
 
 
 def _volume(bar: Any, symbol: str) -> Decimal:
