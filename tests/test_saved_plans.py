@@ -4,7 +4,6 @@ from the plan's orders, holdings and prices, or the file is refused as edited.""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,80 +69,54 @@ def test_the_saved_plan_is_what_the_tests_assume() -> None:
     plan_from_text(json.dumps(doc), where="p.json")
 
 
-def _qty_up(doc: Doc) -> None:
-    order(doc, "BND")["qty"] = "1000000"
-
-
-def _max_down(doc: Doc) -> None:
-    order(doc, "BND")["max_value"] = "1"
-
-
-def _est_price(doc: Doc) -> None:
-    order(doc, "VTI")["est_price"] = "1"
-
-
-def _fractional(doc: Doc) -> None:
-    order(doc, "BND")["fractional"] = not order(doc, "BND")["fractional"]
-
-
-def _trade_qty(doc: Doc) -> None:
-    line(doc, "VTI")["trade_qty"] = "-1"
-
-
-def _post_value(doc: Doc) -> None:
-    line(doc, "BND")["post_value"] = "0"
-
-
-def _price(doc: Doc) -> None:
-    line(doc, "OLD")["price"] = "10"
-
-
-def _no_line(doc: Doc) -> None:
-    doc["positions"] = [p for p in doc["positions"] if p["symbol"] != "BND"]
-
-
-def _equity(doc: Doc) -> None:
-    doc["account"]["equity"] = "1000000"
-
-
-def _turnover(doc: Doc) -> None:
-    doc["summary"]["turnover"] = "0.01"
-
-
-def _buy_value(doc: Doc) -> None:
-    doc["summary"]["buy_value"] = "1"
-
-
-def _order_count(doc: Doc) -> None:
-    doc["summary"]["order_count"] = 1
+def place(doc: Doc, where: str) -> Doc:
+    """`order BND`, `line VTI`, `account` or `summary`: the object an edit changes."""
+    kind, _, symbol = where.partition(" ")
+    if kind == "order":
+        return order(doc, symbol)
+    if kind == "line":
+        return line(doc, symbol)
+    found: Doc = doc[kind]
+    return found
 
 
 @pytest.mark.parametrize(
-    ("edit", "message"),
+    ("where", "key", "value", "message"),
     [
-        (_qty_up, "order 3 (BND): max_value "),
-        (_max_down, "order 3 (BND): max_value 1 is not "),
-        (_est_price, "order 2 (VTI): est_price 1 is not the plan's quote"),
-        (_fractional, "order 3 (BND): fractional False does not match qty "),
+        ("order BND", "qty", "1000000", "order 3 (BND): max_value "),
+        ("order BND", "max_value", "1", "order 3 (BND): max_value 1 is not "),
+        ("order VTI", "est_price", "1", "order 2 (VTI): est_price 1 is not the plan's quote"),
+        ("order BND", "fractional", False, "order 3 (BND): fractional False does not match qty "),
         (
-            _trade_qty,
+            "line VTI",
+            "trade_qty",
+            "-1",
             "VTI: trade_qty -1 and post_qty 6.148575712 do not follow from qty 10 and its "
             "orders (-3.851424288)",
         ),
-        (_post_value, "BND: post_value 0 is not "),
-        (_price, "OLD: price 10 is not the plan's quote"),
-        (_no_line, "orders for BND have no position line"),
-        (_equity, "account.equity 1000000 is not "),
-        (_turnover, "summary.turnover 0.01 is not "),
-        (_buy_value, "summary.buy_value 1 is not "),
-        (_order_count, "summary.order_count 1 is not 3"),
+        ("line BND", "post_value", "0", "BND: post_value 0 is not "),
+        ("line OLD", "price", "10", "OLD: price 10 is not the plan's quote"),
+        ("account", "equity", "1000000", "account.equity 1000000 is not "),
+        ("summary", "turnover", "0.01", "summary.turnover 0.01 is not "),
+        ("summary", "buy_value", "1", "summary.buy_value 1 is not "),
+        ("summary", "order_count", 1, "summary.order_count 1 is not 3"),
     ],
 )
 def test_an_edited_plan_is_refused_naming_the_figure(
-    edit: Callable[[Doc], None], message: str
+    where: str, key: str, value: object, message: str
 ) -> None:
     doc = saved()
-    edit(doc)
+    place(doc, where)[key] = value
+    refused(doc, message)
+
+
+def test_an_order_without_its_position_line_is_refused() -> None:
+    doc = saved()
+    doc["positions"] = [p for p in doc["positions"] if p["symbol"] != "BND"]
+    refused(doc, "orders for BND have no position line")
+
+
+def refused(doc: Doc, message: str) -> None:
     with pytest.raises(PlanError) as caught:
         plan_from_text(json.dumps(doc), where="p.json")
     text = str(caught.value)
