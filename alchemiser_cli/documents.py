@@ -7,19 +7,20 @@ The JSON Schemas published by `alch schema NAME` are generated from these same t
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
 
 from alchemiser_cli.core.models import Side
-from alchemiser_cli.core.money import ZERO, fmt, money
+from alchemiser_cli.core.money import QTY_STEP, ZERO, fmt, money
 from alchemiser_cli.core.planner import SCHEMA_VERSION, Plan
 from alchemiser_cli.core.types import WEIGHT_STEP
 from alchemiser_cli.errors import PlanError
 
 PLAN_ADAPTER: Final = TypeAdapter(Plan)
 HALF_CENT: Final = Decimal("0.005")
+MAX_QTY: Final = Decimal(10) ** 12  # more shares than any US listing has outstanding
 
 
 def to_jsonable(adapter: TypeAdapter[Any], document: object) -> Any:
@@ -59,7 +60,13 @@ def plan_from_text(text: str, *, where: str) -> Plan:
         field = ".".join(str(p) for p in first["loc"])
         raise PlanError(f"{where}: invalid plan field {field}: {first['msg']}") from None
     _check_orders(plan, where)
-    _check_figures(plan, where)
+    try:
+        _check_figures(plan, where)
+    except ArithmeticError:  # a figure too large for exact arithmetic: not alch's output
+        raise PlanError(
+            f"{where}: a figure is out of range: the plan was edited or damaged; make a fresh "
+            "one with `alch plan`"
+        ) from None
     return plan
 
 
@@ -69,9 +76,13 @@ def _check_orders(plan: Plan, where: str) -> None:
     if legs != list(range(1, len(legs) + 1)):
         raise PlanError(f"{where}: order legs must run 1..{len(legs)} in order, got {legs}")
     for order in plan.orders:
+        name = f"{where}: order {order.leg} ({order.symbol})"
         if order.qty <= 0 or order.limit_price <= 0:
+            raise PlanError(f"{name}: qty and limit_price must be positive")
+        if order.qty > MAX_QTY or order.qty != order.qty.quantize(QTY_STEP, ROUND_DOWN):
             raise PlanError(
-                f"{where}: order {order.leg} ({order.symbol}): qty and limit_price must be positive"
+                f"{name}: qty {fmt(order.qty)} is not an order quantity (at most 9 decimals "
+                f"and {fmt(MAX_QTY)} shares)"
             )
 
 

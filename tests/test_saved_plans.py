@@ -122,3 +122,25 @@ def refused(doc: Doc, message: str) -> None:
     text = str(caught.value)
     assert text.startswith(f"p.json: {message}")
     assert text.endswith(": the plan was edited or damaged; make a fresh one with `alch plan`")
+
+
+@pytest.mark.parametrize(
+    ("qty", "message"),
+    [
+        ("1e30", "order 3 (BND): qty 1000000000000000000000000000000 is not an order quantity"),
+        ("0.0000000001", "order 3 (BND): qty 0.0000000001 is not an order quantity"),
+    ],
+)
+def test_an_order_quantity_no_broker_takes_is_refused(qty: str, message: str) -> None:
+    doc = saved()
+    order(doc, "BND")["qty"] = qty
+    with pytest.raises(PlanError) as caught:
+        plan_from_text(json.dumps(doc), where="p.json")
+    assert str(caught.value) == (f"p.json: {message} (at most 9 decimals and 1000000000000 shares)")
+
+
+def test_a_figure_too_large_for_exact_arithmetic_is_refused() -> None:
+    doc = saved()
+    line(doc, "OLD")["price"] = "1e40"
+    doc["prices"]["OLD"]["ref"] = "1e40"
+    refused(doc, "a figure is out of range")
