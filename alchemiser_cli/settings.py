@@ -13,11 +13,17 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from alchemiser_cli.core.policy import ExecutionPolicy, Limits, PlannerPolicy
 from alchemiser_cli.errors import ConfigError
@@ -86,6 +92,16 @@ class NotifySettings(BaseModel):
         default=5, gt=0, le=30, description="Longest the end of a run waits for all channels."
     )
     on_success: bool = Field(default=False, description="Also notify runs that went right.")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, url: SecretStr | None) -> SecretStr | None:
+        # Checked here, not at the first failed run; the URL itself is a secret, never shown.
+        if url is not None:
+            parts = urlsplit(url.get_secret_value().strip())
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("not an http(s) URL (the value is not shown: it is a secret)")
+        return url
 
     @property
     def email_on(self) -> bool:
@@ -190,6 +206,13 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         return Settings(config_path=path, **{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, path)) from None
+    except SettingsError as exc:
+        # pydantic-settings could not even parse an environment value (a list or table
+        # given as plain text); its message names the field, never the value.
+        raise ConfigError(
+            f"invalid setting ({exc}): give lists and tables in ALCH_* variables as JSON, "
+            """e.g. ALCH_NOTIFY__MAIL_TO='["ops@example.com"]'"""
+        ) from None
     finally:
         _FILE_DATA.reset(token)
 
@@ -200,7 +223,7 @@ def describe_validation_error(exc: ValidationError, path: Path | None) -> str:
     key = ".".join(str(part) for part in first["loc"]) or "settings"
     env = "ALCH_" + "__".join(str(part) for part in first["loc"]).upper()
     source = f"{path} or {env}" if path is not None else env
-    problem = first["msg"]
+    problem = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         problem = "unknown setting"
     value = first.get("input")

@@ -553,7 +553,7 @@ def test_missing_config_file_and_bad_env(cli: CliFn, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("ALCH_SIM_NOW", "2026-11-24T15:00:00")
     naive = cli("plan")
     assert naive.exit_code == 2
-    assert "invalid setting sim_now (ALCH_SIM_NOW): Value error, needs a time zone" in naive.stderr
+    assert "invalid setting sim_now (ALCH_SIM_NOW): needs a time zone" in naive.stderr
     monkeypatch.setenv("ALCH_SIM_NOW", "2026-11-24T15:00:00Z")
     monkeypatch.setenv("ALCH_BROKER", "robinhood")
     assert "invalid setting broker (ALCH_BROKER)" in cli("plan").stderr
