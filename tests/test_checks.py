@@ -119,7 +119,8 @@ def test_buying_power_counts_sell_proceeds_and_blocks_beyond() -> None:
     finding = checks.check_buying_power(plan, poorer, ctx())
     assert finding is not None
     assert finding.message == (
-        "buys need up to $6000.00 at their limit prices; cash $3000.00 + sells $1999.93 = $4999.93"
+        "buys need up to $6,000.00 at their limit prices; cash $3,000.00 + sells $1,999.93 "
+        "= $4,999.93"
     )
 
 
@@ -165,7 +166,7 @@ def test_open_buy_orders_hold_back_cash() -> None:
     finding = checks.check_buying_power(plan, replace(snap, open_orders=large), ctx())
     assert finding is not None
     assert finding.message.endswith(
-        "cash $6000.00 - open buys $3000.00 + sells $1999.93 = $4999.93"
+        "cash $6,000.00 - open buys $3,000.00 + sells $1,999.93 = $4,999.93"
     )
 
 
@@ -187,7 +188,7 @@ def test_order_notional_limit() -> None:
     )
     assert finding is not None
     assert finding.message == (
-        "1 order(s) above max_order_notional $5000.00: largest buy BBB $6000.00"
+        "1 order(s) above max_order_notional $5,000.00: largest buy BBB $6,000.00"
     )
     assert (
         checks.check_order_notional(plan, snap, ctx(limits=Limits(max_order_notional=None))) is None
@@ -199,7 +200,7 @@ def test_order_share_of_equity_limit() -> None:
     assert checks.check_order_pct(plan, snap, ctx()) is None
     finding = checks.check_order_pct(plan, snap, ctx(limits=Limits(max_order_pct=D("0.5"))))
     assert finding is not None
-    assert finding.message == ("buy BBB $6000.00 is 60% of equity, above max_order_pct 50%")
+    assert finding.message == ("buy BBB $6,000.00 is 60% of equity, above max_order_pct 50%")
 
 
 def test_order_count_limit() -> None:
@@ -226,7 +227,7 @@ def test_daily_notional_adds_what_already_traded_today() -> None:
     )
     assert finding is not None
     assert finding.message == (
-        "today $2500.00 + this plan $8000.00 is above max_daily_notional $10000.00"
+        "today $2,500.00 + this plan $8,000.00 is above max_daily_notional $10,000.00"
     )
 
 
@@ -392,7 +393,7 @@ def test_legacy_pdt_count_blocks_small_accounts_only() -> None:
     assert finding is not None
     assert (finding.severity, finding.message) == (
         Severity.BLOCK,
-        "1 day trade(s) (BBB) with 3 already counted and equity $10000.00 under $25000.00 "
+        "1 day trade(s) (BBB) with 3 already counted and equity $10,000.00 under $25,000.00 "
         "(legacy PDT rule)",
     )
     few = replace(counted, account=replace(counted.account, daytrade_count=2))

@@ -223,7 +223,7 @@ def test_order_above_the_notional_limit_blocks_with_the_figures(
     )
     assert finding["severity"] == "block"
     assert finding["message"] == (
-        "3 order(s) above max_order_notional $10000.00: largest buy VXUS $16288.60"
+        "3 order(s) above max_order_notional $10,000.00: largest buy VXUS $16,288.60"
     )
 
 

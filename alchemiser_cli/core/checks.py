@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from alchemiser_cli.core.calendar import MarketState
 from alchemiser_cli.core.models import Side, Snapshot
-from alchemiser_cli.core.money import BPS, ZERO, fmt, money, tick_for
+from alchemiser_cli.core.money import BPS, ZERO, dollars, fmt, tick_for
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.policy import Limits
 
@@ -141,11 +141,11 @@ def check_buying_power(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding
     proceeds = sum((o.max_value - o.fees for o in plan.orders if o.side is Side.SELL), ZERO)
     available = base - reserved + proceeds
     if buys > available:
-        held = f" - open buys ${money(reserved)}" if reserved else ""
+        held = f" - open buys {dollars(reserved)}" if reserved else ""
         return _block(
             "account.buying_power",
-            f"buys need up to ${money(buys)} at their limit prices; {label} ${money(base)}"
-            f"{held} + sells ${money(proceeds)} = ${money(available)}",
+            f"buys need up to {dollars(buys)} at their limit prices; {label} {dollars(base)}"
+            f"{held} + sells {dollars(proceeds)} = {dollars(available)}",
             "re-plan: cash or open orders changed since the plan was made",
         )
     return None
@@ -172,7 +172,7 @@ def check_good_faith(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding |
         return None
     return _block(
         "account.good_faith",
-        f"sells {', '.join(risky)} bought today while ${money(unsettled)} of sale proceeds "
+        f"sells {', '.join(risky)} bought today while {dollars(unsettled)} of sale proceeds "
         "are unsettled (T+1): a good-faith violation in a cash account",
         "run again on the next session, when today's proceeds have settled",
     )
@@ -188,8 +188,8 @@ def check_order_notional(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Findi
         worst = max(over, key=lambda o: o.max_value)
         return _block(
             "limits.order_notional",
-            f"{len(over)} order(s) above max_order_notional ${money(limit)}: largest "
-            f"{worst.side} {worst.symbol} ${money(worst.max_value)}",
+            f"{len(over)} order(s) above max_order_notional {dollars(limit)}: largest "
+            f"{worst.side} {worst.symbol} {dollars(worst.max_value)}",
             "raise [limits] max_order_notional if this is intended",
         )
     return None
@@ -206,7 +206,7 @@ def check_order_pct(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | 
         worst = max(over, key=lambda o: o.max_value)
         return _block(
             "limits.order_pct",
-            f"{worst.side} {worst.symbol} ${money(worst.max_value)} is "
+            f"{worst.side} {worst.symbol} {dollars(worst.max_value)} is "
             f"{_pct(worst.max_value / equity)} of equity, above max_order_pct {_pct(limit)}",
             "raise [limits] max_order_pct if this is intended",
         )
@@ -244,8 +244,8 @@ def check_daily_notional(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Findi
     if limit is not None and ctx.traded_today + planned > limit:
         return _block(
             "limits.daily_notional",
-            f"today ${money(ctx.traded_today)} + this plan ${money(planned)} is above "
-            f"max_daily_notional ${money(limit)}",
+            f"today {dollars(ctx.traded_today)} + this plan {dollars(planned)} is above "
+            f"max_daily_notional {dollars(limit)}",
             "wait for the next day or raise [limits] max_daily_notional",
         )
     return None
@@ -322,7 +322,7 @@ def check_day_trades(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding |
         return _block(
             "daytrade.round_trip",
             f"{len(trips)} day trade(s) ({', '.join(trips)}) with {count} already counted and "
-            f"equity ${money(equity)} under ${money(LEGACY_PDT_EQUITY)} (legacy PDT rule)",
+            f"equity {dollars(equity)} under {dollars(LEGACY_PDT_EQUITY)} (legacy PDT rule)",
             "this broker still counts day trades; wait for the next session",
         )
     return Finding(

@@ -40,6 +40,11 @@ def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, ROUND_HALF_EVEN)
 
 
+def dollars(value: Decimal) -> str:
+    """Money as people read it in messages and tables: $1,234.56."""
+    return f"${money(value):,}"
+
+
 def cents_up(value: Decimal) -> Decimal:
     """Round up to whole cents (fees and costs: never underestimate)."""
     return value.quantize(CENT, ROUND_CEILING)

@@ -40,6 +40,7 @@ from alchemiser_cli.core.money import (
     QTY_STEP,
     ZERO,
     cents_up,
+    dollars,
     fmt,
     money,
     price_down,
@@ -462,7 +463,7 @@ def _dust(row: _Row, value: Decimal, policy: PlannerPolicy, skipped: list[Skippe
         Skipped(
             row.symbol,
             Rule.DUST,
-            f"trade of ${money(value)} is below the minimum ${money(policy.min_trade_value)}",
+            f"trade of {dollars(value)} is below the minimum {dollars(policy.min_trade_value)}",
         )
     )
 

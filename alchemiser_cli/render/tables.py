@@ -11,7 +11,7 @@ from rich.table import Table
 
 from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState
 from alchemiser_cli.core.checks import CheckReport, Severity
-from alchemiser_cli.core.money import fmt, money
+from alchemiser_cli.core.money import dollars, fmt, money
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.executor import Outcome
 from alchemiser_cli.service import ExecutionReport, StatusReport
@@ -32,7 +32,7 @@ _OUTCOME_STYLE = {
 
 def usd(value: Decimal | None) -> str:
     """$1,234.56 (or blank)."""
-    return "" if value is None else f"${money(value):,}"
+    return "" if value is None else dollars(value)
 
 
 def pct(value: Decimal | None) -> str:
