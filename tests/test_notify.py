@@ -219,30 +219,33 @@ def test_bad_notify_settings_exit_2_without_echoing_secrets(
     assert "12345678" not in hidden.stderr
 
 
-@pytest.mark.parametrize("url", ["hooks.example.com/T0/canary", "ftp://canary@h/x", "https://"])
-def test_a_webhook_url_that_is_not_http_exits_2_without_showing_it(
-    cli: CliFn, monkeypatch: pytest.MonkeyPatch, url: str
+NOT_HTTP = (
+    "invalid setting notify.webhook_url (ALCH_NOTIFY__WEBHOOK_URL): not an http(s) URL (the "
+    "value is not shown: it is a secret)"
+)
+NOT_JSON = (
+    'invalid setting (error parsing value for field "notify" from source "EnvSettingsSource"): '
+    "give lists and tables in ALCH_* variables as JSON, e.g. "
+    """ALCH_NOTIFY__MAIL_TO='["ops@example.com"]'"""
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("WEBHOOK_URL", "hooks.example.com/T0/canary", NOT_HTTP),
+        ("WEBHOOK_URL", "ftp://canary@h/x", NOT_HTTP),
+        ("WEBHOOK_URL", "https://", NOT_HTTP),
+        ("MAIL_TO", "ops@example.com", NOT_JSON),  # a list, given as plain text
+    ],
+)
+def test_unusable_notify_settings_exit_2_at_load_without_showing_secrets(
+    cli: CliFn, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
 ) -> None:
-    monkeypatch.setenv("ALCH_NOTIFY__WEBHOOK_URL", url)
+    monkeypatch.setenv(f"ALCH_NOTIFY__{name}", value)
     result = cli("plan")
     assert result.exit_code == 2
-    assert result.stderr == (
-        "alch: error: invalid setting notify.webhook_url (ALCH_NOTIFY__WEBHOOK_URL): not an "
-        "http(s) URL (the value is not shown: it is a secret)\n"
-    )
-
-
-def test_a_list_setting_given_as_plain_text_exits_2_with_the_json_form(
-    cli: CliFn, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ALCH_NOTIFY__MAIL_TO", "ops@example.com")
-    result = cli("status")
-    assert result.exit_code == 2
-    assert result.stderr == (
-        'alch: error: invalid setting (error parsing value for field "notify" from source '
-        '"EnvSettingsSource"): give lists and tables in ALCH_* variables as JSON, e.g. '
-        """ALCH_NOTIFY__MAIL_TO='["ops@example.com"]'\n"""
-    )
+    assert result.stderr == f"alch: error: {message}\n"
 
 
 def test_a_cron_run_with_unreadable_inputs_is_notified(
