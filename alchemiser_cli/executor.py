@@ -29,6 +29,7 @@ from alchemiser_cli.core.money import (
     ONE,
     ZERO,
     bps_of,
+    dollars,
     price_down,
     price_up,
     qty_down,
@@ -257,7 +258,8 @@ class Executor:
         try:
             self._batch(plan, sells, result, wait=wait)
             if self._stop is None and self._now() < self._deadline:
-                sized = self._resize_buys(buys, reserve, result)
+                minimum = plan.policy.min_trade_value
+                sized = self._resize_buys(buys, reserve, minimum, result)
                 self._batch(plan, sized, result, wait=wait)
         except BrokerError as exc:
             result.outcome = Outcome.INCOMPLETE
@@ -607,9 +609,14 @@ class Executor:
     # -- buys -------------------------------------------------------------------------
 
     def _resize_buys(
-        self, buys: list[PlannedOrder], reserve: Decimal, result: ExecutionResult
+        self,
+        buys: list[PlannedOrder],
+        reserve: Decimal,
+        minimum: Decimal,
+        result: ExecutionResult,
     ) -> list[tuple[PlannedOrder, Decimal]]:
-        """Scale buys down to the cash actually available now (never using margin)."""
+        """Scale buys down to the cash actually available now (never using margin); a buy
+        scaled below the plan's minimum trade value is not sent, as the planner would skip it."""
         if not buys:
             return []
         account = self._broker.account()
@@ -624,11 +631,17 @@ class Executor:
             asset = assets.get(order.symbol)
             raw = order.qty * scale
             qty = qty_down(raw) if asset is not None and asset.fractionable else whole_down(raw)
-            if qty <= ZERO or qty * order.limit_price < ONE:
+            if qty <= ZERO:
                 why = "not enough cash after the sells to buy any"
-                result.orders.append(self._never_sent(order, why))
+            elif qty * order.limit_price < max(ONE, minimum):
+                why = (
+                    f"re-sized to {dollars(qty * order.limit_price)}, below the minimum trade "
+                    f"{dollars(max(ONE, minimum))}"
+                )
+            else:
+                sized.append((order, qty))
                 continue
-            sized.append((order, qty))
+            result.orders.append(self._never_sent(order, why))
         log.warning("buys re-sized to %s of plan: cash available %s", scale, budget)
         return sized
 

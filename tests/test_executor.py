@@ -183,6 +183,19 @@ def test_buys_are_resized_when_sells_fill_short(broker: LosesAnswers, journal: J
     assert result.outcome is Outcome.INCOMPLETE
 
 
+def test_a_buy_resized_below_the_minimum_trade_is_not_sent(
+    broker: LosesAnswers, journal: Journal
+) -> None:
+    broker.script("OLD", "partial", D(2))  # as above: the buy shrinks from 40 to 24 shares
+    plan = plan_for(broker, NEW="1")
+    policy = plan.policy.model_copy(update={"min_trade_value": D(1500)})
+    result, _ = run(broker, journal, replace(plan, policy=policy), fill_timeout_s=1)
+    new = next(o for o in result.orders if o.symbol == "NEW")
+    assert (new.status, new.sent_qty) == ("not_sent", D(0))
+    assert new.error == "re-sized to $1,200.00, below the minimum trade $1,500.00"
+    assert result.outcome is Outcome.INCOMPLETE
+
+
 def test_a_buy_that_no_longer_fits_is_reported_not_sent(
     broker: LosesAnswers, journal: Journal
 ) -> None:
