@@ -227,7 +227,9 @@ class FakeAlpaca:
 
     def _list_orders(self, query: dict[str, str]) -> list[dict[str, Any]]:
         status = query.get("status", "open")
-        orders = self.sim.orders()
+        orders = self.sim.orders()  # the simulator holds US equities only
+        if "us_equity" not in query.get("asset_class", "us_equity").split(","):
+            orders = []
         if status == "open":
             orders = [o for o in orders if not o.status.is_terminal]
         elif status == "closed":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -535,3 +535,41 @@ def test_an_order_with_impossible_figures_is_a_broker_error(
     )
     assert broker.get_order_by_client_id("alch-t-odd") == placed  # the true answer passes
     fake.log.clear()
+
+
+MULTI_LEG = {  # an open multi-leg option order, as Alpaca's OpenAPI example shows one
+    "id": "83f37e9f-6b1f-49ed-8fc6-3e6af716323f",
+    "client_order_id": "646b1fe6-b212-4f54-94c6-429e7bcdee04",
+    "asset_class": "",
+    "symbol": "",
+    "side": "",
+    "order_class": "mleg",
+    "qty": "1",
+    "filled_qty": "0",
+    "limit_price": "10",
+    "status": "new",
+    "submitted_at": "2026-11-24T14:59:00Z",
+}
+
+
+def test_option_and_multi_leg_orders_are_left_out(
+    fake: FakeAlpaca, make_broker: BrokerMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = FakeAlpaca._list_orders
+
+    def with_options(self: FakeAlpaca, query: dict[str, str]) -> list[dict[str, Any]]:
+        orders = real(self, query)
+        if query.get("asset_class") != "us_equity":  # Alpaca lists every class unless asked
+            orders.append(MULTI_LEG)
+        return orders
+
+    monkeypatch.setattr(FakeAlpaca, "_list_orders", with_options)
+    broker = make_broker()
+    broker.submit_order(OrderRequest("alch-t-eq", "KO", Side.BUY, Decimal("1"), Decimal("60")))
+    assert [o.client_order_id for o in broker.open_orders()] == ["alch-t-eq"]
+    assert [o.client_order_id for o in broker.orders_since(NOW - timedelta(hours=1))] == [
+        "alch-t-eq"
+    ]
+    # Read, such an order would stop every run: alch cannot tell its side.
+    with pytest.raises(BrokerError, match="unexpected order answer from Alpaca"):
+        alpaca._order(MULTI_LEG)

@@ -332,12 +332,22 @@ class AlpacaBroker:
         return fills
 
     def _orders(self, params: dict[str, str]) -> list[dict[str, Any]]:
-        """GET /v2/orders, paging backwards with `until` until a short page."""
+        """GET /v2/orders for US equities, paging backwards with `until` until a short page.
+
+        Option, multi-leg and crypto orders are left out: they cannot clash with the
+        equities alch trades, and Alpaca's buying power already nets whatever they hold.
+        """
         seen: dict[str, dict[str, Any]] = {}
         until: str | None = None
         while True:
             page_size = self._policy.order_page
-            query = {**params, "limit": page_size, "direction": "desc", "nested": "false"}
+            query = {
+                **params,
+                "limit": page_size,
+                "direction": "desc",
+                "nested": "false",
+                "asset_class": "us_equity",
+            }
             if until is not None:
                 query["until"] = until
             page = _list(self._get("/orders", query), "orders")
