@@ -246,5 +246,19 @@ def with_changes(settings: Settings, section: str, changes: dict[str, Any]) -> S
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"invalid {section} flag ({key}): {first['msg']}") from None
+        flag = FLAGS.get(key, key)
+        raise ConfigError(
+            f"invalid {section} flag {flag} ({key}): {first['msg']}{UNITS.get(key, '')}"
+        ) from None
     return settings.model_copy(update={section: policy})
+
+
+# Policy fields the command line sets, by flag, and the unit a bound is written in.
+FLAGS: Final = {
+    "band_abs": "--band",
+    "band_rel": "--band",
+    "rebalance_to": "--to",
+    "deadline_s": "--deadline",
+    "order_type": "--order-type",
+}
+UNITS: Final = {"deadline_s": " seconds (6h30m, one session)", "band_rel": " (10 = 1000%)"}

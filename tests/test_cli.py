@@ -172,7 +172,8 @@ def test_missing_directory_and_binary_targets_are_clean_errors(cli: CliFn, tmp_p
         ),
         (
             ["--band", "2000%"],
-            "invalid planner flag (band_rel): Input should be less than or equal to 10",
+            "invalid planner flag --band (band_rel): Input should be less than or equal to 10 "
+            "(10 = 1000%)",
         ),
         (["--to", "sideways"], "--to 'sideways': choose target or edge"),
     ],
@@ -710,7 +711,18 @@ def test_market_orders_on_request_carry_no_limit(cli: CliFn, sim: SimBroker) -> 
     [
         ("--deadline", "soon", "--deadline 'soon': give a positive duration such as 90s"),
         ("--deadline", "0", "--deadline '0': give a positive duration"),
-        ("--order-type", "stop", "order_type"),
+        (
+            "--order-type",
+            "stop",
+            "invalid execution flag --order-type (order_type): Input should be 'limit' or "
+            "'market'\n",
+        ),
+        (
+            "--deadline",
+            "99h",
+            "invalid execution flag --deadline (deadline_s): Input should be less than or "
+            "equal to 23400 seconds (6h30m, one session)\n",
+        ),
     ],
 )
 def test_bad_execution_flags_exit_2_and_send_nothing(
