@@ -110,3 +110,18 @@ def test_a_read_that_fails_after_opening_is_a_journal_error(tmp_path: Path) -> N
         journal.recent_runs(5)
     assert str(caught.value) == f"journal {path}: no such table: runs"
     journal.close()
+
+
+def test_two_processes_opening_a_new_journal_migrate_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "j.sqlite"
+    first = Journal(path)
+    first.start_run("r1", "execute", "sim", "A-1", "p1", None, NOW)
+    # The second process read "nothing applied" just before the first one migrated.
+    monkeypatch.setattr(Journal, "_applied", lambda self: set())
+    second = Journal(path)
+    assert second.migrations() == [name for name, _ in MIGRATIONS]
+    assert [r.run_id for r in second.recent_runs(5)] == ["r1"]
+    first.close()
+    second.close()

@@ -12,7 +12,7 @@ from alchemiser_cli.brokers.sim import SimBroker, load_seed
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import OrderRequest, OrderStatus, Side
 from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
-from tests.conftest import D, FileMaker
+from tests.conftest import DEMO_ACCOUNT, D, FileMaker
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -194,3 +194,23 @@ def test_float_inputs_are_refused_for_money() -> None:
         to_decimal("inf")
     with pytest.raises(ValueError, match="is not a number"):
         to_decimal([1])
+
+
+def test_a_second_process_opening_a_new_simulator_does_not_wipe_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "sim.sqlite"
+    first = SimBroker(path, DEMO_ACCOUNT, FixedClock(NOW))
+    first.submit_order(buy("c-1", "VTI", "1", "400"))
+    # The second process read "not seeded yet" just before the first one seeded it.
+    real_meta = SimBroker._meta
+    monkeypatch.setattr(
+        SimBroker,
+        "_meta",
+        lambda self, key: None if key == "seeded_from" else real_meta(self, key),
+    )
+    second = SimBroker(path, DEMO_ACCOUNT, FixedClock(NOW))
+    assert [o.client_order_id for o in second.orders()] == ["c-1"]
+    assert second.account().cash == first.account().cash < load_seed(DEMO_ACCOUNT).cash
+    first.close()
+    second.close()

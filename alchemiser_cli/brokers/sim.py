@@ -172,12 +172,13 @@ class SimBroker:
             self._conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise BrokerError(f"simulator database {db_path}: {exc}") from None
-        columns = {r[1] for r in self._conn.execute("PRAGMA table_info(orders)")}
-        if "held" not in columns:  # databases made before held orders existed
-            self._conn.execute("ALTER TABLE orders ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
+        with self._tx() as cur:  # under the write lock: another process may be opening it too
+            columns = {r[1] for r in cur.execute("PRAGMA table_info(orders)")}
+            if "held" not in columns:  # databases made before held orders existed
+                cur.execute("ALTER TABLE orders ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
         self._calendar: NyseCalendar | None = None
         if self._meta("seeded_from") is None:
-            self.reset()
+            self._seed_once()
 
     @property
     def name(self) -> str:
@@ -209,35 +210,45 @@ class SimBroker:
                 "script",
             ):
                 cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-            meta = {
-                "account_id": seed.account_id,
-                "account_type": seed.account_type,
-                "cash": fmt(seed.cash),
-                "seeded_from": str(self._seed_path),
-                "seq": "0",
-            }
-            if seed.daytrade_count is not None:
-                meta["daytrade_count"] = str(seed.daytrade_count)
-            cur.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-            for symbol, qty in seed.positions.items():
-                price = seed.quotes.get(symbol)
-                avg = fmt((price.bid + price.ask) / 2) if price else "0"
-                cur.execute("INSERT INTO positions VALUES (?, ?, ?)", (symbol, fmt(qty), avg))
-            for q in seed.quotes.values():
-                cur.execute(
-                    "INSERT INTO quotes VALUES (?, ?, ?, ?)",
-                    (q.symbol, fmt(q.bid), fmt(q.ask), fmt(q.last)),
-                )
-            for a in seed.assets.values():
-                cur.execute(
-                    "INSERT INTO assets VALUES (?, ?, ?, ?)",
-                    (a.symbol, int(a.tradable), int(a.fractionable), a.status),
-                )
-                if a.avg_daily_volume is not None:
-                    cur.execute(
-                        "INSERT INTO adv VALUES (?, ?)", (a.symbol, fmt(a.avg_daily_volume))
-                    )
+            self._write_seed(cur, seed)
         return seed
+
+    def _seed_once(self) -> None:
+        """Seed a new database. Checked again under the write lock, so two processes opening
+        a new file at once seed it once, and neither wipes what the other has done since."""
+        seed = load_seed(self._seed_path)
+        with self._tx() as cur:
+            if cur.execute("SELECT 1 FROM meta WHERE key = 'seeded_from'").fetchone() is None:
+                self._write_seed(cur, seed)
+
+    def _write_seed(self, cur: sqlite3.Cursor, seed: SimSeed) -> None:
+        """Insert the seed's account, positions, quotes and assets into empty tables."""
+        meta = {
+            "account_id": seed.account_id,
+            "account_type": seed.account_type,
+            "cash": fmt(seed.cash),
+            "seeded_from": str(self._seed_path),
+            "seq": "0",
+        }
+        if seed.daytrade_count is not None:
+            meta["daytrade_count"] = str(seed.daytrade_count)
+        cur.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        for symbol, qty in seed.positions.items():
+            price = seed.quotes.get(symbol)
+            avg = fmt((price.bid + price.ask) / 2) if price else "0"
+            cur.execute("INSERT INTO positions VALUES (?, ?, ?)", (symbol, fmt(qty), avg))
+        for q in seed.quotes.values():
+            cur.execute(
+                "INSERT INTO quotes VALUES (?, ?, ?, ?)",
+                (q.symbol, fmt(q.bid), fmt(q.ask), fmt(q.last)),
+            )
+        for a in seed.assets.values():
+            cur.execute(
+                "INSERT INTO assets VALUES (?, ?, ?, ?)",
+                (a.symbol, int(a.tradable), int(a.fractionable), a.status),
+            )
+            if a.avg_daily_volume is not None:
+                cur.execute("INSERT INTO adv VALUES (?, ?)", (a.symbol, fmt(a.avg_daily_volume)))
 
     def set_quote(self, symbol: str, bid: Decimal, ask: Decimal, last: Decimal = ZERO) -> None:
         """Change a quote (tests and scenarios)."""

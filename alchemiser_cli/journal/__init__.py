@@ -116,16 +116,24 @@ class Journal:
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
         )
-        done = {r[0] for r in self._conn.execute("SELECT name FROM migrations")}
+        done = self._applied()
         applied = []
         for name, step in MIGRATIONS:
             if name in done:
                 continue
             with self._tx() as cur:
+                # Asked again under the write lock: two processes opening a new journal at
+                # once (two cron jobs) both see it unmigrated; only the first may migrate.
+                if cur.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
+                    continue
                 step(cur)
                 cur.execute("INSERT INTO migrations VALUES (?, datetime('now'))", (name,))
             applied.append(name)
         return applied
+
+    def _applied(self) -> set[str]:
+        """Names of the migrations already applied (read without the write lock)."""
+        return {r[0] for r in self._conn.execute("SELECT name FROM migrations")}
 
     def migrations(self) -> list[str]:
         """Names of the migrations recorded in this database."""
