@@ -125,3 +125,15 @@ def test_two_processes_opening_a_new_journal_migrate_it_once(
     assert [r.run_id for r in second.recent_runs(5)] == ["r1"]
     first.close()
     second.close()
+
+
+def test_a_run_with_a_damaged_report_is_a_journal_error(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    journal.start_run("r1", "execute", "sim", "A-1", "p1", None, NOW)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE runs SET report_json = '{not json' WHERE run_id = 'r1'")
+    with pytest.raises(JournalError) as caught:
+        journal.recent_runs(5)
+    assert str(caught.value) == f"journal {path}: run r1 has a damaged report"
+    journal.close()

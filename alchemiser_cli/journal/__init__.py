@@ -322,8 +322,11 @@ class Journal:
 
     # -- internals -----------------------------------------------------------------------
 
-    @staticmethod
-    def _run(row: tuple[Any, ...]) -> RunRecord:
+    def _run(self, row: tuple[Any, ...]) -> RunRecord:
+        try:
+            report = None if row[10] is None else json.loads(row[10])
+        except ValueError:
+            raise JournalError(f"journal {self.path}: run {row[0]} has a damaged report") from None
         return RunRecord(
             run_id=row[0],
             command=row[1],
@@ -334,7 +337,7 @@ class Journal:
             finished_at=row[6],
             outcome=row[7],
             message=row[8],
-            report=None if row[10] is None else json.loads(row[10]),
+            report=report,
         )
 
     def _read(self, sql: str, args: Iterable[object] = ()) -> list[tuple[Any, ...]]:
