@@ -101,17 +101,6 @@ def test_a_damaged_journal_is_a_journal_error_naming_the_file(tmp_path: Path) ->
     )
 
 
-def test_a_read_that_fails_after_opening_is_a_journal_error(tmp_path: Path) -> None:
-    path = tmp_path / "j.sqlite"
-    journal = Journal(path)
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP TABLE runs")
-    with pytest.raises(JournalError) as caught:
-        journal.recent_runs(5)
-    assert str(caught.value) == f"journal {path}: no such table: runs"
-    journal.close()
-
-
 def test_two_processes_opening_a_new_journal_migrate_it_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -127,13 +116,22 @@ def test_two_processes_opening_a_new_journal_migrate_it_once(
     second.close()
 
 
-def test_a_run_with_a_damaged_report_is_a_journal_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("DROP TABLE runs", "no such table: runs"),
+        ("UPDATE runs SET report_json = '{not json'", "run r1 has a damaged report"),
+    ],
+)
+def test_a_read_of_a_journal_damaged_after_opening_is_a_journal_error(
+    tmp_path: Path, damage: str, message: str
+) -> None:
     path = tmp_path / "j.sqlite"
     journal = Journal(path)
     journal.start_run("r1", "execute", "sim", "A-1", "p1", None, NOW)
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE runs SET report_json = '{not json' WHERE run_id = 'r1'")
+        conn.execute(damage)
     with pytest.raises(JournalError) as caught:
         journal.recent_runs(5)
-    assert str(caught.value) == f"journal {path}: run r1 has a damaged report"
+    assert str(caught.value) == f"journal {path}: {message}"
     journal.close()
