@@ -312,15 +312,8 @@ class Service:
                     RUN_ID.reset(token)
         except LockHeld:
             raise  # the run holding the account reports for itself
-        except AlchError as exc:
-            outcome = Outcome.INTERRUPTED if isinstance(exc, Interrupted) else Outcome.FAILED
-            self._notify(outcome.value, str(exc), account_id, None)
-            raise
         except Exception as exc:
-            # A bug must not end an unattended run silently: report it, then let the CLI
-            # turn it into the internal-error exit.
-            message = f"internal error: {type(exc).__name__}: {exc}"
-            self._notify(Outcome.FAILED.value, message, account_id, None)
+            self._notify_failure(exc, account_id)
             raise
         self._notify(report.outcome.value, report.message, account_id, report.run_id)
         return report
@@ -331,9 +324,19 @@ class Service:
         read has failed, and the [notify] channels hear of it like any other failed run."""
         try:
             yield
-        except AlchError as exc:
-            self._notify(Outcome.FAILED.value, str(exc), "unknown", None)
+        except Exception as exc:
+            self._notify_failure(exc, "unknown")
             raise
+
+    def _notify_failure(self, exc: Exception, account_id: str) -> None:
+        """Report a run that ended in an exception; the caller re-raises it. A bug must not
+        end an unattended run silently either: it is reported as an internal error."""
+        if isinstance(exc, AlchError):
+            outcome = Outcome.INTERRUPTED if isinstance(exc, Interrupted) else Outcome.FAILED
+            message = str(exc)
+        else:
+            outcome, message = Outcome.FAILED, f"internal error: {type(exc).__name__}: {exc}"
+        self._notify(outcome.value, message, account_id, None)
 
     def _notify(self, outcome: str, message: str, account_id: str, run_id: str | None) -> None:
         """Tell the configured channels how the run ended (bounded; never fails the run)."""

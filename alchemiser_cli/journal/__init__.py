@@ -133,7 +133,7 @@ class Journal:
 
     def _applied(self) -> set[str]:
         """Names of the migrations already applied (read without the write lock)."""
-        return {r[0] for r in self._conn.execute("SELECT name FROM migrations")}
+        return {r[0] for r in self._read("SELECT name FROM migrations")}
 
     def migrations(self) -> list[str]:
         """Names of the migrations recorded in this database."""
