@@ -18,6 +18,7 @@ from rich.text import Text
 
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.executor import OrderResult
+from alchemiser_cli.render.tables import figures_table
 
 Listener = Callable[[str], None]
 _STATUS_STYLE = {
@@ -31,9 +32,9 @@ _STATUS_STYLE = {
 
 def orders_table(legs: Sequence[OrderResult]) -> Table:
     """One row per leg: what was sent, what filled, the re-pegs and the status."""
-    table = Table(title="Orders", title_justify="left")
-    for name in ("#", "side", "symbol", "planned", "sent", "filled", "re-pegs", "status"):
-        table.add_column(name, justify="left" if name in ("side", "symbol", "status") else "right")
+    table = figures_table(
+        "Orders", ("#", "side", "symbol", "planned", "sent", "filled", "re-pegs", "status")
+    )
     for leg in legs:
         table.add_row(
             str(leg.leg),

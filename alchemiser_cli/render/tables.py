@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,18 @@ _OUTCOME_STYLE = {
 }
 
 
+# Columns of words, left-aligned; every other column holds figures, right-aligned.
+TEXT_COLUMNS = frozenset({"side", "symbol", "status", "rule"})
+
+
+def figures_table(title: str, columns: Sequence[str]) -> Table:
+    """A titled table: text columns left-aligned, figures right-aligned."""
+    table = Table(title=title, title_justify="left")
+    for name in columns:
+        table.add_column(name, justify="left" if name in TEXT_COLUMNS else "right")
+    return table
+
+
 def usd(value: Decimal | None) -> str:
     """$1,234.56 (or blank)."""
     return "" if value is None else dollars(value)
@@ -48,20 +61,10 @@ def render_plan(console: Console, plan: Plan) -> None:
         f"at {plan.created_at:%Y-%m-%d %H:%M:%S %Z}  equity {usd(acct.equity)}  "
         f"cash {usd(acct.cash)}  targets: {plan.targets_source}"
     )
-    positions = Table(title="Positions", title_justify="left")
-    for name in (
-        "symbol",
-        "qty",
-        "price",
-        "value",
-        "now",
-        "target",
-        "drift",
-        "after",
-        "rule",
-        "trade",
-    ):
-        positions.add_column(name, justify="left" if name in ("symbol", "rule") else "right")
+    positions = figures_table(
+        "Positions",
+        ("symbol", "qty", "price", "value", "now", "target", "drift", "after", "rule", "trade"),
+    )
     for line in plan.positions:
         trade = "" if line.action == "hold" else f"{line.action} {fmt(abs(line.trade_qty))}"
         positions.add_row(
@@ -78,18 +81,10 @@ def render_plan(console: Console, plan: Plan) -> None:
         )
     console.print(positions)
     if plan.orders:
-        orders = Table(title="Orders (sells first, limit orders, day)", title_justify="left")
-        for name in (
-            "#",
-            "side",
-            "symbol",
-            "qty",
-            "limit",
-            "est. price",
-            "est. value",
-            "est. cost",
-        ):
-            orders.add_column(name, justify="left" if name in ("side", "symbol") else "right")
+        orders = figures_table(
+            "Orders (sells first, limit orders, day)",
+            ("#", "side", "symbol", "qty", "limit", "est. price", "est. value", "est. cost"),
+        )
         for order in plan.orders:
             orders.add_row(
                 str(order.leg),
@@ -143,13 +138,9 @@ def render_checks(console: Console, report: CheckReport, market: MarketState | N
 def render_execution(console: Console, report: ExecutionReport) -> None:
     """Each order's fate, the totals and the run's outcome."""
     if report.orders:
-        table = Table(title=f"Run {report.run_id}", title_justify="left")
         columns = ("#", "side", "symbol", "planned", "filled", "avg price", "slip bps", "slices",
                    "re-pegs", "status")  # fmt: skip
-        for name in columns:
-            table.add_column(
-                name, justify="left" if name in ("side", "symbol", "status") else "right"
-            )
+        table = figures_table(f"Run {report.run_id}", columns)
         for order in report.orders:
             status = order.status + (f": {order.error}" if order.error else "")
             table.add_row(
@@ -178,9 +169,9 @@ def _render_slices(console: Console, report: ExecutionReport) -> None:
     sliced = [o for o in report.orders if len(o.slices) > 1]
     if not sliced:
         return
-    table = Table(title="Slices", title_justify="left")
-    for name in ("#", "symbol", "slice", "qty", "filled", "sends", "last limit", "status"):
-        table.add_column(name, justify="left" if name in ("symbol", "status") else "right")
+    table = figures_table(
+        "Slices", ("#", "symbol", "slice", "qty", "filled", "sends", "last limit", "status")
+    )
     for order in sliced:
         for piece in order.slices:
             table.add_row(
@@ -228,9 +219,9 @@ def render_status(console: Console, status: StatusReport) -> None:
     )
     if status.market is not None:
         _render_market(console, status.market)
-    table = Table(title="Positions", title_justify="left")
-    for name in ("symbol", "qty", "price", "value", "weight", "target", "drift", "band"):
-        table.add_column(name, justify="left" if name == "symbol" else "right")
+    table = figures_table(
+        "Positions", ("symbol", "qty", "price", "value", "weight", "target", "drift", "band")
+    )
     for p in status.positions:
         band = ""
         if p.band is not None:
@@ -288,11 +279,9 @@ def _render_run_orders(console: Console, run_id: str, details: dict[str, Any]) -
     orders = details.get("orders") or []
     if not orders:
         return
-    table = Table(title=f"Orders of run {run_id}", title_justify="left")
     columns = ("#", "side", "symbol", "planned", "filled", "avg price", "slip bps", "re-pegs",
                "status")  # fmt: skip
-    for name in columns:
-        table.add_column(name, justify="left" if name in ("side", "symbol", "status") else "right")
+    table = figures_table(f"Orders of run {run_id}", columns)
     for o in orders:
         status = str(o.get("status", "")) + (f": {o['error']}" if o.get("error") else "")
         table.add_row(
