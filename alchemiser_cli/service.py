@@ -35,7 +35,13 @@ from alchemiser_cli.core.planner import (
     investable_base,
     reference_price,
 )
-from alchemiser_cli.core.targets import Targets, parse_targets, targets_from_mapping
+from alchemiser_cli.core.targets import (
+    Targets,
+    liquidation,
+    parse_targets,
+    require_weights,
+    targets_from_mapping,
+)
 from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.documents import plan_to_json
 from alchemiser_cli.errors import (
@@ -81,6 +87,7 @@ class RunOptions:
     queue_for_open: bool = False  # market closed: queue day orders for the next session
     live: bool = False  # --live: the second half of the live-trading opt-in
     close_window_s: float | None = None  # --close-window: trade only this close to the close
+    liquidate: bool = False  # --liquidate: no targets, sell every position
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +198,17 @@ class Service:
 
     # -- inputs --------------------------------------------------------------------------
 
-    def resolve_targets(self, supplied: Targets | None, *, announce: bool = True) -> Targets:
-        """Targets from the flag, else the config, else (simulator only) the demo targets."""
+    def resolve_targets(
+        self, supplied: Targets | None, *, announce: bool = True, liquidate: bool = False
+    ) -> Targets:
+        """Targets from the flag, else the config, else (simulator only) the demo targets;
+        with `liquidate` none at all (the flag replaces the configured targets)."""
+        if liquidate and supplied is None:
+            return liquidation()
+        chosen = self._find_targets(supplied, announce=announce)
+        return require_weights(chosen, liquidate=liquidate)
+
+    def _find_targets(self, supplied: Targets | None, *, announce: bool) -> Targets:
         if supplied is not None:
             return supplied
         if self.settings.targets is not None:
@@ -239,9 +255,9 @@ class Service:
 
     # -- commands ------------------------------------------------------------------------
 
-    def plan(self, targets: Targets | None) -> Plan:
+    def plan(self, targets: Targets | None, *, liquidate: bool = False) -> Plan:
         """Compute a fresh dry-run plan; nothing is sent."""
-        chosen = self.resolve_targets(targets)
+        chosen = self.resolve_targets(targets, liquidate=liquidate)
         snap = self.snapshot(set(chosen.weights))
         plan = build_plan(snap, chosen, self.settings.planner, self.broker.now())
         log.info(
@@ -260,7 +276,13 @@ class Service:
         """Check a saved plan (or a fresh one) against a fresh snapshot and the limits."""
         opts = options or RunOptions()
         saved = plan is not None
-        chosen = plan if plan is not None else self.plan(targets)
+        if plan is not None and plan.liquidate != opts.liquidate:
+            raise InputError(
+                "this saved plan sells every position: pass --liquidate to check or run it"
+                if plan.liquidate
+                else "--liquidate plans afresh with no targets; it does not apply to a saved plan"
+            )
+        chosen = plan if plan is not None else self.plan(targets, liquidate=opts.liquidate)
         snap = self.snapshot(set(chosen.targets) | {o.symbol for o in chosen.orders})
         now = self.broker.now()
         market = self.market(now)

@@ -52,6 +52,12 @@ QueueOpt = Annotated[
     bool,
     typer.Option("--queue-for-open", help="Market closed: send day orders for the next session."),
 ]
+LiquidateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--liquidate", help="No targets: sell every position (empty targets are an error)."
+    ),
+]
 CancelOpenOpt = Annotated[
     bool, typer.Option("--cancel-open", help="Allow trading symbols that have open orders.")
 ]

@@ -10,6 +10,7 @@ import typer
 
 from alchemiser_cli.cli.common import (
     JsonOpt,
+    LiquidateOpt,
     TargetsOpt,
     console,
     emit_json,
@@ -67,10 +68,11 @@ def plan(
     out: OutOpt = None,
     band: BandOpt = None,
     to: ToOpt = None,
+    liquidate: LiquidateOpt = False,
 ) -> None:
     """Show what it would take to reach the targets. Nothing is sent."""
     with service_for(ctx, lambda: planner_overrides(band, to)) as service:
-        result = service.plan(load_targets(targets))
+        result = service.plan(load_targets(targets), liquidate=liquidate)
         if out is not None:
             try:
                 out.write_text(dumps(plan_to_json(result)) + "\n", encoding="utf-8")

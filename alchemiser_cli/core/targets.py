@@ -31,6 +31,33 @@ class Targets:
         return ONE - sum(self.weights.values(), ZERO)
 
 
+LIQUIDATE_SOURCE = "none (--liquidate)"
+
+
+def liquidation() -> Targets:
+    """The targets of `--liquidate`: none, so every position is sold."""
+    return Targets(weights={}, source=LIQUIDATE_SOURCE)
+
+
+def require_weights(targets: Targets, *, liquidate: bool) -> Targets:
+    """Empty targets (no entry, or every weight zero) sell every position: an input error
+    unless the user asked for exactly that with `--liquidate`, which takes no targets."""
+    held = [s for s, w in targets.weights.items() if w > ZERO]
+    if liquidate and held:
+        named = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+        raise InputError(
+            f"--liquidate sells every position, but {targets.source} gives targets "
+            f"({named}): drop --liquidate or the targets"
+        )
+    if not liquidate and not held:
+        what = "has only zero weights" if targets.weights else "has no targets"
+        raise InputError(
+            f"{targets.source} {what}: that would sell every position; add entries such as "
+            "`VTI = 0.6`, or pass --liquidate to sell everything on purpose"
+        )
+    return targets
+
+
 def parse_weight(raw: object, *, where: str, symbol: str) -> Decimal:
     """Read one weight: a number in [0, 1] or a percentage string like "60%"."""
     if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
@@ -150,6 +177,4 @@ def _parse_csv(text: str, where: str) -> Targets:
         if symbol in weights:
             raise InputError(f"{where}: line {line_no}: {symbol} is listed twice")
         weights[symbol] = parse_weight(cells[1], where=f"{where}: line {line_no}", symbol=symbol)
-    if not weights:
-        raise InputError(f"{where}: no targets found")
     return _finish(weights, where)
