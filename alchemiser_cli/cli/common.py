@@ -18,7 +18,7 @@ from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets, parse_targets
 from alchemiser_cli.documents import plan_from_text
 from alchemiser_cli.errors import InputError
-from alchemiser_cli.files import make_dir, read_text
+from alchemiser_cli.files import read_text, usable_dir
 from alchemiser_cli.render.json_out import render_json
 from alchemiser_cli.service import Service, open_service
 from alchemiser_cli.settings import AlpacaCredentials, load_settings, with_changes
@@ -83,7 +83,9 @@ def service_for(
             settings = with_changes(settings, "planner", planner_flags())
         if execution_flags is not None:
             settings = with_changes(settings, "execution", execution_flags())
-        make_dir(settings.state_dir, "state directory (ALCH_HOME)")
+        usable_dir(settings.state_dir, "state directory (ALCH_HOME)")
+        for part in ("logs", "locks"):
+            usable_dir(settings.state_dir / part, f"{part} directory in ALCH_HOME")
         logs.configure(settings.state_dir, opts.verbosity)
         credentials = AlpacaCredentials()
         for secret in (
@@ -105,6 +107,8 @@ def service_for(
 def read_source(arg: str, what: str) -> tuple[str, str]:
     """Read a file argument or stdin (`-`); return (text, a name for messages)."""
     if arg == "-":
+        if sys.stdin is None:
+            raise InputError(f"- reads the {what} from stdin, but stdin is closed")
         return sys.stdin.read(), "<stdin>"
     return read_text(Path(arg), what), arg
 
@@ -144,4 +148,4 @@ def console() -> Console:
 
 def stdin_is_tty() -> bool:
     """Whether a person can answer a question (tests replace this)."""
-    return sys.stdin.isatty()
+    return sys.stdin is not None and sys.stdin.isatty()  # closed stdin (`<&-`): nobody
