@@ -22,7 +22,7 @@ from typing import Any
 import filelock
 
 from alchemiser_cli.brokers.base import Broker
-from alchemiser_cli.brokers.sim import SimBroker
+from alchemiser_cli.brokers.sim import SimBroker, SimDamaged, load_seed
 from alchemiser_cli.clock import Clock, FixedClock, RunningClock, SystemClock
 from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState, NyseCalendar
 from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
@@ -59,7 +59,7 @@ from alchemiser_cli.executor import (
     OrderResult,
     Outcome,
 )
-from alchemiser_cli.files import read_text, read_toml
+from alchemiser_cli.files import read_text, read_toml, usable_dir
 from alchemiser_cli.journal import Journal, RunRecord
 from alchemiser_cli.logs import RUN_ID
 from alchemiser_cli.notify import Delivery, Notifier, notice_for
@@ -667,7 +667,7 @@ class Service:
         """Hold the per-account lock for a whole run; a second run exits at once."""
         locks = self.settings.state_dir / "locks"
         locks.mkdir(parents=True, exist_ok=True)
-        path = locks / f"{self.broker.name}-{_safe(account_id)}.lock"
+        path = account_lock_path(self.settings.state_dir, self.broker.name, account_id)
         lock = filelock.FileLock(path, timeout=0)
         try:
             lock.acquire()
@@ -806,12 +806,46 @@ def open_service(settings: Settings, credentials: AlpacaCredentials | None = Non
     return Service(settings=settings, broker=broker, journal=journal, clock=clock)
 
 
-def reset_simulator(settings: Settings) -> str:
-    """Restore the simulated account to its seed file; return the seed's path."""
+def account_lock_path(state_dir: Path, broker: str, account_id: str) -> Path:
+    """The lock file a run holds on one account for a whole `execute`."""
+    return state_dir / "locks" / f"{broker}-{_safe(account_id)}.lock"
+
+
+def reset_simulator(settings: Settings) -> tuple[str, bool]:
+    """Restore the simulated account to its seed file, holding the account's lock (a run
+    in progress makes it `LockHeld`, nothing reset). A damaged database file is recreated
+    from the seed. Returns the seed's path and whether the file was recreated."""
+    seed_path = _sim_seed(settings)
+    seed = load_seed(seed_path)  # a bad seed file is an error before anything changes
+    state = usable_dir(settings.state_dir, "state directory (ALCH_HOME)")
+    usable_dir(state / "locks", "locks directory in ALCH_HOME")
+    db = state / "sim.sqlite"
     clock = _clock_for(settings)
-    sim = SimBroker(settings.state_dir / "sim.sqlite", _sim_seed(settings), clock)
+    accounts = {seed.account_id}
+    sim: SimBroker | None = None
     try:
-        sim.reset()
+        sim = SimBroker(db, seed_path, clock)
+        accounts.add(sim.stored_account_id() or seed.account_id)
+    except SimDamaged:
+        pass  # recreated below, under the seed account's lock
+    try:
+        with contextlib.ExitStack() as held:
+            for account_id in sorted(accounts):
+                path = account_lock_path(state, "sim", account_id)
+                try:
+                    held.enter_context(filelock.FileLock(path, timeout=0))
+                except filelock.Timeout:
+                    raise LockHeld(
+                        f"another alch run holds simulated account {account_id} ({path}); "
+                        "nothing was reset: try again when it has finished"
+                    ) from None
+            if sim is not None:
+                sim.reset()
+                return str(seed_path), False
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                db.with_name(db.name + suffix).unlink(missing_ok=True)
+            sim = SimBroker(db, seed_path, clock)  # a new file, seeded on opening
+            return str(seed_path), True
     finally:
-        sim.close()
-    return str(_sim_seed(settings))
+        if sim is not None:
+            sim.close()

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import filelock
 import pytest
 
 from alchemiser_cli.cli import app as app_module
@@ -224,3 +225,52 @@ def test_traceback_flag_keeps_the_exit_code_and_the_line(cli: CliFn) -> None:
     assert plain.stderr == "alch: error: nope.toml: targets file not found\n"
     assert traced.stderr.startswith("Traceback (most recent call last):\n")
     assert traced.stderr.endswith(plain.stderr)
+
+
+# -- item 12: the simulator's own file --------------------------------------------------
+
+
+def test_sim_reset_takes_the_account_lock(cli: CliFn, isolated_state: Path) -> None:
+    assert cli("execute", "--yes").exit_code == 0
+    traded = cli("status", "--json").json()["positions"]
+    lock = isolated_state / "locks" / "sim-SIM-DEMO-0001.lock"
+    with filelock.FileLock(lock):
+        result = cli("sim", "reset")
+    assert result.exit_code == 5
+    assert result.stderr == (
+        f"alch: error: another alch run holds simulated account SIM-DEMO-0001 ({lock}); "
+        "nothing was reset: try again when it has finished\n"
+    )
+    assert cli("status", "--json").json()["positions"] == traded  # nothing reset
+    assert cli("sim", "reset").exit_code == 0
+    assert cli("status", "--json").json()["positions"] != traded
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_damaged_simulator_file_points_to_reset_which_repairs_it(
+    cli: CliFn, isolated_state: Path, damage: str
+) -> None:
+    assert cli("execute", "--yes").exit_code == 0  # a sim.sqlite with orders and fills
+    db = isolated_state / "sim.sqlite"
+    if damage == "garbage":
+        db.write_bytes(b"\x00garbage, not SQLite\xff" * 64)
+        reason = "file is not a database"
+    else:
+        db.write_bytes(db.read_bytes()[:5000])
+        reason = "database disk image is malformed"
+    for command in ("plan", "status"):
+        result = cli(command)
+        assert (result.exit_code, result.stdout) == (3, ""), command
+        assert result.stderr.endswith(
+            f"alch: error: simulator database {db} is damaged ({reason}): run `alch sim "
+            "reset` to recreate it from the seed\n"
+        )
+    reset = cli("sim", "reset")
+    assert reset.exit_code == 0
+    assert reset.stderr.startswith("alch: simulator database was damaged: recreated it from ")
+    assert reset.stderr.endswith("demo-account.toml\n")
+    status = cli("status", "--json")
+    assert status.exit_code == 0
+    assert {p["symbol"] for p in status.json()["positions"]} >= {"AAPL"}  # the seed again
+    again = cli("sim", "reset")
+    assert again.stderr.startswith("alch: simulator reset from ")
