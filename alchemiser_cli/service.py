@@ -40,6 +40,7 @@ from alchemiser_cli.core.targets import (
     liquidation,
     parse_targets,
     require_weights,
+    shortened,
     targets_from_mapping,
 )
 from alchemiser_cli.core.types import Exact, Money, Weight
@@ -211,6 +212,11 @@ class Service:
     def _find_targets(self, supplied: Targets | None, *, announce: bool) -> Targets:
         if supplied is not None:
             return supplied
+        if self.settings.targets is not None and self.settings.targets_file is not None:
+            raise ConfigError(
+                f"both [targets] ({self.settings.config_path or 'ALCH_TARGETS'}) and "
+                f"targets_file ({self.settings.targets_file}) are set: keep one"
+            )
         if self.settings.targets is not None:
             where = f"{self.settings.config_path or 'ALCH_TARGETS'} [targets]"
             return targets_from_mapping(self.settings.targets, where=where)
@@ -240,7 +246,7 @@ class Service:
         assets = self.broker.assets(wanted)
         missing = sorted(wanted - set(quotes))
         if missing:
-            raise PriceError(f"no quote from {self.broker.name} for {', '.join(missing)}")
+            raise PriceError(f"no quote from {self.broker.name} for {shortened(missing)}")
         now = self.broker.now()
         return Snapshot(
             account=account,
@@ -635,6 +641,12 @@ class Service:
         if run_id is not None:
             record = self.journal.get_run(run_id)
             if record is None:
+                matches = self.journal.run_ids_starting(run_id, limit=1000)
+                if len(matches) > 1:
+                    raise InputError(
+                        f"run id {run_id!r} is ambiguous: it matches {shortened(matches, 5)}; "
+                        "give more of the id"
+                    )
                 raise InputError(f"no run {run_id!r} in the journal (see `alch status --runs 20`)")
             records = [record]
         else:

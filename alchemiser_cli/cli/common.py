@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,11 +18,11 @@ from alchemiser_cli.cli.errors import reported_errors
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets, parse_targets
 from alchemiser_cli.documents import plan_from_text
-from alchemiser_cli.errors import InputError
+from alchemiser_cli.errors import ConfigError, InputError
 from alchemiser_cli.files import read_text, usable_dir
 from alchemiser_cli.render.json_out import render_json
 from alchemiser_cli.service import Service, open_service
-from alchemiser_cli.settings import AlpacaCredentials, load_settings, with_changes
+from alchemiser_cli.settings import AlpacaCredentials, Settings, load_settings, with_changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,11 @@ def service_for(
             settings = with_changes(settings, "planner", planner_flags())
         if execution_flags is not None:
             settings = with_changes(settings, "execution", execution_flags())
+        if settings.planner.rebalance_to == "edge" and not settings.planner.bands_on:
+            raise ConfigError(
+                '--to edge (rebalance_to = "edge") needs a drift band: give --band, or '
+                "band_abs / band_rel in [planner]"
+            )
         usable_dir(settings.state_dir, "state directory (ALCH_HOME)")
         for part in ("logs", "locks"):
             usable_dir(settings.state_dir / part, f"{part} directory in ALCH_HOME")
@@ -123,6 +129,30 @@ def load_targets(arg: str | None) -> Targets | None:
     if arg != "-" and fmt is None:
         raise InputError(f"{arg}: unknown targets format (use .toml, .json or .csv)")
     return parse_targets(text, where=where, fmt=fmt)
+
+
+def refuse_overwriting_inputs(out: Path, targets: str | None, settings: Settings) -> None:
+    """`--out` must not replace a file the run reads (targets, config, seed, state)."""
+    state = settings.state_dir
+    inputs: list[tuple[str, Path | None]] = [
+        ("targets file", None if targets in (None, "-") else Path(str(targets))),
+        ("config file", settings.config_path),
+        ("targets_file", settings.targets_file),
+        ("sectors_file", settings.sectors_file),
+        ("simulator seed file", settings.sim_account),
+        ("journal", state / "journal.sqlite"),
+        ("simulator database", state / "sim.sqlite"),
+    ]
+    for what, path in inputs:
+        if path is not None and _same_file(out, path):
+            raise InputError(f"--out {out} is the {what} of this run: write the plan elsewhere")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return a.resolve() == b.resolve()
 
 
 def load_plan(arg: str | None, targets: str | None) -> Plan | None:
