@@ -60,6 +60,11 @@ def plan_from_text(text: str, *, where: str) -> Plan:
         field = ".".join(str(p) for p in first["loc"])
         raise PlanError(f"{where}: invalid plan field {field}: {first['msg']}") from None
     _check_orders(plan, where)
+    if plan.liquidate == any(w > 0 for w in plan.targets.values()):
+        raise PlanError(
+            f"{where}: liquidate {str(plan.liquidate).lower()} does not match the plan's "
+            "targets: the plan was edited or damaged; make a fresh one with `alch plan`"
+        )
     try:
         _check_figures(plan, where)
     except ArithmeticError:  # a figure too large for exact arithmetic: not alch's output

@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     BROKER = 3
     INCOMPLETE = 4
     LOCKED = 5
+    OUTPUT = 74  # stdout could not be written (a full disk, an I/O error)
     INTERNAL = 70
     INTERRUPTED = 130
     TERMINATED = 143
@@ -50,6 +51,12 @@ class PlanError(InputError):
 
 class ConfirmationRequired(InputError):
     """Orders would be sent but nobody confirmed (no TTY and no --yes)."""
+
+
+class OutputError(AlchError):
+    """The output could not be written to stdout (the work itself may have been done)."""
+
+    exit_code = ExitCode.OUTPUT
 
 
 class BrokerError(AlchError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -40,3 +41,16 @@ def read_toml(path: Path, what: str, error: type[InputError] = ConfigError) -> d
         return tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path}: not valid TOML: {exc}") from None
+
+
+def usable_dir(path: Path, what: str) -> Path:
+    """A directory alch can write to, created if missing; else a one-line `ConfigError`."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{path}: the {what} is a file, not a directory: move it away")
+    make_dir(path, what)
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{path}: the {what} is not writable: fix its permissions or set ALCH_HOME to "
+            "a directory you own"
+        )
+    return path

@@ -22,7 +22,7 @@ from typing import Any
 import filelock
 
 from alchemiser_cli.brokers.base import Broker
-from alchemiser_cli.brokers.sim import SimBroker
+from alchemiser_cli.brokers.sim import SimBroker, SimDamaged, load_seed
 from alchemiser_cli.clock import Clock, FixedClock, RunningClock, SystemClock
 from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState, NyseCalendar
 from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
@@ -35,7 +35,14 @@ from alchemiser_cli.core.planner import (
     investable_base,
     reference_price,
 )
-from alchemiser_cli.core.targets import Targets, parse_targets, targets_from_mapping
+from alchemiser_cli.core.targets import (
+    Targets,
+    liquidation,
+    parse_targets,
+    require_weights,
+    shortened,
+    targets_from_mapping,
+)
 from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.documents import plan_to_json
 from alchemiser_cli.errors import (
@@ -53,7 +60,7 @@ from alchemiser_cli.executor import (
     OrderResult,
     Outcome,
 )
-from alchemiser_cli.files import read_text, read_toml
+from alchemiser_cli.files import read_text, read_toml, usable_dir
 from alchemiser_cli.journal import Journal, RunRecord
 from alchemiser_cli.logs import RUN_ID
 from alchemiser_cli.notify import Delivery, Notifier, notice_for
@@ -81,6 +88,7 @@ class RunOptions:
     queue_for_open: bool = False  # market closed: queue day orders for the next session
     live: bool = False  # --live: the second half of the live-trading opt-in
     close_window_s: float | None = None  # --close-window: trade only this close to the close
+    liquidate: bool = False  # --liquidate: no targets, sell every position
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,10 +199,24 @@ class Service:
 
     # -- inputs --------------------------------------------------------------------------
 
-    def resolve_targets(self, supplied: Targets | None, *, announce: bool = True) -> Targets:
-        """Targets from the flag, else the config, else (simulator only) the demo targets."""
+    def resolve_targets(
+        self, supplied: Targets | None, *, announce: bool = True, liquidate: bool = False
+    ) -> Targets:
+        """Targets from the flag, else the config, else (simulator only) the demo targets;
+        with `liquidate` none at all (the flag replaces the configured targets)."""
+        if liquidate and supplied is None:
+            return liquidation()
+        chosen = self._find_targets(supplied, announce=announce)
+        return require_weights(chosen, liquidate=liquidate)
+
+    def _find_targets(self, supplied: Targets | None, *, announce: bool) -> Targets:
         if supplied is not None:
             return supplied
+        if self.settings.targets is not None and self.settings.targets_file is not None:
+            raise ConfigError(
+                f"both [targets] ({self.settings.config_path or 'ALCH_TARGETS'}) and "
+                f"targets_file ({self.settings.targets_file}) are set: keep one"
+            )
         if self.settings.targets is not None:
             where = f"{self.settings.config_path or 'ALCH_TARGETS'} [targets]"
             return targets_from_mapping(self.settings.targets, where=where)
@@ -224,7 +246,7 @@ class Service:
         assets = self.broker.assets(wanted)
         missing = sorted(wanted - set(quotes))
         if missing:
-            raise PriceError(f"no quote from {self.broker.name} for {', '.join(missing)}")
+            raise PriceError(f"no quote from {self.broker.name} for {shortened(missing)}")
         now = self.broker.now()
         return Snapshot(
             account=account,
@@ -239,9 +261,9 @@ class Service:
 
     # -- commands ------------------------------------------------------------------------
 
-    def plan(self, targets: Targets | None) -> Plan:
+    def plan(self, targets: Targets | None, *, liquidate: bool = False) -> Plan:
         """Compute a fresh dry-run plan; nothing is sent."""
-        chosen = self.resolve_targets(targets)
+        chosen = self.resolve_targets(targets, liquidate=liquidate)
         snap = self.snapshot(set(chosen.weights))
         plan = build_plan(snap, chosen, self.settings.planner, self.broker.now())
         log.info(
@@ -260,7 +282,13 @@ class Service:
         """Check a saved plan (or a fresh one) against a fresh snapshot and the limits."""
         opts = options or RunOptions()
         saved = plan is not None
-        chosen = plan if plan is not None else self.plan(targets)
+        if plan is not None and plan.liquidate != opts.liquidate:
+            raise InputError(
+                "this saved plan sells every position: pass --liquidate to check or run it"
+                if plan.liquidate
+                else "--liquidate plans afresh with no targets; it does not apply to a saved plan"
+            )
+        chosen = plan if plan is not None else self.plan(targets, liquidate=opts.liquidate)
         snap = self.snapshot(set(chosen.targets) | {o.symbol for o in chosen.orders})
         now = self.broker.now()
         market = self.market(now)
@@ -613,6 +641,12 @@ class Service:
         if run_id is not None:
             record = self.journal.get_run(run_id)
             if record is None:
+                matches = self.journal.run_ids_starting(run_id, limit=1000)
+                if len(matches) > 1:
+                    raise InputError(
+                        f"run id {run_id!r} is ambiguous: it matches {shortened(matches, 5)}; "
+                        "give more of the id"
+                    )
                 raise InputError(f"no run {run_id!r} in the journal (see `alch status --runs 20`)")
             records = [record]
         else:
@@ -645,7 +679,7 @@ class Service:
         """Hold the per-account lock for a whole run; a second run exits at once."""
         locks = self.settings.state_dir / "locks"
         locks.mkdir(parents=True, exist_ok=True)
-        path = locks / f"{self.broker.name}-{_safe(account_id)}.lock"
+        path = account_lock_path(self.settings.state_dir, self.broker.name, account_id)
         lock = filelock.FileLock(path, timeout=0)
         try:
             lock.acquire()
@@ -784,12 +818,46 @@ def open_service(settings: Settings, credentials: AlpacaCredentials | None = Non
     return Service(settings=settings, broker=broker, journal=journal, clock=clock)
 
 
-def reset_simulator(settings: Settings) -> str:
-    """Restore the simulated account to its seed file; return the seed's path."""
+def account_lock_path(state_dir: Path, broker: str, account_id: str) -> Path:
+    """The lock file a run holds on one account for a whole `execute`."""
+    return state_dir / "locks" / f"{broker}-{_safe(account_id)}.lock"
+
+
+def reset_simulator(settings: Settings) -> tuple[str, bool]:
+    """Restore the simulated account to its seed file, holding the account's lock (a run
+    in progress makes it `LockHeld`, nothing reset). A damaged database file is recreated
+    from the seed. Returns the seed's path and whether the file was recreated."""
+    seed_path = _sim_seed(settings)
+    seed = load_seed(seed_path)  # a bad seed file is an error before anything changes
+    state = usable_dir(settings.state_dir, "state directory (ALCH_HOME)")
+    usable_dir(state / "locks", "locks directory in ALCH_HOME")
+    db = state / "sim.sqlite"
     clock = _clock_for(settings)
-    sim = SimBroker(settings.state_dir / "sim.sqlite", _sim_seed(settings), clock)
+    accounts = {seed.account_id}
+    sim: SimBroker | None = None
     try:
-        sim.reset()
+        sim = SimBroker(db, seed_path, clock)
+        accounts.add(sim.stored_account_id() or seed.account_id)
+    except SimDamaged:
+        pass  # recreated below, under the seed account's lock
+    try:
+        with contextlib.ExitStack() as held:
+            for account_id in sorted(accounts):
+                path = account_lock_path(state, "sim", account_id)
+                try:
+                    held.enter_context(filelock.FileLock(path, timeout=0))
+                except filelock.Timeout:
+                    raise LockHeld(
+                        f"another alch run holds simulated account {account_id} ({path}); "
+                        "nothing was reset: try again when it has finished"
+                    ) from None
+            if sim is not None:
+                sim.reset()
+                return str(seed_path), False
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                db.with_name(db.name + suffix).unlink(missing_ok=True)
+            sim = SimBroker(db, seed_path, clock)  # a new file, seeded on opening
+            return str(seed_path), True
     finally:
-        sim.close()
-    return str(_sim_seed(settings))
+        if sim is not None:
+            sim.close()

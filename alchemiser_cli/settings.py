@@ -161,6 +161,13 @@ class Settings(BaseSettings):
     live: bool = Field(default=False, description="ALCH_LIVE=1: first half of the live opt-in.")
     config_path: Path | None = Field(default=None, exclude=True)
 
+    @field_validator("home", mode="before")
+    @classmethod
+    def _not_empty(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: unset it to use the default place, or name a directory")
+        return value
+
     @field_validator("sim_now")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:

@@ -68,12 +68,20 @@ def test_ctrl_c_exits_130(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().err == "alch: error: interrupted\n"
 
 
-def test_traceback_flag_and_env_re_raise(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(BrokerError), reported_errors(show_traceback=True):
+def test_traceback_flag_and_env_show_it_and_keep_the_exit_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(typer.Exit) as info, reported_errors(show_traceback=True):
         raise BrokerError("boom")
+    assert info.value.exit_code == 3
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):\n")
+    assert err.endswith("alchemiser_cli.errors.BrokerError: boom\nalch: error: boom\n")
     monkeypatch.setenv("ALCH_TRACEBACK", "1")
-    with pytest.raises(BrokerError), reported_errors(show_traceback=False):
+    with pytest.raises(typer.Exit) as info, reported_errors(show_traceback=False):
         raise BrokerError("boom")
+    assert info.value.exit_code == 3
+    assert "Traceback" in capsys.readouterr().err
 
 
 def test_registered_secrets_are_masked_in_every_log_sink(tmp_path: Path) -> None:

@@ -155,6 +155,10 @@ def _table(doc: dict[str, object], key: str) -> dict[str, object]:
     return value
 
 
+class SimDamaged(BrokerError):
+    """The simulator's database file is not a (sound) SQLite database."""
+
+
 class SimBroker:
     """A simulated cash or margin account persisted in SQLite."""
 
@@ -162,6 +166,7 @@ class SimBroker:
         self._db_path = db_path
         self._seed_path = seed_path
         self._clock = clock
+        self._calendar: NyseCalendar | None = None
         db_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             # check_same_thread=False: the fake Alpaca server calls in from its request
@@ -169,14 +174,29 @@ class SimBroker:
             self._conn = sqlite3.connect(
                 db_path, isolation_level=None, timeout=10, check_same_thread=False
             )
-            self._conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise BrokerError(f"simulator database {db_path}: {exc}") from None
+        try:
+            self._open()
+        except sqlite3.OperationalError as exc:  # locked, unreadable: not damage
+            self._conn.close()
+            raise BrokerError(f"simulator database {db_path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:  # not a database, or a malformed one
+            self._conn.close()
+            raise SimDamaged(
+                f"simulator database {db_path} is damaged ({exc}): run `alch sim reset` to "
+                "recreate it from the seed"
+            ) from None
+
+    def _open(self) -> None:
+        self._conn.executescript(_SCHEMA)
+        check = self._conn.execute("PRAGMA quick_check").fetchone()
+        if check is None or check[0] != "ok":
+            raise sqlite3.DatabaseError(str(check[0]) if check else "integrity check failed")
         with self._tx() as cur:  # under the write lock: another process may be opening it too
             columns = {r[1] for r in cur.execute("PRAGMA table_info(orders)")}
             if "held" not in columns:  # databases made before held orders existed
                 cur.execute("ALTER TABLE orders ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
-        self._calendar: NyseCalendar | None = None
         if self._meta("seeded_from") is None:
             self._seed_once()
 
@@ -184,6 +204,10 @@ class SimBroker:
     def name(self) -> str:
         """Broker label."""
         return "sim"
+
+    def stored_account_id(self) -> str | None:
+        """The account id this database was seeded with (read without touching orders)."""
+        return self._meta("account_id")
 
     def close(self) -> None:
         """Close the database."""

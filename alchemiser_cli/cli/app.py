@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from alchemiser_cli import __version__
-from alchemiser_cli.cli import check, execute, plan, schema, sim, status
+from alchemiser_cli.cli import check, execute, plan, schema, sim, status, streams
 from alchemiser_cli.cli.common import GlobalOptions
 from alchemiser_cli.errors import ExitCode
 
@@ -61,5 +62,25 @@ app.add_typer(sim.app, name="sim")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: the standard streams made safe, then the command; every
+    way out is one exit code (see README "Exit codes")."""
+    problem = streams.prepare()
+    if problem is not None:
+        sys.stderr.write(f"alch: error: {problem}\n")
+        raise SystemExit(int(ExitCode.USAGE))
+    code: int | str | None = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code
+        # Typer turns a Ctrl-C outside alch's own handling (while parsing the command
+        # line) into a silent exit 130; say what happened, as everywhere else.
+        stopped = exc.__context__
+        if stopped is not None and isinstance(stopped.__cause__, KeyboardInterrupt):
+            sys.stderr.write("alch: error: interrupted\n")
+    lost = streams.finish()
+    if lost is not None:
+        sys.stderr.write(f"alch: error: {lost}\n")
+        if code in (0, None):
+            code = int(ExitCode.OUTPUT)
+    raise SystemExit(code)

@@ -8,6 +8,7 @@ from alchemiser_cli.cli.common import (
     CancelOpenOpt,
     ForceOpt,
     JsonOpt,
+    LiquidateOpt,
     PlanArg,
     QueueOpt,
     TargetsOpt,
@@ -31,13 +32,19 @@ def check(
     force: ForceOpt = False,
     cancel_open: CancelOpenOpt = False,
     queue_for_open: QueueOpt = False,
+    liquidate: LiquidateOpt = False,
 ) -> None:
     """Check a plan against limits, the account and the market; exit 1 if anything blocks."""
     with service_for(ctx) as service:
         outcome = service.check(
             load_plan(plan, targets),
             load_targets(targets),
-            RunOptions(force=force, cancel_open=cancel_open, queue_for_open=queue_for_open),
+            RunOptions(
+                force=force,
+                cancel_open=cancel_open,
+                queue_for_open=queue_for_open,
+                liquidate=liquidate,
+            ),
         )
         if json_out:
             emit_json("check", check_document(outcome))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,11 +18,11 @@ from alchemiser_cli.cli.errors import reported_errors
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets, parse_targets
 from alchemiser_cli.documents import plan_from_text
-from alchemiser_cli.errors import InputError
-from alchemiser_cli.files import make_dir, read_text
+from alchemiser_cli.errors import ConfigError, InputError
+from alchemiser_cli.files import read_text, usable_dir
 from alchemiser_cli.render.json_out import render_json
 from alchemiser_cli.service import Service, open_service
-from alchemiser_cli.settings import AlpacaCredentials, load_settings, with_changes
+from alchemiser_cli.settings import AlpacaCredentials, Settings, load_settings, with_changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,12 @@ QueueOpt = Annotated[
     bool,
     typer.Option("--queue-for-open", help="Market closed: send day orders for the next session."),
 ]
+LiquidateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--liquidate", help="No targets: sell every position (empty targets are an error)."
+    ),
+]
 CancelOpenOpt = Annotated[
     bool, typer.Option("--cancel-open", help="Allow trading symbols that have open orders.")
 ]
@@ -77,7 +84,14 @@ def service_for(
             settings = with_changes(settings, "planner", planner_flags())
         if execution_flags is not None:
             settings = with_changes(settings, "execution", execution_flags())
-        make_dir(settings.state_dir, "state directory (ALCH_HOME)")
+        if settings.planner.rebalance_to == "edge" and not settings.planner.bands_on:
+            raise ConfigError(
+                '--to edge (rebalance_to = "edge") needs a drift band: give --band, or '
+                "band_abs / band_rel in [planner]"
+            )
+        usable_dir(settings.state_dir, "state directory (ALCH_HOME)")
+        for part in ("logs", "locks"):
+            usable_dir(settings.state_dir / part, f"{part} directory in ALCH_HOME")
         logs.configure(settings.state_dir, opts.verbosity)
         credentials = AlpacaCredentials()
         for secret in (
@@ -99,6 +113,8 @@ def service_for(
 def read_source(arg: str, what: str) -> tuple[str, str]:
     """Read a file argument or stdin (`-`); return (text, a name for messages)."""
     if arg == "-":
+        if sys.stdin is None:
+            raise InputError(f"- reads the {what} from stdin, but stdin is closed")
         return sys.stdin.read(), "<stdin>"
     return read_text(Path(arg), what), arg
 
@@ -113,6 +129,30 @@ def load_targets(arg: str | None) -> Targets | None:
     if arg != "-" and fmt is None:
         raise InputError(f"{arg}: unknown targets format (use .toml, .json or .csv)")
     return parse_targets(text, where=where, fmt=fmt)
+
+
+def refuse_overwriting_inputs(out: Path, targets: str | None, settings: Settings) -> None:
+    """`--out` must not replace a file the run reads (targets, config, seed, state)."""
+    state = settings.state_dir
+    inputs: list[tuple[str, Path | None]] = [
+        ("targets file", None if targets in (None, "-") else Path(str(targets))),
+        ("config file", settings.config_path),
+        ("targets_file", settings.targets_file),
+        ("sectors_file", settings.sectors_file),
+        ("simulator seed file", settings.sim_account),
+        ("journal", state / "journal.sqlite"),
+        ("simulator database", state / "sim.sqlite"),
+    ]
+    for what, path in inputs:
+        if path is not None and _same_file(out, path):
+            raise InputError(f"--out {out} is the {what} of this run: write the plan elsewhere")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return a.resolve() == b.resolve()
 
 
 def load_plan(arg: str | None, targets: str | None) -> Plan | None:
@@ -138,4 +178,4 @@ def console() -> Console:
 
 def stdin_is_tty() -> bool:
     """Whether a person can answer a question (tests replace this)."""
-    return sys.stdin.isatty()
+    return sys.stdin is not None and sys.stdin.isatty()  # closed stdin (`<&-`): nobody

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,7 +30,8 @@ def exit_code_for(exc: BaseException) -> ExitCode:
 def reported_errors(show_traceback: bool) -> Iterator[None]:
     """Turn any failure into `alch: error: ...` on stderr and its exit code.
 
-    With --traceback (or ALCH_TRACEBACK=1) the exception is re-raised for debugging.
+    With --traceback (or ALCH_TRACEBACK=1) the traceback is printed first, secrets masked;
+    the message and the exit code stay the same.
     """
     try:
         yield
@@ -37,7 +39,7 @@ def reported_errors(show_traceback: bool) -> Iterator[None]:
         raise
     except (AlchError, KeyboardInterrupt, Exception) as exc:
         if show_traceback or os.environ.get("ALCH_TRACEBACK") == "1":
-            raise
+            sys.stderr.write(redact("".join(traceback.format_exception(exc))))
         code = exit_code_for(exc)
         if isinstance(exc, AlchError):
             message = str(exc)

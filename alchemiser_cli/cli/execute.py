@@ -18,6 +18,7 @@ from alchemiser_cli.cli.common import (
     CancelOpenOpt,
     ForceOpt,
     JsonOpt,
+    LiquidateOpt,
     PlanArg,
     QueueOpt,
     TargetsOpt,
@@ -165,6 +166,7 @@ def execute(
     force: ForceOpt = False,
     cancel_open: CancelOpenOpt = False,
     queue_for_open: QueueOpt = False,
+    liquidate: LiquidateOpt = False,
     live: LiveOpt = False,
     deadline: DeadlineOpt = None,
     order_type: OrderTypeOpt = None,
@@ -189,6 +191,7 @@ def execute(
                 queue_for_open=queue_for_open,
                 live=live,
                 close_window_s=window,
+                liquidate=liquidate,
             )
             saved, chosen = load_plan(plan, targets), load_targets(targets)
         with stop_on_signals(service), progress_for(ctx, service) as listener:

@@ -10,10 +10,12 @@ import typer
 
 from alchemiser_cli.cli.common import (
     JsonOpt,
+    LiquidateOpt,
     TargetsOpt,
     console,
     emit_json,
     load_targets,
+    refuse_overwriting_inputs,
     service_for,
 )
 from alchemiser_cli.documents import dumps, plan_to_json
@@ -37,6 +39,7 @@ OutOpt = Annotated[
 def planner_overrides(bands: list[str] | None, to: str | None) -> dict[str, Any]:
     """Settings overrides for the planner flags (`planner__...` keys)."""
     changes: dict[str, Any] = {}
+    seen: dict[str, str] = {}
     for band in bands or []:
         text = band.strip()
         usage = f"--band {band!r}: give 0.05 (absolute, in weight) or 25% (relative)"
@@ -46,7 +49,15 @@ def planner_overrides(bands: list[str] | None, to: str | None) -> dict[str, Any]
             raise InputError(usage) from None
         if not value.is_finite() or value <= 0:
             raise InputError(f"{usage}; it must be above zero")
-        if text.endswith("%"):
+        kind = "band_rel" if text.endswith("%") else "band_abs"
+        if kind in changes:
+            name = "a relative" if kind == "band_rel" else "an absolute"
+            raise InputError(
+                f"--band given twice as {name} band ({seen[kind]!r} and {band!r}): give at "
+                "most one absolute (0.05) and one relative (25%) band"
+            )
+        seen[kind] = band
+        if kind == "band_rel":
             changes["band_rel"] = value / 100
         elif value >= 1:
             raise InputError(f"{usage}; an absolute band is below 1 (write {value}% if relative)")
@@ -67,10 +78,13 @@ def plan(
     out: OutOpt = None,
     band: BandOpt = None,
     to: ToOpt = None,
+    liquidate: LiquidateOpt = False,
 ) -> None:
     """Show what it would take to reach the targets. Nothing is sent."""
     with service_for(ctx, lambda: planner_overrides(band, to)) as service:
-        result = service.plan(load_targets(targets))
+        if out is not None:
+            refuse_overwriting_inputs(out, targets, service.settings)
+        result = service.plan(load_targets(targets), liquidate=liquidate)
         if out is not None:
             try:
                 out.write_text(dumps(plan_to_json(result)) + "\n", encoding="utf-8")

@@ -19,5 +19,8 @@ def reset(ctx: typer.Context) -> None:
     """Restore the simulated account to its seed file (drops its orders and fills)."""
     opts = globals_of(ctx)
     with reported_errors(opts.traceback):
-        seed = reset_simulator(load_settings(opts.config))
-        sys.stderr.write(f"alch: simulator reset from {seed}\n")
+        seed, recreated = reset_simulator(load_settings(opts.config))
+        if recreated:
+            sys.stderr.write(f"alch: simulator database was damaged: recreated it from {seed}\n")
+        else:
+            sys.stderr.write(f"alch: simulator reset from {seed}\n")

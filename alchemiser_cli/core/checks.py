@@ -451,13 +451,25 @@ def check_quote_age(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | 
     return None
 
 
+# How far in the future a saved plan's created_at may be (clocks of two machines differ).
+PLAN_CLOCK_SKEW_S = 60
+
+
 def check_plan_age(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
-    """Block a saved plan older than max_plan_age_s."""
-    limit = ctx.limits.max_plan_age_s
-    if limit is None or not ctx.saved_plan or not plan.orders:
+    """Block a saved plan older than max_plan_age_s, or dated in the future (beyond a small
+    clock skew: such a plan's age says nothing, and the file may have been edited)."""
+    if not ctx.saved_plan or not plan.orders:
         return None
     age = (ctx.now - plan.created_at).total_seconds()
-    if age > limit:
+    if age < -PLAN_CLOCK_SKEW_S:
+        return _block(
+            "plan.age",
+            f"plan is dated {plan.created_at:%Y-%m-%d %H:%M:%S %Z}, {-age:.0f} s in the future "
+            f"(more than {PLAN_CLOCK_SKEW_S} s of clock skew)",
+            "make a fresh plan with `alch plan`, and check this machine's clock",
+        )
+    limit = ctx.limits.max_plan_age_s
+    if limit is not None and age > limit:
         return _block(
             "plan.age",
             f"plan is {age / 60:.0f} min old, above max_plan_age_s {limit} s",

@@ -177,6 +177,8 @@ class Plan:
     skipped: tuple[Skipped, ...]
     summary: PlanSummary
     schema_version: int = SCHEMA_VERSION
+    # No target holds any weight: the plan sells every position (`--liquidate` only).
+    liquidate: bool = False
 
 
 def reference_price(quote: Quote | None, symbol: str) -> Decimal:
@@ -305,6 +307,7 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
         positions=lines,
         skipped=tuple(sorted(skipped, key=lambda s: s.symbol)),
         summary=summary,
+        liquidate=not any(w > ZERO for w in targets.weights.values()),
     )
 
 

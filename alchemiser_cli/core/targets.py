@@ -7,7 +7,7 @@ import io
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -29,6 +29,38 @@ class Targets:
     def cash_weight(self) -> Decimal:
         """The share of the investable base left as cash."""
         return ONE - sum(self.weights.values(), ZERO)
+
+
+LIQUIDATE_SOURCE = "none (--liquidate)"
+
+
+def liquidation() -> Targets:
+    """The targets of `--liquidate`: none, so every position is sold."""
+    return Targets(weights={}, source=LIQUIDATE_SOURCE)
+
+
+def shortened(names: Sequence[str], limit: int = 3) -> str:
+    """ "A, B, C and 47 more": a list of names kept to one readable line."""
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def require_weights(targets: Targets, *, liquidate: bool) -> Targets:
+    """Empty targets (no entry, or every weight zero) sell every position: an input error
+    unless the user asked for exactly that with `--liquidate`, which takes no targets."""
+    held = [s for s, w in targets.weights.items() if w > ZERO]
+    if liquidate and held:
+        raise InputError(
+            f"--liquidate sells every position, but {targets.source} gives targets "
+            f"({shortened(held)}): drop --liquidate or the targets"
+        )
+    if not liquidate and not held:
+        what = "has only zero weights" if targets.weights else "has no targets"
+        raise InputError(
+            f"{targets.source} {what}: that would sell every position; add entries such as "
+            "`VTI = 0.6`, or pass --liquidate to sell everything on purpose"
+        )
+    return targets
 
 
 def parse_weight(raw: object, *, where: str, symbol: str) -> Decimal:
@@ -82,7 +114,9 @@ def _finish(weights: dict[str, Decimal], where: str) -> Targets:
 
 
 def parse_targets(text: str, *, where: str, fmt: str | None = None) -> Targets:
-    """Parse targets text; `fmt` is toml, json or csv (sniffed from the text when None)."""
+    """Parse targets text; `fmt` is toml, json or csv (sniffed from the text when None).
+    A UTF-8 byte-order mark (spreadsheets write one) is ignored."""
+    text = text.removeprefix("\ufeff")
     kind = fmt or _sniff(text)
     if kind == "toml":
         return _parse_toml(text, where)
@@ -94,10 +128,11 @@ def parse_targets(text: str, *, where: str, fmt: str | None = None) -> Targets:
 
 
 def _sniff(text: str) -> str:
-    stripped = text.lstrip()
-    if stripped.startswith(("{", "[{")):
+    """JSON, TOML or CSV, from the first line that is not blank or a `#` comment."""
+    lines = (line.strip() for line in text.splitlines())
+    first = next((line for line in lines if line and not line.startswith("#")), "")
+    if first.startswith("{") or first.replace(" ", "").startswith("[{"):
         return "json"
-    first = stripped.splitlines()[0] if stripped else ""
     if first.startswith("[") or "=" in first:
         return "toml"
     return "csv"
@@ -138,18 +173,19 @@ def _parse_json(text: str, where: str) -> Targets:
 def _parse_csv(text: str, where: str) -> Targets:
     weights: dict[str, Decimal] = {}
     rows = csv.reader(io.StringIO(text))
+    header_allowed = True  # a `symbol,weight` header may lead, after comments
     for line_no, row in enumerate(rows, start=1):
         cells = [cell.strip() for cell in row]
         if not any(cells) or cells[0].startswith("#"):
             continue
-        if line_no == 1 and cells[0].lower() == "symbol":
+        if header_allowed and cells[0].lower() == "symbol":
+            header_allowed = False
             continue
+        header_allowed = False
         if len(cells) != 2:
             raise InputError(f"{where}: line {line_no}: expected `symbol,weight`, got {row!r}")
         symbol = normalise_symbol(cells[0], where=f"{where}: line {line_no}")
         if symbol in weights:
             raise InputError(f"{where}: line {line_no}: {symbol} is listed twice")
         weights[symbol] = parse_weight(cells[1], where=f"{where}: line {line_no}", symbol=symbol)
-    if not weights:
-        raise InputError(f"{where}: no targets found")
     return _finish(weights, where)

@@ -224,8 +224,19 @@ class Journal:
 
     def get_run(self, run_id: str) -> RunRecord | None:
         """One run by id (a unique prefix is enough)."""
-        rows = self._read("SELECT * FROM runs WHERE run_id LIKE ? || '%' LIMIT 2", (run_id,))
+        rows = self._read(
+            "SELECT * FROM runs WHERE substr(run_id, 1, length(?)) = ? LIMIT 2", (run_id, run_id)
+        )
         return self._run(rows[0]) if len(rows) == 1 else None
+
+    def run_ids_starting(self, prefix: str, limit: int) -> list[str]:
+        """Up to `limit` run ids that start with `prefix`, oldest first."""
+        rows = self._read(
+            "SELECT run_id FROM runs WHERE substr(run_id, 1, length(?)) = ? "
+            "ORDER BY run_id LIMIT ?",
+            (prefix, prefix, limit),
+        )
+        return [str(r[0]) for r in rows]
 
     def runs_with_outcome(self, outcome: str, account_id: str) -> list[RunRecord]:
         """Runs of an account with this outcome (e.g. `running` = never finished)."""

@@ -61,6 +61,8 @@ def render_plan(console: Console, plan: Plan) -> None:
         f"at {plan.created_at:%Y-%m-%d %H:%M:%S %Z}  equity {usd(acct.equity)}  "
         f"cash {usd(acct.cash)}  targets: {plan.targets_source}"
     )
+    if plan.liquidate:
+        console.print("[bold red]LIQUIDATE[/]: no targets, every position is sold (--liquidate)")
     positions = figures_table(
         "Positions",
         ("symbol", "qty", "price", "value", "now", "target", "drift", "after", "rule", "trade"),
