@@ -190,7 +190,7 @@ def _render_slices(console: Console, report: ExecutionReport) -> None:
 def _render_market(console: Console, market: MarketOutlook) -> None:
     """Open or closed, the next open and close, early closes and holidays ahead."""
     state = market.state
-    now = "[green]open[/]" if state.is_open else f"[yellow]closed[/] ({state.reason})"
+    now = "[green]open[/]" if state.is_open else f"[yellow]closed[/] ({state.why_closed()})"
     console.print(
         f"Market {now}; next close {_et(market.next_close)}, next open {_et(market.next_open)}"
     )
