@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +15,7 @@ from alchemiser_cli import __version__
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.cli import common
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest, Side
+from alchemiser_cli.errors import ExitCode
 from tests.conftest import EXAMPLES, FileMaker, Run
 
 CliFn = Callable[..., Run]
@@ -485,6 +487,14 @@ def test_every_command_is_documented_in_the_readme() -> None:
         "alch sim reset",
     ):
         assert command in readme
+
+
+def test_the_readme_exit_code_table_lists_every_exit_code() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    documented = {int(code) for code in re.findall(r"^\| (\d+)", table, re.MULTILINE)}
+    documented |= {int(code) for code in re.findall(r"^\| \d+ / (\d+)", table, re.MULTILINE)}
+    assert documented == {int(code) for code in ExitCode}
 
 
 # -- configuration ----------------------------------------------------------------------
