@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,10 +19,11 @@ from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.cli import common
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import fmt
-from alchemiser_cli.executor import OrderResult
+from alchemiser_cli.executor import OrderResult, Outcome
 from alchemiser_cli.render.layout import Col, fitted_table
 from alchemiser_cli.render.progress import orders_table
-from alchemiser_cli.render.tables import pct, usd
+from alchemiser_cli.render.tables import pct, render_execution, usd
+from alchemiser_cli.service import ExecutionReport
 from tests.conftest import Run
 
 CliFn = Callable[..., Run]
@@ -211,3 +213,37 @@ def test_wrapping_columns_wrap_and_figures_keep_their_width() -> None:
         "│        │               │ insufficient buying   │",
         "│        │               │ power for this order  │",
     ]
+
+
+def test_broker_text_with_brackets_is_shown_as_sent_not_read_as_markup() -> None:
+    leg = OrderResult(
+        leg=1,
+        client_order_id="alch-x-001-01-01",
+        symbol="VXUS",
+        side=Side.BUY,
+        planned_qty=D("224"),
+        sent_qty=D("224"),
+        limit_price=D("72.68"),
+        status="rejected",
+        error="insufficient qty [requested: 224] [/available]",
+    )
+    now = datetime(2026, 11, 24, 15, tzinfo=UTC)
+    report = ExecutionReport(
+        run_id="r1",
+        plan_id="p1",
+        broker="sim",
+        account_id="A",
+        outcome=Outcome.INCOMPLETE,
+        message="stopped after a broker error: [code 40310000] [/x]",
+        started_at=now,
+        finished_at=now,
+        checks=None,
+        orders=(leg,),
+        filled_buy_value=D("0"),
+        filled_sell_value=D("0"),
+    )
+    screen = io.StringIO()
+    render_execution(Console(file=screen, width=160), report)
+    shown = screen.getvalue()
+    assert "rejected: insufficient qty [requested: 224] [/available]" in shown
+    assert "Outcome: incomplete - stopped after a broker error: [code 40310000] [/x]" in shown

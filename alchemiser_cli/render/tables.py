@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState
@@ -97,7 +98,7 @@ def render_plan(console: Console, plan: Plan) -> None:
     console.print(
         f"[bold]Plan {plan.plan_id}[/] for {plan.broker}:{plan.account_id} "
         f"at {plan.created_at:%Y-%m-%d %H:%M:%S %Z}  equity {usd(acct.equity)}  "
-        f"cash {usd(acct.cash)}  targets: {plan.targets_source}"
+        f"cash {usd(acct.cash)}  targets: {escape(plan.targets_source)}"
     )
     rows: list[list[Cell]] = []
     for line in plan.positions:
@@ -133,7 +134,7 @@ def render_plan(console: Console, plan: Plan) -> None:
     else:
         console.print("No orders: the account is at its targets.")
     for skip in plan.skipped:
-        console.print(f"  skipped {skip.symbol}: {skip.reason}")
+        console.print(f"  skipped {skip.symbol}: {escape(skip.reason)}")
     s = plan.summary
     console.print(
         f"Buys {usd(s.buy_value)}, sells {usd(s.sell_value)}, turnover {pct(s.turnover)}, "
@@ -158,7 +159,8 @@ def render_checks(console: Console, report: CheckReport, market: MarketState | N
     rows: list[list[Cell]] = []
     for finding in report.findings:
         style = _SEVERITY_STYLE[finding.severity]
-        detail = finding.message + (f" [dim]({finding.hint})[/]" if finding.hint else "")
+        hint = f" [dim]({escape(finding.hint)})[/]" if finding.hint else ""
+        detail = escape(finding.message) + hint
         rows.append([finding.check_id, f"[{style}]{finding.severity.value}[/]", detail])
     title = f"Checks for plan {report.plan_id}"
     console.print(fitted_table(title, CHECKS, rows, console.width))
@@ -171,7 +173,7 @@ def render_execution(console: Console, report: ExecutionReport) -> None:
     if report.orders:
         rows: list[list[Cell]] = []
         for order in report.orders:
-            status = order.status + (f": {order.error}" if order.error else "")
+            status = escape(order.status + (f": {order.error}" if order.error else ""))
             rows.append([
                 str(order.leg),
                 order.side.value,
@@ -190,7 +192,7 @@ def render_execution(console: Console, report: ExecutionReport) -> None:
             f"Filled: bought {usd(report.filled_buy_value)}, sold {usd(report.filled_sell_value)}"
         )
     style = _OUTCOME_STYLE[report.outcome]
-    console.print(f"Outcome: [{style}]{report.outcome.value}[/] - {report.message}")
+    console.print(f"Outcome: [{style}]{report.outcome.value}[/] - {escape(report.message)}")
 
 
 def _render_slices(console: Console, report: ExecutionReport) -> None:
@@ -209,7 +211,7 @@ def _render_slices(console: Console, report: ExecutionReport) -> None:
                 fmt(piece.filled_qty),
                 str(len(piece.client_order_ids)),
                 fmt(piece.limit_prices[-1]) if piece.limit_prices else "",
-                piece.status + (f": {piece.error}" if piece.error else ""),
+                escape(piece.status + (f": {piece.error}" if piece.error else "")),
             ])  # fmt: skip
     console.print(fitted_table("Slices", SLICES, rows, console.width))
 
@@ -287,7 +289,7 @@ def render_status(console: Console, status: StatusReport) -> None:
             str(r.orders),
             usd(r.filled_value),
             "" if r.slippage_bps is None else fmt(r.slippage_bps),
-            r.message or "",
+            escape(r.message or ""),
         ])  # fmt: skip
     runs = fitted_table("Recent runs", RUNS, rows, console.width)
     console.print(runs if status.runs else "No runs in the journal yet.")
@@ -303,7 +305,7 @@ def _render_run_orders(console: Console, run_id: str, details: dict[str, Any]) -
         return
     rows: list[list[Cell]] = []
     for o in orders:
-        status = str(o.get("status", "")) + (f": {o['error']}" if o.get("error") else "")
+        status = escape(str(o.get("status", "")) + (f": {o['error']}" if o.get("error") else ""))
         rows.append([
             str(o.get("leg", "")),
             str(o.get("side", "")),
