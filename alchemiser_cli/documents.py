@@ -13,7 +13,7 @@ from typing import Any, Final
 from pydantic import TypeAdapter, ValidationError
 
 from alchemiser_cli.core.models import Side
-from alchemiser_cli.core.money import QTY_STEP, ZERO, fmt, money
+from alchemiser_cli.core.money import QTY_STEP, ZERO, dollars, fmt, money
 from alchemiser_cli.core.planner import SCHEMA_VERSION, Plan
 from alchemiser_cli.core.types import WEIGHT_STEP
 from alchemiser_cli.errors import PlanError
@@ -118,7 +118,7 @@ def _check_figures(plan: Plan, where: str) -> None:
             ("est_value", o.est_value, money(o.qty * o.est_price)),
         ):
             if value != expected:
-                raise edited(f"{name}: {field} {fmt(value)} is not {fmt(expected)}")
+                raise edited(f"{name}: {field} {_usd(value)} is not {_usd(expected)}")
         if o.fractional != (o.qty != o.qty.to_integral_value()):
             raise edited(f"{name}: fractional {o.fractional} does not match qty {fmt(o.qty)}")
         signed = o.qty if o.side is Side.BUY else -o.qty
@@ -144,7 +144,7 @@ def _check_figures(plan: Plan, where: str) -> None:
             ("post_value", line.post_value, money(line.post_qty * line.price)),
         ):
             if value != expected:
-                raise edited(f"{line.symbol}: {field} {fmt(value)} is not {fmt(expected)}")
+                raise edited(f"{line.symbol}: {field} {_usd(value)} is not {_usd(expected)}")
         equity += line.value
     if net:
         raise edited(f"orders for {', '.join(sorted(net))} have no position line")
@@ -158,8 +158,19 @@ def _check_figures(plan: Plan, where: str) -> None:
         ("summary.sell_value", summary.sell_value, sells),
     ):
         if abs(value - expected) > slack:
-            raise edited(f"{field} {fmt(value)} is not {fmt(money(expected))}")
+            raise edited(f"{field} {_usd(value)} is not {_usd(expected)}")
     if plan.account.equity > ZERO:
         turnover = (buys + sells) / plan.account.equity
         if abs(summary.turnover - turnover) > WEIGHT_STEP + 2 * slack / plan.account.equity:
-            raise edited(f"summary.turnover {fmt(summary.turnover)} is not {fmt(turnover)}")
+            shown, due = _percent(summary.turnover), _percent(turnover)
+            raise edited(f"summary.turnover {shown} is not {due}")
+
+
+def _usd(value: Decimal) -> str:
+    """Money as $1,234.56, or with every digit when an edit left it between cents."""
+    return dollars(value) if value == money(value) else f"${value:,f}"
+
+
+def _percent(weight: Decimal) -> str:
+    """A weight as a percentage to the precision the plan stores (six decimals)."""
+    return f"{fmt((weight * 100).quantize(Decimal('0.0001')))}%"

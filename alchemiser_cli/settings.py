@@ -7,12 +7,15 @@ e.g. `ALCH_LIMITS__MAX_ORDER_NOTIONAL`; Alpaca's own `APCA_*`), the config file
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, Literal
+from types import UnionType
+from typing import Any, Final, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -48,7 +51,7 @@ class _ConfigFileSource(PydanticBaseSettingsSource):
 class AlpacaPolicy(BaseModel):
     """How the Alpaca adapter talks to Alpaca (`[alpaca]` in alch.toml)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     timeout_s: float = Field(default=10, gt=0, le=120, description="Per-request timeout.")
     read_attempts: int = Field(default=4, ge=1, le=10, description="Tries for a read.")
@@ -76,7 +79,7 @@ SUCCESS_OUTCOMES: Final = frozenset({"completed", "queued", "nothing_to_do"})
 class NotifySettings(BaseModel):
     """`[notify]` in alch.toml (or ALCH_NOTIFY__*)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     webhook_url: SecretStr | None = Field(
         default=None, description='Slack-compatible incoming webhook (POST {"text": ...}).'
@@ -216,10 +219,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     except SettingsError as exc:
         # pydantic-settings could not even parse an environment value (a list or table
         # given as plain text); its message names the field, never the value.
-        raise ConfigError(
-            f"invalid setting ({exc}): give lists and tables in ALCH_* variables as JSON, "
-            """e.g. ALCH_NOTIFY__MAIL_TO='["ops@example.com"]'"""
-        ) from None
+        raise ConfigError(describe_unparsed_env(exc)) from None
     finally:
         _FILE_DATA.reset(token)
 
@@ -230,17 +230,87 @@ def describe_validation_error(exc: ValidationError, path: Path | None) -> str:
     key = ".".join(str(part) for part in first["loc"]) or "settings"
     env = "ALCH_" + "__".join(str(part) for part in first["loc"]).upper()
     source = f"{path} or {env}" if path is not None else env
-    problem = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        problem = "unknown setting"
+    problem = PROBLEMS.get(first["type"], first["msg"].removeprefix("Value error, "))
     value = first.get("input")
     secret = any(str(part) in SECRET_SETTINGS for part in first["loc"])
     shown = (
         ""
         if secret or isinstance(value, dict) or first["type"] == "extra_forbidden"
-        else f" (got {value!r})"
+        else f" (got {as_written(value)})"
     )
     return f"invalid setting {key} ({source}): {problem}{shown}"
+
+
+# pydantic's words for a wrong type, in the terms of a config file.
+PROBLEMS: Final = {
+    "extra_forbidden": "unknown setting",
+    **dict.fromkeys(("decimal_parsing", "decimal_type", "float_parsing", "float_type"),
+                    "not a number"),
+    **dict.fromkeys(("int_parsing", "int_type", "int_from_float"), "not a whole number"),
+    **dict.fromkeys(("tuple_type", "list_type", "set_type"), "not a list"),
+    **dict.fromkeys(("bool_parsing", "bool_type"), "not true or false"),
+    "dict_type": "not a table",
+    "finite_number": "not a finite number",
+}  # fmt: skip
+
+
+def _json_number(value: object) -> object:
+    """Decimals inside a list or table, written back as the numbers they were."""
+    if isinstance(value, Decimal):
+        return (
+            int(value) if value.is_finite() and value == value.to_integral_value() else float(value)
+        )
+    return str(value)
+
+
+def as_written(value: object) -> str:
+    """A setting's value as a person would write it: numbers bare, text and lists as JSON."""
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return str(value)
+    return json.dumps(value, default=_json_number, ensure_ascii=False)
+
+
+def describe_unparsed_env(exc: SettingsError) -> str:
+    """One line naming the ALCH_* variable that holds a list or table not written as JSON."""
+    found = re.search(r'field "([^"]+)"', str(exc))
+    prefix = f"ALCH_{found.group(1).upper() if found else ''}"
+    for name in sorted(os.environ):
+        path = name.upper().removeprefix("ALCH_").lower().split("__")
+        kind = _json_kind(path) if name.upper().startswith(prefix) else None
+        if kind is not None and _is_json(os.environ[name]):
+            continue  # written as JSON: not the one pydantic-settings could not read
+        if kind is not None:
+            example = '["first", "second"]' if kind == "list" else '{"name": "value"}'
+            return (
+                f"invalid setting {'.'.join(path)} ({name}): a {kind} in an ALCH_* variable is "
+                f"written as JSON, e.g. {name}='{example}'"
+            )
+    return f"invalid setting {prefix}: write lists and tables in ALCH_* variables as JSON"
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _json_kind(path: list[str]) -> str | None:
+    """ "list" or "table" if the setting at `path` (["planner", "keep"]) is one, else None."""
+    annotation: Any = Settings
+    for part in path:
+        fields = getattr(annotation, "model_fields", {})
+        if part not in fields:
+            return None
+        annotation = fields[part].annotation
+    kinds = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    for kind in kinds:
+        if get_origin(kind) in (list, tuple, set):
+            return "list"
+        if get_origin(kind) is dict or (isinstance(kind, type) and issubclass(kind, BaseModel)):
+            return "table"
+    return None
 
 
 def with_changes(settings: Settings, section: str, changes: dict[str, Any]) -> Settings:

@@ -105,3 +105,24 @@ def test_close_window(now: str, expected: str | None) -> None:
         assert (
             why == f"outside the close window (the last 25 min before the close at {expected} ET)"
         )
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        # a regular Tuesday, half an hour after the 16:00 close
+        ("2026-11-24T21:30:00Z", "after the close at 16:00 ET (now 16:30 ET); "
+         "next session 2026-11-25 09:30-16:00 ET"),
+        # the day after Thanksgiving closes at 13:00
+        ("2026-11-27T18:30:00Z", "after the early close at 13:00 ET (now 13:30 ET); "
+         "next session 2026-11-30 09:30-16:00 ET"),
+        ("2026-11-26T15:00:00Z", "Thanksgiving (2026-11-26); "
+         "next session 2026-11-27 09:30-13:00 ET (early close)"),
+        ("2026-11-29T15:00:00Z", "Sunday 2026-11-29; next session 2026-11-30 09:30-16:00 ET"),
+        ("2026-11-24T12:15:00Z", "before the open at 09:30 ET (now 07:15 ET); "
+         "next session 2026-11-24 09:30-16:00 ET"),
+    ],
+)  # fmt: skip
+def test_closed_message_names_the_real_open_or_close(when: str, expected: str) -> None:
+    state = CAL.state(datetime.fromisoformat(when))
+    assert state.describe_closed() == f"market closed: {expected}"

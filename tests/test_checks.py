@@ -319,12 +319,12 @@ def at(text: str) -> datetime:
          "2027-01-04 09:30-16:00 ET"),
         ("2026-11-28T15:00:00Z", "market closed: Saturday 2026-11-28; next session "
          "2026-11-30 09:30-16:00 ET"),
-        ("2026-11-24T22:00:00Z", "market closed: after the close at 17:00 ET; next session "
-         "2026-11-25 09:30-16:00 ET"),
-        ("2026-11-27T18:30:00Z", "market closed: after the close at 13:30 ET; next session "
-         "2026-11-30 09:30-16:00 ET"),
-        ("2026-11-24T13:00:00Z", "market closed: before the open at 08:00 ET; next session "
-         "2026-11-24 09:30-16:00 ET"),
+        ("2026-11-24T22:00:00Z", "market closed: after the close at 16:00 ET (now 17:00 ET); "
+         "next session 2026-11-25 09:30-16:00 ET"),
+        ("2026-11-27T18:30:00Z", "market closed: after the early close at 13:00 ET (now 13:30 ET); "
+         "next session 2026-11-30 09:30-16:00 ET"),
+        ("2026-11-24T13:00:00Z", "market closed: before the open at 09:30 ET (now 08:00 ET); "
+         "next session 2026-11-24 09:30-16:00 ET"),
     ],
 )  # fmt: skip
 def test_closed_market_blocks_naming_why_and_the_next_session(when: str, message: str) -> None:

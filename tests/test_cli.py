@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +15,7 @@ from alchemiser_cli import __version__
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.cli import common
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest, Side
+from alchemiser_cli.errors import ExitCode
 from tests.conftest import EXAMPLES, FileMaker, Run
 
 CliFn = Callable[..., Run]
@@ -115,7 +117,7 @@ def test_json_targets_file(cli: CliFn, make_file: FileMaker) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("t.toml", "[targets]\nVTI = 0.8\nBND = 0.3\n", "t.toml: weights add up to 110.0%"),
+        ("t.toml", "[targets]\nVTI = 0.8\nBND = 0.3\n", "t.toml: weights add up to 110%"),
         ("t.csv", "VTI,0.5\nVTI,0.2\n", "t.csv: line 2: VTI is listed twice"),
         ("t.json", '{"VTI": -1}', "t.json: VTI: weight -1 is negative"),
         ("t.yaml", "VTI: 1", "t.yaml: unknown targets format (use .toml, .json or .csv)"),
@@ -487,6 +489,14 @@ def test_every_command_is_documented_in_the_readme() -> None:
         assert command in readme
 
 
+def test_the_readme_exit_code_table_lists_every_exit_code() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    documented = {int(code) for code in re.findall(r"^\| (\d+)", table, re.MULTILINE)}
+    documented |= {int(code) for code in re.findall(r"^\| \d+ / (\d+)", table, re.MULTILINE)}
+    assert documented == {int(code) for code in ExitCode}
+
+
 # -- configuration ----------------------------------------------------------------------
 
 
@@ -530,6 +540,16 @@ def test_config_from_alch_config_env_and_flag(
             "invalid setting planner.collar_bps (cfg.toml or ALCH_PLANNER__COLLAR_BPS): "
             "Input should be less than or equal to 1000 (got 5000)",
         ),
+        (
+            "[limits]\nmax_order_notional = nan\n",
+            "invalid setting limits.max_order_notional "
+            "(cfg.toml or ALCH_LIMITS__MAX_ORDER_NOTIONAL): not a finite number (got NaN)",
+        ),
+        (
+            "[limits]\nmax_order_pct = [1, 0.5]\n",
+            "invalid setting limits.max_order_pct (cfg.toml or ALCH_LIMITS__MAX_ORDER_PCT): "
+            "not a number (got [1, 0.5])",
+        ),
         ("[targets\n", "cfg.toml: not valid TOML"),
         ('[targets]\nVTI = "lots"\n', "cfg.toml [targets]: VTI: weight 'lots' is not a number"),
     ],
@@ -543,6 +563,31 @@ def test_invalid_config_exits_2_naming_the_key(
     assert result.stderr.startswith("alch: error: ")
     assert message.replace("cfg.toml", str(path)) in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LIMITS__MAX_ORDER_NOTIONAL", "nan", "limits.max_order_notional "
+         '(ALCH_LIMITS__MAX_ORDER_NOTIONAL): not a finite number (got "nan")'),
+        ("EXECUTION__DEADLINE_S", "nan", "execution.deadline_s (ALCH_EXECUTION__DEADLINE_S): "
+         'not a finite number (got "nan")'),
+        ("PLANNER__CASH_RESERVE", "1e30", "planner.cash_reserve (ALCH_PLANNER__CASH_RESERVE): "
+         'Input should be less than or equal to 1000000000000 (got "1e30")'),
+        ("TARGETS", "VTI", 'targets (ALCH_TARGETS): not a table (got "VTI")'),
+        ("PLANNER__KEEP", "VTI", "planner.keep (ALCH_PLANNER__KEEP): a list in an ALCH_* "
+         """variable is written as JSON, e.g. ALCH_PLANNER__KEEP='["first", "second"]'"""),
+        ("PLANNER", "{", "planner (ALCH_PLANNER): a table in an ALCH_* variable is written as "
+         """JSON, e.g. ALCH_PLANNER='{"name": "value"}'"""),
+    ],
+)  # fmt: skip
+def test_bad_environment_values_name_the_variable_in_plain_words(
+    cli: CliFn, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv("ALCH_PLANNER__COLLAR_BPS", "20")  # JSON-readable: not the culprit
+    monkeypatch.setenv(f"ALCH_{name}", value)
+    result = cli("plan")
+    assert (result.exit_code, result.stderr) == (2, f"alch: error: invalid setting {message}\n")
 
 
 def test_missing_config_file_and_bad_env(cli: CliFn, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -224,9 +224,8 @@ NOT_HTTP = (
     "value is not shown: it is a secret)"
 )
 NOT_JSON = (
-    'invalid setting (error parsing value for field "notify" from source "EnvSettingsSource"): '
-    "give lists and tables in ALCH_* variables as JSON, e.g. "
-    """ALCH_NOTIFY__MAIL_TO='["ops@example.com"]'"""
+    "invalid setting notify.mail_to (ALCH_NOTIFY__MAIL_TO): a list in an ALCH_* variable is "
+    """written as JSON, e.g. ALCH_NOTIFY__MAIL_TO='["first", "second"]'"""
 )
 
 

@@ -84,7 +84,7 @@ def place(doc: Doc, where: str) -> Doc:
     ("where", "key", "value", "message"),
     [
         ("order BND", "qty", "1000000", "order 3 (BND): max_value "),
-        ("order BND", "max_value", "1", "order 3 (BND): max_value 1 is not "),
+        ("order BND", "max_value", "1", "order 3 (BND): max_value $1.00 is not $1,236.73"),
         ("order VTI", "est_price", "1", "order 2 (VTI): est_price 1 is not the plan's quote"),
         ("order BND", "fractional", False, "order 3 (BND): fractional False does not match qty "),
         (
@@ -94,12 +94,13 @@ def place(doc: Doc, where: str) -> Doc:
             "VTI: trade_qty -1 and post_qty 6.148575712 do not follow from qty 10 and its "
             "orders (-3.851424288)",
         ),
-        ("line BND", "post_value", "0", "BND: post_value 0 is not "),
+        ("line BND", "post_value", "0", "BND: post_value $0.00 is not $1,230.33"),
         ("line OLD", "price", "10", "OLD: price 10 is not the plan's quote"),
-        ("account", "equity", "1000000", "account.equity 1000000 is not "),
-        ("summary", "turnover", "0.01", "summary.turnover 0.01 is not "),
-        ("summary", "buy_value", "1", "summary.buy_value 1 is not "),
+        ("account", "equity", "1000000", "account.equity $1,000,000.00 is not $2,050.55"),
+        ("summary", "turnover", "0.01", "summary.turnover 1% is not 81.2328%"),
+        ("summary", "buy_value", "1", "summary.buy_value $1.00 is not $1,230.58"),
         ("summary", "order_count", 1, "summary.order_count 1 is not 3"),
+        ("line BND", "value", "1000.004", "BND: value $1,000.004 is not $0.00"),
     ],
 )
 def test_an_edited_plan_is_refused_naming_the_figure(

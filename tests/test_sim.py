@@ -155,6 +155,8 @@ def test_margin_seed_with_legacy_daytrade_count(make_file: FileMaker, tmp_path: 
     [
         ('type = "futures"', 'type must be "cash" or "margin", not \'futures\''),
         ('cash = "abc"', "cash: 'abc' is not a number"),
+        ("cash = nan", "cash: NaN is not a finite number"),
+        ("[positions]\nX = inf", "positions.X: Infinity is not a finite number"),
         ('[positions]\nX = "0"', "positions.X: quantity must be positive"),
         ("positions = 3", "[positions] must be a table"),
         ('[quotes]\nX = "1"', "quotes.X: expected a table with bid and ask"),

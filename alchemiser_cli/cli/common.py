@@ -171,8 +171,8 @@ def emit_json(name: str, document: object) -> None:
 
 
 def console() -> Console:
-    """A console on the current stdout; off a terminal, wide enough for the plan table."""
-    width = None if sys.stdout.isatty() else 160
+    """A console on the current stdout; off a terminal, $COLUMNS wide, else 160."""
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit() else 160
     return Console(file=sys.stdout, highlight=False, width=width)
 
 

@@ -79,16 +79,25 @@ class MarketState:
             f"{close:%Y-%m-%d %H:%M} ET)"
         )
 
+    def why_closed(self) -> str:
+        """Why the market is closed, naming the day's real open or close and the time now."""
+        local = self.now.astimezone(NEW_YORK)
+        if self.reason == "weekend":
+            return f"{local:%A} {local:%Y-%m-%d}"
+        if self.reason == "holiday":
+            return f"{self.holiday} ({local:%Y-%m-%d})"
+        if self.session is not None and self.reason == "before_open":
+            opens = self.session.open.astimezone(NEW_YORK)
+            return f"before the open at {opens:%H:%M} ET (now {local:%H:%M} ET)"
+        if self.session is not None and self.reason == "after_close":
+            closes = self.session.close.astimezone(NEW_YORK)
+            early = "early " if self.session.early_close else ""
+            return f"after the {early}close at {closes:%H:%M} ET (now {local:%H:%M} ET)"
+        return self.reason.replace("_", " ")
+
     def describe_closed(self) -> str:
         """Why the market is closed and when it opens next."""
-        local = self.now.astimezone(NEW_YORK)
-        why = {
-            "weekend": f"{local:%A} {local:%Y-%m-%d}",
-            "holiday": f"{self.holiday} ({local:%Y-%m-%d})",
-            "before_open": f"before the open at {local:%H:%M} ET",
-            "after_close": f"after the close at {local:%H:%M} ET",
-        }.get(self.reason, self.reason)
-        return f"market closed: {why}; next session {self.next_session.describe()}"
+        return f"market closed: {self.why_closed()}; next session {self.next_session.describe()}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,8 @@ def to_decimal(value: object, *, field: str = "value") -> Decimal:
     else:
         raise ValueError(f"{field}: {value!r} is not a number")
     if not result.is_finite():
-        raise ValueError(f"{field}: {value!r} is not a finite number")
+        shown = repr(value) if isinstance(value, str) else str(value)  # NaN, not Decimal('NaN')
+        raise ValueError(f"{field}: {shown} is not a finite number")
     return result
 
 

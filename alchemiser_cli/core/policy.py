@@ -11,9 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# Largest dollar amount a setting may hold: beyond it, cents no longer fit a Decimal figure.
+MAX_USD = Decimal(10**12)
+
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class PlannerPolicy(_Frozen):
@@ -22,6 +25,7 @@ class PlannerPolicy(_Frozen):
     cash_reserve: Decimal = Field(
         default=Decimal(0),
         ge=0,
+        le=MAX_USD,
         description="Cash (USD) never invested; the reserve is the "
         "larger of this and cash_reserve_pct of equity.",
     )
@@ -48,6 +52,7 @@ class PlannerPolicy(_Frozen):
     min_trade_value: Decimal = Field(
         default=Decimal(1),
         ge=1,
+        le=MAX_USD,
         description="Smallest order value (USD). Alpaca's minimum for "
         "fractional orders is $1; smaller trades are listed as skipped.",
     )

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from alchemiser_cli.core.money import ONE, ZERO
+from alchemiser_cli.core.money import ONE, ZERO, fmt
 from alchemiser_cli.errors import InputError
 
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9]{0,9}([./][A-Z0-9]{1,4})?$")
@@ -66,15 +66,15 @@ def require_weights(targets: Targets, *, liquidate: bool) -> Targets:
 def parse_weight(raw: object, *, where: str, symbol: str) -> Decimal:
     """Read one weight: a number in [0, 1] or a percentage string like "60%"."""
     if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
-        raise InputError(f"{where}: {symbol}: weight {raw!r} is not a number")
+        raise InputError(f"{where}: {symbol}: weight {_as_written(raw)} is not a number")
     text = str(raw).strip()
     percent = text.endswith("%")
     try:
         value = Decimal(text.removesuffix("%").strip())
     except InvalidOperation:
-        raise InputError(f"{where}: {symbol}: weight {raw!r} is not a number") from None
+        raise InputError(f"{where}: {symbol}: weight {_as_written(raw)} is not a number") from None
     if not value.is_finite():
-        raise InputError(f"{where}: {symbol}: weight {raw!r} is not a finite number")
+        raise InputError(f"{where}: {symbol}: weight {_as_written(raw)} is not a finite number")
     if percent:
         value = value / HUNDRED
     if value < ZERO:
@@ -85,6 +85,24 @@ def parse_weight(raw: object, *, where: str, symbol: str) -> Decimal:
         )
         raise InputError(f"{where}: {symbol}: weight {text} is above 100%{hint}")
     return value
+
+
+def _json_number(value: object) -> object:
+    """Decimals inside a list or table, written back as the numbers they were."""
+    if isinstance(value, Decimal):
+        return (
+            int(value) if value.is_finite() and value == value.to_integral_value() else float(value)
+        )
+    return str(value)
+
+
+def _as_written(raw: object) -> str:
+    """A weight as the file wrote it: text quoted, numbers and true/false bare."""
+    if isinstance(raw, str):
+        return repr(raw)
+    if isinstance(raw, int | float | Decimal) and not isinstance(raw, bool):
+        return str(raw)
+    return json.dumps(raw, default=_json_number)
 
 
 def normalise_symbol(raw: object, *, where: str) -> str:
@@ -109,7 +127,7 @@ def targets_from_mapping(entries: Mapping[str, object], *, where: str) -> Target
 def _finish(weights: dict[str, Decimal], where: str) -> Targets:
     total = sum(weights.values(), ZERO)
     if total > ONE:
-        raise InputError(f"{where}: weights add up to {total * HUNDRED}%, more than 100%")
+        raise InputError(f"{where}: weights add up to {fmt(total * HUNDRED)}%, more than 100%")
     return Targets(weights=dict(sorted(weights.items())), source=where)
 
 

@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TextIO
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
-from rich.table import Table
 from rich.text import Text
 
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.executor import OrderResult
-from alchemiser_cli.render.tables import figures_table
+from alchemiser_cli.render.layout import Cell, fitted_table
+from alchemiser_cli.render.tables import columns_of
 
 Listener = Callable[[str], None]
 _STATUS_STYLE = {
@@ -30,13 +30,14 @@ _STATUS_STYLE = {
 }
 
 
-def orders_table(legs: Sequence[OrderResult]) -> Table:
+PROGRESS = columns_of("#, side, symbol, planned:1, sent:2, filled, re-pegs:3, status")
+
+
+def orders_table(legs: Sequence[OrderResult], width: int) -> RenderableType:
     """One row per leg: what was sent, what filled, the re-pegs and the status."""
-    table = figures_table(
-        "Orders", ("#", "side", "symbol", "planned", "sent", "filled", "re-pegs", "status")
-    )
+    rows: list[list[Cell]] = []
     for leg in legs:
-        table.add_row(
+        rows.append([
             str(leg.leg),
             leg.side.value,
             leg.symbol,
@@ -45,8 +46,8 @@ def orders_table(legs: Sequence[OrderResult]) -> Table:
             fmt(leg.filled_qty),
             str(leg.repegs),
             Text(leg.status, style=_STATUS_STYLE.get(leg.status, "bold red")),
-        )
-    return table
+        ])  # fmt: skip
+    return fitted_table("Orders", PROGRESS, rows, width)
 
 
 @contextmanager
@@ -62,7 +63,7 @@ def live_view(stream: TextIO, progress: Callable[[], Sequence[OrderResult]]) -> 
     def on_event(message: str) -> None:
         if not live.is_started:
             live.start()
-        live.update(Group(orders_table(progress()), Text(message)), refresh=True)
+        live.update(Group(orders_table(progress(), console.width), Text(message)), refresh=True)
 
     try:
         yield on_event

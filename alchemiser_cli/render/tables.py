@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState
@@ -15,6 +16,7 @@ from alchemiser_cli.core.checks import CheckReport, Severity
 from alchemiser_cli.core.money import dollars, fmt, money
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.executor import Outcome
+from alchemiser_cli.render.layout import Cell, Col, fitted_table
 from alchemiser_cli.service import ExecutionReport, StatusReport
 
 _SEVERITY_STYLE = {Severity.PASS: "green", Severity.WARN: "yellow", Severity.BLOCK: "bold red"}
@@ -43,6 +45,43 @@ def figures_table(title: str, columns: Sequence[str]) -> Table:
     return table
 
 
+# Free text that may run over several lines when the terminal is narrow.
+WRAP_COLUMNS = frozenset({"status", "rule", "detail", "message"})
+# Other columns of words (left-aligned, like TEXT_COLUMNS); every other column is figures.
+WORD_COLUMNS = frozenset({"check", "result", "run", "command", "started", "outcome",
+                          "client order id"})  # fmt: skip
+
+
+def columns_of(spec: str) -> tuple[Col, ...]:
+    """Columns from `name:drop, ...` (drop 0 when left out)."""
+    words = TEXT_COLUMNS | WORD_COLUMNS | WRAP_COLUMNS
+    columns = []
+    for item in spec.split(", "):
+        name, _, drop = item.partition(":")
+        right, wrap = name not in words, name in WRAP_COLUMNS
+        columns.append(Col(name, right=right, drop=int(drop or 0), wrap=wrap))
+    return tuple(columns)
+
+
+# Each human table's columns. When the terminal is narrow the highest `drop` goes first
+# (0: never): the figures a decision rests on stay, context (drift, rule, band) goes.
+PLAN_POSITIONS = columns_of(
+    "symbol, qty:1, price:3, value, now:4, target, drift:5, after:6, rule:2, trade"
+)
+PLAN_ORDERS = columns_of("#, side, symbol, qty, limit, est. price:2, est. value, est. cost:1")
+CHECKS = columns_of("check, result, detail")
+RUN_ORDERS = columns_of(
+    "#, side, symbol, planned:1, filled, avg price, slip bps:3, slices:4, re-pegs:2, status"
+)
+SLICES = columns_of("#, symbol, slice, qty, filled, sends:2, last limit:1, status")
+STATUS_POSITIONS = columns_of("symbol, qty:1, price:3, value, weight, target, drift:2, band:4")
+OPEN_ORDERS = columns_of("client order id:3, side, symbol, qty, filled, limit:2, status")
+RUNS = columns_of("run, command:3, started:2, outcome, orders:1, filled, slip bps:4, message")
+JOURNAL_ORDERS = columns_of(
+    "#, side, symbol, planned:1, filled, avg price, slip bps:3, re-pegs:2, status"
+)
+
+
 def usd(value: Decimal | None) -> str:
     """$1,234.56 (or blank)."""
     return "" if value is None else dollars(value)
@@ -59,17 +98,14 @@ def render_plan(console: Console, plan: Plan) -> None:
     console.print(
         f"[bold]Plan {plan.plan_id}[/] for {plan.broker}:{plan.account_id} "
         f"at {plan.created_at:%Y-%m-%d %H:%M:%S %Z}  equity {usd(acct.equity)}  "
-        f"cash {usd(acct.cash)}  targets: {plan.targets_source}"
+        f"cash {usd(acct.cash)}  targets: {escape(plan.targets_source)}"
     )
     if plan.liquidate:
         console.print("[bold red]LIQUIDATE[/]: no targets, every position is sold (--liquidate)")
-    positions = figures_table(
-        "Positions",
-        ("symbol", "qty", "price", "value", "now", "target", "drift", "after", "rule", "trade"),
-    )
+    rows: list[list[Cell]] = []
     for line in plan.positions:
         trade = "" if line.action == "hold" else f"{line.action} {fmt(abs(line.trade_qty))}"
-        positions.add_row(
+        rows.append([
             line.symbol,
             fmt(line.qty),
             fmt(line.price),
@@ -80,15 +116,12 @@ def render_plan(console: Console, plan: Plan) -> None:
             pct(line.post_weight),
             line.rule.value.replace("_", " "),
             trade,
-        )
-    console.print(positions)
+        ])  # fmt: skip
+    console.print(fitted_table("Positions", PLAN_POSITIONS, rows, console.width))
     if plan.orders:
-        orders = figures_table(
-            "Orders (sells first, limit orders, day)",
-            ("#", "side", "symbol", "qty", "limit", "est. price", "est. value", "est. cost"),
-        )
+        rows = []
         for order in plan.orders:
-            orders.add_row(
+            rows.append([
                 str(order.leg),
                 order.side.value,
                 order.symbol,
@@ -97,12 +130,13 @@ def render_plan(console: Console, plan: Plan) -> None:
                 fmt(order.est_price),
                 usd(order.est_value),
                 usd(order.est_cost),
-            )
-        console.print(orders)
+            ])  # fmt: skip
+        title = "Orders (sells first, limit orders, day)"
+        console.print(fitted_table(title, PLAN_ORDERS, rows, console.width))
     else:
         console.print("No orders: the account is at its targets.")
     for skip in plan.skipped:
-        console.print(f"  skipped {skip.symbol}: {skip.reason}")
+        console.print(f"  skipped {skip.symbol}: {escape(skip.reason)}")
     s = plan.summary
     console.print(
         f"Buys {usd(s.buy_value)}, sells {usd(s.sell_value)}, turnover {pct(s.turnover)}, "
@@ -124,15 +158,14 @@ def render_checks(console: Console, report: CheckReport, market: MarketState | N
     """Every check with its verdict; blocking ones first in the eye, in red."""
     if market is not None:
         console.print(market_line(market))
-    table = Table(title=f"Checks for plan {report.plan_id}", title_justify="left")
-    table.add_column("check")
-    table.add_column("result")
-    table.add_column("detail")
+    rows: list[list[Cell]] = []
     for finding in report.findings:
         style = _SEVERITY_STYLE[finding.severity]
-        detail = finding.message + (f" [dim]({finding.hint})[/]" if finding.hint else "")
-        table.add_row(finding.check_id, f"[{style}]{finding.severity.value}[/]", detail)
-    console.print(table)
+        hint = f" [dim]({escape(finding.hint)})[/]" if finding.hint else ""
+        detail = escape(finding.message) + hint
+        rows.append([finding.check_id, f"[{style}]{finding.severity.value}[/]", detail])
+    title = f"Checks for plan {report.plan_id}"
+    console.print(fitted_table(title, CHECKS, rows, console.width))
     verdict = "[bold red]BLOCKED[/]" if report.blocked else "[green]OK to execute[/]"
     console.print(f"Verdict: {verdict}")
 
@@ -140,12 +173,10 @@ def render_checks(console: Console, report: CheckReport, market: MarketState | N
 def render_execution(console: Console, report: ExecutionReport) -> None:
     """Each order's fate, the totals and the run's outcome."""
     if report.orders:
-        columns = ("#", "side", "symbol", "planned", "filled", "avg price", "slip bps", "slices",
-                   "re-pegs", "status")  # fmt: skip
-        table = figures_table(f"Run {report.run_id}", columns)
+        rows: list[list[Cell]] = []
         for order in report.orders:
-            status = order.status + (f": {order.error}" if order.error else "")
-            table.add_row(
+            status = escape(order.status + (f": {order.error}" if order.error else ""))
+            rows.append([
                 str(order.leg),
                 order.side.value,
                 order.symbol,
@@ -156,14 +187,14 @@ def render_execution(console: Console, report: ExecutionReport) -> None:
                 str(len(order.slices)),
                 str(order.repegs),
                 status,
-            )
-        console.print(table)
+            ])  # fmt: skip
+        console.print(fitted_table(f"Run {report.run_id}", RUN_ORDERS, rows, console.width))
         _render_slices(console, report)
         console.print(
             f"Filled: bought {usd(report.filled_buy_value)}, sold {usd(report.filled_sell_value)}"
         )
     style = _OUTCOME_STYLE[report.outcome]
-    console.print(f"Outcome: [{style}]{report.outcome.value}[/] - {report.message}")
+    console.print(f"Outcome: [{style}]{report.outcome.value}[/] - {escape(report.message)}")
 
 
 def _render_slices(console: Console, report: ExecutionReport) -> None:
@@ -171,12 +202,10 @@ def _render_slices(console: Console, report: ExecutionReport) -> None:
     sliced = [o for o in report.orders if len(o.slices) > 1]
     if not sliced:
         return
-    table = figures_table(
-        "Slices", ("#", "symbol", "slice", "qty", "filled", "sends", "last limit", "status")
-    )
+    rows: list[list[Cell]] = []
     for order in sliced:
         for piece in order.slices:
-            table.add_row(
+            rows.append([
                 str(order.leg),
                 order.symbol,
                 str(piece.slice_no),
@@ -184,15 +213,15 @@ def _render_slices(console: Console, report: ExecutionReport) -> None:
                 fmt(piece.filled_qty),
                 str(len(piece.client_order_ids)),
                 fmt(piece.limit_prices[-1]) if piece.limit_prices else "",
-                piece.status + (f": {piece.error}" if piece.error else ""),
-            )
-    console.print(table)
+                escape(piece.status + (f": {piece.error}" if piece.error else "")),
+            ])  # fmt: skip
+    console.print(fitted_table("Slices", SLICES, rows, console.width))
 
 
 def _render_market(console: Console, market: MarketOutlook) -> None:
     """Open or closed, the next open and close, early closes and holidays ahead."""
     state = market.state
-    now = "[green]open[/]" if state.is_open else f"[yellow]closed[/] ({state.reason})"
+    now = "[green]open[/]" if state.is_open else f"[yellow]closed[/]: {state.why_closed()}"
     console.print(
         f"Market {now}; next close {_et(market.next_close)}, next open {_et(market.next_open)}"
     )
@@ -221,14 +250,12 @@ def render_status(console: Console, status: StatusReport) -> None:
     )
     if status.market is not None:
         _render_market(console, status.market)
-    table = figures_table(
-        "Positions", ("symbol", "qty", "price", "value", "weight", "target", "drift", "band")
-    )
+    rows: list[list[Cell]] = []
     for p in status.positions:
         band = ""
         if p.band is not None:
             band = f"±{pct(p.band)} " + ("[green]in[/]" if p.in_band else "[bold red]out[/]")
-        table.add_row(
+        rows.append([
             p.symbol,
             fmt(p.qty),
             "" if p.price is None else fmt(p.price),
@@ -237,14 +264,12 @@ def render_status(console: Console, status: StatusReport) -> None:
             pct(p.target_weight),
             pct(p.drift),
             band,
-        )
-    console.print(table)
+        ])  # fmt: skip
+    console.print(fitted_table("Positions", STATUS_POSITIONS, rows, console.width))
     if status.open_orders:
-        orders = Table(title="Open orders", title_justify="left")
-        for name in ("client order id", "side", "symbol", "qty", "filled", "limit", "status"):
-            orders.add_column(name)
+        rows = []
         for o in status.open_orders:
-            orders.add_row(
+            rows.append([
                 o.client_order_id,
                 o.side.value,
                 o.symbol,
@@ -252,15 +277,13 @@ def render_status(console: Console, status: StatusReport) -> None:
                 fmt(o.filled_qty),
                 "" if o.limit_price is None else fmt(o.limit_price),
                 o.status.value,
-            )
-        console.print(orders)
+            ])  # fmt: skip
+        console.print(fitted_table("Open orders", OPEN_ORDERS, rows, console.width))
     else:
         console.print("No open orders.")
-    runs = Table(title="Recent runs", title_justify="left")
-    for name in ("run", "command", "started", "outcome", "orders", "filled", "slip bps", "message"):
-        runs.add_column(name)
+    rows = []
     for r in status.runs:
-        runs.add_row(
+        rows.append([
             r.run_id,
             r.command,
             r.started_at[:19],
@@ -268,8 +291,9 @@ def render_status(console: Console, status: StatusReport) -> None:
             str(r.orders),
             usd(r.filled_value),
             "" if r.slippage_bps is None else fmt(r.slippage_bps),
-            r.message or "",
-        )
+            escape(r.message or ""),
+        ])  # fmt: skip
+    runs = fitted_table("Recent runs", RUNS, rows, console.width)
     console.print(runs if status.runs else "No runs in the journal yet.")
     for r in status.runs:
         if r.details:
@@ -281,12 +305,10 @@ def _render_run_orders(console: Console, run_id: str, details: dict[str, Any]) -
     orders = details.get("orders") or []
     if not orders:
         return
-    columns = ("#", "side", "symbol", "planned", "filled", "avg price", "slip bps", "re-pegs",
-               "status")  # fmt: skip
-    table = figures_table(f"Orders of run {run_id}", columns)
+    rows: list[list[Cell]] = []
     for o in orders:
-        status = str(o.get("status", "")) + (f": {o['error']}" if o.get("error") else "")
-        table.add_row(
+        status = escape(str(o.get("status", "")) + (f": {o['error']}" if o.get("error") else ""))
+        rows.append([
             str(o.get("leg", "")),
             str(o.get("side", "")),
             str(o.get("symbol", "")),
@@ -296,5 +318,5 @@ def _render_run_orders(console: Console, run_id: str, details: dict[str, Any]) -
             str(o.get("slippage_bps") or ""),
             str(o.get("repegs", "")),
             status,
-        )
-    console.print(table)
+        ])  # fmt: skip
+    console.print(fitted_table(f"Orders of run {run_id}", JOURNAL_ORDERS, rows, console.width))
