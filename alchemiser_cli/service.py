@@ -69,6 +69,7 @@ Confirm = Callable[[Plan, CheckReport], bool]
 _SETTLED_STATUSES = frozenset(
     {"filled", "canceled", "expired", "rejected", "replaced", "send_failed", "not_sent"}
 )
+_BROKER_NAMES = {"alpaca-paper": "Alpaca", "alpaca-live": "Alpaca"}
 _GOOD = (Outcome.COMPLETED, Outcome.QUEUED, Outcome.NOTHING_TO_DO, Outcome.DECLINED)
 
 
@@ -90,6 +91,7 @@ class CheckOutcome:
     plan: Plan
     report: CheckReport
     market: MarketState | None = None
+    broker_open: bool | None = None  # the broker's own open/closed flag, where it has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,10 +266,13 @@ class Service:
         snap = self.snapshot(set(chosen.targets) | {o.symbol for o in chosen.orders})
         now = self.broker.now()
         market = self.market(now)
+        broker_open = self.broker.clock_is_open()
         ctx = CheckContext(
             limits=self.settings.limits,
             now=now,
             market=market,
+            broker_open=broker_open,
+            broker_clock=f"{_BROKER_NAMES.get(self.broker.name, 'the broker')}'s clock",
             saved_plan=saved,
             traded_today=self._traded_today(snap),
             force=opts.force,
@@ -281,7 +286,7 @@ class Service:
             if finding.severity != "pass":
                 log.info("check %s: %s: %s", finding.check_id, finding.severity, finding.message)
         log.info("checks for plan %s: %s", chosen.plan_id, "blocked" if report.blocked else "ok")
-        return CheckOutcome(chosen, report, market)
+        return CheckOutcome(chosen, report, market, broker_open)
 
     def execute(
         self,
@@ -510,7 +515,9 @@ class Service:
                 )
                 self._executor = executor
                 attempt = 1 + self.journal.plan_attempts(chosen.plan_id)
-                queue = checked.market is not None and not checked.market.is_open
+                queue = checked.market is not None and (
+                    not checked.market.is_open or checked.broker_open is False
+                )
                 result = executor.run(
                     chosen,
                     run_id,

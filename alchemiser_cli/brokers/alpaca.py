@@ -445,6 +445,13 @@ class AlpacaBroker:
             "next_close": _time(raw["next_close"]),
         }
 
+    def clock_is_open(self) -> bool:
+        """Alpaca's own open/closed flag (GET /v2/clock): it knows unscheduled closures."""
+        flag = self._get("/clock").get("is_open")
+        if not isinstance(flag, bool):
+            raise BrokerError(f"unexpected clock answer from Alpaca: is_open {flag!r}")
+        return flag
+
     def calendar(self, start: datetime, end: datetime) -> list[dict[str, str]]:
         """GET /v2/calendar: sessions with their settlement dates (alpaca-py drops those)."""
         params = {"start": start.date().isoformat(), "end": end.date().isoformat()}

@@ -193,6 +193,10 @@ class SimBroker:
         """The simulator's clock (ALCH_SIM_NOW when set)."""
         return self._clock.now()
 
+    def clock_is_open(self) -> None:
+        """None: the simulator follows its own NYSE calendar, it has no separate flag."""
+        return None
+
     # -- seeding -------------------------------------------------------------------------
 
     def reset(self) -> SimSeed:
