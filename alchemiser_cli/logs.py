@@ -2,7 +2,8 @@
 
 Every record carries the current run id. Secrets cannot reach a log by construction
 (they are `SecretStr` until the broker adapter unwraps them); as a second wall, values
-registered with `register_secret` are masked in every record before it is written.
+registered with `register_secret` (alchemiser_cli.masking) are masked in every record
+before it is written.
 """
 
 from __future__ import annotations
@@ -16,31 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from pydantic import SecretStr
+from alchemiser_cli.masking import MASK, redact, register_secret
+
+__all__ = ["MASK", "RUN_ID", "configure", "redact", "register_secret"]
 
 ROOT = "alchemiser_cli"
 RUN_ID: ContextVar[str] = ContextVar("alch_run_id", default="-")
-_SECRETS: set[str] = set()
-MASK = "***"
-
-
-def register_secret(secret: SecretStr | None) -> None:
-    """Mask this secret wherever it would appear in a log record or message.
-
-    It is unwrapped here, inside the masking, and nowhere else but where it is used.
-    """
-    if secret is None:
-        return
-    value = secret.get_secret_value()
-    if len(value) >= 4:
-        _SECRETS.add(value)
-
-
-def redact(text: str) -> str:
-    """Replace every registered secret in `text`."""
-    for secret in _SECRETS:
-        text = text.replace(secret, MASK)
-    return text
 
 
 class _Context(logging.Filter):

@@ -50,6 +50,7 @@ from alchemiser_cli.core.models import (
 )
 from alchemiser_cli.core.money import ZERO, fmt
 from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
+from alchemiser_cli.masking import register_secret
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,8 @@ class AlpacaBroker:
                 f"{base_url} is Alpaca LIVE trading: set ALCH_LIVE=1 to use it "
                 "(and --live to send orders)"
             )
+        for credential in (credentials.api_key_id, credentials.api_secret_key):
+            register_secret(credential)  # whatever Alpaca echoes back is masked at the boundary
         self._live = is_live
         self._clock = clock
         self._policy = policy

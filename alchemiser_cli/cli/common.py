@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO, cast
 
 import typer
 from rich.console import Console
@@ -19,6 +20,7 @@ from alchemiser_cli.core.targets import Targets, parse_targets
 from alchemiser_cli.documents import plan_from_text
 from alchemiser_cli.errors import InputError
 from alchemiser_cli.files import make_dir, read_text
+from alchemiser_cli.masking import redact
 from alchemiser_cli.render.json_out import render_json
 from alchemiser_cli.service import Service, open_service
 from alchemiser_cli.settings import AlpacaCredentials, load_settings, with_changes
@@ -93,7 +95,7 @@ def service_for(
         finally:
             if opts.verbosity >= 0:  # --quiet: errors only
                 for notice in service.notices:
-                    sys.stderr.write(f"alch: note: {notice}\n")
+                    sys.stderr.write(f"alch: note: {redact(notice)}\n")
 
 
 def read_source(arg: str, what: str) -> tuple[str, str]:
@@ -127,13 +129,38 @@ def load_plan(arg: str | None, targets: str | None) -> Plan | None:
 
 def emit_json(name: str, document: object) -> None:
     """Print one JSON document on stdout."""
-    sys.stdout.write(render_json(name, document) + "\n")
+    sys.stdout.write(redact(render_json(name, document)) + "\n")  # the last wall
 
 
 def console() -> Console:
     """A console on the current stdout; off a terminal, wide enough for the plan table."""
     width = None if sys.stdout.isatty() else 160
-    return Console(file=sys.stdout, highlight=False, width=width)
+    return Console(file=masked(sys.stdout), highlight=False, width=width)
+
+
+class _Masked(io.TextIOBase):
+    """A text stream that masks registered secrets in everything written through it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+
+def masked(stream: TextIO) -> TextIO:
+    """`stream`, with registered secrets masked in every write (the human output's wall)."""
+    return cast(TextIO, _Masked(stream))
 
 
 def stdin_is_tty() -> bool:

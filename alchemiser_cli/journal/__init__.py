@@ -19,6 +19,7 @@ from typing import Any
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.errors import JournalError
+from alchemiser_cli.masking import redact
 
 
 def _m001_initial(cur: sqlite3.Cursor) -> None:
@@ -163,7 +164,7 @@ class Journal:
                     account_id,
                     plan_id,
                     now.isoformat(),
-                    None if plan is None else json.dumps(plan),
+                    None if plan is None else redact(json.dumps(plan)),
                 ),
             )
 
@@ -175,7 +176,7 @@ class Journal:
         report: dict[str, Any] | None,
         now: datetime,
     ) -> None:
-        """Record how a run ended."""
+        """Record how a run ended (secrets masked: messages may quote a broker)."""
         with self._tx() as cur:
             cur.execute(
                 "UPDATE runs SET finished_at = ?, outcome = ?, message = ?, report_json = ?"
@@ -183,8 +184,8 @@ class Journal:
                 (
                     now.isoformat(),
                     outcome,
-                    message,
-                    None if report is None else json.dumps(report),
+                    redact(message),
+                    None if report is None else redact(json.dumps(report)),
                     run_id,
                 ),
             )
@@ -285,7 +286,7 @@ class Journal:
         with self._tx() as cur:
             cur.execute(
                 "UPDATE orders SET status = ?, error = ?, updated_at = ? WHERE client_order_id = ?",
-                (status, error, now.isoformat(), client_order_id),
+                (status, redact(error), now.isoformat(), client_order_id),
             )
 
     def orders_for_run(self, run_id: str) -> list[OrderRecord]:
