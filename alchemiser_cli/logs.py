@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import os
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from io import TextIOWrapper
 from pathlib import Path
 from typing import TextIO
 
+from alchemiser_cli.files import open_private, private_dir
 from alchemiser_cli.masking import MASK, redact, register_secret
 
 __all__ = ["MASK", "RUN_ID", "configure", "redact", "register_secret"]
@@ -50,6 +53,14 @@ class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = self._fixed or sys.stderr
         super().emit(record)
+
+
+class _PrivateRotatingFile(logging.handlers.RotatingFileHandler):
+    """A rotating log file created 0600 whatever the umask, never through a symlink."""
+
+    def _open(self) -> TextIOWrapper:
+        fd = open_private(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND, "log file")
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
 
 
 class JsonLines(logging.Formatter):
@@ -89,12 +100,8 @@ def configure(state_dir: Path, verbosity: int, stderr: TextIO | None = None) -> 
     human.addFilter(context)
     logger.addHandler(human)
 
-    log_dir = state_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    path = log_dir / "alch.log"
-    to_file = logging.handlers.RotatingFileHandler(
-        path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-    )
+    path = private_dir(state_dir / "logs", "log directory") / "alch.log"
+    to_file = _PrivateRotatingFile(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     to_file.setLevel(logging.DEBUG)
     to_file.setFormatter(JsonLines())
     to_file.addFilter(context)

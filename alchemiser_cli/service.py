@@ -53,7 +53,7 @@ from alchemiser_cli.executor import (
     OrderResult,
     Outcome,
 )
-from alchemiser_cli.files import read_text, read_toml
+from alchemiser_cli.files import PRIVATE_FILE, private_dir, read_text, read_toml, state_error
 from alchemiser_cli.journal import Journal, RunRecord
 from alchemiser_cli.logs import RUN_ID
 from alchemiser_cli.notify import Delivery, Notifier, notice_for
@@ -650,16 +650,17 @@ class Service:
     @contextmanager
     def account_lock(self, account_id: str) -> Iterator[None]:
         """Hold the per-account lock for a whole run; a second run exits at once."""
-        locks = self.settings.state_dir / "locks"
-        locks.mkdir(parents=True, exist_ok=True)
+        locks = private_dir(self.settings.state_dir / "locks", "lock directory")
         path = locks / f"{self.broker.name}-{_safe(account_id)}.lock"
-        lock = filelock.FileLock(path, timeout=0)
+        lock = filelock.FileLock(path, timeout=0, mode=PRIVATE_FILE)  # opened O_NOFOLLOW
         try:
             lock.acquire()
         except filelock.Timeout:
             raise LockHeld(
                 f"another alch run holds account {account_id} ({path}); nothing sent"
             ) from None
+        except OSError as exc:  # a directory or a link where the lock file belongs
+            raise state_error(path, exc, "account lock") from None
         try:
             yield
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets, parse_targets
 from alchemiser_cli.documents import plan_from_text
 from alchemiser_cli.errors import InputError
-from alchemiser_cli.files import make_dir, read_text
+from alchemiser_cli.files import loose_permissions, make_dir, read_text
 from alchemiser_cli.masking import redact
 from alchemiser_cli.render.json_out import render_json
 from alchemiser_cli.service import Service, open_service
@@ -81,6 +82,9 @@ def service_for(
             settings = with_changes(settings, "execution", execution_flags())
         make_dir(settings.state_dir, "state directory (ALCH_HOME)")
         logs.configure(settings.state_dir, opts.verbosity)
+        loose = loose_permissions(settings.state_dir)
+        if loose is not None:
+            logging.getLogger("alchemiser_cli.cli").warning(loose)
         credentials = AlpacaCredentials()
         for secret in (
             credentials.api_key_id,

@@ -19,6 +19,7 @@ from typing import Any
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.errors import JournalError
+from alchemiser_cli.files import prepare_sqlite
 from alchemiser_cli.masking import redact
 
 
@@ -92,8 +93,8 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        prepare_sqlite(path, "journal", JournalError)  # 0600, never through a symlink
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(path, isolation_level=None, timeout=10)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
