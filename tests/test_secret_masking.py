@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -128,3 +129,13 @@ def test_output_masks_a_secret_stored_before_masking_existed(
     assert (run["message"], run["details"]["note"]) == ("refused: ***", "***")
     everything = shown.stdout + shown.stderr + as_json.stdout + as_json.stderr
     assert "older-alch-s3cret-51e2" not in everything
+
+
+def test_a_secret_is_masked_in_its_json_escaped_form_too() -> None:
+    """A secret with a quote or backslash is written escaped in JSON: that form is masked."""
+    secret = 'sq"uote\\s3cret-771'
+    logs.register_secret(SecretStr(secret))
+    document = json.dumps({"error": f"refused {secret}"})
+    assert secret not in document  # escaped, the raw secret is not there to replace
+    assert logs.redact(document) == '{"error": "refused ***"}'
+    assert logs.redact(f"refused {secret}") == "refused ***"
