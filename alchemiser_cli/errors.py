@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from alchemiser_cli.masking import redact
+
 
 class ExitCode(IntEnum):
     """Process exit statuses, documented in the README."""
@@ -29,6 +31,10 @@ class AlchError(Exception):
     """Base of every failure alch reports to the user."""
 
     exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, *args: object) -> None:
+        # Messages often carry text from outside (a broker's answer): mask secrets at birth.
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
 
 class InputError(AlchError):

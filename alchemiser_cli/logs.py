@@ -2,7 +2,8 @@
 
 Every record carries the current run id. Secrets cannot reach a log by construction
 (they are `SecretStr` until the broker adapter unwraps them); as a second wall, values
-registered with `register_secret` are masked in every record before it is written.
+registered with `register_secret` (alchemiser_cli.masking) are masked in every record
+before it is written.
 """
 
 from __future__ import annotations
@@ -10,37 +11,21 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import os
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from io import TextIOWrapper
 from pathlib import Path
 from typing import TextIO
 
-from pydantic import SecretStr
+from alchemiser_cli.files import open_private, private_dir
+from alchemiser_cli.masking import MASK, redact, register_secret
+
+__all__ = ["MASK", "RUN_ID", "configure", "redact", "register_secret"]
 
 ROOT = "alchemiser_cli"
 RUN_ID: ContextVar[str] = ContextVar("alch_run_id", default="-")
-_SECRETS: set[str] = set()
-MASK = "***"
-
-
-def register_secret(secret: SecretStr | None) -> None:
-    """Mask this secret wherever it would appear in a log record or message.
-
-    It is unwrapped here, inside the masking, and nowhere else but where it is used.
-    """
-    if secret is None:
-        return
-    value = secret.get_secret_value()
-    if len(value) >= 4:
-        _SECRETS.add(value)
-
-
-def redact(text: str) -> str:
-    """Replace every registered secret in `text`."""
-    for secret in _SECRETS:
-        text = text.replace(secret, MASK)
-    return text
 
 
 class _Context(logging.Filter):
@@ -68,6 +53,14 @@ class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = self._fixed or sys.stderr
         super().emit(record)
+
+
+class _PrivateRotatingFile(logging.handlers.RotatingFileHandler):
+    """A rotating log file created 0600 whatever the umask, never through a symlink."""
+
+    def _open(self) -> TextIOWrapper:
+        fd = open_private(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND, "log file")
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
 
 
 class JsonLines(logging.Formatter):
@@ -107,12 +100,8 @@ def configure(state_dir: Path, verbosity: int, stderr: TextIO | None = None) -> 
     human.addFilter(context)
     logger.addHandler(human)
 
-    log_dir = state_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    path = log_dir / "alch.log"
-    to_file = logging.handlers.RotatingFileHandler(
-        path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-    )
+    path = private_dir(state_dir / "logs", "log directory") / "alch.log"
+    to_file = _PrivateRotatingFile(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     to_file.setLevel(logging.DEBUG)
     to_file.setFormatter(JsonLines())
     to_file.addFilter(context)

@@ -60,7 +60,14 @@ from alchemiser_cli.executor import (
     OrderResult,
     Outcome,
 )
-from alchemiser_cli.files import read_text, read_toml, usable_dir
+from alchemiser_cli.files import (
+    PRIVATE_FILE,
+    private_dir,
+    read_text,
+    read_toml,
+    state_error,
+    usable_dir,
+)
 from alchemiser_cli.journal import Journal, RunRecord
 from alchemiser_cli.logs import RUN_ID
 from alchemiser_cli.notify import Delivery, Notifier, notice_for
@@ -76,6 +83,7 @@ Confirm = Callable[[Plan, CheckReport], bool]
 _SETTLED_STATUSES = frozenset(
     {"filled", "canceled", "expired", "rejected", "replaced", "send_failed", "not_sent"}
 )
+_BROKER_NAMES = {"alpaca-paper": "Alpaca", "alpaca-live": "Alpaca"}
 _GOOD = (Outcome.COMPLETED, Outcome.QUEUED, Outcome.NOTHING_TO_DO, Outcome.DECLINED)
 
 
@@ -98,6 +106,7 @@ class CheckOutcome:
     plan: Plan
     report: CheckReport
     market: MarketState | None = None
+    broker_open: bool | None = None  # the broker's own open/closed flag, where it has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,10 +301,13 @@ class Service:
         snap = self.snapshot(set(chosen.targets) | {o.symbol for o in chosen.orders})
         now = self.broker.now()
         market = self.market(now)
+        broker_open = self.broker.clock_is_open()
         ctx = CheckContext(
             limits=self.settings.limits,
             now=now,
             market=market,
+            broker_open=broker_open,
+            broker_clock=f"{_BROKER_NAMES.get(self.broker.name, 'the broker')}'s clock",
             saved_plan=saved,
             traded_today=self._traded_today(snap),
             force=opts.force,
@@ -309,7 +321,7 @@ class Service:
             if finding.severity != "pass":
                 log.info("check %s: %s: %s", finding.check_id, finding.severity, finding.message)
         log.info("checks for plan %s: %s", chosen.plan_id, "blocked" if report.blocked else "ok")
-        return CheckOutcome(chosen, report, market)
+        return CheckOutcome(chosen, report, market, broker_open)
 
     def execute(
         self,
@@ -538,7 +550,9 @@ class Service:
                 )
                 self._executor = executor
                 attempt = 1 + self.journal.plan_attempts(chosen.plan_id)
-                queue = checked.market is not None and not checked.market.is_open
+                queue = checked.market is not None and (
+                    not checked.market.is_open or checked.broker_open is False
+                )
                 result = executor.run(
                     chosen,
                     run_id,
@@ -677,16 +691,17 @@ class Service:
     @contextmanager
     def account_lock(self, account_id: str) -> Iterator[None]:
         """Hold the per-account lock for a whole run; a second run exits at once."""
-        locks = self.settings.state_dir / "locks"
-        locks.mkdir(parents=True, exist_ok=True)
+        private_dir(self.settings.state_dir / "locks", "lock directory")
         path = account_lock_path(self.settings.state_dir, self.broker.name, account_id)
-        lock = filelock.FileLock(path, timeout=0)
+        lock = filelock.FileLock(path, timeout=0, mode=PRIVATE_FILE)  # opened O_NOFOLLOW
         try:
             lock.acquire()
         except filelock.Timeout:
             raise LockHeld(
                 f"another alch run holds account {account_id} ({path}); nothing sent"
             ) from None
+        except OSError as exc:  # a directory or a link where the lock file belongs
+            raise state_error(path, exc, "account lock") from None
         try:
             yield
         finally:

@@ -81,6 +81,7 @@ class FakeAlpaca:
         self.faults: list[Fault] = []
         self.log: list[Exchange] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.clock_override: bool | None = None  # /v2/clock's is_open, whatever the calendar
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._thread = threading.Thread(
@@ -395,7 +396,7 @@ class FakeAlpaca:
         )
         return {
             "timestamp": self.clock.now().isoformat(),
-            "is_open": state.is_open,
+            "is_open": state.is_open if self.clock_override is None else self.clock_override,
             "next_open": upcoming_open.isoformat(),
             "next_close": nxt.close.isoformat(),
         }

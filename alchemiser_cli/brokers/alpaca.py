@@ -50,6 +50,8 @@ from alchemiser_cli.core.models import (
 )
 from alchemiser_cli.core.money import ZERO, fmt
 from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
+from alchemiser_cli.files import private_dir, read_private, write_private
+from alchemiser_cli.masking import register_secret
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,8 @@ class AlpacaBroker:
                 f"{base_url} is Alpaca LIVE trading: set ALCH_LIVE=1 to use it "
                 "(and --live to send orders)"
             )
+        for credential in (credentials.api_key_id, credentials.api_secret_key):
+            register_secret(credential)  # whatever Alpaca echoes back is masked at the boundary
         self._live = is_live
         self._clock = clock
         self._policy = policy
@@ -237,11 +241,8 @@ class AlpacaBroker:
         entries: dict[str, dict[str, Any]] = {}
         stale: list[str] = []
         for symbol in sorted(set(symbols)):
-            entry = cache.get(symbol)
-            fresh = (
-                entry is not None and now - datetime.fromisoformat(entry["at"]) < ASSET_CACHE_TTL
-            )
-            if fresh and entry is not None and (self._feed != "sip" or "adv" in entry):
+            entry = _cached(cache.get(symbol), now)  # None: absent, stale or invalid
+            if entry is not None and (self._feed != "sip" or "adv" in entry):
                 entries[symbol] = entry
                 continue
             raw = self._asset(symbol)
@@ -445,6 +446,13 @@ class AlpacaBroker:
             "next_close": _time(raw["next_close"]),
         }
 
+    def clock_is_open(self) -> bool:
+        """Alpaca's own open/closed flag (GET /v2/clock): it knows unscheduled closures."""
+        flag = self._get("/clock").get("is_open")
+        if not isinstance(flag, bool):
+            raise BrokerError(f"unexpected clock answer from Alpaca: is_open {flag!r}")
+        return flag
+
     def calendar(self, start: datetime, end: datetime) -> list[dict[str, str]]:
         """GET /v2/calendar: sessions with their settlement dates (alpaca-py drops those)."""
         params = {"start": start.date().isoformat(), "end": end.date().isoformat()}
@@ -456,20 +464,39 @@ class AlpacaBroker:
     # -- cache ---------------------------------------------------------------------------
 
     def _load_cache(self) -> dict[str, Any]:
+        """The asset cache; unreadable, a symlink or not JSON: empty (fetched again)."""
         try:
-            data = json.loads(self._cache.read_text(encoding="utf-8"))
+            data = json.loads(read_private(self._cache))
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
 
     def _save_cache(self, cache: dict[str, Any]) -> None:
+        """Write the cache 0600 through a fresh temporary file, never through a symlink."""
         try:
-            self._cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._cache.with_suffix(".tmp")
-            tmp.write_text(json.dumps(cache), encoding="utf-8")
-            tmp.replace(self._cache)
-        except OSError as exc:  # a cache is an optimisation: say so, carry on
+            private_dir(self._cache.parent, "cache directory")
+            write_private(self._cache, json.dumps(cache))
+        except ConfigError as exc:  # a cache is an optimisation: say so, carry on
+            log.warning("cannot write asset cache: %s", exc)
+        except OSError as exc:
             log.warning("cannot write asset cache %s: %s", self._cache, exc.strerror)
+
+
+def _cached(entry: Any, now: datetime) -> dict[str, Any] | None:
+    """A cache entry fresh enough and well formed, or None: anything else is fetched again."""
+    try:
+        at = datetime.fromisoformat(entry["at"])
+        asset, adv = entry["asset"], entry.get("adv")
+        well_formed = (
+            isinstance(asset["tradable"], bool)
+            and isinstance(asset["fractionable"], bool)
+            and isinstance(asset["status"], str)
+            and (adv is None or Decimal(adv).is_finite())
+        )
+        fresh = timedelta(0) <= now - at < ASSET_CACHE_TTL
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+    return entry if well_formed and fresh else None
 
 
 class _NotFound(BrokerError):

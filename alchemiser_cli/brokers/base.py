@@ -35,6 +35,10 @@ class Broker(Protocol):
         """The broker's notion of the current time (timezone-aware UTC)."""
         ...
 
+    def clock_is_open(self) -> bool | None:
+        """The broker's own open/closed flag, or None where it follows the NYSE calendar."""
+        ...
+
     def account(self) -> Account:
         """Account figures and flags."""
         ...

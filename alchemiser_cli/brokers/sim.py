@@ -39,7 +39,7 @@ from alchemiser_cli.core.models import (
 from alchemiser_cli.core.money import ONE, ZERO, fmt, to_decimal
 from alchemiser_cli.core.targets import normalise_symbol
 from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
-from alchemiser_cli.files import read_toml
+from alchemiser_cli.files import prepare_sqlite, read_toml
 
 SCRIPT_ACTIONS = ("reject", "partial", "hold")
 
@@ -167,7 +167,7 @@ class SimBroker:
         self._seed_path = seed_path
         self._clock = clock
         self._calendar: NyseCalendar | None = None
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_sqlite(db_path, "simulator database", BrokerError)  # 0600, no symlinks
         try:
             # check_same_thread=False: the fake Alpaca server calls in from its request
             # threads, one at a time under its own lock.
@@ -216,6 +216,10 @@ class SimBroker:
     def now(self) -> datetime:
         """The simulator's clock (ALCH_SIM_NOW when set)."""
         return self._clock.now()
+
+    def clock_is_open(self) -> None:
+        """None: the simulator follows its own NYSE calendar, it has no separate flag."""
+        return None
 
     # -- seeding -------------------------------------------------------------------------
 

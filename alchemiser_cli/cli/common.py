@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO, cast
 
 import typer
 from rich.console import Console
@@ -19,7 +21,8 @@ from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets, parse_targets
 from alchemiser_cli.documents import plan_from_text
 from alchemiser_cli.errors import ConfigError, InputError
-from alchemiser_cli.files import read_text, usable_dir
+from alchemiser_cli.files import loose_permissions, read_text, usable_dir
+from alchemiser_cli.masking import redact
 from alchemiser_cli.render.json_out import render_json
 from alchemiser_cli.service import Service, open_service
 from alchemiser_cli.settings import AlpacaCredentials, Settings, load_settings, with_changes
@@ -93,6 +96,9 @@ def service_for(
         for part in ("logs", "locks"):
             usable_dir(settings.state_dir / part, f"{part} directory in ALCH_HOME")
         logs.configure(settings.state_dir, opts.verbosity)
+        loose = loose_permissions(settings.state_dir)
+        if loose is not None:
+            logging.getLogger("alchemiser_cli.cli").warning(loose)
         credentials = AlpacaCredentials()
         for secret in (
             credentials.api_key_id,
@@ -107,7 +113,7 @@ def service_for(
         finally:
             if opts.verbosity >= 0:  # --quiet: errors only
                 for notice in service.notices:
-                    sys.stderr.write(f"alch: note: {notice}\n")
+                    sys.stderr.write(f"alch: note: {redact(notice)}\n")
 
 
 def read_source(arg: str, what: str) -> tuple[str, str]:
@@ -167,13 +173,38 @@ def load_plan(arg: str | None, targets: str | None) -> Plan | None:
 
 def emit_json(name: str, document: object) -> None:
     """Print one JSON document on stdout."""
-    sys.stdout.write(render_json(name, document) + "\n")
+    sys.stdout.write(redact(render_json(name, document)) + "\n")  # the last wall
 
 
 def console() -> Console:
     """A console on the current stdout; off a terminal, $COLUMNS wide, else 160."""
     width = None if sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit() else 160
-    return Console(file=sys.stdout, highlight=False, width=width)
+    return Console(file=masked(sys.stdout), highlight=False, width=width)
+
+
+class _Masked(io.TextIOBase):
+    """A text stream that masks registered secrets in everything written through it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+
+def masked(stream: TextIO) -> TextIO:
+    """`stream`, with registered secrets masked in every write (the human output's wall)."""
+    return cast(TextIO, _Masked(stream))
 
 
 def stdin_is_tty() -> bool:

@@ -27,6 +27,7 @@ from alchemiser_cli.cli.common import (
     globals_of,
     load_plan,
     load_targets,
+    masked,
     service_for,
 )
 from alchemiser_cli.core.checks import CheckReport
@@ -87,7 +88,7 @@ OUTCOME_EXIT = {
 
 def _ask(plan: Plan, report: CheckReport) -> bool:
     """Show the plan and the checks on stderr, then ask (default No)."""
-    err = Console(file=sys.stderr, highlight=False)
+    err = Console(file=masked(sys.stderr), highlight=False)
     render_plan(err, plan)
     render_checks(err, report)
     question = f"Send {len(plan.orders)} order(s) to {plan.broker} account {plan.account_id}?"
@@ -133,8 +134,8 @@ def progress_for(ctx: typer.Context, service: Service) -> AbstractContextManager
     if globals_of(ctx).verbosity < 0:
         return nullcontext(None)
     if sys.stderr.isatty():
-        return live_view(sys.stderr, service.progress)
-    return plain_events(sys.stderr)
+        return live_view(masked(sys.stderr), service.progress)
+    return plain_events(masked(sys.stderr))
 
 
 @contextmanager

@@ -47,6 +47,8 @@ class CheckContext:
     limits: Limits
     now: datetime
     market: MarketState | None = None
+    broker_open: bool | None = None  # the broker's own flag (Alpaca's clock); None: none
+    broker_clock: str = "the broker's clock"
     saved_plan: bool = False
     traded_today: Decimal = ZERO
     already_executed: tuple[str, ...] = ()
@@ -265,21 +267,41 @@ def check_assets(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | Non
     return None
 
 
+def _closed_by_broker(ctx: CheckContext) -> bool:
+    """The calendar says open but the broker's own clock says closed."""
+    return ctx.market is not None and ctx.market.is_open and ctx.broker_open is False
+
+
+def _trading(ctx: CheckContext) -> bool:
+    """Open by the calendar and not closed by the broker's clock."""
+    return ctx.market is not None and ctx.market.is_open and not _closed_by_broker(ctx)
+
+
 def check_market_open(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
-    """Block when the market is closed, unless orders may queue for the next session."""
+    """Block when the market is closed, by the NYSE calendar or by the broker's own clock
+    (an unscheduled closure), unless orders may queue for the next session."""
     market = ctx.market
-    if market is None or market.is_open or not plan.orders:
+    if market is None or _trading(ctx) or not plan.orders:
         return None
+    if _closed_by_broker(ctx):
+        why = (
+            f"market closed: the NYSE calendar says open but {ctx.broker_clock} says closed: "
+            "an unscheduled closure?"
+        )
+        queued = f"{why}; day orders will queue for the next session"
+    else:
+        why = market.describe_closed()
+        queued = f"{why}; day orders will queue for that session"
     if ctx.queue_for_open:
         return Finding(
             "market.closed",
             Severity.WARN,
-            f"{market.describe_closed()}; day orders will queue for that session",
+            queued,
             "they execute at the next open, at their limit prices",
         )
     return _block(
         "market.closed",
-        market.describe_closed(),
+        why,
         "run during the session, or pass --queue-for-open to queue day orders",
     )
 
@@ -287,7 +309,7 @@ def check_market_open(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding 
 def check_session_edges(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
     """Block in the first and last minutes of a session (auction noise, wide spreads)."""
     market = ctx.market
-    if market is None or not market.is_open or not plan.orders:
+    if market is None or not _trading(ctx) or not plan.orders:
         return None
     since, until = market.minutes_since_open, market.minutes_to_close
     first, last = ctx.limits.no_trade_first_min, ctx.limits.no_trade_last_min
@@ -433,7 +455,7 @@ def check_collar(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | Non
 def check_quote_age(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
     """Block on quotes older than max_quote_age_s while the market is open."""
     limit = ctx.limits.max_quote_age_s
-    if limit is None or ctx.market is None or not ctx.market.is_open:
+    if limit is None or not _trading(ctx):
         return None
     stale = []
     for order in plan.orders:

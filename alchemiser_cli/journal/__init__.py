@@ -19,6 +19,8 @@ from typing import Any
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.errors import JournalError
+from alchemiser_cli.files import prepare_sqlite
+from alchemiser_cli.masking import redact
 
 
 def _m001_initial(cur: sqlite3.Cursor) -> None:
@@ -91,8 +93,8 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        prepare_sqlite(path, "journal", JournalError)  # 0600, never through a symlink
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(path, isolation_level=None, timeout=10)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
@@ -163,7 +165,7 @@ class Journal:
                     account_id,
                     plan_id,
                     now.isoformat(),
-                    None if plan is None else json.dumps(plan),
+                    None if plan is None else redact(json.dumps(plan)),
                 ),
             )
 
@@ -175,7 +177,7 @@ class Journal:
         report: dict[str, Any] | None,
         now: datetime,
     ) -> None:
-        """Record how a run ended."""
+        """Record how a run ended (secrets masked: messages may quote a broker)."""
         with self._tx() as cur:
             cur.execute(
                 "UPDATE runs SET finished_at = ?, outcome = ?, message = ?, report_json = ?"
@@ -183,8 +185,8 @@ class Journal:
                 (
                     now.isoformat(),
                     outcome,
-                    message,
-                    None if report is None else json.dumps(report),
+                    redact(message),
+                    None if report is None else redact(json.dumps(report)),
                     run_id,
                 ),
             )
@@ -296,7 +298,7 @@ class Journal:
         with self._tx() as cur:
             cur.execute(
                 "UPDATE orders SET status = ?, error = ?, updated_at = ? WHERE client_order_id = ?",
-                (status, error, now.isoformat(), client_order_id),
+                (status, redact(error), now.isoformat(), client_order_id),
             )
 
     def orders_for_run(self, run_id: str) -> list[OrderRecord]:

@@ -1,0 +1,246 @@
+"""State files: private whatever the umask, symlinks refused, bad caches and locks handled."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from alchemiser_cli.brokers.alpaca import AlpacaBroker
+from alchemiser_cli.brokers.sim import SimBroker
+from alchemiser_cli.clock import FixedClock
+from alchemiser_cli.journal import Journal
+from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
+from tests.conftest import OPEN_NOW, Run
+from tests.fake_alpaca import FakeAlpaca
+
+CliFn = Callable[..., Run]
+NOW = datetime.fromisoformat(OPEN_NOW)
+LOCK = "locks/sim-SIM-DEMO-0001.lock"
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """The most permissive umask: alch's own modes must not depend on it."""
+    old = os.umask(0)
+    yield
+    os.umask(old)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.lstat().st_mode)
+
+
+def test_state_is_private_whatever_the_umask(
+    cli: CliFn, isolated_state: Path, open_umask: None
+) -> None:
+    run = cli("execute", "--yes")
+    assert run.exit_code == 0, run.stderr
+    assert cli("status").exit_code == 0
+    files = [p for p in isolated_state.rglob("*") if p.is_file()]
+    dirs = [isolated_state, *(p for p in isolated_state.rglob("*") if p.is_dir())]
+    names = {p.relative_to(isolated_state).as_posix() for p in files}
+    assert {"journal.sqlite", "sim.sqlite", "logs/alch.log", LOCK} <= names
+    assert {p.relative_to(isolated_state).as_posix(): mode(p) for p in files} == dict.fromkeys(
+        names, 0o600
+    )
+    assert {str(d): mode(d) for d in dirs} == {str(d): 0o700 for d in dirs}
+
+
+def test_journal_wal_and_shm_are_private_whatever_the_umask(
+    tmp_path: Path, open_umask: None
+) -> None:
+    journal = Journal(tmp_path / "state" / "journal.sqlite")
+    journal.start_run("r1", "execute", "sim", "A1", None, None, NOW)
+    made = sorted(p.name for p in (tmp_path / "state").iterdir())
+    assert made == ["journal.sqlite", "journal.sqlite-shm", "journal.sqlite-wal"]
+    assert {n: mode(tmp_path / "state" / n) for n in made} == dict.fromkeys(made, 0o600)
+    assert mode(tmp_path / "state") == 0o700
+    journal.close()
+
+
+def test_an_existing_world_readable_journal_is_tightened(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    Journal(path).close()
+    path.chmod(0o644)  # as an older alch left it
+    Journal(path).close()
+    assert mode(path) == 0o600
+
+
+def test_a_shared_alch_home_is_warned_about_once(cli: CliFn, isolated_state: Path) -> None:
+    isolated_state.mkdir()
+    isolated_state.chmod(0o777)
+    first = cli("plan")
+    assert first.exit_code == 0
+    warning = (
+        f"alch: WARNING: {isolated_state} (ALCH_HOME) is writable by others (mode 777): they "
+        f"could tamper with the journal; run `chmod 700 {isolated_state}`"
+    )
+    assert first.stderr.splitlines().count(warning) == 1
+    assert warning not in cli("plan").stderr  # once
+
+
+def test_a_private_alch_home_gets_no_warning(cli: CliFn) -> None:
+    assert "writable by others" not in cli("plan").stderr
+
+
+def test_a_symlinked_log_file_is_refused_and_its_target_untouched(
+    cli: CliFn, isolated_state: Path, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (isolated_state / "logs").mkdir(parents=True)
+    (isolated_state / "logs" / "alch.log").symlink_to(victim)
+    result = cli("plan")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"alch: error: {isolated_state}/logs/alch.log: is a symbolic link; alch does not "
+        "follow links in its state directory (ALCH_HOME): remove it and run again"
+    )
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_symlinked_log_directory_is_refused(
+    cli: CliFn, isolated_state: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    isolated_state.mkdir()
+    (isolated_state / "logs").symlink_to(elsewhere)
+    result = cli("plan")
+    assert result.exit_code == 2
+    assert "logs: is a symbolic link" in result.stderr
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_symlinked_journal_is_refused(cli: CliFn, isolated_state: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.db"
+    victim.write_bytes(b"not yours")
+    isolated_state.mkdir()
+    (isolated_state / "journal.sqlite").symlink_to(victim)
+    result = cli("plan")
+    assert result.exit_code == 70
+    assert result.stderr.splitlines()[-1] == (
+        f"alch: error: {isolated_state}/journal.sqlite: is a symbolic link; alch does not "
+        "follow links in its state directory (ALCH_HOME): remove it and run again"
+    )
+    assert victim.read_bytes() == b"not yours"
+
+
+def test_a_directory_where_the_lock_file_belongs_is_one_line_exit_2(
+    cli: CliFn, isolated_state: Path, sim: SimBroker
+) -> None:
+    (isolated_state / LOCK).mkdir(parents=True)
+    for args in (("execute", "--yes"), ("status",)):
+        result = cli(*args)
+        assert (result.exit_code, result.stderr.splitlines()[-1]) == (
+            2,
+            f"alch: error: {isolated_state / LOCK}: is a directory where alch keeps its "
+            "account lock: remove it",
+        ), args
+    assert sim.submissions() == []  # nothing sent
+
+
+def test_a_symlinked_lock_file_is_refused_and_its_target_untouched(
+    cli: CliFn, isolated_state: Path, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (isolated_state / "locks").mkdir(parents=True)
+    (isolated_state / LOCK).symlink_to(victim)
+    result = cli("execute", "--yes")
+    assert result.exit_code == 2
+    assert "is a symbolic link" in result.stderr.splitlines()[-1]
+    assert victim.read_text() == "precious\n"
+
+
+# -- the Alpaca asset cache ----------------------------------------------------------------
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[FakeAlpaca]:
+    with FakeAlpaca(tmp_path / "fake", NOW) as server:
+        yield server
+
+
+def broker(fake: FakeAlpaca, cache: Path) -> AlpacaBroker:
+    creds = AlpacaCredentials(
+        api_key_id=SecretStr(fake.keys[0]),
+        api_secret_key=SecretStr(fake.keys[1]),
+        api_base_url=fake.url,
+        api_data_url=fake.url,
+    )
+    return AlpacaBroker(creds, AlpacaPolicy(), FixedClock(NOW), cache)
+
+
+def asset_gets(fake: FakeAlpaca) -> int:
+    return sum(1 for m, p, _ in fake.requests if (m, p) == ("GET", "/v2/assets/VTI"))
+
+
+def test_planted_symlinks_in_the_cache_are_never_followed(
+    fake: FakeAlpaca, tmp_path: Path, open_umask: None
+) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    victims = {name: tmp_path / f"victim-{name}" for name in ("cache", "tmp")}
+    for victim in victims.values():
+        victim.write_text("precious\n")
+    (cache / "alpaca-assets-paper.json").symlink_to(victims["cache"])
+    (cache / "alpaca-assets-paper.tmp").symlink_to(victims["tmp"])  # the old temporary name
+    assets = broker(fake, cache).assets(["VTI"])
+    assert assets["VTI"].tradable is True
+    assert {n: v.read_text() for n, v in victims.items()} == dict.fromkeys(victims, "precious\n")
+    written = cache / "alpaca-assets-paper.json"
+    assert not written.is_symlink()
+    assert json.loads(written.read_text())["VTI"]["asset"]["fractionable"] is True
+    assert mode(written) == 0o600
+    assert sorted(p.name for p in cache.iterdir()) == [  # no temporary file left behind
+        "alpaca-assets-paper.json",
+        "alpaca-assets-paper.tmp",
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        '["a list"]',
+        '{"VTI": "junk"}',
+        '{"VTI": {"at": "yesterday", "asset": {}}}',
+        '{"VTI": {"at": "2026-11-24T14:00:00", "asset": '  # a naive time
+        '{"tradable": true, "fractionable": true, "status": "active"}}}',
+        '{"VTI": {"at": "2026-11-24T14:00:00+00:00", "asset": '  # a field of the wrong type
+        '{"tradable": "yes", "fractionable": true, "status": "active"}}}',
+        '{"VTI": {"at": "2026-11-24T14:00:00+00:00", "adv": "lots", "asset": '
+        '{"tradable": true, "fractionable": true, "status": "active"}}}',
+        '{"VTI": {"at": "2026-11-25T14:00:00+00:00", "asset": '  # from the future
+        '{"tradable": false, "fractionable": true, "status": "active"}}}',
+    ],
+)
+def test_a_cache_that_fails_validation_is_ignored_and_fetched_again(
+    fake: FakeAlpaca, tmp_path: Path, content: str
+) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "alpaca-assets-paper.json").write_text(content)
+    assets = broker(fake, cache).assets(["VTI"])
+    assert (assets["VTI"].tradable, assets["VTI"].fractionable) == (True, True)
+    assert asset_gets(fake) == 1
+    assert broker(fake, cache).assets(["VTI"])["VTI"].tradable is True  # now cached, valid
+    assert asset_gets(fake) == 1
+
+
+def test_a_valid_cache_is_still_used(fake: FakeAlpaca, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    entry = {"at": "2026-11-24T14:00:00+00:00", "asset": {"tradable": False,
+             "fractionable": False, "status": "active"}}  # fmt: skip
+    (cache / "alpaca-assets-paper.json").write_text(json.dumps({"VTI": entry}))
+    assert broker(fake, cache).assets(["VTI"])["VTI"].tradable is False  # from the cache
+    assert asset_gets(fake) == 0
