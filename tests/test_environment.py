@@ -168,7 +168,7 @@ def test_empty_alch_home_is_a_setting_error(cli: CliFn, monkeypatch: pytest.Monk
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
         "alch: error: invalid setting home (ALCH_HOME): is empty: unset it to use the default "
-        "place, or name a directory (got "")\n"
+        'place, or name a directory (got "")\n'
     )
     assert not Path("journal.sqlite").exists()  # nothing written to the working directory
 
