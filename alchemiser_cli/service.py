@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -44,6 +44,7 @@ from alchemiser_cli.errors import (
     InputError,
     Interrupted,
     LockHeld,
+    OrderUnsettled,
     PriceError,
 )
 from alchemiser_cli.executor import (
@@ -54,7 +55,7 @@ from alchemiser_cli.executor import (
     Outcome,
 )
 from alchemiser_cli.files import read_text, read_toml
-from alchemiser_cli.journal import Journal, RunRecord
+from alchemiser_cli.journal import UNSETTLED, Journal, OrderRecord, RunRecord
 from alchemiser_cli.logs import RUN_ID
 from alchemiser_cli.notify import Delivery, Notifier, notice_for
 from alchemiser_cli.settings import AlpacaCredentials, Settings
@@ -70,6 +71,8 @@ _SETTLED_STATUSES = frozenset(
     {"filled", "canceled", "expired", "rejected", "replaced", "send_failed", "not_sent"}
 )
 _GOOD = (Outcome.COMPLETED, Outcome.QUEUED, Outcome.NOTHING_TO_DO, Outcome.DECLINED)
+# How long an unanswered order not found at Alpaca may still arrive (see ExecutionPolicy).
+ALPACA_SETTLE_S = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +301,7 @@ class Service:
             account_id = self.broker.account().account_id
             with self.account_lock(account_id):
                 self.reconcile(account_id)
+                self._refuse_unsettled(account_id)
                 # The cron contract: a fresh plan runs once a trading day (a saved plan has
                 # its own guard, plan.already_executed). --force runs again.
                 done = self._outside_close_window(opts.close_window_s)
@@ -429,6 +433,8 @@ class Service:
                     reached += order.status not in ("send_failed", "not_sent")
                     continue
                 found = self.broker.get_order_by_client_id(order.client_order_id)
+                if found is None and order.status in UNSETTLED and not self._settled(order):
+                    continue  # may still arrive: settled below and by later runs
                 if found is None:
                     self.journal.record_send_failure(
                         order.client_order_id, "never reached the broker (run stopped)",
@@ -451,7 +457,68 @@ class Service:
             log.warning(message)
             self.notices.append(message)
             messages.append(message)
+        return messages + self._settle_unknown(account_id)
+
+    def _settle_unknown(self, account_id: str) -> list[str]:
+        """Look up every journaled order whose fate is unknown (no answer came), whatever its
+        run's outcome: one found is recorded as it stands (cancelled first if still open: its
+        plan is stale); one still absent after the settle time counts as never sent."""
+        messages = []
+        for order in self.journal.unsettled_orders(account_id):
+            cid = order.client_order_id
+            found = self.broker.get_order_by_client_id(cid)
+            if found is None:
+                if self._settled(order):
+                    why = (
+                        f"never reached the broker: not there {self._settle_s():g}s after it "
+                        "was sent"
+                    )
+                    self.journal.record_send_failure(cid, why, self.clock.now(), "not_sent")
+                continue
+            cancelled = not found.status.is_terminal
+            if cancelled:
+                found = self.broker.cancel_order(found.id)
+            self.journal.record_broker_state(found, self.clock.now())
+            message = (
+                f"order {cid} of run {order.run_id} reached the broker after all: "
+                f"{found.status.value}, {found.filled_qty} of {found.qty} {order.symbol} filled"
+                + (" (it was open: cancelled, as its plan is stale)" if cancelled else "")
+            )
+            log.warning(message)
+            self.notices.append(message)
+            messages.append(message)
         return messages
+
+    def _settle_s(self) -> float:
+        """How long an unanswered order may still arrive at this broker."""
+        wait = self.settings.execution.unconfirmed_settle_s
+        if wait is not None:
+            return wait
+        return 0.0 if isinstance(self.broker, SimBroker) else ALPACA_SETTLE_S
+
+    def _settled(self, order: OrderRecord) -> bool:
+        """Whether an order absent at the broker can no longer arrive (the settle time since
+        it was sent has passed)."""
+        try:
+            sent = datetime.fromisoformat(order.updated_at)
+        except ValueError:
+            return True
+        return (self.clock.now() - sent).total_seconds() >= self._settle_s()
+
+    def _refuse_unsettled(self, account_id: str) -> None:
+        """Send nothing while an earlier order may still arrive (it would be doubled)."""
+        waiting = [o for o in self.journal.unsettled_orders(account_id) if not self._settled(o)]
+        if not waiting:
+            return
+        first = waiting[0]
+        until = datetime.fromisoformat(first.updated_at) + timedelta(seconds=self._settle_s())
+        more = f" (and {len(waiting) - 1} more)" if len(waiting) > 1 else ""
+        raise OrderUnsettled(
+            f"order {first.client_order_id} ({first.side} {first.qty} {first.symbol}, run "
+            f"{first.run_id}){more} got no answer and is not at the broker yet; it may still "
+            f"arrive: nothing sent; run again after {until.astimezone(UTC):%H:%M:%S} UTC "
+            "(then it counts as never sent if it is still not there)"
+        )
 
     def market(self, now: datetime) -> MarketState:
         """Where `now` falls in the NYSE calendar (the calendar loads on first use)."""
