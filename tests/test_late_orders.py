@@ -4,7 +4,7 @@ before any later run sends, so the re-run never doubles it; refusals are journal
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
