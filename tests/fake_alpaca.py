@@ -6,7 +6,8 @@ and scriptable faults: a status code with headers (429 + Retry-After, 500, 503),
 a dropped connection, "answer lost" (the request is processed, then the connection is
 dropped or delayed past the client's timeout), or "late" (an order submit gets no answer and
 the order appears at the server only `seconds` later on the fake's clock: late acceptance).
-Every JSON answer it sends is recorded, so a test can validate all of them against Alpaca's OpenAPI schemas.
+Every JSON answer it sends is recorded, so a test can validate all of them against Alpaca's
+OpenAPI schemas.
 
 Run it by hand for an end-to-end session:
     python -m tests.fake_alpaca --port 8765 --now 2026-11-24T15:00:00Z
