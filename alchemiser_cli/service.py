@@ -27,7 +27,7 @@ from alchemiser_cli.clock import Clock, FixedClock, RunningClock, SystemClock
 from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState, NyseCalendar
 from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
 from alchemiser_cli.core.models import BrokerOrder, Quote, Snapshot
-from alchemiser_cli.core.money import ZERO
+from alchemiser_cli.core.money import ZERO, bps_of, fmt
 from alchemiser_cli.core.planner import (
     Plan,
     band_threshold,
@@ -622,20 +622,33 @@ class Service:
         log.log(level, "run %s %s: %s", run_id, result.outcome.value, result.message)
         return execution
 
-    def status(self, runs: int = 5, run_id: str | None = None) -> StatusReport:
+    def status(
+        self, runs: int = 5, run_id: str | None = None, targets: Targets | None = None
+    ) -> StatusReport:
         """Account, positions with drift, open orders and the journal's recent runs.
 
-        Unfinished runs are reconciled first, unless a run holds the account right now.
+        Unfinished runs are reconciled first, and the shown runs' orders not yet final are
+        read again from the broker, unless a run holds the account right now. Drift is
+        against `targets`, else the targets of the account's last run, else the configured
+        ones (the demo targets only for the simulator's demo account).
         """
         account = self.broker.account()
         try:
             with self.account_lock(account.account_id):
                 self.reconcile(account.account_id)
+                records = self._status_runs(runs, run_id, account.account_id)
+                self._refresh_orders(records)
         except LockHeld:
             self.notices.append("a run is in progress: its orders are shown as they stand")
+            records = self._status_runs(runs, run_id, account.account_id)
+        for order in self.journal.unsettled_orders(account.account_id):
+            self.notices.append(
+                f"order {order.client_order_id} (run {order.run_id}) got no answer and is not "
+                "at the broker yet; it may still arrive"
+            )
         account = self.broker.account()
         positions = self.broker.positions()
-        targets = self._configured_targets()
+        targets = self._status_targets(targets, account.account_id)
         weights = {} if targets is None else dict(targets.weights)
         wanted = {s for s, w in weights.items() if w > ZERO} - set(positions)
         quotes = self.broker.quotes(set(positions) | wanted)
@@ -677,13 +690,6 @@ class Service:
                     in_band=None if band is None or drift is None else abs(drift) <= band,
                 )
             )
-        if run_id is not None:
-            record = self.journal.get_run(run_id)
-            if record is None:
-                raise InputError(f"no run {run_id!r} in the journal (see `alch status --runs 20`)")
-            records = [record]
-        else:
-            records = self.journal.recent_runs(runs, account.account_id)
         return StatusReport(
             as_of=self.broker.now(),
             broker=self.broker.name,
@@ -700,7 +706,10 @@ class Service:
             ),
             positions=tuple(views),
             open_orders=tuple(self.broker.open_orders()),
-            runs=tuple(_run_view(r, detailed=run_id is not None) for r in records),
+            runs=tuple(
+                _run_view(r, self.journal.orders_for_run(r.run_id), detailed=run_id is not None)
+                for r in records
+            ),
             targets_source=None if targets is None else targets.source,
             market=self.outlook(self.broker.now()),
         )
@@ -724,6 +733,47 @@ class Service:
             yield
         finally:
             lock.release()
+
+    def _status_runs(self, runs: int, run_id: str | None, account_id: str) -> list[RunRecord]:
+        """The runs `status` shows: one by id (or prefix), or the account's newest."""
+        if run_id is None:
+            return self.journal.recent_runs(runs, account_id)
+        record = self.journal.get_run(run_id)
+        if record is None:
+            raise InputError(f"no run {run_id!r} in the journal (see `alch status --runs 20`)")
+        return [record]
+
+    def _refresh_orders(self, records: list[RunRecord]) -> None:
+        """Read again from the broker the shown runs' orders that were not final when last
+        recorded (a queued order fills after the open, long after its run ended)."""
+        for run in records:
+            for order in self.journal.orders_for_run(run.run_id):
+                if order.status in _SETTLED_STATUSES or order.status in UNSETTLED:
+                    continue
+                found = self.broker.get_order_by_client_id(order.client_order_id)
+                if found is not None:
+                    self.journal.record_broker_state(found, self.clock.now())
+
+    def _status_targets(self, supplied: Targets | None, account_id: str) -> Targets | None:
+        """The targets drift is shown against: given, else the last run's, else configured;
+        the demo targets only against the simulator's demo account."""
+        if supplied is not None:
+            return supplied
+        plan = self.journal.last_plan(account_id)
+        weights = None if plan is None else plan.get("targets")
+        if plan is not None and isinstance(weights, dict) and weights:
+            try:
+                parsed = {str(k): Decimal(str(v)) for k, v in weights.items()}
+            except ArithmeticError:
+                parsed = {}
+            if parsed:
+                source = f"last run's plan {plan.get('plan_id')} ({plan.get('targets_source')})"
+                return Targets(parsed, source)
+        configured = self.settings.targets is not None or self.settings.targets_file is not None
+        demo = isinstance(self.broker, SimBroker) and self.settings.sim_account is None
+        if not (configured or demo):
+            return None
+        return self._configured_targets()
 
     def _configured_targets(self) -> Targets | None:
         try:
@@ -762,12 +812,19 @@ def _report_json(report: ExecutionReport) -> dict[str, Any]:
     return data
 
 
-def _run_view(record: RunRecord, *, detailed: bool) -> RunView:
+def _run_view(record: RunRecord, journaled: list[OrderRecord], *, detailed: bool) -> RunView:
+    """A run as `status` shows it: its legs as the journal's order records now stand (the
+    report frozen at the run's end may predate fills, or be missing after a crash)."""
     report = record.report or {}
-    orders = report.get("orders", [])
-    filled = Decimal(report.get("filled_buy_value", "0")) + Decimal(
-        report.get("filled_sell_value", "0")
-    )
+    orders = _current_legs(report.get("orders") or [], journaled)
+    if journaled:
+        filled = sum(
+            (Decimal(o["filled_qty"]) * Decimal(o["avg_price"] or 0) for o in orders), ZERO
+        )
+    else:
+        filled = Decimal(report.get("filled_buy_value", "0")) + Decimal(
+            report.get("filled_sell_value", "0")
+        )
     weighted = weight = ZERO
     for order in orders:
         slip, qty, price = (
@@ -790,8 +847,60 @@ def _run_view(record: RunRecord, *, detailed: bool) -> RunView:
         orders=len(orders),
         filled_value=filled,
         slippage_bps=(weighted / weight).quantize(Decimal("0.01")) if weight else None,
-        details=report if detailed else None,
+        details={**report, "orders": orders} if detailed else None,
     )
+
+
+def _current_legs(legs: list[dict[str, Any]], journaled: list[OrderRecord]) -> list[dict[str, Any]]:
+    """The report's legs with status and fills from the journal's order records; a leg the
+    report lacks (a run recovered after a crash has no report) is built from the records."""
+    by_leg: dict[int, list[OrderRecord]] = {}
+    for order in journaled:
+        by_leg.setdefault(order.leg, []).append(order)
+    current = {int(leg["leg"]): dict(leg) for leg in legs if "leg" in leg}
+    for number, records in by_leg.items():
+        leg = current.setdefault(
+            number,
+            {
+                "leg": number,
+                "client_order_id": records[0].client_order_id,
+                "symbol": records[0].symbol,
+                "side": records[0].side,
+                "planned_qty": records[0].qty,
+                "sent_qty": fmt(
+                    sum((Decimal(r.qty) for r in records if "-p" not in r.client_order_id), ZERO)
+                ),
+                "limit_price": records[0].limit_price,
+                "repegs": len(records) - 1,
+                "error": None,
+            },
+        )
+        qty = sum((Decimal(r.filled_qty) for r in records), ZERO)
+        value = sum(
+            (Decimal(r.filled_qty) * Decimal(r.filled_avg_price or 0) for r in records), ZERO
+        )
+        working = [r.status for r in records if r.status not in _SETTLED_STATUSES]
+        planned = Decimal(str(leg.get("sent_qty") or leg.get("planned_qty") or 0))
+        if qty > ZERO and qty >= planned:
+            status = "filled"
+        elif working:
+            status = working[-1]
+        elif qty > ZERO:
+            status = "partially_filled"
+        else:
+            status = records[-1].status
+        if Decimal(str(leg.get("filled_qty") or 0)) == qty and leg.get("status") == status:
+            continue  # the report already says what the journal says
+        leg["status"] = status
+        leg["filled_qty"] = fmt(qty)
+        leg["avg_price"] = None if qty == ZERO else fmt(value / qty)
+        leg["error"] = next((r.error for r in reversed(records) if r.error), leg.get("error"))
+        mid = Decimal(str(leg.get("arrival_mid") or 0))
+        if qty > ZERO and mid > ZERO:
+            diff = value / qty - mid
+            signed = diff if leg.get("side") == "buy" else -diff
+            leg["slippage_bps"] = fmt(bps_of(signed, mid).quantize(Decimal("0.01")))
+    return [current[n] for n in sorted(current)]
 
 
 def _session_start(now: datetime) -> datetime:

@@ -219,8 +219,10 @@ def render_status(console: Console, status: StatusReport) -> None:
     )
     if status.market is not None:
         _render_market(console, status.market)
+    targets = f" (targets: {status.targets_source or 'none'})"
     table = figures_table(
-        "Positions", ("symbol", "qty", "price", "value", "weight", "target", "drift", "band")
+        "Positions" + targets,
+        ("symbol", "qty", "price", "value", "weight", "target", "drift", "band"),
     )
     for p in status.positions:
         band = ""
