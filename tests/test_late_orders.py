@@ -3,7 +3,7 @@ before any later run sends, so the re-run never doubles it; refusals are journal
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -46,21 +46,29 @@ class AcceptsLate(SimBroker):
         self.held = []
 
 
-def _service(tmp_path: Path, settle_s: float) -> tuple[Service, AcceptsLate, FixedClock]:
+Wired = tuple[Service, AcceptsLate, FixedClock]
+
+
+@pytest.fixture
+def wired(tmp_path: Path) -> Iterator[Wired]:
+    """A service on the simulator whose VXUS orders are accepted late (settle time 120 s)."""
     clock = FixedClock(NOW)
     broker = AcceptsLate(tmp_path / "late.sqlite", DEMO_ACCOUNT, clock)
     broker.late, broker.held = {"VXUS"}, []
-    settings = Settings(execution=ExecutionPolicy(unconfirmed_settle_s=settle_s))
-    return Service(settings, broker, Journal(tmp_path / "j.sqlite"), clock), broker, clock
+    journal = Journal(tmp_path / "j.sqlite")
+    settings = Settings(execution=ExecutionPolicy(unconfirmed_settle_s=120))
+    yield Service(settings, broker, journal, clock), broker, clock
+    journal.close()
+    broker.close()
 
 
 TARGETS = Targets({"VTI": Decimal("0.5"), "VXUS": Decimal("0.2"), "BND": Decimal("0.25")}, "t")
 
 
 def test_a_late_acceptance_blocks_the_rerun_and_is_never_doubled_on_the_simulator(
-    tmp_path: Path,
+    wired: Wired,
 ) -> None:
-    service, broker, clock = _service(tmp_path, settle_s=120)
+    service, broker, clock = wired
     first = service.execute(None, TARGETS, confirm=lambda _p, _r: True)
     assert first.outcome is Outcome.INCOMPLETE
     vxus = next(o for o in first.orders if o.symbol == "VXUS")
@@ -87,9 +95,9 @@ def test_a_late_acceptance_blocks_the_rerun_and_is_never_doubled_on_the_simulato
 
 
 def test_an_unanswered_order_still_absent_after_the_settle_time_counts_as_never_sent(
-    tmp_path: Path,
+    wired: Wired,
 ) -> None:
-    service, broker, clock = _service(tmp_path, settle_s=120)
+    service, broker, clock = wired
     first = service.execute(None, TARGETS, confirm=lambda _p, _r: True)
     vxus = next(o for o in first.orders if o.symbol == "VXUS")
     broker.held, broker.late = [], set()  # it never arrives
