@@ -157,6 +157,12 @@ def test_a_late_acceptance_at_alpaca_is_looked_up_before_the_rerun_sends(
             "answer and is not at the broker yet; it may still arrive: nothing sent"
         )
         assert _posts(fake) == posts  # nothing sent
+        status = cli("status", "--json")
+        assert status.exit_code == 0
+        assert (
+            f"order {cid} (run {first.json()['run_id']}) got no answer and is not at the broker "
+            "yet; it may still arrive"
+        ) in status.stderr
         fake.clock.advance(60)  # Alpaca accepts it (once: the retry's copy is a duplicate)
         third = cli("execute", "--yes", "--json", "--targets", THREE_FUND)
         assert third.exit_code == 0, third.stderr
