@@ -819,7 +819,11 @@ def _run_view(record: RunRecord, journaled: list[OrderRecord], *, detailed: bool
     orders = _current_legs(report.get("orders") or [], journaled)
     if journaled:
         filled = sum(
-            (Decimal(o["filled_qty"]) * Decimal(o["avg_price"] or 0) for o in orders), ZERO
+            (
+                Decimal(str(o.get("filled_qty") or 0)) * Decimal(str(o.get("avg_price") or 0))
+                for o in orders
+            ),
+            ZERO,
         )
     else:
         filled = Decimal(report.get("filled_buy_value", "0")) + Decimal(
