@@ -99,3 +99,11 @@ class Interrupted(AlchError):
 
 class DuplicateOrder(BrokerError):
     """The broker already has an order with this client_order_id (it was sent before)."""
+
+
+class OrderNotAccepted(BrokerError):
+    """The broker answered every try to send an order and took none (429s): it is not there."""
+
+
+class OrderUnsettled(BrokerError):
+    """An earlier order got no answer and is not at the broker yet; it may still arrive."""

@@ -38,11 +38,13 @@ from alchemiser_cli.core.money import (
 from alchemiser_cli.core.planner import Plan, PlannedOrder
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.core.types import Exact, Money
-from alchemiser_cli.errors import BrokerError, DuplicateOrder, OrderRejected
-from alchemiser_cli.journal import Journal
+from alchemiser_cli.errors import BrokerError, DuplicateOrder, OrderNotAccepted, OrderRejected
+from alchemiser_cli.journal import UNCONFIRMED, Journal
 
 log = logging.getLogger(__name__)
 _NOT_WORKING = frozenset({"send_failed", "not_sent", "rejected", "canceled", "expired"})
+# Journal statuses of orders that never reached the broker.
+_NEVER_REACHED = frozenset({"send_failed", "not_sent"})
 # Spread (bps) at which the re-peg interval has doubled; it is capped at 4x.
 _SPREAD_REF_BPS = Decimal(20)
 _MAX_INTERVAL_FACTOR = Decimal(4)
@@ -180,6 +182,7 @@ class ExecutionResult:
     message: str = ""
     filled_buy_value: Money = ZERO
     filled_sell_value: Money = ZERO
+    buys_cut: tuple[Money, Money] | None = None  # (sent, planned) value of re-sized buys
 
 
 @dataclass(slots=True)
@@ -224,6 +227,7 @@ class Executor:
         self._children: dict[int, list[_Child]] = {}
         self._stop: str | None = None  # set by a signal: send nothing more
         self._result = ExecutionResult()
+        self._cut: dict[int, str] = {}  # leg -> why its buy was re-sized below plan
 
     @property
     def progress(self) -> tuple[OrderResult, ...]:
@@ -259,13 +263,24 @@ class Executor:
             self._batch(plan, sells, result, wait=wait)
             if self._stop is None and self._now() < self._deadline:
                 minimum = plan.policy.min_trade_value
-                sized = self._resize_buys(buys, reserve, minimum, result)
+                sized = self._resize_buys(buys, reserve, minimum, result, queued=not wait)
                 self._batch(plan, sized, result, wait=wait)
         except BrokerError as exc:
-            result.outcome = Outcome.INCOMPLETE
-            result.message = f"stopped after a broker error: {exc}"
-            self._cancel_open(result)
-        why_unsent = self._stop or "the run deadline passed before it was sent"
+            stopped = f"not sent: the run stopped after a broker error ({exc})"
+            self._unsent(stopped)
+            reached = [
+                o for o in self._journal.orders_for_run(run_id) if o.status not in _NEVER_REACHED
+            ]
+            if reached:
+                result.outcome = Outcome.INCOMPLETE
+                result.message = f"stopped after a broker error: {exc}"
+                self._cancel_open(result)
+            else:
+                result.outcome = Outcome.FAILED
+                result.message = f"stopped after a broker error; nothing reached the broker: {exc}"
+        else:
+            stopped = "the run deadline passed before it was sent"
+        why_unsent = self._stop or stopped
         sent = {r.leg for r in result.orders}
         for order in plan.orders:
             if order.leg not in sent:
@@ -297,6 +312,15 @@ class Executor:
                 f"{len(working)} of {len(result.orders)} orders queued for the session "
                 f"{queue_for.describe()}; check `alch status` after the open"
             )
+            if result.buys_cut is not None:
+                # Not done: the next run (once the sells have filled) buys the rest.
+                sent, planned = result.buys_cut
+                result.outcome = Outcome.INCOMPLETE
+                result.message += (
+                    f"; buys cut to {dollars(sent)} of {dollars(planned)} planned: the sells' "
+                    "proceeds arrive after the open; run again once the sells have filled to "
+                    "buy the rest"
+                )
             return
         bad = [r for r in result.orders if not r.complete]
         if not bad:
@@ -376,6 +400,7 @@ class Executor:
             price = plan.prices.get(order.symbol)
             leg = self._leg_result(order, "pending", None if market else order.limit_price)
             leg.arrival_mid = price.ref if price else None
+            leg.error = self._cut.get(order.leg)
             result.orders.append(leg)
             count = slice_count(qty, order.limit_price, asset, self._policy) if sliced else 1
             whole = asset is not None and not asset.fractionable
@@ -433,15 +458,22 @@ class Executor:
             leg.sent_qty += qty
         try:
             placed = self._broker.submit_order(request)
+        except OrderNotAccepted as exc:
+            # Refused before acceptance (e.g. 429 on every try): it is not at the broker,
+            # and the broker is refusing: stop the run.
+            self._journal.record_send_failure(cid, str(exc), self._clock.now())
+            child.state, child.report.status, child.report.error = "done", "send_failed", str(exc)
+            self._summarise(leg)
+            raise BrokerError(f"order {cid} ({leg.side} {leg.symbol}) not sent: {exc}") from None
         except OrderRejected as exc:
             self._journal.record_send_failure(cid, str(exc), self._clock.now())
             child.state, child.report.status, child.report.error = "done", "send_failed", str(exc)
             self._on_event(f"rejected {leg.side} {leg.symbol}: {exc}")
             self._summarise(leg)
             return
-        except (DuplicateOrder, BrokerError):
+        except (DuplicateOrder, BrokerError) as exc:
             # The answer may be lost while the order exists: look before anything else.
-            placed = self._lookup_or_raise(cid)
+            placed = self._lookup_or_unconfirmed(child, cid, exc)
         child.order = placed
         child.state = "working"
         base = self._policy.repeg_interval_s
@@ -452,11 +484,25 @@ class Executor:
         peg = f" (re-peg {child.peg})" if child.peg else ""
         self._on_event(f"sent {leg.side} {leg.symbol} {qty} {at}{peg}: {placed.status}")
 
-    def _lookup_or_raise(self, cid: str) -> BrokerOrder:
-        found = self._broker.get_order_by_client_id(cid)
-        if found is None:
-            raise BrokerError(f"order {cid} was not accepted and could not be confirmed")
-        return found
+    def _lookup_or_unconfirmed(self, child: _Child, cid: str, exc: BrokerError) -> BrokerOrder:
+        """The order as the broker has it; if it is not there, it may still arrive (a late
+        acceptance): journal it `unconfirmed` so later runs look it up first, and stop."""
+        try:
+            found = self._broker.get_order_by_client_id(cid)
+        except BrokerError as lookup:
+            found, exc = None, lookup
+        if found is not None:
+            return found
+        why = (
+            f"no answer from the broker ({exc}) and not found there: it may still arrive; "
+            "the next run looks it up before sending anything"
+        )
+        self._journal.record_send_failure(cid, why, self._clock.now(), status=UNCONFIRMED)
+        child.state, child.report.status, child.report.error = "done", UNCONFIRMED, why
+        self._summarise(child.leg)
+        raise BrokerError(
+            f"order {cid} got no answer and is not at the broker; it may still arrive"
+        )
 
     def _poll(self, children: list[_Child], bound: float) -> None:
         """Read every working order; re-peg those whose time has come before the bound."""
@@ -565,6 +611,14 @@ class Executor:
             self._track(child, found)
         child.state = "done"
 
+    def _unsent(self, why: str) -> None:
+        """Slices never sent because the run stopped: say so (they were never journaled)."""
+        for children in self._children.values():
+            for child in children:
+                if child.state == "pending":
+                    child.state, child.report.status, child.report.error = "done", "not_sent", why
+                    self._summarise(child.leg)
+
     def _cancel_open(self, result: ExecutionResult) -> None:
         """After a broker error: best-effort cancel of every order this run still has open."""
         for leg in result.orders:
@@ -614,9 +668,13 @@ class Executor:
         reserve: Decimal,
         minimum: Decimal,
         result: ExecutionResult,
+        *,
+        queued: bool = False,
     ) -> list[tuple[PlannedOrder, Decimal]]:
         """Scale buys down to the cash actually available now (never using margin); a buy
-        scaled below the plan's minimum trade value is not sent, as the planner would skip it."""
+        scaled below the plan's minimum trade value is not sent, as the planner would skip it.
+        Each buy cut below plan says so, and `result.buys_cut` holds the sent and planned
+        values (queued for the open, the sells' proceeds are not cash yet)."""
         if not buys:
             return []
         account = self._broker.account()
@@ -640,8 +698,21 @@ class Executor:
                 )
             else:
                 sized.append((order, qty))
+                self._cut[order.leg] = (
+                    f"cut to {qty} of {order.qty} ({dollars(qty * order.limit_price)} of "
+                    f"{dollars(order.qty * order.limit_price)}): "
+                    + (
+                        "cash on hand only, the sells' proceeds arrive after the open"
+                        if queued
+                        else "the cash available after the sells"
+                    )
+                )
                 continue
+            if queued:
+                why += ": the sells' proceeds arrive after the open"
             result.orders.append(self._never_sent(order, why))
+        sent = sum((qty * o.limit_price for o, qty in sized), ZERO)
+        result.buys_cut = (sent, needed)
         log.warning("buys re-sized to %s of plan: cash available %s", scale, budget)
         return sized
 

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -27,7 +27,7 @@ from alchemiser_cli.clock import Clock, FixedClock, RunningClock, SystemClock
 from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState, NyseCalendar
 from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
 from alchemiser_cli.core.models import BrokerOrder, Quote, Snapshot
-from alchemiser_cli.core.money import ZERO
+from alchemiser_cli.core.money import ZERO, bps_of, fmt
 from alchemiser_cli.core.planner import (
     Plan,
     band_threshold,
@@ -51,6 +51,7 @@ from alchemiser_cli.errors import (
     InputError,
     Interrupted,
     LockHeld,
+    OrderUnsettled,
     PriceError,
 )
 from alchemiser_cli.executor import (
@@ -68,7 +69,7 @@ from alchemiser_cli.files import (
     state_error,
     usable_dir,
 )
-from alchemiser_cli.journal import Journal, RunRecord
+from alchemiser_cli.journal import UNSETTLED, Journal, OrderRecord, RunRecord
 from alchemiser_cli.logs import RUN_ID
 from alchemiser_cli.notify import Delivery, Notifier, notice_for
 from alchemiser_cli.settings import AlpacaCredentials, Settings
@@ -85,6 +86,8 @@ _SETTLED_STATUSES = frozenset(
 )
 _BROKER_NAMES = {"alpaca-paper": "Alpaca", "alpaca-live": "Alpaca"}
 _GOOD = (Outcome.COMPLETED, Outcome.QUEUED, Outcome.NOTHING_TO_DO, Outcome.DECLINED)
+# How long an unanswered order not found at Alpaca may still arrive (see ExecutionPolicy).
+ALPACA_SETTLE_S = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +341,7 @@ class Service:
             account_id = self.broker.account().account_id
             with self.account_lock(account_id):
                 self.reconcile(account_id)
+                self._refuse_unsettled(account_id)
                 # The cron contract: a fresh plan runs once a trading day (a saved plan has
                 # its own guard, plan.already_executed). --force runs again.
                 done = self._outside_close_window(opts.close_window_s)
@@ -469,6 +473,8 @@ class Service:
                     reached += order.status not in ("send_failed", "not_sent")
                     continue
                 found = self.broker.get_order_by_client_id(order.client_order_id)
+                if found is None and order.status in UNSETTLED and not self._settled(order):
+                    continue  # may still arrive: settled below and by later runs
                 if found is None:
                     self.journal.record_send_failure(
                         order.client_order_id, "never reached the broker (run stopped)",
@@ -491,7 +497,68 @@ class Service:
             log.warning(message)
             self.notices.append(message)
             messages.append(message)
+        return messages + self._settle_unknown(account_id)
+
+    def _settle_unknown(self, account_id: str) -> list[str]:
+        """Look up every journaled order whose fate is unknown (no answer came), whatever its
+        run's outcome: one found is recorded as it stands (cancelled first if still open: its
+        plan is stale); one still absent after the settle time counts as never sent."""
+        messages = []
+        for order in self.journal.unsettled_orders(account_id):
+            cid = order.client_order_id
+            found = self.broker.get_order_by_client_id(cid)
+            if found is None:
+                if self._settled(order):
+                    why = (
+                        f"never reached the broker: not there {self._settle_s():g}s after it "
+                        "was sent"
+                    )
+                    self.journal.record_send_failure(cid, why, self.clock.now(), "not_sent")
+                continue
+            cancelled = not found.status.is_terminal
+            if cancelled:
+                found = self.broker.cancel_order(found.id)
+            self.journal.record_broker_state(found, self.clock.now())
+            message = (
+                f"order {cid} of run {order.run_id} reached the broker after all: "
+                f"{found.status.value}, {found.filled_qty} of {found.qty} {order.symbol} filled"
+                + (" (it was open: cancelled, as its plan is stale)" if cancelled else "")
+            )
+            log.warning(message)
+            self.notices.append(message)
+            messages.append(message)
         return messages
+
+    def _settle_s(self) -> float:
+        """How long an unanswered order may still arrive at this broker."""
+        wait = self.settings.execution.unconfirmed_settle_s
+        if wait is not None:
+            return wait
+        return 0.0 if isinstance(self.broker, SimBroker) else ALPACA_SETTLE_S
+
+    def _settled(self, order: OrderRecord) -> bool:
+        """Whether an order absent at the broker can no longer arrive (the settle time since
+        it was sent has passed)."""
+        try:
+            sent = datetime.fromisoformat(order.updated_at)
+        except ValueError:
+            return True
+        return (self.clock.now() - sent).total_seconds() >= self._settle_s()
+
+    def _refuse_unsettled(self, account_id: str) -> None:
+        """Send nothing while an earlier order may still arrive (it would be doubled)."""
+        waiting = [o for o in self.journal.unsettled_orders(account_id) if not self._settled(o)]
+        if not waiting:
+            return
+        first = waiting[0]
+        until = datetime.fromisoformat(first.updated_at) + timedelta(seconds=self._settle_s())
+        more = f" (and {len(waiting) - 1} more)" if len(waiting) > 1 else ""
+        raise OrderUnsettled(
+            f"order {first.client_order_id} ({first.side} {first.qty} {first.symbol}, run "
+            f"{first.run_id}){more} got no answer and is not at the broker yet; it may still "
+            f"arrive: nothing sent; run again after {until.astimezone(UTC):%H:%M:%S} UTC "
+            "(then it counts as never sent if it is still not there)"
+        )
 
     def market(self, now: datetime) -> MarketState:
         """Where `now` falls in the NYSE calendar (the calendar loads on first use)."""
@@ -597,20 +664,33 @@ class Service:
         log.log(level, "run %s %s: %s", run_id, result.outcome.value, result.message)
         return execution
 
-    def status(self, runs: int = 5, run_id: str | None = None) -> StatusReport:
+    def status(
+        self, runs: int = 5, run_id: str | None = None, targets: Targets | None = None
+    ) -> StatusReport:
         """Account, positions with drift, open orders and the journal's recent runs.
 
-        Unfinished runs are reconciled first, unless a run holds the account right now.
+        Unfinished runs are reconciled first, and the shown runs' orders not yet final are
+        read again from the broker, unless a run holds the account right now. Drift is
+        against `targets`, else the targets of the account's last run, else the configured
+        ones (the demo targets only for the simulator's demo account).
         """
         account = self.broker.account()
         try:
             with self.account_lock(account.account_id):
                 self.reconcile(account.account_id)
+                records = self._status_runs(runs, run_id, account.account_id)
+                self._refresh_orders(records)
         except LockHeld:
             self.notices.append("a run is in progress: its orders are shown as they stand")
+            records = self._status_runs(runs, run_id, account.account_id)
+        for order in self.journal.unsettled_orders(account.account_id):
+            self.notices.append(
+                f"order {order.client_order_id} (run {order.run_id}) got no answer and is not "
+                "at the broker yet; it may still arrive"
+            )
         account = self.broker.account()
         positions = self.broker.positions()
-        targets = self._configured_targets()
+        targets = self._status_targets(targets, account.account_id)
         weights = {} if targets is None else dict(targets.weights)
         wanted = {s for s, w in weights.items() if w > ZERO} - set(positions)
         quotes = self.broker.quotes(set(positions) | wanted)
@@ -652,19 +732,6 @@ class Service:
                     in_band=None if band is None or drift is None else abs(drift) <= band,
                 )
             )
-        if run_id is not None:
-            record = self.journal.get_run(run_id)
-            if record is None:
-                matches = self.journal.run_ids_starting(run_id, limit=1000)
-                if len(matches) > 1:
-                    raise InputError(
-                        f"run id {run_id!r} is ambiguous: it matches {shortened(matches, 5)}; "
-                        "give more of the id"
-                    )
-                raise InputError(f"no run {run_id!r} in the journal (see `alch status --runs 20`)")
-            records = [record]
-        else:
-            records = self.journal.recent_runs(runs, account.account_id)
         return StatusReport(
             as_of=self.broker.now(),
             broker=self.broker.name,
@@ -681,7 +748,10 @@ class Service:
             ),
             positions=tuple(views),
             open_orders=tuple(self.broker.open_orders()),
-            runs=tuple(_run_view(r, detailed=run_id is not None) for r in records),
+            runs=tuple(
+                _run_view(r, self.journal.orders_for_run(r.run_id), detailed=run_id is not None)
+                for r in records
+            ),
             targets_source=None if targets is None else targets.source,
             market=self.outlook(self.broker.now()),
         )
@@ -706,6 +776,53 @@ class Service:
             yield
         finally:
             lock.release()
+
+    def _status_runs(self, runs: int, run_id: str | None, account_id: str) -> list[RunRecord]:
+        """The runs `status` shows: one by id (or prefix), or the account's newest."""
+        if run_id is None:
+            return self.journal.recent_runs(runs, account_id)
+        record = self.journal.get_run(run_id)
+        if record is None:
+            matches = self.journal.run_ids_starting(run_id, limit=1000)
+            if len(matches) > 1:
+                raise InputError(
+                    f"run id {run_id!r} is ambiguous: it matches {shortened(matches, 5)}; "
+                    "give more of the id"
+                )
+            raise InputError(f"no run {run_id!r} in the journal (see `alch status --runs 20`)")
+        return [record]
+
+    def _refresh_orders(self, records: list[RunRecord]) -> None:
+        """Read again from the broker the shown runs' orders that were not final when last
+        recorded (a queued order fills after the open, long after its run ended)."""
+        for run in records:
+            for order in self.journal.orders_for_run(run.run_id):
+                if order.status in _SETTLED_STATUSES or order.status in UNSETTLED:
+                    continue
+                found = self.broker.get_order_by_client_id(order.client_order_id)
+                if found is not None:
+                    self.journal.record_broker_state(found, self.clock.now())
+
+    def _status_targets(self, supplied: Targets | None, account_id: str) -> Targets | None:
+        """The targets drift is shown against: given, else the last run's, else configured;
+        the demo targets only against the simulator's demo account."""
+        if supplied is not None:
+            return supplied
+        plan = self.journal.last_plan(account_id)
+        weights = None if plan is None else plan.get("targets")
+        if plan is not None and isinstance(weights, dict) and weights:
+            try:
+                parsed = {str(k): Decimal(str(v)) for k, v in weights.items()}
+            except ArithmeticError:
+                parsed = {}
+            if parsed:
+                source = f"last run's plan {plan.get('plan_id')} ({plan.get('targets_source')})"
+                return Targets(parsed, source)
+        configured = self.settings.targets is not None or self.settings.targets_file is not None
+        demo = isinstance(self.broker, SimBroker) and self.settings.sim_account is None
+        if not (configured or demo):
+            return None
+        return self._configured_targets()
 
     def _configured_targets(self) -> Targets | None:
         try:
@@ -744,12 +861,23 @@ def _report_json(report: ExecutionReport) -> dict[str, Any]:
     return data
 
 
-def _run_view(record: RunRecord, *, detailed: bool) -> RunView:
+def _run_view(record: RunRecord, journaled: list[OrderRecord], *, detailed: bool) -> RunView:
+    """A run as `status` shows it: its legs as the journal's order records now stand (the
+    report frozen at the run's end may predate fills, or be missing after a crash)."""
     report = record.report or {}
-    orders = report.get("orders", [])
-    filled = Decimal(report.get("filled_buy_value", "0")) + Decimal(
-        report.get("filled_sell_value", "0")
-    )
+    orders = _current_legs(report.get("orders") or [], journaled)
+    if journaled:
+        filled = sum(
+            (
+                Decimal(str(o.get("filled_qty") or 0)) * Decimal(str(o.get("avg_price") or 0))
+                for o in orders
+            ),
+            ZERO,
+        )
+    else:
+        filled = Decimal(report.get("filled_buy_value", "0")) + Decimal(
+            report.get("filled_sell_value", "0")
+        )
     weighted = weight = ZERO
     for order in orders:
         slip, qty, price = (
@@ -772,8 +900,60 @@ def _run_view(record: RunRecord, *, detailed: bool) -> RunView:
         orders=len(orders),
         filled_value=filled,
         slippage_bps=(weighted / weight).quantize(Decimal("0.01")) if weight else None,
-        details=report if detailed else None,
+        details={**report, "orders": orders} if detailed else None,
     )
+
+
+def _current_legs(legs: list[dict[str, Any]], journaled: list[OrderRecord]) -> list[dict[str, Any]]:
+    """The report's legs with status and fills from the journal's order records; a leg the
+    report lacks (a run recovered after a crash has no report) is built from the records."""
+    by_leg: dict[int, list[OrderRecord]] = {}
+    for order in journaled:
+        by_leg.setdefault(order.leg, []).append(order)
+    current = {int(leg["leg"]): dict(leg) for leg in legs if "leg" in leg}
+    for number, records in by_leg.items():
+        leg = current.setdefault(
+            number,
+            {
+                "leg": number,
+                "client_order_id": records[0].client_order_id,
+                "symbol": records[0].symbol,
+                "side": records[0].side,
+                "planned_qty": records[0].qty,
+                "sent_qty": fmt(
+                    sum((Decimal(r.qty) for r in records if "-p" not in r.client_order_id), ZERO)
+                ),
+                "limit_price": records[0].limit_price,
+                "repegs": len(records) - 1,
+                "error": None,
+            },
+        )
+        qty = sum((Decimal(r.filled_qty) for r in records), ZERO)
+        value = sum(
+            (Decimal(r.filled_qty) * Decimal(r.filled_avg_price or 0) for r in records), ZERO
+        )
+        working = [r.status for r in records if r.status not in _SETTLED_STATUSES]
+        planned = Decimal(str(leg.get("sent_qty") or leg.get("planned_qty") or 0))
+        if qty > ZERO and qty >= planned:
+            status = "filled"
+        elif working:
+            status = working[-1]
+        elif qty > ZERO:
+            status = "partially_filled"
+        else:
+            status = records[-1].status
+        if Decimal(str(leg.get("filled_qty") or 0)) == qty and leg.get("status") == status:
+            continue  # the report already says what the journal says
+        leg["status"] = status
+        leg["filled_qty"] = fmt(qty)
+        leg["avg_price"] = None if qty == ZERO else fmt(value / qty)
+        leg["error"] = next((r.error for r in reversed(records) if r.error), leg.get("error"))
+        mid = Decimal(str(leg.get("arrival_mid") or 0))
+        if qty > ZERO and mid > ZERO:
+            diff = value / qty - mid
+            signed = diff if leg.get("side") == "buy" else -diff
+            leg["slippage_bps"] = fmt(bps_of(signed, mid).quantize(Decimal("0.01")))
+    return [current[n] for n in sorted(current)]
 
 
 def _session_start(now: datetime) -> datetime:

@@ -3,9 +3,11 @@
 It speaks the subset of Trading API v2 and Market Data v2 that alch uses, with Alpaca's
 field names and types (decimals as strings in trading answers, numbers in market data),
 and scriptable faults: a status code with headers (429 + Retry-After, 500, 503), a delay,
-a dropped connection, or "answer lost" (the request is processed, then the connection is
-dropped or delayed past the client's timeout). Every JSON answer it sends is recorded, so a
-test can validate all of them against Alpaca's OpenAPI schemas.
+a dropped connection, "answer lost" (the request is processed, then the connection is
+dropped or delayed past the client's timeout), or "late" (an order submit gets no answer and
+the order appears at the server only `seconds` later on the fake's clock: late acceptance).
+Every JSON answer it sends is recorded, so a test can validate all of them against Alpaca's
+OpenAPI schemas.
 
 Run it by hand for an end-to-end session:
     python -m tests.fake_alpaca --port 8765 --now 2026-11-24T15:00:00Z
@@ -51,7 +53,7 @@ class Fault:
 
     method: str
     path: str
-    kind: str  # status | delay | drop | lost
+    kind: str  # status | delay | drop | lost | late
     count: int = 1
     status: int = 503
     body: dict[str, Any] | None = None
@@ -79,6 +81,7 @@ class FakeAlpaca:
         self.clock = FixedClock(now)
         self.sim = SimBroker(state / "fake-alpaca.sqlite", seed, self.clock)
         self.faults: list[Fault] = []
+        self.late: list[tuple[datetime, Any]] = []  # (when it appears, submit body)
         self.log: list[Exchange] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.clock_override: bool | None = None  # /v2/clock's is_open, whatever the calendar
@@ -111,6 +114,14 @@ class FakeAlpaca:
         self.faults.append(Fault(method, path, kind, **kw))
 
     # -- request handling (called under the lock) -----------------------------------------
+
+    def land_late(self) -> None:
+        """Accept the late submits whose time has come (as a broker that was slow to answer);
+        a second copy of one client_order_id is refused as at Alpaca."""
+        due = [body for when, body in self.late if when <= self.clock.now()]
+        self.late = [(when, body) for when, body in self.late if when > self.clock.now()]
+        for body in due:
+            self._submit(body)
 
     def take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
@@ -492,9 +503,13 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
                         {"code": 40110000, "message": "request is not authorized"},
                     )
                     return
+                fake.land_late()
                 fault = fake.take_fault(method, parsed.path)
-            if fault is not None and fault.kind in ("drop", "delay", "status"):
-                if fault.kind == "drop":
+                if fault is not None and fault.kind == "late":
+                    when = fake.clock.now() + timedelta(seconds=fault.seconds)
+                    fake.late.append((when, json.loads(raw) if raw else None))
+            if fault is not None and fault.kind in ("drop", "delay", "status", "late"):
+                if fault.kind in ("drop", "late"):
                     self.close_connection = True
                     self.connection.close()
                     return

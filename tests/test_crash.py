@@ -140,3 +140,25 @@ def test_status_reconciles_a_killed_run_before_showing_it(
     assert report["open_orders"] == []
     assert sim.open_orders() == []
     assert len(sim.submissions()) == 2  # reconciling never sends
+
+
+def test_status_shows_a_recovered_run_s_orders_from_the_journal(
+    cli: CliFn, sim: SimBroker, isolated_state: Path
+) -> None:
+    """A run killed after its first send has no report; status shows its orders as the
+    journal (refreshed from the broker) has them, not 0 orders (issue 13 item 10)."""
+    _kill("after_submit")
+    crashed = _only_run(isolated_state)
+    status = cli("status", "--json", "--run", crashed)
+    assert status.exit_code == 0, status.stderr
+    (run,) = status.json()["runs"]
+    assert (run["outcome"], run["orders"], run["filled_value"]) == ("interrupted", 1, "10616")
+    (leg,) = run["details"]["orders"]
+    assert {k: leg[k] for k in ("leg", "side", "symbol", "status", "filled_qty", "avg_price")} == {
+        "leg": 1,
+        "side": "sell",
+        "symbol": "AAPL",
+        "status": "filled",
+        "filled_qty": "40",
+        "avg_price": "265.4",
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,35 @@ def test_the_example_cron_and_systemd_units_use_real_flags(cli: CliFn) -> None:
             assert flag in help_text, f"{name} uses {flag}, which `alch execute` lacks"
     timer = (EXAMPLES / "cron" / "alch.timer").read_text(encoding="utf-8")
     assert "America/New_York" in timer
+
+
+def test_queued_buys_cut_to_cash_say_so_and_the_next_run_the_same_day_completes_them(
+    cli: CliFn, sim: SimBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the open, queued sells cannot fund the buys: the run says what was cut and is
+    not `done` for the day, so the run after the open buys the rest (issue 13 item 9)."""
+    monkeypatch.setenv("ALCH_SIM_NOW", "2026-11-24T13:00:00+00:00")  # Tuesday 08:00 ET
+    first = cli(*CRON, "--queue-for-open")
+    assert first.exit_code == 4
+    doc = first.json()
+    assert doc["outcome"] == "incomplete"
+    assert doc["message"] == (
+        "4 of 4 orders queued for the session 2026-11-24 09:30-16:00 ET; check `alch status` "
+        "after the open; buys cut to $12,000.00 of $27,710.77 planned: the sells' proceeds "
+        "arrive after the open; run again once the sells have filled to buy the rest"
+    )
+    cuts = {o["symbol"]: o["error"] for o in doc["orders"] if o["side"] == "buy"}
+    assert cuts == {
+        "BND": "cut to 66.402316647 of 153.338280933 ($4,946.31 of $11,422.17): cash on hand "
+        "only, the sells' proceeds arrive after the open",
+        "VXUS": "cut to 97.051340574 of 224.113953809 ($7,053.69 of $16,288.60): cash on hand "
+        "only, the sells' proceeds arrive after the open",
+    }
+    monkeypatch.setenv("ALCH_SIM_NOW", "2026-11-24T15:00:00+00:00")  # the same day, open
+    second = cli(*CRON)
+    assert second.exit_code == 0, second.stderr
+    assert second.json()["outcome"] == "completed"
+    bought = {o["symbol"] for o in second.json()["orders"] if o["side"] == "buy"}
+    assert bought == {"BND", "VXUS"}
+    account = cli("status", "--json").json()["account"]
+    assert Decimal(account["cash"]) / Decimal(account["equity"]) < Decimal("0.06")  # 5% target

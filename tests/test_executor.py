@@ -16,7 +16,7 @@ from alchemiser_cli.core.models import Asset, BrokerOrder, OrderRequest, OrderSt
 from alchemiser_cli.core.planner import Plan, build_plan
 from alchemiser_cli.core.policy import ExecutionPolicy, PlannerPolicy
 from alchemiser_cli.core.targets import Targets
-from alchemiser_cli.errors import BrokerError
+from alchemiser_cli.errors import BrokerError, OrderNotAccepted
 from alchemiser_cli.executor import (
     MIN_WAIT_S,
     ExecutionResult,
@@ -56,8 +56,11 @@ class LosesAnswers(SimBroker):
     lose: set[str]
     refuse: set[str]
     vanish: set[str]
+    not_accepted: set[str]
 
     def submit_order(self, request: OrderRequest) -> BrokerOrder:
+        if request.symbol in self.not_accepted:
+            raise OrderNotAccepted("Alpaca did not accept it (Alpaca rate limit (429), 3 tries)")
         if request.symbol in self.refuse:
             raise BrokerError("connection reset before sending")
         placed = super().submit_order(request)
@@ -87,7 +90,7 @@ class BoundedClock(FixedClock):
 @pytest.fixture
 def broker(make_file: FileMaker, tmp_path: Path) -> LosesAnswers:
     sim = LosesAnswers(tmp_path / "x.sqlite", make_file("seed.toml", SEED), BoundedClock(NOW))
-    sim.lose, sim.refuse, sim.vanish = set(), set(), set()
+    sim.lose, sim.refuse, sim.vanish, sim.not_accepted = set(), set(), set(), set()
     return sim
 
 
@@ -153,10 +156,47 @@ def test_refused_connection_with_no_order_stops_the_run_and_says_so(
     result, _ = run(broker, journal, plan)
     assert result.outcome is Outcome.INCOMPLETE
     assert result.message == (
-        f"stopped after a broker error: order {client_order_id(plan.plan_id, 2)} was not "
-        "accepted and could not be confirmed"
+        f"stopped after a broker error: order {client_order_id(plan.plan_id, 2)} got no "
+        "answer and is not at the broker; it may still arrive"
     )
-    assert [o.status for o in journal.orders_for_run("run")] == ["filled", "intent"]
+    why = (
+        "no answer from the broker (connection reset before sending) and not found there: it "
+        "may still arrive; the next run looks it up before sending anything"
+    )
+    assert [(o.status, o.error) for o in journal.orders_for_run("run")] == [
+        ("filled", None),
+        ("unconfirmed", why),
+    ]
+    assert [(o.status, o.error) for o in result.orders] == [("filled", None), ("unconfirmed", why)]
+
+
+def test_a_submit_refused_before_acceptance_is_send_failed_and_the_run_failed(
+    broker: LosesAnswers, journal: Journal
+) -> None:
+    """429 on every try: nothing reached the broker; the legs say so, truthfully."""
+    broker.not_accepted = {"OLD"}
+    plan = plan_for(broker, NEW="1")
+    result, _ = run(broker, journal, plan)
+    refusal = "Alpaca did not accept it (Alpaca rate limit (429), 3 tries)"
+    sell = client_order_id(plan.plan_id, 1)
+    assert result.outcome is Outcome.FAILED
+    assert result.message == (
+        "stopped after a broker error; nothing reached the broker: order "
+        f"{sell} (sell OLD) not sent: {refusal}"
+    )
+    assert [(o.symbol, o.status, o.error) for o in result.orders] == [
+        ("OLD", "send_failed", refusal),
+        (
+            "NEW",
+            "not_sent",
+            f"not sent: the run stopped after a broker error (order {sell} (sell OLD) not "
+            f"sent: {refusal})",
+        ),
+    ]
+    assert [(o.status, o.error) for o in journal.orders_for_run("run")] == [
+        ("send_failed", refusal)
+    ]
+    assert journal.plan_executed(plan.plan_id) == []
 
 
 def test_unfilled_orders_are_cancelled_at_the_timeout_without_real_sleep(
@@ -344,7 +384,7 @@ class StuckCancel(LosesAnswers):
 
 def test_an_unconfirmed_cancel_is_never_repegged(make_file: FileMaker, tmp_path: Path) -> None:
     sim = StuckCancel(tmp_path / "s.sqlite", make_file("seed.toml", SEED), FixedClock(NOW))
-    sim.lose, sim.refuse, sim.vanish = set(), set(), set()
+    sim.lose, sim.refuse, sim.vanish, sim.not_accepted = set(), set(), set(), set()
     journal = Journal(tmp_path / "j.sqlite")
     journal.start_run("run", "execute", "sim", "X-1", None, None, NOW)
     sim.script("OLD", "hold")

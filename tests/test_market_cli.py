@@ -51,12 +51,13 @@ def test_queue_for_open_sends_day_orders_that_fill_at_the_next_session(
 ) -> None:
     monkeypatch.setenv("ALCH_SIM_NOW", THANKSGIVING)
     result = cli("execute", "--yes", "--queue-for-open", "--json")
-    assert result.exit_code == 0
+    assert result.exit_code == 4  # queued, but the buys were cut to the cash on hand
     report = result.json()
-    assert report["outcome"] == "queued"
+    assert report["outcome"] == "incomplete"
     assert report["message"].startswith(
         "4 of 4 orders queued for the session 2026-11-27 09:30-13:00 ET (early close)"
     )
+    assert "; buys cut to $12,000.00 of $" in report["message"]
     assert {o["status"] for o in report["orders"]} == {"accepted"}
     warn = next(f for f in report["checks"]["findings"] if f["check_id"] == "market.closed")
     assert warn["severity"] == "warn"

@@ -32,6 +32,7 @@ from requests.adapters import HTTPAdapter
 from alchemiser_cli.brokers.resilience import (
     BrokerUnavailable,
     CircuitBreaker,
+    CircuitOpen,
     RateLimiter,
     guarded,
     retrying,
@@ -49,7 +50,13 @@ from alchemiser_cli.core.models import (
     Side,
 )
 from alchemiser_cli.core.money import ZERO, fmt
-from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
+from alchemiser_cli.errors import (
+    BrokerError,
+    ConfigError,
+    DuplicateOrder,
+    OrderNotAccepted,
+    OrderRejected,
+)
 from alchemiser_cli.files import private_dir, read_private, write_private
 from alchemiser_cli.masking import register_secret
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
@@ -384,10 +391,16 @@ class AlpacaBroker:
         }
         if request.limit_price is not None:
             body["limit_price"] = fmt(request.limit_price)
+        maybe_sent = False  # whether any try may have reached Alpaca (no answer came)
         for attempt in range(1, self._policy.submit_attempts + 1):
             try:
                 return _order(self._once(lambda: self._trading.post("/orders", body)))
+            except CircuitOpen as exc:
+                if maybe_sent:
+                    raise
+                raise OrderNotAccepted(f"not sent: {exc}") from None
             except BrokerUnavailable as exc:
+                maybe_sent = maybe_sent or not isinstance(exc, _Refused)
                 # The answer may be lost while the order exists: look before re-sending.
                 found = self.get_order_by_client_id(request.client_order_id)
                 if found is not None:
@@ -396,6 +409,10 @@ class AlpacaBroker:
                     )
                     return found
                 if attempt == self._policy.submit_attempts:
+                    if not maybe_sent:  # every try was answered with a refusal
+                        raise OrderNotAccepted(
+                            f"Alpaca did not accept it ({exc}, {attempt} tries)"
+                        ) from None
                     raise
                 log.warning(
                     "submit %s failed (%s); sending again, same id", request.client_order_id, exc
@@ -503,6 +520,11 @@ class _NotFound(BrokerError):
     """404 from Alpaca."""
 
 
+class _Refused(BrokerUnavailable):
+    """Alpaca answered and did not process the request (429): worth retrying, and an order
+    refused this way does not exist there."""
+
+
 def _mapped(fn: Callable[[], T]) -> T:
     """Call alpaca-py; turn its and requests' exceptions into alch's typed errors."""
     from alpaca.common.exceptions import APIError
@@ -537,7 +559,7 @@ def _api_error(exc: Any) -> BrokerError:
         return DuplicateOrder(f"Alpaca: {message}")
     if status == 429:
         response = getattr(exc, "response", None)
-        return BrokerUnavailable("Alpaca rate limit (429)", retry_after=_retry_after(response))
+        return _Refused("Alpaca rate limit (429)", retry_after=_retry_after(response))
     if status is not None and status >= 500:
         return BrokerUnavailable(f"Alpaca unavailable ({status})")
     if status in (403, 422, 400):

@@ -80,7 +80,7 @@ OUTCOME_EXIT = {
     Outcome.DECLINED: ExitCode.OK,
     Outcome.BLOCKED: ExitCode.CHECK_BLOCKED,
     Outcome.INCOMPLETE: ExitCode.INCOMPLETE,
-    Outcome.FAILED: ExitCode.INCOMPLETE,
+    Outcome.FAILED: ExitCode.BROKER,  # a broker error stopped it before any order got there
     Outcome.INTERRUPTED: ExitCode.INTERRUPTED,
     Outcome.RUNNING: ExitCode.INTERNAL,  # never returned by a finished run
 }

@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from alchemiser_cli.cli.common import JsonOpt, console, emit_json, service_for
+from alchemiser_cli.cli.common import (
+    JsonOpt,
+    TargetsOpt,
+    console,
+    emit_json,
+    load_targets,
+    service_for,
+)
 from alchemiser_cli.render.tables import render_status
 
 RunsOpt = Annotated[int, typer.Option("--runs", min=1, max=1000, help="How many recent runs.")]
@@ -14,11 +21,19 @@ RunOpt = Annotated[str | None, typer.Option("--run", help="Show one run in full 
 
 
 def status(
-    ctx: typer.Context, json_out: JsonOpt = False, runs: RunsOpt = 5, run: RunOpt = None
+    ctx: typer.Context,
+    json_out: JsonOpt = False,
+    runs: RunsOpt = 5,
+    run: RunOpt = None,
+    targets: TargetsOpt = None,
 ) -> None:
-    """Show the account, positions, open orders and the journal's recent runs."""
+    """Show the account, positions, open orders and the journal's recent runs.
+
+    Drift is against --targets, else the last run's targets, else the configured ones.
+    """
     with service_for(ctx) as service:
-        report = service.status(runs=runs, run_id=run)
+        chosen = load_targets(targets)
+        report = service.status(runs=runs, run_id=run, targets=chosen)
         if json_out:
             emit_json("status", report)
         else:

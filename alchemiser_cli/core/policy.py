@@ -221,3 +221,12 @@ class ExecutionPolicy(_Frozen):
         description="Window the slices of one order are spread over, evenly.",
     )
     max_slices: int = Field(default=10, ge=1, le=100, description="Most slices per order.")
+    unconfirmed_settle_s: float | None = Field(
+        default=None,
+        ge=0,
+        le=86_400,
+        description="An order sent without an answer and not found at the broker may still "
+        "arrive (Alpaca has accepted orders a minute late): until this long after it was "
+        "sent, no later run sends anything; then it counts as never sent. Default: 300 for "
+        "Alpaca, 0 for the simulator (it answers at once or never).",
+    )

@@ -49,9 +49,14 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
 )
 
 # Order statuses the journal adds to the broker's: `intent` = committed, not yet sent;
-# `send_failed` = the broker refused it at submit (error says why).
+# `send_failed` = the broker refused it at submit (error says why); `unconfirmed` = sent,
+# no answer came and the broker did not have it when asked: it may still arrive, so it is
+# looked up again before any later run sends (see UNSETTLED).
 INTENT = "intent"
 SEND_FAILED = "send_failed"
+UNCONFIRMED = "unconfirmed"
+# Orders whose fate is unknown: they may exist at the broker, or appear there later.
+UNSETTLED = (INTENT, UNCONFIRMED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,7 @@ class OrderRecord:
     filled_qty: str
     filled_avg_price: str | None
     error: str | None
+    updated_at: str = ""
 
 
 class Journal:
@@ -305,11 +311,40 @@ class Journal:
         """A run's orders in leg order."""
         rows = self._read(
             "SELECT client_order_id, run_id, leg, symbol, side, qty, limit_price,"
-            " broker_order_id, status, filled_qty, filled_avg_price, error"
+            " broker_order_id, status, filled_qty, filled_avg_price, error, updated_at"
             " FROM orders WHERE run_id = ? ORDER BY leg, client_order_id",
             (run_id,),
         )
         return [OrderRecord(*r) for r in rows]
+
+    def unsettled_orders(self, account_id: str) -> list[OrderRecord]:
+        """An account's orders whose fate is unknown (`intent`, `unconfirmed`), whatever
+        their run's outcome, oldest first."""
+        rows = self._read(
+            "SELECT o.client_order_id, o.run_id, o.leg, o.symbol, o.side, o.qty,"
+            " o.limit_price, o.broker_order_id, o.status, o.filled_qty, o.filled_avg_price,"
+            " o.error, o.updated_at FROM orders o JOIN runs r ON r.run_id = o.run_id"
+            " WHERE r.account_id = ? AND o.status IN (?, ?) ORDER BY o.created_at, o.rowid",
+            (account_id, *UNSETTLED),
+        )
+        return [OrderRecord(*r) for r in rows]
+
+    def last_plan(self, account_id: str) -> dict[str, Any] | None:
+        """The plan of the account's newest execute run that had one (its targets, etc.)."""
+        rows = self._read(
+            "SELECT run_id, plan_json FROM runs WHERE account_id = ? AND command = 'execute'"
+            " AND plan_json IS NOT NULL ORDER BY started_at DESC, rowid DESC LIMIT 1",
+            (account_id,),
+        )
+        if not rows:
+            return None
+        try:
+            plan = json.loads(rows[0][1])
+        except ValueError:
+            raise JournalError(
+                f"journal {self.path}: run {rows[0][0]} has a damaged plan"
+            ) from None
+        return plan if isinstance(plan, dict) else None
 
     def plan_executed(self, plan_id: str) -> list[RunRecord]:
         """Execute runs in which an order of this plan reached (or may have reached) the broker.

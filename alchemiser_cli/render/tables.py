@@ -265,7 +265,8 @@ def render_status(console: Console, status: StatusReport) -> None:
             pct(p.drift),
             band,
         ])  # fmt: skip
-    console.print(fitted_table("Positions", STATUS_POSITIONS, rows, console.width))
+    title = f"Positions (targets: {escape(status.targets_source or 'none')})"
+    console.print(fitted_table(title, STATUS_POSITIONS, rows, console.width))
     if status.open_orders:
         rows = []
         for o in status.open_orders:
