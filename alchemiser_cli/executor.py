@@ -713,7 +713,9 @@ class Executor:
             result.orders.append(self._never_sent(order, why))
         sent = sum((qty * o.limit_price for o, qty in sized), ZERO)
         result.buys_cut = (sent, needed)
-        log.warning("buys re-sized to %s of plan: cash available %s", scale, budget)
+        log.warning(
+            "buys re-sized to %s of plan: cash available %s", f"{scale:.2%}", dollars(budget)
+        )
         return sized
 
     def _never_sent(self, order: PlannedOrder, why: str) -> OrderResult:
