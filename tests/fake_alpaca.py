@@ -536,6 +536,7 @@ def _parse(text: str) -> datetime:
 def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out at once, as from a real server
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # keep test output clean

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from pydantic import SecretStr
 
+from alchemiser_cli.brokers.alpaca import AlpacaBroker
+from alchemiser_cli.brokers.resilience import (
+    BrokerUnavailable,
+    RateLimiter,
+    WaitRefused,
+    Waits,
+    state_file,
+)
 from alchemiser_cli.clock import FixedClock
-from tests.conftest import OPEN_NOW
+from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
+from tests.conftest import OPEN_NOW, REPO, Run
 from tests.fake_alpaca import FakeAlpaca, parse_fault
 from tests.openapi_check import validate
 
 NOW = datetime.fromisoformat(OPEN_NOW)
+THREE_FUND = REPO / "examples" / "targets" / "three-fund.toml"
+FAST = AlpacaPolicy(timeout_s=0.5, read_attempts=3, max_backoff_s=2, breaker_fail_max=4)
 
 
 @pytest.fixture
@@ -39,6 +52,18 @@ def post_order(fake: FakeAlpaca, cid: str, timeout: float = 5) -> requests.Respo
     body = {"symbol": "KO", "qty": "1", "side": "buy", "type": "limit",
             "time_in_force": "day", "limit_price": "71", "client_order_id": cid}  # fmt: skip
     return requests.post(fake.url + "/v2/orders", json=body, headers=headers, timeout=timeout)
+
+
+def make_broker(fake: FakeAlpaca, tmp: Path, policy: AlpacaPolicy = FAST) -> AlpacaBroker:
+    creds = AlpacaCredentials(
+        api_key_id=SecretStr(fake.keys[0]), api_secret_key=SecretStr(fake.keys[1]),
+        api_base_url=fake.url, api_data_url=fake.url,
+    )  # fmt: skip
+    return AlpacaBroker(creds, policy, FixedClock(NOW), tmp / "home" / "cache")
+
+
+def count_requests(fake: FakeAlpaca) -> int:
+    return len(fake.requests)
 
 
 # -- the fake's fault modes ------------------------------------------------------------
@@ -135,3 +160,161 @@ def test_fault_flags_parse() -> None:
     )
     with pytest.raises(ValueError, match="needs METHOD PATH KIND"):
         parse_fault("GET /v2/")
+
+
+# -- the shared sliding-window limiter ---------------------------------------------------
+
+
+def max_in_window(stamps: list[float], window_s: float = 60.0) -> int:
+    """The most requests any sliding window of `window_s` seconds holds."""
+    stamps = sorted(stamps)
+    best, first = 0, 0
+    for last, stamp in enumerate(stamps):
+        while stamps[first] <= stamp - window_s:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def limiter(clock: FixedClock, state: Path | None, per_minute: int = 200) -> RateLimiter:
+    return RateLimiter(per_minute, Waits(clock, cap_s=65), state)
+
+
+def test_400_acquisitions_never_put_more_than_200_in_any_minute(tmp_path: Path) -> None:
+    clock = FixedClock(NOW)
+    limit = limiter(clock, tmp_path / "limit.sqlite")
+    stamps = []
+    for _ in range(400):
+        limit.acquire()
+        stamps.append(clock.now().timestamp())
+        clock.advance(0.01)  # as fast as requests go
+    assert max_in_window(stamps) == 200
+    assert stamps[200] - stamps[0] >= 61  # the 201st waited for the first to leave the window
+    assert max(clock.slept) <= 61.001
+
+
+def test_two_limiters_on_one_state_file_share_the_budget(tmp_path: Path) -> None:
+    clock = FixedClock(NOW)
+    state = state_file(tmp_path / "ratelimit", "PKSOMEKEY")
+    assert state.name == "a2349267edc1d0dc.sqlite"  # a hash: never the key itself
+    first, second = limiter(clock, state), limiter(clock, state)
+    for _ in range(150):
+        first.acquire()
+    for _ in range(50):
+        second.acquire()
+    assert clock.slept == []
+    second.acquire()  # the 201st request of the minute, from the other process
+    assert clock.slept == [pytest.approx(61.001)]
+    assert oct(state.stat().st_mode & 0o777) == "0o600"
+    first.hold(clock.now().timestamp() + 5, "Alpaca's X-RateLimit-Reset")
+    second.acquire()  # the hold one instance learnt stops the other too
+    assert clock.slept[-1] == pytest.approx(5)
+
+
+def test_an_unwritable_state_dir_limits_this_process_only(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    clock = FixedClock(NOW)
+    limit = limiter(clock, blocker / "limit.sqlite", per_minute=2)
+    for _ in range(3):
+        limit.acquire()
+    assert clock.slept == [pytest.approx(61.001)]
+
+
+def test_remaining_zero_holds_until_reset_and_no_429(fake: FakeAlpaca, tmp_path: Path) -> None:
+    broker = make_broker(fake, tmp_path)
+    clock = broker._clock
+    assert isinstance(clock, FixedClock)
+    window = fake.rate_limit(3, now=lambda: clock.now().timestamp())  # someone else's budget
+    for _ in range(3):
+        broker.account()
+    assert clock.slept == []
+    broker.account()  # the last answer said Remaining 0, Reset in 60 s: wait, don't get a 429
+    assert window.refused == 0
+    assert clock.slept == [pytest.approx(60)]
+
+
+def test_alpaca_limit_is_kept_through_the_broker(fake: FakeAlpaca, tmp_path: Path) -> None:
+    broker = make_broker(fake, tmp_path)
+    clock = broker._clock
+    assert isinstance(clock, FixedClock)
+    window = fake.rate_limit(200, now=lambda: clock.now().timestamp())
+    for _ in range(260):
+        broker.now()
+        clock.advance(0.05)
+    assert window.refused == 0
+    assert count_requests(fake) == 260
+
+
+# -- waits: capped, and never past the run deadline -------------------------------------
+
+
+def test_a_wait_past_the_deadline_fails_at_once_naming_both() -> None:
+    clock = FixedClock(NOW)
+    waits = Waits(clock, cap_s=300, deadline=NOW.timestamp() + 20)
+    with pytest.raises(WaitRefused) as caught:
+        waits.wait(100, "Alpaca's Retry-After")
+    assert str(caught.value) == (
+        "not waiting 100 s for Alpaca's Retry-After: the run deadline (15:00:20 UTC) is 20 s "
+        "away; nothing more is sent (run again later, or give a longer --deadline)"
+    )
+    with pytest.raises(WaitRefused, match=r"^not waiting 301 s for backoff: longer than "):
+        waits.wait(301, "backoff")
+    assert clock.slept == []
+    waits.wait(19.5, "backoff")
+    assert clock.slept == [19.5]
+
+
+def test_a_retry_backoff_past_the_deadline_is_refused(fake: FakeAlpaca, tmp_path: Path) -> None:
+    fake.fault("GET", "/v2/account", "status", status=503, count=3)
+    broker = make_broker(fake, tmp_path)
+    broker.set_deadline(NOW + timedelta(seconds=1))
+    with pytest.raises(WaitRefused, match=r"retry backoff \(after: Alpaca unavailable \(503\)\)"):
+        broker.account()
+    clock = broker._clock
+    assert isinstance(clock, FixedClock)
+    assert len(clock.slept) == 1  # the first backoff (about 0.5 s) fitted; the second not
+    assert count_requests(fake) == 2
+
+
+def test_a_trickling_server_cannot_hold_a_request_past_its_timeout(
+    fake: FakeAlpaca, tmp_path: Path
+) -> None:
+    fake.fault("GET", "/v2/account", "trickle", seconds=0.05)  # ~1 kB: 50 s in all
+    broker = make_broker(fake, tmp_path, AlpacaPolicy(timeout_s=1, read_attempts=1))
+    started = time.monotonic()
+    with pytest.raises(BrokerUnavailable, match=r"^Alpaca timed out$"):
+        broker.account()
+    assert 0.9 <= time.monotonic() - started < 2.5
+    assert broker.account().cash == Decimal(12000)  # the next request is not disturbed
+    fake.log.clear()
+
+
+def test_cli_429_retry_after_100_with_a_20s_deadline_stops_at_once(
+    fake: FakeAlpaca, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "APCA_API_BASE_URL": fake.url,
+        "APCA_API_DATA_URL": fake.url,
+        "APCA_API_KEY_ID": fake.keys[0],
+        "APCA_API_SECRET_KEY": fake.keys[1],
+        "ALCH_ALPACA__MAX_WAIT_S": "300",  # the deadline, not the cap, is what refuses
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("ALCH_SIM_NOW")
+    fake.fault("POST", "/v2/orders", "status", status=429, count=100,
+               headers={"Retry-After": "100"})  # fmt: skip
+    started = time.monotonic()
+    run = cli("execute", "--yes", "--json", "--deadline", "20s", "--targets", str(THREE_FUND))
+    assert time.monotonic() - started < 15  # no 100 s wait, nor 20 s
+    assert run.exit_code == 4, run.stderr
+    assert fake.sim.orders() == []  # no order, before or after the deadline
+    assert sum(1 for m, p, _ in fake.requests if (m, p) == ("POST", "/v2/orders")) == 1
+    assert run.json()["message"].startswith(
+        "stopped after a broker error: not waiting 100 s for Alpaca's Retry-After: the run "
+        "deadline ("
+    )
+    assert (
+        "nothing more is sent (run again later, or give a longer --deadline)"
+        in (run.json()["message"])
+    )
