@@ -92,7 +92,8 @@ class SlidingWindow:
     limit: int
     window_s: float = 60.0
     now: Callable[[], float] = time.time
-    admitted: deque[float] = field(default_factory=deque)
+    admitted: deque[float] = field(default_factory=deque)  # inside the current window
+    history: list[float] = field(default_factory=list)  # every admitted request
     refused: int = 0
 
     def admit(self) -> tuple[bool, dict[str, str]]:
@@ -103,6 +104,7 @@ class SlidingWindow:
         allowed = len(self.admitted) < self.limit
         if allowed:
             self.admitted.append(now)
+            self.history.append(now)
         else:
             self.refused += 1
         reset = self.admitted[0] + self.window_s if self.admitted else now

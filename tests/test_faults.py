@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -60,6 +61,15 @@ def make_broker(fake: FakeAlpaca, tmp: Path, policy: AlpacaPolicy = FAST) -> Alp
         api_base_url=fake.url, api_data_url=fake.url,
     )  # fmt: skip
     return AlpacaBroker(creds, policy, FixedClock(NOW), tmp / "home" / "cache")
+
+
+def use_fake(fake: FakeAlpaca, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the CLI at the fake server (real clock: the fake's /v2/clock sets the time)."""
+    monkeypatch.delenv("ALCH_SIM_NOW")
+    monkeypatch.setenv("APCA_API_BASE_URL", fake.url)
+    monkeypatch.setenv("APCA_API_DATA_URL", fake.url)
+    monkeypatch.setenv("APCA_API_KEY_ID", fake.keys[0])
+    monkeypatch.setenv("APCA_API_SECRET_KEY", fake.keys[1])
 
 
 def count_requests(fake: FakeAlpaca) -> int:
@@ -293,15 +303,8 @@ def test_a_trickling_server_cannot_hold_a_request_past_its_timeout(
 def test_cli_429_retry_after_100_with_a_20s_deadline_stops_at_once(
     fake: FakeAlpaca, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in {
-        "APCA_API_BASE_URL": fake.url,
-        "APCA_API_DATA_URL": fake.url,
-        "APCA_API_KEY_ID": fake.keys[0],
-        "APCA_API_SECRET_KEY": fake.keys[1],
-        "ALCH_ALPACA__MAX_WAIT_S": "300",  # the deadline, not the cap, is what refuses
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("ALCH_SIM_NOW")
+    use_fake(fake, monkeypatch)
+    monkeypatch.setenv("ALCH_ALPACA__MAX_WAIT_S", "300")  # the deadline, not the cap, refuses
     fake.fault("POST", "/v2/orders", "status", status=429, count=100,
                headers={"Retry-After": "100"})  # fmt: skip
     started = time.monotonic()
@@ -310,11 +313,55 @@ def test_cli_429_retry_after_100_with_a_20s_deadline_stops_at_once(
     assert run.exit_code == 4, run.stderr
     assert fake.sim.orders() == []  # no order, before or after the deadline
     assert sum(1 for m, p, _ in fake.requests if (m, p) == ("POST", "/v2/orders")) == 1
-    assert run.json()["message"].startswith(
-        "stopped after a broker error: not waiting 100 s for Alpaca's Retry-After: the run "
-        "deadline ("
+    assert re.match(
+        r"stopped after a broker error: not waiting (100|99\.\d) s for Alpaca's Retry-After: "
+        r"the run deadline \(\d\d:\d\d:\d\d UTC\) is (20|1\d(\.\d)?) s away; ",
+        run.json()["message"],
     )
     assert (
         "nothing more is sent (run again later, or give a longer --deadline)"
         in (run.json()["message"])
     )
+
+
+# -- must-show 3: a 300-position account under Alpaca's 200 requests a minute -----------
+
+
+def three_hundred_positions(tmp: Path) -> tuple[Path, Path]:
+    """A seed with 300 positions, half over and half under an equal-weight target."""
+    symbols = [f"S{i:03d}" for i in range(1, 301)]
+    seed = ['account_id = "SIM-300"', 'type = "cash"', 'cash = "1000.00"', "", "[positions]"]
+    seed += [f'{s} = "{12 if i % 2 else 8}"' for i, s in enumerate(symbols)]
+    for s in symbols:
+        seed += [f"[quotes.{s}]", 'bid = "100.00"', 'ask = "100.02"']
+    targets = ["[targets]"] + [f'{s} = "0.33%"' for s in symbols]
+    (tmp / "seed.toml").write_text("\n".join(seed) + "\n", encoding="utf-8")
+    (tmp / "targets.toml").write_text("\n".join(targets) + "\n", encoding="utf-8")
+    return tmp / "seed.toml", tmp / "targets.toml"
+
+
+@pytest.mark.slow
+def test_300_positions_plan_and_execute_under_200_requests_a_minute(
+    tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed, targets = three_hundred_positions(tmp_path)
+    with FakeAlpaca(tmp_path / "fake", NOW, seed=seed) as fake:
+        window = fake.rate_limit(200)  # real time, as Alpaca's
+        use_fake(fake, monkeypatch)
+        started = time.monotonic()
+        plan = cli("plan", "--json", "--targets", str(targets))
+        planned = time.monotonic()
+        assert plan.exit_code == 0, plan.stderr
+        assert len(plan.json()["orders"]) == 300
+        plan_requests = len(fake.requests)
+        run = cli("execute", "--yes", "--json", "--targets", str(targets))
+        done = time.monotonic()
+        assert run.exit_code == 0, run.stderr
+        assert run.json()["outcome"] == "completed"
+        assert len(fake.sim.orders()) == 300
+        assert window.refused == 0  # no 429, ever
+        assert max_in_window(window.history) <= 200
+        print(
+            f"\n300 positions: plan {planned - started:.0f} s / {plan_requests} requests, "
+            f"execute {done - planned:.0f} s / {len(fake.requests) - plan_requests} requests"
+        )
