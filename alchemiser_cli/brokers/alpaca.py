@@ -31,10 +31,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -63,6 +62,9 @@ from alchemiser_cli.core.money import ZERO, fmt
 from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 
+if TYPE_CHECKING:
+    from urllib3._base_connection import BaseHTTPConnection
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -85,7 +87,7 @@ class _Watchdog:
 
     def __init__(self, seconds: float) -> None:
         self.fired = False
-        self._conn: urllib3.connection.HTTPConnection | None = None
+        self._conn: BaseHTTPConnection | None = None
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._fire)
         self._timer.daemon = True
@@ -96,7 +98,7 @@ class _Watchdog:
     def cancel(self) -> None:
         self._timer.cancel()
 
-    def attach(self, conn: urllib3.connection.HTTPConnection) -> None:
+    def attach(self, conn: BaseHTTPConnection) -> None:
         with self._lock:
             self._conn = conn
 
@@ -112,30 +114,27 @@ class _Watchdog:
 _WATCHED = threading.local()  # the watchdog of the request this thread is making
 
 
-def _attach(conn: urllib3.connection.HTTPConnection) -> None:
+def _attach(conn: BaseHTTPConnection) -> None:
     dog = getattr(_WATCHED, "dog", None)
     if isinstance(dog, _Watchdog):
         dog.attach(conn)
 
 
-class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _attach(self)
-        super().request(*args, **kwargs)
-
-
-class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _attach(self)
-        super().request(*args, **kwargs)
-
-
 class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
+    """Shows each connection it hands out to the watchdog of the request that uses it
+    (connection classes are left alone: vcrpy's cassettes replace them)."""
+
+    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
+        conn = super()._get_conn(timeout)
+        _attach(conn)
+        return conn
 
 
 class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
+    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
+        conn = super()._get_conn(timeout)
+        _attach(conn)
+        return conn
 
 
 class _TimeoutAdapter(HTTPAdapter):
