@@ -244,6 +244,16 @@ def test_remaining_zero_holds_until_reset_and_no_429(fake: FakeAlpaca, tmp_path:
     assert clock.slept == [pytest.approx(60)]
 
 
+def test_a_reset_beyond_one_window_holds_one_window_at_most(tmp_path: Path) -> None:
+    clock = FixedClock(NOW)
+    limit = limiter(clock, tmp_path / "limit.sqlite")
+    far = str(int(NOW.timestamp()) + 3600)  # a server clock an hour ahead
+    limit.observe(200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": far})
+    limit.observe(200, {"X-RateLimit-Remaining": "5", "X-RateLimit-Reset": far})  # no change
+    limit.acquire()
+    assert clock.slept == [61.0]
+
+
 def test_alpaca_limit_is_kept_through_the_broker(fake: FakeAlpaca, tmp_path: Path) -> None:
     broker = make_broker(fake, tmp_path)
     clock = broker._clock
@@ -348,6 +358,7 @@ def test_300_positions_plan_and_execute_under_200_requests_a_minute(
     with FakeAlpaca(tmp_path / "fake", NOW, seed=seed) as fake:
         window = fake.rate_limit(200)  # real time, as Alpaca's
         use_fake(fake, monkeypatch)
+        monkeypatch.setenv("ALCH_LIMITS__MAX_ORDERS", "300")  # default 200 a run
         started = time.monotonic()
         plan = cli("plan", "--json", "--targets", str(targets))
         planned = time.monotonic()

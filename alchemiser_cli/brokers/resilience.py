@@ -170,7 +170,8 @@ class RateLimiter:
             self._bucket.conn.commit()
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
-        """Follow the broker's own count: Remaining 0 (or a 429) holds until its Reset."""
+        """Follow the broker's own count: Remaining 0 (or a 429) holds until its Reset (an
+        epoch second; at most a window away, in case the two clocks disagree)."""
         now = self._waits.clock.now().timestamp()
         retry = _number(headers.get("Retry-After"))
         reset = _number(headers.get("X-RateLimit-Reset"))
@@ -178,7 +179,8 @@ class RateLimiter:
         if status == 429 and retry is not None:
             self.hold(now + retry, "Alpaca's Retry-After")
         elif (status == 429 or remaining == 0) and reset is not None and reset > now:
-            self.hold(reset, "Alpaca's X-RateLimit-Reset (no requests remaining)")
+            until = min(reset, now + WINDOW_MS / 1000)
+            self.hold(until, "Alpaca's X-RateLimit-Reset (no requests remaining)")
 
     def close(self) -> None:
         """Release the state file."""
