@@ -17,7 +17,7 @@ next `count` requests matching the method and path prefix (first matching fault 
 - `hang`: never answer, never close (until the server stops or `seconds`, default 600);
 - `trickle`: process, then send the whole answer (status line included) one byte every
   `seconds` (default 1.0);
-- `echo`: answer `status` (default 500) with an error message that echoes the request's
+- `echo`: answer `status` (default 503) with an error message that echoes the request's
   APCA-API-SECRET-KEY header, as a careless proxy or broker might;
 - `closed`: on GET /v2/clock, answer `is_open: false` (a closure on a scheduled trading
   day: the exchange calendar says open, the broker says closed).
@@ -584,7 +584,7 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
                     fake.closing.wait(fault.seconds)  # slow server: the client's timeout cuts it
                 elif kind == "echo":
                     secret = headers.get("APCA-API-SECRET-KEY", "")
-                    status = fault.status if fault.status != 503 else 500
+                    status = fault.status
                     message = f"internal error handling request with key {secret}"
                     echoed = {"code": status * 100000, "message": message}
                     self._send(method, path, status, echoed, {**limits, **fault.headers})
