@@ -18,6 +18,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -255,6 +256,7 @@ class Executor:
         """
         self._attempt, self._plan_id, self._run_id = attempt, plan.plan_id, run_id
         self._deadline = self._now() + self._policy.deadline_s
+        self._broker.set_deadline(datetime.fromtimestamp(self._deadline, UTC))
         result = self._result = ExecutionResult()
         sells = [(o, o.qty) for o in plan.orders if o.side is Side.SELL]
         buys = [o for o in plan.orders if o.side is Side.BUY]

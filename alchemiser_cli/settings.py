@@ -53,14 +53,27 @@ class AlpacaPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    timeout_s: float = Field(default=10, gt=0, le=120, description="Per-request timeout.")
+    timeout_s: float = Field(
+        default=10, gt=0, le=120, description="Longest one request may take, whole answer included."
+    )
     read_attempts: int = Field(default=4, ge=1, le=10, description="Tries for a read.")
     submit_attempts: int = Field(
         default=3, ge=1, le=5, description="Tries to get one order to Alpaca (same id)."
     )
     max_backoff_s: float = Field(default=8, gt=0, le=120, description="Longest retry wait.")
+    max_wait_s: float = Field(
+        default=65,
+        gt=0,
+        le=600,
+        description="Longest rate-limit wait (Retry-After, X-RateLimit-Reset, the client-side "
+        "limit); a longer one fails at once. Every wait also ends before the run deadline.",
+    )
     rate_limit_per_min: int = Field(
-        default=200, ge=1, le=10_000, description="Client-side request budget (Alpaca: 200/min)."
+        default=200,
+        ge=1,
+        le=10_000,
+        description="Requests per sliding minute, shared by all alch processes on the same keys "
+        "(Alpaca: 200/min).",
     )
     breaker_fail_max: int = Field(
         default=5, ge=1, le=100, description="Consecutive failures that open the circuit."

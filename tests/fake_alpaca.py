@@ -1,16 +1,36 @@
 """An Alpaca-compatible HTTP server on 127.0.0.1, backed by the simulator engine.
 
 It speaks the subset of Trading API v2 and Market Data v2 that alch uses, with Alpaca's
-field names and types (decimals as strings in trading answers, numbers in market data),
-and scriptable faults: a status code with headers (429 + Retry-After, 500, 503), a delay,
-a dropped connection, "answer lost" (the request is processed, then the connection is
-dropped or delayed past the client's timeout), or "late" (an order submit gets no answer and
-the order appears at the server only `seconds` later on the fake's clock: late acceptance).
-Every JSON answer it sends is recorded, so a test can validate all of them against Alpaca's
-OpenAPI schemas.
+field names and types (decimals as strings in trading answers, numbers in market data).
+Every JSON answer it sends is recorded, so a test can validate all of them against
+Alpaca's OpenAPI schemas.
 
-Run it by hand for an end-to-end session:
-    python -m tests.fake_alpaca --port 8765 --now 2026-11-24T15:00:00Z
+Faults. `fake.fault(METHOD, PATH_PREFIX, KIND, count=1, ...)` scripts what happens to the
+next `count` requests matching the method and path prefix (first matching fault wins):
+- `status`: answer `status` (default 503) with `body` and `headers` instead of the real
+  answer, e.g. `status=429, headers={"Retry-After": "100"}` or
+  `headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "<epoch s>"}`;
+- `delay`: wait `seconds`, then answer normally (a slow server);
+- `drop`: close the connection before processing (the request never took effect);
+- `lost` (alias `drop_after`): process the request (e.g. the order is created), then
+  close the connection with no answer; with `seconds`, answer only after that long;
+- `hang`: never answer, never close (until the server stops or `seconds`, default 600);
+- `trickle`: process, then send the whole answer (status line included) one byte every
+  `seconds` (default 1.0);
+- `echo`: answer `status` (default 503) with an error message that echoes the request's
+  APCA-API-SECRET-KEY header, as a careless proxy or broker might;
+- `closed`: on GET /v2/clock, answer `is_open: false` (a closure on a scheduled trading
+  day: the exchange calendar says open, the broker says closed; `fake.clock_override`
+  does the same for every request);
+- `late`: an order submit gets no answer (the connection is closed) and the order appears
+  at the server only `seconds` later on the fake's clock (late acceptance).
+`fake.rate_limit(per_minute, window_s=60)` enforces a sliding window over all authorised
+requests: beyond the limit a 429 (not counted); every answer carries Alpaca's
+X-RateLimit-Limit, -Remaining and -Reset (Unix epoch second when Remaining next grows).
+
+Run it by hand for an end-to-end session (faults by flag, see --help):
+    python -m tests.fake_alpaca --port 8765 --now 2026-11-24T15:00:00Z --rate-limit 200 \
+        --fault "POST /v2/orders status status=429 count=2 Retry-After=100" --closed
 """
 
 from __future__ import annotations
@@ -18,11 +38,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -53,12 +75,48 @@ class Fault:
 
     method: str
     path: str
-    kind: str  # status | delay | drop | lost | late
+    kind: str  # status | delay | drop | lost (drop_after) | hang | trickle | echo | closed | late
     count: int = 1
     status: int = 503
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+
+
+FAULT_KINDS = frozenset(
+    {"status", "delay", "drop", "lost", "drop_after", "hang", "trickle", "echo", "closed", "late"}
+)
+
+
+@dataclass
+class SlidingWindow:
+    """At most `limit` requests in any `window_s` seconds, on `now` (epoch seconds)."""
+
+    limit: int
+    window_s: float = 60.0
+    now: Callable[[], float] = time.time
+    admitted: deque[float] = field(default_factory=deque)  # inside the current window
+    history: list[float] = field(default_factory=list)  # every admitted request
+    refused: int = 0
+
+    def admit(self) -> tuple[bool, dict[str, str]]:
+        """Count one request if it fits; the X-RateLimit-* headers for its answer."""
+        now = self.now()
+        while self.admitted and self.admitted[0] <= now - self.window_s:
+            self.admitted.popleft()
+        allowed = len(self.admitted) < self.limit
+        if allowed:
+            self.admitted.append(now)
+            self.history.append(now)
+        else:
+            self.refused += 1
+        reset = self.admitted[0] + self.window_s if self.admitted else now
+        headers = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.limit - len(self.admitted)),
+            "X-RateLimit-Reset": str(math.ceil(reset)),
+        }
+        return allowed, headers
 
 
 @dataclass
@@ -82,6 +140,8 @@ class FakeAlpaca:
         self.sim = SimBroker(state / "fake-alpaca.sqlite", seed, self.clock)
         self.faults: list[Fault] = []
         self.late: list[tuple[datetime, Any]] = []  # (when it appears, submit body)
+        self.window: SlidingWindow | None = None
+        self.closing = threading.Event()  # set when the server stops: hangs and trickles end
         self.log: list[Exchange] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.clock_override: bool | None = None  # /v2/clock's is_open, whatever the calendar
@@ -105,13 +165,23 @@ class FakeAlpaca:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.closing.set()
         self._server.shutdown()
         self._server.server_close()
         self.sim.close()
 
     def fault(self, method: str, path: str, kind: str, **kw: Any) -> None:
-        """Script a fault for matching requests."""
+        """Script a fault for matching requests (kinds: see the module docstring)."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}: one of {sorted(FAULT_KINDS)}")
         self.faults.append(Fault(method, path, kind, **kw))
+
+    def rate_limit(
+        self, per_minute: int, window_s: float = 60.0, now: Callable[[], float] = time.time
+    ) -> SlidingWindow:
+        """Enforce `per_minute` requests per sliding `window_s`, as Alpaca does (429 beyond)."""
+        self.window = SlidingWindow(per_minute, window_s, now)
+        return self.window
 
     # -- request handling (called under the lock) -----------------------------------------
 
@@ -397,7 +467,7 @@ class FakeAlpaca:
             })  # fmt: skip
         return days
 
-    def _clock(self) -> dict[str, Any]:
+    def _clock(self, closed: bool = False) -> dict[str, Any]:
         state = self._calendar.state(self.clock.now())
         nxt = state.next_session
         upcoming_open = (
@@ -407,7 +477,9 @@ class FakeAlpaca:
         )
         return {
             "timestamp": self.clock.now().isoformat(),
-            "is_open": state.is_open if self.clock_override is None else self.clock_override,
+            "is_open": (state.is_open and not closed)
+            if self.clock_override is None
+            else self.clock_override,
             "next_open": upcoming_open.isoformat(),
             "next_close": nxt.close.isoformat(),
         }
@@ -481,6 +553,7 @@ def _parse(text: str) -> datetime:
 def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out at once, as from a real server
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # keep test output clean
@@ -491,53 +564,80 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             headers = {k: v for k, v in self.headers.items()}
+            path = parsed.path
             with fake._lock:
-                fake.requests.append((method, parsed.path, headers))
+                fake.requests.append((method, path, headers))
                 if headers.get("APCA-API-KEY-ID") != fake.keys[0] or (
                     headers.get("APCA-API-SECRET-KEY") != fake.keys[1]
                 ):
                     self._send(
                         method,
-                        parsed.path,
+                        path,
                         401,
                         {"code": 40110000, "message": "request is not authorized"},
                     )
                     return
+                limits: dict[str, str] = {}
+                if fake.window is not None:
+                    allowed, limits = fake.window.admit()
+                    if not allowed:
+                        refused = {"code": 42910000, "message": "rate limit exceeded"}
+                        self._send(method, path, 429, refused, limits)
+                        return
                 fake.land_late()
-                fault = fake.take_fault(method, parsed.path)
+                fault = fake.take_fault(method, path)
                 if fault is not None and fault.kind == "late":
                     when = fake.clock.now() + timedelta(seconds=fault.seconds)
                     fake.late.append((when, json.loads(raw) if raw else None))
-            if fault is not None and fault.kind in ("drop", "delay", "status", "late"):
-                if fault.kind in ("drop", "late"):
+            kind = fault.kind if fault is not None else None
+            if fault is not None and kind in ("drop", "delay", "status", "hang", "echo", "late"):
+                if kind in ("drop", "late"):
                     self.close_connection = True
                     self.connection.close()
                     return
-                if fault.kind == "delay":
-                    time.sleep(fault.seconds)  # a slow server: the client's timeout must cut it
-                else:
-                    self._send(
-                        method,
-                        parsed.path,
-                        fault.status,
-                        fault.body or {"code": fault.status * 100000, "message": "fault"},
-                        fault.headers,
-                    )
+                if kind == "hang":  # never answers: only the client's own timeout ends it
+                    fake.closing.wait(fault.seconds or 600)
+                    self.close_connection = True
                     return
+                if kind == "delay":
+                    fake.closing.wait(fault.seconds)  # slow server: the client's timeout cuts it
+                elif kind == "echo":
+                    secret = headers.get("APCA-API-SECRET-KEY", "")
+                    status = fault.status
+                    message = f"internal error handling request with key {secret}"
+                    echoed = {"code": status * 100000, "message": message}
+                    self._send(method, path, status, echoed, {**limits, **fault.headers})
+                    return
+                else:
+                    default = {"code": fault.status * 100000, "message": "fault"}
+                    if fault.status == 429:
+                        default["message"] = "rate limit exceeded"
+                    extra = {**limits, **fault.headers}
+                    self._send(method, path, fault.status, fault.body or default, extra)
+                    return
+            body: Any
             try:
                 body = json.loads(raw) if raw else None
             except json.JSONDecodeError:
                 body = None
             with fake._lock:
-                status, answer = fake.route(method, parsed.path, query, body)
-            if fault is not None and fault.kind == "lost":
+                if kind == "closed" and path == "/v2/clock":
+                    status, answer = 200, fake._clock(closed=True)
+                else:
+                    status, answer = fake.route(method, path, query, body)
+            if kind in ("lost", "drop_after"):
+                assert fault is not None
                 if fault.seconds:
-                    time.sleep(fault.seconds)  # processed; the answer arrives too late
+                    fake.closing.wait(fault.seconds)  # processed; the answer arrives too late
                 else:
                     self.close_connection = True
                     self.connection.close()
                     return
-            self._send(method, parsed.path, status, answer)
+            if kind == "trickle":
+                assert fault is not None
+                self._trickle(method, path, status, answer, limits, fault.seconds or 1.0)
+                return
+            self._send(method, path, status, answer, limits)
 
         def _send(
             self,
@@ -556,6 +656,31 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
                 self.send_header(key, value)
             self.end_headers()
             self.wfile.write(data)
+
+        def _trickle(
+            self,
+            method: str,
+            path: str,
+            status: int,
+            body: Any,
+            headers: dict[str, str],
+            every_s: float,
+        ) -> None:
+            """The whole answer, status line first, one byte every `every_s` seconds."""
+            data = b"" if body is None else json.dumps(body).encode()
+            fake.log.append(Exchange(method, path, status, body, dict(headers)))
+            lines = [f"HTTP/1.1 {status} {self.responses[status][0]}",
+                     "Content-Type: application/json", f"Content-Length: {len(data)}",
+                     "Connection: close", *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
+            answer = ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+            self.close_connection = True
+            for i in range(len(answer)):
+                try:
+                    self.wfile.write(answer[i : i + 1])
+                except OSError:
+                    return  # the client gave up: what it should do
+                if fake.closing.wait(every_s):
+                    return
 
         def do_GET(self) -> None:
             self._serve("GET")
@@ -579,16 +704,62 @@ def running(state: Path, now: datetime) -> Iterator[FakeAlpaca]:
         yield fake
 
 
+def parse_fault(text: str) -> tuple[str, str, str, dict[str, Any]]:
+    """`METHOD PATH KIND [count=N] [status=N] [seconds=S] [Header-Name=value ...]`."""
+    words = text.split()
+    if len(words) < 3:
+        raise ValueError(f"--fault needs METHOD PATH KIND, got {text!r}")
+    method, path, kind, *extra = words
+    options: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    for item in extra:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--fault option {item!r} is not key=value")
+        if key in ("count", "status"):
+            options[key] = int(value)
+        elif key == "seconds":
+            options[key] = float(value)
+        else:
+            headers[key] = value
+    if headers:
+        options["headers"] = headers
+    return method.upper(), path, kind, options
+
+
 def main() -> None:
     """Run the fake server in the foreground until interrupted."""
     parser = argparse.ArgumentParser(description="Alpaca-compatible fake server on 127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--now", default="2026-11-24T15:00:00Z")
     parser.add_argument("--state", default=".fake-alpaca")
+    parser.add_argument("--seed", type=Path, default=DEMO_ACCOUNT, help="simulator seed TOML")
+    parser.add_argument(
+        "--rate-limit", type=int, metavar="N", help="at most N requests per sliding minute (429)"
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help='"METHOD PATH KIND [count=N] [status=N] [seconds=S] [Header=value]" '
+        f"(kinds: {', '.join(sorted(FAULT_KINDS))}); repeatable",
+    )
+    parser.add_argument("--closed", action="store_true", help="GET /v2/clock says is_open: false")
     args = parser.parse_args()
     state = Path(args.state)
     state.mkdir(exist_ok=True)
-    with FakeAlpaca(state, _parse(args.now), port=args.port) as fake:
+    with FakeAlpaca(state, _parse(args.now), seed=args.seed, port=args.port) as fake:
+        try:
+            for spec in args.fault:
+                method, path, kind, options = parse_fault(spec)
+                fake.fault(method, path, kind, **options)
+        except ValueError as exc:
+            parser.error(str(exc))
+        if args.closed:
+            fake.fault("GET", "/v2/clock", "closed", count=10**9)
+        if args.rate_limit:
+            fake.rate_limit(args.rate_limit)
         key, secret = fake.keys
         sys.stderr.write(
             f"fake Alpaca on {fake.url}: APCA_API_BASE_URL={fake.url} "

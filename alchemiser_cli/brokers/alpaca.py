@@ -1,14 +1,19 @@
 """Alpaca through alpaca-py: the `Broker` protocol over the Trading and Market Data APIs.
 
 What alpaca-py does not do, this adapter does (see shared/ALPACA.md):
-- a timeout on every request (a default-timeout adapter mounted on one pooled session,
-  shared by the trading and data clients);
+- a total timeout on every request, whole answer included (requests' own timeout is per
+  socket read: a server trickling one byte a second would hold a request for minutes), by
+  an adapter mounted on one pooled session shared by the trading and data clients;
 - its own retries: alpaca-py's built-in retry (3 tries, fixed 3 s, on every method,
   order submits included) is switched off. Reads retry with backoff and jitter on 429,
   5xx, timeouts and resets. An order submit is never blindly re-sent: after a lost answer
   the order is looked up by its client_order_id, and only an order the broker never got is
   sent again, under the same id;
-- a client-side rate limit and a circuit breaker;
+- a client-side sliding-window rate limit shared by every alch process on the same keys,
+  following Alpaca's X-RateLimit-Remaining/-Reset, and a circuit breaker;
+- every wait (Retry-After, X-RateLimit-Reset, backoff, the limiter) capped by
+  `max_wait_s`/`max_backoff_s` and refused at once if it would end after the run deadline
+  (`set_deadline`);
 - exact decimals: orders are posted with decimal strings, not the SDK's floats;
 - raw JSON (`raw_data=True`) parsed here, so an unknown enum value is a clear error rather
   than a model validation failure.
@@ -20,22 +25,27 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+import socket
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from alchemiser_cli.brokers.resilience import (
     BrokerUnavailable,
     CircuitBreaker,
     CircuitOpen,
     RateLimiter,
+    Waits,
     guarded,
     retrying,
+    state_file,
 )
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.models import (
@@ -61,6 +71,9 @@ from alchemiser_cli.files import private_dir, read_private, write_private
 from alchemiser_cli.masking import register_secret
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 
+if TYPE_CHECKING:
+    from urllib3._base_connection import BaseHTTPConnection
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -77,12 +90,84 @@ class AlpacaAuthError(BrokerError):
     """Alpaca refused the credentials."""
 
 
-class _TimeoutAdapter(HTTPAdapter):
-    """Gives every request a timeout unless the caller set one (alpaca-py never does)."""
+class _Watchdog:
+    """Cuts a request's connection when its total time is up (a timer thread shuts the
+    socket down, which wakes the blocked read at once)."""
 
-    def __init__(self, timeout_s: float) -> None:
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._conn: BaseHTTPConnection | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def attach(self, conn: BaseHTTPConnection) -> None:
+        with self._lock:
+            self._conn = conn
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sock = getattr(self._conn, "sock", None)
+            if isinstance(sock, socket.socket):
+                with contextlib.suppress(OSError):  # already closed: nothing to cut
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_WATCHED = threading.local()  # the watchdog of the request this thread is making
+
+
+def _attach(conn: BaseHTTPConnection) -> None:
+    dog = getattr(_WATCHED, "dog", None)
+    if isinstance(dog, _Watchdog):
+        dog.attach(conn)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    """Shows each connection it hands out to the watchdog of the request that uses it
+    (connection classes are left alone: vcrpy's cassettes replace them)."""
+
+    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
+        conn = super()._get_conn(timeout)
+        _attach(conn)
+        return conn
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
+        conn = super()._get_conn(timeout)
+        _attach(conn)
+        return conn
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Gives every request a TOTAL time limit, status line to last body byte (alpaca-py
+    sets none, and requests' timeout is per socket read), and shows every answer's
+    headers to `observe` (the rate limiter follows Alpaca's X-RateLimit-*)."""
+
+    def __init__(
+        self,
+        timeout_s: float,
+        observe: Callable[[int, Mapping[str, str]], None] | None = None,
+    ) -> None:
         super().__init__(pool_connections=4, pool_maxsize=8, max_retries=0)
         self._timeout_s = timeout_s
+        self._observe = observe
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
 
     def send(
         self,
@@ -93,14 +178,36 @@ class _TimeoutAdapter(HTTPAdapter):
         cert: str | tuple[str, str] | None = None,
         proxies: dict[str, str] | None = None,
     ) -> requests.Response:
-        return super().send(
-            request,
-            stream=stream,
-            timeout=self._timeout_s if timeout is None else timeout,
-            verify=verify,
-            cert=cert,
-            proxies=proxies,
-        )
+        limit = self._timeout_s
+        dog = _Watchdog(limit)
+        _WATCHED.dog = dog
+        dog.start()
+        try:
+            response = super().send(
+                request,
+                stream=True,
+                timeout=limit if timeout is None else timeout,
+                verify=verify,
+                cert=cert,
+                proxies=proxies,
+            )
+            if not stream:
+                _ = response.content  # the whole answer, inside the time limit
+        except (requests.RequestException, OSError):
+            if dog.fired:
+                raise requests.ReadTimeout(
+                    f"no complete answer within {limit:g} s", request=request
+                ) from None
+            raise
+        finally:
+            dog.cancel()
+            _WATCHED.dog = None
+        if dog.fired:  # cut mid-answer, and what came looked whole (e.g. headers cut short)
+            response.close()
+            raise requests.ReadTimeout(f"no complete answer within {limit:g} s", request=request)
+        if self._observe is not None:
+            self._observe(response.status_code, response.headers)
+        return response
 
 
 class AlpacaBroker:
@@ -131,7 +238,12 @@ class AlpacaBroker:
         self._policy = policy
         self._feed = feed
         self._cache = cache_dir / f"alpaca-assets-{'live' if is_live else 'paper'}.json"
-        self._limiter = RateLimiter(policy.rate_limit_per_min, clock)
+        self._waits = Waits(clock, policy.max_wait_s)
+        self._limiter = RateLimiter(
+            policy.rate_limit_per_min,
+            self._waits,
+            state_file(cache_dir.parent / "ratelimit", credentials.api_key_id.get_secret_value()),
+        )
         self._breaker = CircuitBreaker(policy.breaker_fail_max, policy.breaker_reset_s, clock)
 
         from alpaca.data.historical import StockHistoricalDataClient
@@ -146,7 +258,7 @@ class AlpacaBroker:
             key, secret, raw_data=True, url_override=credentials.api_data_url
         )
         session = requests.Session()
-        adapter = _TimeoutAdapter(policy.timeout_s)
+        adapter = _TimeoutAdapter(policy.timeout_s, self._limiter.observe)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         for client in (self._trading, self._data):
@@ -157,6 +269,10 @@ class AlpacaBroker:
     def name(self) -> str:
         """Broker label."""
         return "alpaca-live" if self._live else "alpaca-paper"
+
+    def set_deadline(self, at: datetime | None) -> None:
+        """From now on, refuse any wait that would end after `at` (the run's deadline)."""
+        self._waits.deadline = None if at is None else at.timestamp()
 
     def now(self) -> datetime:
         """Alpaca's clock (GET /v2/clock): market-hours checks follow the broker's time."""
@@ -173,7 +289,7 @@ class AlpacaBroker:
 
     def _read(self, fn: Callable[[], T]) -> T:
         """A read: retried with backoff on transient failures."""
-        policy = retrying(self._clock, self._policy.read_attempts, self._policy.max_backoff_s)
+        policy = retrying(self._waits, self._policy.read_attempts, self._policy.max_backoff_s)
         return cast(T, policy(self._once, fn))
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -417,9 +533,10 @@ class AlpacaBroker:
                 log.warning(
                     "submit %s failed (%s); sending again, same id", request.client_order_id, exc
                 )
-                policy_wait = exc.retry_after if exc.retry_after is not None else 0.5 * attempt
-                if not self._clock.sleep(policy_wait):
-                    raise
+                # A 429's Retry-After is a hold in the limiter: the lookup above waited it out.
+                if exc.retry_after is None:
+                    backoff = min(self._policy.max_backoff_s, 0.5 * attempt)
+                    self._waits.wait(backoff, f"retry backoff (after: {exc})")
             except DuplicateOrder:
                 found = self.get_order_by_client_id(request.client_order_id)
                 if found is None:
@@ -568,17 +685,13 @@ def _api_error(exc: Any) -> BrokerError:
 
 
 def _retry_after(response: Any) -> float | None:
+    """Retry-After in seconds. X-RateLimit-Reset (an epoch second) is followed by the
+    limiter, which sees every answer's headers and reads time from the injected clock."""
     headers = getattr(response, "headers", None) or {}
     value = headers.get("Retry-After")
     if value is not None:
         try:
             return max(0.0, float(value))
-        except ValueError:
-            return None
-    reset = headers.get("X-RateLimit-Reset")
-    if reset is not None:
-        try:
-            return max(0.0, float(reset) - datetime.now(UTC).timestamp())
         except ValueError:
             return None
     return None

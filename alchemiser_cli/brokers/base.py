@@ -31,6 +31,11 @@ class Broker(Protocol):
         """Short label: "sim", "alpaca-paper" or "alpaca-live"."""
         ...
 
+    def set_deadline(self, at: datetime | None) -> None:
+        """The run's deadline: the broker refuses any wait (rate limit, retry) that would end
+        after it, failing at once instead. None lifts it. The simulator never waits."""
+        ...
+
     def now(self) -> datetime:
         """The broker's notion of the current time (timezone-aware UTC)."""
         ...

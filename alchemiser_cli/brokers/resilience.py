@@ -1,23 +1,37 @@
-"""Request hygiene for the broker adapter: rate limit, circuit breaker, retry policy.
+"""Request hygiene for the broker adapter: waits, rate limit, circuit breaker, retry policy.
 
-The limiter and the breaker are small state machines on the injected clock, so tests
-exercise them without waiting (a library version would read the wall clock and sleep).
-The retry loop itself is tenacity's.
+Every wait goes through `Waits`, on the injected clock: it is capped and never crosses the
+run's deadline; a wait that would is refused at once with `WaitRefused` (nothing sleeps
+past the deadline, and tests never sleep). The breaker is a small state machine on the same
+clock. The retry loop is tenacity's; the sliding-window limiter keeps its log in
+pyrate-limiter's SQLite bucket.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
+import os
 import random
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar
 
 import tenacity
+from pyrate_limiter import Rate, RateItem, SQLiteBucket
 
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.errors import BrokerError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+WINDOW_MS = 61_000  # Alpaca counts per minute; one second of slack for the trip there
+LEAK_EVERY = 100  # acquisitions between clean-ups of the shared log
 
 
 class BrokerUnavailable(BrokerError):
@@ -32,29 +46,162 @@ class CircuitOpen(BrokerError):
     """Too many consecutive failures: fail fast instead of hammering the broker."""
 
 
-@dataclass(slots=True)
-class RateLimiter:
-    """Token bucket: at most `per_minute` requests a minute; waits on the injected clock."""
+class WaitRefused(BrokerError):
+    """A wait (rate limit, Retry-After, backoff) longer than allowed or past the run deadline:
+    not waited, nothing more sent."""
 
-    per_minute: int
+
+def _seconds(value: float) -> str:
+    return f"{round(value, 1):g}"
+
+
+@dataclass(slots=True)
+class Waits:
+    """Every wait of the adapter: at most `cap_s`, never past `deadline` (epoch seconds)."""
+
     clock: Clock
-    _tokens: float = -1.0
-    _last: float = 0.0
+    cap_s: float
+    deadline: float | None = None
+
+    def wait(self, seconds: float, what: str) -> None:
+        """Sleep `seconds` on the clock, or raise `WaitRefused` without sleeping."""
+        if seconds <= 0:
+            return
+        if seconds > self.cap_s:
+            raise WaitRefused(
+                f"not waiting {_seconds(seconds)} s for {what}: longer than "
+                f"alpaca.max_wait_s ({self.cap_s:g} s); try again later"
+            )
+        now = self.clock.now().timestamp()
+        if self.deadline is not None and now + seconds > self.deadline:
+            at = datetime.fromtimestamp(self.deadline, UTC)
+            raise WaitRefused(
+                f"not waiting {_seconds(seconds)} s for {what}: the run deadline "
+                f"({at:%H:%M:%S} UTC) is {_seconds(max(0.0, self.deadline - now))} s away; "
+                "nothing more is sent (run again later, or give a longer --deadline)"
+            )
+        if not self.clock.sleep(seconds):
+            raise BrokerError(f"interrupted while waiting for {what}")
+
+
+class RateLimiter:
+    """At most `per_minute` requests in every sliding window, shared by every process that
+    opens the same state file, and held back while the broker says the budget is spent.
+
+    Why pyrate-limiter (v4): its `SQLiteBucket` keeps a sliding-window log in one SQLite
+    file and, with `use_file_lock`, does each count-and-insert under a filelock, so several
+    `alch` processes on the same keys share one budget; its algorithm also says how long to
+    wait, computed under the same lock. `limits` has a moving window too, but only in
+    memory, Redis, Memcached or MongoDB: nothing a CLI can share through a file. The bucket
+    is used without pyrate's `Limiter`, whose waits read the wall clock and sleep: alch
+    stamps each request with the injected clock and waits through `Waits` (capped, within
+    the run deadline). The hold from X-RateLimit-Remaining: 0 lives in the same file.
+    """
+
+    def __init__(self, per_minute: int, waits: Waits, state: Path | None = None) -> None:
+        self.per_minute = per_minute
+        self._waits = waits
+        self._count = 0
+        rates = [Rate(per_minute, WINDOW_MS)]
+        self._bucket = self._open(rates, state)
+        with self._bucket.lock:
+            self._bucket.conn.execute(
+                "CREATE TABLE IF NOT EXISTS alch_hold (id INTEGER PRIMARY KEY, until_ms "
+                "INTEGER NOT NULL, why TEXT NOT NULL)"
+            )
+            self._bucket.conn.commit()
+
+    @staticmethod
+    def _open(rates: list[Rate], state: Path | None) -> SQLiteBucket:
+        if state is not None:
+            try:
+                state.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                for path in (state, state.with_name(state.name + ".lock")):
+                    with contextlib.suppress(FileExistsError):  # 0600 whatever the umask
+                        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                return SQLiteBucket.init_from_file(
+                    rates, table="requests", db_path=str(state), use_file_lock=True
+                )
+            except (OSError, sqlite3.Error) as exc:
+                log.warning(
+                    "cannot share the rate limit through %s (%s): limiting this process only",
+                    state,
+                    exc,
+                )
+        conn = sqlite3.connect(":memory:", check_same_thread=False)
+        conn.execute("CREATE TABLE requests (name VARCHAR, item_timestamp INTEGER)")
+        return SQLiteBucket(rates, conn, "requests")
+
+    def _now_ms(self) -> int:
+        return int(self._waits.clock.now().timestamp() * 1000)
 
     def acquire(self) -> None:
-        """Take one token, waiting (boundedly) for it to refill if needed."""
-        now = self.clock.now().timestamp()
-        if self._tokens < 0:
-            self._tokens, self._last = float(self.per_minute), now
-        rate = self.per_minute / 60.0
-        self._tokens = min(float(self.per_minute), self._tokens + (now - self._last) * rate)
-        self._last = now
-        if self._tokens < 1:
-            wait = (1 - self._tokens) / rate
-            if not self.clock.sleep(wait):
-                raise BrokerError("interrupted while waiting for the rate limiter")
-            self._tokens, self._last = 1.0, self._last + wait
-        self._tokens -= 1
+        """Take one request from the budget, waiting (capped, within the deadline) if needed."""
+        while True:
+            now = self._now_ms()
+            with self._bucket.lock:
+                row = self._bucket.conn.execute(
+                    "SELECT until_ms, why FROM alch_hold WHERE id = 1"
+                ).fetchone()
+                if row is not None and int(row[0]) > now:
+                    wait_ms, what = int(row[0]) - now, str(row[1])
+                else:
+                    decision = self._bucket.put_decision(RateItem("alpaca", now))
+                    assert not isinstance(decision, Awaitable)
+                    if decision.allowed:
+                        self._count += 1
+                        if self._count % LEAK_EVERY == 1:
+                            self._bucket.leak(now)
+                        return
+                    wait_ms = max(1, decision.retry_after_ms or 1)
+                    what = f"the client-side rate limit ({self.per_minute} requests a minute)"
+            self._waits.wait(wait_ms / 1000, what)
+
+    def hold(self, until: float, why: str) -> None:
+        """Send nothing before `until` (epoch seconds), in every process sharing the state."""
+        until_ms = int(until * 1000)
+        with self._bucket.lock:
+            self._bucket.conn.execute(
+                "INSERT INTO alch_hold (id, until_ms, why) VALUES (1, ?, ?) ON CONFLICT (id) "
+                "DO UPDATE SET until_ms = MAX(until_ms, excluded.until_ms), why = "
+                "CASE WHEN excluded.until_ms > until_ms THEN excluded.why ELSE why END",
+                (until_ms, why),
+            )
+            self._bucket.conn.commit()
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Follow the broker's own count: Remaining 0 (or a 429) holds until its Reset (an
+        epoch second; at most a window away, in case the two clocks disagree)."""
+        now = self._waits.clock.now().timestamp()
+        retry = _number(headers.get("Retry-After"))
+        reset = _number(headers.get("X-RateLimit-Reset"))
+        remaining = _number(headers.get("X-RateLimit-Remaining"))
+        if status == 429 and retry is not None:
+            self.hold(now + retry, "Alpaca's Retry-After")
+        elif (status == 429 or remaining == 0) and reset is not None and reset > now:
+            until = min(reset, now + WINDOW_MS / 1000)
+            self.hold(until, "Alpaca's X-RateLimit-Reset (no requests remaining)")
+
+    def close(self) -> None:
+        """Release the state file."""
+        with contextlib.suppress(sqlite3.Error):
+            self._bucket.conn.close()
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def state_file(directory: Path, key_id: str) -> Path:
+    """The shared limiter state for one API key: named by a hash, never the key itself."""
+    digest = hashlib.sha256(key_id.encode()).hexdigest()[:16]
+    return directory / f"{digest}.sqlite"
 
 
 @dataclass(slots=True)
@@ -92,21 +239,25 @@ class CircuitBreaker:
 
 
 def retrying(
-    clock: Clock, attempts: int, max_wait_s: float, rng: random.Random | None = None
+    waits: Waits, attempts: int, max_backoff_s: float, rng: random.Random | None = None
 ) -> tenacity.Retrying:
-    """Retry `BrokerUnavailable` with exponential backoff and jitter, honouring Retry-After."""
+    """Retry `BrokerUnavailable` with exponential backoff and jitter, honouring Retry-After;
+    every wait through `waits` (capped, within the run deadline)."""
     jitter = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+    why = ["retry backoff"]
 
     def wait(state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
         hinted = exc.retry_after if isinstance(exc, BrokerUnavailable) else None
-        backoff = min(max_wait_s, 0.5 * 2 ** (state.attempt_number - 1))
-        base = hinted if hinted is not None else backoff
-        return min(max_wait_s, base + jitter.uniform(0, base / 4))
+        if hinted is not None:
+            why[0] = f"Alpaca's Retry-After (after: {exc})"
+            return float(hinted) + jitter.uniform(0, min(hinted, max_backoff_s) / 4)
+        why[0] = f"retry backoff (after: {exc})"
+        base = min(max_backoff_s, 0.5 * 2.0 ** (state.attempt_number - 1))
+        return min(max_backoff_s, base + jitter.uniform(0, base / 4))
 
     def sleep(seconds: float) -> None:
-        if not clock.sleep(seconds):
-            raise BrokerError("interrupted while waiting to retry")
+        waits.wait(seconds, why[0])
 
     return tenacity.Retrying(
         retry=tenacity.retry_if_exception_type(BrokerUnavailable),

@@ -213,6 +213,9 @@ class SimBroker:
         """Close the database."""
         self._conn.close()
 
+    def set_deadline(self, at: datetime | None) -> None:
+        """The simulator never waits: nothing to bound."""
+
     def now(self) -> datetime:
         """The simulator's clock (ALCH_SIM_NOW when set)."""
         return self._clock.now()
