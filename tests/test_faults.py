@@ -320,11 +320,15 @@ def test_cli_429_retry_after_100_with_a_20s_deadline_stops_at_once(
     started = time.monotonic()
     run = cli("execute", "--yes", "--json", "--deadline", "20s", "--targets", str(THREE_FUND))
     assert time.monotonic() - started < 15  # no 100 s wait, nor 20 s
-    assert run.exit_code == 4, run.stderr
+    # Refused (429) and never accepted: nothing reached the broker, the run failed (exit 3).
+    assert run.exit_code == 3, run.stderr
     assert fake.sim.orders() == []  # no order, before or after the deadline
     assert sum(1 for m, p, _ in fake.requests if (m, p) == ("POST", "/v2/orders")) == 1
+    assert run.json()["outcome"] == "failed"
     assert re.match(
-        r"stopped after a broker error: not waiting (100|99\.\d) s for Alpaca's Retry-After: "
+        r"stopped after a broker error; nothing reached the broker: order "
+        r"alch-\w+-001-01-01 \(sell AAPL\) not sent: "
+        r"not waiting (100|99\.\d) s for Alpaca's Retry-After: "
         r"the run deadline \(\d\d:\d\d:\d\d UTC\) is (20|1\d(\.\d)?) s away; ",
         run.json()["message"],
     )

@@ -51,7 +51,11 @@ def test_no_canary_secret_anywhere(
     assert journals, "no journal was written: nothing to scan"
     assert cassettes, "no cassettes: nothing to scan"
     for path in written + cassettes:
-        assert CANARY not in path.read_bytes().lower(), f"canary found in {path}"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # a SQLite -wal/-shm removed as its connection closed
+            continue
+        assert CANARY not in data.lower(), f"canary found in {path}"
     assert len(CLI_OUTPUTS) >= 3
     for output in CLI_OUTPUTS:
         assert "canary" not in output.lower()

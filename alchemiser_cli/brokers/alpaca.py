@@ -42,6 +42,7 @@ from alchemiser_cli.brokers.resilience import (
     CircuitBreaker,
     CircuitOpen,
     RateLimiter,
+    WaitRefused,
     Waits,
     guarded,
     retrying,
@@ -507,16 +508,29 @@ class AlpacaBroker:
         }
         if request.limit_price is not None:
             body["limit_price"] = fmt(request.limit_price)
-        maybe_sent = False  # whether any try may have reached Alpaca (no answer came)
+        tried: list[bool] = []  # per try: whether it may have reached Alpaca (no answer)
+        try:
+            return self._submit_tries(request, body, tried)
+        except WaitRefused as exc:
+            if any(tried):
+                raise
+            # Every try so far was answered with a refusal: no order exists. The wait for
+            # the next try is what was refused, so the order was never accepted.
+            raise OrderNotAccepted(str(exc)) from None
+
+    def _submit_tries(
+        self, request: OrderRequest, body: dict[str, Any], tried: list[bool]
+    ) -> BrokerOrder:
+        """The submit loop; `tried` records whether each try may have reached Alpaca."""
         for attempt in range(1, self._policy.submit_attempts + 1):
             try:
                 return _order(self._once(lambda: self._trading.post("/orders", body)))
             except CircuitOpen as exc:
-                if maybe_sent:
+                if any(tried):
                     raise
-                raise OrderNotAccepted(f"not sent: {exc}") from None
+                raise OrderNotAccepted(str(exc)) from None
             except BrokerUnavailable as exc:
-                maybe_sent = maybe_sent or not isinstance(exc, _Refused)
+                tried.append(not isinstance(exc, _Refused))
                 # The answer may be lost while the order exists: look before re-sending.
                 found = self.get_order_by_client_id(request.client_order_id)
                 if found is not None:
@@ -525,7 +539,7 @@ class AlpacaBroker:
                     )
                     return found
                 if attempt == self._policy.submit_attempts:
-                    if not maybe_sent:  # every try was answered with a refusal
+                    if not any(tried):  # every try was answered with a refusal
                         raise OrderNotAccepted(
                             f"Alpaca did not accept it ({exc}, {attempt} tries)"
                         ) from None
