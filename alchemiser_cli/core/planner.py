@@ -497,8 +497,14 @@ def _allocate(
         return [], None, ZERO
     if budget < ZERO:
         budget = ZERO  # cash already under the reserve: nothing is bought, nothing extra sold
+    minimum = policy.min_trade_value
     sinks = []
+    tradable = []
     for row in buys.fractional:
+        if row.want * row.price.ask < minimum:
+            _dust(row, row.want * row.price.ask, policy, skipped)  # even in full: below it
+            continue
+        tradable.append(row)
         row.modelled = True
         sinks.append((row.price.ref / row.limit, row.want * row.limit, row.want * row.price.ref))
     sources: list[tuple[Decimal, Decimal, Decimal]] = []
@@ -506,37 +512,36 @@ def _allocate(
     if budget > ZERO:
         for row in sells:
             room = row.qty + row.trade
-            if row.asset.fractionable and room > ZERO:
+            # Cash per extra share: the limit less the fees' proportional part (their
+            # rounding up to the cent is settled after, in _settle).
+            net = row.limit * (ONE - policy.sec_fee_rate) - policy.finra_taf_per_share
+            if row.asset.fractionable and room > ZERO and net > ZERO:
                 funds.append(row)
-                sources.append((row.price.ref / row.limit, room * row.limit, room * row.price.ref))
-    minimum = policy.min_trade_value
+                sources.append((row.price.ref / net, room * net, room * row.price.ref))
+    buys.fractional = tradable
     wholes = []
     for row in buys.whole:
         row.modelled = True
         ask = row.price.ask
         n_min = max(1, int((minimum / ask).to_integral_value(ROUND_CEILING))) if ask > ZERO else 1
         wholes.append(Whole(row.price.ref, row.limit, row.want, n_min))
-    result = allocate(budget, sinks, sources, wholes)
-
-    spend = ZERO
-    for row, n in zip(buys.whole, result.counts, strict=True):
-        row.trade = Decimal(n)
-        spend += n * row.limit
-    for row, share in zip(buys.fractional, result.sink_scale, strict=True):
-        row.trade = qty_down(row.want if share == ONE else row.want * share)
-        spend += row.trade * row.limit
-    drawn_value = ZERO
-    sold = {row.symbol: -row.trade for row in funds}
-    for row, share in zip(funds, result.source_scale, strict=True):
-        if share > ZERO:
-            room = row.qty + row.trade
-            extra = min(room, (room * share).quantize(QTY_STEP, ROUND_CEILING))
-            spend -= _sell_more(row, extra, policy)
-            drawn_value += extra * row.price.ref
-    spend -= budget
-    if spend > ZERO:  # fees of the extra sells, rounded up to the cent: settle them
-        drawn_value += _settle(spend, buys.fractional, funds, policy)
-    _explain(buys, wholes, result.counts, funds, sold, skipped)
+    sold = {row.symbol: (row.trade, row.fees) for row in funds}
+    room = budget
+    first: Result | None = None
+    for _ in range(4):
+        result = allocate(room, sinks, sources, wholes)
+        first = first or result
+        drawn_value, short = _apply(result, buys, funds, budget, policy)
+        if short <= ZERO:
+            result.bound = min(result.bound, first.bound)  # the full budget's bound holds
+            break
+        # The fees' rounding left the budget short: plan again with that much less.
+        for row in funds:
+            row.trade, row.fees = sold[row.symbol]
+        room = max(ZERO, room - short - CENT)
+    else:
+        raise PlanError("the planner could not keep cash above the reserve (a bug: report it)")
+    _explain(buys, wholes, result.counts, funds, {s: -t for s, (t, _) in sold.items()}, skipped)
 
     sized: list[_Row] = []
     for row in sorted(buys.fractional + buys.whole, key=lambda r: r.symbol):
@@ -552,6 +557,46 @@ def _allocate(
     return sized, result, drawn_value
 
 
+def _apply(
+    result: Result, buys: _Buys, funds: list[_Row], budget: Decimal, policy: PlannerPolicy
+) -> tuple[Decimal, Decimal]:
+    """Set the trades the allocation chose; returns the deviation the extra sells add and
+    how far the plan would still overspend ``budget`` (0 or less: it fits)."""
+    spend = ZERO
+    for row, n in zip(buys.whole, result.counts, strict=True):
+        row.trade = Decimal(n)
+        spend += n * row.limit
+    for row, share in zip(buys.fractional, result.sink_scale, strict=True):
+        row.trade = qty_down(row.want if share == ONE else row.want * share)
+        spend += row.trade * row.limit
+    drawn_value = ZERO
+    extended = []
+    for row, share in zip(funds, result.source_scale, strict=True):
+        if share > ZERO:
+            room = row.qty + row.trade
+            extra = min(room, (room * share).quantize(QTY_STEP, ROUND_CEILING))
+            spend -= _sell_more(row, extra, policy)
+            drawn_value += extra * row.price.ref
+            extended.append((row, extra))
+    spend -= budget
+    for row, extra in reversed(extended):
+        # The fees' proportional part was counted in full; where their rounding to the
+        # cent did not need it, sell that much less again.
+        back = min((-spend / row.limit).quantize(QTY_STEP, ROUND_FLOOR), extra)
+        if back > ZERO:
+            trade, fees = row.trade, row.fees
+            freed = _sell_more(row, -back, policy)
+            if spend - freed > ZERO:
+                row.trade, row.fees = trade, fees
+            else:
+                spend -= freed
+                drawn_value -= back * row.price.ref
+    if spend > ZERO:  # fees of the extra sells, rounded up to the cent: settle them
+        added, spend = _settle(spend, buys.fractional, funds, policy)
+        drawn_value += added
+    return drawn_value, spend
+
+
 def _sell_more(row: _Row, extra: Decimal, policy: PlannerPolicy) -> Decimal:
     """Add ``extra`` shares to a sell; returns the cash it adds (at the limit, less the
     extra fees)."""
@@ -564,12 +609,12 @@ def _sell_more(row: _Row, extra: Decimal, policy: PlannerPolicy) -> Decimal:
 
 def _settle(
     short: Decimal, fractional: list[_Row], funds: list[_Row], policy: PlannerPolicy
-) -> Decimal:
+) -> tuple[Decimal, Decimal]:
     """Cover ``short`` dollars (rounding of fees): trim the fractional buys funded last
     (worst ratio first), else sell a little more; returns the deviation the sells add."""
     for row in sorted(fractional, key=lambda r: r.price.ref / r.limit):
         if short <= ZERO:
-            return ZERO
+            return ZERO, short
         if row.trade > ZERO:
             cut = min(row.trade, (short / row.limit).quantize(QTY_STEP, ROUND_CEILING))
             row.trade -= cut
@@ -583,9 +628,7 @@ def _settle(
             extra = min(room, (short / row.limit).quantize(QTY_STEP, ROUND_CEILING))
             short -= _sell_more(row, extra, policy)
             added += extra * row.price.ref
-    if short > ZERO:
-        raise PlanError("the planner could not keep cash above the reserve (a bug: report it)")
-    return added
+    return added, short
 
 
 def _names(rows: list[_Row]) -> str:
