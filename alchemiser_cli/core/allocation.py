@@ -87,6 +87,7 @@ class Result:
     nodes: int = 0
     sink_scale: list[Decimal] = field(default_factory=list)
     source_scale: list[Decimal] = field(default_factory=list)
+    alone: list[int] = field(default_factory=list)  # each count's best with cash to spare
 
 
 @dataclass(slots=True)
@@ -99,6 +100,8 @@ class _Fractional:
     source_loss_rate: list[Decimal] = field(default_factory=list)  # ascending
     source_dollars: list[Decimal] = field(default_factory=lambda: [ZERO])
     source_loss: list[Decimal] = field(default_factory=lambda: [ZERO])
+    sink_order: list[int] = field(default_factory=list)  # input indices, best ratio first
+    source_order: list[int] = field(default_factory=list)  # input indices, cheapest first
 
     @classmethod
     def build(
@@ -109,14 +112,18 @@ class _Fractional:
         """``sinks``/``sources``: (ratio, dollars, deviation) per item, any order."""
         self = cls()
         total_d = total_g = ZERO
-        for ratio, dollars, gain in sorted(sinks, key=lambda s: -s[0]):
+        self.sink_order = sorted(range(len(sinks)), key=lambda i: -sinks[i][0])
+        for i in self.sink_order:
+            ratio, dollars, gain = sinks[i]
             self.sink_keys.append(-ratio)
             total_d += dollars
             total_g += gain
             self.sink_dollars.append(total_d)
             self.sink_gain.append(total_g)
         total_d = total_g = ZERO
-        for rate, dollars, loss in sorted(sources, key=lambda s: s[0]):
+        self.source_order = sorted(range(len(sources)), key=lambda i: sources[i][0])
+        for i in self.source_order:
+            rate, dollars, loss = sources[i]
             self.source_loss_rate.append(rate)
             total_d += dollars
             total_g += loss
@@ -225,7 +232,8 @@ def allocate(
     deviation per dollar, dollars the most the item can take or free. ``budget`` >= 0.
     The result's ``sink_scale``/``source_scale`` say what share of each item to fund.
     """
-    counts = [_alone(w) for w in wholes]
+    alone = [_alone(w) for w in wholes]
+    counts = list(alone)
     spend = ZERO
     value = ZERO
     for w, n in zip(wholes, counts, strict=True):
@@ -238,6 +246,7 @@ def allocate(
         # Every term at its own minimum: every buy full, each count its nearest.
         full = Result(counts, budget - spend, value, value, True)
         full.sink_scale = [ONE] * len(sinks)
+        full.alone = alone
         full.source_scale = [ZERO] * len(sources)
         return full
     frac = _Fractional.build(sinks, sources)
@@ -252,6 +261,7 @@ def allocate(
     else:
         result = _branch_and_bound(frac, budget, wholes, counts, left, value, root)
     result.sink_scale, result.source_scale = _fill(frac, result.budget_left, sinks, sources)
+    result.alone = alone
     return result
 
 
@@ -277,16 +287,18 @@ def _fill(
     ratio first; a tie class at the margin shares what is left in proportion."""
     drawn = frac.source_draw(left, [])
     assert drawn is not None
-    return _classes(sinks, left + drawn, reverse=True), _classes(sources, drawn, reverse=False)
+    return (
+        _classes(sinks, frac.sink_order, left + drawn),
+        _classes(sources, frac.source_order, drawn),
+    )
 
 
 def _classes(
-    items: list[tuple[Decimal, Decimal, Decimal]], dollars: Decimal, *, reverse: bool
+    items: list[tuple[Decimal, Decimal, Decimal]], order: list[int], dollars: Decimal
 ) -> list[Decimal]:
     scale = [ZERO] * len(items)
     if dollars <= ZERO:
         return scale
-    order = sorted(range(len(items)), key=lambda i: items[i][0], reverse=reverse)
     start = 0
     while start < len(order) and dollars > ZERO:
         ratio = items[order[start]][0]

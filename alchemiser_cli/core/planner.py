@@ -510,12 +510,15 @@ def _allocate(
     sources: list[tuple[Decimal, Decimal, Decimal]] = []
     funds: list[_Row] = []
     if budget > ZERO:
+        keep_rate, taf = ONE - policy.sec_fee_rate, policy.finra_taf_per_share
         for row in sells:
             room = row.qty + row.trade
             # Cash per extra share: the limit less the fees' proportional part (their
             # rounding up to the cent is settled after, in _settle).
-            net = row.limit * (ONE - policy.sec_fee_rate) - policy.finra_taf_per_share
-            if row.asset.fractionable and room > ZERO and net > ZERO:
+            if not row.asset.fractionable or room <= ZERO:
+                continue
+            net = row.limit * keep_rate - taf
+            if net > ZERO:
                 funds.append(row)
                 sources.append((row.price.ref / net, room * net, room * row.price.ref))
     buys.fractional = tradable
@@ -541,7 +544,9 @@ def _allocate(
         room = max(ZERO, room - short - CENT)
     else:
         raise PlanError("the planner could not keep cash above the reserve (a bug: report it)")
-    _explain(buys, wholes, result.counts, funds, {s: -t for s, (t, _) in sold.items()}, skipped)
+    _explain(
+        buys, result.alone, result.counts, funds, {s: -t for s, (t, _) in sold.items()}, skipped
+    )
 
     sized: list[_Row] = []
     for row in sorted(buys.fractional + buys.whole, key=lambda r: r.symbol):
@@ -631,39 +636,39 @@ def _settle(
     return added, short
 
 
-def _names(rows: list[_Row]) -> str:
-    symbols = [r.symbol for r in rows]
-    if len(symbols) > 3:
-        return f"{', '.join(symbols[:3])} and {len(symbols) - 3} more"
-    return ", ".join(symbols) if symbols else "no other buy"
+def _names(symbols: list[str], but: str = "") -> str:
+    """Up to three of ``symbols`` other than ``but`` (which, when given, is one of them),
+    and how many more."""
+    shown = [s for s in symbols[:4] if s != but][:3]
+    more = len(symbols) - (1 if but else 0) - len(shown)
+    text = ", ".join(shown) if shown else "no other buy"
+    return f"{text} and {more} more" if more > 0 else text
 
 
 def _explain(
     buys: _Buys,
-    wholes: list[Whole],
+    nearest: list[int],
     counts: list[int],
     funds: list[_Row],
     sold: dict[str, Decimal],
     skipped: list[Skipped],
 ) -> None:
     """Mark the positions a whole-share decision moved, saying what it took from whom."""
-    funded = [r for r in buys.fractional + buys.whole if r.trade > ZERO]
-    funded.sort(key=lambda r: r.symbol)
-    for row, whole, n in zip(buys.whole, wholes, counts, strict=True):
-        alone = whole.nearest()
+    funded = sorted(r.symbol for r in buys.fractional + buys.whole if r.trade > ZERO)
+    for row, alone, n in zip(buys.whole, nearest, counts, strict=True):
         if n < alone:
-            others = [r for r in funded if r is not row]
-            if not others:
+            if len(funded) - (row.trade > ZERO) == 0:
                 continue  # plain shortage of cash: no_cash or a smaller buy
             fewer = alone - n
             row.rule = Rule.WHOLE_SHARE_TRADEOFF
             row.note = (
                 f"{fewer} share{'s' if fewer > 1 else ''} fewer than the nearest whole number "
-                f"({alone}): the {dollars(fewer * row.limit)} funds {_names(others)}"
+                f"({alone}): the {dollars(fewer * row.limit)} funds "
+                f"{_names(funded, row.symbol if row.trade > ZERO else '')}"
             )
             if n == 0:
                 skipped.append(Skipped(row.symbol, Rule.WHOLE_SHARE_TRADEOFF, row.note))
-    takers = [r for r in funded if not r.asset.fractionable]
+    takers = sorted(r.symbol for r in buys.whole if r.trade > ZERO)
     for row in funds:
         more = -row.trade - sold[row.symbol]
         if more > ZERO:
