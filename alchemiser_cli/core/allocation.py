@@ -207,15 +207,15 @@ class _Fractional:
         self,
         budget: Decimal,
         extra: list[tuple[Decimal, Decimal, Decimal]] = [],  # noqa: B006
+        extra_dev: Decimal = ZERO,
     ) -> Decimal | None:
-        """Least deviation of the sinks (and ``extra`` ones) and sources with ``budget``
-        dollars; None when even every source cannot cover a negative budget."""
+        """Least deviation of the sinks (and ``extra`` ones, whose deviation with nothing
+        spent is ``extra_dev``) and sources with ``budget`` dollars; None when even every
+        source cannot cover a negative budget."""
         drawn = self.source_draw(budget, extra)
         if drawn is None:
             return None
-        total = self.sink_gain[-1]
-        for _, _, value in extra:
-            total += value
+        total = self.sink_gain[-1] + extra_dev
         loss = self._loss(drawn) if drawn > ZERO else ZERO
         return total - self._gain(budget + drawn, extra) + loss
 
@@ -250,8 +250,8 @@ def allocate(
         full.source_scale = [ZERO] * len(sources)
         return full
     frac = _Fractional.build(sinks, sources)
-    relaxed = sorted(((w.ratio, w.want * w.limit, w.want * w.ref) for w in wholes), key=_by_ratio)
-    root = frac.solve(budget, relaxed)
+    relaxed = sorted((seg for w in wholes for seg in _hull(w)), key=_by_ratio)
+    root = frac.solve(budget, relaxed, sum((w.dev(0) for w in wholes), ZERO))
     assert root is not None  # budget >= 0: buying nothing is feasible
     counts, left, value = _greedy(frac, budget, wholes, relaxed)
     if not wholes or value <= root:
@@ -391,6 +391,22 @@ def _whole_funding(frac: _Fractional, budget: Decimal, wholes: list[Whole]) -> l
     return funded
 
 
+def _hull(w: Whole) -> list[tuple[Decimal, Decimal, Decimal]]:
+    """The item's relaxation as (ratio, dollars, deviation removed) segments: the convex
+    hull of its whole-share points (count, deviation), so rounding is counted. Up to
+    ``floor(want)`` every share removes ``ref``; the last share removes what rounding up
+    gains over rounding down, ``(2 * frac - 1) * ref``, where that is positive."""
+    low = w.want.to_integral_value(ROUND_FLOOR)
+    out = []
+    if low > ZERO:
+        out.append((w.ratio, low * w.limit, low * w.ref))
+    frac = w.want - low
+    if frac + frac > ONE:
+        gain = (frac + frac - ONE) * w.ref
+        out.append((gain / w.limit, w.limit, gain))
+    return out
+
+
 def _branch_and_bound(
     frac: _Fractional,
     budget: Decimal,
@@ -400,20 +416,19 @@ def _branch_and_bound(
     value: Decimal,
     root: Decimal,
 ) -> Result:
+    """Depth first over the counts, biggest positions first; at each node the count is
+    searched from the relaxation's best outward, each side stopped by convexity."""
     order = sorted(range(len(wholes)), key=lambda i: (-(wholes[i].want * wholes[i].ref), i))
-    by_ratio = sorted(range(len(wholes)), key=lambda i: (-wholes[i].ratio, i))
+    hulls = [_hull(w) for w in wholes]
     best = Result(list(counts), left, value, root, True)
     chosen = [0] * len(wholes)
     decided = [False] * len(wholes)
     nodes = 0
 
-    def relaxed() -> list[tuple[Decimal, Decimal, Decimal]]:
-        out = []
-        for i in by_ratio:
-            if not decided[i]:
-                w = wholes[i]
-                out.append((w.ratio, w.want * w.limit, w.want * w.ref))
-        return out
+    def relaxed() -> tuple[list[tuple[Decimal, Decimal, Decimal]], Decimal]:
+        out = [seg for i, hull in enumerate(hulls) if not decided[i] for seg in hull]
+        out.sort(key=_by_ratio)
+        return out, sum((wholes[i].dev(0) for i in order if not decided[i]), ZERO)
 
     def visit(depth: int, fixed: Decimal, left: Decimal) -> bool:
         """Search below a node; False when the node limit stopped it."""
@@ -422,32 +437,56 @@ def _branch_and_bound(
         w = wholes[i]
         decided[i] = True
         last = depth + 1 == len(order)
-        extra = [] if last else relaxed()
-        previous: Decimal | None = None
-        for n in range(w.top, -1, -1):
-            if 0 < n < w.n_min:
-                continue
-            nodes += 1
+        extra, extra_dev = ([], ZERO) if last else relaxed()
+        seen: dict[int, Decimal | None] = {}
+
+        def bound(n: int) -> Decimal | None:
+            nonlocal nodes
+            if n not in seen:
+                nodes += 1
+                rest = frac.solve(left - n * w.limit, extra, extra_dev)
+                seen[n] = None if rest is None else fixed + w.dev(n) + rest
+            return seen[n]
+
+        # The largest affordable count (fewer shares always fit if more do), then the
+        # count where the convex bound is least.
+        low, high = 0, w.top
+        while low < high:
+            mid = (low + high + 1) // 2
+            low, high = (mid, high) if bound(mid) is not None else (low, mid - 1)
+        top = low
+        low, high = 0, top
+        while low < high:
+            mid = (low + high) // 2
+            here, there = bound(mid), bound(mid + 1)
+            assert here is not None
+            assert there is not None
+            low, high = (mid + 1, high) if there < here else (low, mid)
+        # Best count first, then outward; a side ends at the first count whose bound is
+        # no better than the best plan found (convex: those further out are no better).
+        down, up = low, low + 1
+        while down >= 0 or up <= top:
             if nodes > NODE_LIMIT:
                 decided[i] = False
                 return False
-            spend = left - n * w.limit
-            rest = frac.solve(spend, extra)
-            if rest is None:
-                continue  # too many shares for the budget: fewer may fit
-            bound = fixed + w.dev(n) + rest
-            if bound >= best.deviation:
-                if previous is not None and bound >= previous:
-                    break  # convex in n: every smaller count is no better
-                previous = bound
-                continue
-            previous = bound
-            chosen[i] = n
-            if last:
-                best.counts, best.budget_left, best.deviation = list(chosen), spend, bound
-            elif not visit(depth + 1, fixed + w.dev(n), spend):
-                decided[i] = False
-                return False
+            for side in (0, 1):
+                n = down if side == 0 else up
+                if n < 0 or n > top:
+                    continue
+                value = bound(n)
+                if side == 0:
+                    down = -1 if value is None or value >= best.deviation else n - 1
+                else:
+                    up = top + 1 if value is None or value >= best.deviation else n + 1
+                if value is None or value >= best.deviation or 0 < n < w.n_min:
+                    continue  # no better, or below the minimum trade value
+                chosen[i] = n
+                if last:
+                    spend = left - n * w.limit
+                    best.counts, best.budget_left, best.deviation = list(chosen), spend, value
+                elif not visit(depth + 1, fixed + w.dev(n), left - n * w.limit):
+                    decided[i] = False
+                    return False
         chosen[i] = 0
         decided[i] = False
         return True
