@@ -47,7 +47,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 ZERO = Decimal(0)
 ONE = Decimal(1)
 EXACT_LIMIT = 20
-NODE_LIMIT = 200_000
+NODE_LIMIT = 50_000
 
 
 @dataclass(slots=True)
@@ -253,7 +253,11 @@ def allocate(
     relaxed = sorted((seg for w in wholes for seg in _hull(w)), key=_by_ratio)
     root = frac.solve(budget, relaxed, sum((w.dev(0) for w in wholes), ZERO))
     assert root is not None  # budget >= 0: buying nothing is feasible
-    counts, left, value = _greedy(frac, budget, wholes, relaxed)
+    counts, left, value = _rounded(frac, budget, wholes, relaxed)
+    if len(wholes) <= EXACT_LIMIT and value > root:
+        counts, left, value = min(
+            (counts, left, value), _greedy(frac, budget, wholes, relaxed), key=lambda r: r[2]
+        )
     if not wholes or value <= root:
         result = Result(counts, left, value, min(root, value), True)
     elif len(wholes) > EXACT_LIMIT:
@@ -315,6 +319,33 @@ def _classes(
     return scale
 
 
+def _rounded(
+    frac: _Fractional,
+    budget: Decimal,
+    wholes: list[Whole],
+    relaxed: list[tuple[Decimal, Decimal, Decimal]],
+) -> tuple[list[int], Decimal, Decimal]:
+    """The hull relaxation's solution with each count rounded down to what it funds in
+    full: feasible (it spends no more than the relaxation) and off the optimum by at most
+    the one count the relaxation funds in part. The fast method above 20 symbols."""
+    drawn = frac.source_draw(budget, relaxed)
+    assert drawn is not None
+    funded = _whole_funding(frac, budget + drawn, wholes)
+    counts = [0] * len(wholes)
+    left = budget
+    fixed = ZERO
+    for i, w in enumerate(wholes):
+        n = min(w.top, int((funded[i] / w.limit).to_integral_value(ROUND_FLOOR)))
+        if n < w.n_min:
+            n = 0
+        counts[i] = n
+        left -= n * w.limit
+        fixed += w.dev(n)
+    rest = frac.solve(left)
+    assert rest is not None  # the relaxation's own funding fits
+    return counts, left, fixed + rest
+
+
 def _greedy(
     frac: _Fractional,
     budget: Decimal,
@@ -372,21 +403,21 @@ def _greedy(
 
 
 def _whole_funding(frac: _Fractional, budget: Decimal, wholes: list[Whole]) -> list[Decimal]:
-    """Dollars the relaxation gives each whole-share item with ``budget`` (ties: wholes
-    first, as in :meth:`_Fractional._gain`)."""
+    """Dollars the hull relaxation gives each whole-share item with ``budget`` (ties:
+    wholes first, as in :meth:`_Fractional._gain`)."""
     funded = [ZERO] * len(wholes)
+    segments = [(seg[0], seg[1], i) for i, w in enumerate(wholes) for seg in _hull(w)]
+    segments.sort(key=lambda seg: -seg[0])
     keys, cum_d = frac.sink_keys, frac.sink_dollars
     pos, used = 0, ZERO
-    for i in sorted(range(len(wholes)), key=lambda k: -wholes[k].ratio):
-        w = wholes[i]
-        end = bisect_left(keys, -w.ratio)
+    for ratio, dollars, i in segments:
+        end = bisect_left(keys, -ratio)
         if end > pos:
             used += cum_d[end] - cum_d[pos]
             pos = end
         if used >= budget:
             break
-        dollars = w.want * w.limit
-        funded[i] = min(dollars, budget - used)
+        funded[i] += min(dollars, budget - used)
         used += dollars
     return funded
 

@@ -32,7 +32,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
-from alchemiser_cli.core.allocation import Result, Whole, allocate
+from alchemiser_cli.core.allocation import EXACT_LIMIT, Result, Whole, allocate
 from alchemiser_cli.core.models import Asset, Quote, Side, Snapshot
 from alchemiser_cli.core.money import (
     BPS,
@@ -500,34 +500,45 @@ def _allocate(
     minimum = policy.min_trade_value
     sinks = []
     tradable = []
+    best = ZERO  # the best deviation cut per dollar of any buy
     for row in buys.fractional:
-        if row.want * row.price.ask < minimum:
-            _dust(row, row.want * row.price.ask, policy, skipped)  # even in full: below it
+        ref, want = row.price.ref, row.want
+        gain = want * ref
+        if gain < minimum + minimum and want * row.price.ask < minimum:
+            _dust(row, want * row.price.ask, policy, skipped)  # even in full: below it
             continue
         tradable.append(row)
         row.modelled = True
-        sinks.append((row.price.ref / row.limit, row.want * row.limit, row.want * row.price.ref))
+        ratio = ref / row.limit
+        best = max(best, ratio)
+        sinks.append((ratio, want * row.limit, gain))
+    buys.fractional = tradable
+    wholes = []
+    for row in buys.whole:
+        row.modelled = True
+        ask = row.price.ask
+        n_min = 1 if ask >= minimum else int((minimum / ask).to_integral_value(ROUND_CEILING))
+        whole = Whole(row.price.ref, row.limit, row.want, n_min)
+        best = max(best, whole.ratio)
+        wholes.append(whole)
+    # Extra sells: up to 20 whole-share buys, any may fund a share (the search covers a
+    # deficit with them); above that only where selling costs less than a buy gains.
+    every = len(wholes) <= EXACT_LIMIT
     sources: list[tuple[Decimal, Decimal, Decimal]] = []
     funds: list[_Row] = []
     if budget > ZERO:
         keep_rate, taf = ONE - policy.sec_fee_rate, policy.finra_taf_per_share
         for row in sells:
             room = row.qty + row.trade
-            # Cash per extra share: the limit less the fees' proportional part (their
-            # rounding up to the cent is settled after, in _settle).
             if not row.asset.fractionable or room <= ZERO:
                 continue
+            # Cash per extra share: the limit less the fees' proportional part (their
+            # rounding up to the cent is settled after, in _settle).
             net = row.limit * keep_rate - taf
-            if net > ZERO:
+            ref = row.price.ref
+            if net > ZERO and (every or ref < net * best):
                 funds.append(row)
-                sources.append((row.price.ref / net, room * net, room * row.price.ref))
-    buys.fractional = tradable
-    wholes = []
-    for row in buys.whole:
-        row.modelled = True
-        ask = row.price.ask
-        n_min = max(1, int((minimum / ask).to_integral_value(ROUND_CEILING))) if ask > ZERO else 1
-        wholes.append(Whole(row.price.ref, row.limit, row.want, n_min))
+                sources.append((ref / net, room * net, room * ref))
     sold = {row.symbol: (row.trade, row.fees) for row in funds}
     room = budget
     first: Result | None = None
