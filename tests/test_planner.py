@@ -358,3 +358,20 @@ def test_pattern_c_sells_a_little_more_to_fund_a_whole_share() -> None:
         Rule.WHOLE_SHARE_TRADEOFF,
         "sells 0.005728644 more than its goal to fund WB",
     )
+
+
+def test_above_twenty_whole_share_buys_the_plan_reports_a_proven_bound() -> None:
+    # 25 whole-share names at 30.00-54.00, 4% each of 9,000 cash (360 each), default
+    # collar: more than 20 whole-share buys, so the fast method decides and the plan shows
+    # its gap to the proven lower bound (the relaxation where shares may be fractional).
+    quotes = {f"W{i:02d}": (str(30 + i), str(30 + i)) for i in range(25)}
+    snap = make_snapshot("9000", quotes=quotes, non_fractionable=tuple(quotes))
+    weights = Targets({s: D("0.04") for s in quotes}, "t")
+    plan = build_plan(snap, weights, PlannerPolicy(), NOW)
+    assert all(o.qty == o.qty.to_integral_value() for o in plan.orders)
+    assert plan.summary.min_cash_after >= 0
+    assert (plan.summary.deviation, plan.summary.deviation_bound) == (D(258), D("252.39"))
+    # Without costs every name can sit at its nearest share but cash binds: the fast
+    # method's answer is then proven optimal (bound = deviation).
+    exact = build_plan(snap, weights, NO_COSTS, NOW)
+    assert (exact.summary.deviation, exact.summary.deviation_bound) == (D(246), D(246))
