@@ -23,6 +23,7 @@ from alchemiser_cli.core.money import BPS, ONE, QTY_STEP, ZERO, price_down, pric
 from alchemiser_cli.core.planner import Rule, build_plan, investable_base, sell_fees
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
+from tests.test_planner_properties import worlds as property_worlds
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 SYMBOLS = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"]
@@ -196,3 +197,13 @@ def test_deviation_equals_the_brute_force_optimum(world: World) -> None:
 @given(worlds())
 def test_deviation_equals_the_brute_force_optimum_many(world: World) -> None:
     _check(world)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(property_worlds(costs=True))
+def test_the_bound_never_exceeds_the_deviation(world: World) -> None:
+    # Any account, policy (bands, edges, fees) and targets: the reported lower bound is
+    # never above the plan's own deviation.
+    snap, targets, policy = world
+    plan = build_plan(snap, targets, policy, NOW)
+    assert ZERO <= plan.summary.deviation_bound <= plan.summary.deviation
