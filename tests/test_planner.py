@@ -375,3 +375,22 @@ def test_above_twenty_whole_share_buys_the_plan_reports_a_proven_bound() -> None
     # method's answer is then proven optimal (bound = deviation).
     exact = build_plan(snap, weights, NO_COSTS, NOW)
     assert (exact.summary.deviation, exact.summary.deviation_bound) == (D(246), D(246))
+
+
+def test_fees_rounded_to_the_cent_can_price_a_whole_share_out() -> None:
+    # Cash 0; 3.174 BBB at 252.06 (equity 800.03844); AAA (800, whole) targets 600.02883:
+    # 0.75 share, nearest 1. Selling every BBB share raises 800.03844 less fees 0.03 (SEC,
+    # 0.0222 rounded up) + 0.01 (TAF) = 799.99844: short of 800 by 0.00156. At the fees'
+    # proportional rate it would fit, so the allocation plans again with less: no AAA, and
+    # BBB sells to its goal only: 600.02883 / 252.06 = 2.3805 shares.
+    snap = make_snapshot(
+        "0",
+        positions={"BBB": "3.174"},
+        quotes={"AAA": ("800", "800"), "BBB": ("252.06", "252.06")},
+        non_fractionable=("AAA",),
+    )
+    plan = build_plan(snap, targets(AAA="0.75", BBB="0.25"), PlannerPolicy(collar_bps=D(0)), NOW)
+    assert orders(plan) == [(1, "sell", "BBB", D("2.3805"), D("252.06"))]
+    assert line(plan, "AAA") == (Rule.NO_CASH, "hold", D(0))
+    assert plan.summary.deviation == D("600.02883")
+    assert plan.summary.deviation_bound <= plan.summary.deviation
