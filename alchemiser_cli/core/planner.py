@@ -8,12 +8,13 @@ What it guarantees (checked by property tests in ``tests/test_planner_properties
   price is the order's limit (the collar edge) and sell fees are deducted. So if cash starts
   at or above the reserve, it stays there whatever the fills inside the collar.
 * Fractionable assets trade in quantities truncated to 9 decimals; other assets in whole
-  shares. Whole shares are allocated to cut the total deviation from target value: each
-  position is first rounded down, then single shares are added where the cut in that
-  position's deviation beats what the share takes from the fractional buys. When cash
-  covers every buy, each whole-share position ends within one share of its target value
-  (or its band edge), and the fractional buys together fall short of target by at most one
-  share's price per whole-share position that was topped up.
+  shares. The allocation (``core/allocation.py``) minimises the total deviation, the sum
+  of |post-trade value - goal| at reference prices, under the cash rule: a proven optimum
+  with up to 20 whole-share buys (checked against brute force in
+  ``tests/test_planner_optimal.py``), a proven lower bound above that
+  (``summary.deviation`` / ``summary.deviation_bound``). When cash covers every buy, each
+  whole-share position ends at its nearest whole number of shares and each fractional one
+  at its goal.
 * No order is below ``min_trade_value``; such trades are listed in ``skipped``.
 * Planning again on the state the plan produces (filled at the estimated prices) gives no
   orders when there are no costs, and only band/dust-sized ones otherwise.
