@@ -24,7 +24,8 @@ demo: install
 test: install
 	$(BIN)/python -m pytest --cov=alchemiser_cli --cov-report=term --cov-fail-under=90 -q
 
-# Tests marked slow (minutes in real time, e.g. 300 positions under Alpaca's rate limit).
+# Tests marked slow: minutes in real time (300 positions under Alpaca's rate limit) and
+# the long property runs; excluded from `make test`.
 test-slow: install
 	$(BIN)/python -m pytest -m slow -q -s
 

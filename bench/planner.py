@@ -1,4 +1,6 @@
-"""Planner speed for 100, 1,000 and 10,000 holdings (target: 10,000 in under 50 ms)."""
+"""Planner speed for 100, 1,000 and 10,000 holdings (issue 3's target: 10,000 in under
+50 ms), and at 10,000 holdings as a ratio to the frozen pre-issue-15 planner measured in
+the same run (`bench/yardstick_planner.py`; issue 15's target: at most 0.60)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from alchemiser_cli.core.models import Account, Asset, Position, Quote, Snapshot
 from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
+from bench import yardstick_planner
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 TARGET_MS = 50.0
+TARGET_RATIO = 0.60
 
 
 def world(n: int, seed: int = 7) -> tuple[Snapshot, Targets]:
@@ -52,6 +56,21 @@ def measure(n: int, repeats: int) -> tuple[float, float, int]:
     return min(times), statistics.median(times), orders
 
 
+def versus_yardstick(n: int = 10_000, rounds: int = 9) -> tuple[float, float]:
+    """Medians (ms) of the planner and of the yardstick at n holdings, timed alternately in
+    the same process so a drift in the VM's speed affects both alike."""
+    snap, targets = world(n)
+    policy = PlannerPolicy()
+    new: list[float] = []
+    old: list[float] = []
+    for _ in range(rounds):
+        for plan, times in ((build_plan, new), (yardstick_planner.build_plan, old)):
+            start = time.perf_counter()
+            plan(snap, targets, policy, NOW)
+            times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(new), statistics.median(old)
+
+
 def main() -> tuple[bool, float]:
     """Print a table; return whether the 10,000-holding target is met, and that median."""
     print("planner: build_plan wall time, one core (ms)")
@@ -66,4 +85,12 @@ def main() -> tuple[bool, float]:
                 f"10,000 holdings: median {median:.1f} ms vs target {TARGET_MS:.0f} ms "
                 f"(ratio {median / TARGET_MS:.2f}) -> {'OK' if ok else 'MISSED'}"
             )
-    return ok, at_10k
+    new, old = versus_yardstick()
+    ratio = new / old
+    met = ratio <= TARGET_RATIO
+    print(
+        f"10,000 holdings vs the yardstick (pre-issue-15 planner, same run): median "
+        f"{new:.1f} / {old:.1f} ms = ratio {ratio:.2f} vs target {TARGET_RATIO:.2f} "
+        f"-> {'OK' if met else 'MISSED'}"
+    )
+    return ok and met, at_10k

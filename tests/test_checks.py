@@ -98,8 +98,9 @@ def test_every_check_can_block_and_reports_under_its_own_id() -> None:
     by_id = {f.check_id: f for f in run_checks(plan, bad, closed).findings}
     assert list(by_id) == [c[0] for c in CHECKS]
     # Session edges and quote age only apply while the market is open; assets need a
-    # broken asset record. Each has its own blocking test below.
-    open_only = {"market.session_edge", "prices.quote_age", "assets.tradable"}
+    # broken asset record. Each has its own blocking test below. plan.unreachable only
+    # ever warns (tested below).
+    open_only = {"market.session_edge", "prices.quote_age", "assets.tradable", "plan.unreachable"}
     assert {i for i, f in by_id.items() if f.severity is not Severity.BLOCK} == open_only
 
 
@@ -527,3 +528,26 @@ def test_a_sell_beyond_the_position_blocks_as_a_short() -> None:
         assert finding.message == (
             f"sells beyond the position (they would open a short): AAA sells 20, holds {held}"
         )
+
+
+def test_a_target_under_half_a_share_is_a_warning_not_silent() -> None:
+    # Equity 100,000; a 60% target is 60,000 of a 748,000 share: 0 shares is the nearest
+    # whole number, so the plan holds none (within_one_share) and the check says so.
+    snap = make_snapshot(
+        "100000", quotes={"BRK.A": ("748000", "748000")}, non_fractionable=("BRK.A",)
+    )
+    plan = build_plan(snap, Targets({"BRK.A": D("0.6")}, "test"), PlannerPolicy(), NOW)
+    assert plan.orders == ()
+    finding = checks.check_unreachable_targets(plan, snap, ctx())
+    assert finding is not None
+    assert finding.severity is Severity.WARN
+    assert finding.message == (
+        "BRK.A: its 60% target ($60,000.00) is under half of one share ($748,000.00), "
+        "so it stays at 0 shares"
+    )
+    cheaper = make_snapshot(
+        "100000", quotes={"BRK.A": ("50000", "50000")}, non_fractionable=("BRK.A",)
+    )
+    reachable = build_plan(cheaper, Targets({"BRK.A": D("0.6")}, "test"), PlannerPolicy(), NOW)
+    assert [(o.symbol, o.qty) for o in reachable.orders] == [("BRK.A", D(1))]
+    assert checks.check_unreachable_targets(reachable, cheaper, ctx()) is None

@@ -287,3 +287,110 @@ def test_sub_dollar_prices_use_four_decimal_ticks() -> None:
     plan = build_plan(snap, targets(PNY="1"), PlannerPolicy(), NOW)
     assert plan.orders[0].limit_price == D("0.5037")  # 0.5012 * 1.005 = 0.503706, down to tick
     assert plan.orders[0].side is Side.BUY
+
+
+# Issue 15: the allocation is a proven optimum of the total deviation from target.
+# Each figure below was worked by hand from the rules (default collar 50 bps: buy limits
+# ask * 1.005 rounded down to the cent, sell limits bid * 0.995 rounded up; SEC fee
+# 0.0000278/$ and FINRA TAF 0.000195/share, each rounded up to the cent).
+
+
+def test_pattern_a_moves_shares_between_whole_share_names() -> None:
+    # Cash 2,000; targets WA 900 (0.9 share of 1,000) and WB 1,100 (110 shares of 10).
+    # Limits 1,005 and 10.05. 110 WB and no WA leaves 900 of deviation. One WA (1,005)
+    # leaves 995, i.e. 99 WB (994.95): |1000 - 900| + |990 - 1100| = 100 + 110 = 210.
+    # (Without a collar 1 WA + 100 WB gives 200; the collar costs the 100th WB share.)
+    snap = make_snapshot(
+        "2000",
+        quotes={"WA": ("1000", "1000"), "WB": ("10", "10")},
+        non_fractionable=("WA", "WB"),
+    )
+    plan = build_plan(snap, targets(WA="0.45", WB="0.55"), PlannerPolicy(), NOW)
+    assert orders(plan) == [(1, "buy", "WA", D(1), D(1005)), (2, "buy", "WB", D(99), D("10.05"))]
+    assert plan.summary.deviation == D(210)
+    assert plan.summary.deviation_bound == D(210)
+    assert plan.summary.min_cash_after == D("0.05")
+    wb = next(p for p in plan.positions if p.symbol == "WB")
+    assert wb.rule is Rule.WHOLE_SHARE_TRADEOFF
+    assert wb.note == "11 shares fewer than the nearest whole number (110): the $110.55 funds WA"
+
+
+def test_pattern_b_leftover_cash_is_not_free_when_fractional_buys_were_scaled() -> None:
+    # Cash 10,000; FA targets 9,925 (99.25 shares), WB 75 (0.75 share). Both limits 100.50.
+    # One WB share: FA gets 9,899.50 / 100.50 = 98.502487562 shares; deviation
+    # 25 + 74.75 = 99.75. No WB: FA's 99.25 shares cost 9,974.63, so both FA is full and
+    # the deviation is WB's 75.00.
+    snap = make_snapshot(
+        "10000", quotes={"FA": ("100", "100"), "WB": ("100", "100")}, non_fractionable=("WB",)
+    )
+    plan = build_plan(snap, targets(FA="0.9925", WB="0.0075"), PlannerPolicy(), NOW)
+    assert orders(plan) == [(1, "buy", "FA", D("99.25"), D("100.50"))]
+    assert plan.summary.deviation == D("75.00")
+    assert plan.summary.deviation_bound == D("75.00")
+    assert line(plan, "WB") == (Rule.WHOLE_SHARE_TRADEOFF, "hold", D(0))
+    assert {s.symbol: s.reason for s in plan.skipped} == {
+        "WB": "1 share fewer than the nearest whole number (1): the $100.50 funds FA"
+    }
+
+
+def test_pattern_c_sells_a_little_more_to_fund_a_whole_share() -> None:
+    # Cash 90 + 9.10 FA at 100: equity 1,000; FA targets 900 (sell 0.1), WB 100 (1 share).
+    # Selling 0.1 at 99.50 less fees 0.02 leaves 99.93 < WB's 100.50 limit: short 0.57,
+    # i.e. 0.57 / 99.50 = 0.0057286432... more FA, rounded up to 9 decimals (0.005728643
+    # would free 0.5699999785, short of 0.57): 0.005728644; fees stay 0.02. FA ends at
+    # 8.994271356 shares = 899.4271356: deviation 0.5728644 (the issue's ~$0.57).
+    snap = make_snapshot(
+        "90",
+        positions={"FA": "9.10"},
+        quotes={"FA": ("100", "100"), "WB": ("100", "100")},
+        non_fractionable=("WB",),
+    )
+    plan = build_plan(snap, targets(FA="0.9", WB="0.1"), PlannerPolicy(), NOW)
+    assert orders(plan) == [
+        (1, "sell", "FA", D("0.105728644"), D("99.50")),
+        (2, "buy", "WB", D(1), D("100.50")),
+    ]
+    assert plan.summary.deviation == D("0.5728644")
+    assert plan.summary.deviation_bound == D("0.57")
+    assert plan.summary.min_cash_after >= D(0)
+    fa = next(p for p in plan.positions if p.symbol == "FA")
+    assert (fa.rule, fa.note) == (
+        Rule.WHOLE_SHARE_TRADEOFF,
+        "sells 0.005728644 more than its goal to fund WB",
+    )
+
+
+def test_above_twenty_whole_share_buys_the_plan_reports_a_proven_bound() -> None:
+    # 25 whole-share names at 30.00-54.00, 4% each of 9,000 cash (360 each), default
+    # collar: more than 20 whole-share buys, so the fast method decides and the plan shows
+    # its gap to the proven lower bound (the relaxation where shares may be fractional).
+    quotes = {f"W{i:02d}": (str(30 + i), str(30 + i)) for i in range(25)}
+    snap = make_snapshot("9000", quotes=quotes, non_fractionable=tuple(quotes))
+    weights = Targets({s: D("0.04") for s in quotes}, "t")
+    plan = build_plan(snap, weights, PlannerPolicy(), NOW)
+    assert all(o.qty == o.qty.to_integral_value() for o in plan.orders)
+    assert plan.summary.min_cash_after >= 0
+    assert (plan.summary.deviation, plan.summary.deviation_bound) == (D(258), D("252.39"))
+    # Without costs every name can sit at its nearest share but cash binds: the fast
+    # method's answer is then proven optimal (bound = deviation).
+    exact = build_plan(snap, weights, NO_COSTS, NOW)
+    assert (exact.summary.deviation, exact.summary.deviation_bound) == (D(246), D(246))
+
+
+def test_fees_rounded_to_the_cent_can_price_a_whole_share_out() -> None:
+    # Cash 0; 3.174 BBB at 252.06 (equity 800.03844); AAA (800, whole) targets 600.02883:
+    # 0.75 share, nearest 1. Selling every BBB share raises 800.03844 less fees 0.03 (SEC,
+    # 0.0222 rounded up) + 0.01 (TAF) = 799.99844: short of 800 by 0.00156. At the fees'
+    # proportional rate it would fit, so the allocation plans again with less: no AAA, and
+    # BBB sells to its goal only: 600.02883 / 252.06 = 2.3805 shares.
+    snap = make_snapshot(
+        "0",
+        positions={"BBB": "3.174"},
+        quotes={"AAA": ("800", "800"), "BBB": ("252.06", "252.06")},
+        non_fractionable=("AAA",),
+    )
+    plan = build_plan(snap, targets(AAA="0.75", BBB="0.25"), PlannerPolicy(collar_bps=D(0)), NOW)
+    assert orders(plan) == [(1, "sell", "BBB", D("2.3805"), D("252.06"))]
+    assert line(plan, "AAA") == (Rule.NO_CASH, "hold", D(0))
+    assert plan.summary.deviation == D("600.02883")
+    assert plan.summary.deviation_bound <= plan.summary.deviation

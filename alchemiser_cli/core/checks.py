@@ -16,7 +16,7 @@ from enum import StrEnum
 from alchemiser_cli.core.calendar import MarketState
 from alchemiser_cli.core.models import Side, Snapshot
 from alchemiser_cli.core.money import BPS, ZERO, dollars, fmt, tick_for
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.planner import Plan, Rule
 from alchemiser_cli.core.policy import Limits
 
 LEGACY_PDT_EQUITY = Decimal(25_000)
@@ -275,6 +275,27 @@ def _closed_by_broker(ctx: CheckContext) -> bool:
 def _trading(ctx: CheckContext) -> bool:
     """Open by the calendar and not closed by the broker's clock."""
     return ctx.market is not None and ctx.market.is_open and not _closed_by_broker(ctx)
+
+
+def check_unreachable_targets(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Warn about targets no whole number of shares can approach: a non-fractionable
+    symbol whose target is under half of one share stays at none (rule within_one_share)."""
+    base = plan.summary.investable
+    problems = [
+        f"{line.symbol}: its {_pct(line.target_weight)} target "
+        f"({dollars(line.target_weight * base)}) is under half of one share "
+        f"({dollars(line.price)}), so it stays at 0 shares"
+        for line in plan.positions
+        if line.rule is Rule.WITHIN_ONE_SHARE and line.post_qty == ZERO and line.target_weight > 0
+    ]
+    if not problems:
+        return None
+    return Finding(
+        "plan.unreachable",
+        Severity.WARN,
+        "; ".join(problems),
+        "lower or drop its weight, add cash, or hold a fractionable fund instead",
+    )
 
 
 def check_market_open(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
@@ -622,6 +643,7 @@ CHECKS: tuple[tuple[str, str, CheckFn], ...] = (
     ("orders.open_conflict", "no open orders on planned symbols", check_open_orders),
     ("orders.no_short", "sells within the shares held", check_no_short),
     ("plan.already_executed", "plan not executed before", check_already_executed),
+    ("plan.unreachable", "every target reachable in whole shares", check_unreachable_targets),
 )
 
 

@@ -8,12 +8,13 @@ What it guarantees (checked by property tests in ``tests/test_planner_properties
   price is the order's limit (the collar edge) and sell fees are deducted. So if cash starts
   at or above the reserve, it stays there whatever the fills inside the collar.
 * Fractionable assets trade in quantities truncated to 9 decimals; other assets in whole
-  shares. Whole shares are allocated to cut the total deviation from target value: each
-  position is first rounded down, then single shares are added where the cut in that
-  position's deviation beats what the share takes from the fractional buys. When cash
-  covers every buy, each whole-share position ends within one share of its target value
-  (or its band edge), and the fractional buys together fall short of target by at most one
-  share's price per whole-share position that was topped up.
+  shares. The allocation (``core/allocation.py``) minimises the total deviation, the sum
+  of |post-trade value - goal| at reference prices, under the cash rule: a proven optimum
+  with up to 20 whole-share buys (checked against brute force in
+  ``tests/test_planner_optimal.py``), a proven lower bound above that
+  (``summary.deviation`` / ``summary.deviation_bound``). When cash covers every buy, each
+  whole-share position ends at its nearest whole number of shares and each fractional one
+  at its goal.
 * No order is below ``min_trade_value``; such trades are listed in ``skipped``.
 * Planning again on the state the plan produces (filled at the estimated prices) gives no
   orders when there are no costs, and only band/dust-sized ones otherwise.
@@ -26,16 +27,17 @@ Weights are fractions of the *investable base*: equity - kept positions - cash r
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
+from alchemiser_cli.core.allocation import EXACT_LIMIT, Result, Whole, allocate
 from alchemiser_cli.core.models import Asset, Quote, Side, Snapshot
 from alchemiser_cli.core.money import (
     BPS,
+    CENT,
     ONE,
     QTY_STEP,
     ZERO,
@@ -46,7 +48,6 @@ from alchemiser_cli.core.money import (
     price_down,
     price_up,
     qty_down,
-    whole_down,
 )
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
@@ -71,6 +72,7 @@ class Rule(StrEnum):
     NOT_TRADABLE = "not_tradable"
     NO_CASH = "no_cash"
     AT_TARGET = "at_target"
+    WHOLE_SHARE_TRADEOFF = "whole_share_tradeoff"
 
 
 @dataclass(slots=True)
@@ -113,6 +115,7 @@ class PositionLine:
     post_qty: Exact
     post_value: Money
     post_weight: Weight
+    note: str = ""  # whole_share_tradeoff: what the decision took from whom
 
 
 @dataclass(slots=True)
@@ -157,6 +160,10 @@ class PlanSummary:
     investable: Money
     reserve: Money
     kept_value: Money
+    # Sum over positions with a goal of |post-trade value - goal| at the reference price,
+    # and a proven lower bound on the least this can be under the planner's rules.
+    deviation: Money = ZERO
+    deviation_bound: Money = ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +246,9 @@ class _Row:
     fees: Decimal = ZERO  # sells: SEC + FINRA fees at the limit price
     trade: Decimal = ZERO  # signed quantity: + buy, - sell
     want: Decimal = ZERO  # buys: the real-valued quantity that would reach the goal
+    goal: Decimal | None = None  # the value aimed at; None: not aimed (kept, in band, ...)
+    modelled: bool = False  # its deviation is a term of the allocation's objective
+    note: str = ""
 
 
 @dataclass(slots=True)
@@ -274,10 +284,15 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
     proceeds = ZERO
     for row in sells:
         proceeds -= row.trade * row.limit + row.fees
-    bought = _size_buys(buys, policy, account.cash - reserve + proceeds, skipped)
+    bought, result, drawn_value = _allocate(
+        sells, buys, policy, account.cash - reserve + proceeds, skipped
+    )
 
     orders, totals = _orders(sells, bought)
-    lines = _lines(rows, base)
+    lines, deviation, unmodelled = _lines(rows, base)
+    # The bound: the unmodelled terms (held fixed by the rules) plus the allocation's
+    # proven bound on its own terms (extra sells counted there, so taken out here).
+    bound = unmodelled - drawn_value + (result.bound if result is not None else ZERO)
     buy_value, sell_value, fees, worst_proceeds, worst_spend, costs = totals
     summary = PlanSummary(
         order_count=len(orders),
@@ -290,6 +305,8 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
         investable=base,
         reserve=reserve,
         kept_value=kept_value,
+        deviation=deviation,
+        deviation_bound=min(deviation, bound).quantize(CENT, ROUND_FLOOR),
     )
     return Plan(
         plan_id=_plan_id(snapshot, targets, policy, prices),
@@ -389,6 +406,7 @@ def _decide(
                 row.rule = Rule.OUT_OF_BAND
                 if not to_target:
                     goal = (target + (band if drift > ZERO else -band)) * base
+        row.goal = goal
         gap = goal - value
         if gap < ZERO:
             if _size_sell(row, goal, -gap, down, policy, skipped):
@@ -471,71 +489,206 @@ def _dust(row: _Row, value: Decimal, policy: PlannerPolicy, skipped: list[Skippe
     )
 
 
-def _size_buys(
-    buys: _Buys, policy: PlannerPolicy, budget: Decimal, skipped: list[Skipped]
-) -> list[_Row]:
-    """Size buys within ``budget`` (valued at limit prices), minimising total deviation.
-
-    Everything is first scaled to fit the budget (whole-share buys rounded down). Then
-    single whole shares are added, largest deviation cut first, while the cut beats what
-    the share takes from the fractional buys; the fractional buys get the rest.
-    Returns the buys to send, in symbol order.
+def _allocate(
+    sells: list[_Row], buys: _Buys, policy: PlannerPolicy, budget: Decimal, skipped: list[Skipped]
+) -> tuple[list[_Row], Result | None, Decimal]:
+    """Size buys, and extra fractional sells, within ``budget`` (valued at limit prices,
+    sells less fees) to minimise total deviation (``core/allocation.py``: exact up to 20
+    whole-share buys). Returns the buys to send in symbol order, the allocation's result
+    (None when nothing is to be bought) and the deviation the extra sells add.
     """
-    frac_full = buys.fractional_cost
-    total = frac_full + buys.whole_cost
-    if total == ZERO:
-        return []
-    scale = ONE if total <= budget else max(ZERO, budget / total)
-    whole_spend = ZERO
-    for row in buys.whole:
-        row.trade = whole_down(row.want * scale)
-        whole_spend += row.trade * row.limit
-    frac_spend = frac_full * scale
-    slack = max(ZERO, budget - frac_spend - whole_spend)
-    frac_spend, slack = _add_whole_shares(buys.whole, frac_spend, slack)
-    frac_spend = min(frac_full, frac_spend + slack)
-    frac_scale = frac_spend / frac_full if frac_full > ZERO else ZERO
+    if not buys.fractional and not buys.whole:
+        return [], None, ZERO
+    if budget < ZERO:
+        budget = ZERO  # cash already under the reserve: nothing is bought, nothing extra sold
+    minimum = policy.min_trade_value
+    sinks = []
+    tradable = []
+    best = ZERO  # the best deviation cut per dollar of any buy
     for row in buys.fractional:
-        row.trade = qty_down(row.want * frac_scale)
+        ref, want = row.price.ref, row.want
+        gain = want * ref
+        if gain < minimum + minimum and want * row.price.ask < minimum:
+            _dust(row, want * row.price.ask, policy, skipped)  # even in full: below it
+            continue
+        tradable.append(row)
+        row.modelled = True
+        ratio = ref / row.limit
+        best = max(best, ratio)
+        sinks.append((ratio, want * row.limit, gain))
+    buys.fractional = tradable
+    wholes = []
+    for row in buys.whole:
+        row.modelled = True
+        ask = row.price.ask
+        n_min = 1 if ask >= minimum else int((minimum / ask).to_integral_value(ROUND_CEILING))
+        whole = Whole(row.price.ref, row.limit, row.want, n_min)
+        best = max(best, whole.ratio)
+        wholes.append(whole)
+    # Extra sells: up to 20 whole-share buys, any may fund a share (the search covers a
+    # deficit with them); above that only where selling costs less than a buy gains.
+    every = len(wholes) <= EXACT_LIMIT
+    sources: list[tuple[Decimal, Decimal, Decimal]] = []
+    funds: list[_Row] = []
+    if budget > ZERO:
+        keep_rate, taf = ONE - policy.sec_fee_rate, policy.finra_taf_per_share
+        for row in sells:
+            room = row.qty + row.trade
+            if not row.asset.fractionable or room <= ZERO:
+                continue
+            # Cash per extra share: the limit less the fees' proportional part (their
+            # rounding up to the cent is settled after, in _settle).
+            net = row.limit * keep_rate - taf
+            ref = row.price.ref
+            if net > ZERO and (every or ref < net * best):
+                funds.append(row)
+                sources.append((ref / net, room * net, room * ref))
+    sold = {row.symbol: (row.trade, row.fees) for row in funds}
+    room = budget
+    first: Result | None = None
+    for _ in range(4):
+        result = allocate(room, sinks, sources, wholes)
+        first = first or result
+        drawn_value, short = _apply(result, buys, funds, budget, policy)
+        if short <= ZERO:
+            result.bound = min(result.bound, first.bound)  # the full budget's bound holds
+            break
+        # The fees' rounding left the budget short: plan again with that much less.
+        for row in funds:
+            row.trade, row.fees = sold[row.symbol]
+        room = max(ZERO, room - short - CENT)
+    else:
+        raise PlanError("the planner could not keep cash above the reserve (a bug: report it)")
+    _explain(
+        buys, result.alone, result.counts, funds, {s: -t for s, (t, _) in sold.items()}, skipped
+    )
 
     sized: list[_Row] = []
-    minimum = policy.min_trade_value
     for row in sorted(buys.fractional + buys.whole, key=lambda r: r.symbol):
         if row.trade <= ZERO:
-            row.rule = Rule.NO_CASH
-            skipped.append(Skipped(row.symbol, Rule.NO_CASH, "no cash left for this buy"))
+            if row.rule is not Rule.WHOLE_SHARE_TRADEOFF:
+                row.rule = Rule.NO_CASH
+                skipped.append(Skipped(row.symbol, Rule.NO_CASH, "no cash left for this buy"))
         elif row.trade * row.price.ask < minimum:
             _dust(row, row.trade * row.price.ask, policy, skipped)
             row.trade = ZERO
         else:
             sized.append(row)
-    return sized
+    return sized, result, drawn_value
 
 
-def _share_gain(row: _Row) -> Decimal:
-    """How much one more share cuts this position's deviation from target (in value)."""
-    return row.price.ref * min(ONE, 2 * (row.want - row.trade) - ONE)
-
-
-def _add_whole_shares(
-    whole: list[_Row], frac_spend: Decimal, slack: Decimal
+def _apply(
+    result: Result, buys: _Buys, funds: list[_Row], budget: Decimal, policy: PlannerPolicy
 ) -> tuple[Decimal, Decimal]:
-    """Greedy single-share top-up; returns the fractional spend and slack left."""
-    heap = [(-_share_gain(r), r.symbol, i) for i, r in enumerate(whole) if r.want - r.trade > HALF]
-    heapq.heapify(heap)
-    while heap:
-        neg_gain, _, index = heapq.heappop(heap)
-        row = whole[index]
-        from_fractional = max(ZERO, row.limit - slack)
-        # Slack and fractional spend only shrink, so a share rejected now never fits later.
-        if from_fractional > frac_spend or -neg_gain <= from_fractional:
-            continue
-        row.trade += ONE
-        slack -= row.limit - from_fractional
-        frac_spend -= from_fractional
-        if row.want - row.trade > HALF:
-            heapq.heappush(heap, (-_share_gain(row), row.symbol, index))
-    return frac_spend, slack
+    """Set the trades the allocation chose; returns the deviation the extra sells add and
+    how far the plan would still overspend ``budget`` (0 or less: it fits)."""
+    spend = ZERO
+    for row, n in zip(buys.whole, result.counts, strict=True):
+        row.trade = Decimal(n)
+        spend += n * row.limit
+    for row, share in zip(buys.fractional, result.sink_scale, strict=True):
+        row.trade = qty_down(row.want if share == ONE else row.want * share)
+        spend += row.trade * row.limit
+    drawn_value = ZERO
+    extended = []
+    for row, share in zip(funds, result.source_scale, strict=True):
+        if share > ZERO:
+            room = row.qty + row.trade
+            extra = min(room, (room * share).quantize(QTY_STEP, ROUND_CEILING))
+            spend -= _sell_more(row, extra, policy)
+            drawn_value += extra * row.price.ref
+            extended.append((row, extra))
+    spend -= budget
+    for row, extra in reversed(extended):
+        # The fees' proportional part was counted in full; where their rounding to the
+        # cent did not need it, sell that much less again.
+        back = min((-spend / row.limit).quantize(QTY_STEP, ROUND_FLOOR), extra)
+        if back > ZERO:
+            trade, fees = row.trade, row.fees
+            freed = _sell_more(row, -back, policy)
+            if spend - freed > ZERO:
+                row.trade, row.fees = trade, fees
+            else:
+                spend -= freed
+                drawn_value -= back * row.price.ref
+    if spend > ZERO:  # fees of the extra sells, rounded up to the cent: settle them
+        added, spend = _settle(spend, buys.fractional, funds, policy)
+        drawn_value += added
+    return drawn_value, spend
+
+
+def _sell_more(row: _Row, extra: Decimal, policy: PlannerPolicy) -> Decimal:
+    """Add ``extra`` shares to a sell; returns the cash it adds (at the limit, less the
+    extra fees)."""
+    fees = sell_fees(-row.trade + extra, row.limit, policy)
+    added = extra * row.limit - (fees - row.fees)
+    row.trade -= extra
+    row.fees = fees
+    return added
+
+
+def _settle(
+    short: Decimal, fractional: list[_Row], funds: list[_Row], policy: PlannerPolicy
+) -> tuple[Decimal, Decimal]:
+    """Cover ``short`` dollars (rounding of fees): trim the fractional buys funded last
+    (worst ratio first), else sell a little more; returns the deviation the sells add."""
+    for row in sorted(fractional, key=lambda r: r.price.ref / r.limit):
+        if short <= ZERO:
+            return ZERO, short
+        if row.trade > ZERO:
+            cut = min(row.trade, (short / row.limit).quantize(QTY_STEP, ROUND_CEILING))
+            row.trade -= cut
+            short -= cut * row.limit
+    added = ZERO
+    for row in sorted(funds, key=lambda r: r.price.ref / r.limit):
+        for _ in range(3):  # a fee can step up a cent as the quantity grows
+            room = row.qty + row.trade
+            if short <= ZERO or room <= ZERO:
+                break
+            extra = min(room, (short / row.limit).quantize(QTY_STEP, ROUND_CEILING))
+            short -= _sell_more(row, extra, policy)
+            added += extra * row.price.ref
+    return added, short
+
+
+def _names(symbols: list[str], but: str = "") -> str:
+    """Up to three of ``symbols`` other than ``but`` (which, when given, is one of them),
+    and how many more."""
+    shown = [s for s in symbols[:4] if s != but][:3]
+    more = len(symbols) - (1 if but else 0) - len(shown)
+    text = ", ".join(shown) if shown else "no other buy"
+    return f"{text} and {more} more" if more > 0 else text
+
+
+def _explain(
+    buys: _Buys,
+    nearest: list[int],
+    counts: list[int],
+    funds: list[_Row],
+    sold: dict[str, Decimal],
+    skipped: list[Skipped],
+) -> None:
+    """Mark the positions a whole-share decision moved, saying what it took from whom."""
+    funded = sorted(r.symbol for r in buys.fractional + buys.whole if r.trade > ZERO)
+    for row, alone, n in zip(buys.whole, nearest, counts, strict=True):
+        if n < alone:
+            if len(funded) - (row.trade > ZERO) == 0:
+                continue  # plain shortage of cash: no_cash or a smaller buy
+            fewer = alone - n
+            row.rule = Rule.WHOLE_SHARE_TRADEOFF
+            row.note = (
+                f"{fewer} share{'s' if fewer > 1 else ''} fewer than the nearest whole number "
+                f"({alone}): the {dollars(fewer * row.limit)} funds "
+                f"{_names(funded, row.symbol if row.trade > ZERO else '')}"
+            )
+            if n == 0:
+                skipped.append(Skipped(row.symbol, Rule.WHOLE_SHARE_TRADEOFF, row.note))
+    takers = sorted(r.symbol for r in buys.whole if r.trade > ZERO)
+    for row in funds:
+        more = -row.trade - sold[row.symbol]
+        if more > ZERO:
+            row.rule = Rule.WHOLE_SHARE_TRADEOFF
+            row.note = f"sells {fmt(more)} more than its goal to fund {_names(takers or funded)}"
 
 
 _Totals = tuple[Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]
@@ -575,9 +728,11 @@ def _orders(sells: list[_Row], buys: list[_Row]) -> tuple[tuple[PlannedOrder, ..
     return tuple(orders), (buy_value, sell_value, fees, sell_max, buy_max, costs)
 
 
-def _lines(rows: list[_Row], base: Decimal) -> tuple[PositionLine, ...]:
-    """Every symbol's before/after picture; untouched ones keep their figures."""
+def _lines(rows: list[_Row], base: Decimal) -> tuple[tuple[PositionLine, ...], Decimal, Decimal]:
+    """Every symbol's before/after picture (untouched ones keep their figures), the total
+    deviation from the goals and its part outside the allocation's objective."""
     lines: list[PositionLine] = []
+    deviation = unmodelled = ZERO
     for row in rows:
         trade, rule = row.trade, row.rule
         if trade == ZERO:
@@ -594,10 +749,16 @@ def _lines(rows: list[_Row], base: Decimal) -> tuple[PositionLine, ...]:
             PositionLine(
                 row.symbol, row.qty, row.price.ref, row.value, row.current_weight,
                 row.target_weight, row.current_weight - row.target_weight, row.band, rule,
-                action, trade, post_qty, post_value, post_weight,
+                action, trade, post_qty, post_value, post_weight, row.note,
             )
         )  # fmt: skip
-    return tuple(lines)
+        goal = row.goal
+        if goal is not None:
+            off = abs(post_value - goal)
+            deviation += off
+            if not row.modelled:
+                unmodelled += off
+    return tuple(lines), deviation, unmodelled
 
 
 def _plan_id(
