@@ -68,6 +68,48 @@ def test_every_check_passes_on_a_sound_plan_and_reports_its_id() -> None:
     assert report.warnings == ()
 
 
+def test_a_pass_that_looked_at_nothing_says_why_instead_of_its_claim() -> None:
+    plan, snap = world()
+    blocked = replace(snap, account=replace(snap.account, trading_blocked=True))
+    quiet = ctx(
+        market=CAL.state(at("2026-11-26T15:00:00Z")),  # Thanksgiving
+        limits=Limits(max_order_notional=None),
+        already_executed=("r1",),
+    )
+    report = run_checks(replace(plan, orders=()), blocked, quiet)
+    assert all(f.severity is Severity.PASS for f in report.findings)
+    said = {f.check_id: f.message for f in report.findings}
+    assert {i: said[i] for i in (
+        "market.closed", "market.session_edge", "account.status", "plan.already_executed",
+        "prices.quote_age", "limits.order_notional", "limits.position_weight",
+        "limits.sector_weight", "limits.max_orders",
+    )} == {
+        "market.closed": "not checked: the plan sends no orders",  # not "market open now"
+        "market.session_edge": "not checked: the plan sends no orders",
+        "account.status": "not checked: the plan sends no orders",  # not "account active"
+        "plan.already_executed": "not checked: the plan sends no orders",
+        "prices.quote_age": "not checked: the market is closed",  # not "quotes fresh"
+        "limits.order_notional": "not checked: [limits] max_order_notional is off",
+        "limits.position_weight": "not checked: [limits] max_position_weight is off",
+        "limits.sector_weight": "not checked: [limits] max_sector_weight is off",
+        "limits.max_orders": "order count within max_orders",  # checked: its own words
+    }  # fmt: skip
+    fresh = replace(snap, quotes={s: replace(q, as_of=NOW) for s, q in snap.quotes.items()})
+    trading = run_checks(
+        plan, fresh, ctx(market=CAL.state(NOW), limits=Limits(max_sector_weight=D("0.5")))
+    )
+    said = {f.check_id: f.message for f in trading.findings}
+    assert said["market.closed"] == "market open now"
+    assert said["prices.quote_age"] == "quotes fresh"
+    assert said["limits.sector_weight"] == "not checked: no sectors ([sectors] or sectors_file)"
+    fresh_plan = "not checked: a fresh plan, made from this very account state"
+    assert [said[i] for i in ("plan.age", "plan.positions", "prices.moved")] == [fresh_plan] * 3
+    saved = {f.check_id: f.message for f in run_checks(plan, snap, ctx(saved_plan=True)).findings}
+    assert saved["plan.positions"] == "holdings as the saved plan found them"
+    no_clock = {f.check_id: f.message for f in run_checks(plan, snap, ctx()).findings}
+    assert no_clock["market.closed"] == "not checked: no market clock"
+
+
 def test_every_check_can_block_and_reports_under_its_own_id() -> None:
     plan, snap = world()
     bad = replace(

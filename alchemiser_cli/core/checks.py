@@ -831,10 +831,54 @@ CHECKS: tuple[tuple[str, str, CheckFn], ...] = (
 )
 
 
+# The limit each check compares against; None in Limits turns the check off.
+_LIMIT_OF: Mapping[str, str] = {
+    "prices.moved": "max_price_move_pct",
+    "prices.spread": "max_spread_bps",
+    "prices.quote_age": "max_quote_age_s",
+    "limits.order_notional": "max_order_notional",
+    "limits.order_pct": "max_order_pct",
+    "limits.max_orders": "max_orders",
+    "limits.turnover": "max_turnover_pct",
+    "limits.daily_notional": "max_daily_notional",
+    "limits.position_weight": "max_position_weight",
+    "limits.sector_weight": "max_sector_weight",
+}
+# Checks whose pass text states a fact they only look at when the plan sends orders.
+_ONLY_WITH_ORDERS = frozenset(
+    {"market.closed", "market.session_edge", "account.status", "plan.already_executed"}
+)
+
+
+def _not_checked(check_id: str, plan: Plan, ctx: CheckContext) -> str | None:
+    """Why a check that found nothing did not look: its pass text would claim too much
+    ("market open now" on a closed day when nothing is sent)."""
+    if check_id in ("plan.age", "plan.positions", "prices.moved") and not ctx.saved_plan:
+        return "not checked: a fresh plan, made from this very account state"
+    limit = _LIMIT_OF.get(check_id)
+    if limit is not None and getattr(ctx.limits, limit) is None:
+        return f"not checked: [limits] {limit} is off"
+    if check_id == "limits.sector_weight" and not ctx.sectors:
+        return "not checked: no sectors ([sectors] or sectors_file)"
+    if check_id in _ONLY_WITH_ORDERS and not plan.orders:
+        return "not checked: the plan sends no orders"
+    by_clock = ("market.closed", "market.session_edge", "prices.quote_age")
+    if check_id in by_clock and ctx.market is None:
+        return "not checked: no market clock"
+    if check_id in by_clock[1:] and not _trading(ctx):
+        return "not checked: the market is closed"
+    return None
+
+
 def run_checks(plan: Plan, snap: Snapshot, ctx: CheckContext) -> CheckReport:
-    """Run every check and report each one, passes included."""
+    """Run every check and report each one, passes included; a pass that looked at
+    nothing says why instead of claiming its description."""
     findings = []
     for check_id, description, fn in CHECKS:
         finding = fn(plan, snap, ctx)
-        findings.append(finding or Finding(check_id, Severity.PASS, description))
+        if finding is None:
+            finding = Finding(
+                check_id, Severity.PASS, _not_checked(check_id, plan, ctx) or description
+            )
+        findings.append(finding)
     return CheckReport(plan_id=plan.plan_id, checked_at=ctx.now, findings=tuple(findings))
