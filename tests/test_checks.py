@@ -604,6 +604,11 @@ def test_old_saved_plan_blocks() -> None:
     assert finding.message == "plan is 20 min old, above max_plan_age_s 900 s"
     assert figures(finding) == (None, D(1200), D(900), Unit.SECONDS)
     assert checks.check_plan_age(plan, snap, ctx(now=NOW + timedelta(minutes=20))) is None
+    earlier = ctx(saved_plan=True, now=NOW - timedelta(seconds=90))  # dated in the future
+    ahead = checks.check_plan_age(plan, snap, earlier)
+    assert ahead is not None
+    assert ahead.message.endswith(", 90 s in the future (more than 60 s of clock skew)")
+    assert figures(ahead) == (None, D(90), D(60), Unit.SECONDS)
 
 
 def test_price_move_since_a_saved_plan_blocks() -> None:
