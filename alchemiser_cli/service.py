@@ -322,7 +322,10 @@ class Service:
         report = run_checks(chosen, snap, ctx)
         for finding in report.findings:
             if finding.severity != "pass":
-                log.info("check %s: %s: %s", finding.check_id, finding.severity, finding.message)
+                level = logging.WARNING if finding.bypassed_by else logging.INFO  # loud
+                log.log(
+                    level, "check %s: %s: %s", finding.check_id, finding.severity, finding.message
+                )
         log.info("checks for plan %s: %s", chosen.plan_id, "blocked" if report.blocked else "ok")
         return CheckOutcome(chosen, report, market, broker_open)
 

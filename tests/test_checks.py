@@ -10,7 +10,7 @@ import pytest
 
 from alchemiser_cli.core import checks
 from alchemiser_cli.core.calendar import NyseCalendar
-from alchemiser_cli.core.checks import CHECKS, CheckContext, Severity, run_checks
+from alchemiser_cli.core.checks import CHECKS, CheckContext, Finding, Severity, Unit, run_checks
 from alchemiser_cli.core.models import (
     Account,
     BrokerOrder,
@@ -43,6 +43,14 @@ def ctx(**changes: object) -> CheckContext:
     return replace(CheckContext(limits=Limits(), now=NOW), **changes)  # type: ignore[arg-type]
 
 
+def figures(
+    finding: Finding | None,
+) -> tuple[str | None, Decimal | None, Decimal | None, Unit | None]:
+    """The structured figures of a finding: (symbol, value, limit, unit)."""
+    assert finding is not None
+    return finding.symbol, finding.value, finding.limit, finding.unit
+
+
 def test_the_world_is_what_the_tests_assume() -> None:
     plan, _ = world()
     assert [(o.side.value, o.symbol, o.qty) for o in plan.orders] == [
@@ -58,6 +66,48 @@ def test_every_check_passes_on_a_sound_plan_and_reports_its_id() -> None:
     assert [f.check_id for f in report.findings] == [c[0] for c in CHECKS]
     assert all(f.severity is Severity.PASS for f in report.findings)
     assert report.warnings == ()
+
+
+def test_a_pass_that_looked_at_nothing_says_why_instead_of_its_claim() -> None:
+    plan, snap = world()
+    blocked = replace(snap, account=replace(snap.account, trading_blocked=True))
+    quiet = ctx(
+        market=CAL.state(at("2026-11-26T15:00:00Z")),  # Thanksgiving
+        limits=Limits(max_order_notional=None),
+        already_executed=("r1",),
+    )
+    report = run_checks(replace(plan, orders=()), blocked, quiet)
+    assert all(f.severity is Severity.PASS for f in report.findings)
+    said = {f.check_id: f.message for f in report.findings}
+    assert {i: said[i] for i in (
+        "market.closed", "market.session_edge", "account.status", "plan.already_executed",
+        "prices.quote_age", "limits.order_notional", "limits.position_weight",
+        "limits.sector_weight", "limits.max_orders",
+    )} == {
+        "market.closed": "not checked: the plan sends no orders",  # not "market open now"
+        "market.session_edge": "not checked: the plan sends no orders",
+        "account.status": "not checked: the plan sends no orders",  # not "account active"
+        "plan.already_executed": "not checked: the plan sends no orders",
+        "prices.quote_age": "not checked: the market is closed",  # not "quotes fresh"
+        "limits.order_notional": "not checked: [limits] max_order_notional is off",
+        "limits.position_weight": "not checked: [limits] max_position_weight is off",
+        "limits.sector_weight": "not checked: [limits] max_sector_weight is off",
+        "limits.max_orders": "order count within max_orders",  # checked: its own words
+    }  # fmt: skip
+    fresh = replace(snap, quotes={s: replace(q, as_of=NOW) for s, q in snap.quotes.items()})
+    trading = run_checks(
+        plan, fresh, ctx(market=CAL.state(NOW), limits=Limits(max_sector_weight=D("0.5")))
+    )
+    said = {f.check_id: f.message for f in trading.findings}
+    assert said["market.closed"] == "market open now"
+    assert said["prices.quote_age"] == "quotes fresh"
+    assert said["limits.sector_weight"] == "not checked: no sectors ([sectors] or sectors_file)"
+    fresh_plan = "not checked: a fresh plan, made from this very account state"
+    assert [said[i] for i in ("plan.age", "plan.positions", "prices.moved")] == [fresh_plan] * 3
+    saved = {f.check_id: f.message for f in run_checks(plan, snap, ctx(saved_plan=True)).findings}
+    assert saved["plan.positions"] == "holdings as the saved plan found them"
+    no_clock = {f.check_id: f.message for f in run_checks(plan, snap, ctx()).findings}
+    assert no_clock["market.closed"] == "not checked: no market clock"
 
 
 def test_every_check_can_block_and_reports_under_its_own_id() -> None:
@@ -111,6 +161,7 @@ def test_account_status_blocks_a_restricted_account() -> None:
     finding = checks.check_account_status(plan, blocked, ctx())
     assert finding is not None
     assert finding.message == "account T-1 cannot trade: status INACTIVE, trading_blocked"
+    assert figures(finding) == (None, None, None, None)
 
 
 def test_buying_power_counts_sell_proceeds_and_blocks_beyond() -> None:
@@ -123,6 +174,7 @@ def test_buying_power_counts_sell_proceeds_and_blocks_beyond() -> None:
         "buys need up to $6,000.00 at their limit prices; cash $3,000.00 + sells $1,999.93 "
         "= $4,999.93"
     )
+    assert figures(finding) == (None, D(6000), D("4999.93"), Unit.USD)
 
 
 def test_cash_accounts_may_reinvest_unsettled_proceeds() -> None:
@@ -147,6 +199,7 @@ def test_selling_todays_buys_while_proceeds_are_unsettled_is_a_good_faith_violat
         "sells AAA bought today while $80.00 of sale proceeds are unsettled (T+1): "
         "a good-faith violation in a cash account"
     )
+    assert figures(finding) == ("AAA", D(80), None, Unit.USD)
     # Unsettled cash reported by the broker counts the same way.
     gap = replace(
         snap,
@@ -191,6 +244,7 @@ def test_order_notional_limit() -> None:
     assert finding.message == (
         "1 order(s) above max_order_notional $5,000.00: largest buy BBB $6,000.00"
     )
+    assert figures(finding) == ("BBB", D(6000), D(5000), Unit.USD)
     assert (
         checks.check_order_notional(plan, snap, ctx(limits=Limits(max_order_notional=None))) is None
     )
@@ -202,6 +256,7 @@ def test_order_share_of_equity_limit() -> None:
     finding = checks.check_order_pct(plan, snap, ctx(limits=Limits(max_order_pct=D("0.5"))))
     assert finding is not None
     assert finding.message == ("buy BBB $6,000.00 is 60% of equity, above max_order_pct 50%")
+    assert figures(finding) == ("BBB", D("0.6"), D("0.5"), Unit.RATIO)
 
 
 def test_order_count_limit() -> None:
@@ -210,6 +265,7 @@ def test_order_count_limit() -> None:
     finding = checks.check_max_orders(plan, snap, ctx(limits=Limits(max_orders=1)))
     assert finding is not None
     assert finding.message == "plan has 2 orders, above max_orders 1"
+    assert figures(finding) == (None, D(2), D(1), Unit.COUNT)
 
 
 def test_turnover_limit() -> None:
@@ -218,6 +274,7 @@ def test_turnover_limit() -> None:
     finding = checks.check_turnover(plan, snap, ctx(limits=Limits(max_turnover_pct=D("0.5"))))
     assert finding is not None
     assert finding.message == "turnover 80% is above max_turnover_pct 50%"
+    assert figures(finding) == (None, D("0.8"), D("0.5"), Unit.RATIO)
 
 
 def test_daily_notional_adds_what_already_traded_today() -> None:
@@ -230,6 +287,7 @@ def test_daily_notional_adds_what_already_traded_today() -> None:
     assert finding.message == (
         "today $2,500.00 + this plan $8,000.00 is above max_daily_notional $10,000.00"
     )
+    assert figures(finding) == (None, D(10500), D(10000), Unit.USD)
 
 
 def test_assets_must_be_tradable_and_fractionable_for_fractions() -> None:
@@ -246,12 +304,13 @@ def test_assets_must_be_tradable_and_fractionable_for_fractions() -> None:
     finding = checks.check_assets(fractional, halted, ctx())
     assert finding is not None
     assert finding.message == "BBB not fractionable (qty 60.5)"
+    assert figures(finding) == ("BBB", None, None, None)
     finding = checks.check_assets(plan, halted, ctx())
     assert finding is not None
     assert finding.message == "AAA not tradable"
 
 
-def test_open_orders_on_planned_symbols_block_unless_cancel_open() -> None:
+def test_open_orders_on_planned_symbols_block_and_allowing_them_warns_by_name() -> None:
     plan, snap = world()
     assert checks.check_open_orders(plan, snap, ctx()) is None
     busy = replace(
@@ -261,19 +320,58 @@ def test_open_orders_on_planned_symbols_block_unless_cancel_open() -> None:
     finding = checks.check_open_orders(plan, busy, ctx())
     assert finding is not None
     assert finding.message == "open orders already exist for BBB"
-    assert checks.check_open_orders(plan, busy, ctx(cancel_open=True)) is None
+    assert finding.hint == "wait for them, cancel them, or pass --allow-open-orders"
+    assert (finding.severity, finding.bypassed_by, finding.symbol) == (Severity.BLOCK, None, "BBB")
+    # Allowed, the check does not pass (its pass text would say there are none): it warns.
+    allowed = checks.check_open_orders(plan, busy, ctx(cancel_open=True))
+    assert allowed == Finding(
+        "orders.open_conflict",
+        Severity.WARN,
+        "bypassed by --allow-open-orders: open orders already exist for BBB",
+        "those orders stay open and may fill beside this plan's; alch cancels nothing",
+        symbol="BBB",
+        bypassed_by="--allow-open-orders",
+    )
 
 
-def test_a_plan_already_executed_blocks_unless_forced() -> None:
+def test_a_plan_already_executed_blocks_and_forcing_it_warns_by_name() -> None:
     plan, snap = world()
     assert checks.check_already_executed(plan, snap, ctx()) is None
     finding = checks.check_already_executed(plan, snap, ctx(already_executed=("run-1",)))
     assert finding is not None
     assert finding.message == f"plan {plan.plan_id} already sent orders in run run-1"
-    assert (
-        checks.check_already_executed(plan, snap, ctx(already_executed=("run-1",), force=True))
-        is None
+    assert (finding.severity, finding.bypassed_by) == (Severity.BLOCK, None)
+    # Forced, the check does not pass (its pass text says "plan not executed before"): it warns.
+    forced = checks.check_already_executed(
+        plan, snap, ctx(already_executed=("run-0", "run-1"), force=True)
     )
+    assert forced == Finding(
+        "plan.already_executed",
+        Severity.WARN,
+        "bypassed by --force: the journal shows this plan ran in run run-1",
+        "its orders are sent again; check `alch status` for what the first run did",
+        bypassed_by="--force",
+    )
+    # Nothing to send: nothing is sent again, nothing to warn about.
+    empty = replace(plan, orders=())
+    assert (
+        checks.check_already_executed(empty, snap, ctx(already_executed=("r",), force=True)) is None
+    )
+
+
+def test_bypassed_checks_warn_in_the_report_and_do_not_block() -> None:
+    plan, snap = world()
+    busy = replace(
+        snap,
+        open_orders=(BrokerOrder("o1", "c1", "AAA", Side.SELL, D(1), D(1), OrderStatus.NEW),),
+    )
+    report = run_checks(plan, busy, ctx(already_executed=("r9",), force=True, cancel_open=True))
+    assert not report.blocked
+    assert [(f.check_id, f.bypassed_by) for f in report.warnings] == [
+        ("orders.open_conflict", "--allow-open-orders"),
+        ("plan.already_executed", "--force"),
+    ]
+    assert all(f.bypassed_by is None for f in report.findings if f not in report.warnings)
 
 
 @pytest.mark.parametrize(
@@ -359,6 +457,7 @@ def test_early_close_day_ends_at_13_00() -> None:
     finding = checks.check_session_edges(plan, snap, ctx(market=state))
     assert finding is not None
     assert finding.message == "4 min before the close; no orders in the last 5 min"
+    assert figures(finding) == (None, D(4), D(5), Unit.MINUTES)
     assert not CAL.state(at("2026-12-24T18:00:00Z")).is_open
 
 
@@ -368,6 +467,7 @@ def test_first_minutes_of_the_session_are_avoided() -> None:
     finding = checks.check_session_edges(plan, snap, ctx(market=state))
     assert finding is not None
     assert finding.message == "2 min after the open; no orders in the first 5 min"
+    assert figures(finding) == (None, D(2), D(5), Unit.MINUTES)
     assert checks.check_session_edges(plan, snap, ctx(market=CAL.state(NOW))) is None
 
 
@@ -384,6 +484,7 @@ def test_round_trip_today_warns_without_a_legacy_count() -> None:
         Severity.WARN,
         "plan reverses today's trades in AAA (same-session round trip)",
     )
+    assert figures(finding) == ("AAA", None, None, None)
 
 
 def test_legacy_pdt_count_blocks_small_accounts_only() -> None:
@@ -397,6 +498,7 @@ def test_legacy_pdt_count_blocks_small_accounts_only() -> None:
         "1 day trade(s) (BBB) with 3 already counted and equity $10,000.00 under $25,000.00 "
         "(legacy PDT rule)",
     )
+    assert figures(finding) == ("BBB", D(10000), D(25000), Unit.USD)
     few = replace(counted, account=replace(counted.account, daytrade_count=2))
     warn = checks.check_day_trades(plan, few, ctx())
     assert warn is not None
@@ -417,6 +519,7 @@ def test_position_weight_limit() -> None:
     )
     assert finding is not None
     assert finding.message == "BBB would be 60% of equity, above max_position_weight 50%"
+    assert figures(finding) == ("BBB", D("0.6"), D("0.5"), Unit.RATIO)
 
 
 def test_sector_weight_limit() -> None:
@@ -426,6 +529,7 @@ def test_sector_weight_limit() -> None:
     finding = checks.check_sector_weight(plan, snap, ctx(limits=limits, sectors=sectors))
     assert finding is not None
     assert finding.message == "sector equity would be 80% of equity, above max_sector_weight 70%"
+    assert figures(finding) == (None, D("0.8"), D("0.7"), Unit.RATIO)
     split = {"AAA": "equity", "BBB": "bonds"}
     assert checks.check_sector_weight(plan, snap, ctx(limits=limits, sectors=split)) is None
     assert checks.check_sector_weight(plan, snap, ctx(limits=limits)) is None
@@ -441,6 +545,14 @@ def test_wide_spread_blocks() -> None:
     finding = checks.check_spreads(plan, wide, ctx())
     assert finding is not None
     assert finding.message == "spread above max_spread_bps 100: BBB 198.0 bps"
+    symbol, value, limit, unit = figures(finding)
+    assert value is not None
+    assert (symbol, value.quantize(D("0.0001")), limit, unit) == (
+        "BBB",
+        D("198.0198"),  # 2 / 101 of the mid, exact in the field
+        D(100),
+        Unit.BPS,
+    )
 
 
 def test_limit_prices_must_sit_inside_their_collar() -> None:
@@ -459,6 +571,9 @@ def test_limit_prices_must_sit_inside_their_collar() -> None:
         "limit outside its collar: sell AAA limit 99.5 < bid 101 - 50 bps; "
         "buy BBB limit 100.5 > ask 99 + 50 bps"
     )
+    # The first order outside: AAA's limit against the lowest limit its collar allows
+    # (bid 101 less 50 bps, less one tick).
+    assert figures(finding) == ("AAA", D("99.5"), D("100.485"), Unit.USD)
 
 
 def test_stale_quotes_block_while_open() -> None:
@@ -472,6 +587,10 @@ def test_stale_quotes_block_while_open() -> None:
     finding = checks.check_quote_age(plan, old, ctx(market=CAL.state(NOW)))
     assert finding is not None
     assert finding.message == "quotes older than max_quote_age_s 60 s: AAA (90 s), BBB (no time)"
+    assert figures(finding) == ("BBB", None, D(60), Unit.SECONDS)  # no time is the worst
+    only_old = replace(old, quotes={**old.quotes, "BBB": fresh.quotes["BBB"]})
+    aged = checks.check_quote_age(plan, only_old, ctx(market=CAL.state(NOW)))
+    assert figures(aged) == ("AAA", D(90), D(60), Unit.SECONDS)
     closed = CAL.state(at("2026-11-26T15:00:00Z"))
     assert checks.check_quote_age(plan, old, ctx(market=closed)) is None
 
@@ -483,7 +602,13 @@ def test_old_saved_plan_blocks() -> None:
     finding = checks.check_plan_age(plan, snap, later)
     assert finding is not None
     assert finding.message == "plan is 20 min old, above max_plan_age_s 900 s"
+    assert figures(finding) == (None, D(1200), D(900), Unit.SECONDS)
     assert checks.check_plan_age(plan, snap, ctx(now=NOW + timedelta(minutes=20))) is None
+    earlier = ctx(saved_plan=True, now=NOW - timedelta(seconds=90))  # dated in the future
+    ahead = checks.check_plan_age(plan, snap, earlier)
+    assert ahead is not None
+    assert ahead.message.endswith(", 90 s in the future (more than 60 s of clock skew)")
+    assert figures(ahead) == (None, D(90), D(60), Unit.SECONDS)
 
 
 def test_price_move_since_a_saved_plan_blocks() -> None:
@@ -495,6 +620,7 @@ def test_price_move_since_a_saved_plan_blocks() -> None:
     finding = checks.check_price_moves(plan, moved, ctx(saved_plan=True))
     assert finding is not None
     assert finding.message == "prices moved more than 2% since the plan: BBB 100 -> 103 (3%)"
+    assert figures(finding) == ("BBB", D("0.03"), D("0.02"), Unit.RATIO)
     assert checks.check_price_moves(plan, moved, ctx()) is None
 
 
@@ -508,6 +634,7 @@ def test_a_saved_plan_blocks_when_the_holdings_changed_since() -> None:
     assert finding is not None
     assert finding.severity is Severity.BLOCK
     assert finding.message == "holdings changed since the plan: AAA 40 -> 20, CCC 0 -> 1.5"
+    assert figures(finding) == ("AAA", D(20), D(40), Unit.SHARES)  # now, against the plan's
     bought = replace(snap, positions={**snap.positions, "BBB": Position("BBB", D(60))})
     finding = checks.check_positions_unchanged(plan, bought, ctx(saved_plan=True))
     assert finding is not None
@@ -528,6 +655,7 @@ def test_a_sell_beyond_the_position_blocks_as_a_short() -> None:
         assert finding.message == (
             f"sells beyond the position (they would open a short): AAA sells 20, holds {held}"
         )
+        assert figures(finding) == ("AAA", D(20), D(held), Unit.SHARES)
 
 
 def test_a_target_under_half_a_share_is_a_warning_not_silent() -> None:
@@ -545,6 +673,7 @@ def test_a_target_under_half_a_share_is_a_warning_not_silent() -> None:
         "BRK.A: its 60% target ($60,000.00) is under half of one share ($748,000.00), "
         "so it stays at 0 shares"
     )
+    assert figures(finding) == ("BRK.A", D(60000), D(374000), Unit.USD)  # half a share
     cheaper = make_snapshot(
         "100000", quotes={"BRK.A": ("50000", "50000")}, non_fractionable=("BRK.A",)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from alchemiser_cli.cli.common import (
+    AllowOpenOrdersOpt,
     CancelOpenOpt,
     ForceOpt,
     JsonOpt,
@@ -12,6 +13,7 @@ from alchemiser_cli.cli.common import (
     PlanArg,
     QueueOpt,
     TargetsOpt,
+    allow_open_orders,
     console,
     emit_json,
     load_plan,
@@ -30,6 +32,7 @@ def check(
     targets: TargetsOpt = None,
     json_out: JsonOpt = False,
     force: ForceOpt = False,
+    allow_open: AllowOpenOrdersOpt = False,
     cancel_open: CancelOpenOpt = False,
     queue_for_open: QueueOpt = False,
     liquidate: LiquidateOpt = False,
@@ -41,7 +44,7 @@ def check(
             load_targets(targets),
             RunOptions(
                 force=force,
-                cancel_open=cancel_open,
+                cancel_open=allow_open_orders(ctx, allow_open, cancel_open),
                 queue_for_open=queue_for_open,
                 liquidate=liquidate,
             ),

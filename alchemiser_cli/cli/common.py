@@ -62,9 +62,26 @@ LiquidateOpt = Annotated[
         "--liquidate", help="No targets: sell every position (empty targets are an error)."
     ),
 ]
-CancelOpenOpt = Annotated[
-    bool, typer.Option("--cancel-open", help="Allow trading symbols that have open orders.")
+AllowOpenOrdersOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-open-orders",
+        help="Trade symbols that have open orders (a warning; the orders stay open).",
+    ),
 ]
+CancelOpenOpt = Annotated[  # the old name of --allow-open-orders: it never cancelled anything
+    bool, typer.Option("--cancel-open", hidden=True, help="Deprecated: --allow-open-orders.")
+]
+
+
+def allow_open_orders(ctx: typer.Context, allowed: bool, cancel_open: bool) -> bool:
+    """--allow-open-orders, or its deprecated name --cancel-open (with a note on stderr)."""
+    if cancel_open and globals_of(ctx).verbosity >= 0:
+        sys.stderr.write(
+            "alch: note: --cancel-open is deprecated and cancels nothing: it is "
+            "--allow-open-orders (open orders stay open); use that name\n"
+        )
+    return allowed or cancel_open
 
 
 def globals_of(ctx: typer.Context) -> GlobalOptions:

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from alchemiser_cli.cli import common
 from alchemiser_cli.cli.common import (
+    AllowOpenOrdersOpt,
     CancelOpenOpt,
     ForceOpt,
     JsonOpt,
@@ -22,6 +23,7 @@ from alchemiser_cli.cli.common import (
     PlanArg,
     QueueOpt,
     TargetsOpt,
+    allow_open_orders,
     console,
     emit_json,
     globals_of,
@@ -165,6 +167,7 @@ def execute(
     yes: YesOpt = False,
     json_out: JsonOpt = False,
     force: ForceOpt = False,
+    allow_open: AllowOpenOrdersOpt = False,
     cancel_open: CancelOpenOpt = False,
     queue_for_open: QueueOpt = False,
     liquidate: LiquidateOpt = False,
@@ -188,7 +191,7 @@ def execute(
             )
             options = RunOptions(
                 force=force,
-                cancel_open=cancel_open,
+                cancel_open=allow_open_orders(ctx, allow_open, cancel_open),
                 queue_for_open=queue_for_open,
                 live=live,
                 close_window_s=window,

@@ -8,7 +8,7 @@ user sees what was checked, not only what failed. Exceptions are for bugs only.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -30,14 +30,37 @@ class Severity(StrEnum):
     BLOCK = "block"
 
 
+class Unit(StrEnum):
+    """What a finding's `value` and `limit` count."""
+
+    USD = "usd"
+    RATIO = "ratio"  # a share of a whole: 0.6 is 60%
+    BPS = "bps"
+    SECONDS = "s"
+    MINUTES = "min"
+    COUNT = "count"
+    SHARES = "shares"
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """The result of one check: a stable id, a severity, a one-line message and a hint."""
+    """The result of one check: a stable id, a severity, a one-line message and a hint.
+
+    The figures behind the message are fields too, so alerts need not parse it: `value`
+    against `limit`, both in `unit`, for `symbol` (the worst offender when several are);
+    each is None where the check has no such figure. `bypassed_by` names the flag that
+    turned a block into this warning.
+    """
 
     check_id: str
     severity: Severity
     message: str
     hint: str = ""
+    symbol: str | None = None
+    value: Decimal | None = None
+    limit: Decimal | None = None
+    unit: Unit | None = None
+    bypassed_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +76,7 @@ class CheckContext:
     traded_today: Decimal = ZERO
     already_executed: tuple[str, ...] = ()
     force: bool = False
-    cancel_open: bool = False
+    cancel_open: bool = False  # --allow-open-orders (the old flag name; nothing is cancelled)
     queue_for_open: bool = False
     sectors: Mapping[str, str] = field(default_factory=dict)
 
@@ -80,8 +103,26 @@ class CheckReport:
 CheckFn = Callable[[Plan, Snapshot, CheckContext], Finding | None]
 
 
-def _block(check_id: str, message: str, hint: str = "") -> Finding:
-    return Finding(check_id, Severity.BLOCK, message, hint)
+def _block(
+    check_id: str,
+    message: str,
+    hint: str = "",
+    *,
+    symbol: str | None = None,
+    value: Decimal | int | None = None,
+    limit: Decimal | int | None = None,
+    unit: Unit | None = None,
+) -> Finding:
+    return Finding(
+        check_id,
+        Severity.BLOCK,
+        message,
+        hint,
+        symbol=symbol,
+        value=None if value is None else Decimal(value),
+        limit=None if limit is None else Decimal(limit),
+        unit=unit,
+    )
 
 
 def check_account_status(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
@@ -149,6 +190,9 @@ def check_buying_power(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding
             f"buys need up to {dollars(buys)} at their limit prices; {label} {dollars(base)}"
             f"{held} + sells {dollars(proceeds)} = {dollars(available)}",
             "re-plan: cash or open orders changed since the plan was made",
+            value=buys,
+            limit=available,
+            unit=Unit.USD,
         )
     return None
 
@@ -177,6 +221,9 @@ def check_good_faith(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding |
         f"sells {', '.join(risky)} bought today while {dollars(unsettled)} of sale proceeds "
         "are unsettled (T+1): a good-faith violation in a cash account",
         "run again on the next session, when today's proceeds have settled",
+        symbol=risky[0],
+        value=unsettled,
+        unit=Unit.USD,
     )
 
 
@@ -193,6 +240,10 @@ def check_order_notional(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Findi
             f"{len(over)} order(s) above max_order_notional {dollars(limit)}: largest "
             f"{worst.side} {worst.symbol} {dollars(worst.max_value)}",
             "raise [limits] max_order_notional if this is intended",
+            symbol=worst.symbol,
+            value=worst.max_value,
+            limit=limit,
+            unit=Unit.USD,
         )
     return None
 
@@ -211,6 +262,10 @@ def check_order_pct(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | 
             f"{worst.side} {worst.symbol} {dollars(worst.max_value)} is "
             f"{_pct(worst.max_value / equity)} of equity, above max_order_pct {_pct(limit)}",
             "raise [limits] max_order_pct if this is intended",
+            symbol=worst.symbol,
+            value=worst.max_value / equity,
+            limit=limit,
+            unit=Unit.RATIO,
         )
     return None
 
@@ -223,6 +278,9 @@ def check_max_orders(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding |
             "limits.max_orders",
             f"plan has {len(plan.orders)} orders, above max_orders {limit}",
             "raise [limits] max_orders or trade in smaller steps",
+            value=len(plan.orders),
+            limit=limit,
+            unit=Unit.COUNT,
         )
     return None
 
@@ -235,6 +293,9 @@ def check_turnover(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | N
             "limits.turnover",
             f"turnover {_pct(plan.summary.turnover)} is above max_turnover_pct {_pct(limit)}",
             "raise [limits] max_turnover_pct if this is intended",
+            value=plan.summary.turnover,
+            limit=limit,
+            unit=Unit.RATIO,
         )
     return None
 
@@ -249,21 +310,29 @@ def check_daily_notional(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Findi
             f"today {dollars(ctx.traded_today)} + this plan {dollars(planned)} is above "
             f"max_daily_notional {dollars(limit)}",
             "wait for the next day or raise [limits] max_daily_notional",
+            value=ctx.traded_today + planned,
+            limit=limit,
+            unit=Unit.USD,
         )
     return None
 
 
 def check_assets(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
     """Block orders in assets that are not tradable, or fractional in non-fractionable ones."""
-    problems = []
+    problems, symbols = [], []
     for order in plan.orders:
         asset = snap.assets.get(order.symbol)
         if asset is None or not asset.tradable or asset.status.lower() != "active":
             problems.append(f"{order.symbol} not tradable")
         elif order.fractional and not asset.fractionable:
             problems.append(f"{order.symbol} not fractionable (qty {fmt(order.qty)})")
+        else:
+            continue
+        symbols.append(order.symbol)
     if problems:
-        return _block("assets.tradable", "; ".join(problems), "re-plan with `alch plan`")
+        return _block(
+            "assets.tradable", "; ".join(problems), "re-plan with `alch plan`", symbol=symbols[0]
+        )
     return None
 
 
@@ -281,20 +350,29 @@ def check_unreachable_targets(plan: Plan, snap: Snapshot, ctx: CheckContext) -> 
     """Warn about targets no whole number of shares can approach: a non-fractionable
     symbol whose target is under half of one share stays at none (rule within_one_share)."""
     base = plan.summary.investable
+    lines = [
+        line
+        for line in plan.positions
+        if line.rule is Rule.WITHIN_ONE_SHARE and line.post_qty == ZERO and line.target_weight > 0
+    ]
+    if not lines:
+        return None
     problems = [
         f"{line.symbol}: its {_pct(line.target_weight)} target "
         f"({dollars(line.target_weight * base)}) is under half of one share "
         f"({dollars(line.price)}), so it stays at 0 shares"
-        for line in plan.positions
-        if line.rule is Rule.WITHIN_ONE_SHARE and line.post_qty == ZERO and line.target_weight > 0
+        for line in lines
     ]
-    if not problems:
-        return None
+    first = lines[0]
     return Finding(
         "plan.unreachable",
         Severity.WARN,
         "; ".join(problems),
         "lower or drop its weight, add cash, or hold a fractionable fund instead",
+        symbol=first.symbol,
+        value=first.target_weight * base,
+        limit=first.price / 2,
+        unit=Unit.USD,
     )
 
 
@@ -339,12 +417,18 @@ def check_session_edges(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Findin
             "market.session_edge",
             f"{since:.0f} min after the open; no orders in the first {first} min",
             "wait, or lower [limits] no_trade_first_min",
+            value=_minutes(since),
+            limit=first,
+            unit=Unit.MINUTES,
         )
     if until is not None and until < last:
         return _block(
             "market.session_edge",
             f"{until:.0f} min before the close; no orders in the last {last} min",
             "run earlier, or lower [limits] no_trade_last_min",
+            value=_minutes(until),
+            limit=last,
+            unit=Unit.MINUTES,
         )
     return None
 
@@ -367,12 +451,17 @@ def check_day_trades(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding |
             f"{len(trips)} day trade(s) ({', '.join(trips)}) with {count} already counted and "
             f"equity {dollars(equity)} under {dollars(LEGACY_PDT_EQUITY)} (legacy PDT rule)",
             "this broker still counts day trades; wait for the next session",
+            symbol=trips[0],
+            value=equity,
+            limit=LEGACY_PDT_EQUITY,
+            unit=Unit.USD,
         )
     return Finding(
         "daytrade.round_trip",
         Severity.WARN,
         f"plan reverses today's trades in {', '.join(trips)} (same-session round trip)",
         "intraday margin rules apply; in a cash account, mind unsettled funds (T+1)",
+        symbol=trips[0],
     )
 
 
@@ -390,6 +479,10 @@ def check_position_weight(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Find
             f"{worst.symbol} would be {_pct(worst.post_value / equity)} of equity, above "
             f"max_position_weight {_pct(limit)}",
             "lower its target or raise [limits] max_position_weight",
+            symbol=worst.symbol,
+            value=worst.post_value / equity,
+            limit=limit,
+            unit=Unit.RATIO,
         )
     return None
 
@@ -413,6 +506,9 @@ def check_sector_weight(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Findin
             f"sector {sector} would be {_pct(value / equity)} of equity, above "
             f"max_sector_weight {_pct(limit)}",
             "lower its targets or raise [limits] max_sector_weight",
+            value=value / equity,
+            limit=limit,
+            unit=Unit.RATIO,
         )
     return None
 
@@ -422,7 +518,7 @@ def check_spreads(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | No
     limit = ctx.limits.max_spread_bps
     if limit is None:
         return None
-    wide = []
+    wide: list[tuple[str, Decimal]] = []
     for order in plan.orders:
         quote = snap.quotes.get(order.symbol)
         if quote is None or quote.bid <= ZERO or quote.ask <= ZERO:
@@ -430,12 +526,18 @@ def check_spreads(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | No
         mid = (quote.bid + quote.ask) / 2
         spread = (quote.ask - quote.bid) / mid * BPS
         if spread > limit:
-            wide.append(f"{order.symbol} {spread.quantize(Decimal('0.1'))} bps")
+            wide.append((order.symbol, spread))
     if wide:
+        symbol, widest = max(wide, key=lambda w: w[1])
+        listed = ", ".join(f"{s} {spread.quantize(Decimal('0.1'))} bps" for s, spread in wide)
         return _block(
             "prices.spread",
-            f"spread above max_spread_bps {fmt(limit)}: {', '.join(wide)}",
+            f"spread above max_spread_bps {fmt(limit)}: {listed}",
             "wait for a tighter market, or raise [limits] max_spread_bps",
+            symbol=symbol,
+            value=widest,
+            limit=limit,
+            unit=Unit.BPS,
         )
     return None
 
@@ -444,7 +546,8 @@ def check_collar(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | Non
     """Block a limit price outside its collar around the fresh quote (a stale, too generous
     limit would pay up or sell down more than the collar allows)."""
     collar = plan.policy.collar_bps / BPS
-    outside = []
+    outside: list[str] = []
+    first: tuple[str, Decimal, Decimal] | None = None  # symbol, limit price, the edge it crossed
     for order in plan.orders:
         quote = snap.quotes.get(order.symbol)
         if quote is None or quote.bid <= ZERO or quote.ask <= ZERO:
@@ -453,6 +556,7 @@ def check_collar(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | Non
         if order.side is Side.BUY:
             edge = quote.ask * (1 + collar)
             if order.limit_price > edge + tick:
+                first = first or (order.symbol, order.limit_price, edge + tick)
                 outside.append(
                     f"buy {order.symbol} limit {fmt(order.limit_price)} > ask "
                     f"{fmt(quote.ask)} + {fmt(plan.policy.collar_bps)} bps"
@@ -460,15 +564,21 @@ def check_collar(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | Non
         else:
             edge = quote.bid * (1 - collar)
             if order.limit_price < edge - tick:
+                first = first or (order.symbol, order.limit_price, edge - tick)
                 outside.append(
                     f"sell {order.symbol} limit {fmt(order.limit_price)} < bid "
                     f"{fmt(quote.bid)} - {fmt(plan.policy.collar_bps)} bps"
                 )
-    if outside:
+    if first is not None:
+        symbol, price, edge = first
         return _block(
             "prices.collar",
             f"limit outside its collar: {'; '.join(outside)}",
             "prices moved since the plan: make a fresh one",
+            symbol=symbol,
+            value=price,
+            limit=edge,
+            unit=Unit.USD,
         )
     return None
 
@@ -478,18 +588,25 @@ def check_quote_age(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | 
     limit = ctx.limits.max_quote_age_s
     if limit is None or not _trading(ctx):
         return None
-    stale = []
+    stale: list[tuple[str, float | None]] = []
     for order in plan.orders:
         quote = snap.quotes.get(order.symbol)
         as_of = quote.as_of if quote is not None else None
         age = None if as_of is None else (ctx.now - as_of).total_seconds()
         if age is None or age > limit:
-            stale.append(f"{order.symbol} ({'no time' if age is None else f'{age:.0f} s'})")
+            stale.append((order.symbol, age))
     if stale:
+        # The worst is a quote without a time, else the oldest.
+        symbol, worst = max(stale, key=lambda s: float("inf") if s[1] is None else s[1])
+        listed = ", ".join(f"{s} ({'no time' if a is None else f'{a:.0f} s'})" for s, a in stale)
         return _block(
             "prices.quote_age",
-            f"quotes older than max_quote_age_s {limit} s: {', '.join(stale)}",
+            f"quotes older than max_quote_age_s {limit} s: {listed}",
             "check the market-data feed",
+            symbol=symbol,
+            value=None if worst is None else _seconds(worst),
+            limit=limit,
+            unit=Unit.SECONDS,
         )
     return None
 
@@ -510,6 +627,9 @@ def check_plan_age(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | N
             f"plan is dated {plan.created_at:%Y-%m-%d %H:%M:%S %Z}, {-age:.0f} s in the future "
             f"(more than {PLAN_CLOCK_SKEW_S} s of clock skew)",
             "make a fresh plan with `alch plan`, and check this machine's clock",
+            value=_seconds(-age),
+            limit=PLAN_CLOCK_SKEW_S,
+            unit=Unit.SECONDS,
         )
     limit = ctx.limits.max_plan_age_s
     if limit is not None and age > limit:
@@ -517,6 +637,9 @@ def check_plan_age(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | N
             "plan.age",
             f"plan is {age / 60:.0f} min old, above max_plan_age_s {limit} s",
             "make a fresh plan with `alch plan`",
+            value=_seconds(age),
+            limit=limit,
+            unit=Unit.SECONDS,
         )
     return None
 
@@ -526,7 +649,8 @@ def check_price_moves(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding 
     limit = ctx.limits.max_price_move_pct
     if limit is None or not ctx.saved_plan:
         return None
-    moved = []
+    moved: list[str] = []
+    worst: tuple[str, Decimal] | None = None  # the largest move, up or down
     for order in plan.orders:
         then = plan.prices.get(order.symbol)
         quote = snap.quotes.get(order.symbol)
@@ -536,17 +660,33 @@ def check_price_moves(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding 
         change = (now_mid - then.ref) / then.ref
         if abs(change) > limit:
             moved.append(f"{order.symbol} {fmt(then.ref)} -> {fmt(now_mid)} ({_pct(change)})")
-    if moved:
+            if worst is None or abs(change) > abs(worst[1]):
+                worst = (order.symbol, change)
+    if worst is not None:
         return _block(
             "prices.moved",
             f"prices moved more than {_pct(limit)} since the plan: {', '.join(moved)}",
             "the plan is stale: make a fresh one with `alch plan`",
+            symbol=worst[0],
+            value=worst[1],
+            limit=limit,
+            unit=Unit.RATIO,
         )
     return None
 
 
 def _pct(value: Decimal) -> str:
     return f"{fmt((value * 100).quantize(Decimal('0.1')))}%"
+
+
+def _seconds(value: float) -> Decimal:
+    """Whole seconds, as the messages show them."""
+    return Decimal(f"{value:.0f}")
+
+
+def _minutes(value: float) -> Decimal:
+    """Whole minutes, as the messages show them."""
+    return Decimal(f"{value:.0f}")
 
 
 def check_positions_unchanged(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
@@ -556,61 +696,101 @@ def check_positions_unchanged(plan: Plan, snap: Snapshot, ctx: CheckContext) -> 
     if not ctx.saved_plan or not plan.orders:
         return None
     now = {s: p.qty for s, p in snap.positions.items() if p.qty != ZERO}
-    changed = []
+    changed: list[tuple[str, Decimal, Decimal]] = []  # symbol, then, now
     for line in plan.positions:
         held = now.pop(line.symbol, ZERO)
         if held != line.qty:
-            changed.append(f"{line.symbol} {fmt(line.qty)} -> {fmt(held)}")
-    changed.extend(f"{symbol} 0 -> {fmt(qty)}" for symbol, qty in sorted(now.items()))
+            changed.append((line.symbol, line.qty, held))
+    changed.extend((symbol, ZERO, qty) for symbol, qty in sorted(now.items()))
     if changed:
+        listed = ", ".join(f"{s} {fmt(then)} -> {fmt(held)}" for s, then, held in changed)
+        symbol, then, held = changed[0]
         return _block(
             "plan.positions",
-            f"holdings changed since the plan: {', '.join(changed)}",
+            f"holdings changed since the plan: {listed}",
             "the plan is stale: make a fresh one with `alch plan`",
+            symbol=symbol,
+            value=held,
+            limit=then,
+            unit=Unit.SHARES,
         )
     return None
 
 
 def check_no_short(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
     """Block a sell of more shares than are held: on a margin account it would open a short."""
-    over = []
+    over: list[tuple[str, Decimal, Decimal]] = []  # symbol, sold, held
     for order in plan.orders:
         if order.side is Side.SELL:
             position = snap.positions.get(order.symbol)
             held = position.qty if position is not None else ZERO
             if order.qty > held:
-                over.append(f"{order.symbol} sells {fmt(order.qty)}, holds {fmt(held)}")
+                over.append((order.symbol, order.qty, held))
     if over:
+        listed = ", ".join(f"{s} sells {fmt(qty)}, holds {fmt(held)}" for s, qty, held in over)
+        symbol, qty, held = over[0]
         return _block(
             "orders.no_short",
-            f"sells beyond the position (they would open a short): {', '.join(over)}",
+            f"sells beyond the position (they would open a short): {listed}",
             "re-plan with `alch plan`",
+            symbol=symbol,
+            value=qty,
+            limit=held,
+            unit=Unit.SHARES,
         )
     return None
+
+
+def _bypassed(finding: Finding, flag: str, hint: str) -> Finding:
+    """The block a flag lets through, as a warning that names the flag (loud, not a pass)."""
+    return replace(
+        finding,
+        severity=Severity.WARN,
+        message=f"bypassed by {flag}: {finding.message}",
+        hint=hint,
+        bypassed_by=flag,
+    )
 
 
 def check_already_executed(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
-    """Block re-executing a plan that already sent orders, unless forced."""
-    if ctx.already_executed and plan.orders and not ctx.force:
-        return _block(
-            "plan.already_executed",
-            f"plan {plan.plan_id} already sent orders in run {ctx.already_executed[-1]}",
-            "check `alch status`; re-plan, or pass --force to run it again",
+    """Block re-executing a plan that already sent orders; warn when --force lets it run."""
+    if not ctx.already_executed or not plan.orders:
+        return None
+    run = ctx.already_executed[-1]
+    if ctx.force:
+        return _bypassed(
+            _block("plan.already_executed", f"the journal shows this plan ran in run {run}"),
+            "--force",
+            "its orders are sent again; check `alch status` for what the first run did",
         )
-    return None
+    return _block(
+        "plan.already_executed",
+        f"plan {plan.plan_id} already sent orders in run {run}",
+        "check `alch status`; re-plan, or pass --force to run it again",
+    )
 
 
 def check_open_orders(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
-    """Block when open orders exist on a symbol the plan trades (unless --cancel-open)."""
+    """Block when open orders exist on a symbol the plan trades; warn when
+    --allow-open-orders lets the plan trade beside them (`ctx.cancel_open`: nothing is
+    cancelled)."""
     planned = {o.symbol for o in plan.orders}
     clash = sorted({o.symbol for o in snap.open_orders if o.symbol in planned})
-    if clash and not ctx.cancel_open:
-        return _block(
-            "orders.open_conflict",
-            f"open orders already exist for {', '.join(clash)}",
-            "wait for them, cancel them, or pass --cancel-open",
+    if not clash:
+        return None
+    found = _block(
+        "orders.open_conflict",
+        f"open orders already exist for {', '.join(clash)}",
+        "wait for them, cancel them, or pass --allow-open-orders",
+        symbol=clash[0],
+    )
+    if ctx.cancel_open:
+        return _bypassed(
+            found,
+            "--allow-open-orders",
+            "those orders stay open and may fill beside this plan's; alch cancels nothing",
         )
-    return None
+    return found
 
 
 # The order is the order of the report. (id, description, function)
@@ -625,7 +805,11 @@ CHECKS: tuple[tuple[str, str, CheckFn], ...] = (
     ("prices.collar", "limit prices inside their collar", check_collar),
     ("prices.quote_age", "quotes fresh", check_quote_age),
     ("account.status", "account active and allowed to trade", check_account_status),
-    ("account.buying_power", "buys covered by cash and the sells (no margin)", check_buying_power),
+    (
+        "account.buying_power",
+        "buys covered by cash (margin only if allowed) and the sells",
+        check_buying_power,
+    ),
     ("account.good_faith", "no sale of unsettled buys (cash account, T+1)", check_good_faith),
     ("limits.order_notional", "each order within max_order_notional", check_order_notional),
     ("limits.order_pct", "each order within max_order_pct of equity", check_order_pct),
@@ -647,10 +831,54 @@ CHECKS: tuple[tuple[str, str, CheckFn], ...] = (
 )
 
 
+# The limit each check compares against; None in Limits turns the check off.
+_LIMIT_OF: Mapping[str, str] = {
+    "prices.moved": "max_price_move_pct",
+    "prices.spread": "max_spread_bps",
+    "prices.quote_age": "max_quote_age_s",
+    "limits.order_notional": "max_order_notional",
+    "limits.order_pct": "max_order_pct",
+    "limits.max_orders": "max_orders",
+    "limits.turnover": "max_turnover_pct",
+    "limits.daily_notional": "max_daily_notional",
+    "limits.position_weight": "max_position_weight",
+    "limits.sector_weight": "max_sector_weight",
+}
+# Checks whose pass text states a fact they only look at when the plan sends orders.
+_ONLY_WITH_ORDERS = frozenset(
+    {"market.closed", "market.session_edge", "account.status", "plan.already_executed"}
+)
+
+
+def _not_checked(check_id: str, plan: Plan, ctx: CheckContext) -> str | None:
+    """Why a check that found nothing did not look: its pass text would claim too much
+    ("market open now" on a closed day when nothing is sent)."""
+    if check_id in ("plan.age", "plan.positions", "prices.moved") and not ctx.saved_plan:
+        return "not checked: a fresh plan, made from this very account state"
+    limit = _LIMIT_OF.get(check_id)
+    if limit is not None and getattr(ctx.limits, limit) is None:
+        return f"not checked: [limits] {limit} is off"
+    if check_id == "limits.sector_weight" and not ctx.sectors:
+        return "not checked: no sectors ([sectors] or sectors_file)"
+    if check_id in _ONLY_WITH_ORDERS and not plan.orders:
+        return "not checked: the plan sends no orders"
+    by_clock = ("market.closed", "market.session_edge", "prices.quote_age")
+    if check_id in by_clock and ctx.market is None:
+        return "not checked: no market clock"
+    if check_id in by_clock[1:] and not _trading(ctx):
+        return "not checked: the market is closed"
+    return None
+
+
 def run_checks(plan: Plan, snap: Snapshot, ctx: CheckContext) -> CheckReport:
-    """Run every check and report each one, passes included."""
+    """Run every check and report each one, passes included; a pass that looked at
+    nothing says why instead of claiming its description."""
     findings = []
     for check_id, description, fn in CHECKS:
         finding = fn(plan, snap, ctx)
-        findings.append(finding or Finding(check_id, Severity.PASS, description))
+        if finding is None:
+            finding = Finding(
+                check_id, Severity.PASS, _not_checked(check_id, plan, ctx) or description
+            )
+        findings.append(finding)
     return CheckReport(plan_id=plan.plan_id, checked_at=ctx.now, findings=tuple(findings))
