@@ -38,11 +38,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from alchemiser_cli.brokers.resilience import (
-    BrokerUnavailable,
     CircuitBreaker,
-    CircuitOpen,
     RateLimiter,
-    WaitRefused,
     Waits,
     guarded,
     retrying,
@@ -62,11 +59,15 @@ from alchemiser_cli.core.models import (
 )
 from alchemiser_cli.core.money import ZERO, fmt
 from alchemiser_cli.errors import (
+    AlpacaAuthError,
     BrokerError,
+    BrokerUnavailable,
+    CircuitOpen,
     ConfigError,
     DuplicateOrder,
     OrderNotAccepted,
     OrderRejected,
+    WaitRefused,
 )
 from alchemiser_cli.files import private_dir, read_private, write_private
 from alchemiser_cli.masking import register_secret
@@ -85,10 +86,6 @@ ASSET_CACHE_TTL = timedelta(days=1)
 ADV_SESSIONS = 20  # average daily volume over the last 20 daily bars
 ADV_LOOKBACK = timedelta(days=40)  # calendar days that hold 20 sessions, holidays included
 BARS_PAGE = 10_000  # bars per page (Alpaca's maximum)
-
-
-class AlpacaAuthError(BrokerError):
-    """Alpaca refused the credentials."""
 
 
 class _Watchdog:
@@ -565,49 +562,12 @@ class AlpacaBroker:
             self._once(lambda: self._trading.delete(f"/orders/{order_id}"))
         return _order(self._get(f"/orders/{order_id}"))
 
-    def replace_order(
-        self, order_id: str, qty: Decimal, limit_price: Decimal, client_order_id: str
-    ) -> BrokerOrder:
-        """PATCH /v2/orders/{id}: a new order (new id, our client id) replaces the old one.
-
-        Not retried blindly either: after a lost answer, the new client_order_id is looked up.
-        """
-        body = {
-            "qty": fmt(qty),
-            "limit_price": fmt(limit_price),
-            "client_order_id": client_order_id,
-        }
-        try:
-            return _order(self._once(lambda: self._trading.patch(f"/orders/{order_id}", body)))
-        except BrokerUnavailable:
-            found = self.get_order_by_client_id(client_order_id)
-            if found is None:
-                raise
-            return found
-
-    def market_clock(self) -> dict[str, Any]:
-        """GET /v2/clock: Alpaca's own open/closed view and next open and close."""
-        raw = self._get("/clock")
-        return {
-            "is_open": bool(raw["is_open"]),
-            "next_open": _time(raw["next_open"]),
-            "next_close": _time(raw["next_close"]),
-        }
-
     def clock_is_open(self) -> bool:
         """Alpaca's own open/closed flag (GET /v2/clock): it knows unscheduled closures."""
         flag = self._get("/clock").get("is_open")
         if not isinstance(flag, bool):
             raise BrokerError(f"unexpected clock answer from Alpaca: is_open {flag!r}")
         return flag
-
-    def calendar(self, start: datetime, end: datetime) -> list[dict[str, str]]:
-        """GET /v2/calendar: sessions with their settlement dates (alpaca-py drops those)."""
-        params = {"start": start.date().isoformat(), "end": end.date().isoformat()}
-        return [
-            {k: str(day[k]) for k in ("date", "open", "close", "settlement_date") if k in day}
-            for day in _list(self._get("/calendar", params), "calendar")
-        ]
 
     # -- cache ---------------------------------------------------------------------------
 

@@ -38,8 +38,16 @@ from alchemiser_cli.core.models import (
 )
 from alchemiser_cli.core.money import ONE, ZERO, fmt, to_decimal
 from alchemiser_cli.core.targets import normalise_symbol
-from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
+from alchemiser_cli.errors import (
+    BrokerError,
+    ConfigError,
+    DuplicateOrder,
+    OrderRejected,
+    SimDamaged,
+)
 from alchemiser_cli.files import prepare_sqlite, read_toml
+
+__all__ = ["SCRIPT_ACTIONS", "SimBroker", "SimDamaged", "SimSeed", "load_seed"]
 
 SCRIPT_ACTIONS = ("reject", "partial", "hold")
 
@@ -153,10 +161,6 @@ def _table(doc: dict[str, object], key: str) -> dict[str, object]:
     if not isinstance(value, dict):
         raise ValueError(f"[{key}] must be a table")
     return value
-
-
-class SimDamaged(BrokerError):
-    """The simulator's database file is not a (sound) SQLite database."""
 
 
 class SimBroker:
