@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -549,3 +550,18 @@ def test_option_and_multi_leg_orders_are_left_out(
     # Read, such an order would stop every run: alch cannot tell its side.
     with pytest.raises(BrokerError, match="unexpected order answer from Alpaca"):
         alpaca._order(MULTI_LEG)
+
+
+def test_the_broker_adapters_read_time_only_from_the_injected_clock() -> None:
+    # X-RateLimit-Reset once was compared with datetime.now(): under a FixedClock (tests, the
+    # simulator's ALCH_SIM_NOW) the wait came out wrong. Request timeouts are durations on
+    # threading.Timer, which uses the monotonic clock without naming it.
+    package = Path(alpaca.__file__).resolve().parent
+    reads = re.compile(r"datetime\.now\(|datetime\.utcnow\(|time\.time\(|time\.monotonic\(")
+    found = [
+        f"{path.relative_to(package)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if reads.search(line)
+    ]
+    assert found == []

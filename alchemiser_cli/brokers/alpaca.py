@@ -96,6 +96,9 @@ class _Watchdog:
         self.fired = False
         self._conn: BaseHTTPConnection | None = None
         self._lock = threading.Lock()
+        # The one clock here not injected: threading.Timer waits on the monotonic clock. It
+        # times a socket (how long one request may take), not a moment: tests pass short
+        # limits, and a FixedClock that only moves when something waits could never fire it.
         self._timer = threading.Timer(seconds, self._fire)
         self._timer.daemon = True
 
