@@ -24,7 +24,8 @@ BATCH = [f"Q{i:03d}" for i in range(250)]  # more than 200 symbols: three reques
 
 
 def recorder(record_mode: str) -> vcr.VCR:
-    """vcrpy set up as shared/ALPACA.md says: both auth headers filtered, strict matching."""
+    """vcrpy with both auth headers filtered (a filter on Authorization alone would leak
+    them) and strict matching."""
     return vcr.VCR(
         cassette_library_dir=str(CASSETTES),
         record_mode=record_mode,

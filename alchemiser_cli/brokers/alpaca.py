@@ -1,6 +1,6 @@
 """Alpaca through alpaca-py: the `Broker` protocol over the Trading and Market Data APIs.
 
-What alpaca-py does not do, this adapter does (see shared/ALPACA.md):
+What alpaca-py does not do, this adapter does (README "Brokers" says it for users):
 - a total timeout on every request, whole answer included (requests' own timeout is per
   socket read: a server trickling one byte a second would hold a request for minutes), by
   an adapter mounted on one pooled session shared by the trading and data clients;
