@@ -175,6 +175,15 @@ def test_margin_seed_with_legacy_daytrade_count(make_file: FileMaker, tmp_path: 
             "positions.X: 1e13 is out of range (at most 1,000,000,000,000)",
         ),
         ('[quotes.X]\nask = "2e7"', "quotes.X.ask: 2e7 is out of range (at most 10,000,000)"),
+        (
+            '[quotes.X]\nbid = "0.00001"',
+            "quotes.X.bid: 0.00001 is out of range (at least 0.0001, or 0)",
+        ),
+        (
+            'cash = "600000000000"\n[positions]\nVTI = "100000"\n[quotes.VTI]\nask = "1e7"',
+            "cash and positions are worth 1,600,000,000,000.00 at the quotes: out of range "
+            "(at most 1,000,000,000,000)",
+        ),
     ],
 )
 def test_bad_seed_files_are_config_errors(make_file: FileMaker, text: str, message: str) -> None:
@@ -185,17 +194,43 @@ def test_bad_seed_files_are_config_errors(make_file: FileMaker, text: str, messa
     assert message in str(info.value)
 
 
-def test_a_seed_with_cash_1e40_is_a_one_line_usage_error(
-    cli: Callable[..., Run], make_file: FileMaker, monkeypatch: pytest.MonkeyPatch
+HUGE_HOLDING = """cash = "1e12"
+[positions]
+VTI = "1e12"
+[quotes.VTI]
+ask = "1e7"
+[quotes.VXUS]
+ask = "0.01"
+[quotes.BND]
+ask = "0.01"
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('cash = "1e40"\n', "cash: 1e40 is out of range (at most 1,000,000,000,000)"),
+        (
+            HUGE_HOLDING,  # each figure in bounds, the sum not: the planner's maths failed
+            "cash and positions are worth 10,000,001,000,000,000,000.00 at the quotes: out of "
+            "range (at most 1,000,000,000,000)",
+        ),
+    ],
+    ids=["cash_1e40", "worth_1e19"],
+)
+def test_a_seed_too_large_to_compute_with_is_a_one_line_usage_error(
+    cli: Callable[..., Run],
+    make_file: FileMaker,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    message: str,
 ) -> None:
-    path = make_file("huge.toml", 'cash = "1e40"\n')
+    path = make_file("huge.toml", text)
     monkeypatch.setenv("ALCH_SIM_ACCOUNT", str(path))
     for command in ("status", "plan"):
         result = cli(command)
         assert (result.exit_code, result.stdout) == (2, ""), command
-        assert result.stderr.endswith(
-            f"alch: error: {path}: cash: 1e40 is out of range (at most 1,000,000,000,000)\n"
-        )
+        assert result.stderr.endswith(f"alch: error: {path}: {message}\n")
         assert "internal error" not in result.stderr
 
 

@@ -12,12 +12,14 @@ from alchemiser_cli.core.targets import normalise_symbol
 from alchemiser_cli.errors import ConfigError
 from alchemiser_cli.files import read_toml
 
-# Bounds that keep every sum the simulator and the planner make exact in Decimal's 28
-# digits (cash 1e40 would make cent rounding fail deep inside a command): a trillion
-# dollars or shares, and ten million dollars a share.
+# Bounds that keep every figure the simulator and the planner compute within Decimal's 28
+# digits (cash 1e40 made cent rounding fail deep inside a command, an internal error): an
+# account worth at most a trillion dollars, prices from a hundredth of a cent (Alpaca's
+# smallest tick) to ten million dollars, so no quantity planned needs more than 25 digits.
 MAX_MONEY = Decimal(10) ** 12
 MAX_QTY = Decimal(10) ** 12
 MAX_PRICE = Decimal(10) ** 7
+MIN_PRICE = Decimal("0.0001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +60,9 @@ def load_seed(path: Path) -> SimSeed:
                 raise ValueError(f"quotes.{raw}: expected a table with bid and ask")
             quotes[symbol] = Quote(
                 symbol=symbol,
-                bid=_bounded(entry.get("bid", "0"), f"quotes.{raw}.bid", MAX_PRICE),
-                ask=_bounded(entry.get("ask", "0"), f"quotes.{raw}.ask", MAX_PRICE),
-                last=_bounded(entry.get("last", "0"), f"quotes.{raw}.last", MAX_PRICE),
+                bid=_price(entry.get("bid", "0"), f"quotes.{raw}.bid"),
+                ask=_price(entry.get("ask", "0"), f"quotes.{raw}.ask"),
+                last=_price(entry.get("last", "0"), f"quotes.{raw}.last"),
             )
             if min(quotes[symbol].bid, quotes[symbol].ask, quotes[symbol].last) < ZERO:
                 raise ValueError(f"quotes.{raw}: prices must not be negative")
@@ -77,6 +79,19 @@ def load_seed(path: Path) -> SimSeed:
                 avg_daily_volume=None
                 if entry.get("adv") is None
                 else _bounded(entry["adv"], f"assets.{raw}.adv", MAX_QTY),
+            )
+        worth = cash + sum(
+            (
+                qty * max(q.bid, q.ask, q.last)
+                for s, qty in positions.items()
+                if (q := quotes.get(s))
+            ),
+            ZERO,
+        )
+        if worth > MAX_MONEY:
+            raise ValueError(
+                f"cash and positions are worth {worth:,.2f} at the quotes: out of range "
+                f"(at most {MAX_MONEY:,})"
             )
         raw_count = doc.get("daytrade_count")
         daytrade_count = None if raw_count is None else int(raw_count)
@@ -98,6 +113,14 @@ def _bounded(value: object, field: str, bound: Decimal) -> Decimal:
     number = to_decimal(value, field=field)
     if abs(number) > bound:
         raise ValueError(f"{field}: {value} is out of range (at most {bound:,})")
+    return number
+
+
+def _price(value: object, field: str) -> Decimal:
+    """A price within bounds, or 0 (no price); a negative one is refused by the caller."""
+    number = _bounded(value, field, MAX_PRICE)
+    if ZERO < number < MIN_PRICE:
+        raise ValueError(f"{field}: {value} is out of range (at least {MIN_PRICE}, or 0)")
     return number
 
 
