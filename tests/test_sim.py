@@ -198,10 +198,13 @@ HUGE_HOLDING = """cash = "1e12"
 [positions]
 VTI = "1e12"
 [quotes.VTI]
+bid = "1e7"
 ask = "1e7"
 [quotes.VXUS]
+bid = "0.01"
 ask = "0.01"
 [quotes.BND]
+bid = "0.01"
 ask = "0.01"
 """
 
@@ -227,7 +230,7 @@ def test_a_seed_too_large_to_compute_with_is_a_one_line_usage_error(
 ) -> None:
     path = make_file("huge.toml", text)
     monkeypatch.setenv("ALCH_SIM_ACCOUNT", str(path))
-    for command in ("status", "plan"):
+    for command in ("plan", "status"):
         result = cli(command)
         assert (result.exit_code, result.stdout) == (2, ""), command
         assert result.stderr.endswith(f"alch: error: {path}: {message}\n")
