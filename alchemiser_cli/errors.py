@@ -75,6 +75,30 @@ class OrderRejected(BrokerError):
     """The broker refused an order (buying power, asset, price...)."""
 
 
+class BrokerUnavailable(BrokerError):
+    """The broker did not answer usefully (timeout, reset, 5xx, 429); worth retrying."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CircuitOpen(BrokerError):
+    """Too many consecutive broker failures: fail fast instead of hammering the broker."""
+
+
+class WaitRefused(BrokerError):
+    """A wait (rate limit, Retry-After, backoff) too long or past the run deadline: not waited."""
+
+
+class AlpacaAuthError(BrokerError):
+    """Alpaca refused the credentials."""
+
+
+class SimDamaged(BrokerError):
+    """The simulator's database file is not a (sound) SQLite database."""
+
+
 class JournalError(AlchError):
     """The local journal cannot be read or written; nothing further is sent."""
 

@@ -24,7 +24,8 @@ BATCH = [f"Q{i:03d}" for i in range(250)]  # more than 200 symbols: three reques
 
 
 def recorder(record_mode: str) -> vcr.VCR:
-    """vcrpy set up as shared/ALPACA.md says: both auth headers filtered, strict matching."""
+    """vcrpy with both auth headers filtered (a filter on Authorization alone would leak
+    them) and strict matching."""
     return vcr.VCR(
         cassette_library_dir=str(CASSETTES),
         record_mode=record_mode,
@@ -74,29 +75,8 @@ def orders(broker: AlpacaBroker, meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def replace(broker: AlpacaBroker, meta: dict[str, Any]) -> dict[str, Any]:
-    """A resting order re-priced (PATCH), then cancelled; Alpaca's clock and calendar."""
-    prefix = meta["order_prefix"]
-    first = broker.submit_order(
-        OrderRequest(f"{prefix}-r0", "KO", Side.BUY, Decimal(1), Decimal("1.05"))
-    )
-    second = broker.replace_order(first.id, Decimal(1), Decimal("1.10"), f"{prefix}-r1")
-    return {
-        "first": first,
-        "second": second,
-        "old": broker.get_order_by_client_id(f"{prefix}-r0"),
-        "cancelled": broker.cancel_order(second.id),
-        "clock": broker.market_clock(),
-        "calendar": broker.calendar(
-            datetime.fromisoformat("2026-11-25T00:00:00+00:00"),
-            datetime.fromisoformat("2026-11-30T00:00:00+00:00"),
-        ),
-    }
-
-
 SCENARIOS: dict[str, Callable[[AlpacaBroker, dict[str, Any]], dict[str, Any]]] = {
     "reads": reads,
-    "replace": replace,
     "quotes_batch": quotes_batch,
     "orders": orders,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -12,11 +13,17 @@ import pytest
 from pydantic import SecretStr
 
 from alchemiser_cli.brokers import alpaca
-from alchemiser_cli.brokers.alpaca import AlpacaAuthError, AlpacaBroker, _TimeoutAdapter
-from alchemiser_cli.brokers.resilience import BrokerUnavailable, CircuitOpen
+from alchemiser_cli.brokers.alpaca import AlpacaBroker, _TimeoutAdapter
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import OrderRequest, OrderStatus, Side
-from alchemiser_cli.errors import BrokerError, ConfigError, OrderRejected
+from alchemiser_cli.errors import (
+    AlpacaAuthError,
+    BrokerError,
+    BrokerUnavailable,
+    CircuitOpen,
+    ConfigError,
+    OrderRejected,
+)
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 from tests.conftest import OPEN_NOW, Run
 from tests.fake_alpaca import FakeAlpaca
@@ -88,24 +95,6 @@ def test_built_in_alpaca_py_retry_is_off_and_a_timeout_is_set(make_broker: Broke
         assert isinstance(adapter, _TimeoutAdapter)
         assert adapter._timeout_s == FAST.timeout_s
     assert broker._trading._session is broker._data._session  # one pooled session
-
-
-def test_clock_and_calendar(make_broker: BrokerMaker) -> None:
-    broker = make_broker()
-    clock = broker.market_clock()
-    assert clock["is_open"] is True
-    assert clock["next_close"] == datetime.fromisoformat("2026-11-24T21:00:00+00:00")
-    days = broker.calendar(
-        datetime.fromisoformat("2026-11-25T00:00:00+00:00"),
-        datetime.fromisoformat("2026-11-30T00:00:00+00:00"),
-    )
-    assert [d["date"] for d in days] == ["2026-11-25", "2026-11-27", "2026-11-30"]
-    assert days[1] == {
-        "date": "2026-11-27",
-        "open": "09:30",
-        "close": "13:00",
-        "settlement_date": "2026-11-30",
-    }
 
 
 def test_assets_are_cached_for_a_day(fake: FakeAlpaca, make_broker: BrokerMaker) -> None:
@@ -420,18 +409,6 @@ def test_cli_503_storm_opens_the_circuit_and_exits_3(
     assert len(alpaca_env.requests) == 3  # the fourth try never left: the circuit was open
 
 
-def test_replace_order_gives_a_new_order_and_retires_the_old(
-    fake: FakeAlpaca, make_broker: BrokerMaker
-) -> None:
-    broker = make_broker()
-    old = broker.submit_order(OrderRequest("rp-0", "KO", Side.BUY, Decimal(1), Decimal(60)))
-    new = broker.replace_order(old.id, Decimal(1), Decimal(71), "rp-1")
-    assert (new.client_order_id, new.status) == ("rp-1", OrderStatus.FILLED)
-    assert broker.get_order_by_client_id("rp-0").status is OrderStatus.REPLACED  # type: ignore[union-attr]
-    with pytest.raises(OrderRejected, match="not replaceable"):
-        broker.replace_order(new.id, Decimal(1), Decimal(72), "rp-2")
-
-
 def test_cli_auth_failure_exits_3_without_the_secret(
     alpaca_env: FakeAlpaca, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -573,3 +550,18 @@ def test_option_and_multi_leg_orders_are_left_out(
     # Read, such an order would stop every run: alch cannot tell its side.
     with pytest.raises(BrokerError, match="unexpected order answer from Alpaca"):
         alpaca._order(MULTI_LEG)
+
+
+def test_the_broker_adapters_read_time_only_from_the_injected_clock() -> None:
+    # X-RateLimit-Reset once was compared with datetime.now(): under a FixedClock (tests, the
+    # simulator's ALCH_SIM_NOW) the wait came out wrong. Request timeouts are durations on
+    # threading.Timer, which uses the monotonic clock without naming it.
+    package = Path(alpaca.__file__).resolve().parent
+    reads = re.compile(r"datetime\.now\(|datetime\.utcnow\(|time\.time\(|time\.monotonic\(")
+    found = [
+        f"{path.relative_to(package)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if reads.search(line)
+    ]
+    assert found == []

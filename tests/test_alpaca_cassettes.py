@@ -7,7 +7,6 @@ trading alike; recordings from the fake server also pin exact values.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -79,21 +78,6 @@ def test_orders_replay_submit_page_look_up_and_cancel(tmp_path: Path) -> None:
     paged = [r for r in cassette.requests if r.method == "GET" and r.path.endswith("/v2/orders")]
     assert len(paged) >= 2  # two per page: listing three orders took more than one request
     assert any(key == "until" for r in paged for key, _ in r.query)  # the second page
-
-
-def test_replace_clock_and_calendar_replay(tmp_path: Path) -> None:
-    result, _ = replay("replace", tmp_path)
-    prefix = META["order_prefix"]
-    assert result["second"].client_order_id == f"{prefix}-r1"
-    assert result["second"].id != result["first"].id
-    assert result["second"].limit_price == Decimal("1.10")
-    assert result["old"].status is OrderStatus.REPLACED
-    assert result["cancelled"].status is OrderStatus.CANCELED
-    assert isinstance(result["clock"]["is_open"], bool)
-    days = [d["date"] for d in result["calendar"]]
-    assert "2026-11-26" not in days  # Thanksgiving
-    friday = next(d for d in result["calendar"] if d["date"] == "2026-11-27")
-    assert (friday["close"], friday["settlement_date"]) == ("13:00", "2026-11-30")
 
 
 def test_cassettes_hold_no_credentials() -> None:

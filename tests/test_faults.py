@@ -15,14 +15,9 @@ import requests
 from pydantic import SecretStr
 
 from alchemiser_cli.brokers.alpaca import AlpacaBroker
-from alchemiser_cli.brokers.resilience import (
-    BrokerUnavailable,
-    RateLimiter,
-    WaitRefused,
-    Waits,
-    state_file,
-)
+from alchemiser_cli.brokers.resilience import RateLimiter, Waits, state_file
 from alchemiser_cli.clock import FixedClock
+from alchemiser_cli.errors import BrokerUnavailable, WaitRefused
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 from tests.conftest import OPEN_NOW, REPO, Run
 from tests.fake_alpaca import FakeAlpaca, parse_fault

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -9,10 +12,13 @@ from pathlib import Path
 import pytest
 
 from alchemiser_cli.brokers.sim import SimBroker, load_seed
+from alchemiser_cli.brokers.sim.schema import MIGRATIONS
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import OrderRequest, OrderStatus, Side
 from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
-from tests.conftest import DEMO_ACCOUNT, D, FileMaker
+from tests.conftest import DEMO_ACCOUNT, D, FileMaker, Run
+
+MIGRATION_NAMES = ("m001_initial", "m002_held_orders")
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -163,6 +169,21 @@ def test_margin_seed_with_legacy_daytrade_count(make_file: FileMaker, tmp_path: 
         ('[quotes.X]\nbid = "-1"', "quotes.X: prices must not be negative"),
         ("[assets]\nX = 1", "assets.X: expected a table"),
         ("[oops", "not valid TOML"),
+        ('cash = "1e40"', "cash: 1e40 is out of range (at most 1,000,000,000,000)"),
+        (
+            '[positions]\nX = "1e13"',
+            "positions.X: 1e13 is out of range (at most 1,000,000,000,000)",
+        ),
+        ('[quotes.X]\nask = "2e7"', "quotes.X.ask: 2e7 is out of range (at most 10,000,000)"),
+        (
+            '[quotes.X]\nbid = "0.00001"',
+            "quotes.X.bid: 0.00001 is out of range (at least 0.0001, or 0)",
+        ),
+        (
+            'cash = "600000000000"\n[positions]\nVTI = "100000"\n[quotes.VTI]\nask = "1e7"',
+            "cash and positions are worth 1,600,000,000,000.00 at the quotes: out of range "
+            "(at most 1,000,000,000,000)",
+        ),
     ],
 )
 def test_bad_seed_files_are_config_errors(make_file: FileMaker, text: str, message: str) -> None:
@@ -171,6 +192,49 @@ def test_bad_seed_files_are_config_errors(make_file: FileMaker, text: str, messa
         load_seed(path)
     assert str(info.value).startswith(f"{path}: ")
     assert message in str(info.value)
+
+
+HUGE_HOLDING = """cash = "1e12"
+[positions]
+VTI = "1e12"
+[quotes.VTI]
+bid = "1e7"
+ask = "1e7"
+[quotes.VXUS]
+bid = "0.01"
+ask = "0.01"
+[quotes.BND]
+bid = "0.01"
+ask = "0.01"
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('cash = "1e40"\n', "cash: 1e40 is out of range (at most 1,000,000,000,000)"),
+        (
+            HUGE_HOLDING,  # each figure in bounds, the sum not: the planner's maths failed
+            "cash and positions are worth 10,000,001,000,000,000,000.00 at the quotes: out of "
+            "range (at most 1,000,000,000,000)",
+        ),
+    ],
+    ids=["cash_1e40", "worth_1e19"],
+)
+def test_a_seed_too_large_to_compute_with_is_a_one_line_usage_error(
+    cli: Callable[..., Run],
+    make_file: FileMaker,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    message: str,
+) -> None:
+    path = make_file("huge.toml", text)
+    monkeypatch.setenv("ALCH_SIM_ACCOUNT", str(path))
+    for command in ("plan", "status"):
+        result = cli(command)
+        assert (result.exit_code, result.stdout) == (2, ""), command
+        assert result.stderr.endswith(f"alch: error: {path}: {message}\n")
+        assert "internal error" not in result.stderr
 
 
 def test_missing_seed_file(tmp_path: Path) -> None:
@@ -216,3 +280,74 @@ def test_a_second_process_opening_a_new_simulator_does_not_wipe_it(
     assert second.account().cash == first.account().cash < load_seed(DEMO_ACCOUNT).cash
     first.close()
     second.close()
+
+
+def _migrations(path: Path) -> list[str]:
+    with closing(sqlite3.connect(path)) as conn:
+        return [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY name")]
+
+
+@pytest.mark.parametrize("blank", ["absent", "empty"])
+def test_a_blank_simulator_file_is_migrated_and_seeded(tmp_path: Path, blank: str) -> None:
+    path = tmp_path / "sim.sqlite"
+    if blank == "empty":
+        path.write_bytes(b"")
+    sim = SimBroker(path, DEMO_ACCOUNT, FixedClock(NOW))
+    assert sim.account().cash == D("12000")
+    sim.submit_order(buy("c-1", "VXUS", "1", "73"))
+    sim.close()
+    assert _migrations(path) == list(MIGRATION_NAMES) == [name for name, _ in MIGRATIONS]
+    with closing(sqlite3.connect(path)) as conn:
+        stamps = {r[0] for r in conn.execute("SELECT applied_at FROM migrations")}
+    assert stamps == {NOW.isoformat()}  # the simulator's clock, not the wall clock
+    again = SimBroker(path, DEMO_ACCOUNT, FixedClock(NOW))  # nothing left to apply
+    assert [o.client_order_id for o in again.orders()] == ["c-1"]
+    again.close()
+    assert _migrations(path) == list(MIGRATION_NAMES)
+
+
+# The simulator's schema before migrations existed and before orders could be held.
+OLD_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE positions (symbol TEXT PRIMARY KEY, qty TEXT NOT NULL, avg_price TEXT NOT NULL);
+CREATE TABLE quotes (symbol TEXT PRIMARY KEY, bid TEXT NOT NULL, ask TEXT NOT NULL,
+    last TEXT NOT NULL);
+CREATE TABLE assets (symbol TEXT PRIMARY KEY, tradable INTEGER NOT NULL,
+    fractionable INTEGER NOT NULL, status TEXT NOT NULL);
+CREATE TABLE orders (id TEXT PRIMARY KEY, client_order_id TEXT UNIQUE NOT NULL,
+    symbol TEXT NOT NULL, side TEXT NOT NULL, qty TEXT NOT NULL, limit_price TEXT,
+    order_type TEXT NOT NULL, tif TEXT NOT NULL, status TEXT NOT NULL, filled_qty TEXT NOT NULL,
+    filled_avg_price TEXT, submitted_at TEXT NOT NULL, seq INTEGER NOT NULL);
+CREATE TABLE fills (order_id TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL,
+    qty TEXT NOT NULL, price TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE script (seq INTEGER PRIMARY KEY AUTOINCREMENT, symbol TEXT NOT NULL,
+    action TEXT NOT NULL, qty TEXT);
+CREATE TABLE submissions (client_order_id TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE adv (symbol TEXT PRIMARY KEY, volume TEXT NOT NULL);
+INSERT INTO meta VALUES ('account_id', 'SIM-OLD'), ('account_type', 'cash'),
+    ('cash', '1000'), ('seeded_from', 'old.toml'), ('seq', '1');
+INSERT INTO positions VALUES ('VTI', '3', '300');
+INSERT INTO quotes VALUES ('VTI', '330.10', '330.14', '0');
+INSERT INTO orders VALUES ('o-1', 'old-1', 'VTI', 'buy', '2', '100', 'limit', 'day', 'new',
+    '0', NULL, '2026-11-23T15:00:00+00:00', 1);
+"""
+
+
+def test_an_old_format_simulator_file_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "sim.sqlite"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(OLD_SCHEMA)
+    sim = SimBroker(path, DEMO_ACCOUNT, FixedClock(NOW))
+    assert _migrations(path) == list(MIGRATION_NAMES)
+    # Kept as it was, not seeded again from the demo account.
+    assert (sim.account().account_id, sim.account().cash) == ("SIM-OLD", D("1000"))
+    assert sim.positions()["VTI"].qty == D(3)
+    (old,) = sim.open_orders()  # the resting order is still there, and not held
+    assert (old.client_order_id, old.status) == ("old-1", OrderStatus.NEW)
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT held FROM orders WHERE id = 'o-1'").fetchone() == (0,)
+    sim.script("VTI", "hold")
+    sim.submit_order(buy("c-2", "VTI", "1", "331"))  # ticks first: the old order takes it
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT held FROM orders WHERE id = 'o-1'").fetchone() == (1,)
+    sim.close()

@@ -1,6 +1,6 @@
 """Alpaca through alpaca-py: the `Broker` protocol over the Trading and Market Data APIs.
 
-What alpaca-py does not do, this adapter does (see shared/ALPACA.md):
+What alpaca-py does not do, this adapter does (README "Brokers" says it for users):
 - a total timeout on every request, whole answer included (requests' own timeout is per
   socket read: a server trickling one byte a second would hold a request for minutes), by
   an adapter mounted on one pooled session shared by the trading and data clients;
@@ -38,11 +38,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from alchemiser_cli.brokers.resilience import (
-    BrokerUnavailable,
     CircuitBreaker,
-    CircuitOpen,
     RateLimiter,
-    WaitRefused,
     Waits,
     guarded,
     retrying,
@@ -62,11 +59,15 @@ from alchemiser_cli.core.models import (
 )
 from alchemiser_cli.core.money import ZERO, fmt
 from alchemiser_cli.errors import (
+    AlpacaAuthError,
     BrokerError,
+    BrokerUnavailable,
+    CircuitOpen,
     ConfigError,
     DuplicateOrder,
     OrderNotAccepted,
     OrderRejected,
+    WaitRefused,
 )
 from alchemiser_cli.files import private_dir, read_private, write_private
 from alchemiser_cli.masking import register_secret
@@ -87,10 +88,6 @@ ADV_LOOKBACK = timedelta(days=40)  # calendar days that hold 20 sessions, holida
 BARS_PAGE = 10_000  # bars per page (Alpaca's maximum)
 
 
-class AlpacaAuthError(BrokerError):
-    """Alpaca refused the credentials."""
-
-
 class _Watchdog:
     """Cuts a request's connection when its total time is up (a timer thread shuts the
     socket down, which wakes the blocked read at once)."""
@@ -99,6 +96,9 @@ class _Watchdog:
         self.fired = False
         self._conn: BaseHTTPConnection | None = None
         self._lock = threading.Lock()
+        # The one clock here not injected: threading.Timer waits on the monotonic clock. It
+        # times a socket (how long one request may take), not a moment: tests pass short
+        # limits, and a FixedClock that only moves when something waits could never fire it.
         self._timer = threading.Timer(seconds, self._fire)
         self._timer.daemon = True
 
@@ -565,49 +565,12 @@ class AlpacaBroker:
             self._once(lambda: self._trading.delete(f"/orders/{order_id}"))
         return _order(self._get(f"/orders/{order_id}"))
 
-    def replace_order(
-        self, order_id: str, qty: Decimal, limit_price: Decimal, client_order_id: str
-    ) -> BrokerOrder:
-        """PATCH /v2/orders/{id}: a new order (new id, our client id) replaces the old one.
-
-        Not retried blindly either: after a lost answer, the new client_order_id is looked up.
-        """
-        body = {
-            "qty": fmt(qty),
-            "limit_price": fmt(limit_price),
-            "client_order_id": client_order_id,
-        }
-        try:
-            return _order(self._once(lambda: self._trading.patch(f"/orders/{order_id}", body)))
-        except BrokerUnavailable:
-            found = self.get_order_by_client_id(client_order_id)
-            if found is None:
-                raise
-            return found
-
-    def market_clock(self) -> dict[str, Any]:
-        """GET /v2/clock: Alpaca's own open/closed view and next open and close."""
-        raw = self._get("/clock")
-        return {
-            "is_open": bool(raw["is_open"]),
-            "next_open": _time(raw["next_open"]),
-            "next_close": _time(raw["next_close"]),
-        }
-
     def clock_is_open(self) -> bool:
         """Alpaca's own open/closed flag (GET /v2/clock): it knows unscheduled closures."""
         flag = self._get("/clock").get("is_open")
         if not isinstance(flag, bool):
             raise BrokerError(f"unexpected clock answer from Alpaca: is_open {flag!r}")
         return flag
-
-    def calendar(self, start: datetime, end: datetime) -> list[dict[str, str]]:
-        """GET /v2/calendar: sessions with their settlement dates (alpaca-py drops those)."""
-        params = {"start": start.date().isoformat(), "end": end.date().isoformat()}
-        return [
-            {k: str(day[k]) for k in ("date", "open", "close", "settlement_date") if k in day}
-            for day in _list(self._get("/calendar", params), "calendar")
-        ]
 
     # -- cache ---------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal
 from typing import Protocol
 
 from alchemiser_cli.core.models import (
@@ -82,10 +81,4 @@ class Broker(Protocol):
 
     def cancel_order(self, order_id: str) -> BrokerOrder:
         """Ask the broker to cancel; returns the order as it stands afterwards."""
-        ...
-
-    def replace_order(
-        self, order_id: str, qty: Decimal, limit_price: Decimal, client_order_id: str
-    ) -> BrokerOrder:
-        """Replace an open order's quantity and limit; returns the new order (new id)."""
         ...

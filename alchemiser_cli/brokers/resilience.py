@@ -25,30 +25,13 @@ import tenacity
 from pyrate_limiter import Rate, RateItem, SQLiteBucket
 
 from alchemiser_cli.clock import Clock
-from alchemiser_cli.errors import BrokerError
+from alchemiser_cli.errors import BrokerError, BrokerUnavailable, CircuitOpen, WaitRefused
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 WINDOW_MS = 61_000  # Alpaca counts per minute; one second of slack for the trip there
 LEAK_EVERY = 100  # acquisitions between clean-ups of the shared log
-
-
-class BrokerUnavailable(BrokerError):
-    """The broker did not answer usefully (timeout, reset, 5xx, 429); worth retrying."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class CircuitOpen(BrokerError):
-    """Too many consecutive failures: fail fast instead of hammering the broker."""
-
-
-class WaitRefused(BrokerError):
-    """A wait (rate limit, Retry-After, backoff) longer than allowed or past the run deadline:
-    not waited, nothing more sent."""
 
 
 def _seconds(value: float) -> str:

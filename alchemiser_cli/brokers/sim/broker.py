@@ -18,11 +18,12 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from alchemiser_cli.brokers.sim.schema import migrate, prepare
+from alchemiser_cli.brokers.sim.seed import SimSeed, load_seed
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.calendar import NEW_YORK, NyseCalendar
 from alchemiser_cli.core.models import (
@@ -36,10 +37,14 @@ from alchemiser_cli.core.models import (
     Quote,
     Side,
 )
-from alchemiser_cli.core.money import ONE, ZERO, fmt, to_decimal
-from alchemiser_cli.core.targets import normalise_symbol
-from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
-from alchemiser_cli.files import prepare_sqlite, read_toml
+from alchemiser_cli.core.money import ONE, ZERO, fmt
+from alchemiser_cli.errors import (
+    BrokerError,
+    DuplicateOrder,
+    OrderRejected,
+    SimDamaged,
+)
+from alchemiser_cli.files import prepare_sqlite
 
 SCRIPT_ACTIONS = ("reject", "partial", "hold")
 
@@ -52,111 +57,6 @@ _ORDER_QUERIES = {
     "id = ?": f"{_ORDER_COLUMNS} WHERE id = ? ORDER BY seq",
     "client_order_id = ?": f"{_ORDER_COLUMNS} WHERE client_order_id = ? ORDER BY seq",
 }
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS positions (symbol TEXT PRIMARY KEY, qty TEXT NOT NULL,
-    avg_price TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS quotes (symbol TEXT PRIMARY KEY, bid TEXT NOT NULL,
-    ask TEXT NOT NULL, last TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS assets (symbol TEXT PRIMARY KEY, tradable INTEGER NOT NULL,
-    fractionable INTEGER NOT NULL, status TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY, client_order_id TEXT UNIQUE NOT NULL,
-    symbol TEXT NOT NULL, side TEXT NOT NULL, qty TEXT NOT NULL, limit_price TEXT,
-    order_type TEXT NOT NULL, tif TEXT NOT NULL, status TEXT NOT NULL, filled_qty TEXT NOT NULL,
-    filled_avg_price TEXT, submitted_at TEXT NOT NULL, seq INTEGER NOT NULL,
-    held INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS fills (order_id TEXT NOT NULL, symbol TEXT NOT NULL,
-    side TEXT NOT NULL, qty TEXT NOT NULL, price TEXT NOT NULL, at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS script (seq INTEGER PRIMARY KEY AUTOINCREMENT, symbol TEXT NOT NULL,
-    action TEXT NOT NULL, qty TEXT);
-CREATE TABLE IF NOT EXISTS submissions (client_order_id TEXT NOT NULL, at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS adv (symbol TEXT PRIMARY KEY, volume TEXT NOT NULL);
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class SimSeed:
-    """The starting state of a simulated account, read from a TOML file."""
-
-    account_id: str
-    account_type: str
-    cash: Decimal
-    positions: dict[str, Decimal]
-    quotes: dict[str, Quote]
-    assets: dict[str, Asset]
-    daytrade_count: int | None
-
-
-def load_seed(path: Path) -> SimSeed:
-    """Read and validate a simulator seed file; errors name the file and the entry."""
-    doc = read_toml(path, "simulator account")
-    where = str(path)
-    try:
-        account_type = str(doc.get("type", "cash"))
-        if account_type not in ("cash", "margin"):
-            raise ValueError(f'type must be "cash" or "margin", not {account_type!r}')
-        cash = to_decimal(doc.get("cash", "0"), field="cash")
-        if cash < ZERO:
-            raise ValueError("cash must not be negative")
-        positions = {
-            normalise_symbol(s, where=where): to_decimal(q, field=f"positions.{s}")
-            for s, q in _table(doc, "positions").items()
-        }
-        for symbol, qty in positions.items():
-            if qty <= ZERO:
-                raise ValueError(f"positions.{symbol}: quantity must be positive")
-        quotes = {}
-        for raw, entry in _table(doc, "quotes").items():
-            symbol = normalise_symbol(raw, where=where)
-            if not isinstance(entry, dict):
-                raise ValueError(f"quotes.{raw}: expected a table with bid and ask")
-            quotes[symbol] = Quote(
-                symbol=symbol,
-                bid=to_decimal(entry.get("bid", "0"), field=f"quotes.{raw}.bid"),
-                ask=to_decimal(entry.get("ask", "0"), field=f"quotes.{raw}.ask"),
-                last=to_decimal(entry.get("last", "0"), field=f"quotes.{raw}.last"),
-            )
-            if min(quotes[symbol].bid, quotes[symbol].ask, quotes[symbol].last) < ZERO:
-                raise ValueError(f"quotes.{raw}: prices must not be negative")
-        assets = {}
-        for raw, entry in _table(doc, "assets").items():
-            symbol = normalise_symbol(raw, where=where)
-            if not isinstance(entry, dict):
-                raise ValueError(f"assets.{raw}: expected a table")
-            assets[symbol] = Asset(
-                symbol=symbol,
-                tradable=bool(entry.get("tradable", True)),
-                fractionable=bool(entry.get("fractionable", True)),
-                status=str(entry.get("status", "active")),
-                avg_daily_volume=None
-                if entry.get("adv") is None
-                else to_decimal(entry["adv"], field=f"assets.{raw}.adv"),
-            )
-        raw_count = doc.get("daytrade_count")
-        daytrade_count = None if raw_count is None else int(raw_count)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-    return SimSeed(
-        account_id=str(doc.get("account_id", "SIM-DEMO")),
-        account_type=account_type,
-        cash=cash,
-        positions=positions,
-        quotes=quotes,
-        assets=assets,
-        daytrade_count=daytrade_count,
-    )
-
-
-def _table(doc: dict[str, object], key: str) -> dict[str, object]:
-    value = doc.get(key, {})
-    if not isinstance(value, dict):
-        raise ValueError(f"[{key}] must be a table")
-    return value
-
-
-class SimDamaged(BrokerError):
-    """The simulator's database file is not a (sound) SQLite database."""
 
 
 class SimBroker:
@@ -189,14 +89,11 @@ class SimBroker:
             ) from None
 
     def _open(self) -> None:
-        self._conn.executescript(_SCHEMA)
+        prepare(self._conn)
         check = self._conn.execute("PRAGMA quick_check").fetchone()
         if check is None or check[0] != "ok":
             raise sqlite3.DatabaseError(str(check[0]) if check else "integrity check failed")
-        with self._tx() as cur:  # under the write lock: another process may be opening it too
-            columns = {r[1] for r in cur.execute("PRAGMA table_info(orders)")}
-            if "held" not in columns:  # databases made before held orders existed
-                cur.execute("ALTER TABLE orders ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
+        migrate(self._conn, self._clock.now())
         if self._meta("seeded_from") is None:
             self._seed_once()
 
@@ -460,7 +357,10 @@ class SimBroker:
     def replace_order(
         self, order_id: str, qty: Decimal, limit_price: Decimal, client_order_id: str
     ) -> BrokerOrder:
-        """Alpaca's PATCH: the old order becomes `replaced`, a new one takes its place."""
+        """Alpaca's PATCH: the old order becomes `replaced`, a new one takes its place.
+
+        Not part of `Broker` (alch never replaces an order): the fake Alpaca server's PATCH
+        route answers with it."""
         found = self._orders("id = ?", (order_id,))
         if not found:
             raise BrokerError(f"order {order_id} not found")
