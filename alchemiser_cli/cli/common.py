@@ -1,4 +1,4 @@
-"""What every command shares: global options, opening the service, input and output."""
+"""What every command shares: global options, opening the runtime, input and output."""
 
 from __future__ import annotations
 
@@ -16,15 +16,15 @@ import typer
 from rich.console import Console
 
 from alchemiser_cli import logs
+from alchemiser_cli.app.runtime import Runtime, open_runtime
 from alchemiser_cli.cli.errors import reported_errors
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets, parse_targets
 from alchemiser_cli.documents import plan_from_text
+from alchemiser_cli.documents.schemas import document_json
 from alchemiser_cli.errors import ConfigError, InputError
 from alchemiser_cli.files import loose_permissions, read_text, usable_dir
 from alchemiser_cli.masking import redact
-from alchemiser_cli.render.json_out import render_json
-from alchemiser_cli.service import Service, open_service
 from alchemiser_cli.settings import AlpacaCredentials, Settings, load_settings, with_changes
 
 
@@ -74,12 +74,12 @@ def globals_of(ctx: typer.Context) -> GlobalOptions:
 
 
 @contextmanager
-def service_for(
+def runtime_for(
     ctx: typer.Context,
     planner_flags: Callable[[], dict[str, Any]] | None = None,
     execution_flags: Callable[[], dict[str, Any]] | None = None,
-) -> Iterator[Service]:
-    """Load settings, set up logging, open the service; map every failure to an exit code."""
+) -> Iterator[Runtime]:
+    """Load settings, set up logging, open the runtime; map every failure to an exit code."""
     opts = globals_of(ctx)
     with reported_errors(opts.traceback):
         settings = load_settings(opts.config, broker=opts.broker)
@@ -107,12 +107,12 @@ def service_for(
             settings.notify.smtp_password,
         ):
             logs.register_secret(secret)
-        service = open_service(settings, credentials)
+        runtime = open_runtime(settings, credentials)
         try:
-            yield service
+            yield runtime
         finally:
             if opts.verbosity >= 0:  # --quiet: errors only
-                for notice in service.notices:
+                for notice in runtime.notices:
                     sys.stderr.write(f"alch: note: {redact(notice)}\n")
 
 
@@ -126,7 +126,7 @@ def read_source(arg: str, what: str) -> tuple[str, str]:
 
 
 def load_targets(arg: str | None) -> Targets | None:
-    """Targets from --targets, or None to let the service decide."""
+    """Targets from --targets, or None to let the app decide."""
     if arg is None:
         return None
     text, where = read_source(arg, "targets")
@@ -173,7 +173,7 @@ def load_plan(arg: str | None, targets: str | None) -> Plan | None:
 
 def emit_json(name: str, document: object) -> None:
     """Print one JSON document on stdout."""
-    sys.stdout.write(redact(render_json(name, document)) + "\n")  # the last wall
+    sys.stdout.write(redact(document_json(name, document)) + "\n")  # the last wall
 
 
 def console() -> Console:

@@ -12,9 +12,38 @@ from contextlib import contextmanager
 import typer
 
 from alchemiser_cli.errors import AlchError, ExitCode
+from alchemiser_cli.executor import Outcome
 from alchemiser_cli.logs import redact
 
 log = logging.getLogger("alchemiser_cli.cli")
+
+# Outcome -> exit status. Declining at the prompt is not a failure: nothing was sent.
+OUTCOME_EXIT = {
+    Outcome.COMPLETED: ExitCode.OK,
+    Outcome.QUEUED: ExitCode.OK,
+    Outcome.NOTHING_TO_DO: ExitCode.OK,
+    Outcome.DECLINED: ExitCode.OK,
+    Outcome.BLOCKED: ExitCode.CHECK_BLOCKED,
+    Outcome.INCOMPLETE: ExitCode.INCOMPLETE,
+    Outcome.FAILED: ExitCode.BROKER,  # a broker error stopped it before any order got there
+    Outcome.INTERRUPTED: ExitCode.INTERRUPTED,
+    Outcome.RUNNING: ExitCode.INTERNAL,  # never returned by a finished run
+}
+# The signal that stopped a run -> exit status (128 + the signal's number).
+SIGNAL_EXIT = {"SIGINT": ExitCode.INTERRUPTED, "SIGTERM": ExitCode.TERMINATED}
+
+
+def exit_code_for_outcome(outcome: Outcome, stop_reason: str | None = None) -> ExitCode:
+    """The documented exit status for how a run ended (a signal's own status if one
+    stopped it)."""
+    if outcome is Outcome.INTERRUPTED:
+        return SIGNAL_EXIT.get(stop_reason or "", ExitCode.INTERRUPTED)
+    return OUTCOME_EXIT[outcome]
+
+
+def exit_code_for_check(blocked: bool) -> ExitCode:
+    """`alch check`: 1 if anything blocks, else 0."""
+    return ExitCode.CHECK_BLOCKED if blocked else ExitCode.OK
 
 
 def exit_code_for(exc: BaseException) -> ExitCode:

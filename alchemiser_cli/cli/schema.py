@@ -10,8 +10,8 @@ import typer
 from alchemiser_cli.cli.common import globals_of
 from alchemiser_cli.cli.errors import reported_errors
 from alchemiser_cli.documents import dumps
+from alchemiser_cli.documents.schemas import SCHEMAS, json_schema
 from alchemiser_cli.errors import InputError
-from alchemiser_cli.render.json_out import SCHEMAS, json_schema
 
 
 def schema(

@@ -6,9 +6,9 @@ import sys
 
 import typer
 
+from alchemiser_cli.app.simulator import reset_simulator
 from alchemiser_cli.cli.common import globals_of
 from alchemiser_cli.cli.errors import reported_errors
-from alchemiser_cli.service import reset_simulator
 from alchemiser_cli.settings import load_settings
 
 app = typer.Typer(help="Manage the embedded simulated broker.", no_args_is_help=True)

@@ -15,9 +15,9 @@ from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState
 from alchemiser_cli.core.checks import CheckReport, Severity
 from alchemiser_cli.core.money import dollars, fmt, money
 from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.documents.reports import ExecutionReport, StatusReport
 from alchemiser_cli.executor import Outcome
 from alchemiser_cli.render.layout import Cell, Col, fitted_table
-from alchemiser_cli.service import ExecutionReport, StatusReport
 
 _SEVERITY_STYLE = {Severity.PASS: "green", Severity.WARN: "yellow", Severity.BLOCK: "bold red"}
 _OUTCOME_STYLE = {
