@@ -19,7 +19,7 @@ from alchemiser_cli.cli.common import (
     load_targets,
     runtime_for,
 )
-from alchemiser_cli.cli.errors import exit_code_for_check
+from alchemiser_cli.cli.errors import Finished
 from alchemiser_cli.documents.reports import check_document
 from alchemiser_cli.render.tables import render_checks
 
@@ -33,7 +33,7 @@ def check(
     cancel_open: CancelOpenOpt = False,
     queue_for_open: QueueOpt = False,
     liquidate: LiquidateOpt = False,
-) -> None:
+) -> Finished:
     """Check a plan against limits, the account and the market; exit 1 if anything blocks."""
     with runtime_for(ctx) as rt:
         outcome = check_plan(
@@ -51,5 +51,4 @@ def check(
             emit_json("check", check_document(outcome.plan, outcome.report, outcome.market))
         else:
             render_checks(console(), outcome.report, outcome.market)
-    if outcome.report.blocked:
-        raise typer.Exit(int(exit_code_for_check(blocked=True)))
+    return Finished(blocked=outcome.report.blocked)

@@ -17,7 +17,6 @@ from rich.console import Console
 
 from alchemiser_cli import logs
 from alchemiser_cli.app.runtime import Runtime, open_runtime
-from alchemiser_cli.cli.errors import reported_errors
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets, parse_targets
 from alchemiser_cli.documents import plan_from_text
@@ -79,41 +78,40 @@ def runtime_for(
     planner_flags: Callable[[], dict[str, Any]] | None = None,
     execution_flags: Callable[[], dict[str, Any]] | None = None,
 ) -> Iterator[Runtime]:
-    """Load settings, set up logging, open the runtime; map every failure to an exit code."""
+    """Load settings, set up logging, open the runtime."""
     opts = globals_of(ctx)
-    with reported_errors(opts.traceback):
-        settings = load_settings(opts.config, broker=opts.broker)
-        if planner_flags is not None:
-            settings = with_changes(settings, "planner", planner_flags())
-        if execution_flags is not None:
-            settings = with_changes(settings, "execution", execution_flags())
-        if settings.planner.rebalance_to == "edge" and not settings.planner.bands_on:
-            raise ConfigError(
-                '--to edge (rebalance_to = "edge") needs a drift band: give --band, or '
-                "band_abs / band_rel in [planner]"
-            )
-        usable_dir(settings.state_dir, "state directory (ALCH_HOME)")
-        for part in ("logs", "locks"):
-            usable_dir(settings.state_dir / part, f"{part} directory in ALCH_HOME")
-        logs.configure(settings.state_dir, opts.verbosity)
-        loose = loose_permissions(settings.state_dir)
-        if loose is not None:
-            logging.getLogger("alchemiser_cli.cli").warning(loose)
-        credentials = AlpacaCredentials()
-        for secret in (
-            credentials.api_key_id,
-            credentials.api_secret_key,
-            settings.notify.webhook_url,  # a Slack webhook URL is itself a credential
-            settings.notify.smtp_password,
-        ):
-            logs.register_secret(secret)
-        runtime = open_runtime(settings, credentials)
-        try:
-            yield runtime
-        finally:
-            if opts.verbosity >= 0:  # --quiet: errors only
-                for notice in runtime.notices:
-                    sys.stderr.write(f"alch: note: {redact(notice)}\n")
+    settings = load_settings(opts.config, broker=opts.broker)
+    if planner_flags is not None:
+        settings = with_changes(settings, "planner", planner_flags())
+    if execution_flags is not None:
+        settings = with_changes(settings, "execution", execution_flags())
+    if settings.planner.rebalance_to == "edge" and not settings.planner.bands_on:
+        raise ConfigError(
+            '--to edge (rebalance_to = "edge") needs a drift band: give --band, or '
+            "band_abs / band_rel in [planner]"
+        )
+    usable_dir(settings.state_dir, "state directory (ALCH_HOME)")
+    for part in ("logs", "locks"):
+        usable_dir(settings.state_dir / part, f"{part} directory in ALCH_HOME")
+    logs.configure(settings.state_dir, opts.verbosity)
+    loose = loose_permissions(settings.state_dir)
+    if loose is not None:
+        logging.getLogger("alchemiser_cli.cli").warning(loose)
+    credentials = AlpacaCredentials()
+    for secret in (
+        credentials.api_key_id,
+        credentials.api_secret_key,
+        settings.notify.webhook_url,  # a Slack webhook URL is itself a credential
+        settings.notify.smtp_password,
+    ):
+        logs.register_secret(secret)
+    runtime = open_runtime(settings, credentials)
+    try:
+        yield runtime
+    finally:
+        if opts.verbosity >= 0:  # --quiet: errors only
+            for notice in runtime.notices:
+                sys.stderr.write(f"alch: note: {redact(notice)}\n")
 
 
 def read_source(arg: str, what: str) -> tuple[str, str]:

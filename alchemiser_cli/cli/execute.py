@@ -35,7 +35,7 @@ from alchemiser_cli.cli.common import (
     masked,
     runtime_for,
 )
-from alchemiser_cli.cli.errors import SIGNAL_EXIT, exit_code_for_outcome
+from alchemiser_cli.cli.errors import SIGNAL_EXIT, Finished
 from alchemiser_cli.core.checks import CheckReport
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.errors import ConfirmationRequired, InputError, Interrupted
@@ -94,7 +94,7 @@ def parse_duration(text: str, flag: str) -> float:
 
 
 def execution_overrides(deadline: str | None, order_type: str | None) -> dict[str, Any]:
-    """Command-line flags that change the execution policy (validated by the service)."""
+    """Command-line flags that change the execution policy (validated with the settings)."""
     changes: dict[str, Any] = {}
     if deadline is not None:
         changes["deadline_s"] = parse_duration(deadline, "--deadline")
@@ -162,7 +162,7 @@ def execute(
     deadline: DeadlineOpt = None,
     order_type: OrderTypeOpt = None,
     close_window: CloseWindowOpt = None,
-) -> None:
+) -> Finished:
     """Send the plan's orders after the checks pass and you confirm (or --yes)."""
     flags = lambda: execution_overrides(deadline, order_type)  # noqa: E731
     with runtime_for(ctx, execution_flags=flags) as rt:
@@ -194,4 +194,4 @@ def execute(
             if report.checks is not None and report.checks.blocked:
                 render_checks(console(), report.checks)
             render_execution(console(), report)
-    raise typer.Exit(int(exit_code_for_outcome(report.outcome, rt.stop.reason)))
+    return Finished(outcome=report.outcome, stopped_by=rt.stop.reason)
