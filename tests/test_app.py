@@ -3,7 +3,7 @@ journaled reports, the core's valuation that `status` shows, one exit-code mappi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +23,7 @@ from alchemiser_cli.errors import ExitCode
 from alchemiser_cli.executor import Outcome
 from alchemiser_cli.journal import Journal
 from alchemiser_cli.settings import Settings
-from tests.conftest import DEMO_ACCOUNT, OPEN_NOW
+from tests.conftest import DEMO_ACCOUNT, OPEN_NOW, Run
 
 D = Decimal
 
@@ -137,3 +137,23 @@ def test_valuation_weighs_against_the_plans_investable_base() -> None:
 )
 def test_one_mapping_from_outcomes_to_exit_codes(result: object, code: ExitCode) -> None:
     assert exit_code_for_result(result) is code
+
+
+def test_plan_and_status_weigh_the_account_alike(
+    cli: Callable[..., Run], sim: SimBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALCH_PLANNER__BAND_REL", "0.25")
+    monkeypatch.setenv("ALCH_PLANNER__CASH_RESERVE", "500")
+    planned = cli("plan", "--json").json()
+    shown = cli("status", "--json").json()
+    assert shown["targets_source"] == planned["targets_source"] == "demo targets"
+    by_plan = {
+        p["symbol"]: (p["current_weight"], p["target_weight"], p["drift"], p["band"])
+        for p in planned["positions"]
+    }
+    by_status = {
+        p["symbol"]: (p["weight"], p["target_weight"], p["drift"], p["band"])
+        for p in shown["positions"]
+    }
+    assert by_status == by_plan
+    assert len(by_plan) == 4

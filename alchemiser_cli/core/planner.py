@@ -234,7 +234,7 @@ class Holding:
     weight: Decimal
     target_weight: Decimal | None  # None: no targets, or a kept position
     drift: Decimal | None
-    band: Decimal | None  # the allowed drift, where bands are configured
+    band: Decimal | None  # the allowed drift of a listed target, where bands are configured
     in_band: bool | None
 
 
@@ -268,8 +268,8 @@ def value_account(
         if weights is not None and symbol not in policy.keep:
             target = weights.get(symbol, ZERO)
         band = None
-        if target is not None and policy.bands_on:
-            band = band_threshold(target, policy)
+        if target is not None and weights is not None and symbol in weights and policy.bands_on:
+            band = band_threshold(target, policy)  # as the planner: only a listed target
         drift = None if target is None else weight - target
         holdings.append(
             Holding(
