@@ -180,13 +180,14 @@ def test_every_import_between_layers_goes_down() -> None:
     assert upward == []
 
 
-def test_the_core_imports_only_the_standard_library_pydantic_and_itself() -> None:
+def _core_violations(imports: dict[str, set[str]]) -> list[str]:
+    """`module imports name` for every import of a core module outside what it may use."""
     stdlib = sys.stdlib_module_names
     wrong = []
-    for name, path in MODULES.items():
+    for name, targets in sorted(imports.items()):
         if not name.startswith(f"{ROOT}.core"):
             continue
-        for target in sorted(_imports(name, path)):
+        for target in sorted(targets):
             top = target.split(".")[0]
             if top == "__future__" or (top in stdlib and top not in CORE_FORBIDDEN_STDLIB):
                 continue
@@ -196,7 +197,25 @@ def test_the_core_imports_only_the_standard_library_pydantic_and_itself() -> Non
             if top in CORE_THIRD_PARTY:
                 continue
             wrong.append(f"{name} imports {target}")
-    assert wrong == []
+    return wrong
+
+
+def test_the_core_imports_only_the_standard_library_pydantic_and_itself() -> None:
+    assert _core_violations({n: _imports(n, p) for n, p in MODULES.items()}) == []
+
+
+def test_the_purity_check_names_what_the_core_must_not_import() -> None:
+    planted = {
+        f"{ROOT}.core.x": {"typer", "rich.console", "sqlite3", "decimal", "pydantic"},
+        f"{ROOT}.core.y": {f"{ROOT}.journal", f"{ROOT}.errors", f"{ROOT}.core.money"},
+        f"{ROOT}.app.z": {"typer"},  # not the core: allowed
+    }
+    assert _core_violations(planted) == [
+        f"{ROOT}.core.x imports rich.console",
+        f"{ROOT}.core.x imports sqlite3",
+        f"{ROOT}.core.x imports typer",
+        f"{ROOT}.core.y imports {ROOT}.journal",
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith(f"{ROOT}.app")), ids=str)
