@@ -102,11 +102,12 @@ def journal(tmp_path: Path) -> Journal:
 
 
 def plan_for(broker: SimBroker, collar: str = "0", **weights: str) -> Plan:
-    from alchemiser_cli.service import Service
+    from alchemiser_cli.app.inputs import take_snapshot
+    from alchemiser_cli.app.runtime import Runtime
     from alchemiser_cli.settings import Settings
 
-    service = Service(Settings(), broker, Journal(Path(":memory:")), FixedClock(NOW))
-    snap = service.snapshot(set(weights))
+    runtime = Runtime(Settings(), broker, Journal(Path(":memory:")), FixedClock(NOW))
+    snap = take_snapshot(runtime, set(weights))
     targets = Targets({k: D(v) for k, v in weights.items()}, "t")
     no_costs = PlannerPolicy(collar_bps=D(collar), sec_fee_rate=D(0), finra_taf_per_share=D(0))
     return build_plan(snap, targets, no_costs, NOW)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from alchemiser_cli.app.execute import execute
+from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest
@@ -18,7 +20,6 @@ from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import BrokerError, OrderUnsettled
 from alchemiser_cli.executor import Outcome
 from alchemiser_cli.journal import Journal
-from alchemiser_cli.service import Service
 from alchemiser_cli.settings import Settings
 from tests.conftest import DEMO_ACCOUNT, OPEN_NOW, Run
 from tests.fake_alpaca import FakeAlpaca
@@ -46,7 +47,7 @@ class AcceptsLate(SimBroker):
         self.held = []
 
 
-Wired = tuple[Service, AcceptsLate, FixedClock]
+Wired = tuple[Runtime, AcceptsLate, FixedClock]
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def wired(tmp_path: Path) -> Iterator[Wired]:
     broker.late, broker.held = {"VXUS"}, []
     journal = Journal(tmp_path / "j.sqlite")
     settings = Settings(execution=ExecutionPolicy(unconfirmed_settle_s=120))
-    yield Service(settings, broker, journal, clock), broker, clock
+    yield Runtime(settings, broker, journal, clock), broker, clock
     journal.close()
     broker.close()
 
@@ -69,14 +70,14 @@ def test_a_late_acceptance_blocks_the_rerun_and_is_never_doubled_on_the_simulato
     wired: Wired,
 ) -> None:
     service, broker, clock = wired
-    first = service.execute(None, TARGETS, confirm=lambda _p, _r: True)
+    first = execute(service, None, TARGETS, confirm=lambda _p, _r: True)
     assert first.outcome is Outcome.INCOMPLETE
     vxus = next(o for o in first.orders if o.symbol == "VXUS")
     assert vxus.status == "unconfirmed"
     cid = vxus.slices[0].client_order_ids[0]
     clock.advance(10)
     with pytest.raises(OrderUnsettled) as refused:
-        service.execute(None, TARGETS, confirm=lambda _p, _r: True)
+        execute(service, None, TARGETS, confirm=lambda _p, _r: True)
     assert str(refused.value) == (
         f"order {cid} (buy {vxus.sent_qty} VXUS, run {first.run_id}) got no answer and is not "
         "at the broker yet; it may still arrive: nothing sent; run again after 15:02:00 UTC "
@@ -84,7 +85,7 @@ def test_a_late_acceptance_blocks_the_rerun_and_is_never_doubled_on_the_simulato
     )
     broker.land()  # the broker accepts it 40 s late
     clock.advance(30)
-    third = service.execute(None, TARGETS, confirm=lambda _p, _r: True)
+    third = execute(service, None, TARGETS, confirm=lambda _p, _r: True)
     assert (
         f"order {cid} of run {first.run_id} reached the broker after all: filled, "
         in (service.notices[-1])
@@ -98,11 +99,11 @@ def test_an_unanswered_order_still_absent_after_the_settle_time_counts_as_never_
     wired: Wired,
 ) -> None:
     service, broker, clock = wired
-    first = service.execute(None, TARGETS, confirm=lambda _p, _r: True)
+    first = execute(service, None, TARGETS, confirm=lambda _p, _r: True)
     vxus = next(o for o in first.orders if o.symbol == "VXUS")
     broker.held, broker.late = [], set()  # it never arrives
     clock.advance(121)
-    service.execute(None, TARGETS, confirm=lambda _p, _r: True)
+    execute(service, None, TARGETS, confirm=lambda _p, _r: True)
     (record,) = [o for o in service.journal.orders_for_run(first.run_id) if o.symbol == "VXUS"]
     assert (record.status, record.error) == (
         "not_sent",

@@ -19,10 +19,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from alchemiser_cli import logs
+from alchemiser_cli.app import execute as execute_app
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.errors import BrokerError
 from alchemiser_cli.notify import Notifier
-from alchemiser_cli.service import Service
 from tests.conftest import Run
 
 CliFn = Callable[..., Run]
@@ -269,7 +269,7 @@ def test_an_internal_error_during_a_run_is_notified_then_exits_70(
     def broken(*args: object, **kwargs: object) -> object:
         raise KeyError("bug")
 
-    monkeypatch.setattr(Service, "check", broken)
+    monkeypatch.setattr(execute_app, "check_plan", broken)
     result = cli("execute", "--yes")
     assert result.exit_code == 70
     assert "internal error: KeyError" in result.stderr

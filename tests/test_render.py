@@ -19,11 +19,11 @@ from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.cli import common
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import fmt
+from alchemiser_cli.documents.reports import ExecutionReport
 from alchemiser_cli.executor import OrderResult, Outcome
 from alchemiser_cli.render.layout import Col, fitted_table
 from alchemiser_cli.render.progress import orders_table
 from alchemiser_cli.render.tables import pct, render_execution, usd
-from alchemiser_cli.service import ExecutionReport
 from tests.conftest import Run
 
 CliFn = Callable[..., Run]

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from alchemiser_cli.app import execute as execute_app
+from alchemiser_cli.app.check import check_plan
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.journal import Journal
-from alchemiser_cli.service import Service
 from tests.conftest import Run
 
 CliFn = Callable[..., Run]
@@ -81,14 +82,14 @@ def test_a_signal_mid_run_cancels_open_orders_sends_nothing_more_and_exits(
 def test_a_signal_before_anything_is_sent_abandons_the_command(
     cli: CliFn, sim: SimBroker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_check = Service.check
+    real_check = check_plan
 
-    def check_then_signal(self: Service, *args: object, **kwargs: object) -> object:
-        outcome = real_check(self, *args, **kwargs)  # type: ignore[arg-type]
+    def check_then_signal(*args: object, **kwargs: object) -> object:
+        outcome = real_check(*args, **kwargs)  # type: ignore[arg-type]
         os.kill(os.getpid(), signal.SIGTERM)
         return outcome
 
-    monkeypatch.setattr(Service, "check", check_then_signal)
+    monkeypatch.setattr(execute_app, "check_plan", check_then_signal)
     result = cli("execute", "--yes", "--json")
     assert result.exit_code == 143
     assert result.stdout == ""

@@ -1,1 +1,1 @@
-"""The command line: parse, call the service, render. No business logic here."""
+"""The command line: parse, call one use case of app/, render. No business logic here."""

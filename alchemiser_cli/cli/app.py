@@ -4,16 +4,38 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer import _click  # the click typer bundles (typer.Context is its subclass)
+from typer.core import TyperGroup
 
 from alchemiser_cli import __version__
-from alchemiser_cli.cli import check, execute, plan, schema, sim, status, streams
+from alchemiser_cli.cli import check, common, execute, plan, schema, sim, status, streams
 from alchemiser_cli.cli.common import GlobalOptions
+from alchemiser_cli.cli.errors import exit_code_for_result, reported_errors
 from alchemiser_cli.errors import ExitCode
 
+
+class Commands(TyperGroup):
+    """The command table; running a command is the one place where its failures and its
+    result become an exit code (cli/errors.py)."""
+
+    def invoke(self, ctx: _click.Context) -> Any:
+        def traceback_wanted() -> bool:  # --traceback, parsed by the time anything fails
+            options = ctx.find_root().obj
+            return isinstance(options, common.GlobalOptions) and options.traceback
+
+        with reported_errors(traceback_wanted):
+            result = super().invoke(ctx)
+        code = exit_code_for_result(result)
+        if code is not ExitCode.OK:
+            raise typer.Exit(int(code))
+        return result
+
+
 app = typer.Typer(
+    cls=Commands,
     name="alch",
     help="Keep a brokerage account at its target allocation: plan, check, execute, status.",
     no_args_is_help=True,

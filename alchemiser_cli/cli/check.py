@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from alchemiser_cli.app.check import RunOptions, check_plan
 from alchemiser_cli.cli.common import (
     AllowOpenOrdersOpt,
     CancelOpenOpt,
@@ -18,12 +19,11 @@ from alchemiser_cli.cli.common import (
     emit_json,
     load_plan,
     load_targets,
-    service_for,
+    runtime_for,
 )
-from alchemiser_cli.errors import ExitCode
-from alchemiser_cli.render.json_out import check_document
+from alchemiser_cli.cli.errors import Finished
+from alchemiser_cli.documents.reports import check_document
 from alchemiser_cli.render.tables import render_checks
-from alchemiser_cli.service import RunOptions
 
 
 def check(
@@ -36,10 +36,11 @@ def check(
     cancel_open: CancelOpenOpt = False,
     queue_for_open: QueueOpt = False,
     liquidate: LiquidateOpt = False,
-) -> None:
+) -> Finished:
     """Check a plan against limits, the account and the market; exit 1 if anything blocks."""
-    with service_for(ctx) as service:
-        outcome = service.check(
+    with runtime_for(ctx) as rt:
+        outcome = check_plan(
+            rt,
             load_plan(plan, targets),
             load_targets(targets),
             RunOptions(
@@ -50,8 +51,7 @@ def check(
             ),
         )
         if json_out:
-            emit_json("check", check_document(outcome))
+            emit_json("check", check_document(outcome.plan, outcome.report, outcome.market))
         else:
             render_checks(console(), outcome.report, outcome.market)
-    if outcome.report.blocked:
-        raise typer.Exit(int(ExitCode.CHECK_BLOCKED))
+    return Finished(blocked=outcome.report.blocked)

@@ -1,4 +1,4 @@
-"""What every command shares: global options, opening the service, input and output."""
+"""What every command shares: global options, opening the runtime, input and output."""
 
 from __future__ import annotations
 
@@ -16,15 +16,14 @@ import typer
 from rich.console import Console
 
 from alchemiser_cli import logs
-from alchemiser_cli.cli.errors import reported_errors
+from alchemiser_cli.app.runtime import Runtime, open_runtime
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets, parse_targets
 from alchemiser_cli.documents import plan_from_text
+from alchemiser_cli.documents.schemas import document_json
 from alchemiser_cli.errors import ConfigError, InputError
 from alchemiser_cli.files import loose_permissions, read_text, usable_dir
 from alchemiser_cli.masking import redact
-from alchemiser_cli.render.json_out import render_json
-from alchemiser_cli.service import Service, open_service
 from alchemiser_cli.settings import AlpacaCredentials, Settings, load_settings, with_changes
 
 
@@ -91,46 +90,45 @@ def globals_of(ctx: typer.Context) -> GlobalOptions:
 
 
 @contextmanager
-def service_for(
+def runtime_for(
     ctx: typer.Context,
     planner_flags: Callable[[], dict[str, Any]] | None = None,
     execution_flags: Callable[[], dict[str, Any]] | None = None,
-) -> Iterator[Service]:
-    """Load settings, set up logging, open the service; map every failure to an exit code."""
+) -> Iterator[Runtime]:
+    """Load settings, set up logging, open the runtime."""
     opts = globals_of(ctx)
-    with reported_errors(opts.traceback):
-        settings = load_settings(opts.config, broker=opts.broker)
-        if planner_flags is not None:
-            settings = with_changes(settings, "planner", planner_flags())
-        if execution_flags is not None:
-            settings = with_changes(settings, "execution", execution_flags())
-        if settings.planner.rebalance_to == "edge" and not settings.planner.bands_on:
-            raise ConfigError(
-                '--to edge (rebalance_to = "edge") needs a drift band: give --band, or '
-                "band_abs / band_rel in [planner]"
-            )
-        usable_dir(settings.state_dir, "state directory (ALCH_HOME)")
-        for part in ("logs", "locks"):
-            usable_dir(settings.state_dir / part, f"{part} directory in ALCH_HOME")
-        logs.configure(settings.state_dir, opts.verbosity)
-        loose = loose_permissions(settings.state_dir)
-        if loose is not None:
-            logging.getLogger("alchemiser_cli.cli").warning(loose)
-        credentials = AlpacaCredentials()
-        for secret in (
-            credentials.api_key_id,
-            credentials.api_secret_key,
-            settings.notify.webhook_url,  # a Slack webhook URL is itself a credential
-            settings.notify.smtp_password,
-        ):
-            logs.register_secret(secret)
-        service = open_service(settings, credentials)
-        try:
-            yield service
-        finally:
-            if opts.verbosity >= 0:  # --quiet: errors only
-                for notice in service.notices:
-                    sys.stderr.write(f"alch: note: {redact(notice)}\n")
+    settings = load_settings(opts.config, broker=opts.broker)
+    if planner_flags is not None:
+        settings = with_changes(settings, "planner", planner_flags())
+    if execution_flags is not None:
+        settings = with_changes(settings, "execution", execution_flags())
+    if settings.planner.rebalance_to == "edge" and not settings.planner.bands_on:
+        raise ConfigError(
+            '--to edge (rebalance_to = "edge") needs a drift band: give --band, or '
+            "band_abs / band_rel in [planner]"
+        )
+    usable_dir(settings.state_dir, "state directory (ALCH_HOME)")
+    for part in ("logs", "locks"):
+        usable_dir(settings.state_dir / part, f"{part} directory in ALCH_HOME")
+    logs.configure(settings.state_dir, opts.verbosity)
+    loose = loose_permissions(settings.state_dir)
+    if loose is not None:
+        logging.getLogger("alchemiser_cli.cli").warning(loose)
+    credentials = AlpacaCredentials()
+    for secret in (
+        credentials.api_key_id,
+        credentials.api_secret_key,
+        settings.notify.webhook_url,  # a Slack webhook URL is itself a credential
+        settings.notify.smtp_password,
+    ):
+        logs.register_secret(secret)
+    runtime = open_runtime(settings, credentials)
+    try:
+        yield runtime
+    finally:
+        if opts.verbosity >= 0:  # --quiet: errors only
+            for notice in runtime.notices:
+                sys.stderr.write(f"alch: note: {redact(notice)}\n")
 
 
 def read_source(arg: str, what: str) -> tuple[str, str]:
@@ -143,7 +141,7 @@ def read_source(arg: str, what: str) -> tuple[str, str]:
 
 
 def load_targets(arg: str | None) -> Targets | None:
-    """Targets from --targets, or None to let the service decide."""
+    """Targets from --targets, or None to let the app decide."""
     if arg is None:
         return None
     text, where = read_source(arg, "targets")
@@ -190,7 +188,7 @@ def load_plan(arg: str | None, targets: str | None) -> Plan | None:
 
 def emit_json(name: str, document: object) -> None:
     """Print one JSON document on stdout."""
-    sys.stdout.write(redact(render_json(name, document)) + "\n")  # the last wall
+    sys.stdout.write(redact(document_json(name, document)) + "\n")  # the last wall
 
 
 def console() -> Console:

@@ -1,4 +1,8 @@
-"""The one place where failures become exit codes and one-line messages."""
+"""The one place where failures and outcomes become exit codes and one-line messages.
+
+`cli.app` enters `reported_errors` once around every command and maps what the command
+returns (`Finished`) with `exit_code_for_result`; commands never exit by themselves.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,58 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import typer
 
 from alchemiser_cli.errors import AlchError, ExitCode
+from alchemiser_cli.executor import Outcome
 from alchemiser_cli.logs import redact
 
 log = logging.getLogger("alchemiser_cli.cli")
+
+# Outcome -> exit status. Declining at the prompt is not a failure: nothing was sent.
+OUTCOME_EXIT = {
+    Outcome.COMPLETED: ExitCode.OK,
+    Outcome.QUEUED: ExitCode.OK,
+    Outcome.NOTHING_TO_DO: ExitCode.OK,
+    Outcome.DECLINED: ExitCode.OK,
+    Outcome.BLOCKED: ExitCode.CHECK_BLOCKED,
+    Outcome.INCOMPLETE: ExitCode.INCOMPLETE,
+    Outcome.FAILED: ExitCode.BROKER,  # a broker error stopped it before any order got there
+    Outcome.INTERRUPTED: ExitCode.INTERRUPTED,
+    Outcome.RUNNING: ExitCode.INTERNAL,  # never returned by a finished run
+}
+# The signal that stopped a run -> exit status (128 + the signal's number).
+SIGNAL_EXIT = {"SIGINT": ExitCode.INTERRUPTED, "SIGTERM": ExitCode.TERMINATED}
+
+
+def exit_code_for_outcome(outcome: Outcome, stop_reason: str | None = None) -> ExitCode:
+    """The documented exit status for how a run ended (a signal's own status if one
+    stopped it)."""
+    if outcome is Outcome.INTERRUPTED:
+        return SIGNAL_EXIT.get(stop_reason or "", ExitCode.INTERRUPTED)
+    return OUTCOME_EXIT[outcome]
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """How a command ended, for its exit code: a run's outcome, or a check's verdict."""
+
+    outcome: Outcome | None = None  # `execute`
+    stopped_by: str | None = None  # the signal that stopped the run, if one did
+    blocked: bool = False  # `check`
+
+
+def exit_code_for_result(result: object) -> ExitCode:
+    """The documented exit status for what a command returned (None: it succeeded)."""
+    if not isinstance(result, Finished):
+        return ExitCode.OK
+    if result.outcome is not None:
+        return exit_code_for_outcome(result.outcome, result.stopped_by)
+    return ExitCode.CHECK_BLOCKED if result.blocked else ExitCode.OK
 
 
 def exit_code_for(exc: BaseException) -> ExitCode:
@@ -27,7 +74,7 @@ def exit_code_for(exc: BaseException) -> ExitCode:
 
 
 @contextmanager
-def reported_errors(show_traceback: bool) -> Iterator[None]:
+def reported_errors(show_traceback: bool | Callable[[], bool]) -> Iterator[None]:
     """Turn any failure into `alch: error: ...` on stderr and its exit code.
 
     With --traceback (or ALCH_TRACEBACK=1) the traceback is printed first, secrets masked;
@@ -35,10 +82,11 @@ def reported_errors(show_traceback: bool) -> Iterator[None]:
     """
     try:
         yield
-    except typer.Exit:
+    except (typer.Exit, typer.TyperException):  # typer's own ways out: usage errors, exits
         raise
     except (AlchError, KeyboardInterrupt, Exception) as exc:
-        if show_traceback or os.environ.get("ALCH_TRACEBACK") == "1":
+        shown = show_traceback() if callable(show_traceback) else show_traceback
+        if shown or os.environ.get("ALCH_TRACEBACK") == "1":
             sys.stderr.write(redact("".join(traceback.format_exception(exc))))
         code = exit_code_for(exc)
         if isinstance(exc, AlchError):

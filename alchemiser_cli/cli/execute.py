@@ -7,12 +7,17 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import replace
 from types import FrameType
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from alchemiser_cli.app.check import RunOptions
+from alchemiser_cli.app.execute import execute as execute_run
+from alchemiser_cli.app.execute import run_inputs
+from alchemiser_cli.app.runtime import Runtime, StopToken
 from alchemiser_cli.cli import common
 from alchemiser_cli.cli.common import (
     AllowOpenOrdersOpt,
@@ -30,15 +35,14 @@ from alchemiser_cli.cli.common import (
     load_plan,
     load_targets,
     masked,
-    service_for,
+    runtime_for,
 )
+from alchemiser_cli.cli.errors import SIGNAL_EXIT, Finished
 from alchemiser_cli.core.checks import CheckReport
 from alchemiser_cli.core.planner import Plan
-from alchemiser_cli.errors import ConfirmationRequired, ExitCode, InputError, Interrupted
-from alchemiser_cli.executor import Outcome
+from alchemiser_cli.errors import ConfirmationRequired, InputError, Interrupted
 from alchemiser_cli.render.progress import Listener, live_view, plain_events
 from alchemiser_cli.render.tables import render_checks, render_execution, render_plan
-from alchemiser_cli.service import RunOptions, Service
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Send without asking (for cron).")]
 LiveOpt = Annotated[
@@ -71,21 +75,7 @@ CloseWindowOpt = Annotated[
         "count); outside it: nothing to do, exit 0. For cron.",
     ),
 ]
-_SIGNAL_EXIT = {"SIGINT": ExitCode.INTERRUPTED, "SIGTERM": ExitCode.TERMINATED}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
-
-# Outcome -> exit status. Declining at the prompt is not a failure: nothing was sent.
-OUTCOME_EXIT = {
-    Outcome.COMPLETED: ExitCode.OK,
-    Outcome.QUEUED: ExitCode.OK,
-    Outcome.NOTHING_TO_DO: ExitCode.OK,
-    Outcome.DECLINED: ExitCode.OK,
-    Outcome.BLOCKED: ExitCode.CHECK_BLOCKED,
-    Outcome.INCOMPLETE: ExitCode.INCOMPLETE,
-    Outcome.FAILED: ExitCode.BROKER,  # a broker error stopped it before any order got there
-    Outcome.INTERRUPTED: ExitCode.INTERRUPTED,
-    Outcome.RUNNING: ExitCode.INTERNAL,  # never returned by a finished run
-}
 
 
 def _ask(plan: Plan, report: CheckReport) -> bool:
@@ -106,7 +96,7 @@ def parse_duration(text: str, flag: str) -> float:
 
 
 def execution_overrides(deadline: str | None, order_type: str | None) -> dict[str, Any]:
-    """Command-line flags that change the execution policy (validated by the service)."""
+    """Command-line flags that change the execution policy (validated with the settings)."""
     changes: dict[str, Any] = {}
     if deadline is not None:
         changes["deadline_s"] = parse_duration(deadline, "--deadline")
@@ -131,24 +121,24 @@ def _confirm_live(plan: Plan, report: CheckReport) -> bool:
     return True
 
 
-def progress_for(ctx: typer.Context, service: Service) -> AbstractContextManager[Listener | None]:
+def progress_for(ctx: typer.Context, stop: StopToken) -> AbstractContextManager[Listener | None]:
     """A live view on a terminal, plain event lines elsewhere, nothing with --quiet."""
     if globals_of(ctx).verbosity < 0:
         return nullcontext(None)
     if sys.stderr.isatty():
-        return live_view(masked(sys.stderr), service.progress)
+        return live_view(masked(sys.stderr), stop.progress)
     return plain_events(masked(sys.stderr))
 
 
 @contextmanager
-def stop_on_signals(service: Service) -> Iterator[None]:
+def stop_on_signals(rt: Runtime) -> Iterator[None]:
     """SIGINT/SIGTERM: once orders are going out, stop sending, cancel this run's open
     orders and let the run end `interrupted`; before that, abandon the command at once."""
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
-        if not service.request_stop(name):
-            raise Interrupted(f"stopped by {name}; nothing sent", signal_exit=_SIGNAL_EXIT[name])
+        if not rt.request_stop(name):
+            raise Interrupted(f"stopped by {name}; nothing sent", signal_exit=SIGNAL_EXIT[name])
         # A second signal, if the orderly stop hangs, takes the default (hard) action.
         signal.signal(signum, signal.SIG_DFL)
 
@@ -175,17 +165,17 @@ def execute(
     deadline: DeadlineOpt = None,
     order_type: OrderTypeOpt = None,
     close_window: CloseWindowOpt = None,
-) -> None:
+) -> Finished:
     """Send the plan's orders after the checks pass and you confirm (or --yes)."""
     flags = lambda: execution_overrides(deadline, order_type)  # noqa: E731
-    with service_for(ctx, execution_flags=flags) as service:
+    with runtime_for(ctx, execution_flags=flags) as rt:
         if not yes and not common.stdin_is_tty():
             raise ConfirmationRequired(
                 "execute needs confirmation: run it in a terminal, or pass --yes to send "
                 "without asking (nothing was sent)"
             )
         confirm = (lambda _p, _r: True) if yes else (_confirm_live if live else _ask)
-        with service.run_inputs():
+        with run_inputs(rt):
             window = (
                 None if close_window is None else parse_duration(close_window, "--close-window")
             )
@@ -198,16 +188,13 @@ def execute(
                 liquidate=liquidate,
             )
             saved, chosen = load_plan(plan, targets), load_targets(targets)
-        with stop_on_signals(service), progress_for(ctx, service) as listener:
-            service.on_event = listener
-            report = service.execute(saved, chosen, confirm=confirm, options=options)
+        with stop_on_signals(rt), progress_for(ctx, rt.stop) as listener:
+            running = replace(rt, events=listener)  # the same runtime, with its listener
+            report = execute_run(running, saved, chosen, confirm=confirm, options=options)
         if json_out:
             emit_json("execute", report)
         else:
             if report.checks is not None and report.checks.blocked:
                 render_checks(console(), report.checks)
             render_execution(console(), report)
-    code = OUTCOME_EXIT[report.outcome]
-    if report.outcome is Outcome.INTERRUPTED:
-        code = _SIGNAL_EXIT.get(service.stop_reason or "", ExitCode.INTERRUPTED)
-    raise typer.Exit(int(code))
+    return Finished(outcome=report.outcome, stopped_by=rt.stop.reason)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
+from alchemiser_cli.app.plan import make_plan
 from alchemiser_cli.cli.common import (
     JsonOpt,
     LiquidateOpt,
@@ -16,7 +17,7 @@ from alchemiser_cli.cli.common import (
     emit_json,
     load_targets,
     refuse_overwriting_inputs,
-    service_for,
+    runtime_for,
 )
 from alchemiser_cli.documents import dumps, plan_to_json
 from alchemiser_cli.errors import InputError
@@ -81,10 +82,10 @@ def plan(
     liquidate: LiquidateOpt = False,
 ) -> None:
     """Show what it would take to reach the targets. Nothing is sent."""
-    with service_for(ctx, lambda: planner_overrides(band, to)) as service:
+    with runtime_for(ctx, lambda: planner_overrides(band, to)) as rt:
         if out is not None:
-            refuse_overwriting_inputs(out, targets, service.settings)
-        result = service.plan(load_targets(targets), liquidate=liquidate)
+            refuse_overwriting_inputs(out, targets, rt.settings)
+        result = make_plan(rt, load_targets(targets), liquidate=liquidate)
         if out is not None:
             try:
                 out.write_text(dumps(plan_to_json(result)) + "\n", encoding="utf-8")

@@ -6,13 +6,14 @@ from typing import Annotated
 
 import typer
 
+from alchemiser_cli.app.status import status as status_of
 from alchemiser_cli.cli.common import (
     JsonOpt,
     TargetsOpt,
     console,
     emit_json,
     load_targets,
-    service_for,
+    runtime_for,
 )
 from alchemiser_cli.render.tables import render_status
 
@@ -31,9 +32,9 @@ def status(
 
     Drift is against --targets, else the last run's targets, else the configured ones.
     """
-    with service_for(ctx) as service:
+    with runtime_for(ctx) as rt:
         chosen = load_targets(targets)
-        report = service.status(runs=runs, run_id=run, targets=chosen)
+        report = status_of(rt, runs=runs, run_id=run, targets=chosen)
         if json_out:
             emit_json("status", report)
         else:

@@ -1,7 +1,7 @@
-"""Domain values shared by the core, the service and the broker adapters.
+"""Domain values shared by the core, the use cases (app/) and the broker adapters.
 
 Frozen, slotted dataclasses: cheap to build by the ten thousand, and validated/serialised
-at the edges with pydantic `TypeAdapter`s (see `core/documents.py`).
+at the edges with pydantic `TypeAdapter`s (see `documents/`).
 """
 
 from __future__ import annotations

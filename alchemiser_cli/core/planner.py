@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
@@ -220,6 +221,70 @@ def investable_base(
     equity less kept positions and the reserve (the larger of its absolute and % forms)."""
     reserve = max(policy.cash_reserve, policy.cash_reserve_pct * max(equity, ZERO))
     return reserve, max(ZERO, equity - kept_value - reserve)
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """One symbol valued against its target: weights are of the investable base."""
+
+    symbol: str
+    qty: Decimal
+    price: Decimal | None
+    value: Decimal
+    weight: Decimal
+    target_weight: Decimal | None  # None: no targets, or a kept position
+    drift: Decimal | None
+    band: Decimal | None  # the allowed drift of a listed target, where bands are configured
+    in_band: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Valuation:
+    """An account valued the way the planner values it (`alch status`)."""
+
+    equity: Decimal
+    base: Decimal
+    holdings: tuple[Holding, ...]
+
+
+def value_account(
+    qtys: Mapping[str, Decimal],
+    prices: Mapping[str, Decimal | None],
+    cash: Decimal,
+    weights: Mapping[str, Decimal] | None,
+    policy: PlannerPolicy,
+) -> Valuation:
+    """Weights, drift and band of every holding and every unheld target (`prices` has
+    each symbol shown; an unpriced one is valued at zero), against the plan's base."""
+    values = {s: q * (prices.get(s) or ZERO) for s, q in qtys.items()}
+    equity = cash + sum(values.values(), ZERO)
+    kept_value = sum((v for s, v in values.items() if s in policy.keep), ZERO)
+    _, base = investable_base(equity, kept_value, policy)  # the plan's denominator
+    holdings = []
+    for symbol in sorted(set(qtys) | set(prices)):
+        value = values.get(symbol, ZERO)
+        weight = value / base if base > ZERO else ZERO
+        target = None
+        if weights is not None and symbol not in policy.keep:
+            target = weights.get(symbol, ZERO)
+        band = None
+        if target is not None and weights is not None and symbol in weights and policy.bands_on:
+            band = band_threshold(target, policy)  # as the planner: only a listed target
+        drift = None if target is None else weight - target
+        holdings.append(
+            Holding(
+                symbol=symbol,
+                qty=qtys.get(symbol, ZERO),
+                price=prices.get(symbol),
+                value=value,
+                weight=weight,
+                target_weight=target,
+                drift=drift,
+                band=band,
+                in_band=None if band is None or drift is None else abs(drift) <= band,
+            )
+        )
+    return Valuation(equity=equity, base=base, holdings=tuple(holdings))
 
 
 def sell_fees(qty: Decimal, price: Decimal, policy: PlannerPolicy) -> Decimal:

@@ -1,1 +1,1 @@
-"""Renderers: rich tables for people, JSON documents for pipes."""
+"""Renderers for people: rich tables and the live progress view (JSON forms: documents/)."""

@@ -15,9 +15,10 @@ from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState
 from alchemiser_cli.core.checks import CheckReport, Severity
 from alchemiser_cli.core.money import dollars, fmt, money
 from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.documents.journaled import read_report
+from alchemiser_cli.documents.reports import ExecutionReport, StatusReport
 from alchemiser_cli.executor import Outcome
 from alchemiser_cli.render.layout import Cell, Col, fitted_table
-from alchemiser_cli.service import ExecutionReport, StatusReport
 
 _SEVERITY_STYLE = {Severity.PASS: "green", Severity.WARN: "yellow", Severity.BLOCK: "bold red"}
 _OUTCOME_STYLE = {
@@ -303,21 +304,26 @@ def render_status(console: Console, status: StatusReport) -> None:
 
 def _render_run_orders(console: Console, run_id: str, details: dict[str, Any]) -> None:
     """`status --run ID`: that run's orders as the journal recorded them."""
-    orders = details.get("orders") or []
+    orders = read_report(details).orders
     if not orders:
         return
     rows: list[list[Cell]] = []
     for o in orders:
-        status = escape(str(o.get("status", "")) + (f": {o['error']}" if o.get("error") else ""))
+        status = escape(_text(o.status) + (f": {o.error}" if o.error else ""))
         rows.append([
-            str(o.get("leg", "")),
-            str(o.get("side", "")),
-            str(o.get("symbol", "")),
-            str(o.get("planned_qty", "")),
-            str(o.get("filled_qty", "")),
-            str(o.get("avg_price") or ""),
-            str(o.get("slippage_bps") or ""),
-            str(o.get("repegs", "")),
+            _text(o.leg),
+            _text(o.side),
+            _text(o.symbol),
+            _text(o.planned_qty),
+            _text(o.filled_qty),
+            o.avg_price or "",
+            o.slippage_bps or "",
+            _text(o.repegs),
             status,
         ])  # fmt: skip
     console.print(fitted_table(f"Orders of run {run_id}", JOURNAL_ORDERS, rows, console.width))
+
+
+def _text(value: object) -> str:
+    """A journaled field as shown: missing is blank."""
+    return "" if value is None else str(value)

@@ -1,32 +1,13 @@
-"""JSON renderers: one document on stdout, nothing else there."""
+"""The four `--json` documents by name: their one serialisation and their JSON Schemas."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final
 
 from pydantic import TypeAdapter
 
-from alchemiser_cli.core.calendar import MarketState
-from alchemiser_cli.core.checks import CheckReport, Finding
-from alchemiser_cli.core.planner import Plan
-from alchemiser_cli.documents import PLAN_ADAPTER, dumps
-from alchemiser_cli.service import CheckOutcome, ExecutionReport, StatusReport
-
-
-@dataclass(frozen=True, slots=True)
-class CheckDocument:
-    """`alch check --json`: every finding, and whether anything blocks."""
-
-    plan_id: str
-    checked_at: datetime
-    blocked: bool
-    findings: tuple[Finding, ...]
-    plan: Plan
-    market: MarketState | None = None
-    schema_version: int = 1
-
+from alchemiser_cli.documents.plan import PLAN_ADAPTER, dumps
+from alchemiser_cli.documents.reports import CheckDocument, ExecutionReport, StatusReport
 
 EXECUTION_ADAPTER: Final = TypeAdapter(ExecutionReport)
 STATUS_ADAPTER: Final = TypeAdapter(StatusReport)
@@ -40,20 +21,7 @@ SCHEMAS: Final[dict[str, TypeAdapter[Any]]] = {
 }
 
 
-def check_document(outcome: CheckOutcome) -> CheckDocument:
-    """The JSON shape of a check outcome."""
-    report: CheckReport = outcome.report
-    return CheckDocument(
-        plan_id=report.plan_id,
-        checked_at=report.checked_at,
-        blocked=report.blocked,
-        findings=report.findings,
-        plan=outcome.plan,
-        market=outcome.market,
-    )
-
-
-def render_json(name: str, document: object) -> str:
+def document_json(name: str, document: object) -> str:
     """Serialise one of the four documents."""
     return dumps(SCHEMAS[name].dump_python(document, mode="json"))
 

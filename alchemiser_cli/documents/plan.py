@@ -1,8 +1,4 @@
-"""JSON documents alch reads and writes: plan, check, execute and status outputs.
-
-Every document carries `schema_version`. Decimals are plain strings; times are ISO 8601.
-The JSON Schemas published by `alch schema NAME` are generated from these same types.
-"""
+"""The plan document: its one JSON form, loading a saved plan and refusing an edited one."""
 
 from __future__ import annotations
 

@@ -1,0 +1,113 @@
+"""A run's inputs: the targets from whichever source, the sector map and the snapshot."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from decimal import Decimal
+from importlib import resources
+
+from alchemiser_cli.app.runtime import Runtime
+from alchemiser_cli.core.calendar import NEW_YORK
+from alchemiser_cli.core.models import Snapshot
+from alchemiser_cli.core.money import ZERO
+from alchemiser_cli.core.targets import (
+    Targets,
+    liquidation,
+    parse_targets,
+    require_weights,
+    shortened,
+    targets_from_mapping,
+)
+from alchemiser_cli.errors import ConfigError, InputError, PriceError
+from alchemiser_cli.files import read_text, read_toml
+
+DEMO_TARGETS = "demo-targets.toml"
+
+
+def resolve_targets(
+    rt: Runtime, supplied: Targets | None, *, announce: bool = True, liquidate: bool = False
+) -> Targets:
+    """Targets from the flag, else the config, else (simulator only) the demo targets;
+    with `liquidate` none at all (the flag replaces the configured targets)."""
+    if liquidate and supplied is None:
+        return liquidation()
+    chosen = _find_targets(rt, supplied, announce=announce)
+    return require_weights(chosen, liquidate=liquidate)
+
+
+def _find_targets(rt: Runtime, supplied: Targets | None, *, announce: bool) -> Targets:
+    settings = rt.settings
+    if supplied is not None:
+        return supplied
+    if settings.targets is not None and settings.targets_file is not None:
+        raise ConfigError(
+            f"both [targets] ({settings.config_path or 'ALCH_TARGETS'}) and "
+            f"targets_file ({settings.targets_file}) are set: keep one"
+        )
+    if settings.targets is not None:
+        where = f"{settings.config_path or 'ALCH_TARGETS'} [targets]"
+        return targets_from_mapping(settings.targets, where=where)
+    if settings.targets_file is not None:
+        path = settings.targets_file
+        text = read_text(path, "targets")
+        return parse_targets(text, where=str(path), fmt=path.suffix.lstrip(".") or None)
+    if rt.broker.name == "sim":
+        if announce:
+            rt.notices.append(
+                "no targets given: using the demo targets (examples/targets/three-fund.toml); "
+                "pass --targets FILE to use your own"
+            )
+        text = resources.files("alchemiser_cli.data").joinpath(DEMO_TARGETS).read_text()
+        return parse_targets(text, where="demo targets", fmt="toml")
+    raise InputError(
+        "no targets: pass --targets FILE or add a [targets] table to alch.toml "
+        "(alch never invents a portfolio for a real account)"
+    )
+
+
+def take_snapshot(rt: Runtime, symbols: set[str]) -> Snapshot:
+    """Read the account, positions, quotes, assets and open orders right now."""
+    broker = rt.broker
+    account = broker.account()
+    positions = broker.positions()
+    wanted = set(symbols) | set(positions)
+    quotes = broker.quotes(wanted)
+    assets = broker.assets(wanted)
+    missing = sorted(wanted - set(quotes))
+    if missing:
+        raise PriceError(f"no quote from {broker.name} for {shortened(missing)}")
+    now = broker.now()
+    return Snapshot(
+        account=account,
+        positions=positions,
+        quotes=quotes,
+        assets=assets,
+        as_of=now,
+        open_orders=tuple(broker.open_orders()),
+        fills_today=tuple(broker.fills_since(session_start(now))),
+        broker=broker.name,
+    )
+
+
+def sectors(rt: Runtime) -> dict[str, str]:
+    """Symbol -> sector from [sectors] in the config or sectors_file."""
+    mapping = dict(rt.settings.sectors or {})
+    path = rt.settings.sectors_file
+    if path is not None:
+        doc = read_toml(path, "sectors", InputError)
+        table = doc.get("sectors")
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            raise InputError(f'{path}: expected a [sectors] table of SYMBOL = "sector"')
+        mapping.update(table)
+    return {k.strip().upper(): v for k, v in mapping.items()}
+
+
+def traded_today(snap: Snapshot) -> Decimal:
+    """The value filled today, from the snapshot's fills."""
+    return sum((f.qty * f.price for f in snap.fills_today), ZERO)
+
+
+def session_start(now: datetime) -> datetime:
+    """Midnight New York time of `now`'s trading day (fills since then count as today's)."""
+    local = now.astimezone(NEW_YORK)
+    return datetime.combine(local.date(), time(0), tzinfo=NEW_YORK)

@@ -1,0 +1,135 @@
+"""What every use case is given: settings, broker, journal, clock, events and a stop token.
+
+The CLI builds one `Runtime` per command (`open_runtime`) and passes it in; nothing is
+set on it from outside afterwards. Notices for the person at the terminal collect in
+`notices`; a signal handler stops a run through `request_stop`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+from alchemiser_cli.brokers.base import Broker
+from alchemiser_cli.brokers.sim import SimBroker
+from alchemiser_cli.clock import Clock, FixedClock, RunningClock, SystemClock
+from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState, NyseCalendar
+from alchemiser_cli.executor import Executor, OrderResult
+from alchemiser_cli.journal import Journal
+from alchemiser_cli.settings import AlpacaCredentials, Settings
+
+DEMO_ACCOUNT = "demo-account.toml"
+Events = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class StopToken:
+    """A stop asked for from outside (a signal), and the executor it reaches while orders
+    are going out."""
+
+    reason: str | None = None
+    executor: Executor | None = None
+
+    def progress(self) -> tuple[OrderResult, ...]:
+        """The running execution's legs as they stand (empty when nothing is being sent)."""
+        return () if self.executor is None else self.executor.progress
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """One account's adapters and the command's wiring, fixed at construction."""
+
+    settings: Settings
+    broker: Broker
+    journal: Journal
+    clock: Clock
+    events: Events | None = None  # execution progress, one line per event
+    stop: StopToken = field(default_factory=StopToken)
+    notices: list[str] = field(default_factory=list)  # shown on stderr after the command
+    _calendars: dict[str, NyseCalendar] = field(default_factory=dict)
+
+    def request_stop(self, reason: str) -> bool:
+        """Stop a run from a signal handler: no new orders, waits cut short, opens cancelled.
+
+        Returns whether orders are being sent (the executor then winds down by itself);
+        before that, the caller may abandon the command outright.
+        """
+        self.stop.reason = reason
+        cancel = getattr(self.clock, "cancel", None)
+        if callable(cancel):
+            cancel()
+        if self.stop.executor is not None:
+            self.stop.executor.stop(reason)
+            return True
+        return False
+
+    def market(self, now: datetime) -> MarketState:
+        """Where `now` falls in the NYSE calendar (the calendar loads on first use)."""
+        return self._nyse(now).state(now)
+
+    def outlook(self, now: datetime) -> MarketOutlook:
+        """The market now, the next open and close, and the next ten sessions."""
+        return self._nyse(now).outlook(now)
+
+    def _nyse(self, now: datetime) -> NyseCalendar:
+        if "nyse" not in self._calendars:
+            self._calendars["nyse"] = NyseCalendar(now.astimezone(NEW_YORK).date())
+        return self._calendars["nyse"]
+
+
+def clock_for(settings: Settings) -> Clock:
+    """The simulator's pinned (or running) clock where ALCH_SIM_NOW is set, else the system's."""
+    if settings.broker != "alpaca" and settings.sim_now is not None:
+        if settings.sim_realtime:
+            return RunningClock(settings.sim_now)
+        return FixedClock(settings.sim_now)
+    return SystemClock()
+
+
+def sim_seed(settings: Settings) -> Path:
+    """The simulator's seed file: ALCH_SIM_ACCOUNT, else the packaged demo account."""
+    if settings.sim_account is not None:
+        return settings.sim_account
+    return Path(str(resources.files("alchemiser_cli.data").joinpath(DEMO_ACCOUNT)))
+
+
+def choose_broker(settings: Settings, credentials: AlpacaCredentials) -> str:
+    """`sim` or `alpaca`: explicit choice, else Alpaca when keys are set, else the simulator."""
+    if settings.broker != "auto":
+        return settings.broker
+    return "alpaca" if credentials.configured else "sim"
+
+
+def open_runtime(
+    settings: Settings,
+    credentials: AlpacaCredentials | None = None,
+    *,
+    stop: StopToken | None = None,
+) -> Runtime:
+    """Build the runtime for the configured broker and state directory."""
+    creds = credentials if credentials is not None else AlpacaCredentials()
+    kind = choose_broker(settings, creds)
+    clock = clock_for(settings)
+    state = settings.state_dir
+    broker: Broker
+    if kind == "alpaca":
+        from alchemiser_cli.brokers.alpaca import AlpacaBroker
+
+        # ALCH_LIVE=1 lets alch connect to a live endpoint at all (to read it); sending
+        # orders there also needs --live on `execute` (app.execute.live_opt_in).
+        broker = AlpacaBroker(
+            creds, settings.alpaca, clock, state / "cache", feed=settings.feed, live=settings.live
+        )
+    else:
+        broker = SimBroker(state / "sim.sqlite", sim_seed(settings), clock)
+    journal = Journal(state / "journal.sqlite")
+    return Runtime(
+        settings=settings,
+        broker=broker,
+        journal=journal,
+        clock=clock,
+        stop=stop if stop is not None else StopToken(),
+    )
