@@ -123,21 +123,24 @@ def test_the_import_walk_sees_the_known_edges() -> None:
 
 
 def _readme_tree() -> set[str]:
-    """The modules the README's Architecture tree names, as paths under alchemiser_cli/."""
+    """The modules the README's Architecture tree names, as paths under alchemiser_cli/
+    (a folder's entries are indented two spaces deeper than the folder)."""
     text = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
     block = text.split("## Architecture", 1)[1].split("```", 2)[1]
-    named, folder = set(), ""
+    named: set[str] = set()
+    folders: dict[int, str] = {}  # indent -> folder name at that depth
     for line in block.splitlines():
         indent = len(line) - len(line.lstrip(" "))
-        if indent not in (2, 4):
-            continue  # the root line, other folders, and wrapped descriptions
-        for token in line.split():
-            if token.endswith("/") and indent == 2:
-                folder = token
-            elif token.endswith(".py"):
-                named.add((folder if indent == 4 else "") + token)
-            else:
-                break
+        words = line.split()
+        if indent < 2 or not words:
+            continue  # the root line
+        token = words[0]
+        parents = "".join(folders[i] for i in sorted(folders) if i < indent)
+        if token.endswith("/"):
+            folders = {i: f for i, f in folders.items() if i < indent}
+            folders[indent] = token
+        elif token.endswith(".py") and (indent == 2 or indent - 2 in folders):
+            named.add((parents if indent > 2 else "") + token)
     return named
 
 
