@@ -1,0 +1,49 @@
+"""Sending a plan's orders: journal first, sells before buys, every wait bounded.
+
+Each order's intent is committed to the journal before it is sent, under a deterministic
+client_order_id. If the broker's answer is lost, the order is looked up by that id before
+anything else happens, so it is never sent twice. Buys are re-sized from the cash actually
+available once the sells are done. Whatever happens, each order ends with a recorded status
+and the run's outcome says whether everything completed as planned.
+
+Vocabulary: a *leg* is one planned order; a large leg is cut into *slices* sent over a
+window (TWAP); an unfilled slice is *re-pegged* (cancelled, confirmed, re-sent for what is
+left at a price one step closer to the collar edge). The ids of one slice share a prefix:
+`alch-<plan>-<leg>-<slice>-<attempt>` then `-p1`, `-p2`... for its re-pegs.
+
+Modules: `results` (what a run reports, `Outcome`, `LegStatus`), `pure` (ids, peg prices,
+slicing, buy re-sizing, summaries: no I/O, no clock), `run` (the `Executor` I/O loop).
+"""
+
+from alchemiser_cli.executor.pure import (
+    CLIENT_ORDER_PREFIX,
+    client_order_id,
+    peg_price,
+    repeg_interval,
+    slice_count,
+    split_qty,
+)
+from alchemiser_cli.executor.results import (
+    ExecutionResult,
+    LegStatus,
+    OrderResult,
+    Outcome,
+    SliceResult,
+)
+from alchemiser_cli.executor.run import MIN_WAIT_S, Executor
+
+__all__ = [
+    "CLIENT_ORDER_PREFIX",
+    "MIN_WAIT_S",
+    "ExecutionResult",
+    "Executor",
+    "LegStatus",
+    "OrderResult",
+    "Outcome",
+    "SliceResult",
+    "client_order_id",
+    "peg_price",
+    "repeg_interval",
+    "slice_count",
+    "split_qty",
+]
