@@ -11,8 +11,10 @@ window (TWAP); an unfilled slice is *re-pegged* (cancelled, confirmed, re-sent f
 left at a price one step closer to the collar edge). The ids of one slice share a prefix:
 `alch-<plan>-<leg>-<slice>-<attempt>` then `-p1`, `-p2`... for its re-pegs.
 
-Modules: `results` (what a run reports, `Outcome`, `LegStatus`), `pure` (ids, peg prices,
-slicing, buy re-sizing, summaries: no I/O, no clock), `run` (the `Executor` I/O loop).
+Modules: `results` (what a run reports, `Outcome`; `LegStatus` lives in core/legs.py, as
+the journal stores it too), `pure` (ids, peg prices, slicing, buy re-sizing, summaries, the
+run's conclusion: no I/O, no clock), `slices` (one slice's orders at the broker: send, look
+up, poll, re-peg, cancel) and `run` (the `Executor` loop over a plan's slices).
 """
 
 from alchemiser_cli.executor.pure import (
