@@ -12,7 +12,8 @@ import pytest
 
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock, SystemClock
-from alchemiser_cli.core.models import Asset, BrokerOrder, OrderRequest, OrderStatus, Quote, Side
+from alchemiser_cli.core.calendar import Session
+from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
 from alchemiser_cli.core.planner import Plan, build_plan
 from alchemiser_cli.core.policy import ExecutionPolicy, PlannerPolicy
 from alchemiser_cli.core.targets import Targets
@@ -23,10 +24,6 @@ from alchemiser_cli.executor import (
     Executor,
     Outcome,
     client_order_id,
-    peg_price,
-    repeg_interval,
-    slice_count,
-    split_qty,
 )
 from alchemiser_cli.journal import Journal
 from tests.conftest import D, FileMaker
@@ -119,12 +116,6 @@ def run(
     events: list[str] = []
     executor = Executor(broker, journal, broker._clock, ExecutionPolicy(**policy), events.append)
     return executor.run(plan, "run", reserve=D(reserve)), events
-
-
-def test_client_order_ids_are_deterministic_and_short() -> None:
-    cid = client_order_id("0123456789abcdef", 12, 3, 4)
-    assert cid == "alch-0123456789abcdef-012-03-04"
-    assert len(cid) <= 48
 
 
 def test_sells_then_buys_all_filled(broker: LosesAnswers, journal: Journal) -> None:
@@ -283,40 +274,6 @@ def test_slippage_is_signed_against_the_arrival_mid(broker: LosesAnswers, journa
 # -- pricing, re-pegs, slices, deadline, order types --------------------------------------
 
 
-@pytest.mark.parametrize("steps", [0, 1, 3, 7])
-def test_peg_ladder_walks_to_the_collar_edge_and_never_past_it(steps: int) -> None:
-    buys = [peg_price(Side.BUY, D("100.00"), D("100.50"), k, steps) for k in range(steps + 1)]
-    sells = [peg_price(Side.SELL, D("99.90"), D("99.40"), k, steps) for k in range(steps + 1)]
-    assert buys == sorted(buys)
-    assert buys[-1] == D("100.50")
-    assert all(D("100.00") < p <= D("100.50") for p in buys)
-    assert sells == sorted(sells, reverse=True)
-    assert sells[-1] == D("99.40")
-    assert all(D("99.40") <= p < D("99.90") for p in sells)
-    # The price ran away past the edge, or no quote at all: the edge, never beyond.
-    assert peg_price(Side.BUY, D("101"), D("100.50"), 0, steps) == D("100.50")
-    assert peg_price(Side.SELL, D("99"), D("99.40"), 0, steps) == D("99.40")
-    assert peg_price(Side.BUY, D("0"), D("100.50"), 0, steps) == D("100.50")
-
-
-def test_repeg_interval_grows_with_the_spread_and_is_capped() -> None:
-    assert repeg_interval(10, None) == 10
-    assert repeg_interval(10, Quote("X", D("99.99"), D("100.01"))) == pytest.approx(11)  # 2 bps
-    assert repeg_interval(10, Quote("X", D("99.8"), D("100.2"))) == pytest.approx(30)  # 40 bps
-    assert repeg_interval(10, Quote("X", D("90"), D("110"))) == 40  # capped at 4x
-
-
-def test_slice_count_follows_notional_and_adv_and_is_capped() -> None:
-    policy = ExecutionPolicy(slice_notional=D(10_000), slice_adv_pct=D("0.01"), max_slices=5)
-    assert slice_count(D(50), D(100), None, policy) == 1
-    assert slice_count(D(250), D(100), None, policy) == 3  # 25k over 10k slices
-    thin = Asset("T", avg_daily_volume=D(5_000))  # 1% of ADV = 50 shares
-    assert slice_count(D(120), D(10), thin, policy) == 3
-    assert slice_count(D(10_000), D(100), None, policy) == 5
-    assert split_qty(D(10), 3, whole=True) == [D(3), D(3), D(4)]
-    assert sum(split_qty(D("10.5"), 4, whole=False)) == D("10.5")
-
-
 def test_a_large_order_is_sliced_over_the_window(broker: LosesAnswers, journal: Journal) -> None:
     plan = plan_for(broker, NEW="1")  # buy 40 NEW = $2,000
     result, events = run(broker, journal, plan, slice_notional=500, slice_window_s=120)
@@ -396,3 +353,47 @@ def test_an_unconfirmed_cancel_is_never_repegged(make_file: FileMaker, tmp_path:
     assert len(old.slices[0].client_order_ids) == 1  # never a second live order
     assert "OLD: cancel not confirmed; no more re-pegs" in events
     assert result.outcome is Outcome.INCOMPLETE
+
+
+SESSION = Session(
+    NOW.date(),
+    datetime(2026, 11, 24, 14, 30, tzinfo=UTC),
+    datetime(2026, 11, 24, 21, 0, tzinfo=UTC),
+)
+
+
+@pytest.mark.parametrize(
+    ("fault", "outcome"),
+    [
+        ("none", Outcome.COMPLETED),
+        ("empty plan", Outcome.COMPLETED),
+        ("lost answer", Outcome.INCOMPLETE),
+        ("not accepted", Outcome.FAILED),
+        ("stopped", Outcome.INTERRUPTED),
+        ("deadline", Outcome.INCOMPLETE),
+        ("queued", Outcome.QUEUED),
+    ],
+)
+def test_every_run_returns_a_decided_outcome(
+    broker: LosesAnswers, journal: Journal, fault: str, outcome: Outcome
+) -> None:
+    """A result is born `running`; every way a run can end replaces that with its outcome."""
+    plan = plan_for(broker, NEW="0.5", OLD="0.25")
+    policy = ExecutionPolicy(deadline_s=30, fill_timeout_s=600, max_repegs=0)
+    executor = Executor(broker, journal, broker._clock, policy)
+    queue_for = None
+    if fault == "empty plan":
+        plan = replace(plan, orders=())
+    elif fault == "lost answer":
+        broker.refuse = {"NEW"}
+    elif fault == "not accepted":
+        broker.not_accepted = {"OLD"}
+    elif fault == "stopped":
+        executor.stop("SIGTERM")
+    elif fault == "deadline":
+        broker.script("OLD", "hold")
+    elif fault == "queued":
+        queue_for = SESSION
+    result = executor.run(plan, "run", reserve=D(0), queue_for=queue_for)
+    assert result.outcome is outcome
+    assert result.message != ""

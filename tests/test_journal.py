@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
 from alchemiser_cli.errors import JournalError
 from alchemiser_cli.journal import INTENT, MIGRATIONS, SEND_FAILED, Journal
@@ -134,4 +135,98 @@ def test_a_read_of_a_journal_damaged_after_opening_is_a_journal_error(
     with pytest.raises(JournalError) as caught:
         journal.recent_runs(5)
     assert str(caught.value) == f"journal {path}: {message}"
+    journal.close()
+
+
+# -- statuses: LegStatus values, the same strings old journals hold -------------------------
+
+_OLD_ORDERS = [  # (client_order_id, leg, status) as journals wrote them before LegStatus
+    ("c1", 1, "filled"),
+    ("c2", 2, "send_failed"),
+    ("c3", 3, "not_sent"),
+    ("c4", 4, "unconfirmed"),
+    ("c5", 5, "intent"),
+    ("c6", 6, "partially_filled"),
+]
+
+
+def _write_old_journal(path: Path) -> None:
+    """A journal file as an older alch left it: the m001 schema, statuses as plain text."""
+    Journal(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO runs (run_id, command, broker, account_id, plan_id, started_at,"
+            " outcome) VALUES ('r1', 'execute', 'sim', 'A', 'p1', ?, 'running')",
+            (NOW.isoformat(),),
+        )
+        for cid, leg, status in _OLD_ORDERS:
+            conn.execute(
+                "INSERT INTO orders (client_order_id, run_id, plan_id, leg, symbol, side, qty,"
+                " order_type, status, created_at, updated_at)"
+                " VALUES (?, 'r1', 'p1', ?, 'X', 'buy', '1', 'limit', ?, ?, ?)",
+                (cid, leg, status, NOW.isoformat(), NOW.isoformat()),
+            )
+
+
+def test_a_journal_written_with_the_old_status_strings_reads_back_as_leg_statuses(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite"
+    _write_old_journal(path)
+    journal = Journal(path)
+    orders = journal.orders_for_run("r1")
+    assert [(o.client_order_id, o.status) for o in orders] == [
+        ("c1", LegStatus.FILLED),
+        ("c2", LegStatus.SEND_FAILED),
+        ("c3", LegStatus.NOT_SENT),
+        ("c4", LegStatus.UNCONFIRMED),
+        ("c5", LegStatus.INTENT),
+        ("c6", LegStatus.PARTIALLY_FILLED),
+    ]
+    assert all(type(o.status) is LegStatus for o in orders)
+    assert [(o.client_order_id, o.status) for o in journal.unsettled_orders("A")] == [
+        ("c4", LegStatus.UNCONFIRMED),
+        ("c5", LegStatus.INTENT),
+    ]
+    assert [r.run_id for r in journal.plan_executed("p1")] == ["r1"]
+    assert journal.plan_attempts("p1") == 1
+    journal.close()
+
+
+def test_a_plan_whose_orders_never_reached_the_broker_was_not_executed(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.start_run("r1", "execute", "sim", "A", "p1", None, NOW)
+    for cid, status in [("c1", LegStatus.SEND_FAILED), ("c2", LegStatus.NOT_SENT)]:
+        journal.record_intent("r1", "p1", 1, OrderRequest(cid, "X", Side.SELL, D(1), None), NOW)
+        journal.record_send_failure(cid, "refused", NOW, status=status)
+    assert journal.plan_executed("p1") == []
+    assert journal.plan_attempts("p1") == 1
+    assert journal.unsettled_orders("A") == []
+
+
+def test_the_journal_stores_the_plain_status_strings(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    journal.start_run("r1", "execute", "sim", "A", "p1", None, NOW)
+    journal.record_intent("r1", "p1", 1, OrderRequest("c1", "X", Side.SELL, D(1), None), NOW)
+    journal.record_intent("r1", "p1", 2, OrderRequest("c2", "Y", Side.SELL, D(1), None), NOW)
+    journal.record_send_failure("c2", "no answer", NOW, status=LegStatus.UNCONFIRMED)
+    journal.close()
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT status, typeof(status) FROM orders ORDER BY leg").fetchall()
+    assert rows == [("intent", "text"), ("unconfirmed", "text")]
+
+
+def test_an_unknown_status_in_the_journal_is_a_one_line_journal_error(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    _write_old_journal(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE orders SET status = 'held' WHERE client_order_id = 'c1'")
+    journal = Journal(path)
+    with pytest.raises(JournalError) as caught:
+        journal.orders_for_run("r1")
+    assert str(caught.value) == (
+        f"journal {path}: order c1 has an unknown status 'held': it was written by a newer "
+        "alch; upgrade alch to read it"
+    )
     journal.close()

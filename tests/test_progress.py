@@ -11,7 +11,7 @@ import pytest
 
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.core.models import Side
-from alchemiser_cli.executor import OrderResult
+from alchemiser_cli.executor import LegStatus, OrderResult
 from alchemiser_cli.render.progress import live_view
 from tests.conftest import Run
 
@@ -35,7 +35,7 @@ def _legs() -> list[OrderResult]:
         planned_qty=Decimal(224),
         sent_qty=Decimal(224),
         limit_price=Decimal("72.68"),
-        status="partially_filled",
+        status=LegStatus.PARTIALLY_FILLED,
         filled_qty=Decimal(100),
     )
     leg.repegs = 1
@@ -72,7 +72,7 @@ def test_on_a_terminal_a_live_table_is_redrawn_per_event(
     with live_view(screen, lambda: legs) as on_event:
         assert screen.getvalue() == "", "nothing drawn before the first event"
         on_event("sent buy VXUS 224 @ 72.50: partially_filled")
-        legs[0].status = "filled"
+        legs[0].status = LegStatus.FILLED
         on_event("sent buy VXUS 124 @ 72.68 (re-peg 1): filled")
     drawn = screen.getvalue()
     assert "re-pegs" in drawn

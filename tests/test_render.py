@@ -20,7 +20,7 @@ from alchemiser_cli.cli import common
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.documents.reports import ExecutionReport
-from alchemiser_cli.executor import OrderResult, Outcome
+from alchemiser_cli.executor import LegStatus, OrderResult, Outcome
 from alchemiser_cli.render.layout import Col, fitted_table
 from alchemiser_cli.render.progress import orders_table
 from alchemiser_cli.render.tables import pct, render_execution, usd
@@ -183,7 +183,7 @@ def test_the_live_progress_table_shows_every_figure_whole(width: int) -> None:
             planned_qty=D(qty),
             sent_qty=D(qty),
             limit_price=D("72.68"),
-            status="partially_filled",
+            status=LegStatus.PARTIALLY_FILLED,
             filled_qty=D("100.000000001"),
         )
         result.repegs = 3
@@ -224,7 +224,7 @@ def test_broker_text_with_brackets_is_shown_as_sent_not_read_as_markup() -> None
         planned_qty=D("224"),
         sent_qty=D("224"),
         limit_price=D("72.68"),
-        status="rejected",
+        status=LegStatus.REJECTED,
         error="insufficient qty [requested: 224] [/available]",
     )
     now = datetime(2026, 11, 24, 15, tzinfo=UTC)

@@ -13,6 +13,7 @@ import filelock
 
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.brokers.sim import SimBroker
+from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.errors import LockHeld, OrderUnsettled
 from alchemiser_cli.executor import Outcome
 from alchemiser_cli.files import PRIVATE_FILE, private_dir, state_error
@@ -21,9 +22,7 @@ from alchemiser_cli.journal import UNSETTLED, OrderRecord
 log = logging.getLogger(__name__)
 
 # Journal order statuses that need no look-up at the broker.
-SETTLED_STATUSES = frozenset(
-    {"filled", "canceled", "expired", "rejected", "replaced", "send_failed", "not_sent"}
-)
+SETTLED_STATUSES = LegStatus.settled()  # nothing left to look up at the broker
 # How long an unanswered order not found at Alpaca may still arrive (see ExecutionPolicy).
 ALPACA_SETTLE_S = 300.0
 
@@ -71,7 +70,7 @@ def reconcile(rt: Runtime, account_id: str) -> list[str]:
         reached = never = cancelled = 0
         for order in journal.orders_for_run(run.run_id):
             if order.status in SETTLED_STATUSES:
-                reached += order.status not in ("send_failed", "not_sent")
+                reached += LegStatus(order.status).reached_broker
                 continue
             found = broker.get_order_by_client_id(order.client_order_id)
             if found is None and order.status in UNSETTLED and not settled(rt, order):
@@ -79,7 +78,7 @@ def reconcile(rt: Runtime, account_id: str) -> list[str]:
             if found is None:
                 journal.record_send_failure(
                     order.client_order_id, "never reached the broker (run stopped)",
-                    clock.now(), status="not_sent",
+                    clock.now(), status=LegStatus.NOT_SENT,
                 )  # fmt: skip
                 never += 1
                 continue
@@ -110,7 +109,7 @@ def _settle_unknown(rt: Runtime, account_id: str) -> list[str]:
         if found is None:
             if settled(rt, order):
                 why = f"never reached the broker: not there {settle_s(rt):g}s after it was sent"
-                rt.journal.record_send_failure(cid, why, rt.clock.now(), "not_sent")
+                rt.journal.record_send_failure(cid, why, rt.clock.now(), LegStatus.NOT_SENT)
             continue
         cancelled = not found.status.is_terminal
         if cancelled:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.errors import JournalError
@@ -48,15 +49,16 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
     ("m001_initial", _m001_initial),
 )
 
-# Order statuses the journal adds to the broker's: `intent` = committed, not yet sent;
-# `send_failed` = the broker refused it at submit (error says why); `unconfirmed` = sent,
-# no answer came and the broker did not have it when asked: it may still arrive, so it is
-# looked up again before any later run sends (see UNSETTLED).
-INTENT = "intent"
-SEND_FAILED = "send_failed"
-UNCONFIRMED = "unconfirmed"
+# The orders table stores LegStatus values: the broker's statuses plus alch's own
+# (`intent` = committed, not yet sent; `send_failed` = the broker refused it at submit;
+# `unconfirmed` = sent, no answer, not found when asked: it may still arrive, so it is
+# looked up again before any later run sends; `not_sent` = never sent). The names below
+# are kept for callers that import them from here.
+INTENT = LegStatus.INTENT
+SEND_FAILED = LegStatus.SEND_FAILED
+UNCONFIRMED = LegStatus.UNCONFIRMED
 # Orders whose fate is unknown: they may exist at the broker, or appear there later.
-UNSETTLED = (INTENT, UNCONFIRMED)
+UNSETTLED = LegStatus.unsettled()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,7 @@ class OrderRecord:
     qty: str
     limit_price: str | None
     broker_order_id: str | None
-    status: str
+    status: LegStatus
     filled_qty: str
     filled_avg_price: str | None
     error: str | None
@@ -275,7 +277,7 @@ class Journal:
                     fmt(request.qty),
                     None if request.limit_price is None else fmt(request.limit_price),
                     request.order_type,
-                    INTENT,
+                    LegStatus.INTENT.value,
                     now.isoformat(),
                     now.isoformat(),
                 ),
@@ -289,7 +291,7 @@ class Journal:
                 " filled_avg_price = ?, updated_at = ? WHERE client_order_id = ?",
                 (
                     order.id,
-                    order.status.value,
+                    LegStatus.of(order.status).value,
                     fmt(order.filled_qty),
                     None if order.filled_avg_price is None else fmt(order.filled_avg_price),
                     now.isoformat(),
@@ -298,13 +300,18 @@ class Journal:
             )
 
     def record_send_failure(
-        self, client_order_id: str, error: str, now: datetime, status: str = SEND_FAILED
+        self,
+        client_order_id: str,
+        error: str,
+        now: datetime,
+        status: LegStatus = LegStatus.SEND_FAILED,
     ) -> None:
-        """Store that an order did not reach the broker (refused at submit, or never sent)."""
+        """Store that an order did not reach the broker (refused at submit, or never sent);
+        `status` is a LegStatus (`send_failed`, `unconfirmed` or `not_sent`)."""
         with self._tx() as cur:
             cur.execute(
                 "UPDATE orders SET status = ?, error = ?, updated_at = ? WHERE client_order_id = ?",
-                (status, redact(error), now.isoformat(), client_order_id),
+                (LegStatus(status).value, redact(error), now.isoformat(), client_order_id),
             )
 
     def orders_for_run(self, run_id: str) -> list[OrderRecord]:
@@ -315,19 +322,21 @@ class Journal:
             " FROM orders WHERE run_id = ? ORDER BY leg, client_order_id",
             (run_id,),
         )
-        return [OrderRecord(*r) for r in rows]
+        return [self._order(r) for r in rows]
 
     def unsettled_orders(self, account_id: str) -> list[OrderRecord]:
         """An account's orders whose fate is unknown (`intent`, `unconfirmed`), whatever
         their run's outcome, oldest first."""
+        unsettled = sorted(LegStatus.unsettled())
+        marks = ",".join("?" * len(unsettled))
         rows = self._read(
-            "SELECT o.client_order_id, o.run_id, o.leg, o.symbol, o.side, o.qty,"
+            "SELECT o.client_order_id, o.run_id, o.leg, o.symbol, o.side, o.qty,"  # noqa: S608 - placeholders only
             " o.limit_price, o.broker_order_id, o.status, o.filled_qty, o.filled_avg_price,"
             " o.error, o.updated_at FROM orders o JOIN runs r ON r.run_id = o.run_id"
-            " WHERE r.account_id = ? AND o.status IN (?, ?) ORDER BY o.created_at, o.rowid",
-            (account_id, *UNSETTLED),
+            f" WHERE r.account_id = ? AND o.status IN ({marks}) ORDER BY o.created_at, o.rowid",
+            (account_id, *unsettled),
         )
-        return [OrderRecord(*r) for r in rows]
+        return [self._order(r) for r in rows]
 
     def last_plan(self, account_id: str) -> dict[str, Any] | None:
         """The plan of the account's newest execute run that had one (its targets, etc.)."""
@@ -359,12 +368,13 @@ class Journal:
         return len(self._plan_runs(plan_id, only_reached=False))
 
     def _plan_runs(self, plan_id: str, *, only_reached: bool) -> list[RunRecord]:
+        never = sorted(LegStatus.never_reached())
+        marks = ",".join("?" * len(never))
         rows = self._read(
-            "SELECT * FROM runs WHERE plan_id = ? AND command = 'execute' AND run_id IN"
+            "SELECT * FROM runs WHERE plan_id = ? AND command = 'execute' AND run_id IN"  # noqa: S608 - placeholders only
             " (SELECT run_id FROM orders WHERE plan_id = ?"
-            "  AND (? = 0 OR status NOT IN ('not_sent', 'send_failed')))"
-            " ORDER BY started_at",
-            (plan_id, plan_id, int(only_reached)),
+            f"  AND (? = 0 OR status NOT IN ({marks}))) ORDER BY started_at",
+            (plan_id, plan_id, int(only_reached), *never),
         )
         return [self._run(r) for r in rows]
 
@@ -386,6 +396,31 @@ class Journal:
             outcome=row[7],
             message=row[8],
             report=report,
+        )
+
+    def _order(self, row: tuple[Any, ...]) -> OrderRecord:
+        """An orders row; its status read back as a LegStatus (the strings never changed)."""
+        try:
+            status = LegStatus(row[8])
+        except ValueError:
+            raise JournalError(
+                f"journal {self.path}: order {row[0]} has an unknown status {row[8]!r}: "
+                "it was written by a newer alch; upgrade alch to read it"
+            ) from None
+        return OrderRecord(
+            client_order_id=row[0],
+            run_id=row[1],
+            leg=row[2],
+            symbol=row[3],
+            side=row[4],
+            qty=row[5],
+            limit_price=row[6],
+            broker_order_id=row[7],
+            status=status,
+            filled_qty=row[9],
+            filled_avg_price=row[10],
+            error=row[11],
+            updated_at=row[12],
         )
 
     def _read(self, sql: str, args: Iterable[object] = ()) -> list[tuple[Any, ...]]:

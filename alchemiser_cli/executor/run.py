@@ -1,0 +1,289 @@
+"""The Executor: the I/O loop that sends one plan's orders (see the package docstring).
+
+It journals each order before sending it, sends sells then re-sized buys, polls, re-pegs
+and cancels within the run deadline; the arithmetic it uses lives in `pure`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from alchemiser_cli.brokers.base import Broker
+from alchemiser_cli.clock import Clock
+from alchemiser_cli.core.calendar import Session
+from alchemiser_cli.core.legs import LegStatus
+from alchemiser_cli.core.models import Side
+from alchemiser_cli.core.money import ZERO, dollars
+from alchemiser_cli.core.planner import Plan, PlannedOrder
+from alchemiser_cli.core.policy import ExecutionPolicy
+from alchemiser_cli.errors import BrokerError
+from alchemiser_cli.executor.pure import (
+    buys_needed,
+    conclude,
+    leg_result,
+    never_sent,
+    resize_buys,
+    slice_count,
+    split_qty,
+)
+from alchemiser_cli.executor.results import ExecutionResult, OrderResult, Outcome, SliceResult
+from alchemiser_cli.executor.slices import Child, SliceDesk, State
+from alchemiser_cli.journal import Journal
+
+log = logging.getLogger("alchemiser_cli.executor")  # as before the package split
+# The shortest wait: clocks tick in microseconds, so a wait of a few hundred nanoseconds
+# (float rounding of a due time) would not move time and the loop would spin.
+MIN_WAIT_S = 0.001
+
+
+class Executor(SliceDesk):
+    """Runs one plan's orders against a broker, journaling each step."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        journal: Journal,
+        clock: Clock,
+        policy: ExecutionPolicy,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(broker, journal, clock, policy, on_event)
+        self._result = ExecutionResult()
+        self._cut: dict[int, str] = {}  # leg -> why its buy was re-sized below plan
+
+    @property
+    def progress(self) -> tuple[OrderResult, ...]:
+        """The legs so far, as the live view shows them (sent, filled, re-pegged)."""
+        return tuple(self._result.orders)
+
+    def stop(self, reason: str) -> None:
+        """Stop sending: called from a signal handler; the clock's waits are cut short too."""
+        self._stop = reason
+
+    def run(
+        self,
+        plan: Plan,
+        run_id: str,
+        reserve: Decimal,
+        attempt: int = 1,
+        queue_for: Session | None = None,
+    ) -> ExecutionResult:
+        """Send sells, wait for them, re-size and send buys, wait; report every order.
+
+        `attempt` numbers the runs of one plan (a forced re-run gets fresh order ids).
+        With `queue_for` (market closed), orders are sent whole as day orders for that
+        session and not waited for; buys are limited to the cash on hand, as the sells'
+        proceeds will only exist after the open.
+        """
+        self._attempt, self._plan_id, self._run_id = attempt, plan.plan_id, run_id
+        self._deadline = self._now() + self._policy.deadline_s
+        self._broker.set_deadline(datetime.fromtimestamp(self._deadline, UTC))
+        result = self._result = ExecutionResult()
+        sells = [(o, o.qty) for o in plan.orders if o.side is Side.SELL]
+        buys = [o for o in plan.orders if o.side is Side.BUY]
+        wait = queue_for is None
+        try:
+            self._batch(plan, sells, result, wait=wait)
+            if self._stop is None and self._now() < self._deadline:
+                minimum = plan.policy.min_trade_value
+                sized = self._resize_buys(buys, reserve, minimum, result, queued=not wait)
+                self._batch(plan, sized, result, wait=wait)
+        except BrokerError as exc:
+            stopped = f"not sent: the run stopped after a broker error ({exc})"
+            self._unsent(stopped)
+            reached = [o for o in self._journal.orders_for_run(run_id) if o.status.reached_broker]
+            if reached:
+                result.outcome = Outcome.INCOMPLETE
+                result.message = f"stopped after a broker error: {exc}"
+                self._cancel_open(result)
+            else:
+                result.outcome = Outcome.FAILED
+                result.message = f"stopped after a broker error; nothing reached the broker: {exc}"
+        else:
+            stopped = "the run deadline passed before it was sent"
+        why_unsent = self._stop or stopped
+        sent = {r.leg for r in result.orders}
+        for order in plan.orders:
+            if order.leg not in sent:
+                result.orders.append(never_sent(order, self._plan_id, self._attempt, why_unsent))
+        result.orders.sort(key=lambda r: r.leg)
+        result.filled_buy_value = sum(
+            (r.filled_value for r in result.orders if r.side is Side.BUY), ZERO
+        )
+        result.filled_sell_value = sum(
+            (r.filled_value for r in result.orders if r.side is Side.SELL), ZERO
+        )
+        if self._stop is not None:
+            result.outcome = Outcome.INTERRUPTED
+            result.message = (
+                f"interrupted by {self._stop}: sent nothing more, cancelled this run's open orders"
+            )
+        if result.outcome is Outcome.RUNNING:  # no error, no stop: the orders decide
+            result.outcome, result.message = conclude(
+                result.orders,
+                queue_for,
+                result.buys_cut,
+                deadline_passed=self._now() >= self._deadline,
+                deadline_s=self._policy.deadline_s,
+            )
+        return result
+
+    # -- one batch: slices sent on schedule, polled, re-pegged, cancelled at the bound -----
+
+    def _batch(
+        self,
+        plan: Plan,
+        legs: list[tuple[PlannedOrder, Decimal]],
+        result: ExecutionResult,
+        *,
+        wait: bool,
+    ) -> None:
+        children = self._schedule(plan, legs, result, sliced=wait)
+        if not children:
+            return
+        last_due = max(c.due for c in children)
+        bound = min(self._deadline, last_due + self._policy.fill_timeout_s)
+        interval = self._policy.poll_initial_s
+        while True:
+            if self._stop is not None:
+                break
+            self._send_due(children)
+            if not wait:
+                return  # queued for the open: nothing to wait for
+            live = [c for c in children if c.state is not State.DONE]
+            now = self._now()
+            if not live or now >= bound:
+                break
+            wake = min(
+                [bound, now + interval]
+                + [c.due for c in live if c.state is State.PENDING]
+                + [c.repeg_at for c in live if c.state is State.WORKING]
+            )
+            if not self._clock.sleep(max(MIN_WAIT_S, wake - now)) or self._stop is not None:
+                break  # cancelled: fall through to cancelling what is open
+            interval = min(interval * 2, self._policy.poll_max_s)
+            self._poll(children, bound)
+        self._finish(children)
+
+    def _schedule(
+        self,
+        plan: Plan,
+        legs: list[tuple[PlannedOrder, Decimal]],
+        result: ExecutionResult,
+        *,
+        sliced: bool,
+    ) -> list[Child]:
+        """One child per slice, due evenly over the slice window (one slice if queued)."""
+        if not legs:
+            return []
+        assets = self._broker.assets([o.symbol for o, _ in legs])
+        market = self._policy.order_type == "market"
+        start = self._now()
+        children = []
+        for order, qty in legs:
+            asset = assets.get(order.symbol)
+            price = plan.prices.get(order.symbol)
+            leg = leg_result(
+                order, self._plan_id, self._attempt, LegStatus.PENDING,
+                None if market else order.limit_price,
+            )  # fmt: skip
+            leg.arrival_mid = price.ref if price else None
+            leg.error = self._cut.get(order.leg)
+            result.orders.append(leg)
+            count = slice_count(qty, order.limit_price, asset, self._policy) if sliced else 1
+            whole = asset is not None and not asset.fractionable
+            sizes = split_qty(qty, count, whole)
+            gap = self._policy.slice_window_s / len(sizes) if len(sizes) > 1 else 0.0
+            if len(sizes) > 1:
+                self._on_event(
+                    f"{order.side} {order.symbol} {qty}: {len(sizes)} slices over "
+                    f"{self._policy.slice_window_s:g}s"
+                )
+            for i, size in enumerate(sizes):
+                report = SliceResult(slice_no=i + 1, qty=size)
+                leg.slices.append(report)
+                edge = None if market else order.limit_price
+                child = Child(leg, report, start + i * gap, edge, asset)
+                children.append(child)
+                self._children.setdefault(order.leg, []).append(child)
+        return children
+
+    def _send_due(self, children: list[Child]) -> None:
+        due = [c for c in children if c.state is State.PENDING and c.due <= self._now()]
+        if not due:
+            return
+        quotes = self._broker.quotes({c.leg.symbol for c in due})
+        for child in due:
+            if self._stop is not None or self._now() >= self._deadline:
+                return
+            self._send(child, child.remaining, quotes.get(child.leg.symbol))
+
+    def _finish(self, children: list[Child]) -> None:
+        """At the bound, the deadline or a stop: cancel what is open, report what never went."""
+        for child in children:
+            if child.state is State.WORKING:
+                self._cancel(child)
+            elif child.state is State.PENDING:
+                child.state = State.DONE
+                child.report.status = LegStatus.NOT_SENT
+                child.report.error = self._stop or "the run deadline passed before it was sent"
+                self._summarise(child.leg)
+
+    def _unsent(self, why: str) -> None:
+        """Slices never sent because the run stopped: say so (they were never journaled)."""
+        for children in self._children.values():
+            for child in children:
+                if child.state is State.PENDING:
+                    child.state, child.report.status, child.report.error = (
+                        State.DONE,
+                        LegStatus.NOT_SENT,
+                        why,
+                    )
+                    self._summarise(child.leg)
+
+    def _cancel_open(self, result: ExecutionResult) -> None:
+        """After a broker error: best-effort cancel of every order this run still has open."""
+        for leg in result.orders:
+            for cid in [s.client_order_ids[-1] for s in leg.slices if s.client_order_ids]:
+                try:
+                    found = self._broker.get_order_by_client_id(cid)
+                    if found is not None and not found.status.is_terminal:
+                        self._journal.record_broker_state(
+                            self._broker.cancel_order(found.id), self._clock.now()
+                        )
+                except BrokerError as exc:
+                    leg.error = f"cancel failed: {exc}"
+
+    # -- buys -------------------------------------------------------------------------
+
+    def _resize_buys(
+        self,
+        buys: list[PlannedOrder],
+        reserve: Decimal,
+        minimum: Decimal,
+        result: ExecutionResult,
+        *,
+        queued: bool = False,
+    ) -> list[tuple[PlannedOrder, Decimal]]:
+        """Scale buys down to the cash actually available now (see `resize_buys`). Each buy
+        not sent gets its report line; `result.buys_cut` holds the sent and planned values."""
+        if not buys:
+            return []
+        account = self._broker.account()
+        budget = min(account.cash, account.buying_power) - reserve
+        needed = buys_needed(buys)
+        if needed <= budget:
+            return [(o, o.qty) for o in buys]
+        assets = self._broker.assets([o.symbol for o in buys])
+        sizing = resize_buys(buys, budget, minimum, assets, queued=queued)
+        self._cut.update(sizing.cut)
+        for order, why in sizing.skipped:
+            result.orders.append(never_sent(order, self._plan_id, self._attempt, why))
+        result.buys_cut = (sizing.sent, needed)
+        log.warning(
+            "buys re-sized to %s of plan: cash available %s", f"{sizing.scale:.2%}", dollars(budget)
+        )
+        return sizing.sized
