@@ -828,7 +828,7 @@ def open_service(settings: Settings, credentials: AlpacaCredentials | None = Non
             creds, settings.alpaca, clock, state / "cache", feed=settings.feed, live=settings.live
         )
     else:
-        broker = SimBroker(state / "sim.sqlite", _sim_seed(settings), clock)
+        broker = SimBroker(state / "sim.sqlite", _sim_seed(settings), clock, settings.sim_bars)
     journal = Journal(state / "journal.sqlite")
     return Service(settings=settings, broker=broker, journal=journal, clock=clock)
 

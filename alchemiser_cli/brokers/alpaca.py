@@ -21,7 +21,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -49,6 +49,7 @@ from alchemiser_cli.core.models import (
     Side,
 )
 from alchemiser_cli.core.money import ZERO, fmt
+from alchemiser_cli.core.strategy.evaluate import Series
 from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
 from alchemiser_cli.files import private_dir, read_private, write_private
 from alchemiser_cli.masking import register_secret
@@ -460,6 +461,13 @@ class AlpacaBroker:
             {k: str(day[k]) for k in ("date", "open", "close", "settlement_date") if k in day}
             for day in _list(self._get("/calendar", params), "calendar")
         ]
+
+    def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
+        """Not yet: Alpaca bars (StockBarsRequest, adjusted, cached) are issue 17's next step."""
+        raise BrokerError(
+            "daily bars from Alpaca are not available yet: run with --broker sim "
+            "(ALCH_SIM_BARS=DIR for real closes)"
+        )
 
     # -- cache ---------------------------------------------------------------------------
 

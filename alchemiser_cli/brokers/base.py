@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from alchemiser_cli.core.models import (
     Position,
     Quote,
 )
+from alchemiser_cli.core.strategy.evaluate import Series
 
 
 class Broker(Protocol):
@@ -83,4 +84,9 @@ class Broker(Protocol):
         self, order_id: str, qty: Decimal, limit_price: Decimal, client_order_id: str
     ) -> BrokerOrder:
         """Replace an open order's quantity and limit; returns the new order (new id)."""
+        ...
+
+    def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
+        """Adjusted daily closes from `start` to `end` (inclusive), oldest first, per symbol;
+        a symbol with no bars is an error, never an empty series."""
         ...

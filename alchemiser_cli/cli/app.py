@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from alchemiser_cli import __version__
-from alchemiser_cli.cli import check, execute, plan, schema, sim, status, streams
+from alchemiser_cli.cli import check, execute, plan, schema, signal, sim, status, streams
 from alchemiser_cli.cli.common import GlobalOptions
 from alchemiser_cli.errors import ExitCode
 
@@ -58,6 +58,7 @@ app.command()(check.check)
 app.command()(execute.execute)
 app.command()(status.status)
 app.command()(schema.schema)
+app.command()(signal.signal)
 app.add_typer(sim.app, name="sim")
 
 

@@ -12,6 +12,7 @@ from alchemiser_cli.core.calendar import MarketState
 from alchemiser_cli.core.checks import CheckReport, Finding
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.documents import PLAN_ADAPTER, dumps
+from alchemiser_cli.render.signal import TARGETS_ADAPTER
 from alchemiser_cli.service import CheckOutcome, ExecutionReport, StatusReport
 
 
@@ -37,6 +38,7 @@ SCHEMAS: Final[dict[str, TypeAdapter[Any]]] = {
     "check": CHECK_ADAPTER,
     "execute": EXECUTION_ADAPTER,
     "status": STATUS_ADAPTER,
+    "targets": TARGETS_ADAPTER,
 }
 
 

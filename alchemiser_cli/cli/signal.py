@@ -1,0 +1,145 @@
+"""`alch signal FILE...`: evaluate strategies on daily bars; print the decision and targets."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from alchemiser_cli.cli.common import JsonOpt, console, globals_of
+from alchemiser_cli.cli.errors import reported_errors
+from alchemiser_cli.core.calendar import NEW_YORK
+from alchemiser_cli.core.strategy.evaluate import (
+    DEFAULT_FRAGILE_MARGIN,
+    Blend,
+    targets_from_strategies,
+)
+from alchemiser_cli.core.strategy.nodes import Symphony, symbols_of
+from alchemiser_cli.core.strategy.parse import parse_symphony
+from alchemiser_cli.documents import dumps
+from alchemiser_cli.errors import InputError
+from alchemiser_cli.files import read_text
+from alchemiser_cli.masking import redact
+from alchemiser_cli.render.signal import TARGETS_ADAPTER, render_signal, targets_document
+from alchemiser_cli.service import choose_broker
+from alchemiser_cli.settings import AlpacaCredentials, Settings, load_settings
+
+FilesArg = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="FILE", help="Strategy files (.clj); FILE=0.6 blends by weight (default: equal)."
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Evaluate on the bars through this date (YYYY-MM-DD)."),
+]
+FragileOpt = Annotated[
+    str,
+    typer.Option(
+        "--fragile-margin",
+        help="Mark a decision fragile within this relative margin of flipping (2% default).",
+    ),
+]
+MARKET_CLOSE = time(16, 0)
+
+
+def _margin(raw: str) -> Decimal:
+    text = raw.strip()
+    try:
+        value = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or not Decimal(0) <= value < 1:
+        raise InputError(f"--fragile-margin {raw!r}: give a fraction such as 0.02 or 2%")
+    return value
+
+
+def _strategies(args: list[str]) -> list[tuple[Symphony, Decimal]]:
+    parsed: list[tuple[Symphony, Decimal | None]] = []
+    for arg in args:
+        path, weight = arg, None
+        if "=" in arg:
+            path, raw = arg.rsplit("=", 1)
+            try:
+                weight = Decimal(raw[:-1]) / 100 if raw.endswith("%") else Decimal(raw)
+            except InvalidOperation:
+                raise InputError(
+                    f"{arg}: the weight after = must be a number like 0.6 or 60%"
+                ) from None
+        text = read_text(Path(path), "strategy")
+        parsed.append((parse_symphony(text, path), weight))
+    given = [w for _, w in parsed if w is not None]
+    if given and len(given) != len(parsed):
+        raise InputError("give a weight to every strategy file (FILE=0.6) or to none")
+    equal = Decimal(1) / len(parsed)
+    return [(s, w if w is not None else equal) for s, w in parsed]
+
+
+def last_completed_session_date(now: datetime) -> date:
+    """The date whose close is final: today after 16:00 New York time, else yesterday."""
+    local = now.astimezone(NEW_YORK)
+    return local.date() if local.time() >= MARKET_CLOSE else local.date() - timedelta(days=1)
+
+
+def evaluate_files(
+    settings: Settings, files: list[str], as_of: date | None, margin: Decimal
+) -> Blend:
+    """Parse, fetch the bars through the simulator, evaluate and blend."""
+    from alchemiser_cli.brokers.sim import SimBroker
+    from alchemiser_cli.service import _clock_for, _sim_seed
+
+    if choose_broker(settings, AlpacaCredentials()) == "alpaca":
+        raise InputError(
+            "alch signal reads daily bars from the simulator for now: run it with --broker sim "
+            "(ALCH_SIM_BARS=DIR for real closes)"
+        )
+    strategies = _strategies(files)
+    clock = _clock_for(settings)
+    end = as_of or last_completed_session_date(clock.now())
+    state = settings.state_dir
+    state.mkdir(parents=True, exist_ok=True)
+    broker = SimBroker(state / "sim.sqlite", _sim_seed(settings), clock, settings.sim_bars)
+    try:
+        symbols = sorted({sym for s, _ in strategies for sym in symbols_of(s.root)})
+        bars = broker.daily_bars(symbols, date(1900, 1, 1), end)
+    finally:
+        broker.close()
+    return targets_from_strategies(strategies, bars, end, fragile_margin=margin)
+
+
+def signal(
+    ctx: typer.Context,
+    files: FilesArg,
+    json_out: JsonOpt = False,
+    as_of: AsOfOpt = None,
+    fragile_margin: FragileOpt = "2%",
+) -> None:
+    """Evaluate strategy files on daily bars: the decision tree and the target weights."""
+    opts = globals_of(ctx)
+    with reported_errors(opts.traceback):
+        settings = load_settings(opts.config, broker=opts.broker)
+        day: date | None = None
+        if as_of is not None:
+            try:
+                day = date.fromisoformat(as_of)
+            except ValueError:
+                raise InputError(f"--as-of {as_of!r}: give a date as YYYY-MM-DD") from None
+        blend = evaluate_files(settings, files, day, _margin(fragile_margin))
+        if any(r.synthetic for r, _ in blend.results) and opts.verbosity >= 0:
+            sys.stderr.write(
+                "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, "
+                "not market data\n"
+            )
+        if json_out:
+            document = TARGETS_ADAPTER.dump_python(targets_document(blend), mode="json")
+            sys.stdout.write(redact(dumps(document)) + "\n")
+        else:
+            render_signal(console(), blend)
+
+
+__all__ = ["DEFAULT_FRAGILE_MARGIN", "signal"]
