@@ -81,9 +81,8 @@ def _trace_doc(t: Trace) -> TraceDocument:
 
 
 def _cash(weights: dict[str, Decimal]) -> Decimal:
-    """What the weights leave unallocated; a rounding residue below 1e-20 is 0."""
-    left = Decimal(1) - sum(weights.values(), Decimal(0))
-    return Decimal(0) if abs(left) < Decimal("1e-20") else left
+    """What the weights leave unallocated, exactly (1/3 + 1/3 + 1/3 leaves 1E-28)."""
+    return Decimal(1) - sum(weights.values(), Decimal(0))
 
 
 def targets_document(blend: Blend) -> TargetsDocument:

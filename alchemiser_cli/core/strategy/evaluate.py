@@ -191,11 +191,10 @@ class _Evaluator:
     def group_series(self, node: Node, day: int, length: int, what: str) -> list[Decimal]:
         """The node's own value series: `length` values ending at `day`, starting at 1."""
         first = day - length + 1
-        if first < 1:
+        if first < 0:
             raise StrategyError(
                 f"{node.pos}: {what} on {_label(node)}: needs {length} sessions of its value "
-                f"through {self.sessions[day].isoformat()} (and one before), "
-                f"{day + 1} available"
+                f"through {self.sessions[day].isoformat()}, {day + 1} available"
             )
         values = [ONE]
         for t in range(first + 1, day + 1):
@@ -378,7 +377,9 @@ class _Evaluator:
                 f"{s[1]} {_fmt(s[0])}{_unit(spec.name)}" for s in scored
             )
             me.values = {
-                "scores": {s[1]: str(s[0]) for s in scored},
+                "scores": [
+                    {"label": s[1], "pos": str(s[3].pos), "score": str(s[0])} for s in scored
+                ],
                 "selected": [s[1] for s in scored[:keep]],
             }
             me.fragile = fragile
