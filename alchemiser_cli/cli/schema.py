@@ -16,7 +16,7 @@ from alchemiser_cli.render.json_out import SCHEMAS, json_schema
 
 def schema(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="plan, check, execute or status")],
+    name: Annotated[str, typer.Argument(help="plan, check, execute, status or targets")],
 ) -> None:
     """Print the JSON Schema of `alch NAME --json`."""
     with reported_errors(globals_of(ctx).traceback):
