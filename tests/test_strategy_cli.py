@@ -149,16 +149,16 @@ def test_missing_csv_in_sim_bars_is_an_error(
     )
 
 
-def test_alpaca_broker_is_refused_for_now_and_the_canary_stays_hidden(
+def test_alpaca_bars_are_refused_for_now_and_the_canary_stays_hidden(
     cli: CliFn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("APCA_API_KEY_ID", CANARY_KEY_ID)
     monkeypatch.setenv("APCA_API_SECRET_KEY", CANARY_SECRET)
     run = cli("signal", SMALL)
-    assert run.exit_code == 2
+    assert run.exit_code == 3
     assert run.stderr == (
-        "alch: error: alch signal reads daily bars from the simulator for now: run it with "
-        "--broker sim (ALCH_SIM_BARS=DIR for real closes)\n"
+        "alch: error: daily bars from Alpaca are not available yet: run with --broker sim "
+        "(ALCH_SIM_BARS=DIR for real closes)\n"
     )
     assert CANARY_SECRET not in run.stdout + run.stderr
     assert CANARY_KEY_ID not in run.stdout + run.stderr

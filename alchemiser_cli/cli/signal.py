@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from alchemiser_cli.cli.common import JsonOpt, console, globals_of
-from alchemiser_cli.cli.errors import reported_errors
+from alchemiser_cli.brokers.base import Broker
+from alchemiser_cli.cli.common import JsonOpt, console, globals_of, service_for
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.strategy.evaluate import (
     DEFAULT_FRAGILE_MARGIN,
@@ -25,8 +25,6 @@ from alchemiser_cli.errors import InputError
 from alchemiser_cli.files import read_text
 from alchemiser_cli.masking import redact
 from alchemiser_cli.render.signal import TARGETS_ADAPTER, render_signal, targets_document
-from alchemiser_cli.service import choose_broker
-from alchemiser_cli.settings import AlpacaCredentials, Settings, load_settings
 
 FilesArg = Annotated[
     list[str],
@@ -87,28 +85,13 @@ def last_completed_session_date(now: datetime) -> date:
 
 
 def evaluate_files(
-    settings: Settings, files: list[str], as_of: date | None, margin: Decimal
+    broker: Broker, now: datetime, files: list[str], as_of: date | None, margin: Decimal
 ) -> Blend:
-    """Parse, fetch the bars through the simulator, evaluate and blend."""
-    from alchemiser_cli.brokers.sim import SimBroker
-    from alchemiser_cli.service import _clock_for, _sim_seed
-
-    if choose_broker(settings, AlpacaCredentials()) == "alpaca":
-        raise InputError(
-            "alch signal reads daily bars from the simulator for now: run it with --broker sim "
-            "(ALCH_SIM_BARS=DIR for real closes)"
-        )
+    """Parse, fetch the bars through the broker, evaluate and blend."""
     strategies = _strategies(files)
-    clock = _clock_for(settings)
-    end = as_of or last_completed_session_date(clock.now())
-    state = settings.state_dir
-    state.mkdir(parents=True, exist_ok=True)
-    broker = SimBroker(state / "sim.sqlite", _sim_seed(settings), clock, settings.sim_bars)
-    try:
-        symbols = sorted({sym for s, _ in strategies for sym in symbols_of(s.root)})
-        bars = broker.daily_bars(symbols, date(1900, 1, 1), end)
-    finally:
-        broker.close()
+    end = as_of or last_completed_session_date(now)
+    symbols = sorted({sym for s, _ in strategies for sym in symbols_of(s.root)})
+    bars = broker.daily_bars(symbols, date(1900, 1, 1), end)
     return targets_from_strategies(strategies, bars, end, fragile_margin=margin)
 
 
@@ -121,15 +104,15 @@ def signal(
 ) -> None:
     """Evaluate strategy files on daily bars: the decision tree and the target weights."""
     opts = globals_of(ctx)
-    with reported_errors(opts.traceback):
-        settings = load_settings(opts.config, broker=opts.broker)
+    with service_for(ctx) as service:
         day: date | None = None
         if as_of is not None:
             try:
                 day = date.fromisoformat(as_of)
             except ValueError:
                 raise InputError(f"--as-of {as_of!r}: give a date as YYYY-MM-DD") from None
-        blend = evaluate_files(settings, files, day, _margin(fragile_margin))
+        margin = _margin(fragile_margin)
+        blend = evaluate_files(service.broker, service.clock.now(), files, day, margin)
         if any(r.synthetic for r, _ in blend.results) and opts.verbosity >= 0:
             sys.stderr.write(
                 "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, "
