@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, SCHEMA_DIR, Run, schema_validator
-from tests.fake_alpaca import CANARY_KEY_ID, CANARY_SECRET
+from tests.conftest import OPEN_NOW, REPO, SCHEMA_DIR, Run, schema_validator
+from tests.fake_alpaca import CANARY_KEY_ID, CANARY_SECRET, FakeAlpaca
 from tests.test_strategy_indicators import US_DAILY
 
 CliFn = Callable[..., Run]
@@ -149,16 +151,42 @@ def test_missing_csv_in_sim_bars_is_an_error(
     )
 
 
-def test_alpaca_bars_are_refused_for_now_and_the_canary_stays_hidden(
-    cli: CliFn, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def alpaca_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAlpaca]:
+    """The CLI pointed at the fake Alpaca server (at the suite's fixed time)."""
+    with FakeAlpaca(tmp_path / "fake", datetime.fromisoformat(OPEN_NOW)) as server:
+        monkeypatch.delenv("ALCH_SIM_NOW")
+        monkeypatch.setenv("APCA_API_BASE_URL", server.url)
+        monkeypatch.setenv("APCA_API_DATA_URL", server.url)
+        monkeypatch.setenv("APCA_API_KEY_ID", server.keys[0])
+        monkeypatch.setenv("APCA_API_SECRET_KEY", server.keys[1])
+        yield server
+
+
+def test_signal_on_alpaca_reads_cached_adjusted_bars_and_hides_the_keys(
+    cli: CliFn, alpaca_env: FakeAlpaca, make_file: Callable[[str, str], Path]
 ) -> None:
-    monkeypatch.setenv("APCA_API_KEY_ID", CANARY_KEY_ID)
-    monkeypatch.setenv("APCA_API_SECRET_KEY", CANARY_SECRET)
-    run = cli("signal", SMALL)
-    assert run.exit_code == 3
-    assert run.stderr == (
-        "alch: error: daily bars from Alpaca are not available yet: run with --broker sim "
-        "(ALCH_SIM_BARS=DIR for real closes)\n"
+    alpaca_env.sim.set_quote("SPY", Decimal("661.10"), Decimal("661.14"))
+    alpaca_env.sim.set_adv("SPY", Decimal(80_000_000))
+    path = make_file(
+        "spy.clj",
+        '(defsymphony "S" {}\n (if (> (current-price "SPY") 600) [(asset "SPY")] [(asset "VTI")]))',
     )
-    assert CANARY_SECRET not in run.stdout + run.stderr
-    assert CANARY_KEY_ID not in run.stdout + run.stderr
+    run = cli("signal", str(path), "--json", "--as-of", "2026-11-20")
+    assert run.exit_code == 3  # VTI has no bars at the fake: a broker error, never cash
+    assert run.stderr == (
+        "alch: error: Alpaca has no daily bars for VTI from 2021-11-16 to 2026-11-20 "
+        "(feed iex): check the symbols\n"
+    )
+    alpaca_env.sim.set_adv("VTI", Decimal(3_500_000))
+    ok = cli("signal", str(path), "--json", "--as-of", "2026-11-20")
+    assert ok.exit_code == 0, ok.stderr
+    assert ok.json()["targets"] == {"SPY": "1"}
+    assert ok.json()["synthetic_bars"] is False
+    queries = [e for e in alpaca_env.log if e.path == "/v2/stocks/bars"]
+    again = cli("signal", str(path), "--json", "--as-of", "2026-11-20")
+    assert again.stdout == ok.stdout
+    assert [e for e in alpaca_env.log if e.path == "/v2/stocks/bars"] == queries  # cached
+    for out in (run, ok, again):
+        assert CANARY_SECRET not in out.stdout + out.stderr
+        assert CANARY_KEY_ID not in out.stdout + out.stderr

@@ -463,11 +463,21 @@ class AlpacaBroker:
         ]
 
     def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
-        """Not yet: Alpaca bars (StockBarsRequest, adjusted, cached) are issue 17's next step."""
-        raise BrokerError(
-            "daily bars from Alpaca are not available yet: run with --broker sim "
-            "(ALCH_SIM_BARS=DIR for real closes)"
-        )
+        """Adjusted daily closes (StockBarsRequest, paged), cached incrementally under
+        ALCH_HOME: only days not fetched before are requested (see `alpaca_bars`)."""
+        from alchemiser_cli.brokers import alpaca_bars
+
+        def fetch(batch: list[str], first: date, last: date) -> Any:
+            request = alpaca_bars.bars_request(batch, first, last, self._feed)
+            raw = self._read(lambda: self._data.get_stock_bars(request))
+            return alpaca_bars.parse_bars(raw, batch)
+
+        kind = "live" if self._live else "paper"
+        cache = alpaca_bars.BarCache(self._cache.parent / f"bars-{kind}.sqlite")
+        try:
+            return alpaca_bars.cached_daily_bars(fetch, cache, self._feed, symbols, start, end)
+        finally:
+            cache.close()
 
     # -- cache ---------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ FragileOpt = Annotated[
     ),
 ]
 MARKET_CLOSE = time(16, 0)
+HISTORY = timedelta(days=5 * 366)  # bars read before the as-of date: 5 years (~1,260 sessions)
 
 
 def _margin(raw: str) -> Decimal:
@@ -91,7 +92,7 @@ def evaluate_files(
     strategies = _strategies(files)
     end = as_of or last_completed_session_date(now)
     symbols = sorted({sym for s, _ in strategies for sym in symbols_of(s.root)})
-    bars = broker.daily_bars(symbols, date(1900, 1, 1), end)
+    bars = broker.daily_bars(symbols, end - HISTORY, end)
     return targets_from_strategies(strategies, bars, end, fragile_margin=margin)
 
 
