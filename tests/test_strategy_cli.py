@@ -190,3 +190,25 @@ def test_signal_on_alpaca_reads_cached_adjusted_bars_and_hides_the_keys(
     for out in (run, ok, again):
         assert CANARY_SECRET not in out.stdout + out.stderr
         assert CANARY_KEY_ID not in out.stdout + out.stderr
+
+
+def test_with_the_market_open_current_price_is_the_latest_trade(
+    cli: CliFn, alpaca_env: FakeAlpaca, make_file: Callable[[str, str], Path]
+) -> None:
+    # bars close at 661.14 (the fake's ask); the live mid is 661.12: below 661.13
+    alpaca_env.sim.set_quote("SPY", Decimal("661.10"), Decimal("661.14"))
+    for symbol in ("SPY", "VTI"):
+        alpaca_env.sim.set_adv(symbol, Decimal(1_000_000))
+    path = make_file(
+        "live.clj",
+        '(defsymphony "L" {}\n (if (> (current-price "SPY") 661.13) [(asset "SPY")] [(asset "VTI")]))',
+    )
+    closed = cli("signal", str(path), "--json", "--as-of", "2026-11-23").json()
+    assert (closed["targets"], closed["current_price_live"]) == ({"SPY": "1"}, False)
+    alpaca_env.sim.set_quote("SPY", Decimal("661.10"), Decimal("661.14"))
+    live = cli("signal", str(path), "--json")
+    assert live.exit_code == 0, live.stderr
+    doc = live.json()
+    assert doc["as_of"] == "2026-11-23"  # the last completed session; the market is open
+    assert doc["current_price_live"] is True
+    assert doc["targets"] == {"VTI": "1"}

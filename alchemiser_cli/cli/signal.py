@@ -85,15 +85,36 @@ def last_completed_session_date(now: datetime) -> date:
     return local.date() if local.time() >= MARKET_CLOSE else local.date() - timedelta(days=1)
 
 
+def latest_trades(broker: Broker, symbols: list[str]) -> dict[str, Decimal]:
+    """The last trade of each symbol (the mid of a two-sided quote when none is reported)."""
+    out: dict[str, Decimal] = {}
+    for symbol, quote in broker.quotes(symbols).items():
+        if quote.last > 0:
+            out[symbol] = quote.last
+        elif quote.bid > 0 and quote.ask >= quote.bid:
+            out[symbol] = (quote.bid + quote.ask) / 2
+    return out
+
+
 def evaluate_files(
-    broker: Broker, now: datetime, files: list[str], as_of: date | None, margin: Decimal
+    broker: Broker,
+    now: datetime,
+    files: list[str],
+    as_of: date | None,
+    margin: Decimal,
+    *,
+    market_open: bool = False,
 ) -> Blend:
-    """Parse, fetch the bars through the broker, evaluate and blend."""
+    """Parse, fetch the bars through the broker, evaluate and blend. Without --as-of and
+    with the market open, `current-price` is the latest trade (not on the simulator)."""
     strategies = _strategies(files)
     end = as_of or last_completed_session_date(now)
     symbols = sorted({sym for s, _ in strategies for sym in symbols_of(s.root)})
     bars = broker.daily_bars(symbols, end - HISTORY, end)
-    return targets_from_strategies(strategies, bars, end, fragile_margin=margin)
+    live = None
+    if as_of is None and market_open and broker.name != "sim":
+        live = latest_trades(broker, symbols)
+    return targets_from_strategies(strategies, bars, end, fragile_margin=margin, live_prices=live)
 
 
 def signal(
@@ -113,7 +134,9 @@ def signal(
             except ValueError:
                 raise InputError(f"--as-of {as_of!r}: give a date as YYYY-MM-DD") from None
         margin = _margin(fragile_margin)
-        blend = evaluate_files(service.broker, service.clock.now(), files, day, margin)
+        now = service.broker.now()  # market hours follow the broker's clock
+        market_open = day is None and service.market(now).is_open
+        blend = evaluate_files(service.broker, now, files, day, margin, market_open=market_open)
         if any(r.synthetic for r, _ in blend.results) and opts.verbosity >= 0:
             sys.stderr.write(
                 "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, "

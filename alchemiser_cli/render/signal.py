@@ -55,6 +55,7 @@ class TargetsDocument:
 
     as_of: date
     synthetic_bars: bool
+    current_price_live: bool
     targets: dict[str, Decimal]
     cash: Decimal
     rebalance_threshold: Decimal | None
@@ -91,6 +92,7 @@ def targets_document(blend: Blend) -> TargetsDocument:
     return TargetsDocument(
         as_of=max(r.as_of for r in results),
         synthetic_bars=any(r.synthetic for r in results),
+        current_price_live=any(r.live_prices for r in results),
         targets=blend.weights,
         cash=_cash(blend.weights),
         rebalance_threshold=blend.rebalance_threshold,
@@ -149,6 +151,8 @@ def render_signal(console: Console, blend: Blend) -> None:
         title += f") as of {result.as_of.isoformat()}"
         if result.synthetic:
             title += " [bold magenta]SYNTHETIC BARS[/bold magenta]"
+        if result.live_prices:
+            title += " (current-price: latest trade, market open)"
         tree = Tree(title)
         _grow(tree.add(_line(result.trace)), result.trace)
         console.print(tree)

@@ -104,6 +104,7 @@ class StrategyResult:
     rebalance_frequency: str | None
     stale: dict[str, date]
     synthetic: bool
+    live_prices: bool = False  # current-price was the latest trade, not the close
 
     @property
     def cash(self) -> Decimal:
@@ -148,7 +149,14 @@ def _kind(node: Node) -> str:
 
 
 class _Evaluator:
-    def __init__(self, bars: Mapping[str, Series], sessions: Sequence[date], margin: Decimal):
+    def __init__(
+        self,
+        bars: Mapping[str, Series],
+        sessions: Sequence[date],
+        margin: Decimal,
+        live: Mapping[str, Decimal] | None = None,
+    ):
+        self.live = live
         self.bars = bars
         self.sessions = sessions
         self.margin = margin
@@ -171,6 +179,11 @@ class _Evaluator:
         return series.closes[end - need : end]
 
     def indicator(self, spec: Indicator, symbol: str, day: int) -> Decimal:
+        if self.live is not None and spec.name == "current-price" and day == len(self.sessions) - 1:
+            price = self.live.get(symbol)
+            if price is None or price <= 0:
+                raise StrategyError(f"{spec.pos}: current-price: no latest trade for {symbol}")
+            return price
         key = (symbol, spec.name, spec.window, day)
         value = self.value_memo.get(key)
         if value is None:
@@ -447,8 +460,12 @@ def evaluate(
     as_of: date,
     *,
     fragile_margin: Decimal = DEFAULT_FRAGILE_MARGIN,
+    live_prices: Mapping[str, Decimal] | None = None,
 ) -> StrategyResult:
-    """The symphony's weights on the last session through `as_of`, with its trace."""
+    """The symphony's weights on the last session through `as_of`, with its trace.
+
+    `live_prices` (while the market is open): `current-price` on that session is the latest
+    trade given here instead of the session's close; every other indicator reads closes."""
     symbols = symbols_of(symphony.root)
     missing = [s for s in symbols if s not in bars]
     if missing:
@@ -456,7 +473,7 @@ def evaluate(
     sessions = sessions_of(bars, symbols, as_of)
     if not sessions:
         raise StrategyError(f"{symphony.pos}: no daily bars on or before {as_of.isoformat()}")
-    engine = _Evaluator(bars, sessions, fragile_margin)
+    engine = _Evaluator(bars, sessions, fragile_margin, live_prices)
     day = len(sessions) - 1
     roots: list[Trace] = []
     weights = engine.visit(symphony.root, day, ONE, roots)
@@ -477,6 +494,7 @@ def evaluate(
         rebalance_frequency=symphony.rebalance_frequency,
         stale=stale,
         synthetic=any(bars[s].synthetic for s in symbols),
+        live_prices=live_prices is not None,
     )
 
 
@@ -486,6 +504,7 @@ def targets_from_strategies(
     as_of: date,
     *,
     fragile_margin: Decimal = DEFAULT_FRAGILE_MARGIN,
+    live_prices: Mapping[str, Decimal] | None = None,
 ) -> Blend:
     """Blend several symphonies by weight (fractions adding up to at most 1) as of a date.
 
@@ -501,7 +520,8 @@ def targets_from_strategies(
             f"strategy weights must be above 0 and add up to at most 1, got {total}"
         )
     results = tuple(
-        (evaluate(s, bars, as_of, fragile_margin=fragile_margin), w) for s, w in strategies
+        (evaluate(s, bars, as_of, fragile_margin=fragile_margin, live_prices=live_prices), w)
+        for s, w in strategies
     )
     blended: dict[str, Decimal] = {}
     with localcontext(ind.CONTEXT):
