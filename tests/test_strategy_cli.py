@@ -201,7 +201,8 @@ def test_with_the_market_open_current_price_is_the_latest_trade(
         alpaca_env.sim.set_adv(symbol, Decimal(1_000_000))
     path = make_file(
         "live.clj",
-        '(defsymphony "L" {}\n (if (> (current-price "SPY") 661.13) [(asset "SPY")] [(asset "VTI")]))',
+        '(defsymphony "L" {}\n (if (> (current-price "SPY") 661.13) '
+        '[(asset "SPY")] [(asset "VTI")]))',
     )
     closed = cli("signal", str(path), "--json", "--as-of", "2026-11-23").json()
     assert (closed["targets"], closed["current_price_live"]) == ({"SPY": "1"}, False)

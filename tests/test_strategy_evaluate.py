@@ -270,7 +270,10 @@ def test_not_taken_branches_are_in_the_trace_unevaluated() -> None:
 
 def test_live_prices_replace_current_price_on_the_session_only() -> None:
     data = bars(A=[100, 100, 100], B=[1, 1, 1])
-    body = '(if (> (current-price "A") (moving-average-price "A" {:window 2})) [(asset "A")] [(asset "B")])'
+    body = (
+        '(if (> (current-price "A") (moving-average-price "A" {:window 2})) '
+        '[(asset "A")] [(asset "B")])'
+    )
     symphony = parse_symphony(f'(defsymphony "T" {{}}\n {body})', "t.clj")
     assert evaluate(symphony, data, date(2030, 1, 1)).weights == {"B": 1}  # 100 > 100: no
     live = evaluate(symphony, data, date(2030, 1, 1), live_prices={"A": Decimal("100.5")})
