@@ -1,4 +1,4 @@
-"""Alpaca daily bars: the recorded query (adjustment, feed), and the incremental bar cache."""
+"""Daily bars: Alpaca (the recorded query, the incremental cache), CSV files, synthetic."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from alchemiser_cli.brokers.alpaca_bars import (
     missing_ranges,
     parse_bars,
 )
+from alchemiser_cli.brokers.bars import BarsError, daily_bars, read_csv_series
 from alchemiser_cli.errors import BrokerError
 from tests.test_alpaca_cassettes import replay
 
@@ -100,3 +101,52 @@ def test_unusable_bars_are_broker_errors(raw: object, message: str) -> None:
 def test_bar_times_are_new_york_dates() -> None:
     got = parse_bars({"X": [{"t": "2026-07-02T04:00:00Z", "c": 5.5}]}, ["X", "Y"])
     assert got == {"X": [(date(2026, 7, 2), Decimal("5.5"))], "Y": []}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "day,price\n2024-01-02,1\n",
+            "{p}:1: expected a header with date and close, found day,price",
+        ),
+        (
+            "date,close\n2024-01-02,abc\n",
+            "{p}:2: expected an ISO date and a close, found 2024-01-02,abc",
+        ),
+        ("date,close\n2024-01-02,0\n", "{p}:2: close 0 is not a positive number"),
+        (
+            "date,close\n2024-01-03,1\n2024-01-02,1\n",
+            "{p}:3: 2024-01-02 is not after 2024-01-03 (oldest first)",
+        ),
+    ],
+)
+def test_a_bad_bars_csv_is_an_error_naming_file_and_line(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "X.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(BarsError) as caught:
+        read_csv_series(path, "X")
+    assert str(caught.value) == message.format(p=path)
+
+
+def test_ohlcv_csv_and_range_selection(tmp_path: Path) -> None:
+    (tmp_path / "X.csv").write_text(
+        "date,open,high,low,close,volume\n2024-01-02,1,2,1,1.5,10\n2024-01-03,1,2,1,1.7,10\n"
+        "2024-01-04,1,2,1,1.9,10\n",
+        encoding="utf-8",
+    )
+    got = daily_bars(["X"], date(2024, 1, 3), date(2024, 1, 4), tmp_path)["X"]
+    assert got.dates == (date(2024, 1, 3), date(2024, 1, 4))
+    assert got.closes == (Decimal("1.7"), Decimal("1.9"))
+    assert not got.synthetic
+
+
+def test_synthetic_bars_are_deterministic_and_flagged() -> None:
+    one = daily_bars(["SPY"], date(2024, 1, 1), date(2024, 3, 1), None)["SPY"]
+    two = daily_bars(["SPY"], date(2024, 1, 1), date(2024, 3, 1), None)["SPY"]
+    assert one == two
+    assert one.synthetic
+    assert all(d.weekday() < 5 for d in one.dates)
+    assert one.closes != daily_bars(["QQQ"], date(2024, 1, 1), date(2024, 3, 1), None)["QQQ"].closes
