@@ -134,7 +134,8 @@ def _line(t: Trace) -> str:
         text += f" ({t.hidden} node{'' if t.hidden == 1 else 's'})"
     if t.fragile:
         text += "  [bold yellow]fragile[/bold yellow]"
-    text += f"  [dim]{escape(t.pos)}[/dim]"
+    line_col = ":".join(t.pos.rsplit(":", 2)[-2:])  # the file is named in the title
+    text += f"  [dim]{escape(line_col)}[/dim]"
     return text if t.taken else f"[dim]{text}[/dim]"
 
 
