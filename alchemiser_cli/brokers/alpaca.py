@@ -49,7 +49,7 @@ from alchemiser_cli.core.models import (
     Side,
 )
 from alchemiser_cli.core.money import ZERO, fmt
-from alchemiser_cli.core.strategy.evaluate import Series
+from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
 from alchemiser_cli.files import private_dir, read_private, write_private
 from alchemiser_cli.masking import register_secret

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from alchemiser_cli.core.calendar import NEW_YORK
-from alchemiser_cli.core.strategy.evaluate import Series
+from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.errors import BrokerError
 from alchemiser_cli.files import prepare_sqlite
 

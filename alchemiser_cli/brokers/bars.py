@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from alchemiser_cli.core.strategy.evaluate import Series
+from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.errors import InputError
 
 SYNTHETIC_START = date(2015, 1, 2)

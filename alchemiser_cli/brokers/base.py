@@ -16,7 +16,7 @@ from alchemiser_cli.core.models import (
     Position,
     Quote,
 )
-from alchemiser_cli.core.strategy.evaluate import Series
+from alchemiser_cli.core.strategy.series import Series
 
 
 class Broker(Protocol):

@@ -38,7 +38,7 @@ from alchemiser_cli.core.models import (
     Side,
 )
 from alchemiser_cli.core.money import ONE, ZERO, fmt, to_decimal
-from alchemiser_cli.core.strategy.evaluate import Series
+from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.core.targets import normalise_symbol
 from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
 from alchemiser_cli.files import prepare_sqlite, read_toml

@@ -44,20 +44,12 @@ from alchemiser_cli.core.strategy.nodes import (
     symbols_of,
     walk,
 )
+from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.core.strategy.syntax import StrategyError
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 DEFAULT_FRAGILE_MARGIN = Decimal("0.02")
-
-
-@dataclass(frozen=True, slots=True)
-class Series:
-    """Daily closes of one symbol, oldest first, adjusted for splits and dividends."""
-
-    dates: tuple[date, ...]
-    closes: tuple[Decimal, ...]
-    synthetic: bool = False
 
 
 @dataclass(slots=True)
@@ -534,3 +526,6 @@ def targets_from_strategies(
         results=results,
         rebalance_threshold=min(thresholds) if thresholds else None,
     )
+
+
+__all__ = ["Blend", "Series", "StrategyResult", "Trace", "evaluate", "targets_from_strategies"]
