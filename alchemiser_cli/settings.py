@@ -161,6 +161,9 @@ class Settings(BaseSettings):
     broker: Literal["auto", "sim", "alpaca"] = "auto"
     sim_account: Path | None = Field(default=None, description="Simulator seed file.")
     sim_now: datetime | None = Field(default=None, description="Simulator clock (ISO time).")
+    sim_bars: Path | None = Field(
+        default=None, description="Simulator daily bars: a directory of SYMBOL.csv files."
+    )
     sim_realtime: bool = Field(
         default=False, description="Let the simulator's clock run from sim_now in real time."
     )

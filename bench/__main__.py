@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import floor, planner
+from bench import floor, planner, strategy
 
 if __name__ == "__main__":
     met, median_ms = planner.main()
     print()
     floor.main(median_ms)
-    sys.exit(0 if met else 1)
+    print()
+    strategy_met = strategy.main()
+    sys.exit(0 if met and strategy_met else 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ import vcr
 
 from alchemiser_cli.brokers.alpaca import AlpacaBroker
 from alchemiser_cli.core.models import OrderRequest, Side
+from alchemiser_cli.errors import BrokerError
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
 META = CASSETTES / "meta.json"
@@ -75,10 +76,25 @@ def orders(broker: AlpacaBroker, meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def bars(broker: AlpacaBroker, meta: dict[str, Any]) -> dict[str, Any]:
+    """Adjusted daily bars for SPY: a first fetch, a wider one that asks only for the missing
+    days, the same again served from the bar cache (no request); BND has none: an error."""
+    first = broker.daily_bars(["SPY"], date(2026, 9, 1), date(2026, 11, 18))
+    more = broker.daily_bars(["SPY"], date(2026, 9, 1), date(2026, 11, 23))
+    again = broker.daily_bars(["SPY"], date(2026, 9, 1), date(2026, 11, 23))
+    try:
+        broker.daily_bars(["BND"], date(2026, 11, 2), date(2026, 11, 23))
+        missing = None
+    except BrokerError as exc:
+        missing = str(exc)
+    return {"first": first, "more": more, "again": again, "missing": missing}
+
+
 SCENARIOS: dict[str, Callable[[AlpacaBroker, dict[str, Any]], dict[str, Any]]] = {
     "reads": reads,
     "quotes_batch": quotes_batch,
     "orders": orders,
+    "bars": bars,
 }
 
 

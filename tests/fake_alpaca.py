@@ -418,20 +418,29 @@ class FakeAlpaca:
         }
 
     def _bars(self, query: dict[str, str]) -> dict[str, Any]:
-        """Daily bars from `start` to yesterday for symbols whose simulated asset has an ADV:
-        volume swings +-10% around it. Sorted by symbol then time; `limit` counts bars."""
+        """Daily bars from `start` to `end` (at most yesterday) for symbols whose simulated
+        asset has an ADV: volume swings +-10% around it. Sorted by symbol then time; `limit`
+        counts bars."""
         symbols = sorted(s for s in query.get("symbols", "").split(",") if s)
         assets = self.sim.assets(symbols)
         start = datetime.fromisoformat(query["start"]).date()
         today = self.clock.now().astimezone(NEW_YORK).date()
-        days = self._calendar.sessions(start, 60)
+        end = (
+            min(today, datetime.fromisoformat(query["end"]).date() + timedelta(days=1))
+            if (query.get("end"))
+            else today
+        )
+        # the fake's history begins with its calendar's first session
+        start = max(start, self._calendar._cal.first_session.date())
+        span = (start + timedelta(days=i) for i in range(max(0, (end - start).days)))
+        days = [s for s in (self._calendar.session(d) for d in span) if s is not None]
         rows: list[tuple[str, dict[str, Any]]] = []
         for symbol in symbols:
             adv = assets[symbol].avg_daily_volume if symbol in assets else None
             if adv is None:
                 continue
             mid = float(self.sim.quotes([symbol])[symbol].ask)
-            for i, session in enumerate(d for d in days if d.day < today):
+            for i, session in enumerate(d for d in days if d.day < end):
                 volume = int(adv * Decimal(100 + (10 if i % 2 else -10)) / 100)
                 stamp = f"{session.day.isoformat()}T05:00:00Z"
                 bar = {"t": stamp, "o": mid, "h": mid, "l": mid, "c": mid, "v": volume,

@@ -1,4 +1,5 @@
-"""Re-record cassettes/: `make record-cassettes`.
+"""Re-record cassettes/: `make record-cassettes` (or only some against the fake server:
+`python -m tests.record_cassettes bars`).
 
 By default against the project's fake Alpaca server (127.0.0.1:18765). With real paper keys
 in APCA_API_KEY_ID / APCA_API_SECRET_KEY and ALCH_RECORD_REAL=1, against Alpaca paper
@@ -12,6 +13,7 @@ import os
 import sys
 import tempfile
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -26,17 +28,23 @@ PORT = 18765
 POLICY = AlpacaPolicy(order_page=2)  # small pages, so the orders cassette shows paging
 
 
-def record(credentials: AlpacaCredentials, meta: dict[str, object]) -> None:
-    """Record every scenario into its cassette, replacing what was there."""
+def record(
+    credentials: AlpacaCredentials, meta: dict[str, object], only: list[str] | None = None
+) -> None:
+    """Record every scenario (or those named in `only`, keeping meta.json) into its
+    cassette, replacing what was there."""
     CASSETTES.mkdir(exist_ok=True)
     for name, scenario in SCENARIOS.items():
+        if only and name not in only:
+            continue
         path = CASSETTES / f"{name}.yaml"
         path.unlink(missing_ok=True)
         with tempfile.TemporaryDirectory() as cache, recorder("all").use_cassette(path.name):
             broker = AlpacaBroker(credentials, POLICY, SystemClock(), Path(cache))
             scenario(broker, meta)
         sys.stderr.write(f"recorded {path}\n")
-    META.write_text(json.dumps(meta, indent=2) + "\n")
+    if not only:
+        META.write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def main() -> None:
@@ -58,13 +66,16 @@ def main() -> None:
                 fake.sim.set_quote(
                     symbol, fake.sim.quotes(["KO"])["KO"].bid, fake.sim.quotes(["KO"])["KO"].ask
                 )
+            # the bars scenario: SPY trades (daily bars exist for a symbol with an ADV)
+            fake.sim.set_quote("SPY", Decimal("661.10"), Decimal("661.14"))
+            fake.sim.set_adv("SPY", Decimal(80_000_000))
             creds = AlpacaCredentials(
                 api_key_id=SecretStr(fake.keys[0]),
                 api_secret_key=SecretStr(fake.keys[1]),
                 api_base_url=fake.url,
                 api_data_url=fake.url,
             )
-            record(creds, new_meta(fake.url, fake.url, "fake"))
+            record(creds, new_meta(fake.url, fake.url, "fake"), sys.argv[1:])
 
 
 if __name__ == "__main__":

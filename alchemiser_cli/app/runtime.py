@@ -124,7 +124,7 @@ def open_runtime(
             creds, settings.alpaca, clock, state / "cache", feed=settings.feed, live=settings.live
         )
     else:
-        broker = SimBroker(state / "sim.sqlite", sim_seed(settings), clock)
+        broker = SimBroker(state / "sim.sqlite", sim_seed(settings), clock, settings.sim_bars)
     journal = Journal(state / "journal.sqlite")
     return Runtime(
         settings=settings,

@@ -28,7 +28,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -58,6 +58,7 @@ from alchemiser_cli.core.models import (
     Side,
 )
 from alchemiser_cli.core.money import ZERO, fmt
+from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.errors import (
     AlpacaAuthError,
     BrokerError,
@@ -571,6 +572,23 @@ class AlpacaBroker:
         if not isinstance(flag, bool):
             raise BrokerError(f"unexpected clock answer from Alpaca: is_open {flag!r}")
         return flag
+
+    def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
+        """Adjusted daily closes (StockBarsRequest, paged), cached incrementally under
+        ALCH_HOME: only days not fetched before are requested (see `alpaca_bars`)."""
+        from alchemiser_cli.brokers import alpaca_bars
+
+        def fetch(batch: list[str], first: date, last: date) -> Any:
+            request = alpaca_bars.bars_request(batch, first, last, self._feed)
+            raw = self._read(lambda: self._data.get_stock_bars(request))
+            return alpaca_bars.parse_bars(raw, batch)
+
+        kind = "live" if self._live else "paper"
+        cache = alpaca_bars.BarCache(self._cache.parent / f"bars-{kind}.sqlite")
+        try:
+            return alpaca_bars.cached_daily_bars(fetch, cache, self._feed, symbols, start, end)
+        finally:
+            cache.close()
 
     # -- cache ---------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from alchemiser_cli.core.models import (
@@ -15,6 +15,7 @@ from alchemiser_cli.core.models import (
     Position,
     Quote,
 )
+from alchemiser_cli.core.strategy.series import Series
 
 
 class Broker(Protocol):
@@ -81,4 +82,9 @@ class Broker(Protocol):
 
     def cancel_order(self, order_id: str) -> BrokerOrder:
         """Ask the broker to cancel; returns the order as it stands afterwards."""
+        ...
+
+    def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
+        """Adjusted daily closes from `start` to `end` (inclusive), oldest first, per symbol;
+        a symbol with no bars is an error, never an empty series."""
         ...

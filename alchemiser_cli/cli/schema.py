@@ -13,7 +13,7 @@ from alchemiser_cli.errors import InputError
 
 
 def schema(
-    name: Annotated[str, typer.Argument(help="plan, check, execute or status")],
+    name: Annotated[str, typer.Argument(help="plan, check, execute, status or targets")],
 ) -> None:
     """Print the JSON Schema of `alch NAME --json`."""
     if name not in SCHEMAS:

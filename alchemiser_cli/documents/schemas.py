@@ -8,6 +8,7 @@ from pydantic import TypeAdapter
 
 from alchemiser_cli.documents.plan import PLAN_ADAPTER, dumps
 from alchemiser_cli.documents.reports import CheckDocument, ExecutionReport, StatusReport
+from alchemiser_cli.documents.targets import TARGETS_ADAPTER
 
 EXECUTION_ADAPTER: Final = TypeAdapter(ExecutionReport)
 STATUS_ADAPTER: Final = TypeAdapter(StatusReport)
@@ -18,6 +19,7 @@ SCHEMAS: Final[dict[str, TypeAdapter[Any]]] = {
     "check": CHECK_ADAPTER,
     "execute": EXECUTION_ADAPTER,
     "status": STATUS_ADAPTER,
+    "targets": TARGETS_ADAPTER,
 }
 
 

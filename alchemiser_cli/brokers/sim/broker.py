@@ -18,10 +18,11 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from alchemiser_cli.brokers.bars import daily_bars
 from alchemiser_cli.brokers.sim.schema import migrate, prepare
 from alchemiser_cli.brokers.sim.seed import SimSeed, load_seed
 from alchemiser_cli.clock import Clock
@@ -38,6 +39,7 @@ from alchemiser_cli.core.models import (
     Side,
 )
 from alchemiser_cli.core.money import ONE, ZERO, fmt
+from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.errors import (
     BrokerError,
     DuplicateOrder,
@@ -62,7 +64,10 @@ _ORDER_QUERIES = {
 class SimBroker:
     """A simulated cash or margin account persisted in SQLite."""
 
-    def __init__(self, db_path: Path, seed_path: Path, clock: Clock) -> None:
+    def __init__(
+        self, db_path: Path, seed_path: Path, clock: Clock, bars_dir: Path | None = None
+    ) -> None:
+        self._bars_dir = bars_dir
         self._db_path = db_path
         self._seed_path = seed_path
         self._clock = clock
@@ -120,6 +125,10 @@ class SimBroker:
     def clock_is_open(self) -> None:
         """None: the simulator follows its own NYSE calendar, it has no separate flag."""
         return None
+
+    def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
+        """Closes from ALCH_SIM_BARS (one SYMBOL.csv each), else synthetic ones (flagged)."""
+        return daily_bars(symbols, start, end, self._bars_dir)
 
     # -- seeding -------------------------------------------------------------------------
 

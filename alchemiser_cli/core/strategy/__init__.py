@@ -1,0 +1,1 @@
+"""The symphony language: parser, strategy tree, indicators and evaluator (all pure)."""
