@@ -198,3 +198,10 @@ def no_spinning(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_sleep(self, seconds)
 
     monkeypatch.setattr(FixedClock, "sleep", sleep)
+
+
+def plan_json(cli: Callable[..., Run], *args: str) -> str:
+    """`alch plan --json ARGS` that must succeed: its stdout."""
+    result = cli("plan", "--json", *args)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout

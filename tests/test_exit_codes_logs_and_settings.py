@@ -1,4 +1,5 @@
-"""The edges: exit-code mapping, log redaction, documents, settings precedence, clocks."""
+"""Exit-code mapping, log redaction, plan round trips, money helpers, settings precedence,
+clocks and the state directory."""
 
 from __future__ import annotations
 
