@@ -83,6 +83,13 @@ def test_force_runs_again_the_same_day(
     forced = cli(*CRON, "--force")
     assert forced.exit_code == 0
     assert forced.json()["message"] == "nothing to do: the account is at its targets"
+    # The bypass is loud (issue 14): the guard it overrode is named, as a warning and a note.
+    assert re.search(
+        r"alch: WARNING: bypassed by --force: the once-a-day guard says already ran today "
+        r"\(run \w+-\w+, completed\)\n",
+        forced.stderr,
+    ), forced.stderr
+    assert "alch: note: bypassed by --force: the once-a-day guard says" in forced.stderr
 
 
 @pytest.mark.parametrize(

@@ -50,8 +50,14 @@ def execute(
             # The cron contract: a fresh plan runs once a trading day (a saved plan has
             # its own guard, plan.already_executed). --force runs again.
             done = _outside_close_window(rt, opts.close_window_s)
-            if done is None and plan is None and not opts.force:
+            if done is None and plan is None:
                 done = _ran_today(rt, account_id)
+                if done is not None and opts.force:  # a bypass is loud, never silent
+                    why = done.removeprefix("nothing to do: ").removesuffix("; --force runs again")
+                    bypass = f"bypassed by --force: the once-a-day guard says {why}"
+                    log.warning(bypass)
+                    rt.notices.append(bypass)
+                    done = None
             checked = check_plan(rt, plan, targets, options)
             run_id = new_run_id(rt.clock.now())
             token = RUN_ID.set(run_id)
