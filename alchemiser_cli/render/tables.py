@@ -19,6 +19,7 @@ from alchemiser_cli.documents.journaled import read_report
 from alchemiser_cli.documents.reports import ExecutionReport, StatusReport
 from alchemiser_cli.executor import Outcome
 from alchemiser_cli.render.layout import Cell, Col, fitted_table
+from alchemiser_cli.render.signal import render_signal_record
 
 _SEVERITY_STYLE = {Severity.PASS: "green", Severity.WARN: "yellow", Severity.BLOCK: "bold red"}
 _OUTCOME_STYLE = {
@@ -300,6 +301,8 @@ def render_status(console: Console, status: StatusReport) -> None:
     for r in status.runs:
         if r.details:
             _render_run_orders(console, r.run_id, r.details)
+            if isinstance(r.details.get("signal"), dict):
+                render_signal_record(console, r.details["signal"], r.run_id)
 
 
 def _render_run_orders(console: Console, run_id: str, details: dict[str, Any]) -> None:
