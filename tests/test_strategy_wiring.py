@@ -341,3 +341,15 @@ def test_execute_journals_the_trace_and_status_run_shows_it(cli: CliFn) -> None:
     ) in " ".join(human.stdout.split())
     assert "then branch, not taken (5 nodes)" in human.stdout
     assert "KO 33.33%  Coca-Cola" in human.stdout
+
+
+def test_out_never_replaces_a_strategy_file_of_the_run(cli: CliFn, tmp_path: Path) -> None:
+    strategy = tmp_path / "mine.clj"
+    strategy.write_text(Path(SMALL).read_text(encoding="utf-8"), encoding="utf-8")
+    run = cli("plan", "--strategy", f"{strategy}=1", "--out", str(strategy))
+    assert (run.exit_code, run.stdout) == (2, "")
+    assert run.stderr == (
+        f"alch: error: --out {strategy} is the strategy file of this run: write the plan "
+        "elsewhere\n"
+    )
+    assert strategy.read_text(encoding="utf-8") == Path(SMALL).read_text(encoding="utf-8")
