@@ -353,3 +353,13 @@ def test_out_never_replaces_a_strategy_file_of_the_run(cli: CliFn, tmp_path: Pat
         "elsewhere\n"
     )
     assert strategy.read_text(encoding="utf-8") == Path(SMALL).read_text(encoding="utf-8")
+
+
+def test_the_plan_table_names_each_strategy_with_its_fragile_decisions(cli: CliFn) -> None:
+    run = cli("plan", "--strategy", SMALL)
+    assert run.exit_code == 0, run.stderr
+    assert (
+        f"Strategy Momentum or staples ({SMALL}, 100.00% of the targets) as of 2026-11-23 "
+        "SYNTHETIC BARS, 1 fragile"
+    ) in " ".join(run.stdout.split())
+    assert "Strategy " not in cli("plan").stdout
