@@ -363,3 +363,17 @@ def test_the_plan_table_names_each_strategy_with_its_fragile_decisions(cli: CliF
         "SYNTHETIC BARS, 1 fragile"
     ) in " ".join(run.stdout.split())
     assert "Strategy " not in cli("plan").stdout
+
+
+def test_after_an_early_close_the_strategies_read_that_days_bars(
+    cli: CliFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2026-11-27 closes at 13:00 ET; at 14:00 ET that session is the last closed one.
+    monkeypatch.setenv("ALCH_SIM_NOW", "2026-11-27T19:00:00+00:00")
+    run = cli("check", "--strategy", SMALL, "--json")
+    assert run.json()["plan"]["signal"]["as_of"] == "2026-11-27"
+    (stale,) = [f for f in run.json()["findings"] if f["check_id"] == "signal.stale"]
+    assert (stale["severity"], stale["message"]) == (
+        "pass",
+        "strategy bars through the last session",
+    )

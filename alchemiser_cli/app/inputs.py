@@ -81,9 +81,11 @@ def strategy_targets(rt: Runtime, files: Sequence[str]) -> tuple[Targets, Signal
     parsed = read_strategies(list(files))
     now = rt.broker.now()
     margin = rt.settings.limits.fragile_margin
-    blend = evaluate_strategies(
-        rt.broker, now, parsed, None, margin, market_open=rt.market(now).is_open
-    )
+    # Closed: the bars through the last closed session by the calendar (after an early
+    # close, that day's); open: the previous session's, `current-price` the latest trade.
+    market_open = rt.market(now).is_open
+    as_of = None if market_open else rt.last_session(now)
+    blend = evaluate_strategies(rt.broker, now, parsed, as_of, margin, market_open=market_open)
     holdable = {n.symbol for s, _ in parsed for n in walk(s.root) if isinstance(n, Asset)}
     record = signal_record(blend, margin, sorted(holdable))
     names = ", ".join(f"{s.file} ({fmt(s.blend_weight * 100)}%)" for s in record.strategies)
