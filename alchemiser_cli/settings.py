@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     feed: Literal["iex", "sip"] = "iex"
     targets: dict[str, Decimal | str] | None = None
     targets_file: Path | None = None
+    strategies: dict[str, Decimal | str] | None = Field(
+        default=None, description='Strategy files and blend weights: "file.clj" = 0.6'
+    )
     sectors: dict[str, str] | None = Field(default=None, description="symbol -> sector")
     sectors_file: Path | None = Field(default=None, description="TOML file with [sectors]")
     planner: PlannerPolicy = PlannerPolicy()

@@ -28,6 +28,7 @@ class RunOptions:
     live: bool = False  # --live: the second half of the live-trading opt-in
     close_window_s: float | None = None  # --close-window: trade only this close to the close
     liquidate: bool = False  # --liquidate: no targets, sell every position
+    strategies: tuple[str, ...] = ()  # --strategy FILE[=weight]: targets from strategies
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +55,13 @@ def check_plan(
             else "--liquidate plans afresh with no targets; it does not apply to a saved plan"
         )
     if plan is None:
-        chosen, snap = planned(rt, targets, liquidate=opts.liquidate)
+        chosen, snap = planned(rt, targets, liquidate=opts.liquidate, strategies=opts.strategies)
     else:
         chosen = plan
-        snap = take_snapshot(rt, set(chosen.targets) | {o.symbol for o in chosen.orders})
+        held = () if plan.signal is None else plan.signal.symbols
+        snap = take_snapshot(
+            rt, set(chosen.targets) | {o.symbol for o in chosen.orders}, assets_of=held
+        )
     now = rt.broker.now()
     market = rt.market(now)
     broker_open = rt.broker.clock_is_open()
@@ -74,6 +78,7 @@ def check_plan(
         queue_for_open=opts.queue_for_open,
         sectors=sectors(rt),
         already_executed=tuple(r.run_id for r in rt.journal.plan_executed(chosen.plan_id)),
+        last_session=None if chosen.signal is None else rt.last_session(now),
     )
     report = run_checks(chosen, snap, ctx)
     for finding in report.findings:

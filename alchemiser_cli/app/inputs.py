@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time
 from decimal import Decimal
 from importlib import resources
 
 from alchemiser_cli.app.runtime import Runtime
+from alchemiser_cli.app.signal import evaluate_strategies, read_strategies
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Snapshot
-from alchemiser_cli.core.money import ZERO
+from alchemiser_cli.core.money import ZERO, fmt
+from alchemiser_cli.core.strategy.nodes import Asset, walk
+from alchemiser_cli.core.strategy.record import SignalRecord, signal_record
 from alchemiser_cli.core.targets import (
     Targets,
     liquidation,
@@ -33,6 +37,60 @@ def resolve_targets(
         return liquidation()
     chosen = _find_targets(rt, supplied, announce=announce)
     return require_weights(chosen, liquidate=liquidate)
+
+
+def resolve_inputs(
+    rt: Runtime,
+    supplied: Targets | None,
+    strategies: Sequence[str] = (),
+    *,
+    announce: bool = True,
+    liquidate: bool = False,
+) -> tuple[Targets, SignalRecord | None]:
+    """The run's targets and, when strategies made them, their decision trace.
+
+    `--strategy` and `--targets` exclude each other, and so do `[strategies]` and
+    `[targets]` / `targets_file` in the config; a flag of either kind wins over the other
+    kind in the config (flags > config), and `--liquidate` takes neither."""
+    settings = rt.settings
+    if strategies and supplied is not None:
+        raise InputError("give either --targets or --strategy, not both")
+    if strategies and liquidate:
+        raise InputError("--liquidate sells every position and takes no --strategy: drop one")
+    files = list(strategies)
+    if not files and supplied is None and not liquidate and settings.strategies:
+        other = "[targets]" if settings.targets is not None else "targets_file"
+        if settings.targets is not None or settings.targets_file is not None:
+            raise ConfigError(
+                f"both [strategies] and {other} are set in "
+                f"{settings.config_path or 'the environment'}: keep one"
+            )
+        files = [f"{path}={_weight_text(w)}" for path, w in settings.strategies.items()]
+    if not files:
+        return resolve_targets(rt, supplied, announce=announce, liquidate=liquidate), None
+    return strategy_targets(rt, files)
+
+
+def _weight_text(weight: Decimal | str) -> str:
+    return weight if isinstance(weight, str) else fmt(weight)
+
+
+def strategy_targets(rt: Runtime, files: Sequence[str]) -> tuple[Targets, SignalRecord]:
+    """Evaluate the strategy files (`FILE` or `FILE=0.6`) as `alch signal` does, on the
+    bars through the last completed session: their blend is the targets."""
+    parsed = read_strategies(list(files))
+    now = rt.broker.now()
+    margin = rt.settings.limits.fragile_margin
+    # Closed: the bars through the last closed session by the calendar (after an early
+    # close, that day's); open: the previous session's, `current-price` the latest trade.
+    market_open = rt.market(now).is_open
+    as_of = None if market_open else rt.last_session(now)
+    blend = evaluate_strategies(rt.broker, now, parsed, as_of, margin, market_open=market_open)
+    holdable = {n.symbol for s, _ in parsed for n in walk(s.root) if isinstance(n, Asset)}
+    record = signal_record(blend, margin, sorted(holdable))
+    names = ", ".join(f"{s.file} ({fmt(s.blend_weight * 100)}%)" for s in record.strategies)
+    targets = Targets(dict(blend.weights), f"strategies {names}")
+    return require_weights(targets, liquidate=False), record
 
 
 def _find_targets(rt: Runtime, supplied: Targets | None, *, announce: bool) -> Targets:
@@ -65,14 +123,15 @@ def _find_targets(rt: Runtime, supplied: Targets | None, *, announce: bool) -> T
     )
 
 
-def take_snapshot(rt: Runtime, symbols: set[str]) -> Snapshot:
-    """Read the account, positions, quotes, assets and open orders right now."""
+def take_snapshot(rt: Runtime, symbols: set[str], assets_of: Sequence[str] = ()) -> Snapshot:
+    """Read the account, positions, quotes, assets and open orders right now (`assets_of`:
+    symbols whose asset records alone are wanted, e.g. every symbol a strategy can hold)."""
     broker = rt.broker
     account = broker.account()
     positions = broker.positions()
     wanted = set(symbols) | set(positions)
     quotes = broker.quotes(wanted)
-    assets = broker.assets(wanted)
+    assets = broker.assets(wanted | set(assets_of))
     missing = sorted(wanted - set(quotes))
     if missing:
         raise PriceError(f"no quote from {broker.name} for {shortened(missing)}")

@@ -3,28 +3,47 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import replace
 
-from alchemiser_cli.app.inputs import resolve_targets, take_snapshot
+from alchemiser_cli.app.inputs import resolve_inputs, take_snapshot
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.core.models import Snapshot
+from alchemiser_cli.core.money import fmt
 from alchemiser_cli.core.planner import Plan, build_plan
+from alchemiser_cli.core.policy import PlannerPolicy
+from alchemiser_cli.core.strategy.record import SignalRecord
 from alchemiser_cli.core.targets import Targets
 
 log = logging.getLogger(__name__)
 
 
-def make_plan(rt: Runtime, targets: Targets | None, *, liquidate: bool = False) -> Plan:
+def make_plan(
+    rt: Runtime,
+    targets: Targets | None,
+    *,
+    liquidate: bool = False,
+    strategies: Sequence[str] = (),
+) -> Plan:
     """Compute a fresh dry-run plan; nothing is sent."""
-    return planned(rt, targets, liquidate=liquidate)[0]
+    return planned(rt, targets, liquidate=liquidate, strategies=strategies)[0]
 
 
 def planned(
-    rt: Runtime, targets: Targets | None, *, liquidate: bool = False
+    rt: Runtime,
+    targets: Targets | None,
+    *,
+    liquidate: bool = False,
+    strategies: Sequence[str] = (),
 ) -> tuple[Plan, Snapshot]:
-    """A fresh plan and the snapshot it was made from (the checks reuse it)."""
-    chosen = resolve_targets(rt, targets, liquidate=liquidate)
-    snap = take_snapshot(rt, set(chosen.weights))
-    plan = build_plan(snap, chosen, rt.settings.planner, rt.broker.now())
+    """A fresh plan and the snapshot it was made from (the checks reuse it). Targets made
+    by strategies come with their trace, which the plan carries (`Plan.signal`)."""
+    chosen, signal = resolve_inputs(rt, targets, strategies, liquidate=liquidate)
+    held = () if signal is None else signal.symbols
+    snap = take_snapshot(rt, set(chosen.weights), assets_of=held)
+    plan = build_plan(snap, chosen, strategy_policy(rt, signal), rt.broker.now())
+    if signal is not None:
+        plan = replace(plan, signal=signal)
     log.info(
         "plan %s for %s:%s: %d orders, turnover %s",
         plan.plan_id,
@@ -34,3 +53,17 @@ def planned(
         plan.summary.turnover,
     )
     return plan, snap
+
+
+def strategy_policy(rt: Runtime, signal: SignalRecord | None) -> PlannerPolicy:
+    """The planner policy; with no band configured, a strategy's `:rebalance-threshold`
+    (the tightest in a blend) is the absolute band, and a notice says so."""
+    policy = rt.settings.planner
+    threshold = None if signal is None else signal.rebalance_threshold
+    if threshold is None or policy.bands_on:
+        return policy
+    rt.notices.append(
+        f"no drift band configured: using the strategy's :rebalance-threshold {fmt(threshold)} "
+        "as the absolute band (band_abs); set [planner] band_abs or --band to override"
+    )
+    return PlannerPolicy.model_validate({**policy.model_dump(), "band_abs": threshold})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -73,6 +73,10 @@ class Runtime:
     def outlook(self, now: datetime) -> MarketOutlook:
         """The market now, the next open and close, and the next ten sessions."""
         return self._nyse(now).outlook(now)
+
+    def last_session(self, now: datetime) -> date:
+        """The day of the last session closed by `now` (what strategies' bars must reach)."""
+        return self._nyse(now).last_closed(now)
 
     def _nyse(self, now: datetime) -> NyseCalendar:
         if "nyse" not in self._calendars:

@@ -75,6 +75,19 @@ def evaluate_files(
     """Parse, fetch the bars through the broker, evaluate and blend. Without --as-of and
     with the market open, `current-price` is the latest trade (not on the simulator)."""
     strategies = read_strategies(files)
+    return evaluate_strategies(broker, now, strategies, as_of, margin, market_open=market_open)
+
+
+def evaluate_strategies(
+    broker: Broker,
+    now: datetime,
+    strategies: list[tuple[Symphony, Decimal]],
+    as_of: date | None,
+    margin: Decimal,
+    *,
+    market_open: bool = False,
+) -> Blend:
+    """`evaluate_files` for strategies already parsed."""
     end = as_of or last_completed_session_date(now)
     symbols = sorted({sym for s, _ in strategies for sym in symbols_of(s.root)})
     bars = broker.daily_bars(symbols, end - HISTORY, end)

@@ -3,7 +3,9 @@ runs, each read back through the typed reader with its orders as they now stand.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 from alchemiser_cli.app.inputs import resolve_targets
 from alchemiser_cli.app.reconcile import SETTLED_STATUSES, account_lock, reconcile
@@ -89,7 +91,10 @@ def status(
         ),
         open_orders=tuple(broker.open_orders()),
         runs=tuple(
-            run_view(r, rt.journal.orders_for_run(r.run_id), detailed=run_id is not None)
+            _with_signal(
+                run_view(r, rt.journal.orders_for_run(r.run_id), detailed=run_id is not None),
+                rt.journal.run_plan(r.run_id) if run_id is not None else None,
+            )
             for r in records
         ),
         targets_source=None if targets is None else targets.source,
@@ -156,6 +161,14 @@ def _price_or_none(quote: Quote) -> Decimal | None:
         return reference_price(quote, quote.symbol)
     except PriceError:
         return None
+
+
+def _with_signal(view: RunView, plan: dict[str, Any] | None) -> RunView:
+    """`status --run`: the decision trace of a plan made from strategies, in the details."""
+    signal = None if plan is None else plan.get("signal")
+    if not isinstance(signal, dict):
+        return view
+    return replace(view, details={**(view.details or {}), "signal": signal})
 
 
 def run_view(record: RunRecord, journaled: list[OrderRecord], *, detailed: bool) -> RunView:

@@ -13,6 +13,7 @@ from alchemiser_cli.cli.common import (
     LiquidateOpt,
     PlanArg,
     QueueOpt,
+    StrategyOpt,
     TargetsOpt,
     allow_open_orders,
     console,
@@ -36,18 +37,20 @@ def check(
     cancel_open: CancelOpenOpt = False,
     queue_for_open: QueueOpt = False,
     liquidate: LiquidateOpt = False,
+    strategy: StrategyOpt = None,
 ) -> Finished:
     """Check a plan against limits, the account and the market; exit 1 if anything blocks."""
     with runtime_for(ctx) as rt:
         outcome = check_plan(
             rt,
-            load_plan(plan, targets),
+            load_plan(plan, targets, strategy),
             load_targets(targets),
             RunOptions(
                 force=force,
                 cancel_open=allow_open_orders(ctx, allow_open, cancel_open),
                 queue_for_open=queue_for_open,
                 liquidate=liquidate,
+                strategies=tuple(strategy or ()),
             ),
         )
         if json_out:

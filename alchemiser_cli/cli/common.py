@@ -42,6 +42,14 @@ TargetsOpt = Annotated[
     str | None,
     typer.Option("--targets", "-t", help="Targets file (.toml, .json, .csv) or - for stdin."),
 ]
+StrategyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--strategy",
+        help="Targets from a strategy file (.clj), as `alch signal` computes them; "
+        "FILE=0.6 blends by weight. Repeatable.",
+    ),
+]
 PlanArg = Annotated[
     str | None,
     typer.Argument(
@@ -152,10 +160,15 @@ def load_targets(arg: str | None) -> Targets | None:
     return parse_targets(text, where=where, fmt=fmt)
 
 
-def refuse_overwriting_inputs(out: Path, targets: str | None, settings: Settings) -> None:
-    """`--out` must not replace a file the run reads (targets, config, seed, state)."""
+def refuse_overwriting_inputs(
+    out: Path, targets: str | None, settings: Settings, strategies: list[str] | None = None
+) -> None:
+    """`--out` must not replace a file the run reads (targets, strategies, config, seed,
+    state)."""
     state = settings.state_dir
+    files = [*(strategies or []), *(settings.strategies or {})]
     inputs: list[tuple[str, Path | None]] = [
+        *(("strategy file", Path(f.rsplit("=", 1)[0] if "=" in f else f)) for f in files),
         ("targets file", None if targets in (None, "-") else Path(str(targets))),
         ("config file", settings.config_path),
         ("targets_file", settings.targets_file),
@@ -176,10 +189,15 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
-def load_plan(arg: str | None, targets: str | None) -> Plan | None:
-    """A saved plan from PLAN, or None to plan afresh; PLAN and --targets exclude each other."""
+def load_plan(
+    arg: str | None, targets: str | None, strategies: list[str] | None = None
+) -> Plan | None:
+    """A saved plan from PLAN, or None to plan afresh; PLAN excludes --targets and
+    --strategy."""
     if arg is not None and targets is not None:
         raise InputError("give either a saved PLAN or --targets, not both")
+    if arg is not None and strategies:
+        raise InputError("give either a saved PLAN or --strategy, not both")
     if arg is None:
         return None
     text, where = read_source(arg, "plan")

@@ -27,6 +27,7 @@ from alchemiser_cli.cli.common import (
     LiquidateOpt,
     PlanArg,
     QueueOpt,
+    StrategyOpt,
     TargetsOpt,
     allow_open_orders,
     console,
@@ -165,6 +166,7 @@ def execute(
     deadline: DeadlineOpt = None,
     order_type: OrderTypeOpt = None,
     close_window: CloseWindowOpt = None,
+    strategy: StrategyOpt = None,
 ) -> Finished:
     """Send the plan's orders after the checks pass and you confirm (or --yes)."""
     flags = lambda: execution_overrides(deadline, order_type)  # noqa: E731
@@ -186,8 +188,9 @@ def execute(
                 live=live,
                 close_window_s=window,
                 liquidate=liquidate,
+                strategies=tuple(strategy or ()),
             )
-            saved, chosen = load_plan(plan, targets), load_targets(targets)
+            saved, chosen = load_plan(plan, targets, strategy), load_targets(targets)
         with stop_on_signals(rt), progress_for(ctx, rt.stop) as listener:
             running = replace(rt, events=listener)  # the same runtime, with its listener
             report = execute_run(running, saved, chosen, confirm=confirm, options=options)

@@ -12,6 +12,7 @@ from alchemiser_cli.app.plan import make_plan
 from alchemiser_cli.cli.common import (
     JsonOpt,
     LiquidateOpt,
+    StrategyOpt,
     TargetsOpt,
     console,
     emit_json,
@@ -80,12 +81,15 @@ def plan(
     band: BandOpt = None,
     to: ToOpt = None,
     liquidate: LiquidateOpt = False,
+    strategy: StrategyOpt = None,
 ) -> None:
     """Show what it would take to reach the targets. Nothing is sent."""
     with runtime_for(ctx, lambda: planner_overrides(band, to)) as rt:
         if out is not None:
-            refuse_overwriting_inputs(out, targets, rt.settings)
-        result = make_plan(rt, load_targets(targets), liquidate=liquidate)
+            refuse_overwriting_inputs(out, targets, rt.settings, strategy)
+        result = make_plan(
+            rt, load_targets(targets), liquidate=liquidate, strategies=tuple(strategy or ())
+        )
         if out is not None:
             try:
                 out.write_text(dumps(plan_to_json(result)) + "\n", encoding="utf-8")

@@ -172,6 +172,15 @@ class NyseCalendar:
             day += timedelta(days=1)
         return found
 
+    def last_closed(self, now: datetime) -> date:
+        """The day of the last session that closed at or before `now` (early closes count)."""
+        day = now.astimezone(NEW_YORK).date()
+        while True:
+            session = self.session(day)
+            if session is not None and session.close <= now:
+                return day
+            day -= timedelta(days=1)
+
     def outlook(self, now: datetime, count: int = 10) -> MarketOutlook:
         """The state at `now`, the next open and close, and the next `count` sessions with
         their early closes and the holidays among them."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -18,6 +18,7 @@ from alchemiser_cli.core.models import Side, Snapshot
 from alchemiser_cli.core.money import BPS, ZERO, dollars, fmt, tick_for
 from alchemiser_cli.core.planner import Plan, Rule
 from alchemiser_cli.core.policy import Limits
+from alchemiser_cli.core.strategy.record import fragile_decisions
 
 LEGACY_PDT_EQUITY = Decimal(25_000)
 
@@ -40,6 +41,7 @@ class Unit(StrEnum):
     MINUTES = "min"
     COUNT = "count"
     SHARES = "shares"
+    DAYS = "days"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ class CheckContext:
     cancel_open: bool = False  # --allow-open-orders (the old flag name; nothing is cancelled)
     queue_for_open: bool = False
     sectors: Mapping[str, str] = field(default_factory=dict)
+    last_session: date | None = None  # the last closed session: strategies' bars must reach it
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +337,91 @@ def check_assets(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | Non
             "assets.tradable", "; ".join(problems), "re-plan with `alch plan`", symbol=symbols[0]
         )
     return None
+
+
+def _not_tradable(snap: Snapshot, symbol: str) -> bool:
+    asset = snap.assets.get(symbol)
+    return asset is None or not asset.tradable or asset.status.lower() != "active"
+
+
+def check_signal_tradable(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Every symbol a strategy can hold, in any branch, must be tradable: block when the
+    targets hold one that is not; warn when only a branch not taken today could."""
+    if plan.signal is None:
+        return None
+    bad = [s for s in plan.signal.symbols if _not_tradable(snap, s)]
+    if not bad:
+        return None
+    held = [s for s in bad if plan.targets.get(s, ZERO) > ZERO]
+    broker = snap.broker
+    if held:
+        return _block(
+            "signal.tradable",
+            f"the strategies' targets hold {', '.join(held)}, not tradable at {broker}",
+            "change the strategy, or wait until the asset trades again",
+            symbol=held[0],
+        )
+    return Finding(
+        "signal.tradable",
+        Severity.WARN,
+        f"strategy symbols not tradable at {broker}: {', '.join(bad)} (not held today; a "
+        "branch can switch to them)",
+        "replace them in the strategy before a decision flips to them",
+        symbol=bad[0],
+    )
+
+
+def check_signal_fragile(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Warn (block with `block_fragile`) when a strategy's decision is within its fragile
+    margin of flipping: a small move in the data would change the targets."""
+    if plan.signal is None:
+        return None
+    found = fragile_decisions(plan.signal)
+    if not found:
+        return None
+    closest = min(found, key=lambda d: d.margin)
+    limit = plan.signal.fragile_margin
+    message = (
+        f"{len(found)} strategy decision(s) within {_pct(limit)} of flipping; closest "
+        f"{_pct(closest.margin)}: {closest.strategy} at {closest.pos}: {closest.detail}"
+    )
+    return Finding(
+        "signal.fragile",
+        Severity.BLOCK if ctx.limits.block_fragile else Severity.WARN,
+        message,
+        "see the decision tree (`alch signal FILE`); a small move would change the targets",
+        value=closest.margin,
+        limit=limit,
+        unit=Unit.RATIO,
+    )
+
+
+def check_signal_stale(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Block targets decided on bars older than the last closed session."""
+    signal, last = plan.signal, ctx.last_session
+    if signal is None or last is None:
+        return None
+    behind: dict[str, date] = {}  # symbol -> its last bar, behind the strategy's as-of
+    for strategy in signal.strategies:
+        for symbol, day in strategy.stale.items():
+            if day < last:
+                behind[symbol] = min(day, behind.get(symbol, day))
+    parts = [] if signal.as_of >= last else [f"the bars end {signal.as_of.isoformat()}"]
+    if behind:
+        parts.append("last bar " + ", ".join(f"{s} {d.isoformat()}" for s, d in behind.items()))
+    if not parts:
+        return None
+    worst = min(behind, key=lambda s: (behind[s], s)) if behind else None
+    oldest = behind[worst] if worst is not None else signal.as_of
+    return _block(
+        "signal.stale",
+        f"strategy data older than the last session {last.isoformat()}: {'; '.join(parts)}",
+        "the bars have not caught up: wait for them, or check the data source",
+        symbol=worst,
+        value=(last - oldest).days,
+        limit=0,
+        unit=Unit.DAYS,
+    )
 
 
 def _closed_by_broker(ctx: CheckContext) -> bool:
@@ -828,6 +916,9 @@ CHECKS: tuple[tuple[str, str, CheckFn], ...] = (
     ("orders.no_short", "sells within the shares held", check_no_short),
     ("plan.already_executed", "plan not executed before", check_already_executed),
     ("plan.unreachable", "every target reachable in whole shares", check_unreachable_targets),
+    ("signal.tradable", "every symbol the strategies can hold is tradable", check_signal_tradable),
+    ("signal.fragile", "no strategy decision close to flipping", check_signal_fragile),
+    ("signal.stale", "strategy bars through the last session", check_signal_stale),
 )
 
 
@@ -858,6 +949,8 @@ def _not_checked(check_id: str, plan: Plan, ctx: CheckContext) -> str | None:
     limit = _LIMIT_OF.get(check_id)
     if limit is not None and getattr(ctx.limits, limit) is None:
         return f"not checked: [limits] {limit} is off"
+    if check_id.startswith("signal.") and plan.signal is None:
+        return "not checked: the targets do not come from strategies"
     if check_id == "limits.sector_weight" and not ctx.sectors:
         return "not checked: no sectors ([sectors] or sectors_file)"
     if check_id in _ONLY_WITH_ORDERS and not plan.orders:

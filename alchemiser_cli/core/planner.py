@@ -51,6 +51,7 @@ from alchemiser_cli.core.money import (
     qty_down,
 )
 from alchemiser_cli.core.policy import PlannerPolicy
+from alchemiser_cli.core.strategy.record import SignalRecord
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.errors import PlanError, PriceError
@@ -187,6 +188,9 @@ class Plan:
     schema_version: int = SCHEMA_VERSION
     # No target holds any weight: the plan sells every position (`--liquidate` only).
     liquidate: bool = False
+    # Targets made by strategies: their decision trace (informational; the plan id covers
+    # the targets it produced, not the trace).
+    signal: SignalRecord | None = None
 
 
 def reference_price(quote: Quote | None, symbol: str) -> Decimal:

@@ -132,6 +132,17 @@ class Limits(_Frozen):
     max_plan_age_s: int | None = Field(
         default=900, gt=0, description="Oldest saved plan `execute` accepts."
     )
+    fragile_margin: Decimal = Field(
+        default=Decimal("0.02"),
+        ge=0,
+        lt=1,
+        description="A strategy's decision within this relative margin of flipping is "
+        "fragile (0.02 = 2%).",
+    )
+    block_fragile: bool = Field(
+        default=False,
+        description="Block (not only warn) when a strategy's decision is fragile.",
+    )
     no_trade_first_min: int = Field(
         default=5, ge=0, le=120, description="No orders in the first N minutes of a session."
     )

@@ -11,6 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import QTY_STEP, ZERO, dollars, fmt, money
 from alchemiser_cli.core.planner import SCHEMA_VERSION, Plan
+from alchemiser_cli.core.strategy.record import blended
 from alchemiser_cli.core.types import WEIGHT_STEP
 from alchemiser_cli.errors import PlanError
 
@@ -61,6 +62,8 @@ def plan_from_text(text: str, *, where: str) -> Plan:
             f"{where}: liquidate {str(plan.liquidate).lower()} does not match the plan's "
             "targets: the plan was edited or damaged; make a fresh one with `alch plan`"
         )
+    if plan.signal is not None:
+        _check_signal(plan, where)
     try:
         _check_figures(plan, where)
     except ArithmeticError:  # a figure too large for exact arithmetic: not alch's output
@@ -69,6 +72,23 @@ def plan_from_text(text: str, *, where: str) -> Plan:
             "one with `alch plan`"
         ) from None
     return plan
+
+
+def _check_signal(plan: Plan, where: str) -> None:
+    """Refuse a plan whose strategy trace does not give its targets. The trace is
+    informational (the orders follow from the targets, which the plan id covers), but
+    what it says the strategies decided must be what the plan trades."""
+    assert plan.signal is not None
+    made = blended(plan.signal.strategies)
+    targets = {s: w for s, w in plan.targets.items() if w != ZERO}
+    for symbol in sorted(set(made) | set(targets)):
+        traced, planned = made.get(symbol, ZERO), targets.get(symbol, ZERO)
+        if traced != planned:
+            raise PlanError(
+                f"{where}: signal: the strategies' trace gives {symbol} {fmt(traced)} but the "
+                f"plan's target is {fmt(planned)}: the plan was edited or damaged; make a "
+                "fresh one with `alch plan`"
+            )
 
 
 def _check_orders(plan: Plan, where: str) -> None:

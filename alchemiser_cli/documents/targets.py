@@ -6,44 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 
 from pydantic import TypeAdapter
 
-from alchemiser_cli.core.strategy.evaluate import Blend, Trace
-
-
-@dataclass(frozen=True, slots=True)
-class TraceDocument:
-    """One node of a decision trace."""
-
-    kind: str
-    label: str
-    pos: str
-    weight: Decimal
-    taken: bool
-    detail: str | None
-    fragile: bool
-    values: dict[str, Any] | None
-    nodes_not_evaluated: int
-    children: tuple[TraceDocument, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class StrategyDocument:
-    """One strategy's decision: its own weights, where it was fragile, its trace."""
-
-    file: str
-    name: str
-    blend_weight: Decimal
-    as_of: date
-    weights: dict[str, Decimal]
-    cash: Decimal
-    rebalance_threshold: Decimal | None
-    rebalance_frequency: str | None
-    fragile: tuple[str, ...]
-    stale: dict[str, date]
-    trace: TraceDocument
+from alchemiser_cli.core.strategy.evaluate import Blend
+from alchemiser_cli.core.strategy.record import (
+    StrategyDocument,
+    TraceDocument,
+    strategy_documents,
+    unallocated,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,26 +36,6 @@ class TargetsDocument:
 TARGETS_ADAPTER: Final = TypeAdapter(TargetsDocument)
 
 
-def _trace_doc(t: Trace) -> TraceDocument:
-    return TraceDocument(
-        kind=t.kind,
-        label=t.label,
-        pos=t.pos,
-        weight=t.weight,
-        taken=t.taken,
-        detail=t.detail or None,
-        fragile=t.fragile,
-        values=t.values or None,
-        nodes_not_evaluated=t.hidden,
-        children=tuple(_trace_doc(c) for c in t.children),
-    )
-
-
-def unallocated(weights: dict[str, Decimal]) -> Decimal:
-    """What the weights leave unallocated, exactly (1/3 + 1/3 + 1/3 leaves 1E-28)."""
-    return Decimal(1) - sum(weights.values(), Decimal(0))
-
-
 def targets_document(blend: Blend) -> TargetsDocument:
     """The JSON document of a blend."""
     results = [r for r, _ in blend.results]
@@ -93,20 +46,14 @@ def targets_document(blend: Blend) -> TargetsDocument:
         targets=blend.weights,
         cash=unallocated(blend.weights),
         rebalance_threshold=blend.rebalance_threshold,
-        strategies=tuple(
-            StrategyDocument(
-                file=r.file,
-                name=r.name,
-                blend_weight=w,
-                as_of=r.as_of,
-                weights=r.weights,
-                cash=unallocated(r.weights),
-                rebalance_threshold=r.rebalance_threshold,
-                rebalance_frequency=r.rebalance_frequency,
-                fragile=r.fragile,
-                stale=r.stale,
-                trace=_trace_doc(r.trace),
-            )
-            for r, w in blend.results
-        ),
+        strategies=strategy_documents(blend),
     )
+
+
+__all__ = [
+    "StrategyDocument",
+    "TargetsDocument",
+    "TraceDocument",
+    "targets_document",
+    "unallocated",
+]

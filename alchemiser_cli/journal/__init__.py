@@ -355,6 +355,17 @@ class Journal:
             ) from None
         return plan if isinstance(plan, dict) else None
 
+    def run_plan(self, run_id: str) -> dict[str, Any] | None:
+        """The plan a run was journaled with (None: the run had none)."""
+        rows = self._read("SELECT plan_json FROM runs WHERE run_id = ?", (run_id,))
+        if not rows or rows[0][0] is None:
+            return None
+        try:
+            plan = json.loads(rows[0][0])
+        except ValueError:
+            raise JournalError(f"journal {self.path}: run {run_id} has a damaged plan") from None
+        return plan if isinstance(plan, dict) else None
+
     def plan_executed(self, plan_id: str) -> list[RunRecord]:
         """Execute runs in which an order of this plan reached (or may have reached) the broker.
 

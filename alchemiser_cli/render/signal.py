@@ -4,21 +4,26 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, Final
 
+from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
 from alchemiser_cli.core.strategy.evaluate import Blend, Trace
+from alchemiser_cli.core.strategy.record import SignalRecord, TraceDocument
 from alchemiser_cli.documents.targets import unallocated
+
+SIGNAL_ADAPTER: Final = TypeAdapter(SignalRecord)
 
 
 def _pct(value: Decimal) -> str:
     return f"{(value * 100).quantize(Decimal('0.01')):f}%"
 
 
-def _line(t: Trace) -> str:
+def _line(t: Trace | TraceDocument) -> str:
     if t.kind == "asset":
         text = f"[bold]{escape(t.label)}[/bold]"
     elif t.label.startswith(f"{t.kind}@"):  # an unnamed node: its kind and position say it
@@ -29,8 +34,9 @@ def _line(t: Trace) -> str:
         text += f" {_pct(t.weight)}"
     if t.detail:
         text += f"  {escape(t.detail)}"
-    if t.hidden:
-        text += f" ({t.hidden} node{'' if t.hidden == 1 else 's'})"
+    hidden = t.hidden if isinstance(t, Trace) else t.nodes_not_evaluated
+    if hidden:
+        text += f" ({hidden} node{'' if hidden == 1 else 's'})"
     if t.fragile:
         text += "  [bold yellow]fragile[/bold yellow]"
     line_col = ":".join(t.pos.rsplit(":", 2)[-2:])  # the file is named in the title
@@ -38,7 +44,7 @@ def _line(t: Trace) -> str:
     return text if t.taken else f"[dim]{text}[/dim]"
 
 
-def _grow(tree: Tree, t: Trace) -> None:
+def _grow(tree: Tree, t: Trace | TraceDocument) -> None:
     for child in t.children:
         _grow(tree.add(_line(child), style="" if child.taken else "dim"), child)
 
@@ -72,3 +78,26 @@ def render_signal(console: Console, blend: Blend) -> None:
             f"rebalance threshold from the strategy: {blend.rebalance_threshold} "
             "(the absolute band when none is configured)"
         )
+
+
+def render_signal_record(console: Console, data: dict[str, Any], run_id: str) -> None:
+    """`status --run ID`: the decision tree of each strategy the run's plan came from, as
+    journaled (a record that does not read back is named, not shown)."""
+    try:
+        record = SIGNAL_ADAPTER.validate_python(data)
+    except ValidationError:
+        console.print(f"[yellow]the decision trace of run {escape(run_id)} does not read back[/]")
+        return
+    for s in record.strategies:
+        title = f"Decision of run {escape(run_id)}: [bold]{escape(s.name.strip())}[/bold]"
+        title += f" ({escape(s.file)}, {_pct(s.blend_weight)} of the blend)"
+        title += f" as of {s.as_of.isoformat()}"
+        if record.synthetic_bars:
+            title += " [bold magenta]SYNTHETIC BARS[/bold magenta]"
+        tree = Tree(title)
+        _grow(tree.add(_line(s.trace)), s.trace)
+        console.print(tree)
+        for text in s.fragile:
+            console.print(f"[yellow]fragile:[/yellow] {escape(text)}")
+        for symbol, last in s.stale.items():
+            console.print(f"[yellow]stale:[/yellow] {escape(symbol)} last bar {last.isoformat()}")

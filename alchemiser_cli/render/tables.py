@@ -19,6 +19,7 @@ from alchemiser_cli.documents.journaled import read_report
 from alchemiser_cli.documents.reports import ExecutionReport, StatusReport
 from alchemiser_cli.executor import Outcome
 from alchemiser_cli.render.layout import Cell, Col, fitted_table
+from alchemiser_cli.render.signal import render_signal_record
 
 _SEVERITY_STYLE = {Severity.PASS: "green", Severity.WARN: "yellow", Severity.BLOCK: "bold red"}
 _OUTCOME_STYLE = {
@@ -103,6 +104,8 @@ def render_plan(console: Console, plan: Plan) -> None:
     )
     if plan.liquidate:
         console.print("[bold red]LIQUIDATE[/]: no targets, every position is sold (--liquidate)")
+    if plan.signal is not None:
+        _render_strategies(console, plan)
     rows: list[list[Cell]] = []
     for line in plan.positions:
         trade = "" if line.action == "hold" else f"{line.action} {fmt(abs(line.trade_qty))}"
@@ -300,6 +303,22 @@ def render_status(console: Console, status: StatusReport) -> None:
     for r in status.runs:
         if r.details:
             _render_run_orders(console, r.run_id, r.details)
+            if isinstance(r.details.get("signal"), dict):
+                render_signal_record(console, r.details["signal"], r.run_id)
+
+
+def _render_strategies(console: Console, plan: Plan) -> None:
+    """One line per strategy a plan's targets came from (the tree: `alch signal FILE`)."""
+    assert plan.signal is not None
+    synthetic = " [bold magenta]SYNTHETIC BARS[/]" if plan.signal.synthetic_bars else ""
+    for s in plan.signal.strategies:
+        fragile = f", [yellow]{len(s.fragile)} fragile[/]" if s.fragile else ""
+        stale = f", [yellow]stale: {escape(', '.join(s.stale))}[/]" if s.stale else ""
+        console.print(
+            f"Strategy [bold]{escape(s.name.strip())}[/] ({escape(s.file)}, "
+            f"{pct(s.blend_weight)} of the targets) as of {s.as_of.isoformat()}"
+            f"{synthetic}{fragile}{stale}"
+        )
 
 
 def _render_run_orders(console: Console, run_id: str, details: dict[str, Any]) -> None:
