@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from alchemiser_cli.core.models import Account, Asset, Position, Quote, Side, Snapshot
 from alchemiser_cli.core.money import ZERO
-from alchemiser_cli.core.planner import Plan, build_plan
+from alchemiser_cli.core.planner import Plan, Rule, build_plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 
@@ -161,8 +161,13 @@ def test_traded_positions_end_within_one_share_or_their_band(
             # Never above target; below it only by what whole shares took (checked below).
             assert line.post_value <= target_value + band
             fractional_shortfall += max(ZERO, target_value - band - line.post_value)
-        else:
+        elif line.rule is not Rule.WHOLE_SHARE_TRADEOFF:
+            # A share moved to fund another whole-share name (the rule says so, and the
+            # exact reference in test_planner_optimal.py proves it optimal) may leave this
+            # one more than a share off; every other whole-share position is within one.
             assert abs(line.post_value - target_value) <= line.price + band
+            whole_share_prices += line.price
+        else:
             whole_share_prices += line.price
     # A whole share takes cash from the fractional buys only when it cuts total deviation
     # by more than it takes, and each whole-share position gets at most one such share.
