@@ -11,6 +11,7 @@ from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.core.calendar import MarketState
 from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
 from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import InputError
 
@@ -41,10 +42,16 @@ class CheckOutcome:
 
 
 def check_plan(
-    rt: Runtime, plan: Plan | None, targets: Targets | None, options: RunOptions | None = None
+    rt: Runtime,
+    plan: Plan | None,
+    targets: Targets | None,
+    options: RunOptions | None = None,
+    *,
+    policy: PlannerPolicy | None = None,
 ) -> CheckOutcome:
     """Check a saved plan (or a fresh one) against a fresh snapshot and the limits; a fresh
-    plan is checked against the very snapshot it was made from."""
+    plan is checked against the very snapshot it was made from (made under `policy`, by
+    default the configured one)."""
     opts = options or RunOptions()
     saved = plan is not None
     if plan is not None and plan.liquidate != opts.liquidate:
@@ -54,7 +61,7 @@ def check_plan(
             else "--liquidate plans afresh with no targets; it does not apply to a saved plan"
         )
     if plan is None:
-        chosen, snap = planned(rt, targets, liquidate=opts.liquidate)
+        chosen, snap = planned(rt, targets, liquidate=opts.liquidate, policy=policy)
     else:
         chosen = plan
         snap = take_snapshot(rt, set(chosen.targets) | {o.symbol for o in chosen.orders})

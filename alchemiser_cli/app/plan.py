@@ -8,6 +8,7 @@ from alchemiser_cli.app.inputs import resolve_targets, take_snapshot
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.planner import Plan, build_plan
+from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 
 log = logging.getLogger(__name__)
@@ -19,12 +20,16 @@ def make_plan(rt: Runtime, targets: Targets | None, *, liquidate: bool = False) 
 
 
 def planned(
-    rt: Runtime, targets: Targets | None, *, liquidate: bool = False
+    rt: Runtime,
+    targets: Targets | None,
+    *,
+    liquidate: bool = False,
+    policy: PlannerPolicy | None = None,
 ) -> tuple[Plan, Snapshot]:
     """A fresh plan and the snapshot it was made from (the checks reuse it)."""
     chosen = resolve_targets(rt, targets, liquidate=liquidate)
     snap = take_snapshot(rt, set(chosen.weights))
-    plan = build_plan(snap, chosen, rt.settings.planner, rt.broker.now())
+    plan = build_plan(snap, chosen, policy or rt.settings.planner, rt.broker.now())
     log.info(
         "plan %s for %s:%s: %d orders, turnover %s",
         plan.plan_id,
