@@ -49,14 +49,26 @@ def _planned_value(doc: dict[str, object]) -> Decimal:
 
 
 def test_execute_from_all_cash_then_plan_is_below_five_bps_of_equity(
-    cli: CliFn, all_cash: Path, isolated_state: Path
+    cli: CliFn, all_cash: Path
 ) -> None:
     targets = all_cash.parent / "sixty-forty.csv"
     targets.write_text(SIXTY_FORTY, encoding="utf-8")
     run = cli("execute", "--yes", "--json", "--targets", str(targets))
     assert run.exit_code == 0, run.stderr
-    report = run.json()
-    assert report["outcome"] == "completed"
+    assert run.json()["outcome"] == "completed"
+
+    again = cli("plan", "--json", "--targets", str(targets)).json()
+    equity = Decimal(again["account"]["equity"])
+    # Before the top-up the re-plan traded $507.34 (buy $500.38, sell $6.96): 0.51% of equity.
+    assert _planned_value(again) < equity * Decimal("0.0005")
+    assert _planned_value(again) == Decimal("16.37")
+    assert (equity, again["account"]["cash"]) == (Decimal("99982.49"), "2.47")
+
+
+def test_the_execute_document_reports_the_top_up_leg(cli: CliFn, all_cash: Path) -> None:
+    targets = all_cash.parent / "sixty-forty.csv"
+    targets.write_text(SIXTY_FORTY, encoding="utf-8")
+    report = cli("execute", "--yes", "--json", "--targets", str(targets)).json()
     assert report["message"] == (
         "all 2 orders filled; top-up round: 1 buy(s) for the $495.97 left, 1 filled, bought $493.50"
     )
@@ -70,14 +82,6 @@ def test_execute_from_all_cash_then_plan_is_below_five_bps_of_equity(
     top = report["orders"][2]
     assert top["client_order_id"] == f"alch-{report['plan_id']}-003-01-01-t"
     assert top["filled_qty"] == "1.973212377"
-
-    again = cli("plan", "--json", "--targets", str(targets)).json()
-    equity = Decimal(again["account"]["equity"])
-    assert equity == Decimal("99982.49")
-    assert again["account"]["cash"] == "2.47"
-    # Before the top-up the re-plan bought $500.38 (and sold $6.96): 0.51% of equity.
-    assert _planned_value(again) == Decimal("16.37")
-    assert _planned_value(again) < equity * Decimal("0.0005")
 
 
 def test_the_human_report_marks_the_top_up_leg(cli: CliFn, all_cash: Path) -> None:
@@ -169,3 +173,30 @@ def test_top_up_ids_never_collide_with_the_plans() -> None:
     plan_ids = {client_order_id("p", leg, s, a, peg) for leg in range(1, 5) for s in (1, 2)
                 for a in (1, 2) for peg in range(3)}  # fmt: skip
     assert all("-t" not in cid for cid in plan_ids)
+
+
+def test_an_unfilled_top_up_is_cancelled_within_the_run_deadline(
+    make_file: FileMaker, tmp_path: Path
+) -> None:
+    broker = SimBroker(tmp_path / "s.sqlite", make_file("s.toml", ALL_CASH), FixedClock(NOW))
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.start_run("run", "execute", "sim", "CASH-1", None, None, NOW)
+    plan = plan_for(broker, "50", VTI="0.6", BND="0.4")
+
+    def topup(done: Plan) -> Plan | str:
+        broker.script("VTI", "hold")  # the top-up's buy never fills
+        return plan_for(broker, "50", VTI="0.6", BND="0.4")
+
+    policy = ExecutionPolicy(max_repegs=0, fill_timeout_s=20, deadline_s=600)
+    start = broker._clock.now()
+    result = Executor(broker, journal, broker._clock, policy).run(
+        plan, "run", Decimal(0), topup=topup
+    )
+    assert result.outcome is Outcome.COMPLETED  # the plan's legs decide the outcome
+    assert result.message == (
+        "all 2 orders filled; top-up round: 1 buy(s) for the $495.97 left, 0 filled, bought $0.00"
+    )
+    (top,) = [r for r in result.orders if r.topup]
+    assert (top.leg, top.status, top.filled_qty) == (3, "canceled", Decimal(0))
+    assert (broker._clock.now() - start).total_seconds() <= 600
+    assert broker.open_orders() == []
