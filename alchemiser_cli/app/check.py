@@ -11,6 +11,7 @@ from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.core.calendar import MarketState
 from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
 from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import InputError
 
@@ -42,10 +43,16 @@ class CheckOutcome:
 
 
 def check_plan(
-    rt: Runtime, plan: Plan | None, targets: Targets | None, options: RunOptions | None = None
+    rt: Runtime,
+    plan: Plan | None,
+    targets: Targets | None,
+    options: RunOptions | None = None,
+    *,
+    policy: PlannerPolicy | None = None,
 ) -> CheckOutcome:
     """Check a saved plan (or a fresh one) against a fresh snapshot and the limits; a fresh
-    plan is checked against the very snapshot it was made from."""
+    plan is checked against the very snapshot it was made from (made under `policy`, by
+    default the configured one)."""
     opts = options or RunOptions()
     saved = plan is not None
     if plan is not None and plan.liquidate != opts.liquidate:
@@ -55,7 +62,9 @@ def check_plan(
             else "--liquidate plans afresh with no targets; it does not apply to a saved plan"
         )
     if plan is None:
-        chosen, snap = planned(rt, targets, liquidate=opts.liquidate, strategies=opts.strategies)
+        chosen, snap = planned(
+            rt, targets, liquidate=opts.liquidate, strategies=opts.strategies, policy=policy
+        )
     else:
         chosen = plan
         held = () if plan.signal is None else plan.signal.symbols

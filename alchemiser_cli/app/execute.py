@@ -21,7 +21,13 @@ from alchemiser_cli.documents import plan_to_json
 from alchemiser_cli.documents.journaled import journal_form
 from alchemiser_cli.documents.reports import ExecutionReport
 from alchemiser_cli.errors import AlchError, ConfigError, Interrupted, LockHeld
-from alchemiser_cli.executor import CLIENT_ORDER_PREFIX, ExecutionResult, Executor, Outcome
+from alchemiser_cli.executor import (
+    CLIENT_ORDER_PREFIX,
+    ExecutionResult,
+    Executor,
+    Outcome,
+    TopUp,
+)
 from alchemiser_cli.logs import RUN_ID
 from alchemiser_cli.notify import Notifier, notice_for
 
@@ -62,7 +68,7 @@ def execute(
             run_id = new_run_id(rt.clock.now())
             token = RUN_ID.set(run_id)
             try:
-                report = _run(rt, run_id, checked, confirm, already_done=done)
+                report = _run(rt, run_id, checked, confirm, already_done=done, options=opts)
             finally:
                 RUN_ID.reset(token)
     except LockHeld:
@@ -174,7 +180,7 @@ def _decide(
     return result
 
 
-def _send(rt: Runtime, run_id: str, checked: CheckOutcome) -> ExecutionResult:
+def _send(rt: Runtime, run_id: str, checked: CheckOutcome, options: RunOptions) -> ExecutionResult:
     """Hand the plan to the executor (reachable by a stop request while it runs)."""
     chosen, market = checked.plan, checked.market
     executor = Executor(rt.broker, rt.journal, rt.clock, rt.settings.execution, rt.events)
@@ -188,9 +194,29 @@ def _send(rt: Runtime, run_id: str, checked: CheckOutcome) -> ExecutionResult:
             chosen.summary.reserve,
             attempt,
             queue_for=market.next_session if queue and market else None,
+            topup=None if queue else _top_up_planner(rt, options),
         )
     finally:
         rt.stop.executor = None
+
+
+def _top_up_planner(rt: Runtime, options: RunOptions) -> TopUp:
+    """The executor's top-up planner: a fresh plan with the executed plan's targets and
+    policy on the account as it is now, through every pre-trade check on fresh state; the
+    reason instead when a check blocks or it cannot be planned (the round is skipped)."""
+
+    def plan_top_up(done: Plan) -> Plan | str:
+        targets = Targets(dict(done.targets), done.targets_source)
+        try:
+            checked = check_plan(rt, None, targets, options, policy=done.policy)
+        except AlchError as exc:
+            return f"could not plan it: {exc}"
+        if checked.report.blocked:
+            ids = ", ".join(f.check_id for f in checked.report.findings if f.severity == "block")
+            return f"blocked by {ids}"
+        return checked.plan
+
+    return plan_top_up
 
 
 def _run(
@@ -199,6 +225,7 @@ def _run(
     checked: CheckOutcome,
     confirm: Confirm,
     already_done: str | None = None,
+    options: RunOptions | None = None,
 ) -> ExecutionReport:
     """One journaled run: every path out of here records how the run ended."""
     chosen, report = checked.plan, checked.report
@@ -214,7 +241,9 @@ def _run(
         started,
     )
     try:
-        result = _decide(rt, checked, confirm, already_done) or _send(rt, run_id, checked)
+        result = _decide(rt, checked, confirm, already_done) or _send(
+            rt, run_id, checked, options or RunOptions()
+        )
     except AlchError as exc:
         # Record the failure (best effort: the journal itself may be what failed).
         outcome = Outcome.INTERRUPTED if isinstance(exc, Interrupted) else Outcome.FAILED
@@ -236,6 +265,7 @@ def _run(
         orders=tuple(result.orders),
         filled_buy_value=result.filled_buy_value,
         filled_sell_value=result.filled_sell_value,
+        topup=result.topup,
     )
     rt.journal.finish_run(
         run_id, result.outcome.value, result.message, journal_form(execution), finished

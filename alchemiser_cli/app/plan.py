@@ -35,13 +35,15 @@ def planned(
     *,
     liquidate: bool = False,
     strategies: Sequence[str] = (),
+    policy: PlannerPolicy | None = None,
 ) -> tuple[Plan, Snapshot]:
     """A fresh plan and the snapshot it was made from (the checks reuse it). Targets made
-    by strategies come with their trace, which the plan carries (`Plan.signal`)."""
+    by strategies come with their trace, which the plan carries (`Plan.signal`). `policy`
+    overrides the planner policy (the top-up round plans with the executed plan's)."""
     chosen, signal = resolve_inputs(rt, targets, strategies, liquidate=liquidate)
     held = () if signal is None else signal.symbols
     snap = take_snapshot(rt, set(chosen.weights), assets_of=held)
-    plan = build_plan(snap, chosen, strategy_policy(rt, signal), rt.broker.now())
+    plan = build_plan(snap, chosen, policy or strategy_policy(rt, signal), rt.broker.now())
     if signal is not None:
         plan = replace(plan, signal=signal)
     log.info(

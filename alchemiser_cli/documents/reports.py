@@ -57,6 +57,9 @@ class ExecutionReport:
     filled_buy_value: Money
     filled_sell_value: Money
     schema_version: int = 1
+    # What the top-up round did (its legs have `topup` true), or why there was none;
+    # null when there was nothing worth re-deploying or no round was possible.
+    topup: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from alchemiser_cli.executor.results import (
     Outcome,
     SliceResult,
 )
-from alchemiser_cli.executor.run import MIN_WAIT_S, Executor
+from alchemiser_cli.executor.run import MIN_WAIT_S, Executor, TopUp
 
 __all__ = [
     "CLIENT_ORDER_PREFIX",
@@ -43,6 +43,7 @@ __all__ = [
     "OrderResult",
     "Outcome",
     "SliceResult",
+    "TopUp",
     "client_order_id",
     "peg_price",
     "repeg_interval",

@@ -41,11 +41,20 @@ _LEG_FAILURES = (
 
 
 def client_order_id(
-    plan_id: str, leg: int, slice_no: int = 1, attempt: int = 1, peg: int = 0
+    plan_id: str,
+    leg: int,
+    slice_no: int = 1,
+    attempt: int = 1,
+    peg: int = 0,
+    *,
+    topup: bool = False,
 ) -> str:
     """The deterministic id of one order: the same plan, leg, slice, attempt and peg give the
-    same id; re-pegs keep the slice's id as a prefix (the lineage)."""
+    same id; re-pegs keep the slice's id as a prefix (the lineage). A top-up leg's ids end
+    in `-t` (before any `-p1`), which no id of the plan's own legs contains."""
     base = f"{CLIENT_ORDER_PREFIX}{plan_id}-{leg:03d}-{slice_no:02d}-{attempt:02d}"
+    if topup:
+        base += "-t"
     return base if peg == 0 else f"{base}-p{peg}"
 
 
@@ -105,23 +114,28 @@ def leg_result(
     attempt: int,
     status: LegStatus,
     limit_price: Decimal | None,
+    *,
+    topup: bool = False,
 ) -> OrderResult:
     """A fresh report line for one planned order (nothing sent yet)."""
     return OrderResult(
         leg=order.leg,
-        client_order_id=client_order_id(plan_id, order.leg, attempt=attempt),
+        client_order_id=client_order_id(plan_id, order.leg, attempt=attempt, topup=topup),
         symbol=order.symbol,
         side=order.side,
         planned_qty=order.qty,
         sent_qty=ZERO,
         limit_price=limit_price,
         status=status,
+        topup=topup,
     )
 
 
-def never_sent(order: PlannedOrder, plan_id: str, attempt: int, why: str) -> OrderResult:
+def never_sent(
+    order: PlannedOrder, plan_id: str, attempt: int, why: str, *, topup: bool = False
+) -> OrderResult:
     """The report line of a planned order that was not sent, and why."""
-    leg = leg_result(order, plan_id, attempt, LegStatus.NOT_SENT, order.limit_price)
+    leg = leg_result(order, plan_id, attempt, LegStatus.NOT_SENT, order.limit_price, topup=topup)
     leg.error = why
     return leg
 

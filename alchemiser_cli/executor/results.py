@@ -61,6 +61,7 @@ class OrderResult:
     error: str | None = None
     repegs: int = 0
     slices: list[SliceResult] = field(default_factory=list)
+    topup: bool = False  # a leg of the top-up round, not of the plan
 
     @property
     def complete(self) -> bool:
@@ -88,3 +89,4 @@ class ExecutionResult:
     filled_buy_value: Money = ZERO
     filled_sell_value: Money = ZERO
     buys_cut: tuple[Money, Money] | None = None  # (sent, planned) value of re-sized buys
+    topup: str | None = None  # what the top-up round did, or why there was none

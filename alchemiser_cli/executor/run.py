@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.calendar import Session
 from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import Side
-from alchemiser_cli.core.money import ZERO, dollars
+from alchemiser_cli.core.money import ONE, ZERO, dollars
 from alchemiser_cli.core.planner import Plan, PlannedOrder
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.errors import BrokerError
@@ -38,6 +39,11 @@ log = logging.getLogger("alchemiser_cli.executor")  # as before the package spli
 # (float rounding of a due time) would not move time and the loop would spin.
 MIN_WAIT_S = 0.001
 
+# The top-up round's planner, given by the caller: from the executed plan (its targets and
+# policy) a fresh plan on the account as it is now, checked against fresh state, or the
+# one-line reason the round is skipped (a check blocks, say).
+TopUp = Callable[[Plan], "Plan | str"]
+
 
 class Executor(SliceDesk):
     """Runs one plan's orders against a broker, journaling each step."""
@@ -53,6 +59,7 @@ class Executor(SliceDesk):
         super().__init__(broker, journal, clock, policy, on_event)
         self._result = ExecutionResult()
         self._cut: dict[int, str] = {}  # leg -> why its buy was re-sized below plan
+        self._topping = False  # sending the top-up round
 
     @property
     def progress(self) -> tuple[OrderResult, ...]:
@@ -70,15 +77,18 @@ class Executor(SliceDesk):
         reserve: Decimal,
         attempt: int = 1,
         queue_for: Session | None = None,
+        topup: TopUp | None = None,
     ) -> ExecutionResult:
         """Send sells, wait for them, re-size and send buys, wait; report every order.
 
         `attempt` numbers the runs of one plan (a forced re-run gets fresh order ids).
         With `queue_for` (market closed), orders are sent whole as day orders for that
         session and not waited for; buys are limited to the cash on hand, as the sells'
-        proceeds will only exist after the open.
+        proceeds will only exist after the open. With `topup`, once every planned order
+        has filled, the cash left is re-deployed in one top-up round (see `_top_up`).
         """
         self._attempt, self._plan_id, self._run_id = attempt, plan.plan_id, run_id
+        said = False  # the top-up round is worth a word in the run's message
         self._deadline = self._now() + self._policy.deadline_s
         self._broker.set_deadline(datetime.fromtimestamp(self._deadline, UTC))
         result = self._result = ExecutionResult()
@@ -91,6 +101,8 @@ class Executor(SliceDesk):
                 minimum = plan.policy.min_trade_value
                 sized = self._resize_buys(buys, reserve, minimum, result, queued=not wait)
                 self._batch(plan, sized, result, wait=wait)
+            if topup is not None and wait and not plan.liquidate:
+                said = self._top_up(plan, topup, reserve, result)
         except BrokerError as exc:
             stopped = f"not sent: the run stopped after a broker error ({exc})"
             self._unsent(stopped)
@@ -123,13 +135,69 @@ class Executor(SliceDesk):
             )
         if result.outcome is Outcome.RUNNING:  # no error, no stop: the orders decide
             result.outcome, result.message = conclude(
-                result.orders,
+                [r for r in result.orders if not r.topup],  # the plan's legs decide
                 queue_for,
                 result.buys_cut,
                 deadline_passed=self._now() >= self._deadline,
                 deadline_s=self._policy.deadline_s,
             )
+            if said:
+                result.message += f"; {result.topup}"
         return result
+
+    # -- the top-up round ---------------------------------------------------------------
+
+    def _top_up(self, plan: Plan, topup: TopUp, reserve: Decimal, result: ExecutionResult) -> bool:
+        """Once every planned order has filled, re-deploy the cash left in ONE round.
+
+        Buys are sent at their collar limits and fill near the ask, so cash is left over.
+        If what is left above the reserve reaches the minimum trade value, `topup` plans
+        afresh (same targets and policy, the account as it is now) and re-checks; only
+        that plan's buys are sent, re-sized to the cash, as legs numbered after the plan's
+        (ids ending `-t`), within the run deadline. `result.topup` says what happened;
+        True when the run's message should say it too (a round was sent or skipped).
+        """
+        if self._stop is not None or self._now() >= self._deadline:
+            return False  # the run's own message says why it stopped
+        if not all(r.complete for r in result.orders):
+            result.topup = "no top-up: not every planned order filled"
+            return False
+        account = self._broker.account()
+        left = min(account.cash, account.buying_power) - reserve
+        floor = max(ONE, plan.policy.min_trade_value)
+        if left < floor:
+            return False  # nothing worth re-deploying
+        fresh = topup(plan)
+        if isinstance(fresh, str):
+            result.topup = f"top-up skipped: {fresh}"
+            log.warning("top-up round skipped: %s", fresh)
+            return True
+        after = max((o.leg for o in plan.orders), default=0)
+        buys = [
+            replace(o, leg=after + i)
+            for i, o in enumerate((o for o in fresh.orders if o.side is Side.BUY), 1)
+        ]
+        if not buys:
+            result.topup = f"no top-up: a fresh plan buys nothing with the {dollars(left)} left"
+            return False
+        self._topping = True
+        cut, planned = self._cut, result.buys_cut
+        try:
+            sized = self._resize_buys(buys, reserve, fresh.policy.min_trade_value, result)
+            # A top-up leg is what is sent: its planned quantity is the re-sized one.
+            self._cut = {}
+            legs = [(replace(o, qty=qty), qty) for o, qty in sized]
+            self._batch(fresh, legs, result, wait=True)
+        finally:
+            self._topping, self._cut, result.buys_cut = False, cut, planned
+        done = [r for r in result.orders if r.topup]
+        filled = sum((r.filled_value for r in done), ZERO)
+        result.topup = (
+            f"top-up round: {len(done)} buy(s) for the {dollars(left)} left, "
+            f"{sum(1 for r in done if r.complete)} filled, bought {dollars(filled)}"
+        )
+        self._on_event(result.topup)
+        return True
 
     # -- one batch: slices sent on schedule, polled, re-pegged, cancelled at the bound -----
 
@@ -188,7 +256,7 @@ class Executor(SliceDesk):
             price = plan.prices.get(order.symbol)
             leg = leg_result(
                 order, self._plan_id, self._attempt, LegStatus.PENDING,
-                None if market else order.limit_price,
+                None if market else order.limit_price, topup=self._topping,
             )  # fmt: skip
             leg.arrival_mid = price.ref if price else None
             leg.error = self._cut.get(order.leg)
@@ -281,9 +349,14 @@ class Executor(SliceDesk):
         sizing = resize_buys(buys, budget, minimum, assets, queued=queued)
         self._cut.update(sizing.cut)
         for order, why in sizing.skipped:
-            result.orders.append(never_sent(order, self._plan_id, self._attempt, why))
+            result.orders.append(
+                never_sent(order, self._plan_id, self._attempt, why, topup=self._topping)
+            )
         result.buys_cut = (sizing.sent, needed)
-        log.warning(
-            "buys re-sized to %s of plan: cash available %s", f"{sizing.scale:.2%}", dollars(budget)
+        log.log(
+            logging.INFO if self._topping else logging.WARNING,  # a top-up always is
+            "buys re-sized to %s of plan: cash available %s",
+            f"{sizing.scale:.2%}",
+            dollars(budget),
         )
         return sizing.sized

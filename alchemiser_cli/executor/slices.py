@@ -88,7 +88,7 @@ class SliceDesk:
         """Journal, then send one order for `child`; record whatever the broker answers."""
         leg = child.leg
         cid = client_order_id(
-            self._plan_id, leg.leg, child.report.slice_no, self._attempt, child.peg
+            self._plan_id, leg.leg, child.report.slice_no, self._attempt, child.peg, topup=leg.topup
         )
         price = None
         if child.edge is not None:

@@ -181,7 +181,7 @@ def render_execution(console: Console, report: ExecutionReport) -> None:
         for order in report.orders:
             status = escape(order.status + (f": {order.error}" if order.error else ""))
             rows.append([
-                str(order.leg),
+                f"{order.leg} top-up" if order.topup else str(order.leg),
                 order.side.value,
                 order.symbol,
                 fmt(order.planned_qty),
