@@ -207,3 +207,29 @@ def test_a_submit_refused_with_429_on_every_try_is_send_failed_exit_3_and_can_ru
         assert second.json()["outcome"] == "completed"
     finally:
         fake.__exit__(None, None, None)
+
+
+def test_the_simulator_never_settles_an_alpaca_order_of_the_same_account_id(
+    fake: FakeAlpaca, cli: CliFn, isolated_state: Path
+) -> None:
+    """The fake serves the sim demo's account id: an unanswered Alpaca order stays Alpaca's
+    (a sim run neither marks it never sent nor is blocked by it)."""
+    try:
+        fake.fault("POST", "/v2/orders", "late", count=2, seconds=50)
+        first = cli("execute", "--yes", "--json", "--targets", THREE_FUND)
+        assert first.exit_code == 4, first.stderr
+        cid = first.json()["orders"][0]["slices"][0]["client_order_ids"][0]
+        on_sim = cli("--broker", "sim", "status")
+        assert on_sim.exit_code == 0, on_sim.stderr
+        assert cid not in on_sim.stderr
+        journal = Journal(isolated_state / "journal.sqlite")
+        try:
+            (record,) = [o for o in journal.orders_for_run(first.json()["run_id"]) if o.leg == 1]
+        finally:
+            journal.close()
+        assert (record.client_order_id, record.status) == (cid, "unconfirmed")
+        second = cli("execute", "--yes", "--targets", THREE_FUND)
+        assert second.exit_code == 3
+        assert f"alch: error: order {cid} (sell 40 AAPL" in second.stderr
+    finally:
+        fake.__exit__(None, None, None)
