@@ -233,3 +233,42 @@ def test_the_simulator_never_settles_an_alpaca_order_of_the_same_account_id(
         assert f"alch: error: order {cid} (sell 40 AAPL" in second.stderr
     finally:
         fake.__exit__(None, None, None)
+
+
+def test_a_failed_look_up_is_never_reported_as_not_at_the_broker(
+    fake: FakeAlpaca, cli: CliFn
+) -> None:
+    """The answer to the submit is lost and every look-up fails: the order may well be at
+    Alpaca (here it is), so alch says the look-up failed, not that the order is absent."""
+    try:
+        fake.fault("POST", "/v2/orders", "lost", count=1)
+        fake.fault("GET", "/v2/orders:by_client_order_id", "status", status=500, count=1000)
+        first = cli("execute", "--yes", "--json", "--targets", THREE_FUND)
+        assert first.exit_code == 4, first.stderr
+        sell = first.json()["orders"][0]
+        cid = sell["slices"][0]["client_order_ids"][0]
+        assert sell["status"] == "unconfirmed"
+        assert sell["error"].startswith("the send failed (")
+        assert ") and looking it up failed too (" in sell["error"]
+        assert (
+            "): it may be at the broker; the next run looks it up before sending; cancel failed: "
+            in sell["error"]
+        )
+        assert first.json()["message"] == (
+            f"stopped after a broker error: order {cid}: the send failed and it could not be "
+            "looked up; it may be at the broker"
+        )
+        assert "not found" not in first.stdout + first.stderr
+        assert "not at the broker" not in first.stdout + first.stderr
+        assert [o.client_order_id for o in fake.sim.orders()] == [cid]  # it is there
+        again = cli("execute", "--yes", "--targets", THREE_FUND)
+        assert again.exit_code == 3
+        last = again.stderr.splitlines()[-1]
+        assert last.startswith(
+            f"alch: error: could not look up order {cid} (sell 40 AAPL, run "
+            f"{first.json()['run_id']}), sent earlier without a clear answer: "
+        )
+        assert last.endswith("; nothing sent: run again when the broker answers")
+        assert [o.client_order_id for o in fake.sim.orders()] == [cid]  # nothing doubled
+    finally:
+        fake.__exit__(None, None, None)

@@ -254,8 +254,8 @@ class Executor(SliceDesk):
                         self._journal.record_broker_state(
                             self._broker.cancel_order(found.id), self._clock.now()
                         )
-                except BrokerError as exc:
-                    leg.error = f"cancel failed: {exc}"
+                except BrokerError as exc:  # kept after what the leg already says
+                    leg.error = "; ".join(filter(None, [leg.error, f"cancel failed: {exc}"]))
 
     # -- buys -------------------------------------------------------------------------
 
