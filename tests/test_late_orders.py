@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from alchemiser_cli.app.execute import execute
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock
-from alchemiser_cli.core.models import BrokerOrder, OrderRequest
+from alchemiser_cli.core.models import BrokerOrder, OrderRequest, Side
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import BrokerError, OrderUnsettled
@@ -270,5 +271,46 @@ def test_a_failed_look_up_is_never_reported_as_not_at_the_broker(
         )
         assert last.endswith("; nothing sent: run again when the broker answers")
         assert [o.client_order_id for o in fake.sim.orders()] == [cid]  # nothing doubled
+    finally:
+        fake.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("status", ["held", "accepted_for_bidding", "stopped", "suspended"])
+def test_every_order_status_alpaca_documents_is_read(
+    fake: FakeAlpaca, cli: CliFn, monkeypatch: pytest.MonkeyPatch, status: str
+) -> None:
+    """An open bracket leg (`held`) or an order in one of Alpaca's rarer states elsewhere in
+    the account is an open order like any other, and a submit answered with one of them is
+    followed like any other: no command stops on the status."""
+    route = fake.route
+    first_submit = [True]
+
+    def rarer(method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        code, answer = route(method, path, query, body)
+        ours = (method, path) == ("POST", "/v2/orders") and bool(first_submit)
+        if ours:
+            first_submit.clear()
+        for order in answer if isinstance(answer, list) else [answer]:
+            other = isinstance(order, dict) and order.get("client_order_id") == "bracket-leg-1"
+            if other or ours:
+                order["status"] = status
+        return code, answer
+
+    try:
+        fake.sim.submit_order(
+            OrderRequest("bracket-leg-1", "MSFT", Side.BUY, Decimal(1), Decimal(1))
+        )
+        monkeypatch.setattr(fake, "route", rarer)
+        for args in (("plan", "--targets", THREE_FUND), ("check", "--targets", THREE_FUND)):
+            result = cli(*args)
+            assert result.exit_code == 0, (args, result.stderr)
+            assert "unknown status" not in result.stderr
+        status_run = cli("status")
+        assert status_run.exit_code == 0, status_run.stderr
+        run = cli("execute", "--yes", "--json", "--targets", THREE_FUND)
+        assert run.exit_code == 0, run.stderr
+        assert run.json()["outcome"] == "completed"
+        assert not first_submit  # the first submit was answered with the rarer status
+        assert fake.sim.get_order_by_client_id("bracket-leg-1") is not None
     finally:
         fake.__exit__(None, None, None)
