@@ -70,16 +70,21 @@ class Executor(SliceDesk):
         reserve: Decimal,
         attempt: int = 1,
         queue_for: Session | None = None,
+        deadline: datetime | None = None,
     ) -> ExecutionResult:
         """Send sells, wait for them, re-size and send buys, wait; report every order.
 
         `attempt` numbers the runs of one plan (a forced re-run gets fresh order ids).
         With `queue_for` (market closed), orders are sent whole as day orders for that
         session and not waited for; buys are limited to the cash on hand, as the sells'
-        proceeds will only exist after the open.
+        proceeds will only exist after the open. `deadline` is the run deadline when the
+        caller started counting it earlier (alch execute: at the command's start).
         """
         self._attempt, self._plan_id, self._run_id = attempt, plan.plan_id, run_id
-        self._deadline = self._now() + self._policy.deadline_s
+        # The run deadline: given by the caller (it counts from the command's start), else
+        # deadline_s from now.
+        from_now = self._now() + self._policy.deadline_s
+        self._deadline = from_now if deadline is None else deadline.timestamp()
         self._broker.set_deadline(datetime.fromtimestamp(self._deadline, UTC))
         result = self._result = ExecutionResult()
         sells = [(o, o.qty) for o in plan.orders if o.side is Side.SELL]
