@@ -155,7 +155,9 @@ def settled(rt: Runtime, order: OrderRecord) -> bool:
 
 def refuse_unsettled(rt: Runtime, account_id: str) -> None:
     """Send nothing while an earlier order may still arrive (it would be doubled)."""
-    waiting = [o for o in rt.journal.unsettled_orders(account_id, rt.broker.name) if not settled(rt, o)]
+    waiting = [
+        o for o in rt.journal.unsettled_orders(account_id, rt.broker.name) if not settled(rt, o)
+    ]
     if not waiting:
         return
     first = waiting[0]

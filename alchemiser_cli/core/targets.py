@@ -46,9 +46,7 @@ def shortened(names: Sequence[str], limit: int = 3) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def require_weights(
-    targets: Targets, *, liquidate: bool, keep: Sequence[str] = ()
-) -> Targets:
+def require_weights(targets: Targets, *, liquidate: bool, keep: Sequence[str] = ()) -> Targets:
     """Empty targets (no entry, or every weight zero) sell every position: an input error
     unless the user asked for exactly that with `--liquidate`, which takes no targets.
     A weight on a kept symbol is an error too: kept symbols are outside the investable
