@@ -88,3 +88,20 @@ def test_plan_for_another_account_is_blocked(cli: CliFn) -> None:
         f for f in json.loads(result.stdout)["findings"] if f["check_id"] == "plan.account"
     )
     assert finding["message"] == "plan was made for sim:SOMEONE-ELSE, this is sim:SIM-DEMO-0001"
+
+
+@pytest.mark.parametrize("created", ["2026-11-24T16:00:00", "2026-11-24"])
+@pytest.mark.parametrize("command", ["check", "execute"])
+def test_a_saved_plan_dated_without_a_time_zone_exits_2_naming_the_field(
+    cli: CliFn, created: str, command: str
+) -> None:
+    doc = json.loads(plan_json(cli))
+    doc["created_at"] = created
+    args = ("execute", "-", "--yes") if command == "execute" else ("check", "-")
+    result = cli(*args, input=json.dumps(doc))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"alch: error: <stdin>: invalid plan field created_at: {created!r} has no time zone "
+        "(`alch plan` writes one, e.g. 2026-11-24T15:00:00Z); make a fresh plan with "
+        "`alch plan`\n"
+    )

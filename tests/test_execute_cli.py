@@ -252,3 +252,36 @@ def test_bad_execution_flags_exit_2_and_send_nothing(
     assert message in result.stderr
     assert result.stderr.count("\n") == 1
     assert sim.submissions() == []
+
+
+def test_targets_that_weigh_only_kept_symbols_exit_2_and_sell_nothing(
+    cli: CliFn, sim: SimBroker, tmp_path: Path
+) -> None:
+    config = tmp_path / "k.toml"
+    config.write_text('[planner]\nkeep = ["VTI"]\n[targets]\nVTI = 0.5\n')
+    before = sim.positions()
+    result = cli("--config", str(config), "execute", "--yes")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"alch: error: {config} [targets]: VTI is in [planner] keep (never touched, outside "
+        "the investable base), so cannot have a target weight: remove it from the targets "
+        "or from keep"
+    )
+    assert sim.orders() == []
+    assert sim.positions() == before
+
+
+@pytest.mark.parametrize("weight", ["1e-400", "0.000000001", '"0.00001%"'])
+def test_a_weight_below_the_weight_precision_exits_2_and_sells_nothing(
+    cli: CliFn, sim: SimBroker, tmp_path: Path, weight: str
+) -> None:
+    targets = tmp_path / "t.toml"
+    targets.write_text(f"[targets]\nVTI = {weight}\n")
+    result = cli("execute", "--yes", "--targets", str(targets))
+    assert result.exit_code == 2
+    shown = str(Decimal(weight)) if not weight.endswith('%"') else "0.00001%"
+    assert result.stderr.splitlines()[-1] == (
+        f"alch: error: {targets}: VTI: weight {shown} is below 0.0001%, the smallest weight "
+        "alch acts on: write 0 for none, or a larger weight"
+    )
+    assert sim.orders() == []

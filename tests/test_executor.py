@@ -148,12 +148,12 @@ def test_refused_connection_with_no_order_stops_the_run_and_says_so(
     result, _ = run(broker, journal, plan)
     assert result.outcome is Outcome.INCOMPLETE
     assert result.message == (
-        f"stopped after a broker error: order {client_order_id(plan.plan_id, 2)} got no "
-        "answer and is not at the broker; it may still arrive"
+        f"stopped after a broker error: order {client_order_id(plan.plan_id, 2)}: the send "
+        "failed and the broker does not have it yet; it may still arrive"
     )
     why = (
-        "no answer from the broker (connection reset before sending) and not found there: it "
-        "may still arrive; the next run looks it up before sending anything"
+        "the send failed (connection reset before sending) and the broker does not have it "
+        "(yet): it may still arrive; the next run looks it up before sending"
     )
     assert [(o.status, o.error) for o in journal.orders_for_run("run")] == [
         ("filled", None),

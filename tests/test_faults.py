@@ -14,7 +14,7 @@ import pytest
 import requests
 from pydantic import SecretStr
 
-from alchemiser_cli.brokers.alpaca import AlpacaBroker
+from alchemiser_cli.brokers.alpaca import AFTER_DEADLINE_S, AlpacaBroker
 from alchemiser_cli.brokers.resilience import RateLimiter, Waits, state_file
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.errors import BrokerUnavailable, WaitRefused
@@ -375,3 +375,41 @@ def test_300_positions_plan_and_execute_under_200_requests_a_minute(
             f"\n300 positions: plan {planned - started:.0f} s / {plan_requests} requests, "
             f"execute {done - planned:.0f} s / {len(fake.requests) - plan_requests} requests"
         )
+
+
+def test_cli_the_deadline_counts_from_the_start_so_planning_waits_are_inside_it(
+    fake: FakeAlpaca, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Retry-After while reading the account (before any plan) is refused when it would
+    end after the deadline: the deadline starts with the command, not after the checks."""
+    use_fake(fake, monkeypatch)
+    fake.fault("GET", "/v2/account", "status", status=429, count=1,
+               headers={"Retry-After": "3"})  # fmt: skip
+    started = time.monotonic()
+    run = cli("execute", "--yes", "--deadline", "2s", "--targets", str(THREE_FUND))
+    assert time.monotonic() - started < 2
+    assert run.exit_code == 3, run.stderr
+    assert re.fullmatch(
+        r"alch: error: not waiting 3(\.\d)? s for Alpaca's Retry-After \(after: Alpaca rate "
+        r"limit \(429\)\): the run deadline \(\d\d:\d\d:\d\d UTC\) is (2|1(\.\d)?) s away; "
+        r"nothing more is sent \(run again later, or give a longer --deadline\)\n",
+        run.stderr,
+    )
+    assert fake.sim.orders() == []
+
+
+def test_cli_a_hanging_broker_cannot_hold_the_run_past_its_deadline(
+    fake: FakeAlpaca, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests are cut at the run deadline (timeout_s is 10 s): a submit that never
+    answers ends the run soon after a 2 s deadline, not after 10 s or more."""
+    use_fake(fake, monkeypatch)
+    fake.fault("POST", "/v2/orders", "hang", count=5)
+    started = time.monotonic()
+    run = cli("execute", "--yes", "--json", "--deadline", "2s", "--targets", str(THREE_FUND))
+    elapsed = time.monotonic() - started
+    assert run.exit_code == 4, run.stderr
+    assert run.json()["orders"][0]["status"] == "unconfirmed"
+    assert sum(1 for m, p, _ in fake.requests if (m, p) == ("POST", "/v2/orders")) == 1
+    assert elapsed < 2 + AFTER_DEADLINE_S  # the look-ups after it answer at once here
+    assert fake.sim.orders() == []

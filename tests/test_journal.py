@@ -43,7 +43,7 @@ def test_run_and_order_lifecycle(tmp_path: Path) -> None:
     (order,) = journal.orders_for_run("r1")
     assert (order.status, order.broker_order_id, order.filled_avg_price) == ("filled", "b1", "99.9")
     assert [r.run_id for r in journal.plan_executed("p1")] == ["r1"]
-    assert [r.outcome for r in journal.runs_with_outcome("running", "A")] == ["running"]
+    assert [r.outcome for r in journal.runs_with_outcome("running", "A", "sim")] == ["running"]
     journal.finish_run("r1", "completed", "ok", {"orders": [1]}, NOW)
     run = journal.get_run("r")
     assert run is not None
@@ -184,7 +184,7 @@ def test_a_journal_written_with_the_old_status_strings_reads_back_as_leg_statuse
         ("c6", LegStatus.PARTIALLY_FILLED),
     ]
     assert all(type(o.status) is LegStatus for o in orders)
-    assert [(o.client_order_id, o.status) for o in journal.unsettled_orders("A")] == [
+    assert [(o.client_order_id, o.status) for o in journal.unsettled_orders("A", "sim")] == [
         ("c4", LegStatus.UNCONFIRMED),
         ("c5", LegStatus.INTENT),
     ]
@@ -201,7 +201,7 @@ def test_a_plan_whose_orders_never_reached_the_broker_was_not_executed(tmp_path:
         journal.record_send_failure(cid, "refused", NOW, status=status)
     assert journal.plan_executed("p1") == []
     assert journal.plan_attempts("p1") == 1
-    assert journal.unsettled_orders("A") == []
+    assert journal.unsettled_orders("A", "sim") == []
 
 
 def test_the_journal_stores_the_plain_status_strings(tmp_path: Path) -> None:
@@ -221,12 +221,12 @@ def test_an_unknown_status_in_the_journal_is_a_one_line_journal_error(tmp_path: 
     path = tmp_path / "j.sqlite"
     _write_old_journal(path)
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE orders SET status = 'held' WHERE client_order_id = 'c1'")
+        conn.execute("UPDATE orders SET status = 'frozen' WHERE client_order_id = 'c1'")
     journal = Journal(path)
     with pytest.raises(JournalError) as caught:
         journal.orders_for_run("r1")
     assert str(caught.value) == (
-        f"journal {path}: order c1 has an unknown status 'held': it was written by a newer "
+        f"journal {path}: order c1 has an unknown status 'frozen': it was written by a newer "
         "alch; upgrade alch to read it"
     )
     journal.close()

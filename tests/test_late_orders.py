@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from alchemiser_cli.app.execute import execute
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock
-from alchemiser_cli.core.models import BrokerOrder, OrderRequest
+from alchemiser_cli.core.models import BrokerOrder, OrderRequest, Side
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import BrokerError, OrderUnsettled
@@ -205,5 +206,111 @@ def test_a_submit_refused_with_429_on_every_try_is_send_failed_exit_3_and_can_ru
         second = cli("execute", "--yes", "--json", "--targets", THREE_FUND)
         assert second.exit_code == 0, second.stderr  # not plan.already_executed
         assert second.json()["outcome"] == "completed"
+    finally:
+        fake.__exit__(None, None, None)
+
+
+def test_the_simulator_never_settles_an_alpaca_order_of_the_same_account_id(
+    fake: FakeAlpaca, cli: CliFn, isolated_state: Path
+) -> None:
+    """The fake serves the sim demo's account id: an unanswered Alpaca order stays Alpaca's
+    (a sim run neither marks it never sent nor is blocked by it)."""
+    try:
+        fake.fault("POST", "/v2/orders", "late", count=2, seconds=50)
+        first = cli("execute", "--yes", "--json", "--targets", THREE_FUND)
+        assert first.exit_code == 4, first.stderr
+        cid = first.json()["orders"][0]["slices"][0]["client_order_ids"][0]
+        on_sim = cli("--broker", "sim", "status")
+        assert on_sim.exit_code == 0, on_sim.stderr
+        assert cid not in on_sim.stderr
+        journal = Journal(isolated_state / "journal.sqlite")
+        try:
+            (record,) = [o for o in journal.orders_for_run(first.json()["run_id"]) if o.leg == 1]
+        finally:
+            journal.close()
+        assert (record.client_order_id, record.status) == (cid, "unconfirmed")
+        second = cli("execute", "--yes", "--targets", THREE_FUND)
+        assert second.exit_code == 3
+        assert f"alch: error: order {cid} (sell 40 AAPL" in second.stderr
+    finally:
+        fake.__exit__(None, None, None)
+
+
+def test_a_failed_look_up_is_never_reported_as_not_at_the_broker(
+    fake: FakeAlpaca, cli: CliFn
+) -> None:
+    """The answer to the submit is lost and every look-up fails: the order may well be at
+    Alpaca (here it is), so alch says the look-up failed, not that the order is absent."""
+    try:
+        fake.fault("POST", "/v2/orders", "lost", count=1)
+        fake.fault("GET", "/v2/orders:by_client_order_id", "status", status=500, count=1000)
+        first = cli("execute", "--yes", "--json", "--targets", THREE_FUND)
+        assert first.exit_code == 4, first.stderr
+        sell = first.json()["orders"][0]
+        cid = sell["slices"][0]["client_order_ids"][0]
+        assert sell["status"] == "unconfirmed"
+        assert sell["error"].startswith("the send failed (")
+        assert ") and looking it up failed too (" in sell["error"]
+        assert (
+            "): it may be at the broker; the next run looks it up before sending; cancel failed: "
+            in sell["error"]
+        )
+        assert first.json()["message"] == (
+            f"stopped after a broker error: order {cid}: the send failed and it could not be "
+            "looked up; it may be at the broker"
+        )
+        assert "not found" not in first.stdout + first.stderr
+        assert "not at the broker" not in first.stdout + first.stderr
+        assert [o.client_order_id for o in fake.sim.orders()] == [cid]  # it is there
+        again = cli("execute", "--yes", "--targets", THREE_FUND)
+        assert again.exit_code == 3
+        last = again.stderr.splitlines()[-1]
+        assert last.startswith(
+            f"alch: error: could not look up order {cid} (sell 40 AAPL, run "
+            f"{first.json()['run_id']}), sent earlier without a clear answer: "
+        )
+        assert last.endswith("; nothing sent: run again when the broker answers")
+        assert [o.client_order_id for o in fake.sim.orders()] == [cid]  # nothing doubled
+    finally:
+        fake.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("status", ["held", "accepted_for_bidding", "stopped", "suspended"])
+def test_every_order_status_alpaca_documents_is_read(
+    fake: FakeAlpaca, cli: CliFn, monkeypatch: pytest.MonkeyPatch, status: str
+) -> None:
+    """An open bracket leg (`held`) or an order in one of Alpaca's rarer states elsewhere in
+    the account is an open order like any other, and a submit answered with one of them is
+    followed like any other: no command stops on the status."""
+    route = fake.route
+    first_submit = [True]
+
+    def rarer(method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        code, answer = route(method, path, query, body)
+        ours = (method, path) == ("POST", "/v2/orders") and bool(first_submit)
+        if ours:
+            first_submit.clear()
+        for order in answer if isinstance(answer, list) else [answer]:
+            other = isinstance(order, dict) and order.get("client_order_id") == "bracket-leg-1"
+            if other or ours:
+                order["status"] = status
+        return code, answer
+
+    try:
+        fake.sim.submit_order(
+            OrderRequest("bracket-leg-1", "MSFT", Side.BUY, Decimal(1), Decimal(1))
+        )
+        monkeypatch.setattr(fake, "route", rarer)
+        for args in (("plan", "--targets", THREE_FUND), ("check", "--targets", THREE_FUND)):
+            result = cli(*args)
+            assert result.exit_code == 0, (args, result.stderr)
+            assert "unknown status" not in result.stderr
+        status_run = cli("status")
+        assert status_run.exit_code == 0, status_run.stderr
+        run = cli("execute", "--yes", "--json", "--targets", THREE_FUND)
+        assert run.exit_code == 0, run.stderr
+        assert run.json()["outcome"] == "completed"
+        assert not first_submit  # the first submit was answered with the rarer status
+        assert fake.sim.get_order_by_client_id("bracket-leg-1") is not None
     finally:
         fake.__exit__(None, None, None)

@@ -8,7 +8,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from alchemiser_cli.app.check import CheckOutcome, RunOptions, check_plan
 from alchemiser_cli.app.inputs import session_start
@@ -48,6 +48,10 @@ def execute(
     opts = options or RunOptions()
     live_opt_in(rt, opts.live)
     account_id = "unknown"
+    # The run deadline counts from here: the broker learns it before its first request, so
+    # no wait or request of the planning and checks runs past it either.
+    deadline = rt.clock.now() + timedelta(seconds=rt.settings.execution.deadline_s)
+    rt.broker.set_deadline(deadline)
     try:
         account_id = rt.broker.account().account_id
         with account_lock(rt, account_id):
@@ -68,7 +72,9 @@ def execute(
             run_id = new_run_id(rt.clock.now())
             token = RUN_ID.set(run_id)
             try:
-                report = _run(rt, run_id, checked, confirm, already_done=done, options=opts)
+                report = _run(
+                    rt, run_id, checked, confirm, already_done=done, options=opts, deadline=deadline
+                )
             finally:
                 RUN_ID.reset(token)
     except LockHeld:
@@ -180,7 +186,13 @@ def _decide(
     return result
 
 
-def _send(rt: Runtime, run_id: str, checked: CheckOutcome, options: RunOptions) -> ExecutionResult:
+def _send(
+    rt: Runtime,
+    run_id: str,
+    checked: CheckOutcome,
+    options: RunOptions,
+    deadline: datetime | None = None,
+) -> ExecutionResult:
     """Hand the plan to the executor (reachable by a stop request while it runs)."""
     chosen, market = checked.plan, checked.market
     executor = Executor(rt.broker, rt.journal, rt.clock, rt.settings.execution, rt.events)
@@ -195,6 +207,7 @@ def _send(rt: Runtime, run_id: str, checked: CheckOutcome, options: RunOptions) 
             attempt,
             queue_for=market.next_session if queue and market else None,
             topup=None if queue else _top_up_planner(rt, options),
+            deadline=deadline,
         )
     finally:
         rt.stop.executor = None
@@ -226,6 +239,7 @@ def _run(
     confirm: Confirm,
     already_done: str | None = None,
     options: RunOptions | None = None,
+    deadline: datetime | None = None,
 ) -> ExecutionReport:
     """One journaled run: every path out of here records how the run ended."""
     chosen, report = checked.plan, checked.report
@@ -241,9 +255,12 @@ def _run(
         started,
     )
     try:
-        result = _decide(rt, checked, confirm, already_done) or _send(
-            rt, run_id, checked, options or RunOptions()
-        )
+        asked = rt.clock.now()
+        result = _decide(rt, checked, confirm, already_done)
+        if result is None:
+            if deadline is not None:  # the time a person took to confirm does not count
+                deadline += rt.clock.now() - asked
+            result = _send(rt, run_id, checked, options or RunOptions(), deadline)
     except AlchError as exc:
         # Record the failure (best effort: the journal itself may be what failed).
         outcome = Outcome.INTERRUPTED if isinstance(exc, Interrupted) else Outcome.FAILED

@@ -36,7 +36,7 @@ def resolve_targets(
     if liquidate and supplied is None:
         return liquidation()
     chosen = _find_targets(rt, supplied, announce=announce)
-    return require_weights(chosen, liquidate=liquidate)
+    return require_weights(chosen, liquidate=liquidate, keep=rt.settings.planner.keep)
 
 
 def resolve_inputs(

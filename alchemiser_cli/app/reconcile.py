@@ -14,7 +14,7 @@ import filelock
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.core.legs import LegStatus
-from alchemiser_cli.errors import LockHeld, OrderUnsettled
+from alchemiser_cli.errors import AlpacaAuthError, BrokerError, LockHeld, OrderUnsettled
 from alchemiser_cli.executor import Outcome
 from alchemiser_cli.files import PRIVATE_FILE, private_dir, state_error
 from alchemiser_cli.journal import UNSETTLED, OrderRecord
@@ -66,7 +66,7 @@ def reconcile(rt: Runtime, account_id: str) -> list[str]:
     """
     journal, broker, clock = rt.journal, rt.broker, rt.clock
     messages = []
-    for run in journal.runs_with_outcome(Outcome.RUNNING, account_id):
+    for run in journal.runs_with_outcome(Outcome.RUNNING, account_id, broker.name):
         reached = never = cancelled = 0
         for order in journal.orders_for_run(run.run_id):
             if order.status in SETTLED_STATUSES:
@@ -103,9 +103,18 @@ def _settle_unknown(rt: Runtime, account_id: str) -> list[str]:
     run's outcome: one found is recorded as it stands (cancelled first if still open: its
     plan is stale); one still absent after the settle time counts as never sent."""
     messages = []
-    for order in rt.journal.unsettled_orders(account_id):
+    for order in rt.journal.unsettled_orders(account_id, rt.broker.name):
         cid = order.client_order_id
-        found = rt.broker.get_order_by_client_id(cid)
+        try:
+            found = rt.broker.get_order_by_client_id(cid)
+        except AlpacaAuthError:
+            raise
+        except BrokerError as exc:
+            raise BrokerError(
+                f"could not look up order {cid} ({order.side} {order.qty} {order.symbol}, run "
+                f"{order.run_id}), sent earlier without a clear answer: {exc}; nothing sent: "
+                "run again when the broker answers"
+            ) from None
         if found is None:
             if settled(rt, order):
                 why = f"never reached the broker: not there {settle_s(rt):g}s after it was sent"
@@ -146,7 +155,9 @@ def settled(rt: Runtime, order: OrderRecord) -> bool:
 
 def refuse_unsettled(rt: Runtime, account_id: str) -> None:
     """Send nothing while an earlier order may still arrive (it would be doubled)."""
-    waiting = [o for o in rt.journal.unsettled_orders(account_id) if not settled(rt, o)]
+    waiting = [
+        o for o in rt.journal.unsettled_orders(account_id, rt.broker.name) if not settled(rt, o)
+    ]
     if not waiting:
         return
     first = waiting[0]

@@ -41,7 +41,7 @@ def status(
     except LockHeld:
         rt.notices.append("a run is in progress: its orders are shown as they stand")
         records = _status_runs(rt, runs, run_id, account.account_id)
-    for order in rt.journal.unsettled_orders(account.account_id):
+    for order in rt.journal.unsettled_orders(account.account_id, rt.broker.name):
         rt.notices.append(
             f"order {order.client_order_id} (run {order.run_id}) got no answer and is not "
             "at the broker yet; it may still arrive"
@@ -122,6 +122,8 @@ def _refresh_orders(rt: Runtime, records: list[RunRecord]) -> None:
     """Read again from the broker the shown runs' orders that were not final when last
     recorded (a queued order fills after the open, long after its run ended)."""
     for run in records:
+        if run.broker != rt.broker.name:
+            continue  # another broker's run: its orders are not this broker's to read
         for order in rt.journal.orders_for_run(run.run_id):
             if order.status in SETTLED_STATUSES or order.status in UNSETTLED:
                 continue

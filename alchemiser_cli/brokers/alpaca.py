@@ -148,6 +148,11 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
         return conn
 
 
+# How long a request made at or after the run deadline may take (the executor's cancels of
+# what is still open, and their look-ups): short, so the run ends soon after its deadline.
+AFTER_DEADLINE_S = 2.0
+
+
 class _TimeoutAdapter(HTTPAdapter):
     """Gives every request a TOTAL time limit, status line to last body byte (alpaca-py
     sets none, and requests' timeout is per socket read), and shows every answer's
@@ -157,10 +162,12 @@ class _TimeoutAdapter(HTTPAdapter):
         self,
         timeout_s: float,
         observe: Callable[[int, Mapping[str, str]], None] | None = None,
+        left: Callable[[], float | None] | None = None,
     ) -> None:
         super().__init__(pool_connections=4, pool_maxsize=8, max_retries=0)
         self._timeout_s = timeout_s
         self._observe = observe
+        self._left = left  # seconds to the run deadline (None: no deadline)
 
     def init_poolmanager(
         self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
@@ -181,6 +188,9 @@ class _TimeoutAdapter(HTTPAdapter):
         proxies: dict[str, str] | None = None,
     ) -> requests.Response:
         limit = self._timeout_s
+        left = None if self._left is None else self._left()
+        if left is not None:  # no request runs past the run deadline, except the cancels
+            limit = min(limit, max(left, AFTER_DEADLINE_S))  # of what is open, made after it
         dog = _Watchdog(limit)
         _WATCHED.dog = dog
         dog.start()
@@ -260,7 +270,7 @@ class AlpacaBroker:
             key, secret, raw_data=True, url_override=credentials.api_data_url
         )
         session = requests.Session()
-        adapter = _TimeoutAdapter(policy.timeout_s, self._limiter.observe)
+        adapter = _TimeoutAdapter(policy.timeout_s, self._limiter.observe, self._deadline_left)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         for client in (self._trading, self._data):
@@ -273,8 +283,14 @@ class AlpacaBroker:
         return "alpaca-live" if self._live else "alpaca-paper"
 
     def set_deadline(self, at: datetime | None) -> None:
-        """From now on, refuse any wait that would end after `at` (the run's deadline)."""
+        """From now on, refuse any wait that would end after `at` (the run's deadline), and
+        cut every request at it (one made after it gets AFTER_DEADLINE_S)."""
         self._waits.deadline = None if at is None else at.timestamp()
+
+    def _deadline_left(self) -> float | None:
+        """Seconds to the run deadline, None without one."""
+        deadline = self._waits.deadline
+        return None if deadline is None else deadline - self._clock.now().timestamp()
 
     def now(self) -> datetime:
         """Alpaca's clock (GET /v2/clock): market-hours checks follow the broker's time."""

@@ -34,6 +34,11 @@ class LegStatus(StrEnum):
     PENDING_CANCEL = "pending_cancel"
     PENDING_REPLACE = "pending_replace"
     DONE_FOR_DAY = "done_for_day"
+    ACCEPTED_FOR_BIDDING = "accepted_for_bidding"
+    STOPPED = "stopped"
+    SUSPENDED = "suspended"
+    CALCULATED = "calculated"
+    HELD = "held"
 
     @classmethod
     def of(cls, status: OrderStatus) -> LegStatus:

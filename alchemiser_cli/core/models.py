@@ -22,7 +22,7 @@ class Side(StrEnum):
 
 
 class OrderStatus(StrEnum):
-    """Order lifecycle, a subset of Alpaca's that alch acts on."""
+    """Order lifecycle: every status Alpaca documents (OrderStatus in its trading API)."""
 
     NEW = "new"
     ACCEPTED = "accepted"
@@ -36,6 +36,13 @@ class OrderStatus(StrEnum):
     PENDING_CANCEL = "pending_cancel"
     PENDING_REPLACE = "pending_replace"
     DONE_FOR_DAY = "done_for_day"
+    # Alpaca's rarer states: all still working (none is final), so an order in one is
+    # waited on, cancelled at the deadline and looked up again like any open order.
+    ACCEPTED_FOR_BIDDING = "accepted_for_bidding"
+    STOPPED = "stopped"
+    SUSPENDED = "suspended"
+    CALCULATED = "calculated"
+    HELD = "held"  # a bracket order's leg waiting for its parent
 
     @property
     def is_terminal(self) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from alchemiser_cli.core.money import ONE, ZERO, fmt
+from alchemiser_cli.core.types import WEIGHT_STEP
 from alchemiser_cli.errors import InputError
 
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9]{0,9}([./][A-Z0-9]{1,4})?$")
@@ -45,9 +46,18 @@ def shortened(names: Sequence[str], limit: int = 3) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def require_weights(targets: Targets, *, liquidate: bool) -> Targets:
+def require_weights(targets: Targets, *, liquidate: bool, keep: Sequence[str] = ()) -> Targets:
     """Empty targets (no entry, or every weight zero) sell every position: an input error
-    unless the user asked for exactly that with `--liquidate`, which takes no targets."""
+    unless the user asked for exactly that with `--liquidate`, which takes no targets.
+    A weight on a kept symbol is an error too: kept symbols are outside the investable
+    base, so targets naming only them would sell everything else."""
+    kept = [s for s, w in targets.weights.items() if w > ZERO and s in keep]
+    if kept:
+        raise InputError(
+            f"{targets.source}: {shortened(kept)} {'is' if len(kept) == 1 else 'are'} in "
+            "[planner] keep (never touched, outside the investable base), so cannot have a "
+            "target weight: remove it from the targets or from keep"
+        )
     held = [s for s, w in targets.weights.items() if w > ZERO]
     if liquidate and held:
         raise InputError(
@@ -79,6 +89,11 @@ def parse_weight(raw: object, *, where: str, symbol: str) -> Decimal:
         value = value / HUNDRED
     if value < ZERO:
         raise InputError(f"{where}: {symbol}: weight {text} is negative")
+    if ZERO < value < WEIGHT_STEP:
+        raise InputError(
+            f"{where}: {symbol}: weight {text} is below 0.0001%, the smallest weight alch "
+            "acts on: write 0 for none, or a larger weight"
+        )
     if value > ONE:
         hint = (
             f' (write {value / HUNDRED} or "{text}%")' if value <= HUNDRED and not percent else ""

@@ -56,6 +56,12 @@ def plan_from_text(text: str, *, where: str) -> Plan:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise PlanError(f"{where}: invalid plan field {field}: {first['msg']}") from None
+    if plan.created_at.utcoffset() is None:  # compared with aware clocks by the checks
+        raise PlanError(
+            f"{where}: invalid plan field created_at: {raw.get('created_at')!r} has no time "
+            "zone (`alch plan` writes one, e.g. 2026-11-24T15:00:00Z); make a fresh plan "
+            "with `alch plan`"
+        )
     _check_orders(plan, where)
     if plan.liquidate == any(w > 0 for w in plan.targets.values()):
         raise PlanError(

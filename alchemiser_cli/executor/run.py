@@ -78,6 +78,7 @@ class Executor(SliceDesk):
         attempt: int = 1,
         queue_for: Session | None = None,
         topup: TopUp | None = None,
+        deadline: datetime | None = None,
     ) -> ExecutionResult:
         """Send sells, wait for them, re-size and send buys, wait; report every order.
 
@@ -86,10 +87,13 @@ class Executor(SliceDesk):
         session and not waited for; buys are limited to the cash on hand, as the sells'
         proceeds will only exist after the open. With `topup`, once every planned order
         has filled, the cash left is re-deployed in one top-up round (see `_top_up`).
+        `deadline` is the run deadline when the caller started counting it earlier (alch
+        execute: at the command's start); else it is deadline_s from now.
         """
         self._attempt, self._plan_id, self._run_id = attempt, plan.plan_id, run_id
         said = False  # the top-up round is worth a word in the run's message
-        self._deadline = self._now() + self._policy.deadline_s
+        from_now = self._now() + self._policy.deadline_s
+        self._deadline = from_now if deadline is None else deadline.timestamp()
         self._broker.set_deadline(datetime.fromtimestamp(self._deadline, UTC))
         result = self._result = ExecutionResult()
         sells = [(o, o.qty) for o in plan.orders if o.side is Side.SELL]
@@ -322,8 +326,8 @@ class Executor(SliceDesk):
                         self._journal.record_broker_state(
                             self._broker.cancel_order(found.id), self._clock.now()
                         )
-                except BrokerError as exc:
-                    leg.error = f"cancel failed: {exc}"
+                except BrokerError as exc:  # kept after what the leg already says
+                    leg.error = "; ".join(filter(None, [leg.error, f"cancel failed: {exc}"]))
 
     # -- buys -------------------------------------------------------------------------
 

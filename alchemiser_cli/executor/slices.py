@@ -149,16 +149,20 @@ class SliceDesk:
     def _lookup_or_unconfirmed(self, child: Child, cid: str, exc: BrokerError) -> BrokerOrder:
         """The order as the broker has it; if it is not there, it may still arrive (a late
         acceptance): journal it `unconfirmed` so later runs look it up first, and stop."""
+        failed: BrokerError | None = None
         try:
             found = self._broker.get_order_by_client_id(cid)
         except BrokerError as lookup:
-            found, exc = None, lookup
+            found, failed = None, lookup
         if found is not None:
             return found
-        why = (
-            f"no answer from the broker ({exc}) and not found there: it may still arrive; "
-            "the next run looks it up before sending anything"
-        )
+        if failed is None:
+            where = "the broker does not have it (yet): it may still arrive"
+            short = "the broker does not have it yet; it may still arrive"
+        else:  # not known to be absent: the look-up itself failed
+            where = f"looking it up failed too ({failed}): it may be at the broker"
+            short = "it could not be looked up; it may be at the broker"
+        why = f"the send failed ({exc}) and {where}; the next run looks it up before sending"
         self._journal.record_send_failure(cid, why, self._clock.now(), status=LegStatus.UNCONFIRMED)
         child.state, child.report.status, child.report.error = (
             State.DONE,
@@ -166,9 +170,7 @@ class SliceDesk:
             why,
         )
         self._summarise(child.leg)
-        raise BrokerError(
-            f"order {cid} got no answer and is not at the broker; it may still arrive"
-        )
+        raise BrokerError(f"order {cid}: the send failed and {short}")
 
     def _poll(self, children: list[Child], bound: float) -> None:
         """Read every working order; re-peg those whose time has come before the bound."""

@@ -248,11 +248,14 @@ class Journal:
         )
         return [str(r[0]) for r in rows]
 
-    def runs_with_outcome(self, outcome: str, account_id: str) -> list[RunRecord]:
-        """Runs of an account with this outcome (e.g. `running` = never finished)."""
+    def runs_with_outcome(self, outcome: str, account_id: str, broker: str) -> list[RunRecord]:
+        """Runs of one broker's account with this outcome (e.g. `running` = never finished).
+
+        Matched on broker and account: the simulator and a fake Alpaca may share an id."""
         rows = self._read(
-            "SELECT * FROM runs WHERE outcome = ? AND account_id = ? ORDER BY started_at",
-            (outcome, account_id),
+            "SELECT * FROM runs WHERE outcome = ? AND account_id = ? AND broker = ?"
+            " ORDER BY started_at",
+            (outcome, account_id, broker),
         )
         return [self._run(r) for r in rows]
 
@@ -324,17 +327,19 @@ class Journal:
         )
         return [self._order(r) for r in rows]
 
-    def unsettled_orders(self, account_id: str) -> list[OrderRecord]:
-        """An account's orders whose fate is unknown (`intent`, `unconfirmed`), whatever
-        their run's outcome, oldest first."""
+    def unsettled_orders(self, account_id: str, broker: str) -> list[OrderRecord]:
+        """One broker's account's orders whose fate is unknown (`intent`, `unconfirmed`),
+        whatever their run's outcome, oldest first. Matched on broker and account: another
+        broker's order with the same account id is never looked up (nor settled) here."""
         unsettled = sorted(LegStatus.unsettled())
         marks = ",".join("?" * len(unsettled))
         rows = self._read(
             "SELECT o.client_order_id, o.run_id, o.leg, o.symbol, o.side, o.qty,"  # noqa: S608 - placeholders only
             " o.limit_price, o.broker_order_id, o.status, o.filled_qty, o.filled_avg_price,"
             " o.error, o.updated_at FROM orders o JOIN runs r ON r.run_id = o.run_id"
-            f" WHERE r.account_id = ? AND o.status IN ({marks}) ORDER BY o.created_at, o.rowid",
-            (account_id, *unsettled),
+            f" WHERE r.account_id = ? AND r.broker = ? AND o.status IN ({marks})"
+            " ORDER BY o.created_at, o.rowid",
+            (account_id, broker, *unsettled),
         )
         return [self._order(r) for r in rows]
 
