@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from alchemiser_cli.app.check import CheckOutcome, RunOptions, check_plan
-from alchemiser_cli.app.inputs import session_start
+from alchemiser_cli.app.guards import live_opt_in, outside_close_window, ran_today
 from alchemiser_cli.app.reconcile import account_lock, reconcile, refuse_unsettled
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.core.checks import CheckReport
@@ -20,9 +20,8 @@ from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.documents import plan_to_json
 from alchemiser_cli.documents.journaled import journal_form
 from alchemiser_cli.documents.reports import ExecutionReport
-from alchemiser_cli.errors import AlchError, ConfigError, Interrupted, LockHeld
+from alchemiser_cli.errors import AlchError, Interrupted, LockHeld
 from alchemiser_cli.executor import (
-    CLIENT_ORDER_PREFIX,
     ExecutionResult,
     Executor,
     Outcome,
@@ -59,9 +58,9 @@ def execute(
             refuse_unsettled(rt, account_id)
             # The cron contract: a fresh plan runs once a trading day (a saved plan has
             # its own guard, plan.already_executed). --force runs again.
-            done = _outside_close_window(rt, opts.close_window_s)
+            done = outside_close_window(rt, opts.close_window_s)
             if done is None and plan is None:
-                done = _ran_today(rt, account_id)
+                done = ran_today(rt, account_id)
                 if done is not None and opts.force:  # a bypass is loud, never silent
                     why = done.removeprefix("nothing to do: ").removesuffix("; --force runs again")
                     bypass = f"bypassed by --force: the once-a-day guard says {why}"
@@ -114,52 +113,6 @@ def _notify(rt: Runtime, outcome: str, message: str, account_id: str, run_id: st
     if not config.configured or not config.wants(outcome):
         return
     Notifier(config).send(notice_for(outcome, message, account_id, rt.broker.name, run_id))
-
-
-def _outside_close_window(rt: Runtime, window_s: float | None) -> str | None:
-    """With --close-window, why now is not the time (the rule is the calendar's)."""
-    if window_s is None:
-        return None
-    why = rt.market(rt.broker.now()).outside_close_window(window_s)
-    return None if why is None else f"nothing to do: {why}"
-
-
-def _ran_today(rt: Runtime, account_id: str) -> str | None:
-    """Why today's rebalance is already done, if it is: a finished run in the journal,
-    or orders with alch's client_order_ids at the broker that the journal does not know
-    (another machine, or a lost state directory)."""
-    midnight = session_start(rt.broker.now())
-    for run in reversed(rt.journal.runs_since(account_id, midnight, "execute")):
-        if run.outcome in (Outcome.COMPLETED.value, Outcome.QUEUED.value):
-            return (
-                f"nothing to do: already ran today (run {run.run_id}, {run.outcome}); "
-                "--force runs again"
-            )
-    ours = [o.client_order_id for o in rt.broker.orders_since(midnight)
-            if o.client_order_id.startswith(CLIENT_ORDER_PREFIX)]  # fmt: skip
-    unknown = sorted(set(ours) - rt.journal.known_client_order_ids(ours))
-    if unknown:
-        return (
-            f"nothing to do: {len(unknown)} order(s) with alch client order ids were sent "
-            f"today but are not in this journal (e.g. {unknown[0]}: another machine or a "
-            "lost state directory?); --force runs again"
-        )
-    return None
-
-
-def live_opt_in(rt: Runtime, live_flag: bool) -> None:
-    """Live orders need ALCH_LIVE=1 (to connect at all) and --live; paper and sim neither."""
-    is_live = rt.broker.name == "alpaca-live"
-    if is_live and not live_flag:
-        raise ConfigError(
-            "this is a LIVE Alpaca account: sending real orders needs --live as well as "
-            "ALCH_LIVE=1; nothing sent"
-        )
-    if live_flag and not is_live:
-        raise ConfigError(
-            f"--live given but the broker is {rt.broker.name}: live trading needs "
-            "ALCH_LIVE=1 and a live APCA_API_BASE_URL; nothing sent"
-        )
 
 
 def _decide(

@@ -123,7 +123,7 @@ def open_runtime(
         from alchemiser_cli.brokers.alpaca import AlpacaBroker
 
         # ALCH_LIVE=1 lets alch connect to a live endpoint at all (to read it); sending
-        # orders there also needs --live on `execute` (app.execute.live_opt_in).
+        # orders there also needs --live on `execute` (app.guards.live_opt_in).
         broker = AlpacaBroker(
             creds, settings.alpaca, clock, state / "cache", feed=settings.feed, live=settings.live
         )
