@@ -56,6 +56,9 @@ def status(
     for symbol in wanted:
         quote = quotes.get(symbol)
         prices[symbol] = None if quote is None else _price_or_none(quote)
+    market = rt.outlook(broker.now())
+    if market.state.is_open and broker.clock_is_open() is False:  # an unscheduled closure
+        market = market.closed_by_broker()
     valued = value_account(
         {s: p.qty for s, p in positions.items()}, prices, account.cash, weights, rt.settings.planner
     )
@@ -93,7 +96,7 @@ def status(
             for r in records
         ),
         targets_source=None if targets is None else targets.source,
-        market=rt.outlook(broker.now()),
+        market=market,
     )
 
 

@@ -456,7 +456,8 @@ def _decide(
             row.rule = Rule.KEPT
             continue
         if target is None:
-            if not policy.sell_unlisted:
+            # with --liquidate (no weight anywhere) every position sells, listed or not
+            if not policy.sell_unlisted and any(w > ZERO for w in weights.values()):
                 row.rule = Rule.UNLISTED_HELD
                 continue
             row.rule = Rule.NOT_IN_TARGETS

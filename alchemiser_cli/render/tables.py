@@ -102,7 +102,11 @@ def render_plan(console: Console, plan: Plan) -> None:
         f"cash {usd(acct.cash)}  targets: {escape(plan.targets_source)}"
     )
     if plan.liquidate:
-        console.print("[bold red]LIQUIDATE[/]: no targets, every position is sold (--liquidate)")
+        kept = f" but the kept {', '.join(plan.policy.keep)}" if plan.policy.keep else ""
+        console.print(
+            f"[bold red]LIQUIDATE[/]: no targets, every position{escape(kept)} is sold "
+            "(--liquidate)"
+        )
     rows: list[list[Cell]] = []
     for line in plan.positions:
         trade = "" if line.action == "hold" else f"{line.action} {fmt(abs(line.trade_qty))}"
