@@ -71,7 +71,7 @@ from alchemiser_cli.errors import (
     WaitRefused,
 )
 from alchemiser_cli.files import private_dir, read_private, write_private
-from alchemiser_cli.masking import register_secret
+from alchemiser_cli.masking import redact, register_secret
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 
 if TYPE_CHECKING:
@@ -286,8 +286,9 @@ class AlpacaBroker:
     # -- plumbing ------------------------------------------------------------------------
 
     def _once(self, fn: Callable[[], T]) -> T:
-        """One request, with errors mapped to alch's types."""
-        return guarded(lambda: _mapped(fn), self._limiter, self._breaker)
+        """One request, with errors mapped to alch's types; a secret Alpaca echoes in any
+        field of its answer is masked here, before the journal or a cache can store it."""
+        return cast(T, _scrubbed(guarded(lambda: _mapped(fn), self._limiter, self._breaker)))
 
     def _read(self, fn: Callable[[], T]) -> T:
         """A read: retried with backoff on transient failures."""
@@ -635,6 +636,17 @@ class _NotFound(BrokerError):
 class _Refused(BrokerUnavailable):
     """Alpaca answered and did not process the request (429): worth retrying, and an order
     refused this way does not exist there."""
+
+
+def _scrubbed(value: object) -> object:
+    """A parsed answer with every registered secret masked in every string in it."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {_scrubbed(k): _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v) for v in value]
+    return value
 
 
 def _mapped(fn: Callable[[], T]) -> T:
