@@ -7,6 +7,7 @@ import logging
 from alchemiser_cli.app.inputs import resolve_targets, take_snapshot
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.core.models import Snapshot
+from alchemiser_cli.core.money import CENT
 from alchemiser_cli.core.planner import Plan, build_plan
 from alchemiser_cli.core.targets import Targets
 
@@ -26,11 +27,11 @@ def planned(
     snap = take_snapshot(rt, set(chosen.weights))
     plan = build_plan(snap, chosen, rt.settings.planner, rt.broker.now())
     log.info(
-        "plan %s for %s:%s: %d orders, turnover %s",
+        "plan %s for %s:%s: %d orders, turnover %s%%",
         plan.plan_id,
         plan.broker,
         plan.account_id,
         len(plan.orders),
-        plan.summary.turnover,
+        (plan.summary.turnover * 100).quantize(CENT),  # a percentage, not 28 digits
     )
     return plan, snap

@@ -319,7 +319,11 @@ class AlpacaBroker:
                 currency=str(raw.get("currency", "USD")),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise BrokerError(f"unexpected account answer from Alpaca: {exc}") from None
+            why = f"no {exc.args[0]} field" if isinstance(exc, KeyError) else str(exc)
+            raise BrokerError(
+                f"unexpected account answer from Alpaca: {why}; try again, and check "
+                "APCA_API_BASE_URL points at Alpaca"
+            ) from None
 
     def positions(self) -> dict[str, Position]:
         """GET /v2/positions (short positions come back negative)."""

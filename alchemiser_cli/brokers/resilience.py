@@ -71,6 +71,8 @@ class Waits:
                 f"({at:%H:%M:%S} UTC) is {_seconds(max(0.0, self.deadline - now))} s away; "
                 "nothing more is sent (run again later, or give a longer --deadline)"
             )
+        if seconds > 1:  # a long silence looks like a hang: say what is awaited (-v)
+            log.info("waiting %s s for %s", _seconds(seconds), what)
         if not self.clock.sleep(seconds):
             raise BrokerError(f"interrupted while waiting for {what}")
 

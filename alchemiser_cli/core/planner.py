@@ -53,7 +53,7 @@ from alchemiser_cli.core.money import (
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.core.types import Exact, Money, Weight
-from alchemiser_cli.errors import PlanError, PriceError
+from alchemiser_cli.errors import PlanError, PriceError, QuoteError
 
 SCHEMA_VERSION = 1
 HALF = Decimal("0.5")
@@ -195,12 +195,16 @@ def reference_price(quote: Quote | None, symbol: str) -> Decimal:
         raise PriceError(f"no quote for {symbol}: cannot value or trade it")
     if quote.bid > ZERO and quote.ask > ZERO:
         if quote.bid > quote.ask:
-            raise PriceError(f"crossed quote for {symbol}: bid {quote.bid} > ask {quote.ask}")
+            raise QuoteError(
+                f"crossed quote for {symbol} from the broker: bid {quote.bid} > ask "
+                f"{quote.ask}; try again in a moment"
+            )
         return (quote.bid + quote.ask) / 2
     if quote.last > ZERO:
         return quote.last
-    raise PriceError(
-        f"no usable price for {symbol} (bid {quote.bid}, ask {quote.ask}, last {quote.last})"
+    raise QuoteError(
+        f"no usable price for {symbol} from the broker (bid {quote.bid}, ask {quote.ask}, "
+        f"last {quote.last}); try again in a moment"
     )
 
 
