@@ -300,3 +300,16 @@ def test_liquidate_sells_unlisted_positions_too(
     human = cli("plan", "--liquidate")
     assert "LIQUIDATE: no targets, every position is sold (--liquidate)" in human.stdout
     assert "No orders" not in human.stdout
+
+
+def test_status_after_a_liquidation_shows_drift_against_no_targets(
+    cli: CliFn, sim: SimBroker
+) -> None:
+    """Not against the demo targets (attack item 12): the last run sold everything."""
+    done = cli("execute", "--liquidate", "--yes", "--json")
+    assert done.exit_code == 0, done.stderr
+    status = cli("status", "--json").json()
+    assert status["targets_source"] == (
+        f"last run's plan {done.json()['plan_id']} (--liquidate: no targets)"
+    )
+    assert status["positions"] == []  # no unheld demo targets shown as drifting

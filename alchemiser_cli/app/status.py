@@ -134,6 +134,8 @@ def _status_targets(rt: Runtime, supplied: Targets | None, account_id: str) -> T
     if supplied is not None:
         return supplied
     plan = rt.journal.last_plan(account_id)
+    if plan is not None and plan.get("liquidate") is True:  # every target is 0, not the demo's
+        return Targets({}, f"last run's plan {plan.get('plan_id')} (--liquidate: no targets)")
     weights = None if plan is None else plan.get("targets")
     if plan is not None and isinstance(weights, dict) and weights:
         try:
