@@ -51,6 +51,13 @@ class PriceError(InputError):
     """A price needed for planning is missing, zero or negative."""
 
 
+class QuoteError(PriceError):
+    """The broker's quote is there but unusable (crossed, or no price in it): the broker's
+    data, not the user's input, so exit 3 like any other broker failure."""
+
+    exit_code = ExitCode.BROKER
+
+
 class PlanError(InputError):
     """A saved plan cannot be used (unreadable, wrong schema, other account)."""
 

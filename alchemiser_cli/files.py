@@ -75,10 +75,15 @@ def state_error(
 
 
 def private_dir(path: Path, what: str) -> Path:
-    """A directory inside ALCH_HOME (logs, locks, cache): made 0700, never a symlink."""
+    """A directory inside ALCH_HOME (logs, locks, cache): made 0700, never a symlink; one
+    that exists open to others (an older alch's, or a chmod) is tightened to 0700."""
     if path.is_symlink():
         raise state_error(path, OSError(errno.ELOOP, "symbolic link"), what)
-    return make_dir(path, what)
+    make_dir(path, what)
+    with contextlib.suppress(OSError):  # not ours to change (another owner): leave it
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            os.chmod(path, PRIVATE_DIR)
+    return path
 
 
 def open_private(path: Path, flags: int, what: str, error: type[AlchError] = ConfigError) -> int:

@@ -73,7 +73,10 @@ def test_alpaca_clock_closed_with_queue_for_open_queues_as_on_a_closed_day(
     assert result.exit_code == 4, result.stderr
     report = result.json()
     assert report["outcome"] == "incomplete"
-    assert report["message"].startswith("4 of 4 orders queued for the session")
+    # The session Alpaca says is closed is not the one they queue for: the next one is.
+    assert report["message"].startswith(
+        "4 of 4 orders queued for the session 2026-11-25 09:30-16:00 ET;"
+    )
     assert "buys cut to $12,000.00 of $27,710.77 planned" in report["message"]
     closed = next(f for f in report["checks"]["findings"] if f["check_id"] == "market.closed")
     assert (closed["severity"], closed["message"]) == (
@@ -104,3 +107,22 @@ def test_broker_clock_flag_none_follows_the_calendar_false_closes_the_session() 
     stale = replace(snap, quotes={s: replace(q, as_of=None) for s, q in snap.quotes.items()})
     assert check_quote_age(plan, stale, replace(shut, queue_for_open=True)) is None
     assert check_quote_age(plan, stale, ctx(market=CAL.state(NOW))) is not None
+
+
+def test_status_shows_the_market_closed_when_alpacas_clock_says_so(
+    closed_fake: FakeAlpaca, cli: CliFn
+) -> None:
+    result = cli("status", "--targets", TARGETS)
+    assert result.exit_code == 0, result.stderr
+    words = " ".join(result.stdout.split())  # the line wraps at the terminal's width
+    assert (
+        "Market closed: the broker's clock says closed although the NYSE calendar says open "
+        "(now 10:00 ET): an unscheduled closure?; next close Wed 2026-11-25 16:00 ET, next "
+        "open Wed 2026-11-25 09:30 ET"
+    ) in words
+    market = cli("status", "--json", "--targets", TARGETS).json()["market"]
+    assert (market["state"]["is_open"], market["state"]["reason"]) == (
+        False,
+        "unscheduled_closure",
+    )
+    assert market["next_open"] == "2026-11-25T14:30:00Z"

@@ -162,3 +162,19 @@ def test_status_shows_a_recovered_run_s_orders_from_the_journal(
         "filled_qty": "40",
         "avg_price": "265.4",
     }
+
+
+def test_a_recovered_run_names_the_planned_orders_it_never_started(
+    cli: CliFn, sim: SimBroker, isolated_state: Path
+) -> None:
+    """Killed after its first send: the other legs were never journaled; the recovery
+    says so rather than "0 never sent" alone (attack item 12)."""
+    _kill("after_submit")
+    crashed = _only_run(isolated_state)
+    status = cli("status")
+    assert status.exit_code == 0
+    assert (
+        f"recovered unfinished run {crashed}: 1 order(s) had reached the broker (0 still "
+        "open, now cancelled), 0 never sent; 3 planned order(s) never started (not "
+        "journaled, not sent): sell VTI, buy BND, buy VXUS"
+    ) in " ".join(status.stderr.split())

@@ -37,6 +37,25 @@ def test_a_doubled_cron_run_does_nothing_the_second_time(cli: CliFn, sim: SimBro
     assert [r["outcome"] for r in status["runs"]] == ["nothing_to_do", "completed"]
 
 
+def test_a_guarded_run_shows_no_verdict_of_checks_it_did_not_act_on(
+    cli: CliFn, sim: SimBroker
+) -> None:
+    """The second run's checks block (good faith), but the once-a-day guard is what stopped
+    it: no "Verdict: BLOCKED" above "Outcome: nothing_to_do" (attack item 11)."""
+    first = cli("execute", "--yes", "--json", "--targets", TARGETS)
+    assert first.exit_code == 0
+    second = cli("execute", "--yes", "--targets", TARGETS)
+    assert second.exit_code == 0
+    assert "Verdict" not in second.stdout
+    assert " ".join(second.stdout.split()) == (
+        f"Outcome: nothing_to_do - nothing to do: already ran today (run "
+        f"{first.json()['run_id']}, completed); --force runs again"
+    )
+    blocked = cli("execute", "--yes", "--force", "--targets", TARGETS)  # the checks decide
+    assert blocked.exit_code == 1
+    assert "Verdict: BLOCKED" in blocked.stdout
+
+
 def test_the_next_trading_day_runs_again(
     cli: CliFn, sim: SimBroker, monkeypatch: pytest.MonkeyPatch
 ) -> None:

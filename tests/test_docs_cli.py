@@ -65,3 +65,15 @@ def test_shell_completion_script_is_available(cli: CliFn) -> None:
     assert result.exit_code == 0
     assert "_alch_completion()" in result.stdout
     assert "complete " in result.stdout
+
+
+def test_the_readme_names_exactly_the_commands_that_take_json(cli: CliFn) -> None:
+    """The README once said every command takes --json; schema and sim reset do not."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    sentence = re.search(r"^(.*) take `--json`:", readme, re.MULTILINE)
+    assert sentence is not None
+    named = re.findall(r"`(\w+)`", sentence.group(1))
+    commands = ["plan", "check", "execute", "status", "signal", "schema", "sim reset"]
+    option = re.compile(r"^\W*--json\b", re.MULTILINE)  # an option row, not prose
+    takes = [c for c in commands if option.search(cli(*c.split(), "--help").stdout)]
+    assert named == takes == ["plan", "check", "execute", "status", "signal"]

@@ -274,3 +274,26 @@ def test_a_damaged_simulator_file_points_to_reset_which_repairs_it(
     assert {p["symbol"] for p in status.json()["positions"]} >= {"AAPL"}  # the seed again
     again = cli("sim", "reset")
     assert again.stderr.startswith("alch: simulator reset from ")
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (
+            b"\xef\xbb\xbf",
+            "alch: error: <stdin> has no targets: that would sell every position; add entries "
+            "such as `VTI = 0.6`, or pass --liquidate to sell everything on purpose\n",
+        ),
+        (b"VTI,0.5\n\xff\n", "alch: error: <stdin>: not UTF-8 text (the targets must be)\n"),
+    ],
+)
+def test_stdin_is_read_as_utf8_whatever_the_locale(data: bytes, error: str) -> None:
+    """In the C locale Python decodes stdin as ASCII: a byte-order mark alone showed as
+    "got ['\\udcef\\udcbb\\udcbf']" (attack item 11); stdin is UTF-8 like every file."""
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0",
+           "PYTHONCOERCECLOCALE": "0"}  # fmt: skip
+    result = subprocess.run(
+        [ALCH, "plan", "--targets", "-"], input=data, capture_output=True, env=env,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert (result.returncode, result.stdout, result.stderr.decode()) == (2, b"", error)

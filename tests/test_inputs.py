@@ -284,3 +284,32 @@ def test_a_long_list_of_unknown_symbols_is_shortened(cli: CliFn, make_file: File
     result = cli("plan", "--targets", str(path))
     assert result.exit_code == 2
     assert result.stderr == "alch: error: no quote from sim for ZZAA, ZZAB, ZZAC and 47 more\n"
+
+
+def test_liquidate_sells_unlisted_positions_too(
+    cli: CliFn, sim: SimBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sell_unlisted = false keeps positions missing from the targets; --liquidate has no
+    targets and says every position is sold, so it sells them all (attack item 8)."""
+    monkeypatch.setenv("ALCH_PLANNER__SELL_UNLISTED", "false")
+    assert {o["symbol"] for o in cli("plan", "--json").json()["orders"]} != set()  # sane
+    doc = cli("plan", "--liquidate", "--json").json()
+    assert {(o["symbol"], o["side"]) for o in doc["orders"]} == {
+        (s, "sell") for s in sim.positions()
+    }
+    human = cli("plan", "--liquidate")
+    assert "LIQUIDATE: no targets, every position is sold (--liquidate)" in human.stdout
+    assert "No orders" not in human.stdout
+
+
+def test_status_after_a_liquidation_shows_drift_against_no_targets(
+    cli: CliFn, sim: SimBroker
+) -> None:
+    """Not against the demo targets (attack item 12): the last run sold everything."""
+    done = cli("execute", "--liquidate", "--yes", "--json")
+    assert done.exit_code == 0, done.stderr
+    status = cli("status", "--json").json()
+    assert status["targets_source"] == (
+        f"last run's plan {done.json()['plan_id']} (--liquidate: no targets)"
+    )
+    assert status["positions"] == []  # no unheld demo targets shown as drifting

@@ -18,7 +18,7 @@ from alchemiser_cli.core.planner import (
 )
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
-from alchemiser_cli.errors import PlanError, PriceError
+from alchemiser_cli.errors import PlanError, PriceError, QuoteError
 from tests.conftest import D, make_snapshot
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -234,14 +234,21 @@ def test_reference_price_is_mid_else_last(quote: Quote, expected: Decimal) -> No
 @pytest.mark.parametrize(
     ("quote", "message"),
     [
-        (Quote("X", D(0), D(0), D(0)), "no usable price for X (bid 0, ask 0, last 0)"),
-        (Quote("X", D("10.5"), D("10")), "crossed quote for X: bid 10.5 > ask 10"),
+        (
+            Quote("X", D(0), D(0), D(0)),
+            "no usable price for X from the broker (bid 0, ask 0, last 0); try again in a moment",
+        ),
+        (
+            Quote("X", D("10.5"), D("10")),
+            "crossed quote for X from the broker: bid 10.5 > ask 10; try again in a moment",
+        ),
     ],
 )
 def test_unusable_prices_are_errors(quote: Quote, message: str) -> None:
-    with pytest.raises(PriceError) as info:
+    with pytest.raises(QuoteError) as info:
         reference_price(quote, "X")
     assert str(info.value) == message
+    assert info.value.exit_code == 3  # the broker's data, not bad input (attack item 11)
 
 
 def test_short_positions_are_refused() -> None:

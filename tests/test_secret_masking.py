@@ -139,3 +139,40 @@ def test_a_secret_is_masked_in_its_json_escaped_form_too() -> None:
     assert secret not in document  # escaped, the raw secret is not there to replace
     assert logs.redact(document) == '{"error": "refused ***"}'
     assert logs.redact(f"refused {secret}") == "refused ***"
+
+
+def test_a_secret_echoed_in_a_200_answer_field_is_stored_masked(
+    echoing_fake: FakeAlpaca,
+    cli: CliFn,
+    isolated_state: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A successful answer that echoes a secret in a field (the account number, an asset's
+    name or status) is masked at the boundary: the journal and the asset cache never hold
+    it (attack item 10)."""
+    account, route = FakeAlpaca._account, FakeAlpaca.route
+
+    def echoed_account(self: FakeAlpaca) -> dict[str, object]:
+        return {**account(self), "account_number": f"ACCT-{CANARY_SECRET}"}
+
+    def echoed_asset(self: FakeAlpaca, *args: object) -> tuple[int, object]:
+        status, answer = route(self, *args)  # type: ignore[arg-type]
+        if str(args[1]).startswith("/v2/assets/") and isinstance(answer, dict):
+            answer = {**answer, "name": CANARY_SECRET, "exchange": f"X {CANARY_KEY_ID}"}
+        return status, answer
+
+    monkeypatch.setattr(FakeAlpaca, "_account", echoed_account)
+    monkeypatch.setattr(FakeAlpaca, "route", echoed_asset)
+    echoing_fake.faults.clear()  # orders are accepted: only the 200 answers echo
+    shown = cli("plan", "--json", "--targets", TARGETS)
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.json()["account_id"] == "ACCT-***"
+    ran = cli("execute", "--yes", "--targets", TARGETS)
+    assert ran.exit_code == 0, ran.stderr
+    journal = sqlite3.connect(isolated_state / "journal.sqlite")
+    assert {r[0] for r in journal.execute("SELECT account_id FROM runs")} == {"ACCT-***"}
+    journal.close()
+    written = [p for p in isolated_state.rglob("*") if p.is_file()]
+    assert "alpaca-assets-paper.json" in {p.name for p in written}
+    for path in written:
+        _no_canary(str(path), path.read_bytes())

@@ -13,8 +13,10 @@ import pytest
 from pydantic import SecretStr
 
 from alchemiser_cli.brokers.alpaca import AlpacaBroker
+from alchemiser_cli.brokers.resilience import state_file
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock
+from alchemiser_cli.errors import ConfigError
 from alchemiser_cli.journal import Journal
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 from tests.conftest import OPEN_NOW, Run
@@ -244,3 +246,63 @@ def test_a_valid_cache_is_still_used(fake: FakeAlpaca, tmp_path: Path) -> None:
     (cache / "alpaca-assets-paper.json").write_text(json.dumps({"VTI": entry}))
     assert broker(fake, cache).assets(["VTI"])["VTI"].tradable is False  # from the cache
     assert asset_gets(fake) == 0
+
+
+# -- the shared rate-limit state (attack item 4) -------------------------------------------
+
+LINK_REFUSED = (
+    "is a symbolic link; alch does not follow links in its state directory (ALCH_HOME): "
+    "remove it and run again"
+)
+
+
+def test_a_symlinked_ratelimit_directory_is_refused_and_nothing_lands_there(
+    fake: FakeAlpaca, tmp_path: Path
+) -> None:
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    (home / "ratelimit").symlink_to(elsewhere)
+    with pytest.raises(ConfigError) as refused:
+        broker(fake, home / "cache")
+    assert str(refused.value) == f"{home / 'ratelimit'}: {LINK_REFUSED}"
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", ["", ".lock", "-wal"])
+def test_a_symlinked_ratelimit_file_is_refused_and_its_target_untouched(
+    fake: FakeAlpaca, tmp_path: Path, suffix: str
+) -> None:
+    home = tmp_path / "home"
+    state = state_file(home / "ratelimit", fake.keys[0])
+    state.parent.mkdir(parents=True)
+    foreign = tmp_path / "other.sqlite"
+    foreign.write_bytes(b"someone else's database")
+    planted = state.with_name(state.name + suffix)
+    planted.symlink_to(foreign)
+    with pytest.raises(ConfigError) as refused:
+        broker(fake, home / "cache")
+    assert str(refused.value) == f"{planted}: {LINK_REFUSED}"
+    assert foreign.read_bytes() == b"someone else's database"
+
+
+def test_existing_open_subdirectories_are_tightened(cli: CliFn, isolated_state: Path) -> None:
+    for name in ("logs", "cache", "locks"):
+        (isolated_state / name).mkdir(parents=True)
+        (isolated_state / name).chmod(0o777)
+    assert cli("execute", "--yes").exit_code == 0
+    assert {n: mode(isolated_state / n) for n in ("logs", "locks")} == dict.fromkeys(
+        ("logs", "locks"), 0o700
+    )
+
+
+def test_the_ratelimit_directory_is_made_private_and_an_open_one_tightened(
+    fake: FakeAlpaca, tmp_path: Path, open_umask: None
+) -> None:
+    home = tmp_path / "home"
+    (home / "ratelimit").mkdir(parents=True)
+    (home / "ratelimit").chmod(0o777)
+    broker(fake, home / "cache")
+    state = state_file(home / "ratelimit", fake.keys[0])
+    assert mode(home / "ratelimit") == 0o700
+    assert (mode(state), mode(state.with_name(state.name + ".lock"))) == (0o600, 0o600)

@@ -62,7 +62,11 @@ def test_empty_toml_table_means_all_cash() -> None:
         ('{"VTI": 0.5,', "json", "t: not valid JSON"),
         ("[1, 2]", "json", 't: expected an object like {"targets": {"VTI": 0.6}}'),
         ("VTI,0.5\nvti,0.1", "csv", "t: line 2: VTI is listed twice"),
-        ("VTI,0.5,extra", "csv", "t: line 1: expected `symbol,weight`"),
+        (
+            "VTI,0.5,extra",
+            "csv",
+            "t: line 1: expected `symbol,weight`, got 3 cells: VTI, 0.5, extra",
+        ),
         ("VTI,abc", "csv", "t: line 1: VTI: weight 'abc' is not a number"),
         ("x", "yaml", "t: unknown targets format 'yaml'"),
     ],

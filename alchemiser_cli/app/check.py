@@ -95,4 +95,6 @@ def check_plan(
             level = logging.WARNING if finding.bypassed_by else logging.INFO  # a bypass is loud
             log.log(level, "check %s: %s: %s", finding.check_id, finding.severity, finding.message)
     log.info("checks for plan %s: %s", chosen.plan_id, "blocked" if report.blocked else "ok")
+    if market.is_open and broker_open is False:  # the broker's clock overrules the calendar
+        market = rt.outlook(now).closed_by_broker().state
     return CheckOutcome(chosen, report, market, broker_open)

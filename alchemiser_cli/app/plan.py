@@ -9,7 +9,7 @@ from dataclasses import replace
 from alchemiser_cli.app.inputs import resolve_inputs, take_snapshot
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.core.models import Snapshot
-from alchemiser_cli.core.money import fmt
+from alchemiser_cli.core.money import CENT, fmt
 from alchemiser_cli.core.planner import Plan, build_plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.record import SignalRecord
@@ -47,12 +47,12 @@ def planned(
     if signal is not None:
         plan = replace(plan, signal=signal)
     log.info(
-        "plan %s for %s:%s: %d orders, turnover %s",
+        "plan %s for %s:%s: %d orders, turnover %s%%",
         plan.plan_id,
         plan.broker,
         plan.account_id,
         len(plan.orders),
-        plan.summary.turnover,
+        (plan.summary.turnover * 100).quantize(CENT),  # a percentage, not 28 digits
     )
     return plan, snap
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import filelock
 
@@ -68,7 +69,8 @@ def reconcile(rt: Runtime, account_id: str) -> list[str]:
     messages = []
     for run in journal.runs_with_outcome(Outcome.RUNNING, account_id, broker.name):
         reached = never = cancelled = 0
-        for order in journal.orders_for_run(run.run_id):
+        journaled = journal.orders_for_run(run.run_id)
+        for order in journaled:
             if order.status in SETTLED_STATUSES:
                 reached += LegStatus(order.status).reached_broker
                 continue
@@ -91,11 +93,33 @@ def reconcile(rt: Runtime, account_id: str) -> list[str]:
             f"recovered unfinished run {run.run_id}: {reached} order(s) had reached the "
             f"broker ({cancelled} still open, now cancelled), {never} never sent"
         )
+        unstarted = _never_journaled(journal.last_plan(account_id), run.plan_id, journaled)
+        if unstarted:  # the run stopped before it journaled (so before it sent) these
+            message += (
+                f"; {len(unstarted)} planned order(s) never started (not journaled, not "
+                f"sent): {', '.join(unstarted)}"
+            )
         journal.finish_run(run.run_id, Outcome.INTERRUPTED.value, message, run.report, clock.now())
         log.warning(message)
         rt.notices.append(message)
         messages.append(message)
     return messages + _settle_unknown(rt, account_id)
+
+
+def _never_journaled(
+    plan: dict[str, Any] | None, plan_id: str | None, journaled: list[OrderRecord]
+) -> list[str]:
+    """The planned orders of a crashed run with no journaled leg (`buy VXUS, buy BND`),
+    read from the run's plan (the account's newest); empty when unknown or none."""
+    if plan is None or plan_id is None or plan.get("plan_id") != plan_id:
+        return []
+    orders = plan.get("orders")
+    started = {o.symbol for o in journaled}
+    return [
+        f"{o.get('side')} {o.get('symbol')}"
+        for o in (orders if isinstance(orders, list) else [])
+        if isinstance(o, dict) and o.get("symbol") not in started
+    ]
 
 
 def _settle_unknown(rt: Runtime, account_id: str) -> list[str]:

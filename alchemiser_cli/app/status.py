@@ -58,6 +58,9 @@ def status(
     for symbol in wanted:
         quote = quotes.get(symbol)
         prices[symbol] = None if quote is None else _price_or_none(quote)
+    market = rt.outlook(broker.now())
+    if market.state.is_open and broker.clock_is_open() is False:  # an unscheduled closure
+        market = market.closed_by_broker()
     valued = value_account(
         {s: p.qty for s, p in positions.items()}, prices, account.cash, weights, rt.settings.planner
     )
@@ -98,7 +101,7 @@ def status(
             for r in records
         ),
         targets_source=None if targets is None else targets.source,
-        market=rt.outlook(broker.now()),
+        market=market,
     )
 
 
@@ -138,6 +141,8 @@ def _status_targets(rt: Runtime, supplied: Targets | None, account_id: str) -> T
     if supplied is not None:
         return supplied
     plan = rt.journal.last_plan(account_id)
+    if plan is not None and plan.get("liquidate") is True:  # every target is 0, not the demo's
+        return Targets({}, f"last run's plan {plan.get('plan_id')} (--liquidate: no targets)")
     weights = None if plan is None else plan.get("targets")
     if plan is not None and isinstance(weights, dict) and weights:
         try:

@@ -71,7 +71,7 @@ from alchemiser_cli.errors import (
     WaitRefused,
 )
 from alchemiser_cli.files import private_dir, read_private, write_private
-from alchemiser_cli.masking import register_secret
+from alchemiser_cli.masking import redact, register_secret
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 
 if TYPE_CHECKING:
@@ -302,8 +302,9 @@ class AlpacaBroker:
     # -- plumbing ------------------------------------------------------------------------
 
     def _once(self, fn: Callable[[], T]) -> T:
-        """One request, with errors mapped to alch's types."""
-        return guarded(lambda: _mapped(fn), self._limiter, self._breaker)
+        """One request, with errors mapped to alch's types; a secret Alpaca echoes in any
+        field of its answer is masked here, before the journal or a cache can store it."""
+        return cast(T, _scrubbed(guarded(lambda: _mapped(fn), self._limiter, self._breaker)))
 
     def _read(self, fn: Callable[[], T]) -> T:
         """A read: retried with backoff on transient failures."""
@@ -334,7 +335,11 @@ class AlpacaBroker:
                 currency=str(raw.get("currency", "USD")),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise BrokerError(f"unexpected account answer from Alpaca: {exc}") from None
+            why = f"no {exc.args[0]} field" if isinstance(exc, KeyError) else str(exc)
+            raise BrokerError(
+                f"unexpected account answer from Alpaca: {why}; try again, and check "
+                "APCA_API_BASE_URL points at Alpaca"
+            ) from None
 
     def positions(self) -> dict[str, Position]:
         """GET /v2/positions (short positions come back negative)."""
@@ -651,6 +656,17 @@ class _NotFound(BrokerError):
 class _Refused(BrokerUnavailable):
     """Alpaca answered and did not process the request (429): worth retrying, and an order
     refused this way does not exist there."""
+
+
+def _scrubbed(value: object) -> object:
+    """A parsed answer with every registered secret masked in every string in it."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {_scrubbed(k): _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v) for v in value]
+    return value
 
 
 def _mapped(fn: Callable[[], T]) -> T:

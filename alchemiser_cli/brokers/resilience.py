@@ -10,6 +10,7 @@ pyrate-limiter's SQLite bucket.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -25,7 +26,14 @@ import tenacity
 from pyrate_limiter import Rate, RateItem, SQLiteBucket
 
 from alchemiser_cli.clock import Clock
-from alchemiser_cli.errors import BrokerError, BrokerUnavailable, CircuitOpen, WaitRefused
+from alchemiser_cli.errors import (
+    BrokerError,
+    BrokerUnavailable,
+    CircuitOpen,
+    ConfigError,
+    WaitRefused,
+)
+from alchemiser_cli.files import open_private, prepare_sqlite, private_dir, state_error
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -63,6 +71,8 @@ class Waits:
                 f"({at:%H:%M:%S} UTC) is {_seconds(max(0.0, self.deadline - now))} s away; "
                 "nothing more is sent (run again later, or give a longer --deadline)"
             )
+        if seconds > 1:  # a long silence looks like a hang: say what is awaited (-v)
+            log.info("waiting %s s for %s", _seconds(seconds), what)
         if not self.clock.sleep(seconds):
             raise BrokerError(f"interrupted while waiting for {what}")
 
@@ -97,15 +107,20 @@ class RateLimiter:
     @staticmethod
     def _open(rates: list[Rate], state: Path | None) -> SQLiteBucket:
         if state is not None:
+            what = "rate-limit state"
+            lock = state.with_name(state.name + ".lock")
+            companions = [state.with_name(state.name + x) for x in ("-wal", "-shm", "-journal")]
+            for path in (state.parent, state, lock, *companions):  # a link is refused
+                if path.is_symlink():
+                    raise state_error(path, OSError(errno.ELOOP, "symbolic link"), what)
             try:
-                state.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                for path in (state, state.with_name(state.name + ".lock")):
-                    with contextlib.suppress(FileExistsError):  # 0600 whatever the umask
-                        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                private_dir(state.parent, "rate-limit directory")
+                prepare_sqlite(state, what)  # 0600, no link for it or its -wal/-shm/-journal
+                os.close(open_private(lock, os.O_RDWR, what))
                 return SQLiteBucket.init_from_file(
                     rates, table="requests", db_path=str(state), use_file_lock=True
                 )
-            except (OSError, sqlite3.Error) as exc:
+            except (OSError, sqlite3.Error, ConfigError) as exc:
                 log.warning(
                     "cannot share the rate limit through %s (%s): limiting this process only",
                     state,

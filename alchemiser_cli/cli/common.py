@@ -144,7 +144,13 @@ def read_source(arg: str, what: str) -> tuple[str, str]:
     if arg == "-":
         if sys.stdin is None:
             raise InputError(f"- reads the {what} from stdin, but stdin is closed")
-        return sys.stdin.read(), "<stdin>"
+        raw = getattr(sys.stdin, "buffer", None)  # bytes: UTF-8 whatever the locale says
+        if raw is None:
+            return sys.stdin.read(), "<stdin>"
+        try:
+            return raw.read().decode("utf-8"), "<stdin>"
+        except UnicodeDecodeError:
+            raise InputError(f"<stdin>: not UTF-8 text (the {what} must be)") from None
     return read_text(Path(arg), what), arg
 
 

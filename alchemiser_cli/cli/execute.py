@@ -42,6 +42,7 @@ from alchemiser_cli.cli.errors import SIGNAL_EXIT, Finished
 from alchemiser_cli.core.checks import CheckReport
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.errors import ConfirmationRequired, InputError, Interrupted
+from alchemiser_cli.executor import Outcome
 from alchemiser_cli.render.progress import Listener, live_view, plain_events
 from alchemiser_cli.render.tables import render_checks, render_execution, render_plan
 
@@ -197,7 +198,9 @@ def execute(
         if json_out:
             emit_json("execute", report)
         else:
-            if report.checks is not None and report.checks.blocked:
+            # The checks' verdict only for a run they stopped: a run the once-a-day guard
+            # (or the close window) stopped did nothing, and says so in its outcome alone.
+            if report.outcome is Outcome.BLOCKED and report.checks is not None:
                 render_checks(console(), report.checks)
             render_execution(console(), report)
     return Finished(outcome=report.outcome, stopped_by=rt.stop.reason)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 NEW_YORK = ZoneInfo("America/New_York")
 REGULAR_CLOSE_HOUR = 16
+UNSCHEDULED = "unscheduled_closure"  # the broker's clock says closed in a calendar session
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ class MarketState:
 
     now: datetime
     is_open: bool
-    reason: str  # open | weekend | holiday | before_open | after_close
+    reason: str  # open | weekend | holiday | before_open | after_close | unscheduled_closure
     holiday: str | None
     session: Session | None  # today's session, if today is a trading day
     next_session: Session  # the session now is in, or the next one to open
@@ -93,7 +94,17 @@ class MarketState:
             closes = self.session.close.astimezone(NEW_YORK)
             early = "early " if self.session.early_close else ""
             return f"after the {early}close at {closes:%H:%M} ET (now {local:%H:%M} ET)"
+        if self.reason == UNSCHEDULED:
+            return (
+                f"the broker's clock says closed although the NYSE calendar says open "
+                f"(now {local:%H:%M} ET): an unscheduled closure?"
+            )
         return self.reason.replace("_", " ")
+
+    def closed_by_broker(self, following: Session) -> MarketState:
+        """The calendar says open but the broker's own clock says closed: closed, and the
+        next session is `following` (the calendar's next after today's)."""
+        return replace(self, is_open=False, reason=UNSCHEDULED, next_session=following)
 
     def describe_closed(self) -> str:
         """Why the market is closed and when it opens next."""
@@ -118,6 +129,21 @@ class MarketOutlook:
     sessions: tuple[Session, ...]  # the coming sessions, today's first if not over
     early_closes: tuple[Session, ...]  # those of `sessions` that close early
     holidays: tuple[Closure, ...]  # weekday closures up to the last of `sessions`
+
+    def closed_by_broker(self) -> MarketOutlook:
+        """The outlook when the broker's clock says closed during a calendar session:
+        today's session is dropped and the next open is the following session's."""
+        if not self.state.is_open or len(self.sessions) < 2:  # today's, then the next
+            return self
+        following = self.sessions[1]
+        return replace(
+            self,
+            state=self.state.closed_by_broker(following),
+            next_open=following.open,
+            next_close=following.close,
+            sessions=self.sessions[1:],
+            early_closes=tuple(s for s in self.early_closes if s != self.sessions[0]),
+        )
 
 
 @contextmanager

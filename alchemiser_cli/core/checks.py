@@ -701,6 +701,12 @@ def check_quote_age(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | 
 
 # How far in the future a saved plan's created_at may be (clocks of two machines differ).
 PLAN_CLOCK_SKEW_S = 60
+_DAY_S = 86_400
+
+
+def _ahead(seconds: float) -> str:
+    """`90 s`, or whole days beyond two days (a date decades ahead is read at a glance)."""
+    return f"{seconds / _DAY_S:,.0f} days" if seconds > 2 * _DAY_S else f"{seconds:.0f} s"
 
 
 def check_plan_age(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
@@ -712,7 +718,7 @@ def check_plan_age(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | N
     if age < -PLAN_CLOCK_SKEW_S:
         return _block(
             "plan.age",
-            f"plan is dated {plan.created_at:%Y-%m-%d %H:%M:%S %Z}, {-age:.0f} s in the future "
+            f"plan is dated {plan.created_at:%Y-%m-%d %H:%M:%S %Z}, {_ahead(-age)} in the future "
             f"(more than {PLAN_CLOCK_SKEW_S} s of clock skew)",
             "make a fresh plan with `alch plan`, and check this machine's clock",
             value=_seconds(-age),

@@ -54,7 +54,7 @@ from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.record import SignalRecord
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.core.types import Exact, Money, Weight
-from alchemiser_cli.errors import PlanError, PriceError
+from alchemiser_cli.errors import PlanError, PriceError, QuoteError
 
 SCHEMA_VERSION = 1
 HALF = Decimal("0.5")
@@ -199,12 +199,16 @@ def reference_price(quote: Quote | None, symbol: str) -> Decimal:
         raise PriceError(f"no quote for {symbol}: cannot value or trade it")
     if quote.bid > ZERO and quote.ask > ZERO:
         if quote.bid > quote.ask:
-            raise PriceError(f"crossed quote for {symbol}: bid {quote.bid} > ask {quote.ask}")
+            raise QuoteError(
+                f"crossed quote for {symbol} from the broker: bid {quote.bid} > ask "
+                f"{quote.ask}; try again in a moment"
+            )
         return (quote.bid + quote.ask) / 2
     if quote.last > ZERO:
         return quote.last
-    raise PriceError(
-        f"no usable price for {symbol} (bid {quote.bid}, ask {quote.ask}, last {quote.last})"
+    raise QuoteError(
+        f"no usable price for {symbol} from the broker (bid {quote.bid}, ask {quote.ask}, "
+        f"last {quote.last}); try again in a moment"
     )
 
 
@@ -460,7 +464,8 @@ def _decide(
             row.rule = Rule.KEPT
             continue
         if target is None:
-            if not policy.sell_unlisted:
+            # with --liquidate (no weight anywhere) every position sells, listed or not
+            if not policy.sell_unlisted and any(w > ZERO for w in weights.values()):
                 row.rule = Rule.UNLISTED_HELD
                 continue
             row.rule = Rule.NOT_IN_TARGETS

@@ -216,7 +216,8 @@ def _parse_csv(text: str, where: str) -> Targets:
             continue
         header_allowed = False
         if len(cells) != 2:
-            raise InputError(f"{where}: line {line_no}: expected `symbol,weight`, got {row!r}")
+            got = f"{len(cells)} cells: " + ", ".join(cells) if cells else "nothing"
+            raise InputError(f"{where}: line {line_no}: expected `symbol,weight`, got {got}")
         symbol = normalise_symbol(cells[0], where=f"{where}: line {line_no}")
         if symbol in weights:
             raise InputError(f"{where}: line {line_no}: {symbol} is listed twice")

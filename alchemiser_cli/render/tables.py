@@ -103,7 +103,11 @@ def render_plan(console: Console, plan: Plan) -> None:
         f"cash {usd(acct.cash)}  targets: {escape(plan.targets_source)}"
     )
     if plan.liquidate:
-        console.print("[bold red]LIQUIDATE[/]: no targets, every position is sold (--liquidate)")
+        kept = f" but the kept {', '.join(plan.policy.keep)}" if plan.policy.keep else ""
+        console.print(
+            f"[bold red]LIQUIDATE[/]: no targets, every position{escape(kept)} is sold "
+            "(--liquidate)"
+        )
     if plan.signal is not None:
         _render_strategies(console, plan)
     rows: list[list[Cell]] = []
