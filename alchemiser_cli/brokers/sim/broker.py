@@ -126,6 +126,10 @@ class SimBroker:
         """None: the simulator follows its own NYSE calendar, it has no separate flag."""
         return None
 
+    def updates(self) -> None:
+        """No pushed updates: the executor polls the simulator."""
+        return None
+
     def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
         """Closes from ALCH_SIM_BARS (one SYMBOL.csv each), else synthetic ones (flagged)."""
         return daily_bars(symbols, start, end, self._bars_dir)

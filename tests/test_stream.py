@@ -1,0 +1,206 @@
+"""Fills from Alpaca's trade_updates stream: the executor against the fake's websocket.
+
+These run the executor on the system clock in a thread (the stream waits in real time)
+while the test thread acts as the exchange; each wait is bounded (a few seconds at most)
+and ends as soon as what it waits for happens.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from alchemiser_cli.brokers import alpaca_stream
+from alchemiser_cli.brokers.alpaca import AlpacaBroker, stream_url
+from alchemiser_cli.clock import SystemClock
+from alchemiser_cli.core.legs import LegStatus
+from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.policy import ExecutionPolicy
+from alchemiser_cli.executor import ExecutionResult, Executor, Outcome
+from alchemiser_cli.journal import Journal
+from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
+from tests.conftest import OPEN_NOW, FileMaker
+from tests.fake_alpaca import CANARY_SECRET, FakeAlpaca
+from tests.test_executor import plan_for
+
+NOW = datetime.fromisoformat(OPEN_NOW)
+SEED = """account_id = "S-1"
+cash = "2000"
+[quotes.AAA]
+bid = "10"
+ask = "10"
+[quotes.BBB]
+bid = "20"
+ask = "20"
+"""
+# Slow polling (the first read after 5 s of silence): a fill seen sooner came by the stream.
+POLICY = ExecutionPolicy(poll_initial_s=5, poll_max_s=5, fill_timeout_s=20, deadline_s=60)
+BOUND_S = 5.0  # the longest any step of these tests waits in real time
+
+
+@pytest.fixture
+def fake(make_file: FileMaker, tmp_path: Path) -> Iterator[FakeAlpaca]:
+    with FakeAlpaca(tmp_path / "fake", NOW, seed=make_file("seed.toml", SEED)) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def quick_reconnect(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(alpaca_stream, "RECONNECT_MIN_S", 0.05)
+
+
+def broker_for(fake: FakeAlpaca, tmp_path: Path, *, stream: bool = True) -> AlpacaBroker:
+    creds = AlpacaCredentials(
+        api_key_id=SecretStr(fake.keys[0]),
+        api_secret_key=SecretStr(fake.keys[1]),
+        api_base_url=fake.url,
+        api_data_url=fake.url,
+        api_stream_url=fake.stream_url,
+    )
+    policy = AlpacaPolicy(timeout_s=2)
+    return AlpacaBroker(creds, policy, SystemClock(), tmp_path / "cache", stream=stream)
+
+
+def until(check: Callable[[], bool], what: str) -> None:
+    """Wait (bounded, in short steps) until `check()` holds."""
+    step = threading.Event()
+    for _ in range(int(BOUND_S / 0.01)):
+        if check():
+            return
+        step.wait(0.01)
+    raise AssertionError(f"not within {BOUND_S}s: {what}")
+
+
+class Run:
+    """The executor in a thread, with its events."""
+
+    def __init__(
+        self, broker: AlpacaBroker, path: Path, plan: Plan, policy: ExecutionPolicy = POLICY
+    ) -> None:
+        self.events: list[str] = []
+        self.result: ExecutionResult | None = None
+        self._broker, self._path, self._policy = broker, path, policy
+        self._thread = threading.Thread(target=self._go, args=(plan,), daemon=True)
+        self._thread.start()
+
+    def _go(self, plan: Plan) -> None:
+        journal = Journal(self._path)  # sqlite: opened on the thread that uses it
+        journal.start_run("run", "execute", "alpaca-paper", "S-1", None, None, NOW)
+        executor = Executor(self._broker, journal, SystemClock(), self._policy, self.events.append)
+        self.result = executor.run(plan, "run", reserve=Decimal(0))
+
+    def done(self) -> ExecutionResult:
+        self._thread.join(BOUND_S)
+        assert self.result is not None, "the run did not end"
+        return self.result
+
+
+def held_buys(fake: FakeAlpaca) -> Plan:
+    """Two buys the fake rests (scripted holds) until the test fills them."""
+    fake.sim.script("AAA", "hold")
+    fake.sim.script("BBB", "hold")
+    return plan_for(fake.sim, AAA="0.5", BBB="0.5")
+
+
+def reads(fake: FakeAlpaca, path: str = "/v2/orders:by_client_order_id") -> int:
+    return sum(1 for m, p, _ in fake.requests if m == "GET" and p == path)
+
+
+def journaled(path: Path, cid: str) -> LegStatus:
+    (order,) = [o for o in Journal(path).orders_for_run("run") if o.client_order_id == cid]
+    return order.status
+
+
+def test_a_fill_at_the_fake_reaches_the_journal_by_the_stream(
+    fake: FakeAlpaca, tmp_path: Path
+) -> None:
+    journal = tmp_path / "j.sqlite"
+    run = Run(broker_for(fake, tmp_path), journal, held_buys(fake))
+    until(lambda: fake.stream.connections == 1 and len(fake.sim.orders()) == 2, "orders resting")
+    until(lambda: any("reconciled" in e for e in run.events), "the first reconciliation")
+    polled = reads(fake)
+    (aaa, bbb) = sorted(fake.sim.orders(), key=lambda o: o.symbol)
+    fake.fill(aaa.client_order_id)
+    fake.fill(bbb.client_order_id)
+    result = run.done()
+    assert result.outcome is Outcome.COMPLETED
+    assert [(o.symbol, o.filled_qty) for o in result.orders] == [
+        ("AAA", Decimal(100)),
+        ("BBB", Decimal(50)),
+    ]
+    assert journaled(journal, aaa.client_order_id) is LegStatus.FILLED
+    assert journaled(journal, bbb.client_order_id) is LegStatus.FILLED
+    # Learned from the stream, not by reading the orders: no read after the reconciliation.
+    assert reads(fake) == polled
+    assert [m["data"]["event"] for m in fake.stream.sent[-2:]] == ["fill", "fill"]
+    assert fake.stream.auth == ["authenticate"]  # alpaca-py's auth message, keys inside
+
+
+def test_a_dropped_stream_reconnects_and_reconciles_once_nothing_lost_nothing_doubled(
+    fake: FakeAlpaca, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    journal = tmp_path / "j.sqlite"
+    run = Run(broker_for(fake, tmp_path), journal, held_buys(fake))
+    until(lambda: fake.stream.connections == 1 and len(fake.sim.orders()) == 2, "orders resting")
+    until(lambda: any("reconciled" in e for e in run.events), "the first reconciliation")
+    (aaa, bbb) = sorted(fake.sim.orders(), key=lambda o: o.symbol)
+    pushed = len(fake.stream.sent)
+    fake.stream.drop()
+    fake.fill(aaa.client_order_id)  # while nobody listens: this update is never pushed
+    assert len(fake.stream.sent) == pushed
+    until(lambda: fake.stream.connections == 2, "the reconnection")
+    until(lambda: sum("reconciled" in e for e in run.events) == 2, "the second reconciliation")
+    polled = reads(fake)
+    fake.fill(bbb.client_order_id)  # pushed on the new connection
+    result = run.done()
+    assert result.outcome is Outcome.COMPLETED
+    assert [(o.symbol, o.filled_qty, o.status) for o in result.orders] == [
+        ("AAA", Decimal(100), "filled"),
+        ("BBB", Decimal(50), "filled"),
+    ]
+    assert len(fake.sim.orders()) == 2  # no order sent twice
+    assert sum(1 for m, p, _ in fake.requests if m == "POST" and p == "/v2/orders") == 2
+    assert journaled(journal, aaa.client_order_id) is LegStatus.FILLED
+    assert journaled(journal, bbb.client_order_id) is LegStatus.FILLED
+    assert reads(fake) == polled  # BBB's fill came by the stream
+    assert "trade_updates stream dropped; polling until it reconnects" in caplog.text
+    assert CANARY_SECRET not in caplog.text
+
+
+def test_stream_unavailable_falls_back_to_polling(fake: FakeAlpaca, tmp_path: Path) -> None:
+    fake.stream.down = True
+    journal = tmp_path / "j.sqlite"
+    fast = ExecutionPolicy(poll_initial_s=0.05, poll_max_s=0.1, fill_timeout_s=20, deadline_s=60)
+    run = Run(broker_for(fake, tmp_path), journal, held_buys(fake), fast)
+    until(lambda: len(fake.sim.orders()) == 2, "orders resting")
+    for order in fake.sim.orders():
+        fake.fill(order.client_order_id)
+    result = run.done()
+    assert result.outcome is Outcome.COMPLETED
+    assert [o.filled_qty for o in result.orders] == [Decimal(100), Decimal(50)]
+    assert fake.stream.connections == 0 and fake.stream.sent == []
+    assert not any("reconciled" in e for e in run.events)
+    assert reads(fake) >= 2  # learned by polling
+
+
+def test_the_stream_url_follows_the_trading_url() -> None:
+    def url(base: str | None, stream: str | None = None) -> str:
+        return stream_url(AlpacaCredentials(api_base_url=base, api_stream_url=stream))
+
+    assert url(None) == "wss://paper-api.alpaca.markets/stream"
+    assert url("https://api.alpaca.markets") == "wss://api.alpaca.markets/stream"
+    assert url("http://127.0.0.1:8765/") == "ws://127.0.0.1:8765/stream"
+    assert url("http://127.0.0.1:8765", "ws://127.0.0.1:9/stream") == "ws://127.0.0.1:9/stream"
+
+
+def test_the_simulator_and_a_stream_turned_off_push_nothing(
+    fake: FakeAlpaca, tmp_path: Path
+) -> None:
+    assert fake.sim.updates() is None
+    assert broker_for(fake, tmp_path, stream=False).updates() is None
