@@ -791,10 +791,12 @@ class FakeStream:
             data = first.get("data") or {}
             key = data.get("key_id", first.get("key"))
             secret = data.get("secret_key", first.get("secret"))
-            ok = first.get("action") in ("authenticate", "auth") and (key, secret) == self._fake.keys
+            ok = (
+                first.get("action") in ("authenticate", "auth") and (key, secret) == self._fake.keys
+            )
             status = "authorized" if ok else "unauthorized"
-            conn.send(json.dumps({"stream": "authorization",
-                                  "data": {"action": "authenticate", "status": status}}))  # fmt: skip
+            answer = {"action": "authenticate", "status": status}
+            conn.send(json.dumps({"stream": "authorization", "data": answer}))
             if not ok:
                 return
             listen = json.loads(conn.recv(timeout=5))
@@ -835,12 +837,13 @@ class FakeStream:
                 continue
             self._seen[order.id] = state
             event = _EVENTS.get(order.status, order.status.value)
-            data: dict[str, Any] = {"event": event, "timestamp": _iso(now),
-                                    "order": _order(order, now)}  # fmt: skip
+            data: dict[str, Any] = {"event": event, "timestamp": _iso(now)}
+            data["order"] = _order(order, now)
             if event in ("fill", "partial_fill"):
-                data.update(execution_id=str(uuid.uuid4()), position_qty="0",
-                            price=fmt(order.filled_avg_price or Decimal(0)),
-                            qty=fmt(order.filled_qty - Decimal(before[1] if before else "0")))  # fmt: skip
+                was = Decimal(before[1] if before else "0")
+                data["execution_id"] = str(uuid.uuid4())
+                data["price"] = fmt(order.filled_avg_price or Decimal(0))
+                data["qty"] = fmt(order.filled_qty - was)
             message = {"stream": "trade_updates", "data": data}
             self.sent.append(message)
             text = json.dumps(message)
@@ -925,7 +928,8 @@ def main() -> None:
         key, secret = fake.keys
         sys.stderr.write(
             f"fake Alpaca on {fake.url}: APCA_API_BASE_URL={fake.url} "
-            f"APCA_API_DATA_URL={fake.url} APCA_API_KEY_ID={key} APCA_API_SECRET_KEY={secret}\n"
+            f"APCA_API_DATA_URL={fake.url} APCA_API_STREAM_URL={fake.stream_url} "
+            f"APCA_API_KEY_ID={key} APCA_API_SECRET_KEY={secret}\n"
         )
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

@@ -184,7 +184,8 @@ def test_stream_unavailable_falls_back_to_polling(fake: FakeAlpaca, tmp_path: Pa
     result = run.done()
     assert result.outcome is Outcome.COMPLETED
     assert [o.filled_qty for o in result.orders] == [Decimal(100), Decimal(50)]
-    assert fake.stream.connections == 0 and fake.stream.sent == []
+    assert fake.stream.connections == 0
+    assert fake.stream.sent == []
     assert not any("reconciled" in e for e in run.events)
     assert reads(fake) >= 2  # learned by polling
 

@@ -37,6 +37,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from alchemiser_cli.brokers.base import OrderUpdates
 from alchemiser_cli.brokers.resilience import (
     CircuitBreaker,
     RateLimiter,
@@ -45,7 +46,6 @@ from alchemiser_cli.brokers.resilience import (
     retrying,
     state_file,
 )
-from alchemiser_cli.brokers.base import OrderUpdates
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.models import (
     Account,

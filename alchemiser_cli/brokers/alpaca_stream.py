@@ -43,7 +43,7 @@ class _Stream(TradingStream):
         self._reconnect_min_backoff = RECONNECT_MIN_S
 
     async def _start_ws(self) -> None:
-        await super()._start_ws()
+        await super()._start_ws()  # type: ignore[no-untyped-call]
         self._owner._connected()
 
     async def close(self) -> None:
