@@ -33,7 +33,8 @@ Stream. `fake.stream` (FakeStream) speaks Alpaca's trade_updates websocket on it
 event (new, fill, partial_fill, canceled, ...) for every order change the HTTP side makes;
 `fake.fill(client_order_id)` fills a resting order at the quote (a fill at the exchange),
 `fake.stream.drop()` closes every connection's socket, `fake.stream.down = True` refuses
-every connection (the stream unavailable). The HTTP server answers nothing on /stream.
+every connection (the stream unavailable), `fake.stream.mute = True` pushes nothing (a
+silent stream). The HTTP server answers nothing on /stream.
 
 Run it by hand for an end-to-end session (faults by flag, see --help):
     python -m tests.fake_alpaca --port 8765 --now 2026-11-24T15:00:00Z --rate-limit 200 \
@@ -760,6 +761,7 @@ class FakeStream:
         self.sent: list[dict[str, Any]] = []  # every trade_update pushed
         self.auth: list[str] = []  # the action of each first message (never the keys)
         self.down = False  # refuse every connection: the stream is unavailable
+        self.mute = False  # connected and listening, but nothing is pushed (a silent stream)
         self._seen: dict[str, tuple[str, str]] = {}  # order id -> (status, filled_qty) pushed
         self._guard = threading.Lock()
 
@@ -827,7 +829,7 @@ class FakeStream:
         fake's lock)."""
         with self._guard:
             listeners = list(self.listeners)
-        if not listeners:
+        if not listeners or self.mute:
             return
         now = self._fake.clock.now()
         for order in self._fake.sim.orders():

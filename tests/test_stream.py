@@ -8,6 +8,7 @@ and ends as soon as what it waits for happens.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -85,6 +86,7 @@ class Run:
     ) -> None:
         self.events: list[str] = []
         self.result: ExecutionResult | None = None
+        self.executor: Executor | None = None
         self._broker, self._path, self._policy = broker, path, policy
         self._thread = threading.Thread(target=self._go, args=(plan,), daemon=True)
         self._thread.start()
@@ -93,6 +95,7 @@ class Run:
         journal = Journal(self._path)  # sqlite: opened on the thread that uses it
         journal.start_run("run", "execute", "alpaca-paper", "S-1", None, None, NOW)
         executor = Executor(self._broker, journal, SystemClock(), self._policy, self.events.append)
+        self.executor = executor
         self.result = executor.run(plan, "run", reserve=Decimal(0))
 
     def done(self) -> ExecutionResult:
@@ -188,6 +191,38 @@ def test_stream_unavailable_falls_back_to_polling(fake: FakeAlpaca, tmp_path: Pa
     assert fake.stream.sent == []
     assert not any("reconciled" in e for e in run.events)
     assert reads(fake) >= 2  # learned by polling
+
+
+def test_a_silent_stream_falls_back_to_polling_the_silent_orders(
+    fake: FakeAlpaca, tmp_path: Path
+) -> None:
+    quiet = ExecutionPolicy(poll_initial_s=0.1, poll_max_s=0.2, fill_timeout_s=20, deadline_s=60)
+    journal = tmp_path / "j.sqlite"
+    run = Run(broker_for(fake, tmp_path), journal, held_buys(fake), quiet)
+    until(lambda: fake.stream.connections == 1 and len(fake.sim.orders()) == 2, "orders resting")
+    until(lambda: any("reconciled" in e for e in run.events), "the first reconciliation")
+    fake.stream.mute = True
+    polled = reads(fake)
+    for order in fake.sim.orders():
+        fake.fill(order.client_order_id)
+    result = run.done()
+    assert result.outcome is Outcome.COMPLETED
+    assert [o.filled_qty for o in result.orders] == [Decimal(100), Decimal(50)]
+    assert not [m for m in fake.stream.sent if m["data"]["event"] == "fill"]
+    assert reads(fake) >= polled + 2  # each silent order read after poll_max_s
+
+
+def test_a_stop_wakes_a_wait_on_the_stream_at_once(fake: FakeAlpaca, tmp_path: Path) -> None:
+    journal = tmp_path / "j.sqlite"
+    run = Run(broker_for(fake, tmp_path), journal, held_buys(fake))  # waits of 5 s
+    until(lambda: any("reconciled" in e for e in run.events), "the first reconciliation")
+    assert run.executor is not None
+    started = time.monotonic()
+    run.executor.stop("SIGTERM")
+    result = run.done()
+    assert time.monotonic() - started < 2.0  # not the 5 s wait, nor the 20 s bound
+    assert result.outcome is Outcome.INTERRUPTED
+    assert sorted(o.status for o in fake.sim.orders()) == ["canceled", "canceled"]
 
 
 def test_the_stream_url_follows_the_trading_url() -> None:
