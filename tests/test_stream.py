@@ -21,12 +21,14 @@ from alchemiser_cli.brokers import alpaca_stream
 from alchemiser_cli.brokers.alpaca import AlpacaBroker, stream_url
 from alchemiser_cli.clock import SystemClock
 from alchemiser_cli.core.legs import LegStatus
+from alchemiser_cli.core.models import OrderStatus
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.executor import ExecutionResult, Executor, Outcome
 from alchemiser_cli.journal import Journal
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 from tests.conftest import OPEN_NOW, FileMaker
+from tests.conftest import Run as CliRun
 from tests.fake_alpaca import CANARY_SECRET, FakeAlpaca
 from tests.test_executor import plan_for
 
@@ -240,3 +242,54 @@ def test_the_simulator_and_a_stream_turned_off_push_nothing(
 ) -> None:
     assert fake.sim.updates() is None
     assert broker_for(fake, tmp_path, stream=False).updates() is None
+
+
+@pytest.fixture
+def demo_fake(tmp_path: Path) -> Iterator[FakeAlpaca]:
+    with FakeAlpaca(tmp_path / "demo", NOW) as server:
+        yield server
+
+
+def test_cli_execute_learns_a_fill_from_the_stream(
+    demo_fake: FakeAlpaca, cli: Callable[..., CliRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = demo_fake
+    monkeypatch.delenv("ALCH_SIM_NOW")
+    for name, value in {
+        "APCA_API_BASE_URL": fake.url,
+        "APCA_API_DATA_URL": fake.url,
+        "APCA_API_STREAM_URL": fake.stream_url,
+        "APCA_API_KEY_ID": fake.keys[0],
+        "APCA_API_SECRET_KEY": fake.keys[1],
+        "ALCH_EXECUTION__POLL_INITIAL_S": "5",  # polling alone would need 5 s to see the fill
+    }.items():
+        monkeypatch.setenv(name, value)
+    fake.sim.script("VXUS", "hold")
+    after: list[int] = []  # how many requests the fake had seen when it filled VXUS
+
+    def exchange() -> None:  # fills VXUS 0.3 s after it rests and the stream listens
+        pause = threading.Event()
+        for _ in range(int(BOUND_S / 0.01)):
+            with fake._lock:
+                resting = [o for o in fake.sim.orders() if o.symbol == "VXUS"]
+            if resting and fake.stream.connections == 1:
+                pause.wait(0.3)
+                after.append(len(fake.requests))
+                fake.fill(resting[0].client_order_id)
+                return
+            pause.wait(0.01)
+
+    filler = threading.Thread(target=exchange, daemon=True)
+    filler.start()
+    targets = str(Path(__file__).resolve().parent.parent / "examples/targets/three-fund.toml")
+    run = cli("execute", "--yes", "--json", "--targets", targets)
+    filler.join(BOUND_S)
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["outcome"] == "completed"
+    (vxus,) = [o for o in fake.sim.orders() if o.symbol == "VXUS"]
+    assert vxus.status is OrderStatus.FILLED
+    fills = [m for m in fake.stream.sent if m["data"]["event"] == "fill"]
+    assert fills[-1]["data"]["order"]["symbol"] == "VXUS"  # pushed 0.3 s after it rested
+    later = fake.requests[after[0] :]
+    assert not [p for m, p, _ in later if p == "/v2/orders:by_client_order_id"]  # not polled
+    assert CANARY_SECRET not in run.stdout + run.stderr
