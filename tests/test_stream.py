@@ -293,3 +293,11 @@ def test_cli_execute_learns_a_fill_from_the_stream(
     later = fake.requests[after[0] :]
     assert not [p for m, p, _ in later if p == "/v2/orders:by_client_order_id"]  # not polled
     assert CANARY_SECRET not in run.stdout + run.stderr
+
+
+def test_closing_a_stream_that_never_connected_ends_its_reader() -> None:
+    for _ in range(3):  # closed at once: its asyncio loop may not be running yet
+        updates = alpaca_stream.AlpacaUpdates("k", "s", "ws://127.0.0.1:9/stream", dict)
+        assert not updates.live
+        updates.close()
+        assert not updates._thread.is_alive()  # no reconnect loop left behind

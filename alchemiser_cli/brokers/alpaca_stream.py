@@ -139,6 +139,11 @@ class AlpacaUpdates:
     def close(self) -> None:
         """Ask the reader to stop and close its socket; wait for it a bounded moment."""
         self._closing = True
+        for _ in range(int(CLOSE_WAIT_S / 0.01)):  # its loop may not be running quite yet
+            loop = self._stream._loop
+            if (loop is not None and loop.is_running()) or not self._thread.is_alive():
+                break
+            self._thread.join(0.01)
         loop = self._stream._loop
         if loop is not None and loop.is_running():
 
