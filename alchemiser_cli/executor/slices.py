@@ -221,7 +221,7 @@ class SliceDesk:
                 found = None  # older than what we know (pushed before a poll answered)
             if found is None:
                 if not read_all and self._now() - child.heard < silent:
-                    continue  # the stream is live and spoke of it lately: no request
+                    continue  # the stream is live and what we know is recent: no request
                 found = self._broker.get_order_by_client_id(cid)
             if found is None:
                 raise BrokerError(f"order {cid} disappeared at the broker")
