@@ -82,6 +82,11 @@ class AlpacaPolicy(BaseModel):
     order_page: int = Field(
         default=500, ge=1, le=500, description="Orders per page when listing (Alpaca max 500)."
     )
+    stream: bool = Field(
+        default=True,
+        description="During execute, learn fills from Alpaca's trade_updates websocket "
+        "(polling stays the fallback while it is down or silent).",
+    )
 
 
 # Outcomes that always notify; with `on_success`, the good ones too.
@@ -143,6 +148,7 @@ class AlpacaCredentials(BaseSettings):
     api_secret_key: SecretStr | None = None
     api_base_url: str | None = None
     api_data_url: str | None = None
+    api_stream_url: str | None = None  # trade_updates websocket; default from api_base_url
 
     @property
     def configured(self) -> bool:

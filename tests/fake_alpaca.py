@@ -28,6 +28,14 @@ next `count` requests matching the method and path prefix (first matching fault 
 requests: beyond the limit a 429 (not counted); every answer carries Alpaca's
 X-RateLimit-Limit, -Remaining and -Reset (Unix epoch second when Remaining next grows).
 
+Stream. `fake.stream` (FakeStream) speaks Alpaca's trade_updates websocket on its own port
+(`fake.stream_url`, for APCA_API_STREAM_URL): authenticate, listen, then one `trade_update`
+event (new, fill, partial_fill, canceled, ...) for every order change the HTTP side makes;
+`fake.fill(client_order_id)` fills a resting order at the quote (a fill at the exchange),
+`fake.stream.drop()` closes every connection's socket, `fake.stream.down = True` refuses
+every connection (the stream unavailable), `fake.stream.mute = True` pushes nothing (a
+silent stream). The HTTP server answers nothing on /stream.
+
 Run it by hand for an end-to-end session (faults by flag, see --help):
     python -m tests.fake_alpaca --port 8765 --now 2026-11-24T15:00:00Z --rate-limit 200 \
         --fault "POST /v2/orders status status=429 count=2 Retry-After=100" --closed
@@ -53,6 +61,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+import websockets.sync.server as ws_server
+from websockets.exceptions import ConnectionClosed
 
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock
@@ -151,6 +162,7 @@ class FakeAlpaca:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
         self._calendar = NyseCalendar(now.astimezone(NEW_YORK).date())
+        self.stream = FakeStream(self)
         # The secret doubles as the test suite's canary: it must never appear in any output.
         self.keys = (CANARY_KEY_ID, CANARY_SECRET)
 
@@ -160,12 +172,19 @@ class FakeAlpaca:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    @property
+    def stream_url(self) -> str:
+        """The trade_updates websocket (APCA_API_STREAM_URL)."""
+        return self.stream.url
+
     def __enter__(self) -> FakeAlpaca:
         self._thread.start()
+        self.stream.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.closing.set()
+        self.stream.stop()
         self._server.shutdown()
         self._server.server_close()
         self.sim.close()
@@ -192,6 +211,20 @@ class FakeAlpaca:
         self.late = [(when, body) for when, body in self.late if when > self.clock.now()]
         for body in due:
             self._submit(body)
+
+    def fill(self, client_order_id: str, qty: Decimal | None = None) -> float:
+        """Fill a resting order at the quote now (all that is left, or `qty`), as an
+        exchange would; the stream pushes it. Returns time.perf_counter() at the fill."""
+        with self._lock:
+            order = self.sim.get_order_by_client_id(client_order_id)
+            if order is None or order.status.is_terminal:
+                raise ValueError(f"no resting order {client_order_id}")
+            quote = self.sim.quotes([order.symbol])[order.symbol]
+            price = quote.ask if order.side is Side.BUY else quote.bid
+            self.sim._fill(order, qty or order.qty - order.filled_qty, price)
+            at = time.perf_counter()
+            self.stream.publish()
+        return at
 
     def take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
@@ -569,6 +602,10 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, method: str) -> None:
             parsed = urlparse(self.path)
+            if parsed.path == "/stream":  # the websocket lives on its own port (FakeStream)
+                self.close_connection = True
+                self.connection.close()
+                return
             query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -634,6 +671,7 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
                     status, answer = 200, fake._clock(closed=True)
                 else:
                     status, answer = fake.route(method, path, query, body)
+                fake.stream.publish()
             if kind in ("lost", "drop_after"):
                 assert fault is not None
                 if fault.seconds:
@@ -706,6 +744,126 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class FakeStream:
+    """Alpaca's trade_updates websocket (wss://paper-api.alpaca.markets/stream) for the fake.
+
+    Kept apart from the HTTP routes: it watches the simulator's orders and pushes one
+    `trade_update` per change. Under the fake's lock, `publish` compares every order with
+    what it last pushed; it only looks while a client listens.
+    """
+
+    def __init__(self, fake: FakeAlpaca) -> None:
+        self._fake = fake
+        self._server = ws_server.serve(self._handle, "127.0.0.1", 0, compression=None)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.listeners: list[ws_server.ServerConnection] = []
+        self.connections = 0  # authorised connections so far
+        self.sent: list[dict[str, Any]] = []  # every trade_update pushed
+        self.auth: list[str] = []  # the action of each first message (never the keys)
+        self.down = False  # refuse every connection: the stream is unavailable
+        self.mute = False  # connected and listening, but nothing is pushed (a silent stream)
+        self._seen: dict[str, tuple[str, str]] = {}  # order id -> (status, filled_qty) pushed
+        self._guard = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.socket.getsockname()[:2]
+        return f"ws://{host}:{port}/stream"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+    def drop(self) -> None:
+        """Close every listening connection's socket (the client sees a dropped connection)."""
+        with self._guard:
+            dropped, self.listeners = self.listeners, []
+        for conn in dropped:
+            with contextlib.suppress(OSError):
+                conn.socket.shutdown(2)  # SHUT_RDWR
+
+    def _handle(self, conn: ws_server.ServerConnection) -> None:
+        if self.down:
+            return  # handshake done, then closed at once: the client cannot listen
+        try:
+            first = json.loads(conn.recv(timeout=5))
+            self.auth.append(str(first.get("action")))
+            data = first.get("data") or {}
+            key = data.get("key_id", first.get("key"))
+            secret = data.get("secret_key", first.get("secret"))
+            ok = (
+                first.get("action") in ("authenticate", "auth") and (key, secret) == self._fake.keys
+            )
+            status = "authorized" if ok else "unauthorized"
+            answer = {"action": "authenticate", "status": status}
+            conn.send(json.dumps({"stream": "authorization", "data": answer}))
+            if not ok:
+                return
+            listen = json.loads(conn.recv(timeout=5))
+            streams = (listen.get("data") or {}).get("streams", [])
+            conn.send(json.dumps({"stream": "listening", "data": {"streams": streams}}))
+            if "trade_updates" not in streams:
+                return
+            with self._fake._lock:
+                self._snapshot()
+                with self._guard:
+                    self.listeners.append(conn)
+                    self.connections += 1
+            for _ in conn:  # hold the connection until the client or drop() closes it
+                pass
+        except (ConnectionClosed, TimeoutError, json.JSONDecodeError, OSError):
+            return
+        finally:
+            with self._guard:
+                if conn in self.listeners:
+                    self.listeners.remove(conn)
+
+    def _snapshot(self) -> None:
+        """What each order looks like now: only later changes are pushed."""
+        self._seen = {o.id: (o.status.value, fmt(o.filled_qty)) for o in self._fake.sim.orders()}
+
+    def publish(self) -> None:
+        """Push one trade_update per order changed since the last look (caller holds the
+        fake's lock)."""
+        with self._guard:
+            listeners = list(self.listeners)
+        if not listeners or self.mute:
+            return
+        now = self._fake.clock.now()
+        for order in self._fake.sim.orders():
+            state = (order.status.value, fmt(order.filled_qty))
+            before = self._seen.get(order.id)
+            if before == state:
+                continue
+            self._seen[order.id] = state
+            event = _EVENTS.get(order.status, order.status.value)
+            data: dict[str, Any] = {"event": event, "timestamp": _iso(now)}
+            data["order"] = _order(order, now)
+            if event in ("fill", "partial_fill"):
+                was = Decimal(before[1] if before else "0")
+                data["execution_id"] = str(uuid.uuid4())
+                data["price"] = fmt(order.filled_avg_price or Decimal(0))
+                data["qty"] = fmt(order.filled_qty - was)
+            message = {"stream": "trade_updates", "data": data}
+            self.sent.append(message)
+            text = json.dumps(message)
+            for conn in listeners:
+                with contextlib.suppress(ConnectionClosed, OSError):
+                    conn.send(text)
+
+
+_EVENTS = {
+    OrderStatus.NEW: "new",
+    OrderStatus.ACCEPTED: "new",
+    OrderStatus.PARTIALLY_FILLED: "partial_fill",
+    OrderStatus.FILLED: "fill",
+    OrderStatus.CANCELED: "canceled",
+    OrderStatus.REJECTED: "rejected",
+}
+
+
 @contextmanager
 def running(state: Path, now: datetime) -> Iterator[FakeAlpaca]:
     """Start a fake server for the duration of a block."""
@@ -772,7 +930,8 @@ def main() -> None:
         key, secret = fake.keys
         sys.stderr.write(
             f"fake Alpaca on {fake.url}: APCA_API_BASE_URL={fake.url} "
-            f"APCA_API_DATA_URL={fake.url} APCA_API_KEY_ID={key} APCA_API_SECRET_KEY={secret}\n"
+            f"APCA_API_DATA_URL={fake.url} APCA_API_STREAM_URL={fake.stream_url} "
+            f"APCA_API_KEY_ID={key} APCA_API_SECRET_KEY={secret}\n"
         )
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

@@ -125,8 +125,9 @@ def open_runtime(
         # ALCH_LIVE=1 lets alch connect to a live endpoint at all (to read it); sending
         # orders there also needs --live on `execute` (app.guards.live_opt_in).
         broker = AlpacaBroker(
-            creds, settings.alpaca, clock, state / "cache", feed=settings.feed, live=settings.live
-        )
+            creds, settings.alpaca, clock, state / "cache", feed=settings.feed, live=settings.live,
+            stream=settings.alpaca.stream,
+        )  # fmt: skip
     else:
         broker = SimBroker(state / "sim.sqlite", sim_seed(settings), clock, settings.sim_bars)
     journal = Journal(state / "journal.sqlite")

@@ -37,6 +37,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from alchemiser_cli.brokers.base import OrderUpdates
 from alchemiser_cli.brokers.resilience import (
     CircuitBreaker,
     RateLimiter,
@@ -233,6 +234,7 @@ class AlpacaBroker:
         cache_dir: Path,
         feed: str = "iex",
         live: bool = False,
+        stream: bool = False,
     ) -> None:
         if credentials.api_key_id is None or credentials.api_secret_key is None:
             raise ConfigError("set APCA_API_KEY_ID and APCA_API_SECRET_KEY, or pass --broker sim")
@@ -246,6 +248,10 @@ class AlpacaBroker:
         for credential in (credentials.api_key_id, credentials.api_secret_key):
             register_secret(credential)  # whatever Alpaca echoes back is masked at the boundary
         self._live = is_live
+        # The trade_updates stream waits in real time: only the CLI (on the system clock)
+        # turns it on; the adapter's tests on a FixedClock poll as before.
+        self._stream_url = stream_url(credentials) if stream else None
+        self._keys = (credentials.api_key_id, credentials.api_secret_key)
         self._clock = clock
         self._policy = policy
         self._feed = feed
@@ -594,6 +600,16 @@ class AlpacaBroker:
             raise BrokerError(f"unexpected clock answer from Alpaca: is_open {flag!r}")
         return flag
 
+    def updates(self) -> OrderUpdates | None:
+        """Alpaca's trade_updates websocket for one run (brokers/alpaca_stream.py), or None
+        when it is turned off (`[alpaca] stream = false`): the executor then polls."""
+        if self._stream_url is None:
+            return None
+        from alchemiser_cli.brokers.alpaca_stream import AlpacaUpdates
+
+        key, secret = (k.get_secret_value() for k in self._keys)
+        return AlpacaUpdates(key, secret, self._stream_url, _order)
+
     def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
         """Adjusted daily closes (StockBarsRequest, paged), cached incrementally under
         ALCH_HOME: only days not fetched before are requested (see `alpaca_bars`)."""
@@ -630,6 +646,16 @@ class AlpacaBroker:
             log.warning("cannot write asset cache: %s", exc)
         except OSError as exc:
             log.warning("cannot write asset cache %s: %s", self._cache, exc.strerror)
+
+
+def stream_url(credentials: AlpacaCredentials) -> str:
+    """APCA_API_STREAM_URL, else the trading API's host with a websocket scheme + /stream
+    (wss://paper-api.alpaca.markets/stream for paper, as alpaca-py's TradingStream)."""
+    if credentials.api_stream_url:
+        return credentials.api_stream_url
+    base = (credentials.api_base_url or PAPER_URL).rstrip("/")
+    scheme, sep, rest = base.partition("://")
+    return ("wss" if scheme == "https" else "ws") + sep + rest.split("/", 1)[0] + "/stream"
 
 
 def _cached(entry: Any, now: datetime) -> dict[str, Any] | None:

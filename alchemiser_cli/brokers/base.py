@@ -18,6 +18,34 @@ from alchemiser_cli.core.models import (
 from alchemiser_cli.core.strategy.series import Series
 
 
+class OrderUpdates(Protocol):
+    """Order states the broker pushes (Alpaca's trade_updates stream), read by the executor's
+    wait loop instead of polling. A background reader fills a thread-safe queue; every wait
+    here is bounded and can be cut short."""
+
+    @property
+    def live(self) -> bool:
+        """Connected and listening now (when not, the executor polls as without a stream)."""
+        ...
+
+    def wait(self, seconds: float) -> bool:
+        """Wait in real time up to `seconds` for an update (or `interrupt`); True if one came."""
+        ...
+
+    def take(self) -> tuple[list[BrokerOrder], bool]:
+        """The order states pushed since the last call, oldest first, and whether the stream
+        (re)connected since: then updates may have been missed and the caller polls once."""
+        ...
+
+    def interrupt(self) -> None:
+        """Wake a current `wait` at once (a stop from a signal)."""
+        ...
+
+    def close(self) -> None:
+        """Stop the reader (bounded: it gives up waiting for the thread after a moment)."""
+        ...
+
+
 class Broker(Protocol):
     """A brokerage account alch can read and trade.
 
@@ -82,6 +110,11 @@ class Broker(Protocol):
 
     def cancel_order(self, order_id: str) -> BrokerOrder:
         """Ask the broker to cancel; returns the order as it stands afterwards."""
+        ...
+
+    def updates(self) -> OrderUpdates | None:
+        """Start the broker's stream of order updates for one run, or None where there is
+        none (the simulator: the executor polls)."""
         ...
 
     def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:

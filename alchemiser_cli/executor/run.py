@@ -69,6 +69,8 @@ class Executor(SliceDesk):
     def stop(self, reason: str) -> None:
         """Stop sending: called from a signal handler; the clock's waits are cut short too."""
         self._stop = reason
+        if self._updates is not None:
+            self._updates.interrupt()
 
     def run(
         self,
@@ -79,6 +81,20 @@ class Executor(SliceDesk):
         queue_for: Session | None = None,
         topup: TopUp | None = None,
         deadline: datetime | None = None,
+    ) -> ExecutionResult:
+        """Run the plan (`_run`); the broker's update stream, if one was opened, is closed."""
+        try:
+            return self._run(plan, run_id, reserve, attempt, queue_for)
+        finally:
+            self._close_updates()
+
+    def _run(
+        self,
+        plan: Plan,
+        run_id: str,
+        reserve: Decimal,
+        attempt: int,
+        queue_for: Session | None,
     ) -> ExecutionResult:
         """Send sells, wait for them, re-size and send buys, wait; report every order.
 
@@ -216,6 +232,8 @@ class Executor(SliceDesk):
         children = self._schedule(plan, legs, result, sliced=wait)
         if not children:
             return
+        if wait:
+            self._open_updates()  # connects in the background while the first orders go out
         last_due = max(c.due for c in children)
         bound = min(self._deadline, last_due + self._policy.fill_timeout_s)
         interval = self._policy.poll_initial_s
@@ -234,7 +252,7 @@ class Executor(SliceDesk):
                 + [c.due for c in live if c.state is State.PENDING]
                 + [c.repeg_at for c in live if c.state is State.WORKING]
             )
-            if not self._clock.sleep(max(MIN_WAIT_S, wake - now)) or self._stop is not None:
+            if not self._wait(max(MIN_WAIT_S, wake - now)) or self._stop is not None:
                 break  # cancelled: fall through to cancelling what is open
             interval = min(interval * 2, self._policy.poll_max_s)
             self._poll(children, bound)

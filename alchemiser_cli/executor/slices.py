@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from alchemiser_cli.brokers.base import Broker
+from alchemiser_cli.brokers.base import Broker, OrderUpdates
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import Asset, BrokerOrder, OrderRequest, OrderStatus, Quote, Side
@@ -46,6 +46,7 @@ class Child:
     order: BrokerOrder | None = None
     repeg_at: float = math.inf
     state: State = State.PENDING
+    heard: float = -math.inf  # epoch seconds: when the broker last told us the order's state
 
     @property
     def remaining(self) -> Decimal:
@@ -74,6 +75,8 @@ class SliceDesk:
         self._deadline = math.inf
         self._children: dict[int, list[Child]] = {}
         self._stop: str | None = None  # set by a signal: send nothing more
+        self._updates: OrderUpdates | None = None  # the broker's pushed order states
+        self._updates_opened = False
 
     def _on_event(self, message: str) -> None:
         """Every order event goes to the log; a listener (the live view) may echo it."""
@@ -172,18 +175,63 @@ class SliceDesk:
         self._summarise(child.leg)
         raise BrokerError(f"order {cid}: the send failed and {short}")
 
+    def _open_updates(self) -> None:
+        """Start the broker's update stream once per run (None on the simulator)."""
+        if not self._updates_opened:
+            self._updates_opened = True
+            self._updates = self._broker.updates()
+
+    def _close_updates(self) -> None:
+        if self._updates is not None:
+            self._updates.close()
+            self._updates = None
+
+    def _wait(self, seconds: float) -> bool:
+        """Wait on the clock; False if cancelled. With a live update stream, wake as soon as
+        the broker pushes something (the stream waits in real time; the clock covers what
+        is left of `seconds`, so it still moves and a cancelled clock still says so)."""
+        updates = self._updates
+        if updates is None or not updates.live:
+            return self._clock.sleep(seconds)
+        start = self._now()
+        if updates.wait(seconds):
+            return self._clock.sleep(0.0)
+        return self._clock.sleep(max(0.0, seconds - (self._now() - start)))
+
+    def _pushed(self) -> tuple[dict[str, BrokerOrder], bool, bool]:
+        """Order states the stream pushed (latest per client_order_id), whether every
+        working order must be read (no live stream, or it (re)connected and may have missed
+        updates) and whether that read is a reconciliation after a (re)connection."""
+        if self._updates is None:
+            return {}, True, False
+        orders, reconnected = self._updates.take()
+        pushed = {o.client_order_id: o for o in orders}
+        return pushed, reconnected or not self._updates.live, reconnected
+
     def _poll(self, children: list[Child], bound: float) -> None:
-        """Read every working order; re-peg those whose time has come before the bound."""
+        """Read every working order (from the stream where it spoke, else from the broker:
+        orders it has been silent about for `poll_max_s`); re-peg those due before the bound."""
+        pushed, read_all, reconciling = self._pushed()
+        silent = self._policy.poll_max_s
         due_repeg = []
         for child in children:
             if child.state is not State.WORKING or child.order is None:
                 continue
-            found = self._broker.get_order_by_client_id(child.order.client_order_id)
+            cid = child.order.client_order_id
+            found = pushed.get(cid)
+            if found is not None and found.filled_qty < child.order.filled_qty:
+                found = None  # older than what we know (pushed before a poll answered)
             if found is None:
-                raise BrokerError(f"order {child.order.client_order_id} disappeared at the broker")
+                if not read_all and self._now() - child.heard < silent:
+                    continue  # the stream is live and what we know is recent: no request
+                found = self._broker.get_order_by_client_id(cid)
+            if found is None:
+                raise BrokerError(f"order {cid} disappeared at the broker")
             self._track(child, found)
             if child.state is State.WORKING and self._now() >= child.repeg_at:
                 due_repeg.append(child)
+        if reconciling:
+            self._on_event("order update stream connected: reconciled by polling once")
         if due_repeg and self._stop is None and self._now() < min(bound, self._deadline):
             quotes = self._broker.quotes({c.leg.symbol for c in due_repeg})
             for child in due_repeg:
@@ -240,6 +288,7 @@ class SliceDesk:
         caller to re-send the rest; anything else terminal ends the child.
         """
         self._journal.record_broker_state(order, self._clock.now())
+        child.heard = self._now()
         if not order.status.is_terminal:
             child.order = order
             child.report.status = LegStatus.of(order.status)

@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from alchemiser_cli.brokers.bars import daily_bars
+from alchemiser_cli.brokers.base import OrderUpdates
 from alchemiser_cli.brokers.sim.schema import migrate, prepare
 from alchemiser_cli.brokers.sim.seed import SimSeed, load_seed
 from alchemiser_cli.clock import Clock
@@ -124,6 +125,10 @@ class SimBroker:
 
     def clock_is_open(self) -> None:
         """None: the simulator follows its own NYSE calendar, it has no separate flag."""
+        return None
+
+    def updates(self) -> OrderUpdates | None:
+        """No pushed updates: the executor polls the simulator."""
         return None
 
     def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
