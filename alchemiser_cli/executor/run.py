@@ -84,7 +84,7 @@ class Executor(SliceDesk):
     ) -> ExecutionResult:
         """Run the plan (`_run`); the broker's update stream, if one was opened, is closed."""
         try:
-            return self._run(plan, run_id, reserve, attempt, queue_for)
+            return self._run(plan, run_id, reserve, attempt, queue_for, topup, deadline)
         finally:
             self._close_updates()
 
@@ -95,6 +95,8 @@ class Executor(SliceDesk):
         reserve: Decimal,
         attempt: int,
         queue_for: Session | None,
+        topup: TopUp | None,
+        deadline: datetime | None,
     ) -> ExecutionResult:
         """Send sells, wait for them, re-size and send buys, wait; report every order.
 
