@@ -12,14 +12,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alchemiser_cli.brokers.base import Broker
 from alchemiser_cli.calendar_cache import nyse_calendar
 from alchemiser_cli.clock import Clock, FixedClock, RunningClock, SystemClock
 from alchemiser_cli.core.calendar import MarketOutlook, MarketState, NyseCalendar
-from alchemiser_cli.executor import Executor, OrderResult
 from alchemiser_cli.journal import Journal
 from alchemiser_cli.settings import AlpacaCredentials, Settings
+
+if TYPE_CHECKING:  # the executor loads with `execute`, not for plan, check or status
+    from alchemiser_cli.executor import Executor, OrderResult
 
 DEMO_ACCOUNT = "demo-account.toml"
 Events = Callable[[str], None]
