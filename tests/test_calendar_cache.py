@@ -229,7 +229,14 @@ def test_a_warm_table_needs_neither_exchange_calendars_nor_pandas(tmp_path: Path
         "print(cal.state(datetime.fromisoformat('2026-11-27T17:00:00+00:00')).is_open, "
         "'exchange_calendars' in sys.modules, 'pandas' in sys.modules)"
     )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
     )
     assert out.stdout == "True False False\n"
