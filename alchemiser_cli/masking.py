@@ -8,9 +8,10 @@ JSON and human output, as a wall behind that first one.
 
 from __future__ import annotations
 
-import json
+from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
+if TYPE_CHECKING:  # pydantic loads with the settings, not for `alch --help`
+    from pydantic import SecretStr
 
 MASK = "***"
 _SECRETS: set[str] = set()
@@ -24,6 +25,8 @@ def register_secret(secret: SecretStr | None) -> None:
     """
     if secret is None:
         return
+    import json  # here, not at start-up: `alch --version` needs no JSON
+
     value = secret.get_secret_value()
     if len(value) >= 4:
         _SECRETS.add(value)

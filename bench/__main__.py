@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import floor, planner, strategy, stream
+from bench import floor, planner, startup, strategy, stream
 
 if __name__ == "__main__":
     met, median_ms = planner.main()
@@ -14,4 +14,6 @@ if __name__ == "__main__":
     strategy_met = strategy.main()
     print()
     stream_met = stream.main()
-    sys.exit(0 if met and strategy_met and stream_met else 1)
+    print()
+    startup_met = startup.main()
+    sys.exit(0 if met and strategy_met and stream_met and startup_met else 1)

@@ -161,7 +161,7 @@ class FakeAlpaca:
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
-        self._calendar = NyseCalendar(now.astimezone(NEW_YORK).date())
+        self._calendar = NyseCalendar.around(now.astimezone(NEW_YORK).date())
         self.stream = FakeStream(self)
         # The secret doubles as the test suite's canary: it must never appear in any output.
         self.keys = (CANARY_KEY_ID, CANARY_SECRET)
@@ -464,7 +464,7 @@ class FakeAlpaca:
             else today
         )
         # the fake's history begins with its calendar's first session
-        start = max(start, self._calendar._cal.first_session.date())
+        start = max(start, self._calendar.table.sessions[0].day)
         span = (start + timedelta(days=i) for i in range(max(0, (end - start).days)))
         days = [s for s in (self._calendar.session(d) for d in span) if s is not None]
         rows: list[tuple[str, dict[str, Any]]] = []

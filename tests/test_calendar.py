@@ -8,7 +8,7 @@ import pytest
 
 from alchemiser_cli.core.calendar import NyseCalendar
 
-CAL = NyseCalendar(date(2026, 11, 23))
+CAL = NyseCalendar.around(date(2026, 11, 23))
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from alchemiser_cli.core.targets import Targets
 from tests.conftest import D, make_snapshot
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 10:00 New York: open
-CAL = NyseCalendar(date(2026, 11, 24))
+CAL = NyseCalendar.around(date(2026, 11, 24))
 POLICY = PlannerPolicy(collar_bps=D(0))
 
 

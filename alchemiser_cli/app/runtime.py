@@ -12,14 +12,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alchemiser_cli.brokers.base import Broker
-from alchemiser_cli.brokers.sim import SimBroker
+from alchemiser_cli.calendar_cache import nyse_calendar
 from alchemiser_cli.clock import Clock, FixedClock, RunningClock, SystemClock
-from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState, NyseCalendar
-from alchemiser_cli.executor import Executor, OrderResult
+from alchemiser_cli.core.calendar import MarketOutlook, MarketState, NyseCalendar
 from alchemiser_cli.journal import Journal
 from alchemiser_cli.settings import AlpacaCredentials, Settings
+
+if TYPE_CHECKING:  # the executor loads with `execute`, not for plan, check or status
+    from alchemiser_cli.executor import Executor, OrderResult
 
 DEMO_ACCOUNT = "demo-account.toml"
 Events = Callable[[str], None]
@@ -79,9 +82,11 @@ class Runtime:
         return self._nyse(now).last_closed(now)
 
     def _nyse(self, now: datetime) -> NyseCalendar:
-        if "nyse" not in self._calendars:
-            self._calendars["nyse"] = NyseCalendar(now.astimezone(NEW_YORK).date())
-        return self._calendars["nyse"]
+        known = self._calendars.get("nyse")
+        if known is None or not known.table.covers(now.date()):
+            known = nyse_calendar(self.settings.state_dir / "cache", now)  # the cached table
+            self._calendars["nyse"] = known
+        return known
 
 
 def clock_for(settings: Settings) -> Clock:
@@ -129,7 +134,15 @@ def open_runtime(
             stream=settings.alpaca.stream,
         )  # fmt: skip
     else:
-        broker = SimBroker(state / "sim.sqlite", sim_seed(settings), clock, settings.sim_bars)
+        from alchemiser_cli.brokers.sim import SimBroker
+
+        broker = SimBroker(
+            state / "sim.sqlite",
+            sim_seed(settings),
+            clock,
+            settings.sim_bars,
+            calendar=lambda now: nyse_calendar(state / "cache", now),
+        )
     journal = Journal(state / "journal.sqlite")
     return Runtime(
         settings=settings,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from alchemiser_cli.app.check import RunOptions, check_plan
 from alchemiser_cli.cli.common import (
     AllowOpenOrdersOpt,
     CancelOpenOpt,
@@ -23,8 +22,6 @@ from alchemiser_cli.cli.common import (
     runtime_for,
 )
 from alchemiser_cli.cli.errors import Finished
-from alchemiser_cli.documents.reports import check_document
-from alchemiser_cli.render.tables import render_checks
 
 
 def check(
@@ -40,6 +37,10 @@ def check(
     strategy: StrategyOpt = None,
 ) -> Finished:
     """Check a plan against limits, the account and the market; exit 1 if anything blocks."""
+    from alchemiser_cli.app.check import RunOptions, check_plan  # here: start-up stays light
+    from alchemiser_cli.documents.reports import check_document
+    from alchemiser_cli.render.tables import render_checks
+
     with runtime_for(ctx) as rt:
         outcome = check_plan(
             rt,

@@ -10,21 +10,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TextIO, cast
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, cast
 
 import typer
-from rich.console import Console
 
-from alchemiser_cli import logs
-from alchemiser_cli.app.runtime import Runtime, open_runtime
-from alchemiser_cli.core.planner import Plan
-from alchemiser_cli.core.targets import Targets, parse_targets
-from alchemiser_cli.documents import plan_from_text
-from alchemiser_cli.documents.schemas import document_json
 from alchemiser_cli.errors import ConfigError, InputError
-from alchemiser_cli.files import loose_permissions, read_text, usable_dir
 from alchemiser_cli.masking import redact
-from alchemiser_cli.settings import AlpacaCredentials, Settings, load_settings, with_changes
+
+if TYPE_CHECKING:  # start-up (`--help`, `--version`, completion) imports none of these
+    from rich.console import Console
+
+    from alchemiser_cli.app.runtime import Runtime
+    from alchemiser_cli.core.planner import Plan
+    from alchemiser_cli.core.targets import Targets
+    from alchemiser_cli.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +103,11 @@ def runtime_for(
     execution_flags: Callable[[], dict[str, Any]] | None = None,
 ) -> Iterator[Runtime]:
     """Load settings, set up logging, open the runtime."""
+    from alchemiser_cli import logs
+    from alchemiser_cli.app.runtime import open_runtime
+    from alchemiser_cli.files import loose_permissions, usable_dir
+    from alchemiser_cli.settings import AlpacaCredentials, load_settings, with_changes
+
     opts = globals_of(ctx)
     settings = load_settings(opts.config, broker=opts.broker)
     if planner_flags is not None:
@@ -141,6 +145,8 @@ def runtime_for(
 
 def read_source(arg: str, what: str) -> tuple[str, str]:
     """Read a file argument or stdin (`-`); return (text, a name for messages)."""
+    from alchemiser_cli.files import read_text
+
     if arg == "-":
         if sys.stdin is None:
             raise InputError(f"- reads the {what} from stdin, but stdin is closed")
@@ -156,6 +162,8 @@ def read_source(arg: str, what: str) -> tuple[str, str]:
 
 def load_targets(arg: str | None) -> Targets | None:
     """Targets from --targets, or None to let the app decide."""
+    from alchemiser_cli.core.targets import parse_targets
+
     if arg is None:
         return None
     text, where = read_source(arg, "targets")
@@ -206,17 +214,23 @@ def load_plan(
         raise InputError("give either a saved PLAN or --strategy, not both")
     if arg is None:
         return None
+    from alchemiser_cli.documents import plan_from_text
+
     text, where = read_source(arg, "plan")
     return plan_from_text(text, where=where)
 
 
 def emit_json(name: str, document: object) -> None:
     """Print one JSON document on stdout."""
+    from alchemiser_cli.documents.schemas import document_json
+
     sys.stdout.write(redact(document_json(name, document)) + "\n")  # the last wall
 
 
 def console() -> Console:
     """A console on the current stdout; off a terminal, $COLUMNS wide, else 160."""
+    from rich.console import Console
+
     width = None if sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit() else 160
     return Console(file=masked(sys.stdout), highlight=False, width=width)
 

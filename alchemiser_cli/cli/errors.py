@@ -13,26 +13,30 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
 
 from alchemiser_cli.errors import AlchError, ExitCode
-from alchemiser_cli.executor import Outcome
-from alchemiser_cli.logs import redact
+from alchemiser_cli.masking import redact
+
+if TYPE_CHECKING:  # the executor loads with the commands that run one, not at start-up
+    from alchemiser_cli.executor import Outcome
 
 log = logging.getLogger("alchemiser_cli.cli")
 
-# Outcome -> exit status. Declining at the prompt is not a failure: nothing was sent.
+# Outcome (by value) -> exit status. Declining at the prompt is not a failure: nothing
+# was sent. Keyed by value so that start-up need not import the executor.
 OUTCOME_EXIT = {
-    Outcome.COMPLETED: ExitCode.OK,
-    Outcome.QUEUED: ExitCode.OK,
-    Outcome.NOTHING_TO_DO: ExitCode.OK,
-    Outcome.DECLINED: ExitCode.OK,
-    Outcome.BLOCKED: ExitCode.CHECK_BLOCKED,
-    Outcome.INCOMPLETE: ExitCode.INCOMPLETE,
-    Outcome.FAILED: ExitCode.BROKER,  # a broker error stopped it before any order got there
-    Outcome.INTERRUPTED: ExitCode.INTERRUPTED,
-    Outcome.RUNNING: ExitCode.INTERNAL,  # never returned by a finished run
+    "completed": ExitCode.OK,
+    "queued": ExitCode.OK,
+    "nothing_to_do": ExitCode.OK,
+    "declined": ExitCode.OK,
+    "blocked": ExitCode.CHECK_BLOCKED,
+    "incomplete": ExitCode.INCOMPLETE,
+    "failed": ExitCode.BROKER,  # a broker error stopped it before any order got there
+    "interrupted": ExitCode.INTERRUPTED,
+    "running": ExitCode.INTERNAL,  # never returned by a finished run
 }
 # The signal that stopped a run -> exit status (128 + the signal's number).
 SIGNAL_EXIT = {"SIGINT": ExitCode.INTERRUPTED, "SIGTERM": ExitCode.TERMINATED}
@@ -41,9 +45,9 @@ SIGNAL_EXIT = {"SIGINT": ExitCode.INTERRUPTED, "SIGTERM": ExitCode.TERMINATED}
 def exit_code_for_outcome(outcome: Outcome, stop_reason: str | None = None) -> ExitCode:
     """The documented exit status for how a run ended (a signal's own status if one
     stopped it)."""
-    if outcome is Outcome.INTERRUPTED:
+    if outcome.value == "interrupted":
         return SIGNAL_EXIT.get(stop_reason or "", ExitCode.INTERRUPTED)
-    return OUTCOME_EXIT[outcome]
+    return OUTCOME_EXIT[outcome.value]
 
 
 @dataclass(frozen=True, slots=True)

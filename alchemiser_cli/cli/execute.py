@@ -9,15 +9,10 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
-from alchemiser_cli.app.check import RunOptions
-from alchemiser_cli.app.execute import execute as execute_run
-from alchemiser_cli.app.execute import run_inputs
-from alchemiser_cli.app.runtime import Runtime, StopToken
 from alchemiser_cli.cli import common
 from alchemiser_cli.cli.common import (
     AllowOpenOrdersOpt,
@@ -39,12 +34,13 @@ from alchemiser_cli.cli.common import (
     runtime_for,
 )
 from alchemiser_cli.cli.errors import SIGNAL_EXIT, Finished
-from alchemiser_cli.core.checks import CheckReport
-from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.errors import ConfirmationRequired, InputError, Interrupted
-from alchemiser_cli.executor import Outcome
-from alchemiser_cli.render.progress import Listener, live_view, plain_events
-from alchemiser_cli.render.tables import render_checks, render_execution, render_plan
+
+if TYPE_CHECKING:  # start-up imports none of these; `execute` does, when it runs
+    from alchemiser_cli.app.runtime import Runtime, StopToken
+    from alchemiser_cli.core.checks import CheckReport
+    from alchemiser_cli.core.planner import Plan
+    from alchemiser_cli.render.progress import Listener
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Send without asking (for cron).")]
 LiveOpt = Annotated[
@@ -82,6 +78,10 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 
 def _ask(plan: Plan, report: CheckReport) -> bool:
     """Show the plan and the checks on stderr, then ask (default No)."""
+    from rich.console import Console
+
+    from alchemiser_cli.render.tables import render_checks, render_plan
+
     err = Console(file=masked(sys.stderr), highlight=False)
     render_plan(err, plan)
     render_checks(err, report)
@@ -125,6 +125,8 @@ def _confirm_live(plan: Plan, report: CheckReport) -> bool:
 
 def progress_for(ctx: typer.Context, stop: StopToken) -> AbstractContextManager[Listener | None]:
     """A live view on a terminal, plain event lines elsewhere, nothing with --quiet."""
+    from alchemiser_cli.render.progress import live_view, plain_events
+
     if globals_of(ctx).verbosity < 0:
         return nullcontext(None)
     if sys.stderr.isatty():
@@ -170,6 +172,12 @@ def execute(
     strategy: StrategyOpt = None,
 ) -> Finished:
     """Send the plan's orders after the checks pass and you confirm (or --yes)."""
+    from alchemiser_cli.app.check import RunOptions  # imported here: start-up stays light
+    from alchemiser_cli.app.execute import execute as execute_run
+    from alchemiser_cli.app.execute import run_inputs
+    from alchemiser_cli.executor import Outcome
+    from alchemiser_cli.render.tables import render_checks, render_execution
+
     flags = lambda: execution_overrides(deadline, order_type)  # noqa: E731
     with runtime_for(ctx, execution_flags=flags) as rt:
         if not yes and not common.stdin_is_tty():

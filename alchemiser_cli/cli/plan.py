@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from alchemiser_cli.app.plan import make_plan
 from alchemiser_cli.cli.common import (
     JsonOpt,
     LiquidateOpt,
@@ -20,9 +19,7 @@ from alchemiser_cli.cli.common import (
     refuse_overwriting_inputs,
     runtime_for,
 )
-from alchemiser_cli.documents import dumps, plan_to_json
 from alchemiser_cli.errors import InputError
-from alchemiser_cli.render.tables import render_plan
 
 BandOpt = Annotated[
     list[str] | None,
@@ -84,6 +81,10 @@ def plan(
     strategy: StrategyOpt = None,
 ) -> None:
     """Show what it would take to reach the targets. Nothing is sent."""
+    from alchemiser_cli.app.plan import make_plan  # imported here: start-up stays light
+    from alchemiser_cli.documents import dumps, plan_to_json
+    from alchemiser_cli.render.tables import render_plan
+
     with runtime_for(ctx, lambda: planner_overrides(band, to)) as rt:
         if out is not None:
             refuse_overwriting_inputs(out, targets, rt.settings, strategy)

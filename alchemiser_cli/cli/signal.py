@@ -10,14 +10,8 @@ from typing import Annotated
 
 import typer
 
-from alchemiser_cli.app.signal import signal as signal_of
 from alchemiser_cli.cli.common import JsonOpt, console, emit_json, globals_of, runtime_for
-from alchemiser_cli.core.strategy.evaluate import (
-    DEFAULT_FRAGILE_MARGIN,
-)
-from alchemiser_cli.documents.targets import targets_document
 from alchemiser_cli.errors import InputError
-from alchemiser_cli.render.signal import render_signal
 
 FilesArg = Annotated[
     list[str],
@@ -57,6 +51,10 @@ def signal(
     fragile_margin: FragileOpt = "2%",
 ) -> None:
     """Evaluate strategy files on daily bars: the decision tree and the target weights."""
+    from alchemiser_cli.app.signal import signal as signal_of  # here: start-up stays light
+    from alchemiser_cli.documents.targets import targets_document
+    from alchemiser_cli.render.signal import render_signal
+
     opts = globals_of(ctx)
     with runtime_for(ctx) as rt:
         day: date | None = None
@@ -78,4 +76,4 @@ def signal(
             render_signal(console(), blend)
 
 
-__all__ = ["DEFAULT_FRAGILE_MARGIN", "signal"]
+__all__ = ["signal"]

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from alchemiser_cli.app.status import status as status_of
 from alchemiser_cli.cli.common import (
     JsonOpt,
     TargetsOpt,
@@ -15,7 +14,6 @@ from alchemiser_cli.cli.common import (
     load_targets,
     runtime_for,
 )
-from alchemiser_cli.render.tables import render_status
 
 RunsOpt = Annotated[int, typer.Option("--runs", min=1, max=1000, help="How many recent runs.")]
 RunOpt = Annotated[str | None, typer.Option("--run", help="Show one run in full (id or prefix).")]
@@ -32,6 +30,9 @@ def status(
 
     Drift is against --targets, else the last run's targets, else the configured ones.
     """
+    from alchemiser_cli.app.status import status as status_of  # here: start-up stays light
+    from alchemiser_cli.render.tables import render_status
+
     with runtime_for(ctx) as rt:
         chosen = load_targets(targets)
         report = status_of(rt, runs=runs, run_id=run, targets=chosen)

@@ -1,9 +1,10 @@
-"""NYSE sessions, holidays and early closes, from exchange-calendars (XNYS).
+"""NYSE sessions, holidays and early closes, over a table of sessions taken as data.
 
 `NyseCalendar.state(now)` turns an instant into a `MarketState` value that the pure checks
-read; nothing here reads the clock. exchange-calendars (and pandas) load lazily, only
-for the commands that need the calendar, and always with an explicit horizon: its default
-one ends a year from today and then raises.
+read; nothing here reads the clock or a file. The table (`SessionTable`) is computed from
+exchange-calendars (XNYS) by `xnys_table`, always with an explicit horizon (its default
+one ends a year from today and then raises); exchange-calendars and pandas load only
+there. The commands read the table from a small file under ALCH_HOME (`calendar_cache`).
 """
 
 from __future__ import annotations
@@ -154,25 +155,73 @@ def _quiet_pandas() -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True, slots=True)
+class SessionTable:
+    """The NYSE sessions and weekday closures from `start` to `end` (inclusive), as data:
+    computed once from exchange-calendars (`xnys_table`) and kept as a small file under
+    ALCH_HOME by `calendar_cache`."""
+
+    start: date
+    end: date
+    sessions: tuple[Session, ...]  # in day order
+    holidays: tuple[Closure, ...]  # weekday closures with their names, in day order
+
+    def covers(self, day: date, ahead_days: int = 31) -> bool:
+        """Whether `day` and the month after it lie inside the table."""
+        return self.start <= day and day + timedelta(days=ahead_days) <= self.end
+
+
+def horizon(around: date, years_back: int = 1, years_ahead: int = 3) -> tuple[date, date]:
+    """The window a table is built for: January 1st `years_back` years before `around`'s
+    year to December 31st `years_ahead` years after it."""
+    return date(around.year - years_back, 1, 1), date(around.year + years_ahead, 12, 31)
+
+
+def xnys_table(start: date, end: date) -> SessionTable:
+    """The XNYS sessions and holidays from `start` to `end`, computed with exchange-calendars
+    (which loads here, lazily: importing it and pandas takes most of a second)."""
+    import exchange_calendars
+
+    with _quiet_pandas():
+        cal: Any = exchange_calendars.get_calendar(
+            "XNYS", start=start.isoformat(), end=end.isoformat()
+        )
+        names = cal.regular_holidays.holidays(start.isoformat(), end.isoformat(), return_name=True)
+        sessions = tuple(
+            Session(
+                day=day.date(),
+                open=opens.to_pydatetime().astimezone(UTC),
+                close=closes.to_pydatetime().astimezone(UTC),
+            )
+            for day, opens, closes in zip(cal.sessions, cal.opens, cal.closes, strict=True)
+        )
+    holidays: dict[date, str] = {ts.date(): str(name) for ts, name in names.items()}
+    for ts in cal.adhoc_holidays:
+        if start <= ts.date() <= end:
+            holidays.setdefault(ts.date(), "special closure")
+    return SessionTable(
+        start=start,
+        end=end,
+        sessions=sessions,
+        holidays=tuple(Closure(day, holidays[day]) for day in sorted(holidays)),
+    )
+
+
 class NyseCalendar:
-    """The XNYS calendar over a fixed window around `around`."""
+    """The XNYS calendar over a session table (pure: the sessions are data)."""
 
-    def __init__(self, around: date, years_back: int = 1, years_ahead: int = 3) -> None:
-        import exchange_calendars
+    def __init__(self, table: SessionTable) -> None:
+        self.table = table
+        self._start = table.start
+        self._end = table.end
+        self._sessions = {s.day: s for s in table.sessions}
+        self._holidays: dict[date, str] = {c.day: c.name for c in table.holidays}
 
-        self._start = date(around.year - years_back, 1, 1)
-        self._end = date(around.year + years_ahead, 12, 31)
-        with _quiet_pandas():
-            self._cal: Any = exchange_calendars.get_calendar(
-                "XNYS", start=self._start.isoformat(), end=self._end.isoformat()
-            )
-            names = self._cal.regular_holidays.holidays(
-                self._start.isoformat(), self._end.isoformat(), return_name=True
-            )
-        self._holidays: dict[date, str] = {ts.date(): str(name) for ts, name in names.items()}
-        for ts in self._cal.adhoc_holidays:
-            if self._start <= ts.date() <= self._end:
-                self._holidays.setdefault(ts.date(), "special closure")
+    @classmethod
+    def around(cls, day: date, years_back: int = 1, years_ahead: int = 3) -> NyseCalendar:
+        """The calendar over the horizon around `day`, computed now with exchange-calendars
+        (the commands read it from the cached table instead: `calendar_cache`)."""
+        return cls(xnys_table(*horizon(day, years_back, years_ahead)))
 
     def holiday_name(self, day: date) -> str | None:
         """The holiday's name if the exchange is closed on a weekday `day`."""
@@ -180,12 +229,9 @@ class NyseCalendar:
 
     def session(self, day: date) -> Session | None:
         """The session on `day`, or None if the exchange does not trade that day."""
-        with _quiet_pandas():
-            if not self._cal.is_session(day.isoformat()):
-                return None
-            opens = self._cal.session_open(day.isoformat()).to_pydatetime()
-            closes = self._cal.session_close(day.isoformat()).to_pydatetime()
-        return Session(day=day, open=opens.astimezone(UTC), close=closes.astimezone(UTC))
+        if not self._start <= day <= self._end:
+            raise ValueError(f"{day} is outside the calendar's horizon {self._start}..{self._end}")
+        return self._sessions.get(day)
 
     def sessions(self, first: date, count: int) -> list[Session]:
         """`count` sessions starting on or after `first`."""

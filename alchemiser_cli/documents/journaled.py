@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from alchemiser_cli.documents.reports import ExecutionReport
-from alchemiser_cli.documents.schemas import EXECUTION_ADAPTER
+from alchemiser_cli.documents.schemas import adapter
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class JournaledReport(BaseModel):
 
 def journal_form(report: ExecutionReport) -> dict[str, Any]:
     """The JSON form of a report, as the journal stores it."""
-    data: dict[str, Any] = EXECUTION_ADAPTER.dump_python(report, mode="json")
+    data: dict[str, Any] = adapter("execute").dump_python(report, mode="json")
     return data
 
 

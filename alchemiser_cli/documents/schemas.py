@@ -2,35 +2,49 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Final
 
 from pydantic import TypeAdapter
 
-from alchemiser_cli.documents.plan import PLAN_ADAPTER, dumps
-from alchemiser_cli.documents.reports import CheckDocument, ExecutionReport, StatusReport
-from alchemiser_cli.documents.targets import TARGETS_ADAPTER
+from alchemiser_cli.documents.plan import dumps
 
-EXECUTION_ADAPTER: Final = TypeAdapter(ExecutionReport)
-STATUS_ADAPTER: Final = TypeAdapter(StatusReport)
-CHECK_ADAPTER: Final = TypeAdapter(CheckDocument)
+# The documents by name. Their adapters (pydantic's schema build takes tens of ms each)
+# are built on first use, so a command builds only the one it prints.
+SCHEMAS: Final = ("plan", "check", "execute", "status", "targets")
 
-SCHEMAS: Final[dict[str, TypeAdapter[Any]]] = {
-    "plan": PLAN_ADAPTER,
-    "check": CHECK_ADAPTER,
-    "execute": EXECUTION_ADAPTER,
-    "status": STATUS_ADAPTER,
-    "targets": TARGETS_ADAPTER,
-}
+
+@functools.cache
+def adapter(name: str) -> TypeAdapter[Any]:
+    """The TypeAdapter of one document, built once per process."""
+    if name == "plan":
+        from alchemiser_cli.documents.plan import PLAN_ADAPTER
+
+        return PLAN_ADAPTER
+    if name == "targets":
+        from alchemiser_cli.documents.targets import TARGETS_ADAPTER
+
+        return TARGETS_ADAPTER
+    from alchemiser_cli.documents import reports
+
+    kinds: dict[str, Any] = {
+        "check": reports.CheckDocument,
+        "execute": reports.ExecutionReport,
+        "status": reports.StatusReport,
+    }
+    if name not in kinds:
+        raise KeyError(name)
+    return TypeAdapter(kinds[name])
 
 
 def document_json(name: str, document: object) -> str:
-    """Serialise one of the four documents."""
-    return dumps(SCHEMAS[name].dump_python(document, mode="json"))
+    """Serialise one of the documents."""
+    return dumps(adapter(name).dump_python(document, mode="json"))
 
 
 def json_schema(name: str) -> dict[str, Any]:
     """The JSON Schema of a document, as it is serialised."""
-    schema: dict[str, Any] = SCHEMAS[name].json_schema(mode="serialization")
+    schema: dict[str, Any] = adapter(name).json_schema(mode="serialization")
     _require_every_property(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"alch {name} output"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -15,23 +15,23 @@ from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState
 from alchemiser_cli.core.checks import CheckReport, Severity
 from alchemiser_cli.core.money import dollars, fmt, money
 from alchemiser_cli.core.planner import Plan
-from alchemiser_cli.documents.journaled import read_report
-from alchemiser_cli.documents.reports import ExecutionReport, StatusReport
-from alchemiser_cli.executor import Outcome
 from alchemiser_cli.render.layout import Cell, Col, fitted_table
 from alchemiser_cli.render.signal import render_signal_record
 
+if TYPE_CHECKING:  # reports and the executor load with the commands that show them
+    from alchemiser_cli.documents.reports import ExecutionReport, StatusReport
+
 _SEVERITY_STYLE = {Severity.PASS: "green", Severity.WARN: "yellow", Severity.BLOCK: "bold red"}
-_OUTCOME_STYLE = {
-    Outcome.COMPLETED: "green",
-    Outcome.QUEUED: "yellow",
-    Outcome.NOTHING_TO_DO: "green",
-    Outcome.DECLINED: "yellow",
-    Outcome.BLOCKED: "bold red",
-    Outcome.INCOMPLETE: "bold red",
-    Outcome.FAILED: "bold red",
-    Outcome.INTERRUPTED: "bold red",
-    Outcome.RUNNING: "yellow",
+_OUTCOME_STYLE = {  # by the executor's Outcome values (a StrEnum: its members look up)
+    "completed": "green",
+    "queued": "yellow",
+    "nothing_to_do": "green",
+    "declined": "yellow",
+    "blocked": "bold red",
+    "incomplete": "bold red",
+    "failed": "bold red",
+    "interrupted": "bold red",
+    "running": "yellow",
 }
 
 
@@ -327,6 +327,8 @@ def _render_strategies(console: Console, plan: Plan) -> None:
 
 def _render_run_orders(console: Console, run_id: str, details: dict[str, Any]) -> None:
     """`status --run ID`: that run's orders as the journal recorded them."""
+    from alchemiser_cli.documents.journaled import read_report
+
     orders = read_report(details).orders
     if not orders:
         return

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -66,8 +66,18 @@ class SimBroker:
     """A simulated cash or margin account persisted in SQLite."""
 
     def __init__(
-        self, db_path: Path, seed_path: Path, clock: Clock, bars_dir: Path | None = None
+        self,
+        db_path: Path,
+        seed_path: Path,
+        clock: Clock,
+        bars_dir: Path | None = None,
+        *,
+        calendar: Callable[[datetime], NyseCalendar] | None = None,
     ) -> None:
+        # The NYSE calendar for a time: the runtime's cached session table, else computed.
+        self._calendar_for = calendar or (
+            lambda now: NyseCalendar.around(now.astimezone(NEW_YORK).date())
+        )
         self._bars_dir = bars_dir
         self._db_path = db_path
         self._seed_path = seed_path
@@ -465,7 +475,7 @@ class SimBroker:
         """Whether the NYSE is open at the simulator's time (the calendar loads lazily)."""
         now = self.now()
         if self._calendar is None:
-            self._calendar = NyseCalendar(now.astimezone(NEW_YORK).date())
+            self._calendar = self._calendar_for(now)
         return self._calendar.state(now).is_open
 
     def _tick(self) -> None:
@@ -493,7 +503,7 @@ class SimBroker:
         if not rows:
             return ZERO
         if self._calendar is None:
-            self._calendar = NyseCalendar(now.astimezone(NEW_YORK).date())
+            self._calendar = self._calendar_for(now)
         today = now.astimezone(NEW_YORK).date()
         unsettled = ZERO
         for qty, price, at in rows:

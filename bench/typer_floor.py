@@ -1,0 +1,237 @@
+"""The framework's floor for start-up (issue 16): a minimal Typer app with alch's command
+tree (the same commands, options, arguments and help texts as of issue 16; no imports of
+alch, no work). `bench/startup.py` runs it side by side with `alch`. Keep it in step when a
+command or option is added (a test checks the trees match)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+TargetsOpt = Annotated[
+    str | None,
+    typer.Option("--targets", "-t", help="Targets file (.toml, .json, .csv) or - for stdin."),
+]
+PlanArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="A saved plan (from `alch plan --json`), or - for stdin.", show_default=False
+    ),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Run a plan again although the journal says it ran.")
+]
+QueueOpt = Annotated[
+    bool,
+    typer.Option("--queue-for-open", help="Market closed: send day orders for the next session."),
+]
+LiquidateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--liquidate", help="No targets: sell every position (empty targets are an error)."
+    ),
+]
+AllowOpenOrdersOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-open-orders",
+        help="Trade symbols that have open orders (a warning; the orders stay open).",
+    ),
+]
+CancelOpenOpt = Annotated[
+    bool, typer.Option("--cancel-open", hidden=True, help="Deprecated: --allow-open-orders.")
+]
+BandOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--band", help="Drift band: 0.05 (absolute, 5 points) or 25% (relative). Repeatable."
+    ),
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="Trade out-of-band positions to `target` or `edge`.")
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Also write the plan JSON to this file.")
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Send without asking (for cron).")]
+LiveOpt = Annotated[
+    bool,
+    typer.Option(
+        "--live",
+        help="Send to a LIVE Alpaca account (also needs ALCH_LIVE=1; asks for the "
+        "account number unless --yes).",
+    ),
+]
+DeadlineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--deadline", help="Stop the run after this long: 90s, 15m, 1h (default: config, 15m)."
+    ),
+]
+OrderTypeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--order-type",
+        help="limit (default: marketable limits inside the collar) or market (size limits "
+        "still apply).",
+    ),
+]
+CloseWindowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--close-window",
+        help="Trade only in this last stretch before today's close, e.g. 25m (early closes "
+        "count); outside it: nothing to do, exit 0. For cron.",
+    ),
+]
+RunsOpt = Annotated[int, typer.Option("--runs", min=1, max=1000, help="How many recent runs.")]
+RunOpt = Annotated[str | None, typer.Option("--run", help="Show one run in full (id or prefix).")]
+FilesArg = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="FILE", help="Strategy files (.clj); FILE=0.6 blends by weight (default: equal)."
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Evaluate on the bars through this date (YYYY-MM-DD)."),
+]
+FragileOpt = Annotated[
+    str,
+    typer.Option(
+        "--fragile-margin",
+        help="Mark a decision fragile within this relative margin of flipping (2% default).",
+    ),
+]
+
+app = typer.Typer(
+    name="alch",
+    help="Keep a brokerage account at its target allocation: plan, check, execute, status.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo("alch 0.1.0")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Config file (default ./alch.toml).")
+    ] = None,
+    broker: Annotated[
+        str | None, typer.Option("--broker", help="sim or alpaca (default: alpaca if keys set).")
+    ] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Errors only on stderr.")] = False,
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show the Python traceback of a failure.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Keep a brokerage account at its target allocation."""
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    targets: TargetsOpt = None,
+    json_out: JsonOpt = False,
+    out: OutOpt = None,
+    band: BandOpt = None,
+    to: ToOpt = None,
+    liquidate: LiquidateOpt = False,
+) -> None:
+    """Show what it would take to reach the targets. Nothing is sent."""
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    plan: PlanArg = None,
+    targets: TargetsOpt = None,
+    json_out: JsonOpt = False,
+    force: ForceOpt = False,
+    allow_open: AllowOpenOrdersOpt = False,
+    cancel_open: CancelOpenOpt = False,
+    queue_for_open: QueueOpt = False,
+    liquidate: LiquidateOpt = False,
+) -> None:
+    """Check a plan against limits, the account and the market; exit 1 if anything blocks."""
+
+
+@app.command()
+def execute(
+    ctx: typer.Context,
+    plan: PlanArg = None,
+    targets: TargetsOpt = None,
+    yes: YesOpt = False,
+    json_out: JsonOpt = False,
+    force: ForceOpt = False,
+    allow_open: AllowOpenOrdersOpt = False,
+    cancel_open: CancelOpenOpt = False,
+    queue_for_open: QueueOpt = False,
+    liquidate: LiquidateOpt = False,
+    live: LiveOpt = False,
+    deadline: DeadlineOpt = None,
+    order_type: OrderTypeOpt = None,
+    close_window: CloseWindowOpt = None,
+) -> None:
+    """Send the plan's orders after the checks pass and you confirm (or --yes)."""
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    json_out: JsonOpt = False,
+    runs: RunsOpt = 5,
+    run: RunOpt = None,
+    targets: TargetsOpt = None,
+) -> None:
+    """Show the account, positions, open orders and the journal's recent runs.
+
+    Drift is against --targets, else the last run's targets, else the configured ones.
+    """
+
+
+@app.command()
+def schema(
+    name: Annotated[str, typer.Argument(help="plan, check, execute, status or targets")],
+) -> None:
+    """Print the JSON Schema of `alch NAME --json`."""
+
+
+@app.command()
+def signal(
+    ctx: typer.Context,
+    files: FilesArg,
+    json_out: JsonOpt = False,
+    as_of: AsOfOpt = None,
+    fragile_margin: FragileOpt = "2%",
+) -> None:
+    """Evaluate strategy files on daily bars: the decision tree and the target weights."""
+
+
+sim = typer.Typer(help="Manage the embedded simulated broker.", no_args_is_help=True)
+
+
+@sim.command()
+def reset(ctx: typer.Context) -> None:
+    """Restore the simulated account to its seed file (drops its orders and fills)."""
+
+
+app.add_typer(sim, name="sim")
+
+if __name__ == "__main__":
+    app(prog_name="alch")
