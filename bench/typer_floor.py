@@ -34,6 +34,14 @@ LiquidateOpt = Annotated[
         "--liquidate", help="No targets: sell every position (empty targets are an error)."
     ),
 ]
+StrategyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--strategy",
+        help="Targets from a strategy file (.clj), as `alch signal` computes them; "
+        "FILE=0.6 blends by weight. Repeatable.",
+    ),
+]
 AllowOpenOrdersOpt = Annotated[
     bool,
     typer.Option(
@@ -152,6 +160,7 @@ def plan(
     band: BandOpt = None,
     to: ToOpt = None,
     liquidate: LiquidateOpt = False,
+    strategy: StrategyOpt = None,
 ) -> None:
     """Show what it would take to reach the targets. Nothing is sent."""
 
@@ -167,6 +176,7 @@ def check(
     cancel_open: CancelOpenOpt = False,
     queue_for_open: QueueOpt = False,
     liquidate: LiquidateOpt = False,
+    strategy: StrategyOpt = None,
 ) -> None:
     """Check a plan against limits, the account and the market; exit 1 if anything blocks."""
 
@@ -187,6 +197,7 @@ def execute(
     deadline: DeadlineOpt = None,
     order_type: OrderTypeOpt = None,
     close_window: CloseWindowOpt = None,
+    strategy: StrategyOpt = None,
 ) -> None:
     """Send the plan's orders after the checks pass and you confirm (or --yes)."""
 
