@@ -255,7 +255,7 @@ def test_alpaca_limit_is_kept_through_the_broker(fake: FakeAlpaca, tmp_path: Pat
     assert isinstance(clock, FixedClock)
     window = fake.rate_limit(200, now=lambda: clock.now().timestamp())
     for _ in range(260):
-        broker.now()
+        broker.account()
         clock.advance(0.05)
     assert window.refused == 0
     assert count_requests(fake) == 260

@@ -272,6 +272,12 @@ class SimBroker:
             if s in known or s in quoted
         }
 
+    def listing(self) -> dict[str, Asset]:
+        """Every asset the simulator knows (the fake Alpaca server's assets listing)."""
+        symbols = {r[0] for r in self._conn.execute("SELECT symbol FROM quotes")}
+        symbols |= {r[0] for r in self._conn.execute("SELECT symbol FROM assets")}
+        return self.assets(symbols)
+
     def open_orders(self) -> list[BrokerOrder]:
         """Orders not yet in a terminal state."""
         self._tick()
