@@ -125,7 +125,7 @@ def open_runtime(
         )
     else:
         broker = SimBroker(state / "sim.sqlite", sim_seed(settings), clock, settings.sim_bars)
-    journal = Journal(state / "journal.sqlite")
+    journal = Journal(state / "journal.sqlite", durable=kind == "alpaca")
     return Runtime(
         settings=settings,
         broker=broker,
