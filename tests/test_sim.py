@@ -359,10 +359,10 @@ def test_unsettled_proceeds_follow_each_new_sale_and_the_next_day(
     # The answer is memoised per (last sale, day): a new sale or a new day recomputes it.
     sim.submit_order(sell("s1", "AAPL", "10", "265"))
     first = sim.account()
-    assert first.cash - first.settled_cash == D("10") * D("265.40")
+    assert first.settled_cash == first.cash - D("10") * D("265.40")
     sim.submit_order(sell("s2", "AAPL", "5", "265"))
     second = sim.account()
-    assert second.cash - second.settled_cash == D("15") * D("265.40")
+    assert second.settled_cash == second.cash - D("15") * D("265.40")
     later = SimBroker(tmp_path / "home" / "sim.sqlite", DEMO_ACCOUNT, FixedClock(NOW))
     later._clock = FixedClock(NOW.replace(day=25))  # Wednesday: Tuesday's sales settled
     assert later.account().settled_cash == later.account().cash

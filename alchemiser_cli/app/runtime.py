@@ -79,6 +79,13 @@ class Runtime:
             self._calendars["nyse"] = NyseCalendar(now.astimezone(NEW_YORK).date())
         return self._calendars["nyse"]
 
+    def close_broker(self) -> None:
+        """At the end of a command: close the simulator's database, so its write-ahead log
+        is folded into the file (a damaged file is then seen by the next command, even one
+        in the same process)."""
+        if isinstance(self.broker, SimBroker):
+            self.broker.close()
+
 
 def clock_for(settings: Settings) -> Clock:
     """The simulator's pinned (or running) clock where ALCH_SIM_NOW is set, else the system's."""
