@@ -118,6 +118,7 @@ def test_assets_come_from_one_listing_cached_across_days(fake: FakeAlpaca, tmp_p
         "ARCA",
     )
     assert asset_requests(fake) == ["/v2/assets"]  # one listing, no per-symbol look-ups
+    assert broker_at(fake, tmp_path, timedelta(0)).assets([]) == {}
     assert fake.listings == [{"status": "active", "asset_class": "us_equity"}]
     # Two days and 23 hours later, a new process: the listing is still fresh.
     again = broker_at(fake, tmp_path, timedelta(days=2, hours=23)).assets(["VTI", "KO"])

@@ -394,6 +394,8 @@ class AlpacaBroker:
         threshold slices orders.
         """
         wanted = sorted(set(symbols))
+        if not wanted:
+            return {}  # nothing asked: no listing fetched for it
         now = self._clock.now()
         cache = self._memo if self._memo is not None else self._load_cache()
         self._memo = cache
