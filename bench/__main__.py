@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import floor, planner, startup, strategy, stream
+from bench import floor, planner, simulator, startup, strategy, stream
 
 if __name__ == "__main__":
     met, median_ms = planner.main()
@@ -16,4 +16,6 @@ if __name__ == "__main__":
     stream_met = stream.main()
     print()
     startup_met = startup.main()
-    sys.exit(0 if met and strategy_met and stream_met and startup_met else 1)
+    print()
+    simulator_met = simulator.main()
+    sys.exit(0 if met and strategy_met and stream_met and startup_met and simulator_met else 1)

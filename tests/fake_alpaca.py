@@ -156,6 +156,7 @@ class FakeAlpaca:
         self.log: list[Exchange] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.clock_override: bool | None = None  # /v2/clock's is_open, whatever the calendar
+        self.listings: list[dict[str, str]] = []  # the query of each GET /v2/assets
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._thread = threading.Thread(
@@ -243,6 +244,14 @@ class FakeAlpaca:
             return 200, self._clock()
         if path == "/v2/calendar":
             return 200, self._sessions(query)
+        if path == "/v2/assets":  # the listing: every asset, filtered as Alpaca does
+            self.listings.append(dict(query))
+            status, kind = query.get("status"), query.get("asset_class", "us_equity")
+            return 200, [
+                _asset(a.symbol, a.tradable, a.fractionable, a.status)
+                for a in sorted(sim.listing().values(), key=lambda a: a.symbol)
+                if kind == "us_equity" and (status is None or a.status == status)
+            ]
         if path.startswith("/v2/assets/"):
             symbol = path.removeprefix("/v2/assets/")
             asset = sim.assets([symbol]).get(symbol)

@@ -66,6 +66,10 @@ def count(fake: FakeAlpaca, method: str, path: str) -> int:
     return sum(1 for m, p, _ in fake.requests if m == method and p == path)
 
 
+def fake_home(fake: FakeAlpaca) -> Path:
+    return Path(fake.sim._db_path).parent / "cache"
+
+
 def test_reads_map_alpaca_json_to_alch_values(fake: FakeAlpaca, make_broker: BrokerMaker) -> None:
     broker = make_broker()
     assert broker.name == "alpaca-paper"
@@ -97,10 +101,84 @@ def test_built_in_alpaca_py_retry_is_off_and_a_timeout_is_set(make_broker: Broke
     assert broker._trading._session is broker._data._session  # one pooled session
 
 
-def test_assets_are_cached_for_a_day(fake: FakeAlpaca, make_broker: BrokerMaker) -> None:
-    make_broker().assets(["VTI"])
-    make_broker().assets(["VTI"])
-    assert count(fake, "GET", "/v2/assets/VTI") == 1
+def broker_at(fake: FakeAlpaca, tmp_path: Path, later: timedelta) -> AlpacaBroker:
+    """A new process (fresh broker, same ALCH_HOME cache) `later` after NOW."""
+    return AlpacaBroker(credentials(fake), FAST, FixedClock(NOW + later), tmp_path / "cache")
+
+
+def asset_requests(fake: FakeAlpaca) -> list[str]:
+    return [p for m, p, _ in fake.requests if m == "GET" and p.startswith("/v2/assets")]
+
+
+def test_assets_come_from_one_listing_cached_across_days(fake: FakeAlpaca, tmp_path: Path) -> None:
+    first = broker_at(fake, tmp_path, timedelta(0)).assets(["VTI", "BND", "BRK.A"])
+    assert (first["BRK.A"].fractionable, first["VTI"].shortable, first["VTI"].exchange) == (
+        False,
+        False,
+        "ARCA",
+    )
+    assert asset_requests(fake) == ["/v2/assets"]  # one listing, no per-symbol look-ups
+    assert broker_at(fake, tmp_path, timedelta(0)).assets([]) == {}
+    assert fake.listings == [{"status": "active", "asset_class": "us_equity"}]
+    # Two days and 23 hours later, a new process: the listing is still fresh.
+    again = broker_at(fake, tmp_path, timedelta(days=2, hours=23)).assets(["VTI", "KO"])
+    assert set(again) == {"VTI", "KO"}
+    assert asset_requests(fake) == ["/v2/assets"]
+    # Three days old: fetched again, once.
+    broker_at(fake, tmp_path, timedelta(days=3)).assets(["VTI"])
+    assert asset_requests(fake) == ["/v2/assets"] * 2
+
+
+def test_a_symbol_missing_from_the_listing_refreshes_it_then_is_looked_up_alone_once(
+    fake: FakeAlpaca, tmp_path: Path
+) -> None:
+    broker_at(fake, tmp_path, timedelta(0)).assets(["VTI"])
+    # After the listing was cached: a new listing (NEWCO), a delisted holding (OLD, absent
+    # from the active listing but still described by Alpaca), and a typo (NOPE).
+    fake.sim.set_quote("NEWCO", Decimal("10"), Decimal("10.02"))
+    fake.sim._conn.execute("INSERT INTO assets VALUES ('OLD', 0, 0, 'inactive')")
+    assets = broker_at(fake, tmp_path, timedelta(hours=1)).assets(["VTI", "NEWCO", "OLD", "NOPE"])
+    assert set(assets) == {"VTI", "NEWCO", "OLD"}  # NOPE: no record, the planner says so
+    assert (assets["OLD"].status, assets["OLD"].tradable) == ("inactive", False)
+    assert asset_requests(fake) == [
+        "/v2/assets",
+        "/v2/assets",  # refreshed: NEWCO and OLD were not in the cached one
+        "/v2/assets/NOPE",  # absent from the fresh listing: looked up alone, once
+        "/v2/assets/OLD",
+    ]
+    # Within the day, OLD's look-up is reused: the same call costs nothing for it.
+    broker_at(fake, tmp_path, timedelta(hours=2)).assets(["VTI", "NEWCO", "OLD"])
+    assert len(asset_requests(fake)) == 4
+
+
+def test_a_listing_entry_without_its_flags_is_a_broker_error(
+    fake: FakeAlpaca, make_broker: BrokerMaker
+) -> None:
+    fake.fault("GET", "/v2/assets", "status", status=200, body=[{"symbol": "VTI"}])
+    with pytest.raises(
+        BrokerError,
+        match=r"^unexpected assets listing from Alpaca: entry 'VTI' lacks tradable, "
+        r"fractionable or status$",
+    ):
+        make_broker().assets(["VTI"])
+    fake.log.clear()  # this answer breaks Alpaca's schema on purpose
+
+
+def test_one_clock_read_serves_a_commands_time_and_open_flag(
+    fake: FakeAlpaca, make_broker: BrokerMaker
+) -> None:
+    clock = FixedClock(NOW)
+    broker = AlpacaBroker(credentials(fake), FAST, clock, fake_home(fake))
+    assert broker.now() == NOW
+    assert broker.clock_is_open() is True
+    clock.advance(30)
+    assert broker.now() == NOW + timedelta(seconds=30)  # moved on by the local clock
+    assert count(fake, "GET", "/v2/clock") == 1
+    clock.advance(1)  # past CLOCK_REUSE: the open flag is asked for again
+    fake.clock.advance(31)
+    assert broker.clock_is_open() is True
+    assert broker.now() == NOW + timedelta(seconds=31)
+    assert count(fake, "GET", "/v2/clock") == 2
 
 
 @pytest.fixture
@@ -131,7 +209,7 @@ def test_average_daily_volume_comes_from_sip_daily_bars_and_is_cached(
     assert (query["feed"], query["timeframe"], query["adjustment"]) == ("sip", "1Day", "split")
     again = sip_broker().assets(["VTI", "BND"])
     assert again["VTI"].avg_daily_volume == Decimal(3_500_000)
-    assert count(fake, "GET", "/v2/stocks/bars") == 1  # cached for the day with the asset
+    assert count(fake, "GET", "/v2/stocks/bars") == 1  # ADV is cached for the day
 
 
 def test_daily_bars_are_read_across_pages(
@@ -180,7 +258,7 @@ def test_quotes_for_more_than_200_symbols_go_in_batches(
         fake.sim.set_quote(symbol, Decimal("10"), Decimal("10.01"))
     quotes = make_broker().quotes(symbols)
     assert len(quotes) == 250
-    assert count(fake, "GET", "/v2/stocks/quotes/latest") == 3
+    assert count(fake, "GET", "/v2/stocks/quotes/latest") == 2  # 200, then 50
 
 
 def test_submit_lookup_and_cancel(fake: FakeAlpaca, make_broker: BrokerMaker) -> None:

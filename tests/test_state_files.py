@@ -8,6 +8,7 @@ import stat
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -182,7 +183,10 @@ def broker(fake: FakeAlpaca, cache: Path) -> AlpacaBroker:
 
 
 def asset_gets(fake: FakeAlpaca) -> int:
-    return sum(1 for m, p, _ in fake.requests if (m, p) == ("GET", "/v2/assets/VTI"))
+    """Asset requests: the listing, or a look-up of VTI alone."""
+    return sum(
+        1 for m, p, _ in fake.requests if m == "GET" and p in ("/v2/assets", "/v2/assets/VTI")
+    )
 
 
 def test_planted_symlinks_in_the_cache_are_never_followed(
@@ -200,7 +204,8 @@ def test_planted_symlinks_in_the_cache_are_never_followed(
     assert {n: v.read_text() for n, v in victims.items()} == dict.fromkeys(victims, "precious\n")
     written = cache / "alpaca-assets-paper.json"
     assert not written.is_symlink()
-    assert json.loads(written.read_text())["VTI"]["asset"]["fractionable"] is True
+    listing = json.loads(written.read_text())["listing"]["assets"]
+    assert listing["VTI"]["fractionable"] is True
     assert mode(written) == 0o600
     assert sorted(p.name for p in cache.iterdir()) == [  # no temporary file left behind
         "alpaca-assets-paper.json",
@@ -208,21 +213,29 @@ def test_planted_symlinks_in_the_cache_are_never_followed(
     ]
 
 
+VTI = {"tradable": True, "fractionable": True, "status": "active"}
+
+
+def layout(listing: Any, at: str = "2026-11-24T14:00:00+00:00", version: Any = 2) -> str:
+    return json.dumps({"version": version, "listing": {"at": at, "assets": listing}})
+
+
 @pytest.mark.parametrize(
     "content",
     [
         "{not json",
         '["a list"]',
-        '{"VTI": "junk"}',
-        '{"VTI": {"at": "yesterday", "asset": {}}}',
-        '{"VTI": {"at": "2026-11-24T14:00:00", "asset": '  # a naive time
-        '{"tradable": true, "fractionable": true, "status": "active"}}}',
-        '{"VTI": {"at": "2026-11-24T14:00:00+00:00", "asset": '  # a field of the wrong type
-        '{"tradable": "yes", "fractionable": true, "status": "active"}}}',
-        '{"VTI": {"at": "2026-11-24T14:00:00+00:00", "adv": "lots", "asset": '
-        '{"tradable": true, "fractionable": true, "status": "active"}}}',
-        '{"VTI": {"at": "2026-11-25T14:00:00+00:00", "asset": '  # from the future
+        '{"VTI": {"at": "2026-11-24T14:00:00+00:00", "asset": '  # the layout before issue 16
         '{"tradable": false, "fractionable": true, "status": "active"}}}',
+        layout({"VTI": VTI | {"tradable": False}}, version=1),
+        layout({"VTI": "junk"}),
+        layout("junk"),
+        layout({"VTI": VTI | {"tradable": False}}, at="yesterday"),
+        layout({"VTI": VTI | {"tradable": False}}, at="2026-11-24T14:00:00"),  # a naive time
+        layout({"VTI": VTI | {"tradable": "yes"}}),  # a field of the wrong type
+        layout({"VTI": VTI | {"exchange": 7}}),
+        layout({"VTI": VTI | {"tradable": False}}, at="2026-11-25T14:00:00+00:00"),  # future
+        layout({"VTI": VTI | {"tradable": False}}, at="2026-11-21T15:00:00+00:00"),  # 3 days
     ],
 )
 def test_a_cache_that_fails_validation_is_ignored_and_fetched_again(
@@ -241,9 +254,10 @@ def test_a_cache_that_fails_validation_is_ignored_and_fetched_again(
 def test_a_valid_cache_is_still_used(fake: FakeAlpaca, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
-    entry = {"at": "2026-11-24T14:00:00+00:00", "asset": {"tradable": False,
-             "fractionable": False, "status": "active"}}  # fmt: skip
-    (cache / "alpaca-assets-paper.json").write_text(json.dumps({"VTI": entry}))
+    entry = VTI | {"tradable": False, "fractionable": False}
+    # Two days and 23 hours old: still within the listing's three days.
+    content = layout({"VTI": entry}, at="2026-11-21T16:00:00+00:00")
+    (cache / "alpaca-assets-paper.json").write_text(content)
     assert broker(fake, cache).assets(["VTI"])["VTI"].tradable is False  # from the cache
     assert asset_gets(fake) == 0
 

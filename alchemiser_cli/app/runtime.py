@@ -88,6 +88,17 @@ class Runtime:
             self._calendars["nyse"] = known
         return known
 
+    def close_broker(self) -> None:
+        """At the end of a command: close the simulator's database, so its write-ahead log
+        is folded into the file (a damaged file is then seen by the next command, even one
+        in the same process)."""
+        if self.broker.name != "sim":
+            return
+        from alchemiser_cli.brokers.sim import SimBroker  # loaded already: it is the broker
+
+        if isinstance(self.broker, SimBroker):
+            self.broker.close()
+
 
 def clock_for(settings: Settings) -> Clock:
     """The simulator's pinned (or running) clock where ALCH_SIM_NOW is set, else the system's."""
@@ -143,7 +154,7 @@ def open_runtime(
             settings.sim_bars,
             calendar=lambda now: nyse_calendar(state / "cache", now),
         )
-    journal = Journal(state / "journal.sqlite")
+    journal = Journal(state / "journal.sqlite", durable=kind == "alpaca")
     return Runtime(
         settings=settings,
         broker=broker,

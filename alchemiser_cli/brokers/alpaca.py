@@ -83,8 +83,16 @@ T = TypeVar("T")
 
 PAPER_URL = "https://paper-api.alpaca.markets"
 LIVE_HOST = "api.alpaca.markets"
-QUOTE_BATCH = 100  # symbols per latest-quotes request
-ASSET_CACHE_TTL = timedelta(days=1)
+# Symbols per latest-quotes request. Alpaca documents no maximum for stock symbols (its
+# OpenAPI caps only option contracts, at 100): 200 keeps the URL near 1.5 KB and the answer
+# small, and makes 300 positions two requests.
+QUOTE_BATCH = 200
+BARS_BATCH = 100  # symbols per daily-bars request (ADV)
+LISTING_TTL = timedelta(days=3)  # the assets listing is fetched again after this (see assets)
+LOOKUP_TTL = timedelta(days=1)  # a single-symbol look-up (a symbol the listing lacks)
+ADV_TTL = timedelta(days=1)  # average daily volume from SIP bars
+CACHE_VERSION = 2  # the asset cache's layout; any other file is fetched again
+CLOCK_REUSE = timedelta(seconds=30)  # how long one GET /v2/clock answers now() and is_open
 ADV_SESSIONS = 20  # average daily volume over the last 20 daily bars
 ADV_LOOKBACK = timedelta(days=40)  # calendar days that hold 20 sessions, holidays included
 BARS_PAGE = 10_000  # bars per page (Alpaca's maximum)
@@ -256,6 +264,8 @@ class AlpacaBroker:
         self._policy = policy
         self._feed = feed
         self._cache = cache_dir / f"alpaca-assets-{'live' if is_live else 'paper'}.json"
+        self._memo: dict[str, Any] | None = None  # the asset cache, read once per process
+        self._clock_read: tuple[datetime, datetime | None, Any] | None = None
         self._waits = Waits(clock, policy.max_wait_s)
         self._limiter = RateLimiter(
             policy.rate_limit_per_min,
@@ -300,10 +310,23 @@ class AlpacaBroker:
 
     def now(self) -> datetime:
         """Alpaca's clock (GET /v2/clock): market-hours checks follow the broker's time."""
-        stamp = _time(self._get("/clock").get("timestamp"))
+        read_at, stamp, _ = self._broker_clock()
         if stamp is None:
             raise BrokerError("Alpaca's clock answered without a timestamp")
-        return stamp
+        return stamp + (self._clock.now() - read_at)
+
+    def _broker_clock(self) -> tuple[datetime, datetime | None, Any]:
+        """(local time of the read, Alpaca's timestamp, is_open) from one GET /v2/clock,
+        reused for CLOCK_REUSE: a command asks for the time and the open flag several times,
+        and one answer serves them all (the time moves on by the local clock meanwhile)."""
+        seen = self._clock_read
+        if seen is None or not timedelta(0) <= self._clock.now() - seen[0] <= CLOCK_REUSE:
+            raw = self._get("/clock")
+            if not isinstance(raw, dict):
+                raise BrokerError("unexpected clock answer from Alpaca (expected an object)")
+            seen = (self._clock.now(), _time(raw.get("timestamp")), raw.get("is_open"))
+            self._clock_read = seen
+        return seen
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -381,51 +404,112 @@ class AlpacaBroker:
         return result
 
     def assets(self, symbols: Iterable[str]) -> dict[str, Asset]:
-        """Asset records, with average daily volume on the SIP feed; cached for a day.
+        """Asset records from Alpaca's listing of active US equities, cached under ALCH_HOME
+        across days (`LISTING_TTL`); average daily volume on the SIP feed (a day).
+
+        The refresh rule: the listing (one request, every active US equity) is fetched
+        again when it is older than LISTING_TTL, damaged, or lacks a symbol asked for (a
+        new listing). A symbol absent from a listing fetched in this call is looked up
+        alone, once (GET /v2/assets/{symbol}: an inactive or delisted holding is still
+        described), and that answer is kept LOOKUP_TTL; one Alpaca does not know is
+        absent from the result (the planner says "no asset record for it"). A stale flag
+        cannot make a wrong trade: Alpaca validates every order it receives.
 
         ADV comes from daily bars and only from `sip`: the free `iex` feed counts IEX's
         own volume, a few percent of the market's, which would make every order look
         large and slice it needlessly. On `iex` ADV is absent and only the notional
         threshold slices orders.
         """
-        cache = self._load_cache()
+        wanted = sorted(set(symbols))
+        if not wanted:
+            return {}  # nothing asked: no listing fetched for it
         now = self._clock.now()
-        entries: dict[str, dict[str, Any]] = {}
-        stale: list[str] = []
-        for symbol in sorted(set(symbols)):
-            entry = _cached(cache.get(symbol), now)  # None: absent, stale or invalid
-            if entry is not None and (self._feed != "sip" or "adv" in entry):
-                entries[symbol] = entry
-                continue
+        cache = self._memo if self._memo is not None else self._load_cache()
+        self._memo = cache
+        listing = _fresh_listing(cache.get("listing"), now)
+        lookups = _section(cache, "lookups")
+        changed = fetched = False
+
+        def unknown(among: list[str]) -> list[str]:
+            return [
+                s for s in among
+                if _record(listing.get(s)) is None
+                and _fresh_lookup(lookups.get(s), now) is None
+            ]  # fmt: skip
+
+        if listing and not unknown(wanted):
+            pass  # everything asked for is in a fresh listing, or looked up recently
+        else:
+            listing = self._listing()
+            cache["listing"] = {"at": now.isoformat(), "assets": listing}
+            changed = fetched = True
+        for symbol in unknown(wanted) if fetched else []:
             raw = self._asset(symbol)
             if raw is not None:
-                entries[symbol] = cache[symbol] = {"at": now.isoformat(), "asset": raw}
-                stale.append(symbol)
-        if self._feed == "sip" and stale:
-            volumes = self._adv(stale, now)
-            for symbol in stale:
-                adv = volumes.get(symbol)
-                entries[symbol]["adv"] = None if adv is None else str(adv)
-        if stale:
+                lookups[symbol] = {"at": now.isoformat(), "asset": raw}
+        records: dict[str, dict[str, Any]] = {}
+        for symbol in wanted:
+            record = _record(listing.get(symbol))
+            if record is None:
+                entry = _fresh_lookup(lookups.get(symbol), now)
+                record = None if entry is None else entry["asset"]
+            if record is not None:
+                records[symbol] = record
+        volumes = _section(cache, "adv")
+        if self._feed == "sip":
+            stale = [s for s in records if _fresh_adv(volumes.get(s), now) is None]
+            if stale:
+                measured = self._adv(stale, now)
+                for symbol in stale:
+                    adv = measured.get(symbol)
+                    volumes[symbol] = {
+                        "at": now.isoformat(),
+                        "adv": None if adv is None else str(adv),
+                    }
+                changed = True
+        if changed:
             self._save_cache(cache)
         result: dict[str, Asset] = {}
-        for symbol, entry in entries.items():
-            a, adv_text = entry["asset"], entry.get("adv")
+        for symbol, a in records.items():
+            volume = _fresh_adv(volumes.get(symbol), now) if self._feed == "sip" else None
+            adv_text = None if volume is None else volume["adv"]
             result[symbol] = Asset(
                 symbol,
-                bool(a["tradable"]),
-                bool(a["fractionable"]),
-                str(a["status"]),
+                a["tradable"],
+                a["fractionable"],
+                a["status"],
                 None if adv_text is None else Decimal(adv_text),
+                shortable=a.get("shortable"),
+                exchange=a.get("exchange"),
             )
         return result
+
+    def _listing(self) -> dict[str, dict[str, Any]]:
+        """GET /v2/assets?status=active&asset_class=us_equity: one request for every active
+        US equity, reduced to the attributes alch uses."""
+        from alpaca.trading.enums import AssetClass, AssetStatus
+        from alpaca.trading.requests import GetAssetsRequest
+
+        query = GetAssetsRequest(status=AssetStatus.ACTIVE, asset_class=AssetClass.US_EQUITY)
+        raw = self._read(lambda: self._trading.get_all_assets(query))
+        listing: dict[str, dict[str, Any]] = {}
+        for item in _list(raw, "assets listing"):
+            record = _record(_attributes(item))
+            symbol = item.get("symbol")
+            if record is None or not isinstance(symbol, str):
+                raise BrokerError(
+                    f"unexpected assets listing from Alpaca: entry {str(symbol)[:20]!r} lacks "
+                    "tradable, fractionable or status"
+                )
+            listing[symbol] = record
+        return listing
 
     def _adv(self, symbols: list[str], now: datetime) -> dict[str, Decimal]:
         """Mean volume of each symbol's last ADV_SESSIONS daily bars (all pages)."""
         volumes: dict[str, list[Decimal]] = {}
         start = (now - ADV_LOOKBACK).date().isoformat()
-        for first in range(0, len(symbols), QUOTE_BATCH):
-            batch = symbols[first : first + QUOTE_BATCH]
+        for first in range(0, len(symbols), BARS_BATCH):
+            batch = symbols[first : first + BARS_BATCH]
             token: str | None = None
             while True:
                 params = {
@@ -457,11 +541,15 @@ class AlpacaBroker:
         }
 
     def _asset(self, symbol: str) -> dict[str, Any] | None:
+        """GET /v2/assets/{symbol}: one symbol the listing lacks (None: Alpaca has none)."""
         try:
             raw = self._get(f"/assets/{symbol}")
         except _NotFound:
             return None
-        return {k: raw[k] for k in ("tradable", "fractionable", "status")}
+        record = _record(_attributes(raw))
+        if record is None:
+            raise BrokerError(f"unexpected asset answer from Alpaca for {symbol}")
+        return record
 
     def open_orders(self) -> list[BrokerOrder]:
         """Every open order, all pages."""
@@ -595,7 +683,7 @@ class AlpacaBroker:
 
     def clock_is_open(self) -> bool:
         """Alpaca's own open/closed flag (GET /v2/clock): it knows unscheduled closures."""
-        flag = self._get("/clock").get("is_open")
+        flag = self._broker_clock()[2]
         if not isinstance(flag, bool):
             raise BrokerError(f"unexpected clock answer from Alpaca: is_open {flag!r}")
         return flag
@@ -630,12 +718,15 @@ class AlpacaBroker:
     # -- cache ---------------------------------------------------------------------------
 
     def _load_cache(self) -> dict[str, Any]:
-        """The asset cache; unreadable, a symlink or not JSON: empty (fetched again)."""
+        """The asset cache; unreadable, a symlink, not JSON or another layout: empty (fetched
+        again). Its parts are checked where they are used."""
         try:
             data = json.loads(read_private(self._cache))
         except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+            data = None
+        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+            return {"version": CACHE_VERSION}
+        return data
 
     def _save_cache(self, cache: dict[str, Any]) -> None:
         """Write the cache 0600 through a fresh temporary file, never through a symlink."""
@@ -658,21 +749,70 @@ def stream_url(credentials: AlpacaCredentials) -> str:
     return ("wss" if scheme == "https" else "ws") + sep + rest.split("/", 1)[0] + "/stream"
 
 
-def _cached(entry: Any, now: datetime) -> dict[str, Any] | None:
-    """A cache entry fresh enough and well formed, or None: anything else is fetched again."""
+def _attributes(raw: Any) -> dict[str, Any] | None:
+    """The attributes alch keeps from one Alpaca asset object."""
+    if not isinstance(raw, dict):
+        return None
+    return {k: raw.get(k) for k in ("tradable", "fractionable", "shortable", "exchange", "status")}
+
+
+def _record(record: Any) -> dict[str, Any] | None:
+    """A well-formed asset record (as cached), or None."""
+    if not isinstance(record, dict):
+        return None
+    well_formed = (
+        isinstance(record.get("tradable"), bool)
+        and isinstance(record.get("fractionable"), bool)
+        and isinstance(record.get("status"), str)
+        and isinstance(record.get("shortable"), bool | None)
+        and isinstance(record.get("exchange"), str | None)
+    )
+    return record if well_formed else None
+
+
+def _age_ok(entry: Any, now: datetime, ttl: timedelta) -> bool:
+    """Whether a cache entry's aware `at` is at most `ttl` old (and not in the future)."""
     try:
         at = datetime.fromisoformat(entry["at"])
-        asset, adv = entry["asset"], entry.get("adv")
-        well_formed = (
-            isinstance(asset["tradable"], bool)
-            and isinstance(asset["fractionable"], bool)
-            and isinstance(asset["status"], str)
-            and (adv is None or Decimal(adv).is_finite())
-        )
-        fresh = timedelta(0) <= now - at < ASSET_CACHE_TTL
-    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return timedelta(0) <= now - at < ttl
+    except (KeyError, TypeError, ValueError):
+        return False  # absent, malformed, or a naive time
+
+
+def _section(cache: dict[str, Any], key: str) -> dict[str, Any]:
+    """A dict-valued part of the cache, replaced by an empty one if damaged."""
+    part = cache.get(key)
+    if not isinstance(part, dict):
+        part = cache[key] = {}
+    return part
+
+
+def _fresh_listing(entry: Any, now: datetime) -> dict[str, Any]:
+    """The cached listing's records if it is younger than LISTING_TTL, else empty."""
+    if not _age_ok(entry, now, LISTING_TTL) or not isinstance(entry.get("assets"), dict):
+        return {}
+    listing: dict[str, Any] = entry["assets"]
+    return listing
+
+
+def _fresh_lookup(entry: Any, now: datetime) -> dict[str, Any] | None:
+    """A single-symbol look-up younger than LOOKUP_TTL with a well-formed record."""
+    if not _age_ok(entry, now, LOOKUP_TTL) or _record(entry.get("asset")) is None:
         return None
-    return entry if well_formed and fresh else None
+    return cast(dict[str, Any], entry)
+
+
+def _fresh_adv(entry: Any, now: datetime) -> dict[str, Any] | None:
+    """An average-daily-volume entry younger than ADV_TTL (its `adv` None or a finite
+    decimal string)."""
+    if not _age_ok(entry, now, ADV_TTL):
+        return None
+    adv = entry.get("adv")
+    try:
+        valid = adv is None or (isinstance(adv, str) and Decimal(adv).is_finite())
+    except ArithmeticError:
+        valid = False
+    return cast(dict[str, Any], entry) if valid else None
 
 
 class _NotFound(BrokerError):

@@ -138,6 +138,7 @@ def runtime_for(
     try:
         yield runtime
     finally:
+        runtime.close_broker()
         if opts.verbosity >= 0:  # --quiet: errors only
             for notice in runtime.notices:
                 sys.stderr.write(f"alch: note: {redact(notice)}\n")

@@ -81,6 +81,8 @@ class Asset:
     fractionable: bool = True
     status: str = "active"
     avg_daily_volume: Exact | None = None  # shares/day, where the broker reports it
+    shortable: bool | None = None  # None: the broker does not say (the simulator)
+    exchange: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,12 +99,18 @@ class OrderRecord:
 class Journal:
     """Append-mostly store of runs and orders; every write is its own committed transaction."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, durable: bool = True) -> None:
+        """`durable=False` (the simulator's runs): commits are not fsynced one by one
+        (synchronous=NORMAL), as the simulated broker's own are not; a process crash
+        still loses nothing. A real broker's runs keep every commit on disk before the
+        order it records is sent."""
         self.path = path
         prepare_sqlite(path, "journal", JournalError)  # 0600, never through a symlink
         try:
             self._conn = sqlite3.connect(path, isolation_level=None, timeout=10)
             self._conn.execute("PRAGMA journal_mode=WAL")
+            if not durable:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self.migrate()
             tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master")}

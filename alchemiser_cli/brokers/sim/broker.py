@@ -50,13 +50,16 @@ from alchemiser_cli.errors import (
 from alchemiser_cli.files import prepare_sqlite
 
 SCRIPT_ACTIONS = ("reject", "partial", "hold")
+SYMBOLS_BY_KEY = 50  # up to this many symbols, a read selects their rows by key
 
 _ORDER_COLUMNS = (
     "SELECT id, client_order_id, symbol, side, qty, limit_price, status, filled_qty, "
     "filled_avg_price, order_type, tif, submitted_at FROM orders"
 )
+_OPEN = tuple(s.value for s in OrderStatus if not s.is_terminal)
 _ORDER_QUERIES = {
     "1=1": f"{_ORDER_COLUMNS} ORDER BY seq",
+    "open": f"{_ORDER_COLUMNS} WHERE status IN ({','.join('?' * len(_OPEN))}) ORDER BY seq",
     "id = ?": f"{_ORDER_COLUMNS} WHERE id = ? ORDER BY seq",
     "client_order_id = ?": f"{_ORDER_COLUMNS} WHERE client_order_id = ? ORDER BY seq",
 }
@@ -83,6 +86,10 @@ class SimBroker:
         self._seed_path = seed_path
         self._clock = clock
         self._calendar: NyseCalendar | None = None
+        self._settles: dict[date, date] = {}  # trade day -> settlement day (T+1 session)
+        self._open_at: tuple[datetime, datetime] | None = None  # the session last found open
+        # _unsettled_proceeds' last answer, keyed by (the last sell fill, today)
+        self._unsettled: tuple[tuple[int, date], Decimal] | None = None
         prepare_sqlite(db_path, "simulator database", BrokerError)  # 0600, no symlinks
         try:
             # check_same_thread=False: the fake Alpaca server calls in from its request
@@ -105,6 +112,11 @@ class SimBroker:
             ) from None
 
     def _open(self) -> None:
+        # WAL with synchronous=NORMAL: a commit is a write to the log, not an fsync, so
+        # executing hundreds of orders costs the work, not disk waits. A process crash loses
+        # nothing; a power cut may lose the last commits of a simulated account.
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         prepare(self._conn)
         check = self._conn.execute("PRAGMA quick_check").fetchone()
         if check is None or check[0] != "ok":
@@ -150,6 +162,7 @@ class SimBroker:
     def reset(self) -> SimSeed:
         """Restore the account to its seed file, dropping every order, fill and script."""
         seed = load_seed(self._seed_path)
+        self._unsettled = None
         with self._tx() as cur:
             for table in (
                 "meta",
@@ -264,7 +277,7 @@ class SimBroker:
         """Quotes for the symbols the simulator knows, stamped with the sim clock."""
         now = self.now()
         wanted = set(symbols)
-        rows = self._conn.execute("SELECT symbol, bid, ask, last FROM quotes")
+        rows = self._rows("SELECT symbol, bid, ask, last FROM quotes", wanted)
         return {
             s: Quote(s, Decimal(b), Decimal(a), Decimal(last), as_of=now)
             for s, b, a, last in rows
@@ -275,22 +288,28 @@ class SimBroker:
         """Assets the simulator knows: any quoted symbol, tradable and fractionable unless the
         seed says otherwise."""
         wanted = set(symbols)
-        adv = {s: Decimal(v) for s, v in self._conn.execute("SELECT symbol, volume FROM adv")}
+        adv = {s: Decimal(v) for s, v in self._rows("SELECT symbol, volume FROM adv", wanted)}
         known = {
             s: Asset(s, bool(t), bool(f), st, adv.get(s))
-            for s, t, f, st in self._conn.execute("SELECT * FROM assets")
+            for s, t, f, st in self._rows("SELECT * FROM assets", wanted)
         }
-        quoted = {r[0] for r in self._conn.execute("SELECT symbol FROM quotes")}
+        quoted = {r[0] for r in self._rows("SELECT symbol FROM quotes", wanted)}
         return {
             s: known.get(s, Asset(s, avg_daily_volume=adv.get(s)))
             for s in wanted
             if s in known or s in quoted
         }
 
+    def listing(self) -> dict[str, Asset]:
+        """Every asset the simulator knows (the fake Alpaca server's assets listing)."""
+        symbols = {r[0] for r in self._conn.execute("SELECT symbol FROM quotes")}
+        symbols |= {r[0] for r in self._conn.execute("SELECT symbol FROM assets")}
+        return self.assets(symbols)
+
     def open_orders(self) -> list[BrokerOrder]:
         """Orders not yet in a terminal state."""
         self._tick()
-        return [o for o in self._orders("1=1") if not o.status.is_terminal]
+        return self._orders("open", _OPEN)  # by an index-free filter, not every order read
 
     def orders(self) -> list[BrokerOrder]:
         """Every order ever placed (tests)."""
@@ -430,7 +449,11 @@ class SimBroker:
                     f"available {fmt(available)}"
                 )
         else:
-            held = self.positions().get(req.symbol)
+            self._tick()
+            row = self._conn.execute(
+                "SELECT qty FROM positions WHERE symbol = ?", (req.symbol,)
+            ).fetchone()
+            held = None if row is None or Decimal(row[0]) == ZERO else Decimal(row[0])
             pending = sum(
                 (
                     o.qty - o.filled_qty
@@ -439,7 +462,7 @@ class SimBroker:
                 ),
                 ZERO,
             )
-            if held is None or held.qty - pending < req.qty:
+            if held is None or held - pending < req.qty:
                 raise OrderRejected(f"insufficient qty available for order: {req.symbol}")
 
     def _match(self, order_id: str) -> None:
@@ -474,9 +497,14 @@ class SimBroker:
     def market_open(self) -> bool:
         """Whether the NYSE is open at the simulator's time (the calendar loads lazily)."""
         now = self.now()
+        if self._open_at is not None and self._open_at[0] <= now < self._open_at[1]:
+            return True  # inside the session found last time: no calendar look-up
         if self._calendar is None:
             self._calendar = self._calendar_for(now)
-        return self._calendar.state(now).is_open
+        state = self._calendar.state(now)
+        if state.is_open and state.session is not None:
+            self._open_at = (state.session.open, state.session.close)
+        return state.is_open
 
     def _tick(self) -> None:
         """During a session, match every resting order that was not scripted to hold."""
@@ -496,6 +524,16 @@ class SimBroker:
     def _unsettled_proceeds(self) -> Decimal:
         """Sell proceeds not yet settled: a sale settles on the next session (T+1)."""
         now = self.now()
+        today = now.astimezone(NEW_YORK).date()
+        last = self._conn.execute("SELECT max(rowid) FROM fills WHERE side = 'sell'").fetchone()
+        key = (int(last[0] or 0), today)
+        if self._unsettled is not None and self._unsettled[0] == key:
+            return self._unsettled[1]  # no sale since the last answer, the same day
+        value = self._unsettled_since(now, today)
+        self._unsettled = (key, value)
+        return value
+
+    def _unsettled_since(self, now: datetime, today: date) -> Decimal:
         since = (now - timedelta(days=7)).isoformat()
         rows = self._conn.execute(
             "SELECT qty, price, at FROM fills WHERE side = 'sell' AND at >= ?", (since,)
@@ -504,12 +542,14 @@ class SimBroker:
             return ZERO
         if self._calendar is None:
             self._calendar = self._calendar_for(now)
-        today = now.astimezone(NEW_YORK).date()
         unsettled = ZERO
         for qty, price, at in rows:
             trade_day = datetime.fromisoformat(at).astimezone(NEW_YORK).date()
-            (settles,) = self._calendar.sessions(trade_day + timedelta(days=1), 1)
-            if settles.day > today:
+            settles = self._settles.get(trade_day)
+            if settles is None:  # one calendar look-up per trade day, not per fill
+                (session,) = self._calendar.sessions(trade_day + timedelta(days=1), 1)
+                settles = self._settles[trade_day] = session.day
+            if settles > today:
                 unsettled += Decimal(qty) * Decimal(price)
         return unsettled
 
@@ -580,6 +620,14 @@ class SimBroker:
             )
             for r in rows
         ]
+
+    def _rows(self, select: str, symbols: set[str]) -> list[tuple[str, ...]]:
+        """The rows of `select` (a table keyed by symbol) for a few symbols by key, or of
+        the whole table for many: one order's checks read its own row, not 500."""
+        if len(symbols) > SYMBOLS_BY_KEY:
+            return self._conn.execute(select).fetchall()
+        marks = ",".join("?" * len(symbols))
+        return self._conn.execute(f"{select} WHERE symbol IN ({marks})", tuple(symbols)).fetchall()
 
     def _meta(self, key: str) -> str | None:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
