@@ -60,7 +60,7 @@ class Run:
 
 
 SCHEMA_DIR = REPO / "schemas"
-DOCUMENT_COMMANDS = ("plan", "check", "execute", "status")
+DOCUMENT_COMMANDS = ("plan", "check", "execute", "status", "backtest")
 # How many --json documents each command produced in this session, all schema-validated
 # (test_zz_canary asserts every command was covered).
 VALIDATED: dict[str, int] = dict.fromkeys(DOCUMENT_COMMANDS, 0)

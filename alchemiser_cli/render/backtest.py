@@ -62,7 +62,7 @@ def chart_lines(
     height: int = 10,
 ) -> list[str]:
     """Equity (●) and benchmark (·) as a text chart, and a drawdown strip below it."""
-    width = max(10, min(width, len(values)))
+    width = max(1, min(width, len(values)))
     step = len(values) / width
 
     def sample(series: Sequence[Decimal]) -> list[Decimal]:
@@ -76,7 +76,7 @@ def chart_lines(
     grid = [[" "] * width for _ in range(height)]
     for series, mark in ((bm, "·"), (eq, "●")):
         for c, v in enumerate(series):
-            row = height - 1 - int((v - low) / span * (height - 1))
+            row = height - 1 - int(((v - low) / span * (height - 1)).to_integral_value())
             grid[row][c] = mark
     label = max(len(f"{top:,.0f}"), len(f"{low:,.0f}"))
     lines = []
