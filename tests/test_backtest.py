@@ -82,7 +82,8 @@ def test_fixed_weights_without_costs_match_an_independent_computation(
     assert abs(float(bt.stats.end_value) / expected - 1) < 1e-4  # 0.01% of the final value
     assert bt.stats.costs == 0
     assert len(bt.sessions) == 2517
-    assert bt.sessions[0].day == START and bt.sessions[-1].day == END
+    assert bt.sessions[0].day == START
+    assert bt.sessions[-1].day == END
 
 
 @needs_data
@@ -194,7 +195,8 @@ def test_statistics_on_a_hand_computed_series() -> None:
     years = 547 / 365.25
     assert float(s.cagr or 0) == pytest.approx(0.99 ** (1 / years) - 1)
     assert float(s.calmar or 0) == pytest.approx((0.99 ** (1 / years) - 1) / 0.2)
-    assert s.time_in_market == 1 and s.orders == 0
+    assert s.time_in_market == 1
+    assert s.orders == 0
     dd = max_drawdown(Decimal(100), days, [Decimal(100), Decimal(90), Decimal(95), Decimal(80)])
     assert (dd.depth, dd.trough, dd.recovered) == (Decimal("-0.2"), date(2025, 7, 1), None)
 
@@ -234,7 +236,8 @@ def test_cli_backtest_of_targets_json_and_table(
     targets = tmp_path / "t.toml"
     targets.write_text('[targets]\nAAPL = 0.3\nJNJ = 0.2\nKO = 0.2\nMSFT = "15%"\nXOM = 0.15\n')
     args = ["--broker", "sim", "backtest", "--targets", str(targets), "--from", "2005-01-03",
-            "--to", "2014-12-31", "--cash", "1000000", "--spread", "10", "--benchmark", "SPX"]  # fmt: skip
+            "--to", "2014-12-31", "--cash", "1000000", "--spread", "10",
+            "--benchmark", "SPX"]  # fmt: skip
     run = cli(*args, "--json")
     assert run.exit_code == 0, run.stderr
     doc = run.json()
@@ -244,20 +247,26 @@ def test_cli_backtest_of_targets_json_and_table(
     assert doc["benchmark_stats"]["orders"] == 0
     table = cli(*args, "--to", "edge", "--band", "0.05")
     assert table.exit_code == 0, table.stderr
-    assert "turnover per year" in table.stdout and "benchmark SPX" in table.stdout
-    assert "Yearly returns" in table.stdout and "(deepest -" in table.stdout
+    assert "turnover per year" in table.stdout
+    assert "benchmark SPX" in table.stdout
+    assert "Yearly returns" in table.stdout
+    assert "(deepest -" in table.stdout
     assert table.stderr == ""  # off a terminal: no progress
     for out in (run.stdout, run.stderr, table.stdout, table.stderr):
-        assert CANARY_KEY_ID not in out and CANARY_SECRET not in out
+        assert CANARY_KEY_ID not in out
+        assert CANARY_SECRET not in out
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--from", "2024-01-01", "--to", "2023-01-01"], "--to 2023-01-01 is before --from 2024-01-01"),
+        (["--from", "2024-01-01", "--to", "2023-01-01"],
+         "--to 2023-01-01 is before --from 2024-01-01"),
         (["--from", "2024-01-01", "--to", "edge"], "give the last session as --to YYYY-MM-DD"),
-        (["--from", "2024-13-01", "--to", "2024-02-01"], "--from '2024-13-01': give a date as YYYY-MM-DD"),
-        (["--from", "2024-01-01", "--to", "2024-02-01", "--cash", "x"], "--cash 'x': give a number"),
+        (["--from", "2024-13-01", "--to", "2024-02-01"],
+         "--from '2024-13-01': give a date as YYYY-MM-DD"),
+        (["--from", "2024-01-01", "--to", "2024-02-01", "--cash", "x"],
+         "--cash 'x': give a number"),
     ],
 )  # fmt: skip
 def test_cli_backtest_input_errors(

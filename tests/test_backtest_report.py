@@ -38,7 +38,8 @@ def png_pixels(data: bytes) -> tuple[int, int, list[tuple[int, int, int]]]:
         kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, colour = struct.unpack(">IIBB", body[:10])
-            assert depth == 8 and colour in (2, 6)
+            assert depth == 8
+            assert colour in (2, 6)
             channels = 3 if colour == 2 else 4
         elif kind == b"IDAT":
             idat += body
@@ -48,7 +49,10 @@ def png_pixels(data: bytes) -> tuple[int, int, list[tuple[int, int, int]]]:
     rows: list[bytearray] = []
     prior = bytearray(stride)
     for y in range(height):
-        filt, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        filt, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+        )
         for i in range(stride):
             a = line[i - channels] if i >= channels else 0
             b = prior[i]
@@ -87,14 +91,19 @@ def test_strategy_backtest_on_sim_bars_and_its_offline_report(
     assert run.exit_code == 0, run.stderr
     doc = run.json()
     assert (doc["start"], doc["end"], doc["sessions"]) == ("2019-01-02", "2020-12-31", 505)
-    assert doc["source"] == STRATEGY and doc["band_abs"] == "0.05"  # the file's threshold
+    assert doc["source"] == STRATEGY
+    assert doc["band_abs"] == "0.05"
     assert {t["symbol"] for t in doc["trades"]} <= {"AAPL", "MSFT", "JPM", "HD", "KO", "PG", "JNJ"}
-    assert doc["stats"]["orders"] > 0 and run.stderr == ""
+    assert doc["stats"]["orders"] > 0
+    assert run.stderr == ""
     published = cli("schema", "backtest")
     assert published.stdout.strip() == (SCHEMA_DIR / "backtest.schema.json").read_text().strip()
     html = page.read_text(encoding="utf-8")
-    assert "http" not in html.replace('lang="en"', "") and "<script" not in html
-    assert html.count("<svg") == 3 and 'id="equity-line"' in html and 'id="benchmark-line"' in html
+    assert "http" not in html.replace('lang="en"', "")
+    assert "<script" not in html
+    assert html.count("<svg") == 3
+    assert 'id="equity-line"' in html
+    assert 'id="benchmark-line"' in html
     assert f"<h2>Trades ({len(doc['trades'])})</h2>" in html
 
     if CHROMIUM is None:
@@ -102,7 +111,7 @@ def test_strategy_backtest_on_sim_bars_and_its_offline_report(
             pytest.fail("Chromium is required here (ALCH_TEST_REQUIRE_CHROMIUM=1) but missing")
         pytest.skip("chromium is not installed (.ci/run installs it)")
     shot = tmp_path / "shot.png"
-    done = subprocess.run(  # noqa: S603 - a fixed local binary on a local file
+    done = subprocess.run(
         [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
          "--window-size=1000,700", f"--screenshot={shot}", page.as_uri()],
         capture_output=True, timeout=60, check=False,
@@ -110,7 +119,9 @@ def test_strategy_backtest_on_sim_bars_and_its_offline_report(
     assert done.returncode == 0, done.stderr[-2000:]
     width, height, pixels = png_pixels(shot.read_bytes())
     assert (width, height) == (1000, 700)
-    blue = sum(1 for p in pixels if all(abs(a - b) < 40 for a, b in zip(p, EQUITY_BLUE, strict=True)))
+    blue = sum(
+        1 for p in pixels if all(abs(a - b) < 40 for a, b in zip(p, EQUITY_BLUE, strict=True))
+    )
     assert blue > 500, "the equity line is not drawn"  # a 900-px polyline, 1.5 px wide
 
 

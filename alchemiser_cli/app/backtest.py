@@ -48,9 +48,7 @@ class Outcome:
 def backtest(rt: Runtime, req: Request, on_progress: Progress | None = None) -> Outcome:
     """Run the backtest of `req` on the broker's daily bars."""
     if req.end < req.start:
-        raise InputError(
-            f"--to {req.end.isoformat()} is before --from {req.start.isoformat()}"
-        )
+        raise InputError(f"--to {req.end.isoformat()} is before --from {req.start.isoformat()}")
     policy = rt.settings.planner
     if req.strategies:
         strategies = read_strategies(list(req.strategies))

@@ -141,7 +141,9 @@ def _aligned(series: Series, days: Sequence[date]) -> list[Decimal | None]:
     return out
 
 
-def session_days(bars: Mapping[str, Series], symbols: Sequence[str], start: date, end: date) -> list[date]:
+def session_days(
+    bars: Mapping[str, Series], symbols: Sequence[str], start: date, end: date
+) -> list[date]:
     """Every date in [start, end] any of `symbols` has a close on, with the one before."""
     found: set[date] = set()
     for symbol in symbols:
@@ -236,13 +238,14 @@ def run_backtest(
             close = prices[symbol][i]
             assert close is not None  # quoted above
             invested += qty * close
-        points.append(
-            SessionPoint(day, cash + invested, cash, invested, traded, costs, weights)
-        )
+        points.append(SessionPoint(day, cash + invested, cash, invested, traded, costs, weights))
         if on_progress is not None:
             on_progress(i, total)
     stats = performance(
-        setup.cash, points, trades, setup.risk_free,
+        setup.cash,
+        points,
+        trades,
+        setup.risk_free,
     )
     bench_equity: tuple[Decimal, ...] | None = None
     bench_stats: Stats | None = None

@@ -70,7 +70,10 @@ def chart_lines(
 
     eq = sample(values)
     bm = sample(bench) if bench is not None else []
-    dd = [min(drawdown[int(c * step) : max(int((c + 1) * step), int(c * step) + 1)]) for c in range(width)]
+    dd = [
+        min(drawdown[int(c * step) : max(int((c + 1) * step), int(c * step) + 1)])
+        for c in range(width)
+    ]
     top, low = max(eq + bm), min(eq + bm)
     span = top - low or Decimal(1)
     grid = [[" "] * width for _ in range(height)]
@@ -84,9 +87,7 @@ def chart_lines(
         tick = f"{top:,.0f}" if r == 0 else f"{low:,.0f}" if r == height - 1 else ""
         lines.append(f"{tick:>{label}} │{''.join(cells)}")
     deepest = min(dd) if dd else Decimal(0)
-    strip = "".join(
-        _BLOCKS[int(d / deepest * 8)] if deepest < 0 else " " for d in dd
-    )
+    strip = "".join(_BLOCKS[int(d / deepest * 8)] if deepest < 0 else " " for d in dd)
     lines.append(f"{'':>{label}} └{'─' * width}")
     lines.append(f"{'dd':>{label}}  {strip}  (deepest {pct(deepest)})")
     return lines
@@ -114,11 +115,11 @@ def render_backtest(out: Console, doc: BacktestDocument) -> None:
     years.add_column("strategy", justify="right")
     if doc.benchmark_stats is not None:
         years.add_column(str(doc.benchmark), justify="right")
-    for year, value in doc.stats.yearly_returns.items():
-        row = [year, pct(value)]
+    for year, change in doc.stats.yearly_returns.items():
+        cells = [year, pct(change)]
         if doc.benchmark_stats is not None:
-            row.append(pct(doc.benchmark_stats.yearly_returns.get(year)))
-        years.add_row(*row)
+            cells.append(pct(doc.benchmark_stats.yearly_returns.get(year)))
+        years.add_row(*cells)
     out.print(years)
     values = [p.equity for p in doc.equity]
     bench = [p.benchmark for p in doc.equity if p.benchmark is not None] or None

@@ -113,7 +113,7 @@ def _trades_table(doc: BacktestDocument) -> str:
     note = f"<p>{more} more trades: see <code>--json</code>.</p>" if more > 0 else ""
     return (
         '<table id="trades"><tr><th>date</th><th>symbol</th><th>side</th><th>qty</th>'
-        f'<th>price</th><th>value</th><th>cost</th></tr>{"".join(rows)}</table>{note}'
+        f"<th>price</th><th>value</th><th>cost</th></tr>{''.join(rows)}</table>{note}"
     )
 
 
