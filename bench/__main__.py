@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import floor, planner, strategy
+from bench import backtest, floor, planner, strategy
 
 if __name__ == "__main__":
     met, median_ms = planner.main()
@@ -12,4 +12,6 @@ if __name__ == "__main__":
     floor.main(median_ms)
     print()
     strategy_met = strategy.main()
-    sys.exit(0 if met and strategy_met else 1)
+    print()
+    backtest_met = backtest.main()
+    sys.exit(0 if met and strategy_met and backtest_met else 1)
