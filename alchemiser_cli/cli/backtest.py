@@ -15,6 +15,7 @@ import typer
 
 from alchemiser_cli.app.backtest import Request
 from alchemiser_cli.app.backtest import backtest as run
+from alchemiser_cli.app.backtest_replay import replay_journal
 from alchemiser_cli.cli.common import (
     JsonOpt,
     TargetsOpt,
@@ -25,18 +26,18 @@ from alchemiser_cli.cli.common import (
     runtime_for,
 )
 from alchemiser_cli.cli.plan import BandOpt, planner_overrides
-from alchemiser_cli.documents.backtest import backtest_document
+from alchemiser_cli.documents.backtest import backtest_document, replay_document
 from alchemiser_cli.errors import InputError
-from alchemiser_cli.render.backtest import render_backtest
+from alchemiser_cli.render.backtest import render_backtest, render_replay
 from alchemiser_cli.render.backtest_html import backtest_html
 
 StrategyOpt = Annotated[
     list[str] | None,
     typer.Option("--strategy", "-s", help="Strategy file (.clj); repeatable, FILE=0.6 blends."),
 ]
-FromOpt = Annotated[str, typer.Option("--from", help="First session (YYYY-MM-DD).")]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First session (YYYY-MM-DD).")]
 ToOpt = Annotated[
-    list[str],
+    list[str] | None,
     typer.Option(
         "--to", help="Last session (YYYY-MM-DD); also `--to edge` or `--to target` for bands."
     ),
@@ -52,6 +53,14 @@ WholeOpt = Annotated[bool, typer.Option("--whole-shares", help="Trade whole shar
 RiskFreeOpt = Annotated[
     str, typer.Option("--risk-free", help="Annual risk-free rate for Sharpe/Sortino (0.02).")
 ]
+ReplayOpt = Annotated[
+    bool,
+    typer.Option(
+        "--replay-journal",
+        help="Hold the journal's live runs against the backtest's day: targets, orders, fills.",
+    ),
+]
+RunsOpt = Annotated[int, typer.Option("--runs", min=1, help="How many live runs to replay.")]
 ReportOpt = Annotated[
     Path | None, typer.Option("--report", help="Also write a self-contained HTML report.")
 ]
@@ -111,8 +120,8 @@ def progress_line(stream: typer.FileTextWrite | None = None) -> Callable[[int, i
 
 def backtest(
     ctx: typer.Context,
-    start: FromOpt,
-    to: ToOpt,
+    start: FromOpt = None,
+    to: ToOpt = None,
     strategy: StrategyOpt = None,
     targets: TargetsOpt = None,
     cash: CashOpt = "100000",
@@ -123,10 +132,19 @@ def backtest(
     risk_free: RiskFreeOpt = "0",
     json_out: JsonOpt = False,
     report: ReportOpt = None,
+    replay_journal: ReplayOpt = False,
+    runs: RunsOpt = 20,
 ) -> None:
     """Run strategies or fixed targets over history with the real planner and costs."""
-    end, mode = _split_to(to)
-    if bool(strategy) == (targets is not None):
+    if bool(strategy) and targets is not None:
+        raise InputError("give either --strategy FILE (repeatable) or --targets FILE, not both")
+    if replay_journal:
+        _replay(ctx, tuple(strategy or ()), targets, spread, whole_shares, runs, json_out)
+        return
+    if start is None:
+        raise InputError("give the first session as --from YYYY-MM-DD")
+    end, mode = _split_to(to or [])
+    if not strategy and targets is None:
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE")
     opts = globals_of(ctx)
     with runtime_for(ctx, lambda: planner_overrides(band, mode)) as rt:
@@ -161,3 +179,24 @@ def backtest(
             emit_json("backtest", doc)
         else:
             render_backtest(console(), doc)
+
+
+def _replay(
+    ctx: typer.Context,
+    strategies: tuple[str, ...],
+    targets: str | None,
+    spread: str,
+    whole_shares: bool,
+    runs: int,
+    json_out: bool,
+) -> None:
+    with runtime_for(ctx) as rt:
+        replays = replay_journal(
+            rt, strategies, load_targets(targets), _decimal(spread, "--spread", "5"), runs,
+            whole_shares=whole_shares,
+        )  # fmt: skip
+        doc = replay_document(replays)
+        if json_out:
+            emit_json("replay", doc)
+        else:
+            render_replay(console(), doc)

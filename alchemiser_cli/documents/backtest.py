@@ -12,6 +12,7 @@ from typing import Final
 from pydantic import TypeAdapter
 
 from alchemiser_cli.core.backtest import Backtest, Stats, drawdowns
+from alchemiser_cli.core.backtest_replay import RunReplay
 
 _RATIO = Decimal("0.000001")
 _CENT = Decimal("0.01")
@@ -182,4 +183,55 @@ def backtest_document(bt: Backtest, *, synthetic: bool) -> BacktestDocument:
         unsettled_buy_sessions=bt.unsettled_buys,
         equity=points,
         trades=trades,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DifferenceDocument:
+    """One difference between a live run and the backtest's day (`kind`: signal, order,
+    fill)."""
+
+    kind: str
+    symbol: str
+    live: str
+    backtest: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunReplayDocument:
+    """One live run replayed."""
+
+    run_id: str
+    date: dt.date
+    outcome: str
+    differences: tuple[DifferenceDocument, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayDocument:
+    """`alch backtest --replay-journal --json`: the live runs, oldest first."""
+
+    runs: tuple[RunReplayDocument, ...]
+    schema_version: int = 1
+
+
+REPLAY_ADAPTER: Final = TypeAdapter(ReplayDocument)
+
+
+def replay_document(runs: list[RunReplay]) -> ReplayDocument:
+    """The JSON document of a replay."""
+    return ReplayDocument(
+        runs=tuple(
+            RunReplayDocument(
+                run_id=r.run_id,
+                date=r.day,
+                outcome=r.outcome,
+                differences=tuple(
+                    DifferenceDocument(d.kind, d.symbol, d.live, d.backtest, d.note)
+                    for d in r.differences
+                ),
+            )
+            for r in runs
+        )
     )

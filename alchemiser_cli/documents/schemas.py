@@ -6,7 +6,7 @@ from typing import Any, Final
 
 from pydantic import TypeAdapter
 
-from alchemiser_cli.documents.backtest import BACKTEST_ADAPTER
+from alchemiser_cli.documents.backtest import BACKTEST_ADAPTER, REPLAY_ADAPTER
 from alchemiser_cli.documents.plan import PLAN_ADAPTER, dumps
 from alchemiser_cli.documents.reports import CheckDocument, ExecutionReport, StatusReport
 from alchemiser_cli.documents.targets import TARGETS_ADAPTER
@@ -22,6 +22,7 @@ SCHEMAS: Final[dict[str, TypeAdapter[Any]]] = {
     "status": STATUS_ADAPTER,
     "targets": TARGETS_ADAPTER,
     "backtest": BACKTEST_ADAPTER,
+    "replay": REPLAY_ADAPTER,
 }
 
 

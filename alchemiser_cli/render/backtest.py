@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from alchemiser_cli.documents.backtest import BacktestDocument, StatsDocument
+from alchemiser_cli.documents.backtest import BacktestDocument, ReplayDocument, StatsDocument
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -127,3 +127,18 @@ def render_backtest(out: Console, doc: BacktestDocument) -> None:
     out.print(Text(legend))
     for line in chart_lines(values, bench, [p.drawdown for p in doc.equity], out.width - 16):
         out.print(Text(line), overflow="ignore", crop=False)
+
+
+def render_replay(out: Console, doc: ReplayDocument) -> None:
+    """Run by run: where the live run differed from the backtest's day, or that it did not."""
+    for run in doc.runs:
+        title = f"Run {run.run_id} on {run.date} ({run.outcome})"
+        if not run.differences:
+            out.print(Text(f"{title}: as the backtest would have done"))
+            continue
+        table = Table(title=title, title_justify="left")
+        for name in ("kind", "symbol", "live", "backtest", "difference"):
+            table.add_column(name)
+        for d in run.differences:
+            table.add_row(d.kind, d.symbol, d.live, d.backtest, d.note)
+        out.print(table)
