@@ -17,8 +17,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from alchemiser_cli.brokers.bars import daily_bars
 from alchemiser_cli.app.backtest import warmup
+from alchemiser_cli.brokers.bars import daily_bars
 from alchemiser_cli.core.backtest import Setup, run_backtest
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.evaluate import targets_from_strategies

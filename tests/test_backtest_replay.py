@@ -76,9 +76,8 @@ def test_replay_journal_names_the_differences_of_simulated_live_runs(
         d for d in runs[0]["differences"] if d["kind"] == "fill" and d["symbol"] == "VTI"
     )
     assert vti_fill["live"].startswith("330.1 (")
-    assert vti_fill["note"].startswith("slippage ") and vti_fill["note"].endswith(
-        " bps against the model"
-    )
+    assert vti_fill["note"].startswith("slippage ")
+    assert vti_fill["note"].endswith(" bps against the model")
     other = cli("backtest", "--replay-journal", "--runs", "1", "--targets", THREE_FUND, "--json")
     assert other.exit_code == 0, other.stderr
     (only,) = other.json()["runs"]
@@ -92,7 +91,8 @@ def test_replay_journal_names_the_differences_of_simulated_live_runs(
     }  # fmt: skip
     table = cli("backtest", "--replay-journal", "--runs", "1")
     assert table.exit_code == 0, table.stderr
-    assert "(nothing_to_do)" in table.stdout and "order differs" in table.stdout
+    assert "(nothing_to_do)" in table.stdout
+    assert "order differs" in table.stdout
 
 
 def test_replay_journal_without_runs_says_what_to_do(cli: CliFn) -> None:
