@@ -13,7 +13,9 @@ from alchemiser_cli.errors import InputError
 
 
 def schema(
-    name: Annotated[str, typer.Argument(help="plan, check, execute, status or targets")],
+    name: Annotated[
+        str, typer.Argument(help="plan, check, execute, status, targets, backtest or replay")
+    ],
 ) -> None:
     """Print the JSON Schema of `alch NAME --json`."""
     if name not in SCHEMAS:
