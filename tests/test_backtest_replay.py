@@ -89,6 +89,12 @@ def test_replay_journal_names_the_differences_of_simulated_live_runs(
     assert signals == {
         "BND": ("40.00%", "25.00%"), "VTI": ("60.00%", "50.00%"), "VXUS": ("0.00%", "20.00%"),
     }  # fmt: skip
+    strategy = str(REPO / "examples" / "strategies" / "momentum-or-staples.clj")
+    decided = cli("backtest", "--replay-journal", "--runs", "1", "--strategy", strategy, "--json")
+    assert decided.exit_code == 0, decided.stderr
+    (signal_run,) = decided.json()["runs"]
+    moved = {d["symbol"]: d["live"] for d in signal_run["differences"] if d["kind"] == "signal"}
+    assert (moved["VTI"], moved["BND"]) == ("60.00%", "40.00%")  # the strategy holds neither
     table = cli("backtest", "--replay-journal", "--runs", "1")
     assert table.exit_code == 0, table.stderr
     assert "(nothing_to_do)" in table.stdout
