@@ -43,7 +43,7 @@ bench: install
 
 # Regenerate schemas/ from the code (a test fails when they drift apart).
 schemas: install
-	for name in plan check execute status targets; do \
+	for name in plan check execute status targets backtest replay; do \
 		$(BIN)/alch schema $$name > schemas/$$name.schema.json || exit 1; \
 	done
 

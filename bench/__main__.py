@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import floor, planner, simulator, startup, strategy, stream
+from bench import backtest, floor, planner, simulator, startup, strategy, stream
 
 if __name__ == "__main__":
     met, median_ms = planner.main()
@@ -18,4 +18,10 @@ if __name__ == "__main__":
     startup_met = startup.main()
     print()
     simulator_met = simulator.main()
-    sys.exit(0 if met and strategy_met and stream_met and startup_met and simulator_met else 1)
+    print()
+    backtest_met = backtest.main()
+    sys.exit(
+        0
+        if met and strategy_met and stream_met and startup_met and simulator_met and backtest_met
+        else 1
+    )

@@ -60,7 +60,7 @@ class Run:
 
 
 SCHEMA_DIR = REPO / "schemas"
-DOCUMENT_COMMANDS = ("plan", "check", "execute", "status")
+DOCUMENT_COMMANDS = ("plan", "check", "execute", "status", "backtest", "replay")
 # How many --json documents each command produced in this session, all schema-validated
 # (test_zz_canary asserts every command was covered).
 VALIDATED: dict[str, int] = dict.fromkeys(DOCUMENT_COMMANDS, 0)
@@ -79,6 +79,8 @@ def validate_document(args: Sequence[str], stdout: str) -> None:
     command = next((a for a in args if a in DOCUMENT_COMMANDS), None)
     if command is None or "--json" not in args or not stdout.strip():
         return
+    if command == "backtest" and "--replay-journal" in args:
+        command = "replay"
     schema_validator(command).validate(json.loads(stdout))
     VALIDATED[command] += 1
 

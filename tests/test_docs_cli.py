@@ -28,7 +28,8 @@ def test_unknown_schema_name(cli: CliFn) -> None:
     result = cli("schema", "nope")
     assert (result.exit_code, result.stderr) == (
         2,
-        "alch: error: no schema 'nope': choose one of plan, check, execute, status, targets\n",
+        "alch: error: no schema 'nope': choose one of plan, check, execute, status, targets, "
+        "backtest, replay\n",
     )
 
 

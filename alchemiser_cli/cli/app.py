@@ -11,7 +11,18 @@ from typer import _click  # the click typer bundles (typer.Context is its subcla
 from typer.core import TyperGroup
 
 from alchemiser_cli import __version__
-from alchemiser_cli.cli import check, common, execute, plan, schema, signal, sim, status, streams
+from alchemiser_cli.cli import (
+    backtest,
+    check,
+    common,
+    execute,
+    plan,
+    schema,
+    signal,
+    sim,
+    status,
+    streams,
+)
 from alchemiser_cli.cli.common import GlobalOptions
 from alchemiser_cli.cli.errors import exit_code_for_result, reported_errors
 from alchemiser_cli.errors import ExitCode
@@ -81,6 +92,7 @@ app.command()(execute.execute)
 app.command()(status.status)
 app.command()(schema.schema)
 app.command()(signal.signal)
+app.command()(backtest.backtest)
 app.add_typer(sim.app, name="sim")
 
 

@@ -11,7 +11,9 @@ from alchemiser_cli.errors import InputError
 
 
 def schema(
-    name: Annotated[str, typer.Argument(help="plan, check, execute, status or targets")],
+    name: Annotated[
+        str, typer.Argument(help="plan, check, execute, status, targets, backtest or replay")
+    ],
 ) -> None:
     """Print the JSON Schema of `alch NAME --json`."""
     from alchemiser_cli.documents import dumps  # imported here: start-up stays light

@@ -11,7 +11,7 @@ from alchemiser_cli.documents.plan import dumps
 
 # The documents by name. Their adapters (pydantic's schema build takes tens of ms each)
 # are built on first use, so a command builds only the one it prints.
-SCHEMAS: Final = ("plan", "check", "execute", "status", "targets")
+SCHEMAS: Final = ("plan", "check", "execute", "status", "targets", "backtest", "replay")
 
 
 @functools.cache
@@ -25,6 +25,10 @@ def adapter(name: str) -> TypeAdapter[Any]:
         from alchemiser_cli.documents.targets import TARGETS_ADAPTER
 
         return TARGETS_ADAPTER
+    if name in ("backtest", "replay"):
+        from alchemiser_cli.documents.backtest import BACKTEST_ADAPTER, REPLAY_ADAPTER
+
+        return BACKTEST_ADAPTER if name == "backtest" else REPLAY_ADAPTER
     from alchemiser_cli.documents import reports
 
     kinds: dict[str, Any] = {

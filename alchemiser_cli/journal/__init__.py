@@ -377,6 +377,26 @@ class Journal:
             raise JournalError(f"journal {self.path}: run {run_id} has a damaged plan") from None
         return plan if isinstance(plan, dict) else None
 
+    def executed_plans(self, limit: int) -> list[tuple[RunRecord, dict[str, Any]]]:
+        """The newest execute runs that journaled a plan, oldest first, with that plan
+        (`alch backtest --replay-journal`); a damaged plan is an error naming its run."""
+        rows = self._read(
+            "SELECT run_id, plan_json FROM runs WHERE command = 'execute' AND plan_json IS NOT"
+            " NULL ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            (limit,),
+        )
+        out: list[tuple[RunRecord, dict[str, Any]]] = []
+        for run_id, text in reversed(rows):
+            run = self.get_run(run_id)
+            try:
+                plan = json.loads(text)
+            except ValueError:
+                plan = None
+            if run is None or not isinstance(plan, dict):
+                raise JournalError(f"journal {self.path}: run {run_id} has a damaged plan")
+            out.append((run, plan))
+        return out
+
     def plan_executed(self, plan_id: str) -> list[RunRecord]:
         """Execute runs in which an order of this plan reached (or may have reached) the broker.
 

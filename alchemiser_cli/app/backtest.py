@@ -1,0 +1,123 @@
+"""`backtest`: fetch the bars through the broker's `daily_bars`, run the pure backtest
+(`core/backtest.py`) with the configured planner, and hand back its result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from alchemiser_cli.app.runtime import Runtime
+from alchemiser_cli.app.signal import read_strategies
+from alchemiser_cli.core.backtest import Backtest, Progress, Setup, run_backtest
+from alchemiser_cli.core.strategy.evaluate import targets_from_strategies
+from alchemiser_cli.core.strategy.indicators import required_bars
+from alchemiser_cli.core.strategy.nodes import (
+    Filter,
+    If,
+    Indicator,
+    Symphony,
+    WeightInverseVolatility,
+    symbols_of,
+    walk,
+)
+from alchemiser_cli.core.targets import Targets
+from alchemiser_cli.errors import InputError
+
+# Bars read before --from: a static allocation needs only the previous close; a strategy,
+# every indicator's window filled on the first session (see `warmup`).
+TARGETS_WARMUP = timedelta(days=10)
+
+
+def warmup(symphonies: list[Symphony]) -> timedelta:
+    """Calendar days of history before --from that fill every indicator on the first
+    session: the longest indicator read, plus the longest filter or inverse-volatility
+    window (a filter over groups scores each group's re-evaluated series over its window),
+    at 252 sessions to 365 days, with a margin for holidays."""
+    reads, windows = 1, 0
+    for symphony in symphonies:
+        for node in walk(symphony.root):
+            if isinstance(node, If):
+                for side in (node.condition.lhs, node.condition.rhs):
+                    if isinstance(side, Indicator):
+                        reads = max(reads, required_bars(side.name, side.window))
+            elif isinstance(node, Filter):
+                reads = max(reads, required_bars(node.indicator.name, node.indicator.window))
+                windows = max(windows, node.indicator.window or 1)
+            elif isinstance(node, WeightInverseVolatility):
+                reads = max(reads, node.window + 1)
+                windows = max(windows, node.window)
+    return timedelta(days=(reads + windows + 1) * 365 // 252 + 15)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What `alch backtest` asks, parsed by the command line."""
+
+    start: date
+    end: date
+    cash: Decimal
+    strategies: tuple[str, ...] = ()
+    targets: Targets | None = None
+    benchmark: str | None = None
+    spread_bps: Decimal = Decimal(0)
+    whole_shares: bool = False
+    risk_free: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The backtest and where its bars came from."""
+
+    result: Backtest
+    synthetic: bool
+
+
+def backtest(rt: Runtime, req: Request, on_progress: Progress | None = None) -> Outcome:
+    """Run the backtest of `req` on the broker's daily bars."""
+    if req.end < req.start:
+        raise InputError(f"--to {req.end.isoformat()} is before --from {req.start.isoformat()}")
+    policy = rt.settings.planner
+    if req.strategies:
+        strategies = read_strategies(list(req.strategies))
+        universe = sorted({sym for s, _ in strategies for sym in symbols_of(s.root)})
+        history = warmup([s for s, _ in strategies])
+        thresholds = [s.rebalance_threshold for s, _ in strategies if s.rebalance_threshold]
+        if thresholds and not policy.bands_on:
+            policy = policy.model_copy(update={"band_abs": min(thresholds)})
+        source = ", ".join(req.strategies)
+    elif req.targets is not None:
+        weights = dict(req.targets.weights)
+        universe = sorted(weights)
+        history = TARGETS_WARMUP
+        source = req.targets.source
+    else:
+        raise InputError("give --strategy FILE (repeatable) or --targets FILE")
+    symbols = set(universe)
+    if req.benchmark is not None:
+        symbols.add(req.benchmark)
+    bars = rt.broker.daily_bars(sorted(symbols), req.start - history, req.end)
+    if req.strategies:
+
+        def decide(day: date) -> dict[str, Decimal]:
+            return targets_from_strategies(strategies, bars, day).weights
+
+    else:
+
+        def decide(day: date) -> dict[str, Decimal]:
+            return weights
+
+    setup = Setup(
+        start=req.start,
+        end=req.end,
+        cash=req.cash,
+        policy=policy,
+        spread_bps=req.spread_bps,
+        whole_shares=req.whole_shares,
+        risk_free=req.risk_free,
+        source=source,
+    )
+    result = run_backtest(
+        bars, universe, decide, setup, benchmark=req.benchmark, on_progress=on_progress
+    )
+    return Outcome(result, synthetic=any(s.synthetic for s in bars.values()))

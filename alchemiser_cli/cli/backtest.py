@@ -1,0 +1,202 @@
+"""`alch backtest`: parse the flags, run the backtest (app/backtest.py), print the report,
+the JSON document or the HTML page."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from alchemiser_cli.app.backtest import Request
+from alchemiser_cli.app.backtest import backtest as run
+from alchemiser_cli.app.backtest_replay import replay_journal
+from alchemiser_cli.cli.common import (
+    JsonOpt,
+    TargetsOpt,
+    console,
+    emit_json,
+    globals_of,
+    load_targets,
+    runtime_for,
+)
+from alchemiser_cli.cli.plan import BandOpt, planner_overrides
+from alchemiser_cli.documents.backtest import backtest_document, replay_document
+from alchemiser_cli.errors import InputError
+from alchemiser_cli.render.backtest import render_backtest, render_replay
+from alchemiser_cli.render.backtest_html import backtest_html
+
+StrategyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--strategy", "-s", help="Strategy file (.clj); repeatable, FILE=0.6 blends."),
+]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First session (YYYY-MM-DD).")]
+ToOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--to", help="Last session (YYYY-MM-DD); also `--to edge` or `--to target` for bands."
+    ),
+]
+CashOpt = Annotated[str, typer.Option("--cash", help="Starting cash in USD.")]
+SpreadOpt = Annotated[
+    str, typer.Option("--spread", help="Full bid/ask spread in basis points (half paid a trade).")
+]
+BenchOpt = Annotated[
+    str | None, typer.Option("--benchmark", help="Buy-and-hold symbol to compare with (SPY).")
+]
+WholeOpt = Annotated[bool, typer.Option("--whole-shares", help="Trade whole shares only.")]
+RiskFreeOpt = Annotated[
+    str, typer.Option("--risk-free", help="Annual risk-free rate for Sharpe/Sortino (0.02).")
+]
+ReplayOpt = Annotated[
+    bool,
+    typer.Option(
+        "--replay-journal",
+        help="Hold the journal's live runs against the backtest's day: targets, orders, fills.",
+    ),
+]
+RunsOpt = Annotated[int, typer.Option("--runs", min=1, help="How many live runs to replay.")]
+ReportOpt = Annotated[
+    Path | None, typer.Option("--report", help="Also write a self-contained HTML report.")
+]
+
+
+def _decimal(raw: str, flag: str, example: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0:
+        raise InputError(f"{flag} {raw!r}: give a number of at least 0, such as {example}")
+    return value
+
+
+def _date(raw: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"{flag} {raw!r}: give a date as YYYY-MM-DD") from None
+
+
+def _split_to(values: list[str]) -> tuple[date, str | None]:
+    """`--to DATE` (required) and `--to edge|target` (optional), in any order."""
+    end: date | None = None
+    mode: str | None = None
+    for value in values:
+        if value in ("edge", "target"):
+            mode = value
+        else:
+            end = _date(value, "--to")
+    if end is None:
+        raise InputError("give the last session as --to YYYY-MM-DD")
+    return end, mode
+
+
+def progress_line(stream: typer.FileTextWrite | None = None) -> Callable[[int, int], None]:
+    """Sessions simulated and the time left, redrawn on one line at most 5 times a second."""
+    out = stream or sys.stderr
+    started = time.monotonic()
+    shown = [0.0]
+
+    def report(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - shown[0] < 0.2:
+            return
+        shown[0] = now
+        elapsed = now - started
+        left = elapsed / done * (total - done) if done else 0.0
+        out.write(f"\ralch: backtest {done}/{total} sessions, about {left:.0f}s left ")
+        if done >= total:
+            out.write("\n")
+        out.flush()
+
+    return report
+
+
+def backtest(
+    ctx: typer.Context,
+    start: FromOpt = None,
+    to: ToOpt = None,
+    strategy: StrategyOpt = None,
+    targets: TargetsOpt = None,
+    cash: CashOpt = "100000",
+    band: BandOpt = None,
+    spread: SpreadOpt = "5",
+    benchmark: BenchOpt = None,
+    whole_shares: WholeOpt = False,
+    risk_free: RiskFreeOpt = "0",
+    json_out: JsonOpt = False,
+    report: ReportOpt = None,
+    replay_journal: ReplayOpt = False,
+    runs: RunsOpt = 20,
+) -> None:
+    """Run strategies or fixed targets over history with the real planner and costs."""
+    if bool(strategy) and targets is not None:
+        raise InputError("give either --strategy FILE (repeatable) or --targets FILE, not both")
+    if replay_journal:
+        _replay(ctx, tuple(strategy or ()), targets, spread, whole_shares, runs, json_out)
+        return
+    if start is None:
+        raise InputError("give the first session as --from YYYY-MM-DD")
+    end, mode = _split_to(to or [])
+    if not strategy and targets is None:
+        raise InputError("give either --strategy FILE (repeatable) or --targets FILE")
+    opts = globals_of(ctx)
+    with runtime_for(ctx, lambda: planner_overrides(band, mode)) as rt:
+        amount = _decimal(cash, "--cash", "100000")
+        if amount <= 0:
+            raise InputError(f"--cash {cash!r}: give a positive amount, such as 100000")
+        req = Request(
+            start=_date(start, "--from"),
+            end=end,
+            cash=amount,
+            strategies=tuple(strategy or ()),
+            targets=load_targets(targets),
+            benchmark=benchmark.strip().upper() if benchmark else None,
+            spread_bps=_decimal(spread, "--spread", "5"),
+            whole_shares=whole_shares,
+            risk_free=_decimal(risk_free, "--risk-free", "0.02"),
+        )
+        show = opts.verbosity >= 0 and sys.stderr.isatty()
+        outcome = run(rt, req, progress_line() if show else None)
+        doc = backtest_document(outcome.result, synthetic=outcome.synthetic)
+        if outcome.synthetic and opts.verbosity >= 0:
+            sys.stderr.write(
+                "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, "
+                "not market data\n"
+            )
+        if report is not None:
+            try:
+                report.write_text(backtest_html(doc), encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"{report}: cannot write the report: {exc.strerror}") from None
+        if json_out:
+            emit_json("backtest", doc)
+        else:
+            render_backtest(console(), doc)
+
+
+def _replay(
+    ctx: typer.Context,
+    strategies: tuple[str, ...],
+    targets: str | None,
+    spread: str,
+    whole_shares: bool,
+    runs: int,
+    json_out: bool,
+) -> None:
+    with runtime_for(ctx) as rt:
+        replays = replay_journal(
+            rt, strategies, load_targets(targets), _decimal(spread, "--spread", "5"), runs,
+            whole_shares=whole_shares,
+        )  # fmt: skip
+        doc = replay_document(replays)
+        if json_out:
+            emit_json("replay", doc)
+        else:
+            render_replay(console(), doc)
