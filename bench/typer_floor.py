@@ -218,7 +218,9 @@ def status(
 
 @app.command()
 def schema(
-    name: Annotated[str, typer.Argument(help="plan, check, execute, status or targets")],
+    name: Annotated[
+        str, typer.Argument(help="plan, check, execute, status, targets, backtest or replay")
+    ],
 ) -> None:
     """Print the JSON Schema of `alch NAME --json`."""
 
@@ -232,6 +234,62 @@ def signal(
     fragile_margin: FragileOpt = "2%",
 ) -> None:
     """Evaluate strategy files on daily bars: the decision tree and the target weights."""
+
+
+BtStrategyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--strategy", "-s", help="Strategy file (.clj); repeatable, FILE=0.6 blends."),
+]
+BtFromOpt = Annotated[str | None, typer.Option("--from", help="First session (YYYY-MM-DD).")]
+BtToOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--to", help="Last session (YYYY-MM-DD); also `--to edge` or `--to target` for bands."
+    ),
+]
+BtCashOpt = Annotated[str, typer.Option("--cash", help="Starting cash in USD.")]
+BtSpreadOpt = Annotated[
+    str, typer.Option("--spread", help="Full bid/ask spread in basis points (half paid a trade).")
+]
+BtBenchOpt = Annotated[
+    str | None, typer.Option("--benchmark", help="Buy-and-hold symbol to compare with (SPY).")
+]
+BtWholeOpt = Annotated[bool, typer.Option("--whole-shares", help="Trade whole shares only.")]
+BtRiskFreeOpt = Annotated[
+    str, typer.Option("--risk-free", help="Annual risk-free rate for Sharpe/Sortino (0.02).")
+]
+BtReplayOpt = Annotated[
+    bool,
+    typer.Option(
+        "--replay-journal",
+        help="Hold the journal's live runs against the backtest's day: targets, orders, fills.",
+    ),
+]
+BtRunsOpt = Annotated[int, typer.Option("--runs", min=1, help="How many live runs to replay.")]
+BtReportOpt = Annotated[
+    Path | None, typer.Option("--report", help="Also write a self-contained HTML report.")
+]
+
+
+@app.command()
+def backtest(
+    ctx: typer.Context,
+    start: BtFromOpt = None,
+    to: BtToOpt = None,
+    strategy: BtStrategyOpt = None,
+    targets: TargetsOpt = None,
+    cash: BtCashOpt = "100000",
+    band: BandOpt = None,
+    spread: BtSpreadOpt = "5",
+    benchmark: BtBenchOpt = None,
+    whole_shares: BtWholeOpt = False,
+    risk_free: BtRiskFreeOpt = "0",
+    json_out: JsonOpt = False,
+    report: BtReportOpt = None,
+    replay_journal: BtReplayOpt = False,
+    runs: BtRunsOpt = 20,
+) -> None:
+    """Run strategies or fixed targets over history with the real planner and costs."""
 
 
 sim = typer.Typer(help="Manage the embedded simulated broker.", no_args_is_help=True)

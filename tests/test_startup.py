@@ -128,6 +128,7 @@ def _floor() -> ModuleType:
         ["status"],
         ["schema"],
         ["signal"],
+        ["backtest"],
         ["sim"],
         ["sim", "reset"],
     ],

@@ -13,9 +13,6 @@ from typing import Annotated
 
 import typer
 
-from alchemiser_cli.app.backtest import Request
-from alchemiser_cli.app.backtest import backtest as run
-from alchemiser_cli.app.backtest_replay import replay_journal
 from alchemiser_cli.cli.common import (
     JsonOpt,
     TargetsOpt,
@@ -26,10 +23,7 @@ from alchemiser_cli.cli.common import (
     runtime_for,
 )
 from alchemiser_cli.cli.plan import BandOpt, planner_overrides
-from alchemiser_cli.documents.backtest import backtest_document, replay_document
 from alchemiser_cli.errors import InputError
-from alchemiser_cli.render.backtest import render_backtest, render_replay
-from alchemiser_cli.render.backtest_html import backtest_html
 
 StrategyOpt = Annotated[
     list[str] | None,
@@ -136,6 +130,12 @@ def backtest(
     runs: RunsOpt = 20,
 ) -> None:
     """Run strategies or fixed targets over history with the real planner and costs."""
+    from alchemiser_cli.app.backtest import Request  # imported here: start-up stays light
+    from alchemiser_cli.app.backtest import backtest as run
+    from alchemiser_cli.documents.backtest import backtest_document
+    from alchemiser_cli.render.backtest import render_backtest
+    from alchemiser_cli.render.backtest_html import backtest_html
+
     if bool(strategy) and targets is not None:
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE, not both")
     if replay_journal:
@@ -190,6 +190,10 @@ def _replay(
     runs: int,
     json_out: bool,
 ) -> None:
+    from alchemiser_cli.app.backtest_replay import replay_journal
+    from alchemiser_cli.documents.backtest import replay_document
+    from alchemiser_cli.render.backtest import render_replay
+
     with runtime_for(ctx) as rt:
         replays = replay_journal(
             rt, strategies, load_targets(targets), _decimal(spread, "--spread", "5"), runs,
