@@ -377,3 +377,14 @@ def test_after_an_early_close_the_strategies_read_that_days_bars(
         "pass",
         "strategy bars through the last session",
     )
+
+
+def test_signal_after_an_early_close_reads_that_days_bars(
+    cli: CliFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `alch signal` follows the calendar as plan and check do: at 14:00 ET on 2026-11-27
+    # (a 13:00 close) the last completed session is that day, not the day before.
+    monkeypatch.setenv("ALCH_SIM_NOW", "2026-11-27T19:00:00+00:00")
+    run = cli("signal", SMALL, "--json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["as_of"] == "2026-11-27"

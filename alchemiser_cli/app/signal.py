@@ -102,4 +102,8 @@ def signal(rt: Runtime, files: list[str], as_of: date | None, margin: Decimal) -
     on the broker's clock; market hours follow that clock too)."""
     now = rt.broker.now()
     market_open = as_of is None and rt.market(now).is_open
+    if as_of is None and not market_open:
+        # Closed: the bars through the last session the calendar closed (after an early
+        # close, that day's), as plan, check and execute use (`inputs.strategy_targets`).
+        as_of = rt.last_session(now)
     return evaluate_files(rt.broker, now, files, as_of, margin, market_open=market_open)
