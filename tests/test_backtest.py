@@ -282,3 +282,29 @@ def test_cli_backtest_needs_one_source(cli: CliFn, make_file: Callable[[str, str
     run = cli("backtest", "--from", "2024-01-01", "--to", "2024-02-01")
     assert run.exit_code == 2
     assert "give either --strategy FILE (repeatable) or --targets FILE" in run.stderr
+
+
+def test_reading_bars_reports_its_progress_symbol_batch_by_batch() -> None:
+    from alchemiser_cli.app.backtest import BAR_BATCH, read_bars
+
+    calls: list[tuple[list[str], date, date]] = []
+    seen: list[tuple[int, int]] = []
+
+    class Bars:
+        def daily_bars(self, symbols: list[str], start: date, end: date) -> dict[str, Series]:
+            calls.append((list(symbols), start, end))
+            return daily_bars(symbols, start, end, None)
+
+    class Rt:
+        broker = Bars()
+
+    symbols = [f"S{i:02d}" for i in range(BAR_BATCH * 2 + 3)]
+    start, end = date(2024, 1, 2), date(2024, 2, 1)
+    bars = read_bars(Rt(), symbols, start, end, lambda d, t: seen.append((d, t)))  # type: ignore[arg-type]
+    assert sorted(bars) == symbols
+    assert [len(c[0]) for c in calls] == [BAR_BATCH, BAR_BATCH, 3]
+    assert seen == [(BAR_BATCH, 43), (2 * BAR_BATCH, 43), (43, 43)]
+    out = io.StringIO()
+    report = progress_line(out, what="symbols' bars read")  # type: ignore[arg-type]
+    report(43, 43)
+    assert out.getvalue().endswith("\ralch: backtest 43/43 symbols' bars read, about 0s left \n")

@@ -21,12 +21,14 @@ from alchemiser_cli.core.strategy.nodes import (
     symbols_of,
     walk,
 )
+from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import InputError
 
 # Bars read before --from: a static allocation needs only the previous close; a strategy,
 # every indicator's window filled on the first session (see `warmup`).
 TARGETS_WARMUP = timedelta(days=10)
+BAR_BATCH = 20  # symbols per daily_bars call: the unit of the download's progress
 
 
 def warmup(symphonies: list[Symphony]) -> timedelta:
@@ -73,8 +75,27 @@ class Outcome:
     synthetic: bool
 
 
-def backtest(rt: Runtime, req: Request, on_progress: Progress | None = None) -> Outcome:
-    """Run the backtest of `req` on the broker's daily bars."""
+def read_bars(
+    rt: Runtime, symbols: list[str], start: date, end: date, on_bars: Progress | None
+) -> dict[str, Series]:
+    """The daily bars of `symbols`, read BAR_BATCH symbols at a time so that a long
+    download (Alpaca, cold cache) can show its progress."""
+    bars: dict[str, Series] = {}
+    for first in range(0, len(symbols), BAR_BATCH):
+        bars.update(rt.broker.daily_bars(symbols[first : first + BAR_BATCH], start, end))
+        if on_bars is not None:
+            on_bars(min(first + BAR_BATCH, len(symbols)), len(symbols))
+    return bars
+
+
+def backtest(
+    rt: Runtime,
+    req: Request,
+    on_progress: Progress | None = None,
+    on_bars: Progress | None = None,
+) -> Outcome:
+    """Run the backtest of `req` on the broker's daily bars. `on_bars(done, total)` hears
+    of the symbols whose bars are read, `on_progress(done, total)` of the sessions run."""
     if req.end < req.start:
         raise InputError(f"--to {req.end.isoformat()} is before --from {req.start.isoformat()}")
     policy = rt.settings.planner
@@ -96,7 +117,7 @@ def backtest(rt: Runtime, req: Request, on_progress: Progress | None = None) -> 
     symbols = set(universe)
     if req.benchmark is not None:
         symbols.add(req.benchmark)
-    bars = rt.broker.daily_bars(sorted(symbols), req.start - history, req.end)
+    bars = read_bars(rt, sorted(symbols), req.start - history, req.end, on_bars)
     if req.strategies:
 
         def decide(day: date) -> dict[str, Decimal]:

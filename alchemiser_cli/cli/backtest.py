@@ -91,8 +91,11 @@ def _split_to(values: list[str]) -> tuple[date, str | None]:
     return end, mode
 
 
-def progress_line(stream: typer.FileTextWrite | None = None) -> Callable[[int, int], None]:
-    """Sessions simulated and the time left, redrawn on one line at most 5 times a second."""
+def progress_line(
+    stream: typer.FileTextWrite | None = None, what: str = "sessions"
+) -> Callable[[int, int], None]:
+    """`what` done (sessions simulated, symbols' bars read) and the time left, redrawn on one
+    line at most 5 times a second."""
     out = stream or sys.stderr
     started = time.monotonic()
     shown = [0.0]
@@ -104,7 +107,7 @@ def progress_line(stream: typer.FileTextWrite | None = None) -> Callable[[int, i
         shown[0] = now
         elapsed = now - started
         left = elapsed / done * (total - done) if done else 0.0
-        out.write(f"\ralch: backtest {done}/{total} sessions, about {left:.0f}s left ")
+        out.write(f"\ralch: backtest {done}/{total} {what}, about {left:.0f}s left ")
         if done >= total:
             out.write("\n")
         out.flush()
@@ -163,7 +166,12 @@ def backtest(
             risk_free=_decimal(risk_free, "--risk-free", "0.02"),
         )
         show = opts.verbosity >= 0 and sys.stderr.isatty()
-        outcome = run(rt, req, progress_line() if show else None)
+        outcome = run(
+            rt,
+            req,
+            progress_line() if show else None,
+            progress_line(what="symbols' bars read") if show else None,
+        )
         doc = backtest_document(outcome.result, synthetic=outcome.synthetic)
         if outcome.synthetic and opts.verbosity >= 0:
             sys.stderr.write(
