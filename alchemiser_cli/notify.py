@@ -100,8 +100,15 @@ class Notifier:
         try:
             send(notice, timeout)
         except (requests.RequestException, smtplib.SMTPException, OSError) as exc:
-            # The exception text may quote the URL (and its token): say only what kind.
-            detail = str(exc) if isinstance(exc, requests.HTTPError) else type(exc).__name__
+            # The exception text may quote the URL (and its token): say only what kind. A
+            # channel's own timeout reads as the overall one would (which fires first on
+            # a loaded machine is a race: the message must not depend on it).
+            if isinstance(exc, requests.Timeout | TimeoutError):
+                detail = f"gave up after {timeout:g}s"
+            elif isinstance(exc, requests.HTTPError):
+                detail = str(exc)
+            else:
+                detail = type(exc).__name__
             results.setdefault(name, Delivery(name, False, detail))
             return
         results.setdefault(name, Delivery(name, True, "sent"))

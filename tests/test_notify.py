@@ -275,3 +275,22 @@ def test_an_internal_error_during_a_run_is_notified_then_exits_70(
     assert "internal error: KeyError" in result.stderr
     (post,) = hook.posts
     assert post["text"] == "alch failed: sim account SIM-DEMO-0001\ninternal error: KeyError: 'bug'"
+
+
+def test_a_channel_that_times_out_itself_reads_as_the_overall_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Which fires first under load, the channel's own timeout or the overall one, is a
+    race: either way the delivery says it gave up after the timeout."""
+    import requests
+
+    from alchemiser_cli.notify import notice_for
+    from alchemiser_cli.settings import NotifySettings
+
+    def times_out(self: Notifier, notice: Any, timeout: float) -> None:
+        raise requests.ReadTimeout("read timed out (url with a token)")
+
+    monkeypatch.setattr(Notifier, "_webhook", times_out)
+    config = NotifySettings(webhook_url=f"https://hooks.example.invalid/{TOKEN}", timeout_s=0.5)
+    (delivery,) = Notifier(config).send(notice_for("failed", "m", "A-1", "sim", None))
+    assert (delivery.ok, delivery.detail) == (False, "gave up after 0.5s")
