@@ -105,6 +105,18 @@ def test_two_files_blend_by_weight(cli: CliFn) -> None:
             [f"{SMALL}=0.5", LARGE],
             "alch: error: give a weight to every strategy file (FILE=0.6) or to none\n",
         ),
+        (
+            [f"{SMALL}=nan"],
+            f"alch: error: {SMALL}=nan: the weight after = must be above 0 and at most 1\n",
+        ),
+        (
+            [f"{SMALL}=1e999999999"],
+            f"alch: error: {SMALL}=1e999999999: the weight after = must be above 0 and at most 1\n",
+        ),
+        (
+            [f"{SMALL}=-1", f"{LARGE}=2"],
+            f"alch: error: {SMALL}=-1: the weight after = must be above 0 and at most 1\n",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(cli: CliFn, args: list[str], message: str) -> None:
