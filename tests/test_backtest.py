@@ -282,3 +282,32 @@ def test_cli_backtest_needs_one_source(cli: CliFn, make_file: Callable[[str, str
     run = cli("backtest", "--from", "2024-01-01", "--to", "2024-02-01")
     assert run.exit_code == 2
     assert "give either --strategy FILE (repeatable) or --targets FILE" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "below", "example"),
+    [
+        ("--cash", "1e30", "1000000000000", "100000"),
+        ("--cash", "1e999999999", "1000000000000", "100000"),
+        ("--risk-free", "1e30", "1", "0.02"),
+        ("--spread", "30000", "10000", "5"),
+    ],
+)
+def test_cli_backtest_absurd_amounts_exit_2_not_internal_error(
+    cli: CliFn,
+    make_file: Callable[[str, str], Path],
+    flag: str,
+    value: str,
+    below: str,
+    example: str,
+) -> None:
+    targets = make_file("t.toml", "[targets]\nVTI = 1\n")
+    run = cli(
+        "backtest", "--targets", str(targets), "--from", "2024-01-02", "--to", "2024-02-01",
+        flag, value,
+    )  # fmt: skip
+    assert (run.exit_code, run.stdout) == (2, "")
+    assert (
+        run.stderr
+        == f"alch: error: {flag} {value!r}: give a number below {below}, such as {example}\n"
+    )
