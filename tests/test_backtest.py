@@ -212,7 +212,8 @@ def test_the_terminal_chart_draws_equity_benchmark_and_drawdown() -> None:
         "    │●···",
         " 90 │  ● ",
         "    └────",
-        " dd    █   (deepest -20.00%)",
+        " dd    █ ",
+        "     deepest drawdown -20.00%",
     ]
 
 
@@ -250,7 +251,7 @@ def test_cli_backtest_of_targets_json_and_table(
     assert "turnover per year" in table.stdout
     assert "benchmark SPX" in table.stdout
     assert "Yearly returns" in table.stdout
-    assert "(deepest -" in table.stdout
+    assert "deepest drawdown -" in table.stdout
     assert table.stderr == ""  # off a terminal: no progress
     for out in (run.stdout, run.stderr, table.stdout, table.stderr):
         assert CANARY_KEY_ID not in out
