@@ -212,7 +212,8 @@ def test_the_terminal_chart_draws_equity_benchmark_and_drawdown() -> None:
         "    │●···",
         " 90 │  ● ",
         "    └────",
-        " dd    █   (deepest -20.00%)",
+        " dd    █ ",
+        "     deepest drawdown -20.00%",
     ]
 
 
@@ -250,7 +251,7 @@ def test_cli_backtest_of_targets_json_and_table(
     assert "turnover per year" in table.stdout
     assert "benchmark SPX" in table.stdout
     assert "Yearly returns" in table.stdout
-    assert "(deepest -" in table.stdout
+    assert "deepest drawdown -" in table.stdout
     assert table.stderr == ""  # off a terminal: no progress
     for out in (run.stdout, run.stderr, table.stdout, table.stderr):
         assert CANARY_KEY_ID not in out
@@ -308,3 +309,32 @@ def test_reading_bars_reports_its_progress_symbol_batch_by_batch() -> None:
     report = progress_line(out, what="symbols' bars read")  # type: ignore[arg-type]
     report(43, 43)
     assert out.getvalue().endswith("\ralch: backtest 43/43 symbols' bars read, about 0s left \n")
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "below", "example"),
+    [
+        ("--cash", "1e30", "1000000000000", "100000"),
+        ("--cash", "1e999999999", "1000000000000", "100000"),
+        ("--risk-free", "1e30", "1", "0.02"),
+        ("--spread", "30000", "10000", "5"),
+    ],
+)
+def test_cli_backtest_absurd_amounts_exit_2_not_internal_error(
+    cli: CliFn,
+    make_file: Callable[[str, str], Path],
+    flag: str,
+    value: str,
+    below: str,
+    example: str,
+) -> None:
+    targets = make_file("t.toml", "[targets]\nVTI = 1\n")
+    run = cli(
+        "backtest", "--targets", str(targets), "--from", "2024-01-02", "--to", "2024-02-01",
+        flag, value,
+    )  # fmt: skip
+    assert (run.exit_code, run.stdout) == (2, "")
+    assert (
+        run.stderr
+        == f"alch: error: {flag} {value!r}: give a number below {below}, such as {example}\n"
+    )

@@ -105,6 +105,18 @@ def test_two_files_blend_by_weight(cli: CliFn) -> None:
             [f"{SMALL}=0.5", LARGE],
             "alch: error: give a weight to every strategy file (FILE=0.6) or to none\n",
         ),
+        (
+            [f"{SMALL}=nan"],
+            f"alch: error: {SMALL}=nan: the weight after = must be above 0 and at most 1\n",
+        ),
+        (
+            [f"{SMALL}=1e999999999"],
+            f"alch: error: {SMALL}=1e999999999: the weight after = must be above 0 and at most 1\n",
+        ),
+        (
+            [f"{SMALL}=-1", f"{LARGE}=2"],
+            f"alch: error: {SMALL}=-1: the weight after = must be above 0 and at most 1\n",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(cli: CliFn, args: list[str], message: str) -> None:
@@ -213,3 +225,26 @@ def test_with_the_market_open_current_price_is_the_latest_trade(
     assert doc["as_of"] == "2026-11-23"  # the last completed session; the market is open
     assert doc["current_price_live"] is True
     assert doc["targets"] == {"VTI": "1"}
+
+
+def test_absurd_number_and_absurd_nesting_exit_2_not_internal_error(
+    cli: CliFn, make_file: Callable[[str, str], object]
+) -> None:
+    huge = make_file(
+        "huge.clj",
+        '(defsymphony "X" {}\n  (if (> (rsi "SPY" {:window 10}) 1e999999999)'
+        ' [(asset "SPY")] [(asset "QQQ")]))\n',
+    )
+    run = cli("signal", str(huge))
+    assert run.exit_code == 2
+    assert run.stderr == (
+        f"alch: error: {huge}:2:35: '1e999999999' is out of range "
+        "(its size must be 0 or from 1e-15 to below 1e16)\n"
+    )
+    deep = make_file(
+        "deep.clj",
+        '(defsymphony "X" {}\n' + "(weight-equal [" * 300 + '(asset "SPY")' + "])" * 300 + ")\n",
+    )
+    run = cli("signal", str(deep))
+    assert run.exit_code == 2
+    assert run.stderr == f"alch: error: {deep}:2:1920: nested more than 256 brackets deep\n"

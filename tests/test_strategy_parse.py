@@ -206,3 +206,18 @@ def test_empty_file_and_two_forms_are_errors() -> None:
         StrategyError, match=r"^d\.clj:3:1: one defsymphony per file: unexpected form after it$"
     ):
         parse_symphony(sym('(asset "A")') + '\n(asset "B")', "d.clj")
+
+
+def test_numbers_far_outside_any_threshold_and_nesting_deeper_than_256_are_errors() -> None:
+    with pytest.raises(StrategyError) as caught:
+        parse_symphony(sym('(weight-specified 1e-99 (asset "A"))'), "t.clj")
+    assert str(caught.value) == (
+        "t.clj:2:20: '1e-99' is out of range (its size must be 0 or from 1e-15 to below 1e16)"
+    )
+    # defsymphony opens 1 bracket, each weight-equal level 2: 127 levels open 255, 128 open 257
+    depth_ok = "(weight-equal [" * 127 + '(asset "A")' + "])" * 127
+    assert isinstance(parse_symphony(sym(depth_ok), "t.clj").root, WeightEqual)
+    depth_bad = "(weight-equal [" * 128 + '(asset "A")' + "])" * 128
+    with pytest.raises(StrategyError) as caught:
+        parse_symphony(sym(depth_bad), "t.clj")
+    assert str(caught.value) == "t.clj:2:1921: nested more than 256 brackets deep"

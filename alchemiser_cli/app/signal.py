@@ -37,6 +37,8 @@ def read_strategies(args: list[str]) -> list[tuple[Symphony, Decimal]]:
                 raise InputError(
                     f"{arg}: the weight after = must be a number like 0.6 or 60%"
                 ) from None
+            if not (weight.is_finite() and 0 < weight <= 1):
+                raise InputError(f"{arg}: the weight after = must be above 0 and at most 1")
         text = read_text(Path(path), "strategy")
         parsed.append((parse_symphony(text, path), weight))
     given = [w for _, w in parsed if w is not None]

@@ -60,13 +60,15 @@ ReportOpt = Annotated[
 ]
 
 
-def _decimal(raw: str, flag: str, example: str) -> Decimal:
+def _decimal(raw: str, flag: str, example: str, below: str) -> Decimal:
     try:
         value = Decimal(raw.strip())
     except InvalidOperation:
         value = Decimal(-1)
     if not value.is_finite() or value < 0:
         raise InputError(f"{flag} {raw!r}: give a number of at least 0, such as {example}")
+    if value >= Decimal(below):
+        raise InputError(f"{flag} {raw!r}: give a number below {below}, such as {example}")
     return value
 
 
@@ -151,7 +153,7 @@ def backtest(
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE")
     opts = globals_of(ctx)
     with runtime_for(ctx, lambda: planner_overrides(band, mode)) as rt:
-        amount = _decimal(cash, "--cash", "100000")
+        amount = _decimal(cash, "--cash", "100000", "1000000000000")
         if amount <= 0:
             raise InputError(f"--cash {cash!r}: give a positive amount, such as 100000")
         req = Request(
@@ -161,9 +163,9 @@ def backtest(
             strategies=tuple(strategy or ()),
             targets=load_targets(targets),
             benchmark=benchmark.strip().upper() if benchmark else None,
-            spread_bps=_decimal(spread, "--spread", "5"),
+            spread_bps=_decimal(spread, "--spread", "5", "10000"),
             whole_shares=whole_shares,
-            risk_free=_decimal(risk_free, "--risk-free", "0.02"),
+            risk_free=_decimal(risk_free, "--risk-free", "0.02", "1"),
         )
         show = opts.verbosity >= 0 and sys.stderr.isatty()
         outcome = run(
@@ -204,7 +206,7 @@ def _replay(
 
     with runtime_for(ctx) as rt:
         replays = replay_journal(
-            rt, strategies, load_targets(targets), _decimal(spread, "--spread", "5"), runs,
+            rt, strategies, load_targets(targets), _decimal(spread, "--spread", "5", "10000"), runs,
             whole_shares=whole_shares,
         )  # fmt: skip
         doc = replay_document(replays)

@@ -89,7 +89,8 @@ def chart_lines(
     deepest = min(dd) if dd else Decimal(0)
     strip = "".join(_BLOCKS[int(d / deepest * 8)] if deepest < 0 else " " for d in dd)
     lines.append(f"{'':>{label}} └{'─' * width}")
-    lines.append(f"{'dd':>{label}}  {strip}  (deepest {pct(deepest)})")
+    lines.append(f"{'dd':>{label}}  {strip}")
+    lines.append(f"{'':>{label}}  deepest drawdown {pct(deepest)}")
     return lines
 
 

@@ -87,6 +87,12 @@ Expr = Sym | Kw | Str | Num | SList | SVec | SMap
 
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _DELIMS = set('()[]{}";') | {" ", "\t", "\n", "\r", ","}
+# Brackets open at once: the real files nest at most ~100; far deeper would exhaust
+# Python's recursion in the evaluator and the tree renderer.
+MAX_DEPTH = 256
+# A number's decimal exponent: thresholds and weights are far inside it, and outside it the
+# fixed Decimal context would overflow when a condition takes its margin.
+MAX_EXPONENT = 15
 
 
 class _Reader:
@@ -96,6 +102,7 @@ class _Reader:
         self.i = 0
         self.line = 1
         self.col = 1
+        self.depth = 0
 
     def pos(self) -> Pos:
         return Pos(self.file, self.line, self.col)
@@ -139,8 +146,12 @@ class _Reader:
         start = self.pos()
         ch = self.text[self.i]
         if ch in _CLOSERS:
+            if self.depth >= MAX_DEPTH:
+                raise self.fail(f"nested more than {MAX_DEPTH} brackets deep", start)
             self.advance()
+            self.depth += 1
             items = self.read_until(_CLOSERS[ch], start)
+            self.depth -= 1
             if ch == "(":
                 return SList(tuple(items), start)
             if ch == "[":
@@ -201,6 +212,12 @@ class _Reader:
                 raise self.fail(f"{token!r} is not a number", start) from None
             if not value.is_finite():
                 raise self.fail(f"{token!r} is not a finite number", start)
+            if value and not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+                raise self.fail(
+                    f"{token!r} is out of range (its size must be 0 or from 1e-{MAX_EXPONENT}"
+                    f" to below 1e{MAX_EXPONENT + 1})",
+                    start,
+                )
             return Num(value, start)
         return Sym(token, start)
 
