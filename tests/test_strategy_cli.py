@@ -248,3 +248,29 @@ def test_absurd_number_and_absurd_nesting_exit_2_not_internal_error(
     run = cli("signal", str(deep))
     assert run.exit_code == 2
     assert run.stderr == f"alch: error: {deep}:2:1920: nested more than 256 brackets deep\n"
+
+
+def test_signal_on_bars_that_end_before_the_session_asked_for_says_so(
+    cli: CliFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real closes end 2022-12-28: an as-of in 2024 is evaluated on them, and says so.
+    monkeypatch.setenv("ALCH_SIM_BARS", str(US_DAILY))
+    run = cli("signal", SMALL, "--json", "--as-of", "2024-06-01")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["as_of"] == "2022-12-28"
+    assert run.stderr == (
+        f"alch: note: {SMALL}: its bars end 2022-12-28, before the session of 2024-05-31: "
+        "the decision is made on stale data\n"
+    )
+
+
+def test_an_empty_strategies_table_is_an_error_not_the_demo(
+    cli: CliFn, make_file: Callable[[str, str], Path]
+) -> None:
+    config = make_file("alch.toml", "[strategies]\n")
+    run = cli("--config", str(config), "plan")
+    assert (run.exit_code, run.stdout) == (2, "")
+    assert run.stderr == (
+        f"alch: error: [strategies] in {config} is empty: add a strategy "
+        '("file.clj" = 1.0) or remove the table\n'
+    )

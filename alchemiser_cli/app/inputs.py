@@ -58,6 +58,11 @@ def resolve_inputs(
     if strategies and liquidate:
         raise InputError("--liquidate sells every position and takes no --strategy: drop one")
     files = list(strategies)
+    if settings.strategies == {} and not files and supplied is None and not liquidate:
+        raise ConfigError(
+            f"[strategies] in {settings.config_path or 'the environment'} is empty: add a "
+            'strategy ("file.clj" = 1.0) or remove the table'
+        )
     if not files and supplied is None and not liquidate and settings.strategies:
         other = "[targets]" if settings.targets is not None else "targets_file"
         if settings.targets is not None or settings.targets_file is not None:

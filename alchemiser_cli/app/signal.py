@@ -108,4 +108,14 @@ def signal(rt: Runtime, files: list[str], as_of: date | None, margin: Decimal) -
         # Closed: the bars through the last session the calendar closed (after an early
         # close, that day's), as plan, check and execute use (`inputs.strategy_targets`).
         as_of = rt.last_session(now)
-    return evaluate_files(rt.broker, now, files, as_of, margin, market_open=market_open)
+    blend = evaluate_files(rt.broker, now, files, as_of, margin, market_open=market_open)
+    if as_of is not None:  # bars that stop before the session asked for: say so, loudly
+        evening = datetime.combine(as_of, time(23, 59), tzinfo=NEW_YORK)
+        wanted = rt.last_session(min(evening, now))
+        for result, _ in blend.results:
+            if result.as_of < wanted:
+                rt.notices.append(
+                    f"{result.file}: its bars end {result.as_of.isoformat()}, before the "
+                    f"session of {wanted.isoformat()}: the decision is made on stale data"
+                )
+    return blend
