@@ -338,3 +338,20 @@ def test_cli_backtest_absurd_amounts_exit_2_not_internal_error(
         run.stderr
         == f"alch: error: {flag} {value!r}: give a number below {below}, such as {example}\n"
     )
+
+
+@needs_data
+def test_cli_backtest_past_the_end_of_the_data_says_where_it_stopped(
+    cli: CliFn, monkeypatch: pytest.MonkeyPatch, make_file: Callable[[str, str], Path]
+) -> None:
+    monkeypatch.setenv("ALCH_SIM_BARS", str(US_DAILY))
+    targets = make_file("t.toml", "[targets]\nKO = 0.5\nPG = 0.5\n")
+    run = cli(
+        "backtest", "--targets", str(targets), "--from", "2022-12-01", "--to", "2023-06-01",
+        "--json",
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert run.stderr == (
+        "alch: note: the bars end 2022-12-28: the backtest stops there, not at the session "
+        "of 2023-06-01 that --to asks for\n"
+    )

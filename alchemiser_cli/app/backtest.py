@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.signal import read_strategies
 from alchemiser_cli.core.backtest import Backtest, Progress, Setup, run_backtest
+from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.strategy.evaluate import targets_from_strategies
 from alchemiser_cli.core.strategy.indicators import required_bars
 from alchemiser_cli.core.strategy.nodes import (
@@ -73,6 +74,21 @@ class Outcome:
 
     result: Backtest
     synthetic: bool
+
+
+def _note_short_data(rt: Runtime, result: Backtest, end: date) -> None:
+    """Say so when the bars stop before the last session `--to` asks for (never silent)."""
+    if not result.sessions:
+        return
+    now = rt.broker.now()
+    evening = datetime.combine(end, time(23, 59), tzinfo=NEW_YORK)
+    wanted = rt.last_session(min(evening, now))
+    last = result.sessions[-1].day
+    if last < wanted:
+        rt.notices.append(
+            f"the bars end {last.isoformat()}: the backtest stops there, not at the session "
+            f"of {wanted.isoformat()} that --to asks for"
+        )
 
 
 def read_bars(
@@ -141,4 +157,5 @@ def backtest(
     result = run_backtest(
         bars, universe, decide, setup, benchmark=req.benchmark, on_progress=on_progress
     )
+    _note_short_data(rt, result, req.end)
     return Outcome(result, synthetic=any(s.synthetic for s in bars.values()))
