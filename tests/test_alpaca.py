@@ -25,7 +25,7 @@ from alchemiser_cli.errors import (
     OrderRejected,
 )
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
-from tests.conftest import OPEN_NOW, Run
+from tests.conftest import OPEN_NOW, Run, use_fake_alpaca
 from tests.fake_alpaca import FakeAlpaca
 from tests.openapi_check import validate
 
@@ -422,12 +422,7 @@ def test_live_endpoint_needs_the_opt_in(tmp_path: Path) -> None:
 
 @pytest.fixture
 def alpaca_env(fake: FakeAlpaca, monkeypatch: pytest.MonkeyPatch) -> FakeAlpaca:
-    monkeypatch.delenv("ALCH_SIM_NOW")
-    monkeypatch.setenv("APCA_API_BASE_URL", fake.url)
-    monkeypatch.setenv("APCA_API_DATA_URL", fake.url)
-    monkeypatch.setenv("APCA_API_KEY_ID", fake.keys[0])
-    monkeypatch.setenv("APCA_API_SECRET_KEY", fake.keys[1])
-    monkeypatch.setenv("ALCH_ALPACA__TIMEOUT_S", "2")
+    use_fake_alpaca(fake, monkeypatch, timeout_s="2")
     return fake
 
 
