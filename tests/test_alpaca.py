@@ -250,6 +250,27 @@ def test_a_malformed_daily_bar_is_a_broker_error(
     fake.log.clear()  # this answer breaks Alpaca's schema on purpose
 
 
+def test_a_daily_bars_page_token_seen_before_is_a_broker_error_not_a_loop(
+    fake: FakeAlpaca, sip_broker: Callable[[], AlpacaBroker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.sim.set_adv("VTI", Decimal(1_000))
+    real_bars = FakeAlpaca._bars
+    answers = iter(["1", "2", "1", "2", "1", None])  # None: the page a loop would end on
+
+    def cycling(self: FakeAlpaca, query: dict[str, str]) -> dict[str, Any]:
+        answer = real_bars(self, query)
+        answer["next_page_token"] = next(answers)
+        return answer
+
+    monkeypatch.setattr(FakeAlpaca, "_bars", cycling)
+    with pytest.raises(
+        BrokerError, match=r"^Alpaca's daily bars repeated page token '1': try again later$"
+    ):
+        sip_broker().assets(["VTI"])
+    assert count(fake, "GET", "/v2/stocks/bars") == 3
+    fake.log.clear()  # the answers break Alpaca's paging on purpose
+
+
 def test_quotes_for_more_than_200_symbols_go_in_batches(
     fake: FakeAlpaca, make_broker: BrokerMaker
 ) -> None:

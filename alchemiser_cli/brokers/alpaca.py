@@ -511,6 +511,7 @@ class AlpacaBroker:
         for first in range(0, len(symbols), BARS_BATCH):
             batch = symbols[first : first + BARS_BATCH]
             token: str | None = None
+            tokens: set[str] = set()  # a server that hands back a token twice loops forever
             while True:
                 params = {
                     "symbols": ",".join(batch),
@@ -534,6 +535,11 @@ class AlpacaBroker:
                 token = raw.get("next_page_token") if isinstance(raw, dict) else None
                 if not token:
                     break
+                if token in tokens:
+                    raise BrokerError(
+                        f"Alpaca's daily bars repeated page token {token!r}: try again later"
+                    )
+                tokens.add(token)
         return {
             s: Decimal(sum(v[-ADV_SESSIONS:])) / len(v[-ADV_SESSIONS:])
             for s, v in volumes.items()
