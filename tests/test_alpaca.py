@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -269,6 +270,30 @@ def test_a_daily_bars_page_token_seen_before_is_a_broker_error_not_a_loop(
         sip_broker().assets(["VTI"])
     assert count(fake, "GET", "/v2/stocks/bars") == 3
     fake.log.clear()  # the answers break Alpaca's paging on purpose
+
+
+@pytest.fixture
+def host_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's local zone is New York (a naive time would be read as 5 h off UTC)."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("host_in_new_york")
+def test_alpaca_times_keep_their_zone_on_a_host_outside_utc() -> None:
+    # Alpaca's nanoseconds used to swallow the zone's digits: the time came out naive and
+    # was read in the host's zone (20:00 UTC here for a fill at 15:00 UTC).
+    assert alpaca._time("2026-11-24T15:00:00.123456789Z") == datetime(
+        2026, 11, 24, 15, 0, 0, 123456, tzinfo=UTC
+    )
+    assert alpaca._time("2026-11-24T10:00:00.5-05:00") == datetime(
+        2026, 11, 24, 15, 0, 0, 500000, tzinfo=UTC
+    )
+    with pytest.raises(BrokerError, match=r"^unexpected time from Alpaca: '2026-11-24T15:00:00'$"):
+        alpaca._time("2026-11-24T15:00:00")
 
 
 def test_quotes_for_more_than_200_symbols_go_in_batches(

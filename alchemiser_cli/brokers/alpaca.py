@@ -927,13 +927,16 @@ def _time(value: Any) -> datetime | None:
     text = str(value).replace("Z", "+00:00")
     if "." in text:  # Alpaca sends nanoseconds; Python keeps microseconds
         head, _, rest = text.partition(".")
-        digits = "".join(c for c in rest if c.isdigit())
-        zone = rest[len(digits) :]
+        zone = rest.lstrip("0123456789")  # the zone's own digits stay in it
+        digits = rest[: len(rest) - len(zone)]
         text = f"{head}.{digits[:6]}{zone}"
     try:
-        return datetime.fromisoformat(text).astimezone(UTC)
+        parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise BrokerError(f"unexpected time from Alpaca: {value!r}") from None
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:  # naive: astimezone would guess the host's
+        raise BrokerError(f"unexpected time from Alpaca: {value!r}")
+    return parsed.astimezone(UTC)
 
 
 _STATUS = {s.value: s for s in OrderStatus}
