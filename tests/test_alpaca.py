@@ -289,9 +289,8 @@ def test_alpaca_times_keep_their_zone_on_a_host_outside_utc() -> None:
     assert alpaca._time("2026-11-24T15:00:00.123456789Z") == datetime(
         2026, 11, 24, 15, 0, 0, 123456, tzinfo=UTC
     )
-    assert alpaca._time("2026-11-24T10:00:00.5-05:00") == datetime(
-        2026, 11, 24, 15, 0, 0, 500000, tzinfo=UTC
-    )
+    for text in ("2026-11-24T10:00:00.5-05:00", "2026-11-25T00:00:00.500+09:00"):
+        assert alpaca._time(text) == datetime(2026, 11, 24, 15, 0, 0, 500000, tzinfo=UTC)
     with pytest.raises(BrokerError, match=r"^unexpected time from Alpaca: '2026-11-24T15:00:00'$"):
         alpaca._time("2026-11-24T15:00:00")
 
