@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -273,13 +274,19 @@ def test_a_daily_bars_page_token_seen_before_is_a_broker_error_not_a_loop(
 
 
 @pytest.fixture
-def host_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def host_in_new_york() -> Iterator[None]:
     """The machine's local zone is New York (a naive time would be read as 5 h off UTC)."""
-    monkeypatch.setenv("TZ", "America/New_York")
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
     time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    try:
+        yield
+    finally:  # restored here: the process's zone must not leak into later tests
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
 
 
 @pytest.mark.usefixtures("host_in_new_york")
