@@ -101,6 +101,8 @@ def open_private(path: Path, flags: int, what: str, error: type[AlchError] = Con
 def prepare_sqlite(path: Path, what: str, error: type[AlchError] = ConfigError) -> None:
     """Create a SQLite file 0600 before SQLite opens it (its -wal, -shm and -journal files
     then take the same mode), refusing symlinks for it and for those companions."""
+    if str(path) == ":memory:":  # SQLite's in-memory database: no file, none to create
+        return
     try:
         make_dir(path.parent, f"directory of the {what}")
     except ConfigError as exc:

@@ -29,6 +29,7 @@ from pydantic_settings import (
 )
 
 from alchemiser_cli.core.policy import ExecutionPolicy, Limits, PlannerPolicy
+from alchemiser_cli.core.targets import json_number
 from alchemiser_cli.errors import ConfigError
 from alchemiser_cli.files import read_toml
 
@@ -279,20 +280,11 @@ PROBLEMS: Final = {
 }  # fmt: skip
 
 
-def _json_number(value: object) -> object:
-    """Decimals inside a list or table, written back as the numbers they were."""
-    if isinstance(value, Decimal):
-        return (
-            int(value) if value.is_finite() and value == value.to_integral_value() else float(value)
-        )
-    return str(value)
-
-
 def as_written(value: object) -> str:
     """A setting's value as a person would write it: numbers bare, text and lists as JSON."""
     if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
         return str(value)
-    return json.dumps(value, default=_json_number, ensure_ascii=False)
+    return json.dumps(value, default=json_number, ensure_ascii=False)
 
 
 def describe_unparsed_env(exc: SettingsError) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import pytest
@@ -22,6 +22,9 @@ from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.cli.app import app
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import Account, Asset, Position, Quote, Snapshot
+
+if TYPE_CHECKING:  # the fake server loads with the tests that start it
+    from tests.fake_alpaca import FakeAlpaca
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -45,6 +48,20 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work.mkdir()
     monkeypatch.chdir(work)  # so no ./alch.toml from the developer's checkout is read
     return home
+
+
+def use_fake_alpaca(
+    fake: FakeAlpaca, monkeypatch: pytest.MonkeyPatch, *, timeout_s: str | None = None
+) -> None:
+    """Point the CLI at the fake Alpaca server with its canary keys (real clock: the
+    fake's /v2/clock sets the time)."""
+    monkeypatch.delenv("ALCH_SIM_NOW")
+    monkeypatch.setenv("APCA_API_BASE_URL", fake.url)
+    monkeypatch.setenv("APCA_API_DATA_URL", fake.url)
+    monkeypatch.setenv("APCA_API_KEY_ID", fake.keys[0])
+    monkeypatch.setenv("APCA_API_SECRET_KEY", fake.keys[1])
+    if timeout_s is not None:
+        monkeypatch.setenv("ALCH_ALPACA__TIMEOUT_S", timeout_s)
 
 
 @dataclass

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from alchemiser_cli.errors import (
     OrderRejected,
 )
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
-from tests.conftest import OPEN_NOW, Run
+from tests.conftest import OPEN_NOW, Run, use_fake_alpaca
 from tests.fake_alpaca import FakeAlpaca
 from tests.openapi_check import validate
 
@@ -250,6 +252,56 @@ def test_a_malformed_daily_bar_is_a_broker_error(
     fake.log.clear()  # this answer breaks Alpaca's schema on purpose
 
 
+def test_a_daily_bars_page_token_seen_before_is_a_broker_error_not_a_loop(
+    fake: FakeAlpaca, sip_broker: Callable[[], AlpacaBroker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.sim.set_adv("VTI", Decimal(1_000))
+    real_bars = FakeAlpaca._bars
+    answers = iter(["1", "2", "1", "2", "1", None])  # None: the page a loop would end on
+
+    def cycling(self: FakeAlpaca, query: dict[str, str]) -> dict[str, Any]:
+        answer = real_bars(self, query)
+        answer["next_page_token"] = next(answers)
+        return answer
+
+    monkeypatch.setattr(FakeAlpaca, "_bars", cycling)
+    with pytest.raises(
+        BrokerError, match=r"^Alpaca's daily bars repeated page token '1': try again later$"
+    ):
+        sip_broker().assets(["VTI"])
+    assert count(fake, "GET", "/v2/stocks/bars") == 3
+    fake.log.clear()  # the answers break Alpaca's paging on purpose
+
+
+@pytest.fixture
+def host_in_new_york() -> Iterator[None]:
+    """The machine's local zone is New York (a naive time would be read as 5 h off UTC)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    try:
+        yield
+    finally:  # restored here: the process's zone must not leak into later tests
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+@pytest.mark.usefixtures("host_in_new_york")
+def test_alpaca_times_keep_their_zone_on_a_host_outside_utc() -> None:
+    # Alpaca's nanoseconds used to swallow the zone's digits: the time came out naive and
+    # was read in the host's zone (20:00 UTC here for a fill at 15:00 UTC).
+    assert alpaca._time("2026-11-24T15:00:00.123456789Z") == datetime(
+        2026, 11, 24, 15, 0, 0, 123456, tzinfo=UTC
+    )
+    for text in ("2026-11-24T10:00:00.5-05:00", "2026-11-25T00:00:00.500+09:00"):
+        assert alpaca._time(text) == datetime(2026, 11, 24, 15, 0, 0, 500000, tzinfo=UTC)
+    with pytest.raises(BrokerError, match=r"^unexpected time from Alpaca: '2026-11-24T15:00:00'$"):
+        alpaca._time("2026-11-24T15:00:00")
+
+
 def test_quotes_for_more_than_200_symbols_go_in_batches(
     fake: FakeAlpaca, make_broker: BrokerMaker
 ) -> None:
@@ -422,12 +474,7 @@ def test_live_endpoint_needs_the_opt_in(tmp_path: Path) -> None:
 
 @pytest.fixture
 def alpaca_env(fake: FakeAlpaca, monkeypatch: pytest.MonkeyPatch) -> FakeAlpaca:
-    monkeypatch.delenv("ALCH_SIM_NOW")
-    monkeypatch.setenv("APCA_API_BASE_URL", fake.url)
-    monkeypatch.setenv("APCA_API_DATA_URL", fake.url)
-    monkeypatch.setenv("APCA_API_KEY_ID", fake.keys[0])
-    monkeypatch.setenv("APCA_API_SECRET_KEY", fake.keys[1])
-    monkeypatch.setenv("ALCH_ALPACA__TIMEOUT_S", "2")
+    use_fake_alpaca(fake, monkeypatch, timeout_s="2")
     return fake
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from alchemiser_cli.core.checks import Severity, check_market_open, check_quote_age
-from tests.conftest import OPEN_NOW, REPO, Run
+from tests.conftest import OPEN_NOW, REPO, Run, use_fake_alpaca
 from tests.fake_alpaca import FakeAlpaca
 from tests.test_checks import CAL, ctx, world
 
@@ -29,12 +29,7 @@ def closed_fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
     """The fake Alpaca server on a scheduled session whose /v2/clock says is_open: false."""
     with FakeAlpaca(tmp_path / "fake", NOW) as fake:
         fake.clock_override = False
-        monkeypatch.delenv("ALCH_SIM_NOW")
-        monkeypatch.setenv("APCA_API_BASE_URL", fake.url)
-        monkeypatch.setenv("APCA_API_DATA_URL", fake.url)
-        monkeypatch.setenv("APCA_API_KEY_ID", fake.keys[0])
-        monkeypatch.setenv("APCA_API_SECRET_KEY", fake.keys[1])
-        monkeypatch.setenv("ALCH_ALPACA__TIMEOUT_S", "2")
+        use_fake_alpaca(fake, monkeypatch, timeout_s="2")
         yield fake
 
 

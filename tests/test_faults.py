@@ -20,7 +20,7 @@ from alchemiser_cli.brokers.resilience import RateLimiter, Waits, state_file
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.errors import BrokerUnavailable, WaitRefused
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
-from tests.conftest import OPEN_NOW, REPO, Run
+from tests.conftest import OPEN_NOW, REPO, Run, use_fake_alpaca
 from tests.fake_alpaca import FakeAlpaca, parse_fault
 from tests.openapi_check import validate
 
@@ -57,15 +57,6 @@ def make_broker(fake: FakeAlpaca, tmp: Path, policy: AlpacaPolicy = FAST) -> Alp
         api_base_url=fake.url, api_data_url=fake.url,
     )  # fmt: skip
     return AlpacaBroker(creds, policy, FixedClock(NOW), tmp / "home" / "cache")
-
-
-def use_fake(fake: FakeAlpaca, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point the CLI at the fake server (real clock: the fake's /v2/clock sets the time)."""
-    monkeypatch.delenv("ALCH_SIM_NOW")
-    monkeypatch.setenv("APCA_API_BASE_URL", fake.url)
-    monkeypatch.setenv("APCA_API_DATA_URL", fake.url)
-    monkeypatch.setenv("APCA_API_KEY_ID", fake.keys[0])
-    monkeypatch.setenv("APCA_API_SECRET_KEY", fake.keys[1])
 
 
 def count_requests(fake: FakeAlpaca) -> int:
@@ -309,7 +300,7 @@ def test_a_trickling_server_cannot_hold_a_request_past_its_timeout(
 def test_cli_429_retry_after_100_with_a_20s_deadline_stops_at_once(
     fake: FakeAlpaca, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use_fake(fake, monkeypatch)
+    use_fake_alpaca(fake, monkeypatch)
     monkeypatch.setenv("ALCH_ALPACA__MAX_WAIT_S", "300")  # the deadline, not the cap, refuses
     fake.fault("POST", "/v2/orders", "status", status=429, count=100,
                headers={"Retry-After": "100"})  # fmt: skip
@@ -357,7 +348,7 @@ def test_300_positions_plan_and_execute_under_200_requests_a_minute(
     seed, targets = three_hundred_positions(tmp_path)
     with FakeAlpaca(tmp_path / "fake", NOW, seed=seed) as fake:
         window = fake.rate_limit(200)  # real time, as Alpaca's
-        use_fake(fake, monkeypatch)
+        use_fake_alpaca(fake, monkeypatch)
         monkeypatch.setenv("ALCH_LIMITS__MAX_ORDERS", "300")  # default 200 a run
         started = time.monotonic()
         plan = cli("plan", "--json", "--targets", str(targets))
@@ -391,7 +382,7 @@ def test_cli_the_deadline_counts_from_the_start_so_planning_waits_are_inside_it(
 ) -> None:
     """A Retry-After while reading the account (before any plan) is refused when it would
     end after the deadline: the deadline starts with the command, not after the checks."""
-    use_fake(fake, monkeypatch)
+    use_fake_alpaca(fake, monkeypatch)
     fake.fault("GET", "/v2/account", "status", status=429, count=1,
                headers={"Retry-After": "3"})  # fmt: skip
     started = time.monotonic()
@@ -412,7 +403,7 @@ def test_cli_a_hanging_broker_cannot_hold_the_run_past_its_deadline(
 ) -> None:
     """Requests are cut at the run deadline (timeout_s is 10 s): a submit that never
     answers ends the run soon after a 2 s deadline, not after 10 s or more."""
-    use_fake(fake, monkeypatch)
+    use_fake_alpaca(fake, monkeypatch)
     fake.fault("POST", "/v2/orders", "hang", count=5)
     started = time.monotonic()
     run = cli("execute", "--yes", "--json", "--deadline", "2s", "--targets", str(THREE_FUND))

@@ -230,3 +230,15 @@ def test_an_unknown_status_in_the_journal_is_a_one_line_journal_error(tmp_path: 
         "alch; upgrade alch to read it"
     )
     journal.close()
+
+
+def test_in_memory_journal_creates_no_file_named_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # bench/stream.py opens one from the checkout: it left a file named ':memory:' there
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    journal = Journal(Path(":memory:"))
+    assert journal.migrate() == []
+    journal.close()
+    assert sorted(p.name for p in (tmp_path / "cwd").iterdir()) == []

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Run
+from tests.conftest import Run, use_fake_alpaca
 from tests.fake_alpaca import FakeAlpaca
 from tests.openapi_check import validate
-from tests.test_faults import NOW, three_hundred_positions, use_fake
+from tests.test_faults import NOW, three_hundred_positions
 
 N = 300
 
@@ -30,7 +30,7 @@ def paths(fake: FakeAlpaca, start: int = 0) -> Counter[str]:
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[FakeAlpaca, Path]:
     seed, targets = three_hundred_positions(tmp_path)
     fake = FakeAlpaca(tmp_path / "fake", NOW, seed=seed)
-    use_fake(fake, monkeypatch)
+    use_fake_alpaca(fake, monkeypatch)
     monkeypatch.setenv("ALCH_LIMITS__MAX_ORDERS", str(N))
     monkeypatch.setenv("ALCH_ALPACA__RATE_LIMIT_PER_MIN", "10000")  # counts, not timing
     return fake, targets

@@ -18,7 +18,7 @@ from alchemiser_cli.core.models import OrderRequest, Side
 from alchemiser_cli.errors import OrderRejected
 from alchemiser_cli.journal import Journal
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
-from tests.conftest import OPEN_NOW, REPO, Run
+from tests.conftest import OPEN_NOW, REPO, Run, use_fake_alpaca
 from tests.fake_alpaca import CANARY_KEY_ID, CANARY_SECRET, FakeAlpaca
 
 CliFn = Callable[..., Run]
@@ -33,12 +33,7 @@ def echoing_fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fa
     with FakeAlpaca(tmp_path / "fake", NOW) as fake:
         body = {"code": 42210000, "message": ECHO}
         fake.fault("POST", "/v2/orders", "status", status=422, body=body, count=100)
-        monkeypatch.delenv("ALCH_SIM_NOW")
-        monkeypatch.setenv("APCA_API_BASE_URL", fake.url)
-        monkeypatch.setenv("APCA_API_DATA_URL", fake.url)
-        monkeypatch.setenv("APCA_API_KEY_ID", fake.keys[0])
-        monkeypatch.setenv("APCA_API_SECRET_KEY", fake.keys[1])
-        monkeypatch.setenv("ALCH_ALPACA__TIMEOUT_S", "2")
+        use_fake_alpaca(fake, monkeypatch, timeout_s="2")
         yield fake
 
 

@@ -90,6 +90,10 @@ def test_the_cache_asks_only_for_what_it_lacks(tmp_path: Path) -> None:
         ([], "unexpected bars answer from Alpaca: list"),
         ({"X": [{"t": "2026-01-02T05:00:00Z"}]}, "unexpected daily bar for X from Alpaca: "),
         ({"X": [{"t": "2026-01-02T05:00:00Z", "c": 0}]}, "Alpaca sent a daily close of 0 for X"),
+        (
+            {"X": [{"t": "2026-01-02T05:00:00", "c": 5}]},  # no zone: the host's would be guessed
+            "unexpected daily bar for X from Alpaca: {'t': '2026-01-02T05:00:00', 'c': 5}",
+        ),
     ],
 )
 def test_unusable_bars_are_broker_errors(raw: object, message: str) -> None:

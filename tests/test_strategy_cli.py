@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import OPEN_NOW, REPO, SCHEMA_DIR, Run, schema_validator
+from tests.conftest import OPEN_NOW, REPO, SCHEMA_DIR, Run, schema_validator, use_fake_alpaca
 from tests.fake_alpaca import CANARY_KEY_ID, CANARY_SECRET, FakeAlpaca
 from tests.test_strategy_indicators import US_DAILY
 
@@ -167,11 +167,7 @@ def test_missing_csv_in_sim_bars_is_an_error(
 def alpaca_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAlpaca]:
     """The CLI pointed at the fake Alpaca server (at the suite's fixed time)."""
     with FakeAlpaca(tmp_path / "fake", datetime.fromisoformat(OPEN_NOW)) as server:
-        monkeypatch.delenv("ALCH_SIM_NOW")
-        monkeypatch.setenv("APCA_API_BASE_URL", server.url)
-        monkeypatch.setenv("APCA_API_DATA_URL", server.url)
-        monkeypatch.setenv("APCA_API_KEY_ID", server.keys[0])
-        monkeypatch.setenv("APCA_API_SECRET_KEY", server.keys[1])
+        use_fake_alpaca(server, monkeypatch)
         yield server
 
 

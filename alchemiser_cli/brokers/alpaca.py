@@ -511,6 +511,7 @@ class AlpacaBroker:
         for first in range(0, len(symbols), BARS_BATCH):
             batch = symbols[first : first + BARS_BATCH]
             token: str | None = None
+            tokens: set[str] = set()  # a server that hands back a token twice loops forever
             while True:
                 params = {
                     "symbols": ",".join(batch),
@@ -534,6 +535,11 @@ class AlpacaBroker:
                 token = raw.get("next_page_token") if isinstance(raw, dict) else None
                 if not token:
                     break
+                if token in tokens:
+                    raise BrokerError(
+                        f"Alpaca's daily bars repeated page token {token!r}: try again later"
+                    )
+                tokens.add(token)
         return {
             s: Decimal(sum(v[-ADV_SESSIONS:])) / len(v[-ADV_SESSIONS:])
             for s, v in volumes.items()
@@ -921,13 +927,16 @@ def _time(value: Any) -> datetime | None:
     text = str(value).replace("Z", "+00:00")
     if "." in text:  # Alpaca sends nanoseconds; Python keeps microseconds
         head, _, rest = text.partition(".")
-        digits = "".join(c for c in rest if c.isdigit())
-        zone = rest[len(digits) :]
+        zone = rest.lstrip("0123456789")  # the zone's own digits stay in it
+        digits = rest[: len(rest) - len(zone)]
         text = f"{head}.{digits[:6]}{zone}"
     try:
-        return datetime.fromisoformat(text).astimezone(UTC)
+        parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise BrokerError(f"unexpected time from Alpaca: {value!r}") from None
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:  # naive: astimezone would guess the host's
+        raise BrokerError(f"unexpected time from Alpaca: {value!r}")
+    return parsed.astimezone(UTC)
 
 
 _STATUS = {s.value: s for s in OrderStatus}

@@ -61,6 +61,8 @@ def parse_bars(raw: Any, symbols: list[str]) -> dict[str, list[tuple[date, Decim
             try:
                 stamp = datetime.fromisoformat(str(row["t"]).replace("Z", "+00:00"))
                 close = Decimal(str(row["c"]))
+                if stamp.tzinfo is None:  # naive: astimezone would guess the host's zone
+                    raise ValueError(row["t"])
             except (KeyError, TypeError, ValueError, InvalidOperation):
                 raise BrokerError(
                     f"unexpected daily bar for {symbol} from Alpaca: {row!r}"

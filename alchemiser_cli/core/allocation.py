@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
@@ -136,7 +137,7 @@ class _Fractional:
         return self.sink_gain[-1]
 
     def _dollars_above(
-        self, rate: Decimal, extra: list[tuple[Decimal, Decimal, Decimal]]
+        self, rate: Decimal, extra: Sequence[tuple[Decimal, Decimal, Decimal]]
     ) -> Decimal:
         """Dollars the buys with a ratio strictly above ``rate`` can take."""
         total = self.sink_dollars[bisect_left(self.sink_keys, -rate)]
@@ -145,7 +146,7 @@ class _Fractional:
                 total += dollars
         return total
 
-    def _gain(self, budget: Decimal, extra: list[tuple[Decimal, Decimal, Decimal]]) -> Decimal:
+    def _gain(self, budget: Decimal, extra: Sequence[tuple[Decimal, Decimal, Decimal]]) -> Decimal:
         """Deviation removed by ``budget`` dollars over the sinks and the ``extra`` ones
         (sorted best ratio first), best ratio first."""
         if budget <= ZERO:
@@ -184,7 +185,7 @@ class _Fractional:
         return cum_l[end] + (dollars - cum_d[end]) * self.source_loss_rate[end]
 
     def source_draw(
-        self, budget: Decimal, extra: list[tuple[Decimal, Decimal, Decimal]]
+        self, budget: Decimal, extra: Sequence[tuple[Decimal, Decimal, Decimal]]
     ) -> Decimal | None:
         """Optimal dollars drawn from the sources with ``budget`` left; None: infeasible."""
         low = max(ZERO, -budget)
@@ -206,7 +207,7 @@ class _Fractional:
     def solve(
         self,
         budget: Decimal,
-        extra: list[tuple[Decimal, Decimal, Decimal]] = [],  # noqa: B006
+        extra: Sequence[tuple[Decimal, Decimal, Decimal]] = (),
         extra_dev: Decimal = ZERO,
     ) -> Decimal | None:
         """Least deviation of the sinks (and ``extra`` ones, whose deviation with nothing

@@ -102,7 +102,7 @@ def parse_weight(raw: object, *, where: str, symbol: str) -> Decimal:
     return value
 
 
-def _json_number(value: object) -> object:
+def json_number(value: object) -> object:
     """Decimals inside a list or table, written back as the numbers they were."""
     if isinstance(value, Decimal):
         return (
@@ -117,7 +117,7 @@ def _as_written(raw: object) -> str:
         return repr(raw)
     if isinstance(raw, int | float | Decimal) and not isinstance(raw, bool):
         return str(raw)
-    return json.dumps(raw, default=_json_number)
+    return json.dumps(raw, default=json_number)
 
 
 def normalise_symbol(raw: object, *, where: str) -> str:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState
 from alchemiser_cli.core.checks import CheckReport, Severity
@@ -37,14 +35,6 @@ _OUTCOME_STYLE = {  # by the executor's Outcome values (a StrEnum: its members l
 
 # Columns of words, left-aligned; every other column holds figures, right-aligned.
 TEXT_COLUMNS = frozenset({"side", "symbol", "status", "rule"})
-
-
-def figures_table(title: str, columns: Sequence[str]) -> Table:
-    """A titled table: text columns left-aligned, figures right-aligned."""
-    table = Table(title=title, title_justify="left")
-    for name in columns:
-        table.add_column(name, justify="left" if name in TEXT_COLUMNS else "right")
-    return table
 
 
 # Free text that may run over several lines when the terminal is narrow.
