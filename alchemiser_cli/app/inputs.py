@@ -128,9 +128,13 @@ def _find_targets(rt: Runtime, supplied: Targets | None, *, announce: bool) -> T
     )
 
 
-def take_snapshot(rt: Runtime, symbols: set[str], assets_of: Sequence[str] = ()) -> Snapshot:
+def take_snapshot(
+    rt: Runtime, symbols: set[str], assets_of: Sequence[str] = (), *, orders: bool = True
+) -> Snapshot:
     """Read the account, positions, quotes, assets and open orders right now (`assets_of`:
-    symbols whose asset records alone are wanted, e.g. every symbol a strategy can hold)."""
+    symbols whose asset records alone are wanted, e.g. every symbol a strategy can hold).
+    With `orders=False` the open orders and today's fills are not read (two requests at
+    Alpaca): the planner uses neither, only the checks do, so `alch plan` skips them."""
     broker = rt.broker
     account = broker.account()
     positions = broker.positions()
@@ -147,8 +151,8 @@ def take_snapshot(rt: Runtime, symbols: set[str], assets_of: Sequence[str] = ())
         quotes=quotes,
         assets=assets,
         as_of=now,
-        open_orders=tuple(broker.open_orders()),
-        fills_today=tuple(broker.fills_since(session_start(now))),
+        open_orders=tuple(broker.open_orders()) if orders else (),
+        fills_today=tuple(broker.fills_since(session_start(now))) if orders else (),
         broker=broker.name,
     )
 

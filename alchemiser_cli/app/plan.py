@@ -25,8 +25,9 @@ def make_plan(
     liquidate: bool = False,
     strategies: Sequence[str] = (),
 ) -> Plan:
-    """Compute a fresh dry-run plan; nothing is sent."""
-    return planned(rt, targets, liquidate=liquidate, strategies=strategies)[0]
+    """Compute a fresh dry-run plan; nothing is sent (nor are the orders read: the planner
+    does not use them, the checks do)."""
+    return planned(rt, targets, liquidate=liquidate, strategies=strategies, orders=False)[0]
 
 
 def planned(
@@ -36,13 +37,15 @@ def planned(
     liquidate: bool = False,
     strategies: Sequence[str] = (),
     policy: PlannerPolicy | None = None,
+    orders: bool = True,
 ) -> tuple[Plan, Snapshot]:
     """A fresh plan and the snapshot it was made from (the checks reuse it). Targets made
     by strategies come with their trace, which the plan carries (`Plan.signal`). `policy`
-    overrides the planner policy (the top-up round plans with the executed plan's)."""
+    overrides the planner policy (the top-up round plans with the executed plan's);
+    `orders=False` leaves the open orders and today's fills out of the snapshot."""
     chosen, signal = resolve_inputs(rt, targets, strategies, liquidate=liquidate)
     held = () if signal is None else signal.symbols
-    snap = take_snapshot(rt, set(chosen.weights), assets_of=held)
+    snap = take_snapshot(rt, set(chosen.weights), assets_of=held, orders=orders)
     plan = build_plan(snap, chosen, policy or strategy_policy(rt, signal), rt.broker.now())
     if signal is not None:
         plan = replace(plan, signal=signal)
