@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.signal import read_strategies
 from alchemiser_cli.core.backtest import Backtest, Progress, Setup, run_backtest
-from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.strategy.evaluate import targets_from_strategies
 from alchemiser_cli.core.strategy.indicators import required_bars
 from alchemiser_cli.core.strategy.nodes import (
@@ -80,9 +79,7 @@ def _note_short_data(rt: Runtime, result: Backtest, end: date) -> None:
     """Say so when the bars stop before the last session `--to` asks for (never silent)."""
     if not result.sessions:
         return
-    now = rt.broker.now()
-    evening = datetime.combine(end, time(23, 59), tzinfo=NEW_YORK)
-    wanted = rt.last_session(min(evening, now))
+    wanted = rt.last_session_by(end)
     last = result.sessions[-1].day
     if last < wanted:
         rt.notices.append(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from importlib import resources
 
 from alchemiser_cli.app.runtime import Runtime
-from alchemiser_cli.app.signal import evaluate_strategies, read_strategies
+from alchemiser_cli.app.signal import as_of_for, evaluate_strategies, read_strategies
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import ZERO, fmt
@@ -84,13 +84,9 @@ def strategy_targets(rt: Runtime, files: Sequence[str]) -> tuple[Targets, Signal
     """Evaluate the strategy files (`FILE` or `FILE=0.6`) as `alch signal` does, on the
     bars through the last completed session: their blend is the targets."""
     parsed = read_strategies(list(files))
-    now = rt.broker.now()
     margin = rt.settings.limits.fragile_margin
-    # Closed: the bars through the last closed session by the calendar (after an early
-    # close, that day's); open: the previous session's, `current-price` the latest trade.
-    market_open = rt.market(now).is_open
-    as_of = None if market_open else rt.last_session(now)
-    blend = evaluate_strategies(rt.broker, now, parsed, as_of, margin, market_open=market_open)
+    end, live = as_of_for(rt, None)
+    blend = evaluate_strategies(rt.broker, parsed, end, margin, live=live)
     holdable = {n.symbol for s, _ in parsed for n in walk(s.root) if isinstance(n, Asset)}
     record = signal_record(blend, margin, sorted(holdable))
     names = ", ".join(f"{s.file} ({fmt(s.blend_weight * 100)}%)" for s in record.strategies)

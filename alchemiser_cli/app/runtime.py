@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from alchemiser_cli.brokers.base import Broker
 from alchemiser_cli.calendar_cache import nyse_calendar
 from alchemiser_cli.clock import Clock, FixedClock, RunningClock, SystemClock
-from alchemiser_cli.core.calendar import MarketOutlook, MarketState, NyseCalendar
+from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState, NyseCalendar
 from alchemiser_cli.journal import Journal
 from alchemiser_cli.settings import AlpacaCredentials, Settings
 
@@ -80,6 +80,11 @@ class Runtime:
     def last_session(self, now: datetime) -> date:
         """The day of the last session closed by `now` (what strategies' bars must reach)."""
         return self._nyse(now).last_closed(now)
+
+    def last_session_by(self, day: date) -> date:
+        """The last session closed by the end of `day` (or by now, if `day` is not over)."""
+        evening = datetime.combine(day, time(23, 59), tzinfo=NEW_YORK)
+        return self.last_session(min(evening, self.broker.now()))
 
     def _nyse(self, now: datetime) -> NyseCalendar:
         known = self._calendars.get("nyse")
