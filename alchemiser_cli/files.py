@@ -6,8 +6,11 @@ import contextlib
 import errno
 import os
 import secrets
+import sqlite3
 import stat
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -96,6 +99,22 @@ def open_private(path: Path, flags: int, what: str, error: type[AlchError] = Con
     with contextlib.suppress(OSError):  # not ours to change (another owner): leave it
         os.fchmod(fd, PRIVATE_FILE)
     return fd
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Cursor]:
+    """One write transaction on an autocommit connection (BEGIN IMMEDIATE: the write lock
+    is taken first, so a second process waits, then sees what the first wrote); committed
+    when the block ends, rolled back (and the failure re-raised) on any error or signal."""
+    cur = conn.cursor()
+    cur.execute("BEGIN IMMEDIATE")
+    try:
+        yield cur
+        cur.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            cur.execute("ROLLBACK")
+        raise
 
 
 def prepare_sqlite(path: Path, what: str, error: type[AlchError] = ConfigError) -> None:

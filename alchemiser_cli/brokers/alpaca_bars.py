@@ -20,7 +20,7 @@ from typing import Any
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.errors import BrokerError
-from alchemiser_cli.files import prepare_sqlite
+from alchemiser_cli.files import prepare_sqlite, write_transaction
 
 BATCH = 100  # symbols per request
 Fetch = Callable[[list[str], date, date], dict[str, list[tuple[date, Decimal]]]]
@@ -101,20 +101,15 @@ class BarCache:
     ) -> None:
         known = self.covered(feed, symbol)
         lo, hi = (min(first, known[0]), max(last, known[1])) if known else (first, last)
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            self._conn.executemany(
+        with write_transaction(self._conn) as cur:
+            cur.executemany(
                 "INSERT OR REPLACE INTO bars VALUES (?, ?, ?, ?)",
                 [(feed, symbol, d.isoformat(), str(c)) for d, c in rows],
             )
-            self._conn.execute(
+            cur.execute(
                 "INSERT OR REPLACE INTO covered VALUES (?, ?, ?, ?)",
                 (feed, symbol, lo.isoformat(), hi.isoformat()),
             )
-            self._conn.execute("COMMIT")
-        except sqlite3.Error:
-            self._conn.execute("ROLLBACK")
-            raise
 
     def series(self, feed: str, symbol: str, start: date, end: date) -> Series:
         rows = self._conn.execute(

@@ -20,7 +20,7 @@ from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.errors import JournalError
-from alchemiser_cli.files import prepare_sqlite
+from alchemiser_cli.files import prepare_sqlite, write_transaction
 from alchemiser_cli.masking import redact
 
 
@@ -356,26 +356,12 @@ class Journal:
             " AND plan_json IS NOT NULL ORDER BY started_at DESC, rowid DESC LIMIT 1",
             (account_id,),
         )
-        if not rows:
-            return None
-        try:
-            plan = json.loads(rows[0][1])
-        except ValueError:
-            raise JournalError(
-                f"journal {self.path}: run {rows[0][0]} has a damaged plan"
-            ) from None
-        return plan if isinstance(plan, dict) else None
+        return self._plan(*rows[0]) if rows else None
 
     def run_plan(self, run_id: str) -> dict[str, Any] | None:
         """The plan a run was journaled with (None: the run had none)."""
         rows = self._read("SELECT plan_json FROM runs WHERE run_id = ?", (run_id,))
-        if not rows or rows[0][0] is None:
-            return None
-        try:
-            plan = json.loads(rows[0][0])
-        except ValueError:
-            raise JournalError(f"journal {self.path}: run {run_id} has a damaged plan") from None
-        return plan if isinstance(plan, dict) else None
+        return self._plan(run_id, rows[0][0]) if rows and rows[0][0] is not None else None
 
     def executed_plans(self, limit: int) -> list[tuple[RunRecord, dict[str, Any]]]:
         """The newest execute runs that journaled a plan, oldest first, with that plan
@@ -387,15 +373,20 @@ class Journal:
         )
         out: list[tuple[RunRecord, dict[str, Any]]] = []
         for run_id, text in reversed(rows):
-            run = self.get_run(run_id)
-            try:
-                plan = json.loads(text)
-            except ValueError:
-                plan = None
-            if run is None or not isinstance(plan, dict):
+            run, plan = self.get_run(run_id), self._plan(run_id, text)
+            if run is None or plan is None:
                 raise JournalError(f"journal {self.path}: run {run_id} has a damaged plan")
             out.append((run, plan))
         return out
+
+    def _plan(self, run_id: str, text: str) -> dict[str, Any] | None:
+        """A journaled plan's JSON object (None if it is not one); unreadable JSON is a
+        JournalError naming the run."""
+        try:
+            plan = json.loads(text)
+        except ValueError:
+            raise JournalError(f"journal {self.path}: run {run_id} has a damaged plan") from None
+        return plan if isinstance(plan, dict) else None
 
     def plan_executed(self, plan_id: str) -> list[RunRecord]:
         """Execute runs in which an order of this plan reached (or may have reached) the broker.
@@ -474,16 +465,8 @@ class Journal:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
-        cur = self._conn.cursor()
         try:
-            cur.execute("BEGIN IMMEDIATE")
-            yield cur
-            cur.execute("COMMIT")
+            with write_transaction(self._conn) as cur:
+                yield cur
         except sqlite3.Error as exc:
-            if self._conn.in_transaction:
-                cur.execute("ROLLBACK")
             raise JournalError(f"journal {self.path}: {exc}") from None
-        except BaseException:
-            if self._conn.in_transaction:
-                cur.execute("ROLLBACK")
-            raise

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -47,7 +47,7 @@ from alchemiser_cli.errors import (
     OrderRejected,
     SimDamaged,
 )
-from alchemiser_cli.files import prepare_sqlite
+from alchemiser_cli.files import prepare_sqlite, write_transaction
 
 SCRIPT_ACTIONS = ("reject", "partial", "hold")
 SYMBOLS_BY_KEY = 50  # up to this many symbols, a read selects their rows by key
@@ -633,13 +633,5 @@ class SimBroker:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Cursor]:
-        cur = self._conn.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            yield cur
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        cur.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Cursor]:
+        return write_transaction(self._conn)

@@ -8,6 +8,8 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
+from alchemiser_cli.files import write_transaction
+
 _M001_TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS positions (symbol TEXT PRIMARY KEY, qty TEXT NOT NULL,
@@ -67,15 +69,9 @@ def migrate(conn: sqlite3.Connection, now: datetime) -> list[str]:
     for name, step in MIGRATIONS:
         if name in done:
             continue
-        cur = conn.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn) as cur:
             if cur.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone() is None:
                 step(cur)
                 cur.execute("INSERT INTO migrations VALUES (?, ?)", (name, now.isoformat()))
                 applied.append(name)
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        cur.execute("COMMIT")
     return applied
