@@ -685,7 +685,7 @@ def check_quote_age(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | 
             stale.append((order.symbol, age))
     if stale:
         # The worst is a quote without a time, else the oldest.
-        symbol, worst = max(stale, key=lambda s: float("inf") if s[1] is None else s[1])
+        symbol, worst = max(stale, key=lambda s: (s[1] is None, s[1] or 0.0))
         listed = ", ".join(f"{s} ({'no time' if a is None else f'{a:.0f} s'})" for s, a in stale)
         return _block(
             "prices.quote_age",
