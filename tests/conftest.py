@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the fake server loads with the tests that start it
     from tests.fake_alpaca import FakeAlpaca
 
 REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"  # real closes and symphonies, beside the clone (CI has it)
 EXAMPLES = REPO / "examples"
 DEMO_ACCOUNT = REPO / "alchemiser_cli" / "data" / "demo-account.toml"
 # A Tuesday, 10:00 New York time: the market is open.
@@ -224,3 +225,15 @@ def plan_json(cli: Callable[..., Run], *args: str) -> str:
     result = cli("plan", "--json", *args)
     assert result.exit_code == 0, result.stderr
     return result.stdout
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked `shared` needs ../shared beside the clone: skipped where it is absent
+    (a clone elsewhere), failed instead where it must be there (CI sets
+    ALCH_TEST_REQUIRE_SHARED=1, so a missing copy can never pass silently)."""
+    if item.get_closest_marker("shared") is None or SHARED.is_dir():
+        return
+    why = f"{SHARED} is not beside the clone"
+    if os.environ.get("ALCH_TEST_REQUIRE_SHARED") == "1":
+        pytest.fail(f"{why} (ALCH_TEST_REQUIRE_SHARED=1)")
+    pytest.skip(why)

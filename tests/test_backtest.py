@@ -47,7 +47,7 @@ CASH = Decimal(1_000_000)
 FREE = PlannerPolicy(collar_bps=Decimal(0), sec_fee_rate=Decimal(0), finra_taf_per_share=Decimal(0))
 COSTED = PlannerPolicy(collar_bps=Decimal(0))
 
-needs_data = pytest.mark.skipif(not US_DAILY.is_dir(), reason=f"{US_DAILY} is not there")
+needs_data = pytest.mark.shared
 
 
 @pytest.fixture(scope="module")

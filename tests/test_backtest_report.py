@@ -134,3 +134,17 @@ def test_strategy_backtest_on_synthetic_bars_says_so(cli: CliFn) -> None:
     assert run.stderr == (
         "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, not market data\n"
     )
+
+
+def test_a_backtest_json_document_on_synthetic_bars_needs_no_data_and_no_keys(
+    cli: CliFn,
+) -> None:
+    # The JSON document (validated against the backtest schema by the cli fixture) from
+    # a fresh clone with neither ../shared nor keys: the simulator's synthetic bars.
+    run = cli(
+        "backtest", "--strategy", STRATEGY, "--from", "2024-01-02", "--to", "2024-03-29",
+        "--json",
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    doc = run.json()
+    assert (doc["synthetic_bars"], doc["start"], doc["end"]) == (True, "2024-01-02", "2024-03-29")

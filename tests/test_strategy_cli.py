@@ -51,6 +51,7 @@ def test_signal_json_follows_the_targets_schema(cli: CliFn) -> None:
     assert json.loads(published.stdout) == on_disk, "run `make schemas` and commit the result"
 
 
+@pytest.mark.shared
 def test_signal_on_real_closes_gives_exact_weights(
     cli: CliFn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -146,6 +147,7 @@ def test_unknown_form_exits_2(cli: CliFn, make_file: Callable[[str, str], object
     assert run.stderr == f"alch: error: {path}:2:3: unknown form 'buy-the-dip'\n"
 
 
+@pytest.mark.shared
 def test_missing_csv_in_sim_bars_is_an_error(
     cli: CliFn, monkeypatch: pytest.MonkeyPatch, tmp_path: object
 ) -> None:
@@ -246,6 +248,7 @@ def test_absurd_number_and_absurd_nesting_exit_2_not_internal_error(
     assert run.stderr == f"alch: error: {deep}:2:1920: nested more than 256 brackets deep\n"
 
 
+@pytest.mark.shared
 def test_signal_on_bars_that_end_before_the_session_asked_for_says_so(
     cli: CliFn, monkeypatch: pytest.MonkeyPatch
 ) -> None:

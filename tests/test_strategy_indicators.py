@@ -78,6 +78,7 @@ def test_rsi_wilder_by_hand() -> None:
     assert compute("rsi", D([5] * 21), 2) == 50  # flat: no gain, no loss
 
 
+@pytest.mark.shared
 def test_results_are_identical_run_to_run() -> None:
     closes = read_csv_series(US_DAILY / "AAPL.csv", "AAPL").closes[:800]
     first = [
@@ -99,6 +100,7 @@ def aapl() -> tuple[list[Decimal], pd.Series]:
 ENDS = (1500, 4000, 8312)  # three points in AAPL's history (1995, 2005, 2022)
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("window", [2, 10, 14, 60])
 def test_rsi_matches_ta(aapl: tuple[list[Decimal], pd.Series], window: int) -> None:
     closes, floats = aapl
@@ -108,6 +110,7 @@ def test_rsi_matches_ta(aapl: tuple[list[Decimal], pd.Series], window: int) -> N
         assert abs(float(ours) - theirs.iloc[end]) < 0.01, (window, end)
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("window", [8, 12, 26])
 def test_ema_matches_ta(aapl: tuple[list[Decimal], pd.Series], window: int) -> None:
     closes, floats = aapl
@@ -117,6 +120,7 @@ def test_ema_matches_ta(aapl: tuple[list[Decimal], pd.Series], window: int) -> N
         assert abs(float(ours) / theirs.iloc[end] - 1) < 1e-6, (window, end)
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("window", [5, 200])
 def test_moving_average_matches_ta(aapl: tuple[list[Decimal], pd.Series], window: int) -> None:
     closes, floats = aapl
@@ -126,6 +130,7 @@ def test_moving_average_matches_ta(aapl: tuple[list[Decimal], pd.Series], window
         assert abs(float(ours) / theirs.iloc[end] - 1) < 1e-12
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("window", [3, 21, 105])
 def test_return_indicators_match_pandas(aapl: tuple[list[Decimal], pd.Series], window: int) -> None:
     closes, floats = aapl

@@ -32,6 +32,7 @@ def sym(body: str, options: str = "{}") -> str:
     return f'(defsymphony "T" {options}\n {body})'
 
 
+@pytest.mark.shared
 def test_the_seven_real_files_are_there() -> None:
     assert [p.name for p in REAL_FILES] == [
         "defence.clj",
@@ -51,6 +52,7 @@ def test_every_real_and_example_file_parses(path: Path) -> None:
     assert symbols_of(symphony.root)
 
 
+@pytest.mark.shared
 def test_the_largest_file_has_its_fifty_filters_and_options() -> None:
     path = SHARED_STRATEGIES / "hedged_sector_rotator.clj"
     symphony = parse_symphony(path.read_text(encoding="utf-8"), "h.clj")

@@ -286,6 +286,7 @@ def test_a_saved_plan_keeps_its_trace_and_refuses_an_edited_one(cli: CliFn, tmp_
     )
 
 
+@pytest.mark.shared
 def test_check_blocks_a_strategy_on_bars_older_than_the_last_session(
     cli: CliFn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
