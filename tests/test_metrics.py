@@ -110,8 +110,9 @@ def test_monthly_and_yearly_returns_equal_quantstats_table(case: Case) -> None:
 def test_trailing_returns_equal_quantstats_windows(case: Case) -> None:
     r = case.r
     last = r.index[-1]
-    # QuantStats' windows (reports.metrics, with relativedelta; DateOffset clips alike): sessions on or after the date that many
-    # months before the last session; MTD and YTD from the month's and year's first day.
+    # QuantStats' windows (reports.metrics, with relativedelta; DateOffset clips alike):
+    # sessions on or after the date that many months before the last session; MTD and YTD
+    # from the month's and year's first day.
     opens = {
         "MTD": pd.Timestamp(last.year, last.month, 1),
         "3M": last - pd.DateOffset(months=3),
@@ -169,8 +170,10 @@ def test_alpha_with_a_risk_free_rate_is_jensens() -> None:
 
 
 def test_volatility_sharpe_sortino_cagr_of_the_summary_equal_quantstats(case: Case) -> None:
-    points = [SessionPoint(d, e, Decimal(0), e, Decimal(0), Decimal(0), {}) for d, e in
-              zip(case.days, case.equity, strict=True)]  # fmt: skip
+    points = [
+        SessionPoint(d, e, Decimal(0), e, Decimal(0), Decimal(0), {})
+        for d, e in zip(case.days, case.equity, strict=True)
+    ]
     stats = performance(START, points, (), Decimal("0.02"))
     r = case.r
     assert close(stats.volatility, qs.stats.volatility(r))

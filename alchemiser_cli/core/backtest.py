@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, localcontext
 
@@ -86,6 +86,7 @@ class SessionPoint:
     traded: Decimal  # buys + sells
     costs: Decimal
     targets: dict[str, Decimal]
+    values: dict[str, Decimal] = field(default_factory=dict)  # each holding at the close
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,12 +237,15 @@ def run_backtest(
             )  # fmt: skip
         if spent > account.cash and proceeds > ZERO:
             unsettled_buys += 1
-        invested = ZERO
+        values: dict[str, Decimal] = {}
         for symbol, qty in held.items():
             close = prices[symbol][i]
             assert close is not None  # quoted above
-            invested += qty * close
-        points.append(SessionPoint(day, cash + invested, cash, invested, traded, costs, weights))
+            values[symbol] = qty * close
+        invested = sum(values.values(), ZERO)
+        points.append(
+            SessionPoint(day, cash + invested, cash, invested, traded, costs, weights, values)
+        )
         if on_progress is not None:
             on_progress(i, total)
     stats = performance(
