@@ -148,15 +148,23 @@ class Browser:
             raise RuntimeError(f"page script failed: {answer['exceptionDetails']}")
         return answer["result"].get("value")
 
-    def screenshot(self, out: Path) -> None:
-        """The whole page (not only the window) as a PNG."""
-        size = self.call("Page.getLayoutMetrics", session=True)["cssContentSize"]
+    def screenshot(self, out: Path, selector: str | None = None) -> None:
+        """The whole page (not only the window), or the element `selector` finds, as a PNG."""
+        if selector is None:
+            size = self.call("Page.getLayoutMetrics", session=True)["cssContentSize"]
+            clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"]}
+        else:
+            clip = self.evaluate(
+                f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
+                ".getBoundingClientRect(); return {x: r.left + scrollX, y: r.top + scrollY, "
+                "width: r.width, height: r.height}; })()"
+            )
         shot = self.call(
             "Page.captureScreenshot",
             session=True,
             format="png",
             captureBeyondViewport=True,
-            clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+            clip={**clip, "scale": 1},
         )
         out.write_bytes(base64.b64decode(shot["data"]))
 

@@ -124,6 +124,12 @@ def weights_of(
     )
 
 
+def _plain(value: Decimal) -> str:
+    """A number without trailing zeros or an exponent (2.00 -> 2, 0.50 -> 0.5)."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def backtest_settings(
     bt: Backtest, synthetic: bool, bar_source: str
 ) -> tuple[tuple[str, str], ...]:
@@ -131,9 +137,9 @@ def backtest_settings(
     s, p = bt.setup, bt.setup.policy
     band = []
     if p.band_abs is not None:
-        band.append(f"±{p.band_abs * 100:g} pt")
+        band.append(f"±{_plain(p.band_abs * 100)} pt")
     if p.band_rel is not None:
-        band.append(f"±{p.band_rel * 100:g}% of target")
+        band.append(f"±{_plain(p.band_rel * 100)}% of target")
     return (
         ("source", s.source),
         ("period", f"{bt.sessions[0].day} to {bt.sessions[-1].day} ({len(bt.sessions)} sessions)"),
@@ -148,9 +154,9 @@ def backtest_settings(
             f"(at most {p.finra_taf_max} an order)",
         ),
         ("spread", f"{s.spread_bps} bps (half paid a trade)"),
-        ("cash reserve", f"{p.cash_reserve:,.2f} or {p.cash_reserve_pct * 100:g}% of equity"),
+        ("cash reserve", f"{p.cash_reserve:,.2f} or {_plain(p.cash_reserve_pct * 100)}% of equity"),
         ("minimum trade", f"{p.min_trade_value:,.2f}"),
-        ("risk-free", f"{s.risk_free * 100:g}% a year"),
+        ("risk-free", f"{_plain(s.risk_free * 100)}% a year"),
         ("benchmark", bt.benchmark or "none"),
         ("bars", ("SYNTHETIC (a demonstration, not market data)" if synthetic else bar_source)),
     )

@@ -20,6 +20,7 @@ table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}
 td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:right;white-space:nowrap}
 th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}
 table.settings th{text-align:left}table.settings td{text-align:left;white-space:normal}
+h1,p,table.settings td{overflow-wrap:anywhere}
 .chart{width:100%;margin:8px 0}.note{font-size:12px;color:#57606a}
 .grid{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
 @media (max-width:600px){main{padding:8px}table{font-size:11px}td,th{padding:2px 4px}}
