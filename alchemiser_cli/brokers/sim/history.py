@@ -37,10 +37,10 @@ class DailyHistory:
             return
         with write_transaction(self._conn) as cur:
             cur.execute(
-                "INSERT INTO equity_history (day, cash, positions, flow) VALUES (?, ?, ?, ?) "
+                "INSERT INTO equity_history (day, cash, positions, flow) VALUES (?, ?, ?, '0') "
                 "ON CONFLICT(day) DO UPDATE SET cash = excluded.cash, "
                 "positions = excluded.positions",
-                (*state, fmt(flow)),
+                state,
             )
             if flow:
                 cur.execute(
