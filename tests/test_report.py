@@ -160,3 +160,43 @@ def test_report_on_the_fake_alpaca_from_its_portfolio_history(
     assert abs(Decimal(rows[1]["equity"]) - Decimal(rows[0]["equity"])) < Decimal(2000)
     assert "backtest" in rows[0]
     assert "deposits less withdrawals" not in run.stdout  # that is the page's header
+
+
+def test_report_input_errors_are_one_line(cli: CliFn, tmp_path: Path) -> None:
+    fresh = cli("report")  # a new account: one day of history, nothing to measure
+    assert fresh.exit_code == 2
+    assert fresh.stderr.startswith("alch: error: the account's history from ")
+    assert "fewer than two sessions with equity" in fresh.stderr
+    backwards = cli("report", "--from", "2026-11-20", "--to", "2026-11-01")
+    assert backwards.exit_code == 2
+    assert backwards.stderr == "alch: error: --to 2026-11-01 is before --from 2026-11-20\n"
+    bad = cli("report", "--from", "yesterday")
+    assert (bad.exit_code, bad.stderr) == (
+        2,
+        "alch: error: --from 'yesterday': give a date as YYYY-MM-DD\n",
+    )
+    both = cli("report", "--strategy", STRATEGY, "--targets", "x.toml")
+    assert both.exit_code == 2
+
+
+def test_a_report_that_cannot_be_written_is_one_line_and_leaves_nothing(
+    cli: CliFn, tmp_path: Path
+) -> None:
+    from alchemiser_cli.errors import InputError
+    from alchemiser_cli.outputs import output_dir, write_output
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(InputError, match=r"missing/page.html: cannot write the report: No such"):
+        write_output(out / "missing" / "page.html", "<html>", "report")
+    target = out / "page.html"
+    target.mkdir()  # a directory where the file should go: the rename fails
+    with pytest.raises(InputError, match="page.html: cannot write the report"):
+        write_output(target, "<html>", "report")
+    assert [p.name for p in out.iterdir()] == ["page.html"]  # no temporary file left
+    blocker = out / "file"
+    blocker.write_text("")
+    with pytest.raises(InputError, match="cannot create the CSV directory"):
+        output_dir(blocker / "csv", "CSV")
+    write_output(out / "ok.html", "<html>", "report")
+    assert (out / "ok.html").read_text() == "<html>"
