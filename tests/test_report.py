@@ -191,7 +191,7 @@ def test_a_report_that_cannot_be_written_is_one_line_and_leaves_nothing(
         write_output(out / "missing" / "page.html", "<html>", "report")
     target = out / "page.html"
     target.mkdir()  # a directory where the file should go: the rename fails
-    with pytest.raises(InputError, match="page.html: cannot write the report"):
+    with pytest.raises(InputError, match=r"page\.html: cannot write the report"):
         write_output(target, "<html>", "report")
     assert [p.name for p in out.iterdir()] == ["page.html"]  # no temporary file left
     blocker = out / "file"
