@@ -187,7 +187,7 @@ def backtest(
             )
         if report is not None or csv_dir is not None:
             from alchemiser_cli.app.report import bar_source
-            from alchemiser_cli.cli.report import save_tearsheet
+            from alchemiser_cli.cli.tearsheet import save_tearsheet
             from alchemiser_cli.documents.tearsheet import from_backtest
 
             sheet = from_backtest(

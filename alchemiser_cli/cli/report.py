@@ -1,10 +1,8 @@
 """`alch report`: the live account's tearsheet (app/report.py) on the terminal, as an HTML
-page (`--report FILE.html`) and as CSV files (`--csv DIR`); and the one place a tearsheet's
-files are written, for `alch backtest` too."""
+page (`--report FILE.html`) and as CSV files (`--csv DIR`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -22,28 +20,13 @@ from alchemiser_cli.cli.backtest import (
     parse_date,
 )
 from alchemiser_cli.cli.common import TargetsOpt, console, load_targets, runtime_for
+from alchemiser_cli.cli.tearsheet import save_tearsheet
 from alchemiser_cli.errors import InputError
 
 if TYPE_CHECKING:
     from alchemiser_cli.documents.tearsheet import Tearsheet
 
 UntilOpt = Annotated[str | None, typer.Option("--to", help="Last session (YYYY-MM-DD).")]
-
-
-def save_tearsheet(sheet: Tearsheet, page: Path | None, csv_dir: Path | None) -> None:
-    """Write the HTML page and the CSV files asked for (each through `write_output`)."""
-    from alchemiser_cli.outputs import output_dir, write_output
-
-    if page is not None:
-        from alchemiser_cli.render.tearsheet.page import tearsheet_html
-
-        write_output(page, tearsheet_html(sheet), "report")
-    if csv_dir is not None:
-        from alchemiser_cli.documents.tearsheet_csv import csv_files
-
-        folder = output_dir(csv_dir, "CSV")
-        for name, text in csv_files(sheet).items():
-            write_output(folder / name, text, "CSV file")
 
 
 def _print(sheet: Tearsheet) -> None:
