@@ -180,6 +180,7 @@ class SimBroker:
             ):
                 cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             self._write_seed(cur, seed)
+        self._history.forget()
         return seed
 
     def _seed_once(self) -> None:
@@ -511,8 +512,9 @@ class SimBroker:
         return state.is_open
 
     def _tick(self) -> None:
-        """During a session, match every resting order that was not scripted to hold; then
-        keep the account as today's row of its daily history."""
+        """Open today's row of the daily history (the account as the day began), then,
+        during a session, match every resting order that was not scripted to hold."""
+        self._history.open_day(self.now().astimezone(NEW_YORK).date())
         resting = self._conn.execute(
             "SELECT id FROM orders WHERE held = 0 AND status IN (?, ?) ORDER BY seq",
             (OrderStatus.NEW.value, OrderStatus.ACCEPTED.value),
@@ -520,7 +522,6 @@ class SimBroker:
         if resting and self.market_open():
             for (order_id,) in resting:
                 self._match(order_id)
-        self._history.record(self.now().astimezone(NEW_YORK).date())
 
     def portfolio_history(self, start: date, end: date) -> PortfolioHistory:
         """The account at each session's close from its daily history (sim/history.py)."""
@@ -529,10 +530,12 @@ class SimBroker:
 
     def transfer(self, amount: Decimal) -> None:
         """Deposit (positive) or withdraw (negative) cash today (tests and scenarios)."""
+        today = self.now().astimezone(NEW_YORK).date()
+        self._history.open_day(today)
         with self._tx() as cur:
             cash = Decimal(self._meta("cash") or "0") + amount
             cur.execute("UPDATE meta SET value = ? WHERE key = 'cash'", (fmt(cash),))
-        self._history.record(self.now().astimezone(NEW_YORK).date(), amount)
+        self._history.add_flow(today, amount)
 
     def _hold(self, order_id: str) -> None:
         with self._tx() as cur:
