@@ -267,8 +267,14 @@ BtReplayOpt = Annotated[
 ]
 BtRunsOpt = Annotated[int, typer.Option("--runs", min=1, help="How many live runs to replay.")]
 BtReportOpt = Annotated[
-    Path | None, typer.Option("--report", help="Also write a self-contained HTML report.")
+    Path | None,
+    typer.Option("--report", help="Also write the interactive tearsheet (one HTML file)."),
 ]
+BtCsvOpt = Annotated[
+    Path | None,
+    typer.Option("--csv", help="Also write equity, weights, trades and monthly returns as CSV."),
+]
+ReportToOpt = Annotated[str | None, typer.Option("--to", help="Last session (YYYY-MM-DD).")]
 
 
 @app.command()
@@ -286,10 +292,28 @@ def backtest(
     risk_free: BtRiskFreeOpt = "0",
     json_out: JsonOpt = False,
     report: BtReportOpt = None,
+    csv_dir: BtCsvOpt = None,
     replay_journal: BtReplayOpt = False,
     runs: BtRunsOpt = 20,
 ) -> None:
     """Run strategies or fixed targets over history with the real planner and costs."""
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    start: BtFromOpt = None,
+    to: ReportToOpt = None,
+    strategy: BtStrategyOpt = None,
+    targets: TargetsOpt = None,
+    benchmark: BtBenchOpt = None,
+    spread: BtSpreadOpt = "5",
+    whole_shares: BtWholeOpt = False,
+    risk_free: BtRiskFreeOpt = "0",
+    page: BtReportOpt = None,
+    csv_dir: BtCsvOpt = None,
+) -> None:
+    """The live account measured: its tearsheet, and against the backtest of its strategy."""
 
 
 sim = typer.Typer(help="Manage the embedded simulated broker.", no_args_is_help=True)

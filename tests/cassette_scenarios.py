@@ -90,11 +90,17 @@ def bars(broker: AlpacaBroker, meta: dict[str, Any]) -> dict[str, Any]:
     return {"first": first, "more": more, "again": again, "missing": missing}
 
 
+def portfolio_history(broker: AlpacaBroker, meta: dict[str, Any]) -> dict[str, Any]:
+    """A week of the account's daily history, with a deposit and a withdrawal."""
+    return {"history": broker.portfolio_history(date(2026, 11, 17), date(2026, 11, 24))}
+
+
 SCENARIOS: dict[str, Callable[[AlpacaBroker, dict[str, Any]], dict[str, Any]]] = {
     "reads": reads,
     "quotes_batch": quotes_batch,
     "orders": orders,
     "bars": bars,
+    "portfolio_history": portfolio_history,
 }
 
 

@@ -6,7 +6,8 @@ trading alike; recordings from the fake server also pin exact values.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import SecretStr
 
 from alchemiser_cli.brokers.alpaca import AlpacaBroker
 from alchemiser_cli.clock import FixedClock
+from alchemiser_cli.core.history import time_weighted
 from alchemiser_cli.core.models import OrderStatus
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 from tests.cassette_scenarios import BATCH, SCENARIOS, load_meta, recorder
@@ -78,6 +80,20 @@ def test_orders_replay_submit_page_look_up_and_cancel(tmp_path: Path) -> None:
     paged = [r for r in cassette.requests if r.method == "GET" and r.path.endswith("/v2/orders")]
     assert len(paged) >= 2  # two per page: listing three orders took more than one request
     assert any(key == "until" for r in paged for key, _ in r.query)  # the second page
+
+
+def test_portfolio_history_replays_with_its_deposit_and_withdrawal(tmp_path: Path) -> None:
+    result, _ = replay("portfolio_history", tmp_path)
+    history = result["history"]
+    assert len(history.days) == len(history.equity) == len(history.flows) > 0
+    assert all(e >= 0 for e in history.equity)
+    assert list(history.days) == sorted(history.days)
+    if FAKE:
+        assert history.days == tuple(date(2026, 11, d) for d in (17, 18, 19, 20, 23, 24))
+        assert history.flows == tuple(Decimal(f) for f in (0, 1000, 0, -1000, 0, 0))
+        curve = time_weighted(history)
+        # The deposit is not a return: the 18th's return is the equity's move less it.
+        assert curve.returns[1] == (history.equity[1] - 1000) / history.equity[0] - 1
 
 
 def test_cassettes_hold_no_credentials() -> None:

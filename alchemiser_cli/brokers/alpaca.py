@@ -37,6 +37,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from alchemiser_cli.brokers.alpaca_history import PATH as HISTORY_PATH
+from alchemiser_cli.brokers.alpaca_history import history_params, parse_history
 from alchemiser_cli.brokers.base import OrderUpdates
 from alchemiser_cli.brokers.resilience import (
     CircuitBreaker,
@@ -47,6 +49,7 @@ from alchemiser_cli.brokers.resilience import (
     state_file,
 )
 from alchemiser_cli.clock import Clock
+from alchemiser_cli.core.history import PortfolioHistory
 from alchemiser_cli.core.models import (
     Account,
     Asset,
@@ -369,6 +372,10 @@ class AlpacaBroker:
                 f"unexpected account answer from Alpaca: {why}; try again, and check "
                 "APCA_API_BASE_URL points at Alpaca"
             ) from None
+
+    def portfolio_history(self, start: date, end: date) -> PortfolioHistory:
+        """GET /v2/account/portfolio/history, daily, with its cash flows (alpaca_history)."""
+        return parse_history(self._get(HISTORY_PATH, history_params(start, end)))
 
     def positions(self) -> dict[str, Position]:
         """GET /v2/positions (short positions come back negative)."""

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Protocol
 
+from alchemiser_cli.core.history import PortfolioHistory
 from alchemiser_cli.core.models import (
     Account,
     Asset,
@@ -120,4 +121,9 @@ class Broker(Protocol):
     def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
         """Adjusted daily closes from `start` to `end` (inclusive), oldest first, per symbol;
         a symbol with no bars is an error, never an empty series."""
+        ...
+
+    def portfolio_history(self, start: date, end: date) -> PortfolioHistory:
+        """The account's equity at each session's close from `start` to `end` (inclusive)
+        and each day's deposits and withdrawals (Alpaca's daily portfolio history)."""
         ...

@@ -17,6 +17,7 @@ from alchemiser_cli.cli import (
     common,
     execute,
     plan,
+    report,
     schema,
     signal,
     sim,
@@ -93,6 +94,7 @@ app.command()(status.status)
 app.command()(schema.schema)
 app.command()(signal.signal)
 app.command()(backtest.backtest)
+app.command()(report.report)
 app.add_typer(sim.app, name="sim")
 
 

@@ -56,11 +56,16 @@ ReplayOpt = Annotated[
 ]
 RunsOpt = Annotated[int, typer.Option("--runs", min=1, help="How many live runs to replay.")]
 ReportOpt = Annotated[
-    Path | None, typer.Option("--report", help="Also write a self-contained HTML report.")
+    Path | None,
+    typer.Option("--report", help="Also write the interactive tearsheet (one HTML file)."),
+]
+CsvOpt = Annotated[
+    Path | None,
+    typer.Option("--csv", help="Also write equity, weights, trades and monthly returns as CSV."),
 ]
 
 
-def _decimal(raw: str, flag: str, example: str, below: str) -> Decimal:
+def decimal_flag(raw: str, flag: str, example: str, below: str) -> Decimal:
     try:
         value = Decimal(raw.strip())
     except InvalidOperation:
@@ -72,7 +77,7 @@ def _decimal(raw: str, flag: str, example: str, below: str) -> Decimal:
     return value
 
 
-def _date(raw: str, flag: str) -> date:
+def parse_date(raw: str, flag: str) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
@@ -87,7 +92,7 @@ def _split_to(values: list[str]) -> tuple[date, str | None]:
         if value in ("edge", "target"):
             mode = value
         else:
-            end = _date(value, "--to")
+            end = parse_date(value, "--to")
     if end is None:
         raise InputError("give the last session as --to YYYY-MM-DD")
     return end, mode
@@ -131,6 +136,7 @@ def backtest(
     risk_free: RiskFreeOpt = "0",
     json_out: JsonOpt = False,
     report: ReportOpt = None,
+    csv_dir: CsvOpt = None,
     replay_journal: ReplayOpt = False,
     runs: RunsOpt = 20,
 ) -> None:
@@ -139,7 +145,6 @@ def backtest(
     from alchemiser_cli.app.backtest import backtest as run
     from alchemiser_cli.documents.backtest import backtest_document
     from alchemiser_cli.render.backtest import render_backtest
-    from alchemiser_cli.render.backtest_html import backtest_html
 
     if bool(strategy) and targets is not None:
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE, not both")
@@ -153,19 +158,19 @@ def backtest(
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE")
     opts = globals_of(ctx)
     with runtime_for(ctx, lambda: planner_overrides(band, mode)) as rt:
-        amount = _decimal(cash, "--cash", "100000", "1000000000000")
+        amount = decimal_flag(cash, "--cash", "100000", "1000000000000")
         if amount <= 0:
             raise InputError(f"--cash {cash!r}: give a positive amount, such as 100000")
         req = Request(
-            start=_date(start, "--from"),
+            start=parse_date(start, "--from"),
             end=end,
             cash=amount,
             strategies=tuple(strategy or ()),
             targets=load_targets(targets),
             benchmark=benchmark.strip().upper() if benchmark else None,
-            spread_bps=_decimal(spread, "--spread", "5", "10000"),
+            spread_bps=decimal_flag(spread, "--spread", "5", "10000"),
             whole_shares=whole_shares,
-            risk_free=_decimal(risk_free, "--risk-free", "0.02", "1"),
+            risk_free=decimal_flag(risk_free, "--risk-free", "0.02", "1"),
         )
         show = opts.verbosity >= 0 and sys.stderr.isatty()
         outcome = run(
@@ -180,11 +185,15 @@ def backtest(
                 "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, "
                 "not market data\n"
             )
-        if report is not None:
-            try:
-                report.write_text(backtest_html(doc), encoding="utf-8")
-            except OSError as exc:
-                raise InputError(f"{report}: cannot write the report: {exc.strerror}") from None
+        if report is not None or csv_dir is not None:
+            from alchemiser_cli.app.report import bar_source
+            from alchemiser_cli.cli.tearsheet import save_tearsheet
+            from alchemiser_cli.documents.tearsheet import from_backtest
+
+            sheet = from_backtest(
+                outcome.result, synthetic=outcome.synthetic, bar_source=bar_source(rt)
+            )
+            save_tearsheet(sheet, report, csv_dir)
         if json_out:
             emit_json("backtest", doc)
         else:
@@ -206,7 +215,8 @@ def _replay(
 
     with runtime_for(ctx) as rt:
         replays = replay_journal(
-            rt, strategies, load_targets(targets), _decimal(spread, "--spread", "5", "10000"), runs,
+            rt, strategies, load_targets(targets),
+            decimal_flag(spread, "--spread", "5", "10000"), runs,
             whole_shares=whole_shares,
         )  # fmt: skip
         doc = replay_document(replays)

@@ -24,10 +24,12 @@ from pathlib import Path
 
 from alchemiser_cli.brokers.bars import daily_bars
 from alchemiser_cli.brokers.base import OrderUpdates
+from alchemiser_cli.brokers.sim.history import DailyHistory
 from alchemiser_cli.brokers.sim.schema import migrate, prepare
 from alchemiser_cli.brokers.sim.seed import SimSeed, load_seed
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.calendar import NEW_YORK, NyseCalendar
+from alchemiser_cli.core.history import PortfolioHistory
 from alchemiser_cli.core.models import (
     Account,
     Asset,
@@ -99,6 +101,7 @@ class SimBroker:
             )
         except sqlite3.Error as exc:
             raise BrokerError(f"simulator database {db_path}: {exc}") from None
+        self._history = DailyHistory(self._conn)
         try:
             self._open()
         except sqlite3.OperationalError as exc:  # locked, unreadable: not damage
@@ -173,9 +176,11 @@ class SimBroker:
                 "orders",
                 "fills",
                 "script",
+                "equity_history",
             ):
                 cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             self._write_seed(cur, seed)
+        self._history.forget()
         return seed
 
     def _seed_once(self) -> None:
@@ -507,15 +512,30 @@ class SimBroker:
         return state.is_open
 
     def _tick(self) -> None:
-        """During a session, match every resting order that was not scripted to hold."""
+        """Open today's row of the daily history (the account as the day began), then,
+        during a session, match every resting order that was not scripted to hold."""
+        self._history.open_day(self.now().astimezone(NEW_YORK).date())
         resting = self._conn.execute(
             "SELECT id FROM orders WHERE held = 0 AND status IN (?, ?) ORDER BY seq",
             (OrderStatus.NEW.value, OrderStatus.ACCEPTED.value),
         ).fetchall()
-        if not resting or not self.market_open():
-            return
-        for (order_id,) in resting:
-            self._match(order_id)
+        if resting and self.market_open():
+            for (order_id,) in resting:
+                self._match(order_id)
+
+    def portfolio_history(self, start: date, end: date) -> PortfolioHistory:
+        """The account at each session's close from its daily history (sim/history.py)."""
+        self._tick()
+        return self._history.read(start, end, self.daily_bars)
+
+    def transfer(self, amount: Decimal) -> None:
+        """Deposit (positive) or withdraw (negative) cash today (tests and scenarios)."""
+        today = self.now().astimezone(NEW_YORK).date()
+        self._history.open_day(today)
+        with self._tx() as cur:
+            cash = Decimal(self._meta("cash") or "0") + amount
+            cur.execute("UPDATE meta SET value = ? WHERE key = 'cash'", (fmt(cash),))
+        self._history.add_flow(today, amount)
 
     def _hold(self, order_id: str) -> None:
         with self._tx() as cur:

@@ -44,9 +44,19 @@ def _m002_held_orders(cur: sqlite3.Cursor) -> None:
         cur.execute("ALTER TABLE orders ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
 
 
+def _m005_equity_history(cur: sqlite3.Cursor) -> None:
+    # The account at the last touch of each day (its portfolio history, valued at closes)
+    # and the day's deposits and withdrawals.
+    cur.execute(
+        """CREATE TABLE IF NOT EXISTS equity_history (day TEXT PRIMARY KEY,
+            cash TEXT NOT NULL, positions TEXT NOT NULL, flow TEXT NOT NULL DEFAULT '0')"""
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
     ("m001_initial", _m001_initial),
     ("m002_held_orders", _m002_held_orders),
+    ("m005_equity_history", _m005_equity_history),
 )
 
 
