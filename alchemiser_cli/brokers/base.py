@@ -16,6 +16,7 @@ from alchemiser_cli.core.models import (
     Quote,
 )
 from alchemiser_cli.core.strategy.series import Series
+from alchemiser_cli.core.tax.ledger import TaxEvent
 
 
 class OrderUpdates(Protocol):
@@ -120,4 +121,9 @@ class Broker(Protocol):
     def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
         """Adjusted daily closes from `start` to `end` (inclusive), oldest first, per symbol;
         a symbol with no bars is an error, never an empty series."""
+        ...
+
+    def trade_history(self, *, refresh: bool = False) -> list[TaxEvent]:
+        """Every fill and split of the account, oldest first (the tax lots are rebuilt from
+        it). `refresh`: ask again for what is otherwise cached a while (Alpaca's splits)."""
         ...

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from alchemiser_cli.brokers.bars import daily_bars
 from alchemiser_cli.brokers.base import OrderUpdates
+from alchemiser_cli.brokers.sim import lots
 from alchemiser_cli.brokers.sim.schema import migrate, prepare
 from alchemiser_cli.brokers.sim.seed import SimSeed, load_seed
 from alchemiser_cli.clock import Clock
@@ -41,6 +42,7 @@ from alchemiser_cli.core.models import (
 )
 from alchemiser_cli.core.money import ONE, ZERO, fmt
 from alchemiser_cli.core.strategy.series import Series
+from alchemiser_cli.core.tax.ledger import TaxEvent
 from alchemiser_cli.errors import (
     BrokerError,
     DuplicateOrder,
@@ -173,6 +175,9 @@ class SimBroker:
                 "orders",
                 "fills",
                 "script",
+                "lots",
+                "openings",
+                "splits",
             ):
                 cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             self._write_seed(cur, seed)
@@ -202,6 +207,11 @@ class SimBroker:
             price = seed.quotes.get(symbol)
             avg = fmt((price.bid + price.ask) / 2) if price else "0"
             cur.execute("INSERT INTO positions VALUES (?, ?, ?)", (symbol, fmt(qty), avg))
+            cur.execute(  # the seed's shares are bought when it is seeded, at the mid
+                "INSERT INTO openings VALUES (?, ?, ?, ?)",
+                (symbol, fmt(qty), avg, self.now().isoformat()),
+            )
+            lots.open_lot(cur, symbol, qty, Decimal(avg), self.now())
         for q in seed.quotes.values():
             cur.execute(
                 "INSERT INTO quotes VALUES (?, ?, ?, ?)",
@@ -227,6 +237,23 @@ class SimBroker:
         """Set a symbol's average daily volume in shares (tests and scenarios)."""
         with self._tx() as cur:
             cur.execute("INSERT OR REPLACE INTO adv VALUES (?, ?)", (symbol, fmt(volume)))
+
+    def split(self, symbol: str, ratio: Decimal) -> None:
+        """A stock split now: `ratio` new shares per old one in the position, its lots and
+        its quote (tests and scenarios; the fake Alpaca server reports it as activities)."""
+        with self._tx() as cur:
+            lots.split(cur, symbol, ratio, self.now())
+            row = cur.execute("SELECT bid, ask, last FROM quotes WHERE symbol = ?", (symbol,))
+            quote = row.fetchone()
+            if quote is not None:
+                cur.execute(
+                    "UPDATE quotes SET bid = ?, ask = ?, last = ? WHERE symbol = ?",
+                    (*(fmt(Decimal(p) / ratio) for p in quote), symbol),
+                )
+
+    def trade_history(self, *, refresh: bool = False) -> list[TaxEvent]:
+        """The seed's positions (bought when seeded), every fill and split, oldest first."""
+        return lots.history(self._conn)
 
     def script(self, symbol: str, action: str, qty: Decimal | None = None) -> None:
         """Queue what happens to the next order in `symbol`: reject, partial (qty) or hold."""
@@ -574,9 +601,11 @@ class SimBroker:
             ).fetchone()
             old_qty, old_avg = (Decimal(row[0]), Decimal(row[1])) if row else (ZERO, ZERO)
             new_qty = old_qty + sign * qty
-            new_avg = old_avg
-            if order.side is Side.BUY and new_qty > ZERO:
-                new_avg = (old_qty * old_avg + qty * price) / new_qty
+            if order.side is Side.BUY:
+                lots.open_lot(cur, order.symbol, qty, price, self.now())
+            else:
+                lots.close_lots(cur, order.symbol, qty)
+            new_avg = lots.average_price(cur, order.symbol) or old_avg  # FIFO, as Alpaca
             cur.execute(
                 "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
                 (order.symbol, fmt(new_qty), fmt(new_avg)),

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
+from alchemiser_cli.brokers.sim import lots
 from alchemiser_cli.files import write_transaction
 
 _M001_TABLES = (
@@ -47,6 +48,8 @@ def _m002_held_orders(cur: sqlite3.Cursor) -> None:
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
     ("m001_initial", _m001_initial),
     ("m002_held_orders", _m002_held_orders),
+    # m003-m005 are other branches' names: steps apply by name, so gaps are fine.
+    ("m006_lots", lots.migrate),
 )
 
 
