@@ -59,7 +59,8 @@ def test_an_older_file_gets_lots_for_its_positions(tmp_path: Path) -> None:
     with closing(sqlite3.connect(path)) as conn:
         conn.executescript(OLD_SCHEMA)
         conn.execute(
-            "INSERT INTO fills VALUES ('o-0', 'VTI', 'buy', '1', '310', '2026-11-20T15:00:00+00:00')"
+            "INSERT INTO fills VALUES "
+            "('o-0', 'VTI', 'buy', '1', '310', '2026-11-20T15:00:00+00:00')"
         )
         conn.commit()
     sim = SimBroker(path, DEMO_ACCOUNT, FixedClock(NOW))

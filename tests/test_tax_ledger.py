@@ -18,11 +18,15 @@ def at(day: str, hour: int = 15) -> datetime:
     return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
 
 
-def buy(day: str, symbol: str, qty: str, price: str, *, hour: int = 15, leg: int | None = None):
+def buy(
+    day: str, symbol: str, qty: str, price: str, *, hour: int = 15, leg: int | None = None
+) -> TaxEvent:
     return TaxEvent(at(day, hour), symbol, Kind.BUY, D(qty), D(price), leg=leg)
 
 
-def sell(day: str, symbol: str, qty: str, price: str, *, hour: int = 16, leg: int | None = None):
+def sell(
+    day: str, symbol: str, qty: str, price: str, *, hour: int = 16, leg: int | None = None
+) -> TaxEvent:
     return TaxEvent(at(day, hour), symbol, Kind.SELL, D(qty), D(price), leg=leg)
 
 

@@ -22,9 +22,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import alchemiser_cli.brokers.sim.lots as lots
 from alchemiser_cli.brokers.bars import daily_bars
 from alchemiser_cli.brokers.base import OrderUpdates
-from alchemiser_cli.brokers.sim import lots
 from alchemiser_cli.brokers.sim.schema import migrate, prepare
 from alchemiser_cli.brokers.sim.seed import SimSeed, load_seed
 from alchemiser_cli.clock import Clock
@@ -592,39 +592,18 @@ class SimBroker:
             else ((order.filled_avg_price * order.filled_qty + price * qty) / filled)
         )
         status = OrderStatus.FILLED if filled >= order.qty else OrderStatus.PARTIALLY_FILLED
-        sign = ONE if order.side is Side.BUY else -ONE
         with self._tx() as cur:
-            cash = Decimal(self._meta("cash") or "0") - sign * qty * price
-            cur.execute("UPDATE meta SET value = ? WHERE key = 'cash'", (fmt(cash),))
-            row = cur.execute(
-                "SELECT qty, avg_price FROM positions WHERE symbol = ?", (order.symbol,)
-            ).fetchone()
-            old_qty, old_avg = (Decimal(row[0]), Decimal(row[1])) if row else (ZERO, ZERO)
-            new_qty = old_qty + sign * qty
-            if order.side is Side.BUY:
-                lots.open_lot(cur, order.symbol, qty, price, self.now())
-            else:
-                lots.close_lots(cur, order.symbol, qty)
-            new_avg = lots.average_price(cur, order.symbol) or old_avg  # FIFO, as Alpaca
-            cur.execute(
-                "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
-                (order.symbol, fmt(new_qty), fmt(new_avg)),
-            )
+            lots.book(cur, order.id, order.symbol, order.side, qty, price, self.now())
             cur.execute(
                 "UPDATE orders SET filled_qty = ?, filled_avg_price = ?, status = ? WHERE id = ?",
                 (fmt(filled), fmt(avg), status.value, order.id),
             )
-            cur.execute(
-                "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    order.id,
-                    order.symbol,
-                    order.side.value,
-                    fmt(qty),
-                    fmt(price),
-                    self.now().isoformat(),
-                ),
-            )
+
+    def book_fill(self, symbol: str, side: Side, qty: Decimal, price: Decimal) -> None:
+        """A fill now that no order of this simulator made (a trade outside alch, or a
+        history for tests and benchmarks): cash, position, lots and the fills move."""
+        with self._tx() as cur:
+            lots.book(cur, f"outside-{uuid.uuid4()}", symbol, side, qty, price, self.now())
 
     def _set_status(self, order_id: str, status: OrderStatus) -> None:
         with self._tx() as cur:

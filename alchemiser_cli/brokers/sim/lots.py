@@ -13,6 +13,7 @@ import sqlite3
 from datetime import datetime
 from decimal import Decimal
 
+from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import ZERO, fmt
 from alchemiser_cli.core.tax.ledger import Kind, TaxEvent, rebuild
 
@@ -24,6 +25,37 @@ TABLES = (
     """CREATE TABLE IF NOT EXISTS splits (symbol TEXT NOT NULL, ratio TEXT NOT NULL,
         at TEXT NOT NULL)""",
 )
+
+
+def book(
+    cur: sqlite3.Cursor,
+    order_id: str,
+    symbol: str,
+    side: Side,
+    qty: Decimal,
+    price: Decimal,
+    at: datetime,
+) -> None:
+    """One fill: cash, the position (its average price from the lots), the lots, the fills."""
+    sign = 1 if side is Side.BUY else -1
+    row = cur.execute("SELECT value FROM meta WHERE key = 'cash'").fetchone()
+    cash = Decimal(row[0] if row else "0") - sign * qty * price
+    cur.execute("UPDATE meta SET value = ? WHERE key = 'cash'", (fmt(cash),))
+    row = cur.execute("SELECT qty, avg_price FROM positions WHERE symbol = ?", (symbol,)).fetchone()
+    old_qty, old_avg = (Decimal(row[0]), Decimal(row[1])) if row else (ZERO, ZERO)
+    if side is Side.BUY:
+        open_lot(cur, symbol, qty, price, at)
+    else:
+        close_lots(cur, symbol, qty)
+    avg = average_price(cur, symbol) or old_avg  # FIFO, as Alpaca reports it
+    cur.execute(
+        "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
+        (symbol, fmt(old_qty + sign * qty), fmt(avg)),
+    )
+    cur.execute(
+        "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?)",
+        (order_id, symbol, side.value, fmt(qty), fmt(price), at.isoformat()),
+    )
 
 
 def open_lot(cur: sqlite3.Cursor, symbol: str, qty: Decimal, price: Decimal, at: datetime) -> None:
@@ -83,7 +115,9 @@ def history(conn: sqlite3.Connection | sqlite3.Cursor) -> list[TaxEvent]:
     """The seed's openings, every fill and every split, oldest first (ties in that order)."""
     events = [
         TaxEvent(datetime.fromisoformat(at), s, Kind.BUY, Decimal(q), Decimal(p), ref=f"open-{s}")
-        for s, q, p, at in conn.execute("SELECT symbol, qty, price, at FROM openings ORDER BY rowid")
+        for s, q, p, at in conn.execute(
+            "SELECT symbol, qty, price, at FROM openings ORDER BY rowid"
+        )
     ]
     fills = conn.execute("SELECT rowid, symbol, side, qty, price, at FROM fills ORDER BY rowid")
     events += [
@@ -92,7 +126,9 @@ def history(conn: sqlite3.Connection | sqlite3.Cursor) -> list[TaxEvent]:
     ]
     events += [
         TaxEvent(datetime.fromisoformat(at), s, Kind.SPLIT, ratio=Decimal(r), ref=f"split-{n}")
-        for n, s, r, at in conn.execute("SELECT rowid, symbol, ratio, at FROM splits ORDER BY rowid")
+        for n, s, r, at in conn.execute(
+            "SELECT rowid, symbol, ratio, at FROM splits ORDER BY rowid"
+        )
     ]
     events.sort(key=lambda e: e.at)
     return events

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
-from alchemiser_cli.brokers.sim import lots
+import alchemiser_cli.brokers.sim.lots as lots
 from alchemiser_cli.files import write_transaction
 
 _M001_TABLES = (

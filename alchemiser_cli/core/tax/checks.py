@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 from alchemiser_cli.core.checks import CheckContext, Finding, Severity, Unit
 from alchemiser_cli.core.models import Snapshot
-from alchemiser_cli.core.money import ZERO, dollars, fmt
+from alchemiser_cli.core.money import ZERO, dollars, fmt, money
 from alchemiser_cli.core.planner import Plan
-from alchemiser_cli.core.tax.records import Hold, WashSaleView
 from alchemiser_cli.core.targets import shortened
+from alchemiser_cli.core.tax.records import Hold, WashSaleView
 
 OFF = 'not checked: [tax] account = "ira" (no lots, gains or wash sales)'
 
@@ -26,7 +26,9 @@ def check_wash_sale(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding:
     if not tax.wash_sales:
         held = "; ".join(_held(h) for h in tax.holds)
         text = "no planned trade makes a wash sale"
-        return Finding("tax.wash_sale", Severity.PASS, text + (f" (held back: {held})" if held else ""))
+        return Finding(
+            "tax.wash_sale", Severity.PASS, text + (f" (held back: {held})" if held else "")
+        )
     washes = sorted(tax.wash_sales, key=lambda w: w.disallowed, reverse=True)
     total = sum((w.disallowed for w in washes), ZERO)
     worst = washes[0]
@@ -41,7 +43,7 @@ def check_wash_sale(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding:
         "set [tax] avoid_wash_sales = true to keep these positions off target instead "
         "(estimates, not tax advice)",
         symbol=worst.symbol,
-        value=total,
+        value=money(total),
         unit=Unit.USD,
     )
 

@@ -201,8 +201,9 @@ class Ledger:
 
     def _buy(self, event: TaxEvent) -> None:
         day = event.day
-        lot = Lot(event.symbol, event.qty, event.qty * event.price, event.qty * event.price,
-                  day, day, event.ref or f"{event.symbol}@{event.at.isoformat()}", event.leg)  # fmt: skip
+        cost = event.qty * event.price
+        origin = event.ref or f"{event.symbol}@{event.at.isoformat()}"
+        lot = Lot(event.symbol, event.qty, cost, cost, day, day, origin, event.leg)
         pieces: list[Lot] = []
         for loss in self._open_losses(event.symbol, day):
             if lot.qty <= ZERO:

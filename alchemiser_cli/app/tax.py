@@ -1,0 +1,94 @@
+"""Tax figures for `plan`, `status` and `alch tax`: the broker's trade history rebuilt into
+lots by the core (`core/tax`). Off for an IRA (`[tax] account = "ira"`): nothing is read.
+
+`[tax] avoid_wash_sales` is a transform of the targets before the planner: the plan is
+made, its wash sales name the positions to hold back (`core/tax/avoid.py`), and it is
+made again from the transformed targets, at most `PASSES` times.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from alchemiser_cli.app.runtime import Runtime
+from alchemiser_cli.core.calendar import NEW_YORK
+from alchemiser_cli.core.models import Position
+from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.targets import Targets
+from alchemiser_cli.core.tax.avoid import apply_holds, holds_for
+from alchemiser_cli.core.tax.estimate import plan_tax, reconcile
+from alchemiser_cli.core.tax.ledger import Ledger, rebuild
+from alchemiser_cli.core.tax.records import Completeness, Hold, RealisedLot, YearToDate
+from alchemiser_cli.core.tax.report import realised_lots, sold_in, year_totals
+
+log = logging.getLogger(__name__)
+PASSES = 3  # plans made at most to hold back every wash sale (a substitute may need one)
+
+
+def lots(rt: Runtime, positions: Mapping[str, Position]) -> tuple[Ledger, Completeness]:
+    """The ledger of the account's history, and whether it matches the broker's positions.
+    On a mismatch the history is asked for once more, afresh (Alpaca's splits are cached a
+    day, and a split since would explain it)."""
+    ledger = rebuild(rt.broker.trade_history())
+    if reconcile(ledger, positions):
+        ledger = rebuild(rt.broker.trade_history(refresh=True))
+    complete = not reconcile(ledger, positions) and not ledger.gaps
+    return ledger, "complete" if complete else "incomplete"
+
+
+def substitutes_for(rt: Runtime, symbols: Iterable[str]) -> set[str]:
+    """The substitutes avoid_wash_sales may buy instead of `symbols` (priced with them)."""
+    policy = rt.settings.tax
+    if not (policy.on and policy.avoid_wash_sales):
+        return set()
+    return {policy.substitutes[s] for s in symbols if s in policy.substitutes}
+
+
+def taxed_plan(
+    rt: Runtime,
+    positions: Mapping[str, Position],
+    targets: Targets,
+    build: Callable[[Targets], Plan],
+    now: datetime,
+) -> Plan:
+    """The plan `build` makes from `targets`, with its tax estimate; with avoid_wash_sales,
+    made again from targets that hold back the positions whose trades are wash sales."""
+    policy = rt.settings.tax
+    plan = build(targets)
+    if not policy.on:
+        return plan
+    ledger, _ = lots(rt, positions)
+    avoid = policy.avoid_wash_sales and not plan.liquidate
+    estimate = plan_tax(ledger, plan, positions, now, avoid=avoid)
+    holds: list[Hold] = []
+    for _ in range(PASSES):
+        if not (avoid and estimate.wash_sales):
+            break
+        holds = holds_for(estimate.wash_sales, plan, targets.weights, policy.substitutes, holds)
+        weights = apply_holds(targets.weights, holds)
+        plan = replace(build(Targets(weights, targets.source)), liquidate=plan.liquidate)
+        estimate = plan_tax(ledger, plan, positions, now, avoid=True, holds=holds)
+    for hold in holds:
+        log.info("tax: %s held off target until %s (%s)", hold.symbol, hold.until, hold.reason)
+    return replace(plan, tax=estimate)
+
+
+def year_to_date(
+    rt: Runtime, positions: Mapping[str, Position], now: datetime
+) -> YearToDate | None:
+    """This year's realised gains (short, long) and disallowed losses; None for an IRA."""
+    if not rt.settings.tax.on:
+        return None
+    ledger, status = lots(rt, positions)
+    year = now.astimezone(NEW_YORK).year
+    return year_totals(sold_in(ledger, year), year, status)
+
+
+def year_lots(rt: Runtime, year: int) -> tuple[tuple[RealisedLot, ...], YearToDate]:
+    """Every lot sold in `year` (`alch tax`), and the year's totals."""
+    ledger, status = lots(rt, rt.broker.positions())
+    records = sold_in(ledger, year)
+    return realised_lots(records), year_totals(records, year, status)
