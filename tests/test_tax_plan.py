@@ -221,8 +221,29 @@ def test_an_ira_shows_no_tax_at_all(
     assert doc["tax"] is None
     assert {o["symbol"] for o in doc["orders"]} == {"VTI", "QQQ"}
     table = cli("plan", *args)
-    assert "Tax" not in table.stdout and "wash" not in table.stdout
+    assert "Tax" not in table.stdout
+    assert "wash" not in table.stdout
     check = cli("check", "--json", *args).json()
     tax_findings = [f for f in check["findings"] if f["check_id"].startswith("tax.")]
     assert {f["severity"] for f in tax_findings} == {"pass"}
     assert all("not checked" in f["message"] for f in tax_findings)
+
+
+def test_a_saved_plan_with_positions_held_back_is_checked_not_refused(
+    cli: CliFn, isolated_state: Path, tmp_path: Path, exact: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account(isolated_state, tmp_path, QQQ_HISTORY)
+    monkeypatch.setenv("ALCH_TAX__AVOID_WASH_SALES", "true")
+    saved = tmp_path / "plan.json"
+    # QQQ is held at zero: every target the planner saw is zero, yet this is no liquidation
+    result = cli("plan", "--json", "--out", str(saved), "--targets", targets(tmp_path, QQQ="40%"))
+    assert result.exit_code == 0, result.stderr
+    doc = result.json()
+    assert (doc["liquidate"], doc["targets"]) == (False, {"QQQ": "0"})
+    check = cli("check", str(saved))
+    assert check.exit_code == 0, check.stderr
+    assert "edited" not in check.stderr
+    edited = json.loads(saved.read_text())
+    edited["tax"]["holds"] = []  # without its holds the plan's targets say liquidate
+    saved.write_text(json.dumps(edited))
+    assert cli("check", str(saved)).exit_code == 2

@@ -14,15 +14,18 @@ from dataclasses import replace
 from datetime import datetime
 
 from alchemiser_cli.app.runtime import Runtime
+from alchemiser_cli.core.backtest import Backtest
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Position
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.core.tax.avoid import apply_holds, holds_for
+from alchemiser_cli.core.tax.backtest import BacktestTax, backtest_tax
 from alchemiser_cli.core.tax.estimate import plan_tax, reconcile
 from alchemiser_cli.core.tax.ledger import Ledger, rebuild
 from alchemiser_cli.core.tax.records import Completeness, Hold, RealisedLot, YearToDate
 from alchemiser_cli.core.tax.report import realised_lots, sold_in, year_totals
+from alchemiser_cli.errors import InputError
 
 log = logging.getLogger(__name__)
 PASSES = 3  # plans made at most to hold back every wash sale (a substitute may need one)
@@ -74,6 +77,13 @@ def taxed_plan(
     for hold in holds:
         log.info("tax: %s held off target until %s (%s)", hold.symbol, hold.until, hold.reason)
     return replace(plan, tax=estimate)
+
+
+def backtest_taxes(rt: Runtime, result: Backtest) -> BacktestTax:
+    """`backtest --tax`: the backtest's trades through the lots (not for an IRA)."""
+    if not rt.settings.tax.on:
+        raise InputError('--tax: [tax] account = "ira" has no taxable gains')
+    return backtest_tax(result.trades)
 
 
 def year_to_date(

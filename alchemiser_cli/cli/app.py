@@ -22,6 +22,7 @@ from alchemiser_cli.cli import (
     sim,
     status,
     streams,
+    tax,
 )
 from alchemiser_cli.cli.common import GlobalOptions
 from alchemiser_cli.cli.errors import exit_code_for_result, reported_errors
@@ -93,6 +94,7 @@ app.command()(status.status)
 app.command()(schema.schema)
 app.command()(signal.signal)
 app.command()(backtest.backtest)
+app.command()(tax.tax)
 app.add_typer(sim.app, name="sim")
 
 

@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from alchemiser_cli.core.money import dollars, fmt, money
 from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.tax.backtest import BacktestTax
 from alchemiser_cli.core.tax.checks import describe
 from alchemiser_cli.core.tax.records import NOT_ADVICE, RealisedLot, YearToDate
 from alchemiser_cli.render.layout import Cell, Col, fitted_table
@@ -99,6 +100,27 @@ def render_year(console: Console, lots: Sequence[RealisedLot], ytd: YearToDate) 
     title = f"Realised lots in {ytd.year} ({NOT_ADVICE}; your broker's 1099-B is authoritative)"
     console.print(fitted_table(title, TAX_LOTS, rows, console.width) if rows else title + ": none")
     console.print(year_line(ytd))
+
+
+TAX_YEARS = (
+    Col("year"), Col("short-term", True), Col("long-term", True), Col("disallowed", True),
+    Col("wash sales", True),
+)  # fmt: skip
+
+
+def render_backtest_tax(console: Console, tax: BacktestTax) -> None:
+    """`backtest --tax`: realised gains per year and the wash sales, amounts only."""
+    rows: list[list[Cell]] = [
+        [str(y.year), signed(y.short_term), signed(y.long_term), dollars(y.disallowed),
+         str(y.wash_sales)]
+        for y in tax.years
+    ]  # fmt: skip
+    title = f"Realised per year ({tax.note})"
+    console.print(fitted_table(title, TAX_YEARS, rows, console.width) if rows else title + ": none")
+    console.print(
+        f"Total: short-term {signed(tax.short_term)}, long-term {signed(tax.long_term)}; "
+        f"{len(tax.wash_sales)} wash sales, {dollars(tax.disallowed)} of losses disallowed"
+    )
 
 
 def csv_text(lots: Sequence[RealisedLot], year: int) -> str:
