@@ -14,7 +14,9 @@ removed (negative qty) and the new ones added, dated the day it took effect.
 
 from __future__ import annotations
 
+import bisect
 import uuid
+import weakref
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -71,8 +73,41 @@ def _split(event: TaxEvent, n: int, held: Decimal) -> list[Any]:
     ]
 
 
+_MEMO: weakref.WeakKeyDictionary[
+    SimBroker, tuple[tuple[int, int, int], datetime, list[dict[str, Any]]]
+] = weakref.WeakKeyDictionary()
+
+
+def _counts(sim: SimBroker) -> tuple[int, int, int]:
+    conn = sim._conn  # the fake's own simulator: read directly, as the fake's other routes do
+    (openings,) = conn.execute("SELECT count(*) FROM openings").fetchone()
+    (fills,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM fills").fetchone()
+    (splits,) = conn.execute("SELECT count(*) FROM splits").fetchone()
+    return int(openings), int(fills), int(splits)
+
+
 def all_activities(sim: SimBroker) -> list[dict[str, Any]]:
-    """Every activity of the simulated account, oldest first."""
+    """Every activity of the simulated account, ordered by id (time). Kept between requests:
+    new fills later than everything seen are appended, anything else is computed afresh
+    (a server answering 5,000 activities a page at a time must not rebuild them each time)."""
+    key = _counts(sim)
+    memo = _MEMO.get(sim)
+    if memo is not None and memo[0] == key:
+        return memo[2]
+    if memo is not None and memo[0][0] == key[0] and memo[0][2] == key[2]:
+        rows = sim._conn.execute(
+            "SELECT rowid, symbol, side, qty, price, at FROM fills WHERE rowid > ? ORDER BY rowid",
+            (memo[0][1],),
+        ).fetchall()
+        new = [
+            TaxEvent(datetime.fromisoformat(at), s, Kind(side), Decimal(q), Decimal(p),
+                     ref=f"fill-{n}")
+            for n, s, side, q, p, at in rows
+        ]  # fmt: skip
+        if all(e.at > memo[1] for e in new):
+            items = memo[2] + [_fill(e, 2 * (len(memo[2]) + j)) for j, e in enumerate(new)]
+            _MEMO[sim] = (key, new[-1].at if new else memo[1], items)
+            return items
     events = sim.trade_history()
     out: list[dict[str, Any]] = []
     for n, event in enumerate(events):
@@ -81,6 +116,9 @@ def all_activities(sim: SimBroker) -> list[dict[str, Any]]:
             out += _split(event, 2 * n, held)
         else:
             out.append(_fill(event, 2 * n))
+    out.sort(key=lambda a: str(a["id"]))
+    last = events[-1].at if events else datetime.min.replace(tzinfo=NEW_YORK)
+    _MEMO[sim] = (key, last, out)
     return out
 
 
@@ -104,8 +142,11 @@ def answer(sim: SimBroker, query: dict[str, str], path_type: str | None) -> tupl
     elif category == "non_trade_activity":
         items = [a for a in items if a["activity_type"] != "FILL"]
     descending = query.get("direction", "desc") == "desc"
-    items.sort(key=lambda a: str(a["id"]), reverse=descending)
     token = query.get("page_token")
+    if not descending:
+        start = bisect.bisect_right([str(a["id"]) for a in items], token) if token else 0
+        return 200, items[start : start + size]
+    items = items[::-1]
     if token:
-        items = [a for a in items if (a["id"] < token if descending else a["id"] > token)]
+        items = [a for a in items if a["id"] < token]
     return 200, items[:size]

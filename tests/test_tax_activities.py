@@ -160,3 +160,34 @@ def test_splits_are_read_again_after_a_day(fake: FakeAlpaca, tmp_path: Path) -> 
     clock.advance(timedelta(hours=25).total_seconds())
     broker_for(fake, tmp_path, clock).trade_history()
     assert sorted(q["activity_types"] for q in queries(fake)) == ["FILL", "SPLIT"]
+
+
+def test_open_lots_resume_from_the_cache_and_equal_a_full_rebuild(
+    fake: FakeAlpaca, tmp_path: Path
+) -> None:
+    from alchemiser_cli.core.tax import state
+
+    def same() -> AlpacaBroker:  # on the fake's clock: a day later, splits are read again
+        broker = broker_for(fake, tmp_path, FixedClock(fake.clock.now()))
+        full = rebuild(broker.trade_history())
+        assert state.dump(broker.open_lots()) == state.dump(full)
+        return broker
+
+    book(fake, 130)
+    same()
+    fake.clock.advance(86_400)
+    fake.sim.book_fill("KO", Side.SELL, D(30), D(60))  # a loss; replaced across the resume
+    same()
+    fake.clock.advance(86_400)
+    fake.sim.book_fill("KO", Side.BUY, D(5), D(61))
+    fake.log.clear()
+    same()
+    # resumed: only the new FILL page was read, and the ledger state came from the cache
+    assert len([q for q in queries(fake) if q["activity_types"] == "FILL"]) == 2
+    fake.clock.advance(86_400)
+    fake.sim.split("KO", D(3))  # a split after the checkpoint, then one more fill
+    fake.clock.advance(60)
+    fake.sim.book_fill("KO", Side.BUY, D(1), D(21))
+    fake.clock.advance(86_400)
+    resumed = same().open_lots()
+    assert resumed.held("KO") == fake.sim.positions()["KO"].qty

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
+
 from alchemiser_cli.core.tax.ledger import Kind, TaxEvent, Term, holding_term, rebuild
 
 D = Decimal
@@ -165,10 +167,13 @@ def test_a_replacement_share_replaces_one_loss_only() -> None:
 
 def test_planned_orders_on_a_fork_leave_the_history_alone() -> None:
     history = rebuild([buy("2026-01-05", "X", "10", "100"), sell("2026-02-02", "X", "10", "90")])
-    fork = history.fork().apply([buy("2026-02-10", "X", "10", "91", leg=1)])
+    fork = history.fork({"X"}).apply([buy("2026-02-10", "X", "10", "91", leg=1)])
     assert [w.replacement_leg for w in fork.washes] == [1]
     assert fork.realised[0].disallowed == D(100)
     assert (history.washes, history.realised[0].disallowed) == ([], D(0))
+    assert history.lots == {"X": []}
+    with pytest.raises(ValueError, match="shares its lots"):  # Y's lots are the history's
+        history.fork({"X"}).apply([buy("2026-02-10", "Y", "1", "1")])
 
 
 def test_a_sale_no_lot_covers_is_a_gap() -> None:

@@ -23,7 +23,13 @@ from alchemiser_cli.core.tax.avoid import apply_holds, holds_for
 from alchemiser_cli.core.tax.backtest import BacktestTax, backtest_tax
 from alchemiser_cli.core.tax.estimate import plan_tax, reconcile
 from alchemiser_cli.core.tax.ledger import Ledger, rebuild
-from alchemiser_cli.core.tax.records import Completeness, Hold, RealisedLot, YearToDate
+from alchemiser_cli.core.tax.records import (
+    Completeness,
+    Hold,
+    LotMismatch,
+    RealisedLot,
+    YearToDate,
+)
 from alchemiser_cli.core.tax.report import realised_lots, sold_in, year_totals
 from alchemiser_cli.errors import InputError
 
@@ -31,15 +37,29 @@ log = logging.getLogger(__name__)
 PASSES = 3  # plans made at most to hold back every wash sale (a substitute may need one)
 
 
-def lots(rt: Runtime, positions: Mapping[str, Position]) -> tuple[Ledger, Completeness]:
-    """The ledger of the account's history, and whether it matches the broker's positions.
-    On a mismatch the history is asked for once more, afresh (Alpaca's splits are cached a
-    day, and a split since would explain it)."""
-    ledger = rebuild(rt.broker.trade_history())
-    if reconcile(ledger, positions):
-        ledger = rebuild(rt.broker.trade_history(refresh=True))
-    complete = not reconcile(ledger, positions) and not ledger.gaps
-    return ledger, "complete" if complete else "incomplete"
+def lots(
+    rt: Runtime, positions: Mapping[str, Position], *, full: bool = True
+) -> tuple[Ledger, tuple[LotMismatch, ...]]:
+    """The ledger of the account's history, and where its lots differ from the broker's
+    positions. `full=False` (a plan): the open lots only, which a broker may resume from
+    its cache. On a mismatch the history is asked for once more, afresh (Alpaca's splits
+    are cached a day, and a split since would explain it)."""
+
+    def read(refresh: bool) -> Ledger:
+        if full:
+            return rebuild(rt.broker.trade_history(refresh=refresh))
+        return rt.broker.open_lots(refresh=refresh)
+
+    ledger = read(False)
+    mismatches = reconcile(ledger, positions)
+    if mismatches:
+        ledger = read(True)
+        mismatches = reconcile(ledger, positions)
+    return ledger, mismatches
+
+
+def _status(ledger: Ledger, mismatches: tuple[LotMismatch, ...]) -> Completeness:
+    return "incomplete" if mismatches or ledger.gaps else "complete"
 
 
 def substitutes_for(rt: Runtime, symbols: Iterable[str]) -> set[str]:
@@ -63,9 +83,9 @@ def taxed_plan(
     plan = build(targets)
     if not policy.on:
         return plan
-    ledger, _ = lots(rt, positions)
+    ledger, mismatches = lots(rt, positions, full=False)
     avoid = policy.avoid_wash_sales and not plan.liquidate
-    estimate = plan_tax(ledger, plan, positions, now, avoid=avoid)
+    estimate = plan_tax(ledger, plan, positions, now, avoid=avoid, mismatches=mismatches)
     holds: list[Hold] = []
     for _ in range(PASSES):
         if not (avoid and estimate.wash_sales):
@@ -73,7 +93,9 @@ def taxed_plan(
         holds = holds_for(estimate.wash_sales, plan, targets.weights, policy.substitutes, holds)
         weights = apply_holds(targets.weights, holds)
         plan = replace(build(Targets(weights, targets.source)), liquidate=plan.liquidate)
-        estimate = plan_tax(ledger, plan, positions, now, avoid=True, holds=holds)
+        estimate = plan_tax(
+            ledger, plan, positions, now, avoid=True, holds=holds, mismatches=mismatches
+        )
     for hold in holds:
         log.info("tax: %s held off target until %s (%s)", hold.symbol, hold.until, hold.reason)
     return replace(plan, tax=estimate)
@@ -92,13 +114,13 @@ def year_to_date(
     """This year's realised gains (short, long) and disallowed losses; None for an IRA."""
     if not rt.settings.tax.on:
         return None
-    ledger, status = lots(rt, positions)
+    ledger, mismatches = lots(rt, positions)
     year = now.astimezone(NEW_YORK).year
-    return year_totals(sold_in(ledger, year), year, status)
+    return year_totals(sold_in(ledger, year), year, _status(ledger, mismatches))
 
 
 def year_lots(rt: Runtime, year: int) -> tuple[tuple[RealisedLot, ...], YearToDate]:
     """Every lot sold in `year` (`alch tax`), and the year's totals."""
-    ledger, status = lots(rt, rt.broker.positions())
+    ledger, mismatches = lots(rt, rt.broker.positions())
     records = sold_in(ledger, year)
-    return realised_lots(records), year_totals(records, year, status)
+    return realised_lots(records), year_totals(records, year, _status(ledger, mismatches))

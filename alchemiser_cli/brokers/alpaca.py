@@ -60,7 +60,7 @@ from alchemiser_cli.core.models import (
 )
 from alchemiser_cli.core.money import ZERO, fmt
 from alchemiser_cli.core.strategy.series import Series
-from alchemiser_cli.core.tax.ledger import TaxEvent
+from alchemiser_cli.core.tax.ledger import Ledger, TaxEvent
 from alchemiser_cli.errors import (
     AlpacaAuthError,
     BrokerError,
@@ -727,10 +727,22 @@ class AlpacaBroker:
         than the cache are asked for (see `alpaca_activities`)."""
         from alchemiser_cli.brokers import alpaca_activities
 
-        name = f"activities-{'live' if self._live else 'paper'}-{self._key_hash}.sqlite"
         return alpaca_activities.trade_history(
-            self._get, self._cache.parent / name, self._clock.now(), refresh=refresh
+            self._get, self._activities, self._clock.now(), refresh=refresh
         )
+
+    def open_lots(self, *, refresh: bool = False) -> Ledger:
+        """The open lots, resumed from the activity cache's ledger (see `alpaca_activities`)."""
+        from alchemiser_cli.brokers import alpaca_activities
+
+        return alpaca_activities.open_lots(
+            self._get, self._activities, self._clock.now(), refresh=refresh
+        )
+
+    @property
+    def _activities(self) -> Path:
+        kind = "live" if self._live else "paper"
+        return self._cache.parent / f"activities-{kind}-{self._key_hash}.sqlite"
 
     # -- cache ---------------------------------------------------------------------------
 

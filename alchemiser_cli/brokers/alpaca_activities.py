@@ -20,6 +20,8 @@ rate limiter's), `cache/activities-<paper|live>-<hash>.sqlite`; deleting it is s
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
@@ -29,14 +31,18 @@ from typing import Any
 
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.money import ZERO
-from alchemiser_cli.core.tax.ledger import Kind, TaxEvent
+from alchemiser_cli.core.tax import state
+from alchemiser_cli.core.tax.ledger import Kind, Ledger, TaxEvent
 from alchemiser_cli.errors import BrokerError
 from alchemiser_cli.files import prepare_sqlite, write_transaction
 
 PATH = "/account/activities"
 PAGE_SIZE = 100  # Alpaca's maximum
 SPLITS_TTL = timedelta(days=1)
-REFRESH_AFTER = timedelta(minutes=5)  # `refresh` does not re-ask splits fetched this recently
+REFRESH_AFTER = timedelta(minutes=5)
+# The cached ledger moves on once this many fills came since it (writing it costs more
+# than applying a few hundred fills again).
+CHECKPOINT_EVERY = 500  # `refresh` does not re-ask splits fetched this recently
 Get = Callable[[str, dict[str, Any]], Any]
 
 _SCHEMA = """
@@ -87,20 +93,65 @@ class ActivityCache:
             cur.executemany("INSERT INTO splits VALUES (?, ?, ?, ?, ?)", rows)
             cur.execute("INSERT OR REPLACE INTO meta VALUES ('splits_at', ?)", (at.isoformat(),))
 
-    def events(self) -> list[TaxEvent]:
-        """Every cached fill and split as tax events, oldest first."""
-        events = [
-            TaxEvent(datetime.fromisoformat(at), s, Kind(side), Decimal(q), Decimal(p), ref=i)
-            for i, s, side, q, p, at in self._conn.execute(
-                "SELECT id, symbol, side, qty, price, at FROM fills ORDER BY id"
-            )
+    def _fills(self, after: str | None = None) -> list[TaxEvent]:
+        kinds = {"buy": Kind.BUY, "sell": Kind.SELL}  # a look-up, not an Enum call, per row
+        rows = self._conn.execute(
+            "SELECT id, symbol, side, qty, price, at FROM fills WHERE id > ? ORDER BY id",
+            (after or "",),
+        )
+        return [
+            TaxEvent(datetime.fromisoformat(at), s, kinds[side], Decimal(q), Decimal(p), ref=i)
+            for i, s, side, q, p, at in rows
         ]
+
+    def _splits(self) -> tuple[list[TaxEvent], str]:
+        """The split events, and a digest of the rows they come from."""
         groups: dict[str, list[tuple[str, str, Decimal, str]]] = {}
+        digest = hashlib.sha256()
         for i, s, q, day, grp in self._conn.execute("SELECT * FROM splits ORDER BY id"):
             groups.setdefault(grp, []).append((i, s, Decimal(q), day))
-        events += [_split_event(parts) for parts in groups.values()]
+            digest.update(f"{i}|{s}|{q}|{day}|{grp}\n".encode())
+        return [_split_event(parts) for parts in groups.values()], digest.hexdigest()
+
+    def events(self) -> list[TaxEvent]:
+        """Every cached fill and split as tax events, oldest first."""
+        events = self._fills() + self._splits()[0]
         events.sort(key=lambda e: e.at)
         return events
+
+    def resumed(self) -> Ledger:
+        """The ledger of every cached event, from the checkpoint when its splits are still
+        the same: only the fills since (and splits after it) are applied. The checkpoint
+        moves to the newest fill every CHECKPOINT_EVERY fills (a split dated after the
+        newest fill is applied, not checkpointed: a fill of its day may sort before it)."""
+        splits, digest = self._splits()
+        ledger, after, since = self._checkpoint(digest)
+        fills = self._fills(after)
+        last = fills[-1].at if fills else since
+        events = sorted(fills + [s for s in splits if since is None or s.at > since],
+                        key=lambda e: e.at)  # fmt: skip
+        ledger.apply(e for e in events if last is not None and e.at <= last)
+        if len(fills) >= CHECKPOINT_EVERY or (fills and after is None):
+            mark = {"through": fills[-1].ref, "at": fills[-1].at.isoformat(), "splits": digest,
+                    "state": state.dump(ledger)}  # fmt: skip
+            with write_transaction(self._conn) as cur:
+                cur.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('checkpoint', ?)", (json.dumps(mark),)
+                )
+        return ledger.apply(e for e in events if last is None or e.at > last)
+
+    def _checkpoint(self, digest: str) -> tuple[Ledger, str | None, datetime | None]:
+        """(ledger, the last fill it applied, that fill's time) of a usable checkpoint,
+        else an empty ledger from the start."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'checkpoint'").fetchone()
+        try:
+            mark = json.loads(row[0]) if row else None
+            if isinstance(mark, dict) and mark.get("splits") == digest:
+                at = datetime.fromisoformat(str(mark["at"]))
+                return state.load(mark["state"]), str(mark["through"]), at
+        except (KeyError, TypeError, ValueError, InvalidOperation):
+            pass  # another layout, or damaged: rebuilt from the cached events
+        return Ledger(), None, None
 
 
 def _split_event(parts: list[tuple[str, str, Decimal, str]]) -> TaxEvent:
@@ -119,15 +170,31 @@ def trade_history(get: Get, path: Path, now: datetime, *, refresh: bool) -> list
     """Every FILL and SPLIT of the account as tax events, asking Alpaca only for the new."""
     cache = ActivityCache(path)
     try:
-        _new_fills(get, cache)
-        read_at = cache.splits_at()
-        age = None if read_at is None else now - read_at
-        stale = age is None or not timedelta(0) <= age < SPLITS_TTL
-        if stale or (refresh and age is not None and age >= REFRESH_AFTER):
-            _all_splits(get, cache, now)
+        _sync(get, cache, now, refresh=refresh)
         return cache.events()
     finally:
         cache.close()
+
+
+def open_lots(get: Get, path: Path, now: datetime, *, refresh: bool) -> Ledger:
+    """The open lots (and losses a purchase may still replace) of the whole history, resumed
+    from the cached ledger: only the activities since it are applied."""
+    cache = ActivityCache(path)
+    try:
+        _sync(get, cache, now, refresh=refresh)
+        return cache.resumed()
+    finally:
+        cache.close()
+
+
+def _sync(get: Get, cache: ActivityCache, now: datetime, *, refresh: bool) -> None:
+    """Fetch the new FILL pages, and the SPLITs when a day old (or on `refresh`)."""
+    _new_fills(get, cache)
+    read_at = cache.splits_at()
+    age = None if read_at is None else now - read_at
+    stale = age is None or not timedelta(0) <= age < SPLITS_TTL
+    if stale or (refresh and age is not None and age >= REFRESH_AFTER):
+        _all_splits(get, cache, now)
 
 
 def _new_fills(get: Get, cache: ActivityCache) -> None:

@@ -42,7 +42,7 @@ from alchemiser_cli.core.models import (
 )
 from alchemiser_cli.core.money import ONE, ZERO, fmt
 from alchemiser_cli.core.strategy.series import Series
-from alchemiser_cli.core.tax.ledger import TaxEvent
+from alchemiser_cli.core.tax.ledger import Ledger, TaxEvent, rebuild
 from alchemiser_cli.errors import (
     BrokerError,
     DuplicateOrder,
@@ -254,6 +254,10 @@ class SimBroker:
     def trade_history(self, *, refresh: bool = False) -> list[TaxEvent]:
         """The seed's positions (bought when seeded), every fill and split, oldest first."""
         return lots.history(self._conn)
+
+    def open_lots(self, *, refresh: bool = False) -> Ledger:
+        """The tax lots of the whole history (rebuilt: a simulated history is short)."""
+        return rebuild(lots.history(self._conn))
 
     def script(self, symbol: str, action: str, qty: Decimal | None = None) -> None:
         """Queue what happens to the next order in `symbol`: reject, partial (qty) or hold."""

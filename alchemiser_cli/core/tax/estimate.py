@@ -66,10 +66,13 @@ def plan_tax(
     *,
     avoid: bool = False,
     holds: Sequence[Hold] = (),
+    mismatches: tuple[LotMismatch, ...] | None = None,
 ) -> PlanTax:
     """The plan's realised gains per sell and in total, the wash sales its orders make, and
-    whether the lots are complete (they match the broker's positions, no sale lacks one)."""
-    after = history.fork().apply(planned_events(plan, now))
+    whether the lots are complete (they match the broker's positions, no sale lacks one;
+    `mismatches` when already known)."""
+    events = planned_events(plan, now)
+    after = history.fork({e.symbol for e in events}).apply(events)
     sells = []
     by_leg: dict[int, list[Realised]] = {}
     for record in after.realised[len(history.realised) :]:
@@ -94,7 +97,8 @@ def plan_tax(
                      w.replacement_acquired, w.replacement_leg, w.replacement_qty, w.disallowed)
         for w in after.washes[len(history.washes) :]
     )  # fmt: skip
-    mismatches = reconcile(history, positions)
+    if mismatches is None:
+        mismatches = reconcile(history, positions)
     complete = not mismatches and not after.gaps
     return PlanTax(
         status="complete" if complete else "incomplete",

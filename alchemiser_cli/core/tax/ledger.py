@@ -27,15 +27,17 @@ The rules (IRS Publication 550, "Wash Sales" and "Holding Period"), and what is 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.money import ZERO
 
-WINDOW = timedelta(days=30)  # a wash sale's window on either side of the sale
+WINDOW = timedelta(days=30)
+_T = TypeVar("_T", "Lot", "Realised")  # a wash sale's window on either side of the sale
 
 
 class Kind(StrEnum):
@@ -167,11 +169,14 @@ class Ledger:
     realised: list[Realised] = field(default_factory=list)
     washes: list[WashSale] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
-    _pending: dict[str, list[Realised]] = field(default_factory=dict)  # losses still open
+    pending: dict[str, list[Realised]] = field(default_factory=dict)  # losses a buy may replace
+    _only: frozenset[str] | None = None  # a fork: the symbols whose events it may take
 
     def apply(self, events: Iterable[TaxEvent]) -> Ledger:
         """Apply events in the order given (the order they happened); returns self."""
         for event in events:
+            if self._only is not None and event.symbol not in self._only:
+                raise ValueError(f"{event.symbol}: this fork shares its lots with the history")
             if event.kind is Kind.BUY:
                 self._buy(event)
             elif event.kind is Kind.SELL:
@@ -180,18 +185,25 @@ class Ledger:
                 self._split(event)
         return self
 
-    def fork(self) -> Ledger:
-        """A copy to apply planned orders to: what they change is copied, history shared."""
-        pending = {s: [replace(r) for r in recs] for s, recs in self._pending.items()}
-        copies = {id(old): new for s, recs in self._pending.items()
-                  for old, new in zip(recs, pending[s], strict=True)}  # fmt: skip
-        return Ledger(
-            lots={s: [replace(lot) for lot in lots] for s, lots in self.lots.items()},
-            realised=[copies.get(id(r), r) for r in self.realised],
+    def fork(self, symbols: Iterable[str]) -> Ledger:
+        """A copy to apply planned orders in `symbols` to (no other symbol's): their lots
+        and open losses are copied, everything else is shared with this ledger."""
+        names = set(symbols)
+        pending = {s: [_copy(r) for r in self.pending[s]] for s in names if s in self.pending}
+        copies = {id(old): new for s, recs in pending.items()
+                  for old, new in zip(self.pending[s], recs, strict=True)}  # fmt: skip
+        lots = dict(self.lots)  # a lot is never changed in place: the lists are enough
+        for s in names & lots.keys():
+            lots[s] = list(lots[s])
+        forked = Ledger(
+            lots=lots,
+            realised=[copies.get(id(r), r) for r in self.realised] if copies else list(self.realised),
             washes=list(self.washes),
             gaps=list(self.gaps),
-            _pending=pending,
+            pending={**self.pending, **pending},
         )
+        forked._only = frozenset(names)
+        return forked
 
     def held(self, symbol: str) -> Decimal:
         """Shares of `symbol` the open lots hold."""
@@ -203,23 +215,27 @@ class Ledger:
         day = event.day
         cost = event.qty * event.price
         origin = event.ref or f"{event.symbol}@{event.at.isoformat()}"
-        lot = Lot(event.symbol, event.qty, cost, cost, day, day, origin, event.leg)
+        rest: Lot | None = Lot(event.symbol, event.qty, cost, cost, day, day, origin, event.leg)
         pieces: list[Lot] = []
         for loss in self._open_losses(event.symbol, day):
-            if lot.qty <= ZERO:
+            if rest is None:
                 break
-            piece = _split_off(lot, min(loss.open_units, lot.qty))
-            self._wash(loss, piece, replacement_leg=event.leg)
-            pieces.append(piece)
-        if lot.qty > ZERO:
-            pieces.append(lot)
+            piece, rest = _split_off(rest, min(loss.open_units, rest.qty))
+            pieces.append(self._wash(loss, piece, replacement_leg=event.leg))
+        if rest is not None:
+            pieces.append(rest)
         self.lots.setdefault(event.symbol, []).extend(pieces)
 
     def _sell(self, event: TaxEvent) -> None:
         day, lots = event.day, self.lots.setdefault(event.symbol, [])
         left, sold = event.qty, []
         while left > ZERO and lots:
-            piece = lots.pop(0) if lots[0].qty <= left else _split_off(lots[0], left)
+            if lots[0].qty <= left:
+                piece = lots.pop(0)
+            else:
+                piece, rest = _split_off(lots[0], left)
+                if rest is not None:  # always: the lot holds more than is left to sell
+                    lots[0] = rest
             share = piece.qty / event.qty
             proceeds = piece.qty * event.price - event.fees * share
             sold.append(
@@ -236,7 +252,7 @@ class Ledger:
                 record.open_units = record.units
                 self._replace_from_held(record, origins)
                 if record.open_units > ZERO:
-                    self._pending.setdefault(event.symbol, []).append(record)
+                    self.pending.setdefault(event.symbol, []).append(record)
 
     def _split(self, event: TaxEvent) -> None:
         held = self.held(event.symbol)
@@ -246,9 +262,11 @@ class Ledger:
                 self.gaps.append(Gap(event.symbol, event.qty, event.day))
                 return
             ratio = (held + event.qty) / held
-        for lot in self.lots.get(event.symbol, ()):
-            lot.qty *= ratio
-        for record in self._pending.get(event.symbol, ()):
+        lots = self.lots.get(event.symbol, [])
+        for i, lot in enumerate(lots):
+            lots[i] = _copy(lot)
+            lots[i].qty = lot.qty * ratio
+        for record in self.pending.get(event.symbol, ()):
             record.units *= ratio
             record.open_units *= ratio
 
@@ -257,11 +275,11 @@ class Ledger:
     def _open_losses(self, symbol: str, day: date) -> list[Realised]:
         """Losses of `symbol` sold in the 30 days up to `day` that a purchase can still
         replace, oldest first (older ones are dropped: no purchase can reach them again)."""
-        pending = self._pending.get(symbol)
+        pending = self.pending.get(symbol)
         if not pending:
             return []
         live = [r for r in pending if r.open_units > ZERO and r.sold >= day - WINDOW]
-        self._pending[symbol] = live
+        self.pending[symbol] = live
         return live
 
     def _replace_from_held(self, record: Realised, origins: set[str]) -> None:
@@ -271,18 +289,18 @@ class Ledger:
         start = record.sold - WINDOW
         out: list[Lot] = []
         for lot in lots:
+            rest: Lot | None = lot
             usable = not lot.replaced and lot.acquired >= start and lot.origin not in origins
             if usable and record.open_units > ZERO:
-                piece = _split_off(lot, min(record.open_units, lot.qty))
-                self._wash(record, piece, replacement_leg=lot.leg)
-                out.append(piece)
-            if lot.qty > ZERO:
-                out.append(lot)
+                piece, rest = _split_off(lot, min(record.open_units, lot.qty))
+                out.append(self._wash(record, piece, replacement_leg=lot.leg))
+            if rest is not None:
+                out.append(rest)
         self.lots[record.symbol] = out
 
-    def _wash(self, loss: Realised, piece: Lot, *, replacement_leg: int | None) -> None:
-        """Disallow the loss on `piece.qty` replaced shares: add it to their basis and
-        carry the sold shares' holding period over."""
+    def _wash(self, loss: Realised, piece: Lot, *, replacement_leg: int | None) -> Lot:
+        """Disallow the loss on `piece.qty` replaced shares (a fresh piece, changed here):
+        add it to their basis and carry the sold shares' holding period over."""
         amount = loss.loss * piece.qty / loss.units
         loss.disallowed += amount
         loss.open_units -= piece.qty
@@ -293,20 +311,28 @@ class Ledger:
             WashSale(loss.symbol, loss.sold, loss.qty, loss.loss, loss.acquired, piece.acquired,
                      piece.qty, amount, loss.leg, replacement_leg)
         )  # fmt: skip
-
-
-def _split_off(lot: Lot, qty: Decimal) -> Lot:
-    """Take `qty` shares off `lot` as a new piece (cost and basis in proportion)."""
-    if qty >= lot.qty:
-        piece = replace(lot)
-        lot.qty = lot.cost = lot.basis = ZERO
         return piece
+
+
+def _copy(item: _T) -> _T:
+    """A shallow copy of a slotted record (faster than dataclasses.replace)."""
+    new = object.__new__(type(item))
+    for name in item.__slots__:
+        object.__setattr__(new, name, getattr(item, name))
+    return new
+
+
+def _split_off(lot: Lot, qty: Decimal) -> tuple[Lot, Lot | None]:
+    """`qty` shares of `lot` and the rest (None when nothing is left), as new lots with
+    cost and basis in proportion; `lot` itself is never changed (forks share it)."""
+    piece = _copy(lot)
+    if qty >= lot.qty:
+        return piece, None
     share = qty / lot.qty
-    piece = replace(lot, qty=qty, cost=lot.cost * share, basis=lot.basis * share)
-    lot.qty -= qty
-    lot.cost -= piece.cost
-    lot.basis -= piece.basis
-    return piece
+    rest = _copy(lot)
+    piece.qty, piece.cost, piece.basis = qty, lot.cost * share, lot.basis * share
+    rest.qty, rest.cost, rest.basis = lot.qty - qty, lot.cost - piece.cost, lot.basis - piece.basis
+    return piece, rest
 
 
 def rebuild(events: Iterable[TaxEvent]) -> Ledger:
