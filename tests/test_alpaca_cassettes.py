@@ -7,6 +7,7 @@ trading alike; recordings from the fake server also pin exact values.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -111,4 +112,4 @@ def test_activities_replay_paged_then_only_what_is_new(tmp_path: Path) -> None:
         assert len(result["first"]) == 3 + 2 * ROUND_TRIPS
         assert len(fills) == 3  # two pages, then the second call's one request
         ledger = rebuild(result["first"])
-        assert (ledger.held("VTI"), ledger.held("KO")) == (150, 0)
+        assert (ledger.held("VTI"), ledger.held("KO")) == (Decimal(150), Decimal(0))

@@ -118,7 +118,9 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAlpaca
     seed.write_text(SEED, encoding="utf-8")
     start = _at("2025-01-02")
     with FakeAlpaca(tmp_path / "fake", start, seed=seed) as server:
-        events = [(_at(d), s, side, D(q), D(p)) for d, s, side, q, p in FILLS]
+        events: list[tuple[datetime, str, Side | None, Decimal, Decimal]] = [
+            (_at(d), s, side, D(q), D(p)) for d, s, side, q, p in FILLS
+        ]
         events.append((_at(SPLIT[0], 9), SPLIT[1], None, D(SPLIT[2]), D(0)))
         for at, symbol, side, qty, price in sorted(events, key=lambda e: e[0]):
             server.clock.advance((at - server.clock.now()).total_seconds())
@@ -126,8 +128,8 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAlpaca
                 server.sim.split(symbol, qty)
             else:
                 server.sim.book_fill(symbol, side, qty, price)
-        for symbol, price in (("AAA", 60), ("BBB", 90), ("CCC", 200), ("DDD", 15), ("EEE", 50)):
-            server.sim.set_quote(symbol, D(price), D(price))  # the split halved AAA's quote
+        for symbol, quote in (("AAA", 60), ("BBB", 90), ("CCC", 200), ("DDD", 15), ("EEE", 50)):
+            server.sim.set_quote(symbol, D(quote), D(quote))  # the split halved AAA's quote
         server.clock.advance((_at("2026-10-20") - server.clock.now()).total_seconds())
         use_fake_alpaca(server, monkeypatch)
         yield server

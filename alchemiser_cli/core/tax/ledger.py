@@ -195,9 +195,10 @@ class Ledger:
         lots = dict(self.lots)  # a lot is never changed in place: the lists are enough
         for s in names & lots.keys():
             lots[s] = list(lots[s])
+        realised = [copies.get(id(r), r) for r in self.realised] if copies else self.realised
         forked = Ledger(
             lots=lots,
-            realised=[copies.get(id(r), r) for r in self.realised] if copies else list(self.realised),
+            realised=list(realised),
             washes=list(self.washes),
             gaps=list(self.gaps),
             pending={**self.pending, **pending},
