@@ -247,3 +247,32 @@ def test_a_saved_plan_with_positions_held_back_is_checked_not_refused(
     edited["tax"]["holds"] = []  # without its holds the plan's targets say liquidate
     saved.write_text(json.dumps(edited))
     assert cli("check", str(saved)).exit_code == 2
+
+
+def test_lots_that_do_not_match_a_position_are_a_named_warning_and_incomplete(
+    cli: CliFn, isolated_state: Path, tmp_path: Path, exact: None
+) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    account(isolated_state, tmp_path, VTI_HISTORY)
+    with closing(sqlite3.connect(isolated_state / "sim.sqlite")) as conn:  # a transfer in
+        conn.execute("UPDATE positions SET qty = '130' WHERE symbol = 'VTI'")
+        conn.commit()
+    args = ("--targets", targets(tmp_path, VTI="30%", BND="70%"))
+    tax = plan(cli, *args)["tax"]
+    assert tax["status"] == "incomplete"
+    assert tax["mismatches"] == [{
+        "symbol": "VTI", "lots_qty": "120", "position_qty": "130",
+        "lots_avg_price": "345.8333", "position_avg_price": "345.8333333333333333333333333",
+    }]  # fmt: skip  # (35,000 + 6,500) / 120
+    finding = next(
+        f for f in cli("check", "--json", *args).json()["findings"] if f["check_id"] == "tax.lots"
+    )
+    assert (finding["severity"], finding["symbol"], finding["value"], finding["limit"]) == (
+        "warn", "VTI", "120", "130")  # fmt: skip
+    assert "incomplete" in finding["message"]
+    table = cli("plan", *args).stdout
+    assert "INCOMPLETE" in table
+    assert "lots do not match VTI: lots 120 shares, broker 130" in table
+    assert "wash sale VTI: the planned sell (leg 1)" in table
