@@ -298,7 +298,7 @@ def backtest(
 
 
 TaxYearOpt = Annotated[
-    int | None,
+    str | None,
     typer.Option("--year", help="Calendar year, 2000 to 2100 (default: this year)."),
 ]
 TaxCsvOpt = Annotated[

@@ -12,7 +12,7 @@ from alchemiser_cli.cli.common import console, runtime_for
 from alchemiser_cli.errors import InputError
 
 YearOpt = Annotated[
-    int | None,
+    str | None,
     typer.Option("--year", help="Calendar year, 2000 to 2100 (default: this year)."),
 ]
 CsvOpt = Annotated[
@@ -34,14 +34,15 @@ def tax(
     from alchemiser_cli.outputs import write_user_file
     from alchemiser_cli.render.tax import csv_text, render_year
 
-    if year is not None and not 2000 <= year <= 2100:
-        raise InputError(f"--year {year}: give a calendar year from 2000 to 2100")
+    asked = None if year is None else year.strip()
+    if asked is not None and not (asked.isdigit() and 2000 <= int(asked) <= 2100):
+        raise InputError(f"--year {year!r}: give a calendar year from 2000 to 2100, e.g. 2026")
     with runtime_for(ctx) as rt:
         if not rt.settings.tax.on:
             raise InputError(
                 '[tax] account = "ira": a tax-advantaged account has no taxable lots to report'
             )
-        chosen = year or rt.broker.now().astimezone(NEW_YORK).year
+        chosen = int(asked) if asked else rt.broker.now().astimezone(NEW_YORK).year
         lots, totals = year_lots(rt, chosen)
         if csv is None:
             render_year(console(), lots, totals)
