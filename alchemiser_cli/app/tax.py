@@ -12,15 +12,14 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from alchemiser_cli.app.runtime import Runtime
-from alchemiser_cli.core.backtest import Backtest
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Position
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.core.tax.avoid import apply_holds, holds_for
-from alchemiser_cli.core.tax.backtest import BacktestTax, backtest_tax
 from alchemiser_cli.core.tax.estimate import plan_tax, reconcile
 from alchemiser_cli.core.tax.ledger import Ledger, rebuild
 from alchemiser_cli.core.tax.records import (
@@ -32,6 +31,10 @@ from alchemiser_cli.core.tax.records import (
 )
 from alchemiser_cli.core.tax.report import realised_lots, sold_in, year_totals
 from alchemiser_cli.errors import InputError
+
+if TYPE_CHECKING:  # the backtest's modules load with `backtest`, not with every plan
+    from alchemiser_cli.core.backtest import Backtest
+    from alchemiser_cli.core.tax.backtest import BacktestTax
 
 log = logging.getLogger(__name__)
 PASSES = 3  # plans made at most to hold back every wash sale (a substitute may need one)
@@ -103,6 +106,8 @@ def taxed_plan(
 
 def backtest_taxes(rt: Runtime, result: Backtest) -> BacktestTax:
     """`backtest --tax`: the backtest's trades through the lots (not for an IRA)."""
+    from alchemiser_cli.core.tax.backtest import backtest_tax  # loads with the backtest
+
     if not rt.settings.tax.on:
         raise InputError('--tax: [tax] account = "ira" has no taxable gains')
     return backtest_tax(result.trades)

@@ -10,16 +10,19 @@ import csv
 import io
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 
 from alchemiser_cli.core.money import dollars, fmt, money
 from alchemiser_cli.core.planner import Plan
-from alchemiser_cli.core.tax.backtest import BacktestTax
 from alchemiser_cli.core.tax.checks import describe
 from alchemiser_cli.core.tax.records import NOT_ADVICE, RealisedLot, YearToDate
 from alchemiser_cli.render.layout import Cell, Col, fitted_table
+
+if TYPE_CHECKING:  # the backtest's modules load with `backtest`, not with every table
+    from alchemiser_cli.core.tax.backtest import BacktestTax
 
 TAX_SELLS = (
     Col("#", True), Col("symbol"), Col("qty", True), Col("proceeds", True, drop=2),
