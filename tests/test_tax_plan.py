@@ -193,6 +193,11 @@ def test_avoid_wash_sales_holds_both_positions_and_says_until_when(
         "2026-12-11", "0", None)  # fmt: skip
     table = cli("plan", "--targets", targets(tmp_path, VTI="30%", QQQ="20%"))
     assert "QQQ stays off target until 2026-12-11" in table.stdout
+    check = cli("check", "--json", "--targets", targets(tmp_path, VTI="30%", QQQ="20%")).json()
+    finding = next(f for f in check["findings"] if f["check_id"] == "tax.wash_sale")
+    assert (finding["severity"], finding["message"]) == (
+        "pass", "no planned trade makes a wash sale (held back: QQQ until 2026-12-11; VTI "
+        "until 2026-12-17)")  # fmt: skip
 
 
 def test_the_substitute_takes_the_weight_held_back(
