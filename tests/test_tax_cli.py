@@ -101,5 +101,5 @@ def test_tax_on_an_ira_says_there_is_nothing_to_report(
 @pytest.mark.parametrize("year", ["1800", "abc", "2026.5", ""])
 def test_a_bad_tax_year_is_one_line(cli: CliFn, year: str) -> None:
     result = cli("tax", "--year", year)
-    assert (result.exit_code, result.stderr) == (
-        2, f"alch: error: --year {year!r}: give a calendar year from 2000 to 2100, e.g. 2026\n")  # fmt: skip
+    said = f"alch: error: --year {year!r}: give a calendar year from 2000 to 2100, e.g. 2026\n"
+    assert (result.exit_code, result.stderr) == (2, said)
