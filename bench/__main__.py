@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import backtest, floor, planner, simulator, startup, strategy, stream, tearsheet
+from bench import backtest, floor, planner, simulator, startup, strategy, stream, tax, tearsheet
 
 if __name__ == "__main__":
     met, median_ms = planner.main()
@@ -22,6 +22,7 @@ if __name__ == "__main__":
     backtest_met = backtest.main()
     print()
     tearsheet_met = tearsheet.main()
+    tax_met = tax.main()
     sys.exit(
         0
         if met
@@ -31,5 +32,6 @@ if __name__ == "__main__":
         and simulator_met
         and backtest_met
         and tearsheet_met
+        and tax_met
         else 1
     )

@@ -266,6 +266,10 @@ BtReplayOpt = Annotated[
     ),
 ]
 BtRunsOpt = Annotated[int, typer.Option("--runs", min=1, help="How many live runs to replay.")]
+BtTaxOpt = Annotated[
+    bool,
+    typer.Option("--tax", help="Also report realised gains per year and wash sales (amounts)."),
+]
 BtReportOpt = Annotated[
     Path | None,
     typer.Option("--report", help="Also write the interactive tearsheet (one HTML file)."),
@@ -295,6 +299,7 @@ def backtest(
     csv_dir: BtCsvOpt = None,
     replay_journal: BtReplayOpt = False,
     runs: BtRunsOpt = 20,
+    tax: BtTaxOpt = False,
 ) -> None:
     """Run strategies or fixed targets over history with the real planner and costs."""
 
@@ -314,6 +319,30 @@ def report(
     csv_dir: BtCsvOpt = None,
 ) -> None:
     """The live account measured: its tearsheet, and against the backtest of its strategy."""
+
+
+TaxYearOpt = Annotated[
+    str | None,
+    typer.Option("--year", help="Calendar year, 2000 to 2100 (default: this year)."),
+]
+TaxCsvOpt = Annotated[
+    str | None,
+    typer.Option("--csv", help="Write the lots as CSV to FILE (- for stdout).", metavar="FILE"),
+]
+TaxOverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="Replace the CSV file if it exists.")
+]
+
+
+@app.command()
+def tax(
+    ctx: typer.Context,
+    year: TaxYearOpt = None,
+    csv: TaxCsvOpt = None,
+    overwrite: TaxOverwriteOpt = False,
+) -> None:
+    """List the lots sold in a year: acquired, sold, proceeds, basis, wash-sale adjustment,
+    gain, term. First in, first out, from the broker's fills. Not tax advice."""
 
 
 sim = typer.Typer(help="Manage the embedded simulated broker.", no_args_is_help=True)

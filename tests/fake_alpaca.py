@@ -72,6 +72,7 @@ from alchemiser_cli.core.calendar import NEW_YORK, NyseCalendar
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.errors import DuplicateOrder, OrderRejected
+from tests import fake_alpaca_activities as activities
 
 DEMO_ACCOUNT = (
     Path(__file__).resolve().parent.parent / "alchemiser_cli" / "data" / "demo-account.toml"
@@ -140,6 +141,7 @@ class Exchange:
     status: int
     body: Any
     headers: dict[str, str]
+    query: dict[str, str] = field(default_factory=dict)
 
 
 class FakeAlpaca:
@@ -269,6 +271,9 @@ class FakeAlpaca:
             }
         if path == "/v2/stocks/bars":
             return 200, self._bars(query)
+        if path == "/v2/account/activities" or path.startswith("/v2/account/activities/"):
+            named = path.removeprefix("/v2/account/activities").strip("/") or None
+            return activities.answer(sim, query, named)
         if path == "/v2/orders" and method == "GET":
             return 200, self._list_orders(query)
         if path == "/v2/orders" and method == "POST":
@@ -655,6 +660,7 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
                 self.connection.close()
                 return
             query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+            self.query = query  # logged with the answer
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             headers = {k: v for k, v in self.headers.items()}
@@ -743,7 +749,11 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
             headers: dict[str, str] | None = None,
         ) -> None:
             data = b"" if body is None else json.dumps(body).encode()
-            fake.log.append(Exchange(method, path, status, body, dict(headers or {})))
+            fake.log.append(
+                Exchange(
+                    method, path, status, body, dict(headers or {}), getattr(self, "query", {})
+                )
+            )
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

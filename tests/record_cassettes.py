@@ -21,8 +21,17 @@ from pydantic import SecretStr
 from alchemiser_cli.brokers.alpaca import PAPER_URL, AlpacaBroker
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock, SystemClock
+from alchemiser_cli.core.models import Side
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
-from tests.cassette_scenarios import BATCH, CASSETTES, META, SCENARIOS, new_meta, recorder
+from tests.cassette_scenarios import (
+    BATCH,
+    CASSETTES,
+    META,
+    ROUND_TRIPS,
+    SCENARIOS,
+    new_meta,
+    recorder,
+)
 from tests.fake_alpaca import DEMO_ACCOUNT, FakeAlpaca
 
 PORT = 18765
@@ -83,6 +92,9 @@ def main() -> None:
             fake.sim.set_quote("SPY", Decimal("661.10"), Decimal("661.14"))
             fake.sim.set_adv("SPY", Decimal(80_000_000))
             history_week(Path(state) / "fake-alpaca.sqlite")
+            for _ in range(ROUND_TRIPS):  # the activities scenario: two pages of FILLs
+                for side in (Side.BUY, Side.SELL):
+                    fake.sim.book_fill("KO", side, Decimal(1), Decimal("70.10"))
             creds = AlpacaCredentials(
                 api_key_id=SecretStr(fake.keys[0]),
                 api_secret_key=SecretStr(fake.keys[1]),

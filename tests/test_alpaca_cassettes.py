@@ -108,3 +108,23 @@ def test_cassettes_hold_no_credentials() -> None:
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_every_scenario_has_a_cassette(name: str) -> None:
     assert (Path(__file__).resolve().parent.parent / "cassettes" / f"{name}.yaml").is_file()
+
+
+def test_activities_replay_paged_then_only_what_is_new(tmp_path: Path) -> None:
+    from alchemiser_cli.core.tax.ledger import Kind, rebuild
+    from tests.cassette_scenarios import ROUND_TRIPS
+
+    result, cassette = replay("activities", tmp_path)
+    assert result["again"] == result["first"]
+    listed = [r for r in cassette.requests if r.path.endswith("/v2/account/activities")]
+    fills = [dict(r.query) for r in listed if dict(r.query)["activity_types"] == "FILL"]
+    assert all(q["page_size"] == "100" and q["direction"] == "asc" for q in fills)
+    assert "page_token" not in fills[0]
+    assert fills[-1]["page_token"] == max(
+        e.ref for e in result["first"] if e.kind is not Kind.SPLIT
+    )
+    if FAKE:  # the demo's 3 seeded positions and 60 round trips of KO: 123 FILLs, 2 pages
+        assert len(result["first"]) == 3 + 2 * ROUND_TRIPS
+        assert len(fills) == 3  # two pages, then the second call's one request
+        ledger = rebuild(result["first"])
+        assert (ledger.held("VTI"), ledger.held("KO")) == (Decimal(150), Decimal(0))

@@ -30,7 +30,7 @@ def test_plan_json_is_one_document_with_decimal_strings(cli: CliFn) -> None:
     result = cli("plan", "--json")
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
     assert len(doc["plan_id"]) == 16
     assert doc["created_at"] == "2026-11-24T15:00:00Z"
     assert doc["account"] == {"equity": "81028.4", "cash": "12000", "buying_power": "12000"}

@@ -23,6 +23,7 @@ from alchemiser_cli.cli import (
     sim,
     status,
     streams,
+    tax,
 )
 from alchemiser_cli.cli.common import GlobalOptions
 from alchemiser_cli.cli.errors import exit_code_for_result, reported_errors
@@ -95,6 +96,7 @@ app.command()(schema.schema)
 app.command()(signal.signal)
 app.command()(backtest.backtest)
 app.command()(report.report)
+app.command()(tax.tax)
 app.add_typer(sim.app, name="sim")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -55,6 +56,10 @@ ReplayOpt = Annotated[
     ),
 ]
 RunsOpt = Annotated[int, typer.Option("--runs", min=1, help="How many live runs to replay.")]
+TaxOpt = Annotated[
+    bool,
+    typer.Option("--tax", help="Also report realised gains per year and wash sales (amounts)."),
+]
 ReportOpt = Annotated[
     Path | None,
     typer.Option("--report", help="Also write the interactive tearsheet (one HTML file)."),
@@ -139,6 +144,7 @@ def backtest(
     csv_dir: CsvOpt = None,
     replay_journal: ReplayOpt = False,
     runs: RunsOpt = 20,
+    tax: TaxOpt = False,
 ) -> None:
     """Run strategies or fixed targets over history with the real planner and costs."""
     from alchemiser_cli.app.backtest import Request  # imported here: start-up stays light
@@ -180,6 +186,10 @@ def backtest(
             progress_line(what="symbols' bars read") if show else None,
         )
         doc = backtest_document(outcome.result, synthetic=outcome.synthetic)
+        if tax:
+            from alchemiser_cli.app.tax import backtest_taxes
+
+            doc = replace(doc, tax=backtest_taxes(rt, outcome.result))
         if outcome.synthetic and opts.verbosity >= 0:
             sys.stderr.write(
                 "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, "
@@ -198,6 +208,10 @@ def backtest(
             emit_json("backtest", doc)
         else:
             render_backtest(console(), doc)
+            if doc.tax is not None:
+                from alchemiser_cli.render.tax import render_backtest_tax
+
+                render_backtest_tax(console(), doc.tax)
 
 
 def _replay(

@@ -53,10 +53,11 @@ from alchemiser_cli.core.money import (
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.record import SignalRecord
 from alchemiser_cli.core.targets import Targets
+from alchemiser_cli.core.tax.records import PlanTax
 from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.errors import PlanError, PriceError, QuoteError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `tax` (issue 27)
 HALF = Decimal("0.5")
 
 
@@ -191,6 +192,9 @@ class Plan:
     # Targets made by strategies: their decision trace (informational; the plan id covers
     # the targets it produced, not the trace).
     signal: SignalRecord | None = None
+    # Realised gains per sell, wash sales and positions held back to avoid them (core/tax;
+    # informational, outside the plan id); None for an IRA (`[tax] account = "ira"`).
+    tax: PlanTax | None = None
 
 
 def reference_price(quote: Quote | None, symbol: str) -> Decimal:

@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 
 from alchemiser_cli.core.backtest import Backtest, Stats, drawdowns
 from alchemiser_cli.core.backtest_replay import RunReplay
+from alchemiser_cli.core.tax.backtest import BacktestTax
 
 _RATIO = Decimal("0.000001")
 _CENT = Decimal("0.01")
@@ -134,7 +135,9 @@ class BacktestDocument:
     unsettled_buy_sessions: int
     equity: tuple[PointDocument, ...]
     trades: tuple[TradeDocument, ...]
-    schema_version: int = 1
+    schema_version: int = 2  # 2: `tax` (issue 27)
+    # `--tax`: realised gains per year and the wash sales the strategy made; else None.
+    tax: BacktestTax | None = None
 
 
 BACKTEST_ADAPTER: Final = TypeAdapter(BacktestDocument)

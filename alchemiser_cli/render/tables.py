@@ -15,6 +15,7 @@ from alchemiser_cli.core.money import dollars, fmt, money
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.render.layout import Cell, Col, fitted_table
 from alchemiser_cli.render.signal import render_signal_record
+from alchemiser_cli.render.tax import render_plan_tax, year_line
 
 if TYPE_CHECKING:  # reports and the executor load with the commands that show them
     from alchemiser_cli.documents.reports import ExecutionReport, StatusReport
@@ -141,6 +142,7 @@ def render_plan(console: Console, plan: Plan) -> None:
         f"est. costs {usd(s.est_costs)}; cash after {usd(s.est_cash_after)} "
         f"(at worst {usd(s.min_cash_after)}, reserve {usd(s.reserve)})"
     )
+    render_plan_tax(console, plan)
 
 
 def market_line(market: MarketState) -> str:
@@ -265,6 +267,8 @@ def render_status(console: Console, status: StatusReport) -> None:
         ])  # fmt: skip
     title = f"Positions (targets: {escape(status.targets_source or 'none')})"
     console.print(fitted_table(title, STATUS_POSITIONS, rows, console.width))
+    if status.tax is not None:
+        console.print(year_line(status.tax))
     if status.open_orders:
         rows = []
         for o in status.open_orders:

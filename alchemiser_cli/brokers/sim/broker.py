@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import alchemiser_cli.brokers.sim.lots as lots
 from alchemiser_cli.brokers.bars import daily_bars
 from alchemiser_cli.brokers.base import OrderUpdates
 from alchemiser_cli.brokers.sim.history import DailyHistory
@@ -43,6 +44,7 @@ from alchemiser_cli.core.models import (
 )
 from alchemiser_cli.core.money import ONE, ZERO, fmt
 from alchemiser_cli.core.strategy.series import Series
+from alchemiser_cli.core.tax.ledger import Ledger, TaxEvent, rebuild
 from alchemiser_cli.errors import (
     BrokerError,
     DuplicateOrder,
@@ -177,6 +179,9 @@ class SimBroker:
                 "fills",
                 "script",
                 "equity_history",
+                "lots",
+                "openings",
+                "splits",
             ):
                 cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             self._write_seed(cur, seed)
@@ -207,6 +212,11 @@ class SimBroker:
             price = seed.quotes.get(symbol)
             avg = fmt((price.bid + price.ask) / 2) if price else "0"
             cur.execute("INSERT INTO positions VALUES (?, ?, ?)", (symbol, fmt(qty), avg))
+            cur.execute(  # the seed's shares are bought when it is seeded, at the mid
+                "INSERT INTO openings VALUES (?, ?, ?, ?)",
+                (symbol, fmt(qty), avg, self.now().isoformat()),
+            )
+            lots.open_lot(cur, symbol, qty, Decimal(avg), self.now())
         for q in seed.quotes.values():
             cur.execute(
                 "INSERT INTO quotes VALUES (?, ?, ?, ?)",
@@ -232,6 +242,27 @@ class SimBroker:
         """Set a symbol's average daily volume in shares (tests and scenarios)."""
         with self._tx() as cur:
             cur.execute("INSERT OR REPLACE INTO adv VALUES (?, ?)", (symbol, fmt(volume)))
+
+    def split(self, symbol: str, ratio: Decimal) -> None:
+        """A stock split now: `ratio` new shares per old one in the position, its lots and
+        its quote (tests and scenarios; the fake Alpaca server reports it as activities)."""
+        with self._tx() as cur:
+            lots.split(cur, symbol, ratio, self.now())
+            row = cur.execute("SELECT bid, ask, last FROM quotes WHERE symbol = ?", (symbol,))
+            quote = row.fetchone()
+            if quote is not None:
+                cur.execute(
+                    "UPDATE quotes SET bid = ?, ask = ?, last = ? WHERE symbol = ?",
+                    (*(fmt(Decimal(p) / ratio) for p in quote), symbol),
+                )
+
+    def trade_history(self, *, refresh: bool = False) -> list[TaxEvent]:
+        """The seed's positions (bought when seeded), every fill and split, oldest first."""
+        return lots.history(self._conn)
+
+    def open_lots(self, *, refresh: bool = False) -> Ledger:
+        """The tax lots of the whole history (rebuilt: a simulated history is short)."""
+        return rebuild(lots.history(self._conn))
 
     def script(self, symbol: str, action: str, qty: Decimal | None = None) -> None:
         """Queue what happens to the next order in `symbol`: reject, partial (qty) or hold."""
@@ -585,37 +616,18 @@ class SimBroker:
             else ((order.filled_avg_price * order.filled_qty + price * qty) / filled)
         )
         status = OrderStatus.FILLED if filled >= order.qty else OrderStatus.PARTIALLY_FILLED
-        sign = ONE if order.side is Side.BUY else -ONE
         with self._tx() as cur:
-            cash = Decimal(self._meta("cash") or "0") - sign * qty * price
-            cur.execute("UPDATE meta SET value = ? WHERE key = 'cash'", (fmt(cash),))
-            row = cur.execute(
-                "SELECT qty, avg_price FROM positions WHERE symbol = ?", (order.symbol,)
-            ).fetchone()
-            old_qty, old_avg = (Decimal(row[0]), Decimal(row[1])) if row else (ZERO, ZERO)
-            new_qty = old_qty + sign * qty
-            new_avg = old_avg
-            if order.side is Side.BUY and new_qty > ZERO:
-                new_avg = (old_qty * old_avg + qty * price) / new_qty
-            cur.execute(
-                "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
-                (order.symbol, fmt(new_qty), fmt(new_avg)),
-            )
+            lots.book(cur, order.id, order.symbol, order.side, qty, price, self.now())
             cur.execute(
                 "UPDATE orders SET filled_qty = ?, filled_avg_price = ?, status = ? WHERE id = ?",
                 (fmt(filled), fmt(avg), status.value, order.id),
             )
-            cur.execute(
-                "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    order.id,
-                    order.symbol,
-                    order.side.value,
-                    fmt(qty),
-                    fmt(price),
-                    self.now().isoformat(),
-                ),
-            )
+
+    def book_fill(self, symbol: str, side: Side, qty: Decimal, price: Decimal) -> None:
+        """A fill now that no order of this simulator made (a trade outside alch, or a
+        history for tests and benchmarks): cash, position, lots and the fills move."""
+        with self._tx() as cur:
+            lots.book(cur, f"outside-{uuid.uuid4()}", symbol, side, qty, price, self.now())
 
     def _set_status(self, order_id: str, status: OrderStatus) -> None:
         with self._tx() as cur:

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
+import alchemiser_cli.brokers.sim.lots as lots
 from alchemiser_cli.files import write_transaction
 
 _M001_TABLES = (
@@ -54,9 +55,11 @@ def _m005_equity_history(cur: sqlite3.Cursor) -> None:
 
 
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
+    # Steps apply by name: a gap in the numbering is fine (names were reserved per branch).
     ("m001_initial", _m001_initial),
     ("m002_held_orders", _m002_held_orders),
     ("m005_equity_history", _m005_equity_history),
+    ("m006_lots", lots.migrate),
 )
 
 
