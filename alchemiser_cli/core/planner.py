@@ -46,13 +46,12 @@ from alchemiser_cli.core.money import (
     dollars,
     fmt,
     money,
-    price_down,
-    price_up,
     qty_down,
 )
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.record import SignalRecord
 from alchemiser_cli.core.targets import Targets
+from alchemiser_cli.core.ticks import buy_limit, sell_limit
 from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.errors import PlanError, PriceError, QuoteError
 
@@ -447,7 +446,6 @@ def _decide(
     Returns the sells (sized, in symbol order) and the buy candidates with their full cost.
     """
     collar = policy.collar_bps / BPS
-    up, down = ONE + collar, ONE - collar
     to_target = policy.rebalance_to == "target"
     sells: list[_Row] = []
     buys = _Buys([], [])
@@ -483,10 +481,10 @@ def _decide(
         row.goal = goal
         gap = goal - value
         if gap < ZERO:
-            if _size_sell(row, goal, -gap, down, policy, skipped):
+            if _size_sell(row, goal, -gap, collar, policy, skipped):
                 sells.append(row)
         elif gap > ZERO:
-            _add_buy(row, gap, up, buys, skipped)
+            _add_buy(row, gap, collar, buys, skipped)
     return sells, buys
 
 
@@ -494,7 +492,7 @@ def _size_sell(
     row: _Row,
     goal: Decimal,
     gap: Decimal,
-    down: Decimal,
+    collar: Decimal,
     policy: PlannerPolicy,
     skipped: list[Skipped],
 ) -> bool:
@@ -514,12 +512,14 @@ def _size_sell(
         _dust(row, qty * row.price.bid, policy, skipped)
         return False
     row.trade = -qty
-    row.limit = price_up(row.price.bid * down)
+    row.limit = sell_limit(row.price.bid, collar)
     row.fees = sell_fees(qty, row.limit, policy)
     return True
 
 
-def _add_buy(row: _Row, gap: Decimal, up: Decimal, buys: _Buys, skipped: list[Skipped]) -> None:
+def _add_buy(
+    row: _Row, gap: Decimal, collar: Decimal, buys: _Buys, skipped: list[Skipped]
+) -> None:
     """Record a buy of ``gap`` in value (sized later, once the cash is known)."""
     ref = row.price.ref
     if not row.asset.fractionable and gap + gap <= ref:
@@ -528,7 +528,7 @@ def _add_buy(row: _Row, gap: Decimal, up: Decimal, buys: _Buys, skipped: list[Sk
     if _blocked_by_asset(row, skipped):
         return
     row.want = gap / ref
-    row.limit = price_down(row.price.ask * up)
+    row.limit = buy_limit(row.price.ask, collar)
     if row.asset.fractionable:
         buys.fractional.append(row)
         buys.fractional_cost += row.want * row.limit
