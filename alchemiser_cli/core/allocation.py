@@ -22,7 +22,7 @@ is used while one of ``l1 < l2`` has room, swapping lowers the loss; if a dollar
 source of loss ``l`` and spent on a buy of ratio ``r <= l``, dropping both does not worsen
 the objective. So some optimum funds buys best ratio first, draws sources cheapest first,
 and draws a source dollar exactly while the next buy's ratio beats that source's loss, or to
-cover a deficit. That is what :meth:`_Fractional.solve` computes (with prefix sums and
+cover a deficit. That is what :meth:`Fractional.solve` computes (with prefix sums and
 bisection, O(log n) per call). Equal ratios are interchangeable, so the caller may share the
 marginal dollars of a tie class in proportion (as the planner does, to keep plans even).
 
@@ -92,7 +92,7 @@ class Result:
 
 
 @dataclass(slots=True)
-class _Fractional:
+class Fractional:
     """Sinks sorted best ratio first and sources cheapest first, with prefix sums."""
 
     sink_keys: list[Decimal] = field(default_factory=list)  # -ratio, ascending
@@ -109,7 +109,7 @@ class _Fractional:
         cls,
         sinks: list[tuple[Decimal, Decimal, Decimal]],
         sources: list[tuple[Decimal, Decimal, Decimal]],
-    ) -> _Fractional:
+    ) -> Fractional:
         """``sinks``/``sources``: (ratio, dollars, deviation) per item, any order."""
         self = cls()
         total_d = total_g = ZERO
@@ -250,7 +250,7 @@ def allocate(
         full.alone = alone
         full.source_scale = [ZERO] * len(sources)
         return full
-    frac = _Fractional.build(sinks, sources)
+    frac = Fractional.build(sinks, sources)
     relaxed = sorted((seg for w in wholes for seg in _hull(w)), key=_by_ratio)
     root = frac.solve(budget, relaxed, sum((w.dev(0) for w in wholes), ZERO))
     assert root is not None  # budget >= 0: buying nothing is feasible
@@ -265,7 +265,7 @@ def allocate(
         result = Result(counts, left, value, root, False)
     else:
         result = _branch_and_bound(frac, budget, wholes, counts, left, value, root)
-    result.sink_scale, result.source_scale = _fill(frac, result.budget_left, sinks, sources)
+    result.sink_scale, result.source_scale = fill(frac, result.budget_left, sinks, sources)
     result.alone = alone
     return result
 
@@ -282,8 +282,8 @@ def _by_ratio(item: tuple[Decimal, Decimal, Decimal]) -> Decimal:
     return -item[0]
 
 
-def _fill(
-    frac: _Fractional,
+def fill(
+    frac: Fractional,
     left: Decimal,
     sinks: list[tuple[Decimal, Decimal, Decimal]],
     sources: list[tuple[Decimal, Decimal, Decimal]],
@@ -321,7 +321,7 @@ def _classes(
 
 
 def _rounded(
-    frac: _Fractional,
+    frac: Fractional,
     budget: Decimal,
     wholes: list[Whole],
     relaxed: list[tuple[Decimal, Decimal, Decimal]],
@@ -348,7 +348,7 @@ def _rounded(
 
 
 def _greedy(
-    frac: _Fractional,
+    frac: Fractional,
     budget: Decimal,
     wholes: list[Whole],
     relaxed: list[tuple[Decimal, Decimal, Decimal]],
@@ -403,9 +403,9 @@ def _greedy(
     return counts, left, fixed + current
 
 
-def _whole_funding(frac: _Fractional, budget: Decimal, wholes: list[Whole]) -> list[Decimal]:
+def _whole_funding(frac: Fractional, budget: Decimal, wholes: list[Whole]) -> list[Decimal]:
     """Dollars the hull relaxation gives each whole-share item with ``budget`` (ties:
-    wholes first, as in :meth:`_Fractional._gain`)."""
+    wholes first, as in :meth:`Fractional._gain`)."""
     funded = [ZERO] * len(wholes)
     segments = [(seg[0], seg[1], i) for i, w in enumerate(wholes) for seg in _hull(w)]
     segments.sort(key=lambda seg: -seg[0])
@@ -440,7 +440,7 @@ def _hull(w: Whole) -> list[tuple[Decimal, Decimal, Decimal]]:
 
 
 def _branch_and_bound(
-    frac: _Fractional,
+    frac: Fractional,
     budget: Decimal,
     wholes: list[Whole],
     counts: list[int],

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
 from alchemiser_cli.core.allocation import EXACT_LIMIT, Result, Whole, allocate
+from alchemiser_cli.core.decision import Outcome, deviation, improve, make_item, own_best
 from alchemiser_cli.core.models import Asset, Quote, Side, Snapshot
 from alchemiser_cli.core.money import (
     BPS,
@@ -165,6 +166,10 @@ class PlanSummary:
     # and a proven lower bound on the least this can be under the planner's rules.
     deviation: Money = ZERO
     deviation_bound: Money = ZERO
+    # How the search for the least deviation ended: "optimal" (proven, to the cent),
+    # "node_limit" or "time_limit" (HiGHS stopped; the bound still holds), "too_large"
+    # (more than 600 positions to decide: the fast method's plan and the relaxation's bound).
+    search: str = "optimal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +324,6 @@ class _Row:
     trade: Decimal = ZERO  # signed quantity: + buy, - sell
     want: Decimal = ZERO  # buys: the real-valued quantity that would reach the goal
     goal: Decimal | None = None  # the value aimed at; None: not aimed (kept, in band, ...)
-    modelled: bool = False  # its deviation is a term of the allocation's objective
     note: str = ""
 
 
@@ -356,15 +360,13 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
     proceeds = ZERO
     for row in sells:
         proceeds -= row.trade * row.limit + row.fees
-    bought, result, drawn_value = _allocate(
-        sells, buys, policy, account.cash - reserve + proceeds, skipped
-    )
+    bought = _allocate(sells, buys, policy, account.cash - reserve + proceeds, skipped)
+    sells, bought, decided, bound, search = _exactly(rows, policy, account.cash - reserve, skipped)
 
     orders, totals = _orders(sells, bought)
-    lines, deviation, unmodelled = _lines(rows, base)
-    # The bound: the unmodelled terms (held fixed by the rules) plus the allocation's
-    # proven bound on its own terms (extra sells counted there, so taken out here).
-    bound = unmodelled - drawn_value + (result.bound if result is not None else ZERO)
+    lines, deviation = _lines(rows, base)
+    # The bound: the terms the rules hold fixed plus the decision's proven bound.
+    bound += deviation - decided
     buy_value, sell_value, fees, worst_proceeds, worst_spend, costs = totals
     summary = PlanSummary(
         order_count=len(orders),
@@ -379,6 +381,7 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
         kept_value=kept_value,
         deviation=deviation,
         deviation_bound=min(deviation, bound).quantize(CENT, ROUND_FLOOR),
+        search=search,
     )
     return Plan(
         plan_id=_plan_id(snapshot, targets, policy, prices),
@@ -517,9 +520,7 @@ def _size_sell(
     return True
 
 
-def _add_buy(
-    row: _Row, gap: Decimal, collar: Decimal, buys: _Buys, skipped: list[Skipped]
-) -> None:
+def _add_buy(row: _Row, gap: Decimal, collar: Decimal, buys: _Buys, skipped: list[Skipped]) -> None:
     """Record a buy of ``gap`` in value (sized later, once the cash is known)."""
     ref = row.price.ref
     if not row.asset.fractionable and gap + gap <= ref:
@@ -565,14 +566,14 @@ def _dust(row: _Row, value: Decimal, policy: PlannerPolicy, skipped: list[Skippe
 
 def _allocate(
     sells: list[_Row], buys: _Buys, policy: PlannerPolicy, budget: Decimal, skipped: list[Skipped]
-) -> tuple[list[_Row], Result | None, Decimal]:
-    """Size buys, and extra fractional sells, within ``budget`` (valued at limit prices,
-    sells less fees) to minimise total deviation (``core/allocation.py``: exact up to 20
-    whole-share buys). Returns the buys to send in symbol order, the allocation's result
-    (None when nothing is to be bought) and the deviation the extra sells add.
+) -> list[_Row]:
+    """The fast method: size buys, and extra fractional sells, within ``budget`` (valued
+    at limit prices, sells less fees) to cut total deviation (``core/allocation.py``).
+    Returns the buys to send in symbol order; ``_exactly`` then proves the plan optimal
+    or finds a better one.
     """
     if not buys.fractional and not buys.whole:
-        return [], None, ZERO
+        return []
     if budget < ZERO:
         budget = ZERO  # cash already under the reserve: nothing is bought, nothing extra sold
     minimum = policy.min_trade_value
@@ -586,14 +587,12 @@ def _allocate(
             _dust(row, want * row.price.ask, policy, skipped)  # even in full: below it
             continue
         tradable.append(row)
-        row.modelled = True
         ratio = ref / row.limit
         best = max(best, ratio)
         sinks.append((ratio, want * row.limit, gain))
     buys.fractional = tradable
     wholes = []
     for row in buys.whole:
-        row.modelled = True
         ask = row.price.ask
         n_min = 1 if ask >= minimum else int((minimum / ask).to_integral_value(ROUND_CEILING))
         whole = Whole(row.price.ref, row.limit, row.want, n_min)
@@ -619,13 +618,10 @@ def _allocate(
                 sources.append((ref / net, room * net, room * ref))
     sold = {row.symbol: (row.trade, row.fees) for row in funds}
     room = budget
-    first: Result | None = None
     for _ in range(4):
         result = allocate(room, sinks, sources, wholes)
-        first = first or result
-        drawn_value, short = _apply(result, buys, funds, budget, policy)
+        _, short = _apply(result, buys, funds, budget, policy)
         if short <= ZERO:
-            result.bound = min(result.bound, first.bound)  # the full budget's bound holds
             break
         # The fees' rounding left the budget short: plan again with that much less.
         for row in funds:
@@ -648,7 +644,104 @@ def _allocate(
             row.trade = ZERO
         else:
             sized.append(row)
-    return sized, result, drawn_value
+    return sized
+
+
+def _exactly(
+    rows: list[_Row], policy: PlannerPolicy, cash_left: Decimal, skipped: list[Skipped]
+) -> tuple[list[_Row], list[_Row], Decimal, Decimal, str]:
+    """The whole decision (``core/decision.py``) over every row that may trade toward a
+    goal: prove the fast method's plan optimal, or adopt HiGHS's better one. Returns the
+    sells and buys, the decision's deviation and proven bound, and how the search ended."""
+    collar, keep_rate = policy.collar_bps / BPS, ONE - policy.sec_fee_rate
+    sec, taf = policy.sec_fee_rate, policy.finra_taf_per_share
+    decide, items, limits = [], [], []
+    fixed = freed = ZERO  # cash the sells held by the rules free; the fast method's own
+    for row in rows:
+        goal, price = row.goal, row.price
+        if goal is None or goal <= ZERO or row.rule is Rule.NOT_TRADABLE:
+            if row.trade < ZERO:
+                fixed += -row.trade * row.limit - row.fees
+            continue
+        sell = sell_limit(price.bid, collar)
+        net = sell * keep_rate - taf
+        prices = (price.ask, buy_limit(price.ask, collar), price.bid, net)
+        item = make_item(
+            row.qty, price.ref, goal, whole=not row.asset.fractionable, prices=prices,
+            minimum=policy.min_trade_value,
+        )  # fmt: skip
+        decide.append(row)
+        items.append(item)
+        limits.append(sell)
+        if row.trade < ZERO:
+            freed -= row.trade * net
+    # Cash may fall to the reserve; from below it, no lower than the fast method's sells
+    # (to their goals: nothing bought) leave it.
+    budget = max(cash_left + fixed, -freed)
+
+    def check(trades: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
+        over, slack = -budget, ZERO
+        for item, limit, trade in zip(items, limits, trades, strict=True):
+            if trade > ZERO:
+                over += trade * item.buy_limit
+            elif trade < ZERO:
+                fees = sell_fees(-trade, limit, policy)
+                over += trade * limit + fees
+                slack += fees + trade * (limit * sec + taf)
+        return over, slack
+
+    trades = [row.trade for row in decide]
+    outcome = improve(items, trades, budget, check) if items else Outcome(None, ZERO, "optimal")
+    if outcome.trades is not None:
+        trades = outcome.trades
+        _adopt(decide, trades, [own_best(item) for item in items], policy, skipped)
+    sells = [row for row in rows if row.trade < ZERO]
+    buys = [row for row in rows if row.trade > ZERO]
+    return sells, buys, deviation(items, trades), outcome.bound, outcome.status
+
+
+def _adopt(
+    decide: list[_Row],
+    trades: list[Decimal],
+    nearest: list[Decimal],
+    policy: PlannerPolicy,
+    skipped: list[Skipped],
+) -> None:
+    """Set HiGHS's trades on the rows, with each one's rule and what it gave up for whom."""
+    collar = policy.collar_bps / BPS
+    funded = [row.symbol for row, trade in zip(decide, trades, strict=True) if trade > ZERO]
+    changed = {row.symbol for row in decide}
+    skipped[:] = [s for s in skipped if s.symbol not in changed or s.rule is Rule.DUST]
+    for row, trade, near in zip(decide, trades, nearest, strict=True):
+        row.trade, row.fees, row.note = trade, ZERO, ""
+        if trade > ZERO:
+            row.limit = buy_limit(row.price.ask, collar)
+        elif trade < ZERO:
+            row.limit = sell_limit(row.price.bid, collar)
+            row.fees = sell_fees(-trade, row.limit, policy)
+        if trade == near:
+            if trade != ZERO:
+                row.rule = Rule.OUT_OF_BAND if row.band is not None else Rule.TO_TARGET
+            continue
+        skipped[:] = [s for s in skipped if s.symbol != row.symbol]
+        row.rule = Rule.OUT_OF_BAND if row.band is not None else Rule.TO_TARGET
+        names = _names(funded, row.symbol if trade > ZERO else "")
+        if trade < ZERO and trade < near:
+            more = fmt(min(near, ZERO) - trade)
+            where = "more than its goal" if near < ZERO else "though not over its goal"
+            row.rule, row.note = Rule.WHOLE_SHARE_TRADEOFF, f"sells {more} {where} to fund {names}"
+        elif trade < near and not row.asset.fractionable and len(funded) > (trade > ZERO):
+            fewer = near - trade
+            row.rule = Rule.WHOLE_SHARE_TRADEOFF
+            row.note = (
+                f"{fmt(fewer)} share{'s' if fewer > 1 else ''} fewer than the nearest whole "
+                f"number ({fmt(near)}): the {dollars(fewer * row.limit)} funds {names}"
+            )
+        elif trade == ZERO:
+            row.rule = Rule.NO_CASH
+            skipped.append(Skipped(row.symbol, Rule.NO_CASH, "no cash left for this buy"))
+        if trade == ZERO and row.rule is Rule.WHOLE_SHARE_TRADEOFF:
+            skipped.append(Skipped(row.symbol, Rule.WHOLE_SHARE_TRADEOFF, row.note))
 
 
 def _apply(
@@ -802,11 +895,11 @@ def _orders(sells: list[_Row], buys: list[_Row]) -> tuple[tuple[PlannedOrder, ..
     return tuple(orders), (buy_value, sell_value, fees, sell_max, buy_max, costs)
 
 
-def _lines(rows: list[_Row], base: Decimal) -> tuple[tuple[PositionLine, ...], Decimal, Decimal]:
-    """Every symbol's before/after picture (untouched ones keep their figures), the total
-    deviation from the goals and its part outside the allocation's objective."""
+def _lines(rows: list[_Row], base: Decimal) -> tuple[tuple[PositionLine, ...], Decimal]:
+    """Every symbol's before/after picture (untouched ones keep their figures) and the
+    total deviation from the goals."""
     lines: list[PositionLine] = []
-    deviation = unmodelled = ZERO
+    deviation = ZERO
     for row in rows:
         trade, rule = row.trade, row.rule
         if trade == ZERO:
@@ -826,13 +919,9 @@ def _lines(rows: list[_Row], base: Decimal) -> tuple[tuple[PositionLine, ...], D
                 action, trade, post_qty, post_value, post_weight, row.note,
             )
         )  # fmt: skip
-        goal = row.goal
-        if goal is not None:
-            off = abs(post_value - goal)
-            deviation += off
-            if not row.modelled:
-                unmodelled += off
-    return tuple(lines), deviation, unmodelled
+        if row.goal is not None:
+            deviation += abs(post_value - row.goal)
+    return tuple(lines), deviation
 
 
 def _plan_id(
