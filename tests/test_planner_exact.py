@@ -78,7 +78,8 @@ def test_an_answer_that_overspends_once_fees_round_is_solved_again() -> None:
         asked.append(spent)
         return spent - D("187.06") + D("20"), D(0)  # 20 dollars of fees the model misses
 
-    out = decision.improve(items, [D(-1), D(107)], D("187.06"), check)
+    best = [decision.own_best(item) for item in items]
+    out = decision.improve(items, [D(-1), D(107)], D("187.06"), check, best)
     assert out.trades is not None
     assert decision.spend(items, out.trades) <= D("187.06") - D("20")
     assert len(asked) > 2

@@ -182,7 +182,10 @@ def _pieces(quote: Quote, held: Decimal, goal: Decimal, policy: PlannerPolicy) -
     least = policy.min_trade_value
     want = goal / ref - held
     pieces: list[Piece] = [((ZERO, abs(held * ref - goal)), ZERO, ZERO, ZERO)]
-    low_buy, low_sell = least / quote.ask, least / quote.bid
+    # The least quantity a trade may have, on the broker's 9-decimal grid.
+    step = Decimal("0.000000001")
+    low_buy = (least / quote.ask).quantize(step, ROUND_CEILING)
+    low_sell = (least / quote.bid).quantize(step, ROUND_CEILING)
     if want >= low_buy:  # buy from the minimum up to the goal: deviation falls by ref
         at = abs(goal - (held + low_buy) * ref)
         pieces.append(((low_buy * buy, at), buy, -ref, want - low_buy))

@@ -23,7 +23,7 @@ the model exactly.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from itertools import pairwise
 
@@ -82,7 +82,8 @@ def make_item(
         sell_min = max(ONE, (minimum / bid).to_integral_value(ROUND_CEILING))
     else:
         buy_max, sell_max = max(ZERO, want), held
-        buy_min, sell_min = minimum / ask, minimum / bid
+        buy_min = (minimum / ask).quantize(STEP, ROUND_CEILING)  # on the 9-decimal grid
+        sell_min = (minimum / bid).quantize(STEP, ROUND_CEILING)
     if buy_max < buy_min:
         buy_max = ZERO
     if sell_max < sell_min or sell_net <= ZERO:
@@ -140,6 +141,14 @@ class Relaxation:
     moves: list[Decimal]
     free: list[Decimal]
     budget: Decimal
+    given: Decimal  # the budget asked for (``budget`` less the free sells' cash)
+    parts: tuple[Fractional, list[Segment], list[Segment], list[int], list[Decimal]] | None = (
+        None  # the fractional positions' own segments, built on first use
+    )
+
+    def at(self, budget: Decimal) -> Relaxation:
+        """The same relaxation with another budget (its ``bound`` is not recomputed)."""
+        return replace(self, budget=self.budget - self.given + budget, given=budget)
 
 
 def relaxation(items: Sequence[Item], budget: Decimal) -> Relaxation:
@@ -192,7 +201,10 @@ def relaxation(items: Sequence[Item], budget: Decimal) -> Relaxation:
     bound = ZERO if least is None else max(ZERO, base - frac.sink_total + least)
     owners = [i for i, _ in sink_of] + [i for i, _ in source_of]
     moves = [m for _, m in sink_of] + [m for _, m in source_of]
-    return Relaxation(bound, frac, sinks, sources, owners, moves, free, budget)
+    given = budget
+    for item, shares in zip(items, free, strict=True):
+        given += item.cash(shares)  # the free sells' cash taken back out
+    return Relaxation(bound, frac, sinks, sources, owners, moves, free, budget, given)
 
 
 def rounded(items: Sequence[Item], relaxed: Relaxation) -> list[Decimal] | None:
@@ -215,10 +227,23 @@ def rounded(items: Sequence[Item], relaxed: Relaxation) -> list[Decimal] | None:
         elif ZERO < -t < item.sell_min:
             t = -item.sell_min if item.sell_min <= item.sell_max else ZERO
         trades[i] = t
-    parts = [i for i, item in enumerate(items) if not item.whole]
+    return complete(items, relaxed, trades)
+
+
+def complete(
+    items: Sequence[Item], relaxed: Relaxation, trades: list[Decimal]
+) -> list[Decimal] | None:
+    """The whole-share ``trades`` kept, the fractional positions' trades solved exactly
+    (the relaxation's greedy over their own segments) with the cash the whole shares
+    leave. None when that cash cannot be found."""
+    trades = list(trades)
     left = relaxed.budget  # the whole shares' free sells are in it: count the rest
-    for i in wholes:
-        left -= items[i].cash(trades[i]) - items[i].cash(relaxed.free[i])
+    parts = []
+    for i, item in enumerate(items):
+        if item.whole:
+            left -= item.cash(trades[i]) - item.cash(relaxed.free[i])
+        else:
+            parts.append(i)
     return _fractional(items, parts, trades, relaxed, left)
 
 
@@ -231,20 +256,13 @@ def _fractional(
 ) -> list[Decimal] | None:
     """Set the fractional positions' trades: the relaxation's greedy over their own
     segments with ``left`` dollars, each quantity on the 9-decimal grid."""
-    sinks: list[Segment] = []
-    sources: list[Segment] = []
-    owners: list[int] = []
-    moves: list[Decimal] = []
-    n_sinks = len(relaxed.sinks)
-    for k, owner in enumerate(relaxed.owners):
-        if items[owner].whole:
-            continue
-        (sinks if k < n_sinks else sources).append(
-            relaxed.sinks[k] if k < n_sinks else relaxed.sources[k - n_sinks]
-        )
-        owners.append(owner)
-        moves.append(relaxed.moves[k])
-    frac = Fractional.build(sinks, sources)
+    if relaxed.parts is None:
+        if len(parts) == len(items):  # no whole shares: the relaxation's own segments
+            relaxed.parts = (relaxed.frac, relaxed.sinks, relaxed.sources, relaxed.owners,
+                             relaxed.moves)  # fmt: skip
+        else:
+            relaxed.parts = _own_segments(items, relaxed)
+    frac, sinks, sources, owners, moves = relaxed.parts
     if frac.source_draw(left, []) is None:
         return None
     sink_scale, source_scale = fill(frac, left, sinks, sources)
@@ -261,6 +279,27 @@ def _fractional(
     return trades
 
 
+def _own_segments(
+    items: Sequence[Item], relaxed: Relaxation
+) -> tuple[Fractional, list[Segment], list[Segment], list[int], list[Decimal]]:
+    """The relaxation's segments of the fractional positions alone."""
+    sinks: list[Segment] = []
+    sources: list[Segment] = []
+    owners: list[int] = []
+    moves: list[Decimal] = []
+    n_sinks = len(relaxed.sinks)
+    for k, owner in enumerate(relaxed.owners):
+        if items[owner].whole:
+            continue
+        if k < n_sinks:
+            sinks.append(relaxed.sinks[k])
+        else:
+            sources.append(relaxed.sources[k - n_sinks])
+        owners.append(owner)
+        moves.append(relaxed.moves[k])
+    return Fractional.build(sinks, sources), sinks, sources, owners, moves
+
+
 def own_best(item: Item) -> Decimal:
     """The trade that alone brings the item closest to its goal within the minimum trade
     (the least deviation it can have whatever the others do). The deviation is convex in
@@ -270,7 +309,7 @@ def own_best(item: Item) -> Decimal:
         if item.buy_max <= ZERO:
             return ZERO
         if not item.whole:
-            return want  # buy_max is the goal itself
+            return want.quantize(STEP, ROUND_FLOOR)  # buy_max is the goal itself
         candidates = [want.to_integral_value(ROUND_FLOOR), item.buy_max]
         low, high = item.buy_min, item.buy_max
     elif want < ZERO and item.sell_max > ZERO:
@@ -288,7 +327,8 @@ def own_best(item: Item) -> Decimal:
         off = abs(want - t)
         if off < least:
             best, least = t, off
-    return best
+    # A sell on the 9-decimal grid: up to it, as a sell to the goal is (never short of it).
+    return best if item.whole else max(best.quantize(STEP, ROUND_FLOOR), -item.sell_max)
 
 
 def spend(items: Sequence[Item], trades: Sequence[Decimal]) -> Decimal:
@@ -306,9 +346,10 @@ MILP_ITEMS = 600  # more items than this: the fast method's plan and the relaxat
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The trades to make (None: keep the fast method's), a proven lower bound on every
-    plan's deviation, and how the search ended: ``optimal`` (proven), ``node_limit`` or
-    ``time_limit`` (HiGHS stopped), ``too_large`` (not searched)."""
+    """The trades to make (None: keep the ones given), a proven lower bound on every plan's
+    deviation, and how the search ended: ``optimal`` (proven), ``node_limit`` or
+    ``time_limit`` (HiGHS stopped), ``too_large`` (not searched), ``not_proven`` (HiGHS's
+    answer did not fit once put on the share grid with every fee rounded)."""
 
     trades: list[Decimal] | None
     bound: Decimal
@@ -329,9 +370,37 @@ def _fitted(
         over, _ = check(fast)
         if over <= ZERO:
             return fast, budget - room
-        room -= over + Decimal("0.01")
-        relaxed = relaxation(items, room)
+        room -= over if room == budget else over + Decimal("0.01")
+        relaxed = relaxed.at(room)
     return None
+
+
+def _trim(
+    items: Sequence[Item], trades: list[Decimal], check: Check, best: Sequence[Decimal]
+) -> list[Decimal]:
+    """Spend what a plan leaves over once its fees are rounded (it was sized with room to
+    spare for them): fractional sells past their own best sell less, most costly first,
+    while the plan still fits."""
+    spare = -check(trades)[0]
+    if spare <= ZERO:
+        return trades
+    past = []
+    for i, item in enumerate(items):
+        if not item.whole and trades[i] < ZERO:
+            # Toward its own best, and never under the minimum trade.
+            most = min(best[i], ZERO, -item.sell_min) - trades[i]
+            if most > ZERO:
+                past.append((-item.ref / item.sell_net, i, most))
+    for _, i, most in sorted(past):
+        back = min((spare / items[i].sell_net).quantize(STEP, ROUND_FLOOR), most)
+        if back <= ZERO:
+            continue
+        trial = list(trades)
+        trial[i] += back
+        over = check(trial)[0]
+        if over <= ZERO:
+            trades, spare = trial, -over
+    return trades
 
 
 def improve(
@@ -339,48 +408,81 @@ def improve(
     trades: Sequence[Decimal],
     budget: Decimal,
     check: Check,
+    best: Sequence[Decimal],
 ) -> Outcome:
-    """Prove the fast method's ``trades`` optimal, or find better ones: the relaxation's
-    answer rounded, else the model solved exactly (HiGHS). ``check(trades)`` gives how far
-    trades overspend the budget once every fee is rounded to the cent (0 or less: they
-    fit), and what that rounding costs over the proportional rate the model counts (a
-    plan within it of the bound is optimal to the cent but for the fees' rounding)."""
+    """Prove ``trades`` (every position's nearest sell, nothing bought) optimal, or find
+    better ones: the relaxation's answer rounded, else the model solved exactly (HiGHS).
+    ``check(trades)`` gives how far trades overspend the budget once every fee is rounded
+    to the cent (0 or less: they fit), and what that rounding costs over the proportional
+    rate the model counts (a plan within it of the bound is optimal to the cent but for
+    the fees' rounding)."""
     current = deviation(items, trades)
     slack = check(trades)[1]
-    floor = sum((item.dev(own_best(item)) for item in items), ZERO)
+    floor = deviation(items, best)  # each position at its own best (``own_best``)
     if current - floor <= PROVEN:  # every position as close as it can be on its own
         return Outcome(None, min(floor, current), "optimal")
     relaxed = relaxation(items, budget)
     bound = max(floor, relaxed.bound)
     if current - bound <= PROVEN + slack:
         return Outcome(None, min(bound, current), "optimal")
-    chosen: list[Decimal] | None = None  # better trades than the fast method's
+    chosen: list[Decimal] | None = None  # better trades than the ones given
     fitted = _fitted(items, relaxed, budget, check)
     if fitted is not None:
         fast, aside = fitted
         value = deviation(items, fast)
         if value < current:
-            chosen, current, slack = fast, value, check(fast)[1] + aside
-            if current - bound <= PROVEN + slack:
-                return Outcome(chosen, min(bound, current), "optimal")
-    if len(items) > MILP_ITEMS:
-        return Outcome(chosen, min(bound, current), "too_large")
+            # The cash set aside for the fees' rounding counts as their cost; more than
+            # that (a sell dropped under the minimum) is left to the search to settle.
+            fees = check(fast)[1]
+            chosen, current, slack = fast, value, fees + min(aside, fees + Decimal("0.03"))
+    if chosen is not None and current - bound <= PROVEN + slack:
+        status = "optimal"
+    elif len(items) > MILP_ITEMS:
+        status = "too_large"
+    else:
+        found = _search(items, trades, chosen, relaxed.at(budget), check, bound)
+        chosen, current, bound, status = found
+    if chosen is not None:
+        chosen = _trim(items, chosen, check, best)
+        current = deviation(items, chosen)
+    return Outcome(chosen, min(bound, current), status)
+
+
+def _search(
+    items: Sequence[Item],
+    trades: Sequence[Decimal],
+    chosen: list[Decimal] | None,
+    relaxed: Relaxation,
+    check: Check,
+    bound: Decimal,
+) -> tuple[list[Decimal] | None, Decimal, Decimal, str]:
+    """HiGHS on the whole model, from the best plan so far; an answer the fees' rounding
+    leaves short is searched again with that much less budget. Returns the better trades
+    (or ``chosen``), their deviation, the bound and how the search ended."""
     from alchemiser_cli.core import milp  # HiGHS and numpy: only when needed
 
-    start = trades if chosen is None else chosen
+    current = deviation(items, trades if chosen is None else chosen)
+    budget = relaxed.given
     room, status = budget, "node_limit"
     for _ in range(3):
-        found = milp.solve(items, room, start)
+        found = milp.solve(items, room, trades if chosen is None else chosen)
         if found is None:
             break
         status = found.status
         if room == budget:  # a bound with less budget would not hold for this one
             bound = max(bound, min(found.bound, current))
-        over, _ = check(found.trades)
-        if over <= ZERO:
-            better = deviation(items, found.trades)
-            if better < current:
-                chosen, current = found.trades, better
-            break
-        room -= over + Decimal("0.01")
-    return Outcome(chosen, min(bound, current), status)
+        # HiGHS's fractional quantities carry float noise: solve them again exactly for
+        # its whole-share counts, and keep whichever of the two is better and fits.
+        polished = complete(items, relaxed.at(room), found.trades)
+        fits = False
+        for answer in (polished, found.trades):
+            if answer is not None and check(answer)[0] <= ZERO:
+                fits = True
+                better = deviation(items, answer)
+                if better < current:
+                    chosen, current = answer, better
+        if fits:
+            return chosen, current, bound, status
+        room -= check(found.trades)[0] + (ZERO if room == budget else Decimal("0.01"))
+    # No answer fitted once on the share grid with every fee rounded: the plan stands.
+    return chosen, current, bound, "not_proven" if status == "optimal" else status

@@ -34,7 +34,6 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
-from alchemiser_cli.core.allocation import EXACT_LIMIT, Result, Whole, allocate
 from alchemiser_cli.core.decision import Outcome, deviation, improve, make_item, own_best
 from alchemiser_cli.core.models import Asset, Quote, Side, Snapshot
 from alchemiser_cli.core.money import (
@@ -47,7 +46,6 @@ from alchemiser_cli.core.money import (
     dollars,
     fmt,
     money,
-    qty_down,
 )
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.record import SignalRecord
@@ -166,9 +164,11 @@ class PlanSummary:
     # and a proven lower bound on the least this can be under the planner's rules.
     deviation: Money = ZERO
     deviation_bound: Money = ZERO
-    # How the search for the least deviation ended: "optimal" (proven, to the cent),
-    # "node_limit" or "time_limit" (HiGHS stopped; the bound still holds), "too_large"
-    # (more than 600 positions to decide: the fast method's plan and the relaxation's bound).
+    # How the search for the least deviation ended (core/decision.py): "optimal" (no plan
+    # within the rules is better by more than half a cent plus what rounding the sell
+    # fees to the cent costs), "node_limit" or "time_limit" (HiGHS stopped), "too_large"
+    # (over 600 positions to decide: not searched), "not_proven" (HiGHS's answer did not
+    # fit on the share grid with every fee rounded). The bound holds in every case.
     search: str = "optimal"
 
 
@@ -327,16 +327,6 @@ class _Row:
     note: str = ""
 
 
-@dataclass(slots=True)
-class _Buys:
-    """Buy candidates and what buying all of them at their limit prices would cost."""
-
-    fractional: list[_Row]
-    whole: list[_Row]
-    fractional_cost: Decimal = ZERO
-    whole_cost: Decimal = ZERO
-
-
 def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now: datetime) -> Plan:
     """Compute the rebalance plan for ``snapshot`` toward ``targets`` under ``policy``.
 
@@ -356,11 +346,7 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
     reserve, base = investable_base(equity, kept_value, policy)
 
     skipped: list[Skipped] = []
-    sells, buys = _decide(rows, targets.weights, base, policy, keep, skipped)
-    proceeds = ZERO
-    for row in sells:
-        proceeds -= row.trade * row.limit + row.fees
-    bought = _allocate(sells, buys, policy, account.cash - reserve + proceeds, skipped)
+    _decide(rows, targets.weights, base, policy, keep, skipped)
     sells, bought, decided, bound, search = _exactly(rows, policy, account.cash - reserve, skipped)
 
     orders, totals = _orders(sells, bought)
@@ -443,15 +429,12 @@ def _decide(
     policy: PlannerPolicy,
     keep: frozenset[str],
     skipped: list[Skipped],
-) -> tuple[list[_Row], _Buys]:
-    """Give every row its rule and goal value; size the sells, collect the buys.
-
-    Returns the sells (sized, in symbol order) and the buy candidates with their full cost.
-    """
+) -> None:
+    """Give every row its rule and goal value and size its trade toward the goal as if
+    cash were no object: sells (and positions no target lists) to their nearest share,
+    buys noted for ``_exactly``, which sizes them."""
     collar = policy.collar_bps / BPS
     to_target = policy.rebalance_to == "target"
-    sells: list[_Row] = []
-    buys = _Buys([], [])
     for row in rows:
         value = row.value
         current = row.current_weight = value / base if base > ZERO else ZERO
@@ -484,11 +467,9 @@ def _decide(
         row.goal = goal
         gap = goal - value
         if gap < ZERO:
-            if _size_sell(row, goal, -gap, collar, policy, skipped):
-                sells.append(row)
+            _size_sell(row, goal, -gap, collar, policy, skipped)
         elif gap > ZERO:
-            _add_buy(row, gap, collar, buys, skipped)
-    return sells, buys
+            _add_buy(row, gap, policy, skipped)
 
 
 def _size_sell(
@@ -520,22 +501,17 @@ def _size_sell(
     return True
 
 
-def _add_buy(row: _Row, gap: Decimal, collar: Decimal, buys: _Buys, skipped: list[Skipped]) -> None:
-    """Record a buy of ``gap`` in value (sized later, once the cash is known)."""
-    ref = row.price.ref
-    if not row.asset.fractionable and gap + gap <= ref:
+def _add_buy(row: _Row, gap: Decimal, policy: PlannerPolicy, skipped: list[Skipped]) -> None:
+    """Note a buy of ``gap`` in value (``_exactly`` sizes it, once the cash is known)."""
+    price = row.price
+    if not row.asset.fractionable and gap + gap <= price.ref:
         row.rule = Rule.WITHIN_ONE_SHARE  # the nearest whole number of shares is none
         return
     if _blocked_by_asset(row, skipped):
         return
-    row.want = gap / ref
-    row.limit = buy_limit(row.price.ask, collar)
-    if row.asset.fractionable:
-        buys.fractional.append(row)
-        buys.fractional_cost += row.want * row.limit
-    else:
-        buys.whole.append(row)
-        buys.whole_cost += row.want * row.limit
+    value = gap / price.ref * price.ask
+    if row.asset.fractionable and value < policy.min_trade_value:
+        _dust(row, value, policy, skipped)  # even in full: below the minimum
 
 
 def _blocked_by_asset(row: _Row, skipped: list[Skipped]) -> bool:
@@ -564,119 +540,40 @@ def _dust(row: _Row, value: Decimal, policy: PlannerPolicy, skipped: list[Skippe
     )
 
 
-def _allocate(
-    sells: list[_Row], buys: _Buys, policy: PlannerPolicy, budget: Decimal, skipped: list[Skipped]
-) -> list[_Row]:
-    """The fast method: size buys, and extra fractional sells, within ``budget`` (valued
-    at limit prices, sells less fees) to cut total deviation (``core/allocation.py``).
-    Returns the buys to send in symbol order; ``_exactly`` then proves the plan optimal
-    or finds a better one.
-    """
-    if not buys.fractional and not buys.whole:
-        return []
-    if budget < ZERO:
-        budget = ZERO  # cash already under the reserve: nothing is bought, nothing extra sold
-    minimum = policy.min_trade_value
-    sinks = []
-    tradable = []
-    best = ZERO  # the best deviation cut per dollar of any buy
-    for row in buys.fractional:
-        ref, want = row.price.ref, row.want
-        gain = want * ref
-        if gain < minimum + minimum and want * row.price.ask < minimum:
-            _dust(row, want * row.price.ask, policy, skipped)  # even in full: below it
-            continue
-        tradable.append(row)
-        ratio = ref / row.limit
-        best = max(best, ratio)
-        sinks.append((ratio, want * row.limit, gain))
-    buys.fractional = tradable
-    wholes = []
-    for row in buys.whole:
-        ask = row.price.ask
-        n_min = 1 if ask >= minimum else int((minimum / ask).to_integral_value(ROUND_CEILING))
-        whole = Whole(row.price.ref, row.limit, row.want, n_min)
-        best = max(best, whole.ratio)
-        wholes.append(whole)
-    # Extra sells: up to 20 whole-share buys, any may fund a share (the search covers a
-    # deficit with them); above that only where selling costs less than a buy gains.
-    every = len(wholes) <= EXACT_LIMIT
-    sources: list[tuple[Decimal, Decimal, Decimal]] = []
-    funds: list[_Row] = []
-    if budget > ZERO:
-        keep_rate, taf = ONE - policy.sec_fee_rate, policy.finra_taf_per_share
-        for row in sells:
-            room = row.qty + row.trade
-            if not row.asset.fractionable or room <= ZERO:
-                continue
-            # Cash per extra share: the limit less the fees' proportional part (their
-            # rounding up to the cent is settled after, in _settle).
-            net = row.limit * keep_rate - taf
-            ref = row.price.ref
-            if net > ZERO and (every or ref < net * best):
-                funds.append(row)
-                sources.append((ref / net, room * net, room * ref))
-    sold = {row.symbol: (row.trade, row.fees) for row in funds}
-    room = budget
-    for _ in range(4):
-        result = allocate(room, sinks, sources, wholes)
-        _, short = _apply(result, buys, funds, budget, policy)
-        if short <= ZERO:
-            break
-        # The fees' rounding left the budget short: plan again with that much less.
-        for row in funds:
-            row.trade, row.fees = sold[row.symbol]
-        room = max(ZERO, room - short - CENT)
-    else:
-        raise PlanError("the planner could not keep cash above the reserve (a bug: report it)")
-    _explain(
-        buys, result.alone, result.counts, funds, {s: -t for s, (t, _) in sold.items()}, skipped
-    )
-
-    sized: list[_Row] = []
-    for row in sorted(buys.fractional + buys.whole, key=lambda r: r.symbol):
-        if row.trade <= ZERO:
-            if row.rule is not Rule.WHOLE_SHARE_TRADEOFF:
-                row.rule = Rule.NO_CASH
-                skipped.append(Skipped(row.symbol, Rule.NO_CASH, "no cash left for this buy"))
-        elif row.trade * row.price.ask < minimum:
-            _dust(row, row.trade * row.price.ask, policy, skipped)
-            row.trade = ZERO
-        else:
-            sized.append(row)
-    return sized
-
-
 def _exactly(
     rows: list[_Row], policy: PlannerPolicy, cash_left: Decimal, skipped: list[Skipped]
 ) -> tuple[list[_Row], list[_Row], Decimal, Decimal, str]:
-    """The whole decision (``core/decision.py``) over every row that may trade toward a
-    goal: prove the fast method's plan optimal, or adopt HiGHS's better one. Returns the
-    sells and buys, the decision's deviation and proven bound, and how the search ended."""
+    """Size every trade toward a goal together (``core/decision.py``): each position at
+    its own best when the cash covers that, else the least total deviation the budget
+    allows (proven, or found by HiGHS). Returns the sells and buys, the decision's
+    deviation and proven bound, and how the search ended."""
     collar, keep_rate = policy.collar_bps / BPS, ONE - policy.sec_fee_rate
     sec, taf = policy.sec_fee_rate, policy.finra_taf_per_share
-    decide, items, limits = [], [], []
-    fixed = freed = ZERO  # cash the sells held by the rules free; the fast method's own
+    decide, items, limits, best = [], [], [], []
+    fixed = freed = ZERO  # cash the sells held by the rules free; the nearest sells'
     for row in rows:
-        goal, price = row.goal, row.price
+        goal, price, asset = row.goal, row.price, row.asset
         if goal is None or goal <= ZERO or row.rule is Rule.NOT_TRADABLE:
             if row.trade < ZERO:
                 fixed += -row.trade * row.limit - row.fees
             continue
+        if not asset.tradable or asset.status.lower() != "active":
+            continue  # left as is: the deviation counts, nothing can change it
         sell = sell_limit(price.bid, collar)
         net = sell * keep_rate - taf
         prices = (price.ask, buy_limit(price.ask, collar), price.bid, net)
         item = make_item(
-            row.qty, price.ref, goal, whole=not row.asset.fractionable, prices=prices,
+            row.qty, price.ref, goal, whole=not asset.fractionable, prices=prices,
             minimum=policy.min_trade_value,
         )  # fmt: skip
         decide.append(row)
         items.append(item)
         limits.append(sell)
+        best.append(own_best(item))
         if row.trade < ZERO:
             freed -= row.trade * net
-    # Cash may fall to the reserve; from below it, no lower than the fast method's sells
-    # (to their goals: nothing bought) leave it.
+    # Cash may fall to the reserve; from below it, no lower than the sells to the goals
+    # (nothing bought) leave it.
     budget = max(cash_left + fixed, -freed)
 
     def check(trades: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
@@ -690,11 +587,15 @@ def _exactly(
                 slack += fees + trade * (limit * sec + taf)
         return over, slack
 
-    trades = [row.trade for row in decide]
-    outcome = improve(items, trades, budget, check) if items else Outcome(None, ZERO, "optimal")
+    if check(best)[0] <= ZERO:  # the cash covers every position's own best
+        trades = best
+        outcome = Outcome(best, deviation(items, best), "optimal")
+    else:
+        trades = [min(row.trade, ZERO) for row in decide]  # the sells alone: always fit
+        outcome = improve(items, trades, budget, check, best)
     if outcome.trades is not None:
         trades = outcome.trades
-        _adopt(decide, trades, [own_best(item) for item in items], policy, skipped)
+    _adopt(decide, trades, best, policy, skipped)
     sells = [row for row in rows if row.trade < ZERO]
     buys = [row for row in rows if row.trade > ZERO]
     return sells, buys, deviation(items, trades), outcome.bound, outcome.status
@@ -707,11 +608,11 @@ def _adopt(
     policy: PlannerPolicy,
     skipped: list[Skipped],
 ) -> None:
-    """Set HiGHS's trades on the rows, with each one's rule and what it gave up for whom."""
+    """Set the decided trades on the rows, each with its rule and, where it gave up its
+    own best for others, what it gave up for whom."""
     collar = policy.collar_bps / BPS
     funded = [row.symbol for row, trade in zip(decide, trades, strict=True) if trade > ZERO]
-    changed = {row.symbol for row in decide}
-    skipped[:] = [s for s in skipped if s.symbol not in changed or s.rule is Rule.DUST]
+    drop: set[str] = set()
     for row, trade, near in zip(decide, trades, nearest, strict=True):
         row.trade, row.fees, row.note = trade, ZERO, ""
         if trade > ZERO:
@@ -719,12 +620,11 @@ def _adopt(
         elif trade < ZERO:
             row.limit = sell_limit(row.price.bid, collar)
             row.fees = sell_fees(-trade, row.limit, policy)
+        if trade != ZERO or trade != near:
+            drop.add(row.symbol)  # a reason it would not trade no longer holds
+            row.rule = Rule.OUT_OF_BAND if row.band is not None else Rule.TO_TARGET
         if trade == near:
-            if trade != ZERO:
-                row.rule = Rule.OUT_OF_BAND if row.band is not None else Rule.TO_TARGET
             continue
-        skipped[:] = [s for s in skipped if s.symbol != row.symbol]
-        row.rule = Rule.OUT_OF_BAND if row.band is not None else Rule.TO_TARGET
         names = _names(funded, row.symbol if trade > ZERO else "")
         if trade < ZERO and trade < near:
             more = fmt(min(near, ZERO) - trade)
@@ -735,87 +635,19 @@ def _adopt(
             row.rule = Rule.WHOLE_SHARE_TRADEOFF
             row.note = (
                 f"{fmt(fewer)} share{'s' if fewer > 1 else ''} fewer than the nearest whole "
-                f"number ({fmt(near)}): the {dollars(fewer * row.limit)} funds {names}"
+                f"number ({fmt(near)}): the {dollars(fewer * buy_limit(row.price.ask, collar))} "
+                f"funds {names}"
             )
-        elif trade == ZERO:
+        elif trade == ZERO and near > ZERO:
             row.rule = Rule.NO_CASH
-            skipped.append(Skipped(row.symbol, Rule.NO_CASH, "no cash left for this buy"))
-        if trade == ZERO and row.rule is Rule.WHOLE_SHARE_TRADEOFF:
-            skipped.append(Skipped(row.symbol, Rule.WHOLE_SHARE_TRADEOFF, row.note))
-
-
-def _apply(
-    result: Result, buys: _Buys, funds: list[_Row], budget: Decimal, policy: PlannerPolicy
-) -> tuple[Decimal, Decimal]:
-    """Set the trades the allocation chose; returns the deviation the extra sells add and
-    how far the plan would still overspend ``budget`` (0 or less: it fits)."""
-    spend = ZERO
-    for row, n in zip(buys.whole, result.counts, strict=True):
-        row.trade = Decimal(n)
-        spend += n * row.limit
-    for row, share in zip(buys.fractional, result.sink_scale, strict=True):
-        row.trade = qty_down(row.want if share == ONE else row.want * share)
-        spend += row.trade * row.limit
-    drawn_value = ZERO
-    extended = []
-    for row, share in zip(funds, result.source_scale, strict=True):
-        if share > ZERO:
-            room = row.qty + row.trade
-            extra = min(room, (room * share).quantize(QTY_STEP, ROUND_CEILING))
-            spend -= _sell_more(row, extra, policy)
-            drawn_value += extra * row.price.ref
-            extended.append((row, extra))
-    spend -= budget
-    for row, extra in reversed(extended):
-        # The fees' proportional part was counted in full; where their rounding to the
-        # cent did not need it, sell that much less again.
-        back = min((-spend / row.limit).quantize(QTY_STEP, ROUND_FLOOR), extra)
-        if back > ZERO:
-            trade, fees = row.trade, row.fees
-            freed = _sell_more(row, -back, policy)
-            if spend - freed > ZERO:
-                row.trade, row.fees = trade, fees
-            else:
-                spend -= freed
-                drawn_value -= back * row.price.ref
-    if spend > ZERO:  # fees of the extra sells, rounded up to the cent: settle them
-        added, spend = _settle(spend, buys.fractional, funds, policy)
-        drawn_value += added
-    return drawn_value, spend
-
-
-def _sell_more(row: _Row, extra: Decimal, policy: PlannerPolicy) -> Decimal:
-    """Add ``extra`` shares to a sell; returns the cash it adds (at the limit, less the
-    extra fees)."""
-    fees = sell_fees(-row.trade + extra, row.limit, policy)
-    added = extra * row.limit - (fees - row.fees)
-    row.trade -= extra
-    row.fees = fees
-    return added
-
-
-def _settle(
-    short: Decimal, fractional: list[_Row], funds: list[_Row], policy: PlannerPolicy
-) -> tuple[Decimal, Decimal]:
-    """Cover ``short`` dollars (rounding of fees): trim the fractional buys funded last
-    (worst ratio first), else sell a little more; returns the deviation the sells add."""
-    for row in sorted(fractional, key=lambda r: r.price.ref / r.limit):
-        if short <= ZERO:
-            return ZERO, short
-        if row.trade > ZERO:
-            cut = min(row.trade, (short / row.limit).quantize(QTY_STEP, ROUND_CEILING))
-            row.trade -= cut
-            short -= cut * row.limit
-    added = ZERO
-    for row in sorted(funds, key=lambda r: r.price.ref / r.limit):
-        for _ in range(3):  # a fee can step up a cent as the quantity grows
-            room = row.qty + row.trade
-            if short <= ZERO or room <= ZERO:
-                break
-            extra = min(room, (short / row.limit).quantize(QTY_STEP, ROUND_CEILING))
-            short -= _sell_more(row, extra, policy)
-            added += extra * row.price.ref
-    return added, short
+    if drop:
+        skipped[:] = [s for s in skipped if s.symbol not in drop]
+    for row, trade in zip(decide, trades, strict=True):
+        if trade == ZERO and row.symbol in drop:
+            if row.rule is Rule.NO_CASH:
+                skipped.append(Skipped(row.symbol, Rule.NO_CASH, "no cash left for this buy"))
+            elif row.rule is Rule.WHOLE_SHARE_TRADEOFF:
+                skipped.append(Skipped(row.symbol, Rule.WHOLE_SHARE_TRADEOFF, row.note))
 
 
 def _names(symbols: list[str], but: str = "") -> str:
@@ -825,37 +657,6 @@ def _names(symbols: list[str], but: str = "") -> str:
     more = len(symbols) - (1 if but else 0) - len(shown)
     text = ", ".join(shown) if shown else "no other buy"
     return f"{text} and {more} more" if more > 0 else text
-
-
-def _explain(
-    buys: _Buys,
-    nearest: list[int],
-    counts: list[int],
-    funds: list[_Row],
-    sold: dict[str, Decimal],
-    skipped: list[Skipped],
-) -> None:
-    """Mark the positions a whole-share decision moved, saying what it took from whom."""
-    funded = sorted(r.symbol for r in buys.fractional + buys.whole if r.trade > ZERO)
-    for row, alone, n in zip(buys.whole, nearest, counts, strict=True):
-        if n < alone:
-            if len(funded) - (row.trade > ZERO) == 0:
-                continue  # plain shortage of cash: no_cash or a smaller buy
-            fewer = alone - n
-            row.rule = Rule.WHOLE_SHARE_TRADEOFF
-            row.note = (
-                f"{fewer} share{'s' if fewer > 1 else ''} fewer than the nearest whole number "
-                f"({alone}): the {dollars(fewer * row.limit)} funds "
-                f"{_names(funded, row.symbol if row.trade > ZERO else '')}"
-            )
-            if n == 0:
-                skipped.append(Skipped(row.symbol, Rule.WHOLE_SHARE_TRADEOFF, row.note))
-    takers = sorted(r.symbol for r in buys.whole if r.trade > ZERO)
-    for row in funds:
-        more = -row.trade - sold[row.symbol]
-        if more > ZERO:
-            row.rule = Rule.WHOLE_SHARE_TRADEOFF
-            row.note = f"sells {fmt(more)} more than its goal to fund {_names(takers or funded)}"
 
 
 _Totals = tuple[Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]
