@@ -15,25 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any, Protocol
+from typing import Any
 
-
-class Item(Protocol):
-    """One position of the decision (``core/decision.py``'s ``Item``)."""
-
-    held: Decimal
-    ref: Decimal
-    goal: Decimal
-    whole: bool
-    buy_limit: Decimal
-    sell_net: Decimal
-    buy_min: Decimal
-    sell_min: Decimal
-    buy_max: Decimal
-    sell_max: Decimal
-
-    def dev(self, trade: Decimal) -> Decimal: ...
-
+from alchemiser_cli.core.items import Item
 
 ZERO = Decimal(0)
 STEP = Decimal("0.000000001")
