@@ -52,12 +52,13 @@ class Outcome:
 
 
 def _fitted(
-    items: Sequence[Item], relaxed: Relaxation, budget: Decimal, check: Check
+    items: Sequence[Item], relaxed: Relaxation, budget: Decimal, check: Check, aside: Decimal
 ) -> tuple[list[Decimal], Decimal] | None:
     """The relaxation's answer rounded (:func:`rounded`); where the fees' rounding to the
     cent leaves it short, rounded again from a budget that much smaller. Returns the trades
     and the cash set aside for the rounding."""
-    room = budget
+    room = budget - aside  # room for the fees' rounding, as the trades given needed
+    relaxed = relaxed.at(room)
     for _ in range(3):
         fast = rounded(items, relaxed)
         if fast is None:
@@ -121,7 +122,8 @@ def improve(
     if current - bound <= PROVEN + slack:
         return Outcome(None, min(bound, current), "optimal")
     chosen: list[Decimal] | None = None  # better trades than the ones given
-    fitted = _fitted(items, relaxed, budget, check)
+    # Room for the fees' rounding as the trades given needed it, and a little more.
+    fitted = _fitted(items, relaxed, budget, check, slack + max(slack / 100, Decimal("0.1")))
     if fitted is not None:
         fast, aside = fitted
         value = deviation(items, fast)
@@ -129,7 +131,7 @@ def improve(
             # The cash set aside for the fees' rounding counts as their cost; more than
             # that (a sell dropped under the minimum) is left to the search to settle.
             fees = check(fast)[1]
-            chosen, current, slack = fast, value, fees + min(aside, fees + Decimal("0.03"))
+            chosen, current, slack = fast, value, min(aside, fees + max(fees / 100, Decimal("0.1")))
     if chosen is not None and current - bound <= PROVEN + slack:
         status = "optimal"
     elif len(items) > MILP_ITEMS:
@@ -169,11 +171,12 @@ def _search(
         # HiGHS's fractional quantities carry float noise: solve them again exactly for
         # its whole-share counts, and keep whichever of the two is better and fits.
         polished = complete(items, relaxed.at(room), found.trades)
+        aim = deviation(items, found.trades) + PROVEN  # what HiGHS's answer reaches
         fits = False
         for answer in (polished, found.trades):
             if answer is not None and check(answer)[0] <= ZERO:
-                fits = True
                 better = deviation(items, answer)
+                fits = fits or better <= aim
                 if better < current:
                     chosen, current = answer, better
         if fits:

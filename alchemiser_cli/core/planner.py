@@ -34,7 +34,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
-from alchemiser_cli.core.decision import Outcome, deviation, improve, make_item, own_best
+from alchemiser_cli.core.decision import Item, Outcome, deviation, improve, make_item, own_best
 from alchemiser_cli.core.models import Asset, Quote, Side, Snapshot
 from alchemiser_cli.core.money import (
     BPS,
@@ -576,15 +576,24 @@ def _exactly(
     # (nothing bought) leave it.
     budget = max(cash_left + fixed, -freed)
 
+    known: dict[tuple[int, Decimal], tuple[Decimal, Decimal]] = {}  # (item, sell) -> fees
+
     def check(trades: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
         over, slack = -budget, ZERO
-        for item, limit, trade in zip(items, limits, trades, strict=True):
+        for i, trade in enumerate(trades):
             if trade > ZERO:
-                over += trade * item.buy_limit
+                over += trade * items[i].buy_limit
             elif trade < ZERO:
-                fees = sell_fees(-trade, limit, policy)
-                over += trade * limit + fees
-                slack += fees + trade * (limit * sec + taf)
+                cost = known.get((i, trade))
+                if cost is None:  # the same sells come back from one pass to the next
+                    limit = limits[i]
+                    fees = sell_fees(-trade, limit, policy)
+                    cost = known[i, trade] = (
+                        trade * limit + fees,
+                        fees + trade * (limit * sec + taf),
+                    )
+                over += cost[0]
+                slack += cost[1]
         return over, slack
 
     if check(best)[0] <= ZERO:  # the cash covers every position's own best
@@ -595,7 +604,7 @@ def _exactly(
         outcome = improve(items, trades, budget, check, best)
     if outcome.trades is not None:
         trades = outcome.trades
-    _adopt(decide, trades, best, policy, skipped)
+    _adopt(decide, trades, best, (items, limits), policy, skipped)
     sells = [row for row in rows if row.trade < ZERO]
     buys = [row for row in rows if row.trade > ZERO]
     return sells, buys, deviation(items, trades), outcome.bound, outcome.status
@@ -603,23 +612,26 @@ def _exactly(
 
 def _adopt(
     decide: list[_Row],
-    trades: list[Decimal],
+    trades: Sequence[Decimal],
     nearest: list[Decimal],
+    prices: tuple[list[Item], list[Decimal]],
     policy: PlannerPolicy,
     skipped: list[Skipped],
 ) -> None:
-    """Set the decided trades on the rows, each with its rule and, where it gave up its
-    own best for others, what it gave up for whom."""
-    collar = policy.collar_bps / BPS
+    """Set the decided trades on the rows (``prices``: each row's item and sell limit),
+    each with its rule and, where it gave up its own best for others, what it gave up for
+    whom."""
     funded = [row.symbol for row, trade in zip(decide, trades, strict=True) if trade > ZERO]
     drop: set[str] = set()
-    for row, trade, near in zip(decide, trades, nearest, strict=True):
+    for row, trade, near, item, sell in zip(decide, trades, nearest, *prices, strict=True):
+        if trade == row.trade and trade <= ZERO and trade == near:
+            continue  # a sell to its goal (or none) as sized: rule, limit and fees stand
         row.trade, row.fees, row.note = trade, ZERO, ""
         if trade > ZERO:
-            row.limit = buy_limit(row.price.ask, collar)
+            row.limit = item.buy_limit
         elif trade < ZERO:
-            row.limit = sell_limit(row.price.bid, collar)
-            row.fees = sell_fees(-trade, row.limit, policy)
+            row.limit = sell
+            row.fees = sell_fees(-trade, sell, policy)
         if trade != ZERO or trade != near:
             drop.add(row.symbol)  # a reason it would not trade no longer holds
             row.rule = Rule.OUT_OF_BAND if row.band is not None else Rule.TO_TARGET
@@ -635,8 +647,7 @@ def _adopt(
             row.rule = Rule.WHOLE_SHARE_TRADEOFF
             row.note = (
                 f"{fmt(fewer)} share{'s' if fewer > 1 else ''} fewer than the nearest whole "
-                f"number ({fmt(near)}): the {dollars(fewer * buy_limit(row.price.ask, collar))} "
-                f"funds {names}"
+                f"number ({fmt(near)}): the {dollars(fewer * item.buy_limit)} funds {names}"
             )
         elif trade == ZERO and near > ZERO:
             row.rule = Rule.NO_CASH

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
-from alchemiser_cli.core.money import ONE, tick_for
+from alchemiser_cli.core.money import CENT, ONE, SUB_DOLLAR_TICK, tick_for
 
 
 def _round(price: Decimal, mode: str) -> Decimal:
-    out = price.quantize(tick_for(price), mode)
-    return out.quantize(tick_for(out))  # 0.99995 up is 1.0000: shown as 1.00
+    if price >= ONE:
+        return price.quantize(CENT, mode)
+    out = price.quantize(SUB_DOLLAR_TICK, mode)
+    return out.quantize(CENT) if out >= ONE else out  # 0.99995 up is 1.0000: shown as 1.00
 
 
 def grid_down(price: Decimal) -> Decimal:
