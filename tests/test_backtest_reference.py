@@ -54,10 +54,11 @@ def closes() -> tuple[list[date], dict[str, list[Decimal]]]:
     return days, {s: [table[s][d] for d in days] for s in STOCKS}
 
 
-def backtest(whole: bool) -> Backtest:
+def backtest(whole: bool, reinvest: bool = False) -> Backtest:
     bars = daily_bars(STOCKS, date(1994, 12, 1), END, US_DAILY)
     weights = dict.fromkeys(STOCKS, WEIGHT)
-    setup = Setup(START, END, CASH, BANDED, whole_shares=whole)
+    policy = BANDED.model_copy(update={"reinvest": reinvest})
+    setup = Setup(START, END, CASH, policy, whole_shares=whole)
     return run_backtest(bars, STOCKS, lambda _day: weights, setup)
 
 
@@ -132,3 +133,13 @@ def test_fractional_shares_match_a_frictionless_rebalancer(
     assert min(p.cash for p in bt.sessions) >= 0
     for t in bt.trades:
         assert t.price <= t.limit if t.side is Side.BUY else t.price >= t.limit
+    # Under the band, sale proceeds wait in cash (README "How the planner decides").
+    idle = [p.cash / p.equity for p in bt.sessions]
+    assert round(sum(idle) / len(idle), 4) == Decimal("0.0281")  # 2.81% on average
+    assert round(max(idle), 4) == Decimal("0.0867")  # 8.67% at the peak
+
+
+def test_reinvest_leaves_no_cash_idle_under_the_band() -> None:
+    bt = backtest(whole=False, reinvest=True)
+    assert max(p.cash / p.equity for p in bt.sessions) < Decimal("0.0001")
+    assert min(p.cash for p in bt.sessions) >= 0

@@ -10,7 +10,8 @@ optimum is found by enumerating the vertices of its linear programme. Every trad
 none or at least the minimum trade value. Worlds are small (2-4 listed symbols, at most 2
 whole-share ones, a few shares each) so the enumeration is quick. Spreads, the collar,
 bands, `--to edge`, a kept position and the reserve are on; sell fees are off (their
-rounding up to the cent makes a sell's cash a step function).
+rounding up to the cent makes a sell's cash a step function). A fractional position
+within the minimum trade of its goal is left as is (README).
 """
 
 from __future__ import annotations
@@ -182,6 +183,8 @@ def _pieces(quote: Quote, held: Decimal, goal: Decimal, policy: PlannerPolicy) -
     least = policy.min_trade_value
     want = goal / ref - held
     pieces: list[Piece] = [((ZERO, abs(held * ref - goal)), ZERO, ZERO, ZERO)]
+    if abs(held * ref - goal) < least:
+        return pieces  # within the minimum trade of its goal: left as is
     # The least quantity a trade may have, on the broker's 9-decimal grid.
     step = Decimal("0.000000001")
     low_buy = (least / quote.ask).quantize(step, ROUND_CEILING)

@@ -36,7 +36,7 @@ __all__ = ["Item", "Outcome", "deviation", "improve", "make_item", "own_best", "
 Check = Callable[[Sequence[Decimal]], tuple[Decimal, Decimal]]
 
 PROVEN = Decimal("0.005")  # a plan within half a cent of the bound is proven optimal
-MILP_ITEMS = 600  # more items than this: the fast method's plan and the relaxation's bound
+MILP_ITEMS = 200  # more items than this: the rounded plan and the relaxation's bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +123,7 @@ def improve(
         return Outcome(None, min(bound, current), "optimal")
     chosen: list[Decimal] | None = None  # better trades than the ones given
     # Room for the fees' rounding as the trades given needed it, and a little more.
-    fitted = _fitted(items, relaxed, budget, check, slack + max(slack / 100, Decimal("0.1")))
+    fitted = _fitted(items, relaxed, budget, check, slack + slack / 100)
     if fitted is not None:
         fast, aside = fitted
         value = deviation(items, fast)
@@ -131,7 +131,7 @@ def improve(
             # The cash set aside for the fees' rounding counts as their cost; more than
             # that (a sell dropped under the minimum) is left to the search to settle.
             fees = check(fast)[1]
-            chosen, current, slack = fast, value, min(aside, fees + max(fees / 100, Decimal("0.1")))
+            chosen, current, slack = fast, value, min(aside, fees + fees / 100 + Decimal("0.01"))
     if chosen is not None and current - bound <= PROVEN + slack:
         status = "optimal"
     elif len(items) > MILP_ITEMS:

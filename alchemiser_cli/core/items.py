@@ -57,6 +57,10 @@ def make_item(
         buy_max, sell_max = max(ZERO, want), held
         buy_min = (minimum / ask).quantize(STEP, ROUND_CEILING)  # on the 9-decimal grid
         sell_min = (minimum / bid).quantize(STEP, ROUND_CEILING)
+        if abs(want) * ref < minimum:
+            # Within the minimum trade of its goal: left as is (dust), never sold across
+            # its goal just to reach the minimum (a position bought today would be sold).
+            buy_max = sell_max = ZERO
     if buy_max < buy_min:
         buy_max = ZERO
     if sell_max < sell_min or sell_net <= ZERO:

@@ -21,8 +21,8 @@ from alchemiser_cli.core.items import Item
 
 ZERO = Decimal(0)
 STEP = Decimal("0.000000001")
-NODE_LIMIT = 5_000
-TIME_LIMIT = 2.0  # seconds: a safety net only; the node limit decides in practice
+NODE_LIMIT = 2_000
+TIME_LIMIT = 0.5  # seconds: a safety net (the node limit decides in practice)
 GAP = 0.004  # dollars: a plan this close to the proven bound is optimal to the cent
 COLUMNS = 5  # b, s, e, zb, zs per item
 MARGIN_REL = 1e-7  # of the bound's size, plus a tenth of a cent, off HiGHS's dual bound

@@ -46,6 +46,7 @@ from alchemiser_cli.core.money import (
     dollars,
     fmt,
     money,
+    qty_down,
 )
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.record import SignalRecord
@@ -73,6 +74,7 @@ class Rule(StrEnum):
     NO_CASH = "no_cash"
     AT_TARGET = "at_target"
     WHOLE_SHARE_TRADEOFF = "whole_share_tradeoff"
+    REINVEST = "reinvest"  # in band, under target: bought with the cash the band left idle
 
 
 @dataclass(slots=True)
@@ -167,7 +169,7 @@ class PlanSummary:
     # How the search for the least deviation ended (core/decision.py): "optimal" (no plan
     # within the rules is better by more than half a cent plus what rounding the sell
     # fees to the cent costs), "node_limit" or "time_limit" (HiGHS stopped), "too_large"
-    # (over 600 positions to decide: not searched), "not_proven" (HiGHS's answer did not
+    # (over 200 positions to decide: not searched), "not_proven" (HiGHS's answer did not
     # fit on the share grid with every fee rounded). The bound holds in every case.
     search: str = "optimal"
 
@@ -347,7 +349,9 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
 
     skipped: list[Skipped] = []
     _decide(rows, targets.weights, base, policy, keep, skipped)
-    sells, bought, decided, bound, search = _exactly(rows, policy, account.cash - reserve, skipped)
+    sells, bought, decided, bound, search = _exactly(
+        rows, policy, (account.cash - reserve, base), skipped
+    )
 
     orders, totals = _orders(sells, bought)
     lines, deviation = _lines(rows, base)
@@ -541,7 +545,10 @@ def _dust(row: _Row, value: Decimal, policy: PlannerPolicy, skipped: list[Skippe
 
 
 def _exactly(
-    rows: list[_Row], policy: PlannerPolicy, cash_left: Decimal, skipped: list[Skipped]
+    rows: list[_Row],
+    policy: PlannerPolicy,
+    money: tuple[Decimal, Decimal],
+    skipped: list[Skipped],
 ) -> tuple[list[_Row], list[_Row], Decimal, Decimal, str]:
     """Size every trade toward a goal together (``core/decision.py``): each position at
     its own best when the cash covers that, else the least total deviation the budget
@@ -549,6 +556,7 @@ def _exactly(
     deviation and proven bound, and how the search ended."""
     collar, keep_rate = policy.collar_bps / BPS, ONE - policy.sec_fee_rate
     sec, taf = policy.sec_fee_rate, policy.finra_taf_per_share
+    cash_left, base = money  # cash above the reserve; the investable base
     decide, items, limits, best = [], [], [], []
     fixed = freed = ZERO  # cash the sells held by the rules free; the nearest sells'
     for row in rows:
@@ -605,9 +613,39 @@ def _exactly(
     if outcome.trades is not None:
         trades = outcome.trades
     _adopt(decide, trades, best, (items, limits), policy, skipped)
+    if policy.reinvest and policy.bands_on:
+        _reinvest(rows, -check(trades)[0], base, policy)
     sells = [row for row in rows if row.trade < ZERO]
     buys = [row for row in rows if row.trade > ZERO]
     return sells, buys, deviation(items, trades), outcome.bound, outcome.status
+
+
+def _reinvest(rows: list[_Row], spare: Decimal, base: Decimal, policy: PlannerPolicy) -> None:
+    """Spend ``spare`` (cash the plan leaves above its floor, at worst prices) on the listed
+    positions inside their band and under target, each in proportion to its shortfall and
+    never past its target (``--reinvest``)."""
+    collar, minimum = policy.collar_bps / BPS, policy.min_trade_value
+    under: list[tuple[_Row, Decimal, Decimal]] = []  # row, shares to target, its limit
+    cost = ZERO
+    for row in rows:
+        asset = row.asset
+        if row.rule is not Rule.IN_BAND or not asset.tradable or asset.status.lower() != "active":
+            continue
+        short = row.target_weight * base - row.value
+        if short > ZERO:
+            limit = buy_limit(row.price.ask, collar)
+            shares = short / row.price.ref
+            under.append((row, shares, limit))
+            cost += shares * limit
+    if spare <= ZERO or cost <= ZERO:
+        return
+    share = min(ONE, spare / cost)
+    for row, shares, limit in under:
+        qty = shares * share
+        qty = qty_down(qty) if row.asset.fractionable else qty.to_integral_value(ROUND_FLOOR)
+        if qty > ZERO and qty * row.price.ask >= minimum:
+            row.trade, row.limit, row.rule = qty, limit, Rule.REINVEST
+            row.note = "buys with the cash the band leaves idle (--reinvest)"
 
 
 def _adopt(
