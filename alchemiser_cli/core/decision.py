@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from alchemiser_cli.core.items import STEP, ZERO, Item, deviation, make_item, own_best, spend
-from alchemiser_cli.core.relaxation import Relaxation, complete, relaxation, rounded
+from alchemiser_cli.core.relaxation import Relaxation, complete, ranges, relaxation, rounded
 
 __all__ = ["Item", "Outcome", "deviation", "improve", "make_item", "own_best", "spend"]
 
@@ -160,9 +160,14 @@ def _search(
 
     current = deviation(items, trades if chosen is None else chosen)
     budget = relaxed.given
+    spans, lagrange = ranges(items, relaxed, current)
+    bound = max(bound, min(lagrange, current))
+    if any(lo > hi for lo, hi in spans):
+        return chosen, current, current, "optimal"  # no plan is better than this one
     room, status = budget, "node_limit"
     for _ in range(3):
-        found = milp.solve(items, room, trades if chosen is None else chosen)
+        start = trades if chosen is None else chosen
+        found = milp.solve(items, room, start, spans)
         if found is None:
             break
         status = found.status

@@ -19,6 +19,7 @@ from typing import Any
 
 from alchemiser_cli.core.items import Item
 
+Span = tuple[Decimal, Decimal]
 ZERO = Decimal(0)
 STEP = Decimal("0.000000001")
 NODE_LIMIT = 2_000
@@ -68,7 +69,9 @@ def _rows(items: Sequence[Item]) -> tuple[list[list[tuple[int, float]]], list[fl
     return rows, lower, upper
 
 
-def _model(highspy: Any, items: Sequence[Item], budget: Decimal) -> Any:
+def _model(
+    highspy: Any, items: Sequence[Item], budget: Decimal, spans: Sequence[Span] | None
+) -> Any:
     rows, row_lower, row_upper = _rows(items)
     row_upper[-1] = float(budget)
     n = COLUMNS * len(items)
@@ -77,9 +80,17 @@ def _model(highspy: Any, items: Sequence[Item], budget: Decimal) -> Any:
     for i, item in enumerate(items):
         k = COLUMNS * i
         cost[k + 2] = 1.0
-        up[k], up[k + 1], up[k + 2] = float(item.buy_max), float(item.sell_max), float("inf")
-        up[k + 3] = 1.0 if item.buy_max > ZERO else 0.0
-        up[k + 4] = 1.0 if item.sell_max > ZERO else 0.0
+        buy, sell = item.buy_max, item.sell_max
+        if spans is not None:  # where a better plan must have this trade
+            lo, hi = spans[i]
+            buy, sell = min(buy, max(hi, ZERO)), min(sell, max(-lo, ZERO))
+            if lo > ZERO:
+                low[k], low[k + 3] = float(lo), 1.0
+            elif hi < ZERO:
+                low[k + 1], low[k + 4] = float(-hi), 1.0
+        up[k], up[k + 1], up[k + 2] = float(buy), float(sell), float("inf")
+        up[k + 3] = 1.0 if buy > ZERO else 0.0
+        up[k + 4] = 1.0 if sell > ZERO else 0.0
         share = integer if item.whole else cont
         kinds += [share, share, cont, integer, integer]
     columns: list[list[tuple[int, float]]] = [[] for _ in range(n)]
@@ -116,10 +127,14 @@ def _exact(item: Item, bought: float, sold: float) -> Decimal:
 
 
 def solve(
-    items: Sequence[Item], budget: Decimal, start: Sequence[Decimal] | None = None
+    items: Sequence[Item],
+    budget: Decimal,
+    start: Sequence[Decimal] | None = None,
+    spans: Sequence[Span] | None = None,
 ) -> Solution | None:
     """Solve the decision exactly (within HiGHS's tolerances); ``start`` is a feasible
-    plan to begin from. None when HiGHS reports no solution."""
+    plan to begin from, ``spans`` the (low, high) trade of each item that any plan better
+    than it must have (``core/relaxation.ranges``). None when HiGHS finds no plan."""
     import highspy  # about 0.1 s with numpy: only plans that need it pay
 
     # The solver core: highspy.Highs adds Python callbacks and prints HiGHS's banner to
@@ -136,7 +151,7 @@ def solve(
         ("primal_feasibility_tolerance", 1e-9),
     ):
         h.setOptionValue(name, value)
-    h.passModel(_model(highspy, items, budget))
+    h.passModel(_model(highspy, items, budget, spans))
     if start is not None:
         values = []
         for item, trade in zip(items, start, strict=True):

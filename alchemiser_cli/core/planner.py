@@ -8,13 +8,15 @@ What it guarantees (checked by property tests in ``tests/test_planner_properties
   price is the order's limit (the collar edge) and sell fees are deducted. So if cash starts
   at or above the reserve, it stays there whatever the fills inside the collar.
 * Fractionable assets trade in quantities truncated to 9 decimals; other assets in whole
-  shares. The allocation (``core/allocation.py``) minimises the total deviation, the sum
-  of |post-trade value - goal| at reference prices, under the cash rule: a proven optimum
-  with up to 20 whole-share buys (checked against brute force in
-  ``tests/test_planner_optimal.py``), a proven lower bound above that
-  (``summary.deviation`` / ``summary.deviation_bound``). When cash covers every buy, each
-  whole-share position ends at its nearest whole number of shares and each fractional one
-  at its goal.
+  shares; limit prices sit on the venue's grid and stay marketable (``core/ticks.py``).
+  Every position that may trade is decided together (``core/decision.py``): the plan
+  minimises the total deviation, the sum of |post-trade value - goal| at reference prices,
+  over every plan the rules allow (any buy toward a goal, any sell, whole-share counts,
+  the minimum trade, the cash rule). ``summary.deviation_bound`` is a proven lower bound
+  over all of them and ``summary.search`` says whether the plan is proven optimal
+  (checked against an exhaustive search in ``tests/test_planner_optimal.py``). When cash
+  covers every position's own best, each whole-share position ends at its nearest whole
+  number of shares and each fractional one at its goal.
 * No order is below ``min_trade_value``; such trades are listed in ``skipped``.
 * Planning again on the state the plan produces (filled at the estimated prices) gives no
   orders when there are no costs, and only band/dust-sized ones otherwise.

@@ -10,6 +10,7 @@ feasible plan, usually within cents of the bound.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -228,3 +229,78 @@ def _own_segments(
         owners.append(owner)
         moves.append(relaxed.moves[k])
     return Fractional.build(sinks, sources), sinks, sources, owners, moves
+
+
+def multiplier(relaxed: Relaxation) -> Decimal:
+    """The relaxation's price of a dollar: the deviation per dollar of the buy it funds
+    last (or of the sell it draws last to cover a deficit); 0 when cash is left over."""
+    frac = relaxed.frac
+    drawn = frac.source_draw(relaxed.budget, [])
+    if drawn is None:
+        return ZERO
+    spent = relaxed.budget + drawn
+    cum = frac.sink_dollars
+    if spent < cum[-1]:
+        return -frac.sink_keys[max(0, bisect_right(cum, spent) - 1)]
+    if drawn > ZERO:
+        rates = frac.source_loss_rate
+        return rates[min(len(rates) - 1, max(0, bisect_right(frac.source_dollars, drawn) - 1))]
+    return ZERO
+
+
+Range = tuple[Decimal, Decimal]
+
+
+def ranges(
+    items: Sequence[Item], relaxed: Relaxation, incumbent: Decimal
+) -> tuple[list[Range], Decimal]:
+    """Where each item's trade must lie in any plan better than ``incumbent``, and the
+    Lagrangian bound that shows it. With ``lam`` the relaxation's price of a dollar, every
+    plan within the budget has deviation >= sum_i min L_i - lam * budget, where
+    ``L_i(t) = dev_i(t) + lam * cash_i(t)``; so in a plan better than the incumbent no item
+    can be further above its own minimum of L_i than the incumbent is above that bound.
+    L_i is convex and piecewise linear (kinks where the trade changes side and at the
+    goal), so each range is an interval found from those kinks."""
+    lam = multiplier(relaxed)
+    total = -lam * relaxed.given
+    found = []
+    for item in items:
+        want = item.goal / item.ref - item.held
+        marks = {-item.sell_max, item.buy_max, ZERO}
+        if -item.sell_max < want < item.buy_max:
+            marks |= (
+                {want.to_integral_value(ROUND_FLOOR), want.to_integral_value(ROUND_CEILING)}
+                if item.whole
+                else {want}
+            )
+        points = sorted(marks)
+        values = [item.dev(t) + lam * item.cash(t) for t in points]
+        least = min(values)
+        total += least
+        found.append((item, points, values, least))
+    gap = incumbent - total
+    out = []
+    for item, points, values, least in found:
+        k = values.index(least)
+        out.append((_edge(item, points, values, k, -1, least + gap),
+                    _edge(item, points, values, k, 1, least + gap)))  # fmt: skip
+    return out, total
+
+
+def _edge(
+    item: Item, points: list[Decimal], values: list[Decimal], k: int, way: int, top: Decimal
+) -> Decimal:
+    """The furthest trade from ``points[k]`` in direction ``way`` whose L stays below
+    ``top`` (whole shares: the furthest whole number)."""
+    j = k
+    while 0 <= j + way < len(points):
+        p, q = points[j], points[j + way]
+        if values[j + way] >= top:
+            if values[j + way] == values[j]:
+                return p
+            t = p + (q - p) * (top - values[j]) / (values[j + way] - values[j])
+            if item.whole:
+                return t.to_integral_value(ROUND_FLOOR if way > 0 else ROUND_CEILING)
+            return t
+        j += way
+    return points[j]
