@@ -166,8 +166,7 @@ def _search(
         return chosen, current, current, "optimal"  # no plan is better than this one
     room, status = budget, "node_limit"
     for _ in range(3):
-        start = trades if chosen is None else chosen
-        found = milp.solve(items, room, start, spans)
+        found = milp.solve(items, room, spans)
         if found is None:
             break
         status = found.status
