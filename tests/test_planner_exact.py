@@ -53,9 +53,20 @@ def test_a_search_stopped_at_its_node_limit_says_so(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(milp, "NODE_LIMIT", 0)
     monkeypatch.setattr(milp, "GAP", 0.0)
     plan = build_plan(snap, targets, PlannerPolicy(), NOW)  # type: ignore[arg-type]
-    assert plan.summary.search in ("node_limit", "optimal")
+    assert plan.summary.search in ("node_limit", "optimal")  # HiGHS may finish at its root
     assert plan.summary.deviation_bound <= plan.summary.deviation
     assert plan.summary.min_cash_after >= 0
+    # A search HiGHS stopped reports it, with the plan it had and its proven bound.
+    real = milp.solve
+
+    def stopped(*args: object) -> milp.Solution | None:
+        found = real(*args)  # type: ignore[arg-type]
+        return None if found is None else milp.Solution(found.trades, found.bound, "node_limit")
+
+    monkeypatch.setattr(milp, "solve", stopped)
+    plan = build_plan(snap, targets, PlannerPolicy(), NOW)  # type: ignore[arg-type]
+    assert plan.summary.search == "node_limit"
+    assert plan.summary.deviation_bound <= plan.summary.deviation
 
 
 def test_an_answer_that_overspends_once_fees_round_is_solved_again() -> None:
@@ -83,3 +94,23 @@ def test_an_answer_that_overspends_once_fees_round_is_solved_again() -> None:
     assert out.trades is not None
     assert decision.spend(items, out.trades) <= D("187.06") - D("20")
     assert len(asked) > 2
+
+
+def test_the_table_says_when_the_search_did_not_prove_the_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from alchemiser_cli.render.tables import render_plan
+
+    snap, targets = aaa_bbb()
+    monkeypatch.setattr(decision, "MILP_ITEMS", 0)
+    monkeypatch.setattr(decision, "_fitted", lambda *_: None)
+    plan = build_plan(snap, targets, PlannerPolicy(), NOW)  # type: ignore[arg-type]
+    assert plan.summary.search == "too_large"
+    out = io.StringIO()
+    render_plan(Console(file=out, width=100), plan)
+    assert "no plan can do better than $" in out.getvalue()
+    assert "(search: too large)" in out.getvalue()

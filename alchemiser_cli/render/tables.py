@@ -141,6 +141,11 @@ def render_plan(console: Console, plan: Plan) -> None:
         f"est. costs {usd(s.est_costs)}; cash after {usd(s.est_cash_after)} "
         f"(at worst {usd(s.min_cash_after)}, reserve {usd(s.reserve)})"
     )
+    if s.search != "optimal":  # the exact search stopped or was not run: say how far
+        console.print(
+            f"Deviation from the goals {usd(s.deviation)}; no plan can do better than "
+            f"{usd(s.deviation_bound)} (search: {s.search.replace('_', ' ')})"
+        )
 
 
 def market_line(market: MarketState) -> str:
