@@ -49,6 +49,7 @@ class Outcome:
     trades: list[Decimal] | None
     bound: Decimal
     status: str
+    deviation: Decimal | None = None  # of the trades decided (None: not computed)
 
 
 def _fitted(
@@ -116,11 +117,11 @@ def improve(
     slack = check(trades)[1]
     floor = deviation(items, best)  # each position at its own best (``own_best``)
     if current - floor <= PROVEN:  # every position as close as it can be on its own
-        return Outcome(None, min(floor, current), "optimal")
+        return Outcome(None, min(floor, current), "optimal", current)
     relaxed = relaxation(items, budget)
     bound = max(floor, relaxed.bound)
     if current - bound <= PROVEN + slack:
-        return Outcome(None, min(bound, current), "optimal")
+        return Outcome(None, min(bound, current), "optimal", current)
     chosen: list[Decimal] | None = None  # better trades than the ones given
     # Room for the fees' rounding as the trades given needed it, and a little more.
     fitted = _fitted(items, relaxed, budget, check, slack + slack / 100)
@@ -140,9 +141,10 @@ def improve(
         found = _search(items, trades, chosen, relaxed.at(budget), check, bound)
         chosen, current, bound, status = found
     if chosen is not None:
-        chosen = _trim(items, chosen, check, best)
-        current = deviation(items, chosen)
-    return Outcome(chosen, min(bound, current), status)
+        trimmed = _trim(items, chosen, check, best)
+        if trimmed is not chosen:
+            chosen, current = trimmed, deviation(items, trimmed)
+    return Outcome(chosen, min(bound, current), status, current)
 
 
 def _search(

@@ -608,7 +608,8 @@ def _exactly(
 
     if check(best)[0] <= ZERO:  # the cash covers every position's own best
         trades = best
-        outcome = Outcome(best, deviation(items, best), "optimal")
+        least = deviation(items, best)
+        outcome = Outcome(best, least, "optimal", least)
     else:
         trades = [min(row.trade, ZERO) for row in decide]  # the sells alone: always fit
         outcome = improve(items, trades, budget, check, best)
@@ -619,7 +620,8 @@ def _exactly(
         _reinvest(rows, -check(trades)[0], base, policy)
     sells = [row for row in rows if row.trade < ZERO]
     buys = [row for row in rows if row.trade > ZERO]
-    return sells, buys, deviation(items, trades), outcome.bound, outcome.status
+    decided = deviation(items, trades) if outcome.deviation is None else outcome.deviation
+    return sells, buys, decided, outcome.bound, outcome.status
 
 
 def _reinvest(rows: list[_Row], spare: Decimal, base: Decimal, policy: PlannerPolicy) -> None:
