@@ -354,6 +354,7 @@ FLAGS: Final = {
     "band_abs": "--band",
     "band_rel": "--band",
     "rebalance_to": "--to",
+    "reinvest": "--reinvest",
     "deadline_s": "--deadline",
     "order_type": "--order-type",
 }

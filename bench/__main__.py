@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import sys
 
-from bench import backtest, floor, planner, simulator, startup, strategy, stream, tax, tearsheet
+from bench import (
+    backtest,
+    floor,
+    plan_command,
+    planner,
+    simulator,
+    startup,
+    strategy,
+    stream,
+    tax,
+    tearsheet,
+)
 
 if __name__ == "__main__":
     met, median_ms = planner.main()
     print()
-    floor.main(median_ms)
+    floor.main()  # the parts; the ratio to the planner is in its table (same rounds)
+    print()
+    command_met = plan_command.main()
     print()
     strategy_met = strategy.main()
     print()
@@ -22,10 +35,12 @@ if __name__ == "__main__":
     backtest_met = backtest.main()
     print()
     tearsheet_met = tearsheet.main()
+    print()
     tax_met = tax.main()
     sys.exit(
         0
         if met
+        and command_met
         and strategy_met
         and stream_met
         and startup_met

@@ -61,6 +61,14 @@ BandOpt = Annotated[
 ToOpt = Annotated[
     str | None, typer.Option("--to", help="Trade out-of-band positions to `target` or `edge`.")
 ]
+ReinvestOpt = Annotated[
+    bool,
+    typer.Option(
+        "--reinvest",
+        help="With a band: spend the cash the band's trades leave on positions still under "
+        "target, pro rata (default: it stays in cash).",
+    ),
+]
 OutOpt = Annotated[
     Path | None, typer.Option("--out", "-o", help="Also write the plan JSON to this file.")
 ]
@@ -159,6 +167,7 @@ def plan(
     out: OutOpt = None,
     band: BandOpt = None,
     to: ToOpt = None,
+    reinvest: ReinvestOpt = False,
     liquidate: LiquidateOpt = False,
     strategy: StrategyOpt = None,
 ) -> None:
@@ -290,6 +299,7 @@ def backtest(
     targets: TargetsOpt = None,
     cash: BtCashOpt = "100000",
     band: BandOpt = None,
+    reinvest: ReinvestOpt = False,
     spread: BtSpreadOpt = "5",
     benchmark: BtBenchOpt = None,
     whole_shares: BtWholeOpt = False,

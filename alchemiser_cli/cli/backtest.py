@@ -23,7 +23,7 @@ from alchemiser_cli.cli.common import (
     load_targets,
     runtime_for,
 )
-from alchemiser_cli.cli.plan import BandOpt, planner_overrides
+from alchemiser_cli.cli.plan import BandOpt, ReinvestOpt, planner_overrides
 from alchemiser_cli.errors import InputError
 
 StrategyOpt = Annotated[
@@ -135,6 +135,7 @@ def backtest(
     targets: TargetsOpt = None,
     cash: CashOpt = "100000",
     band: BandOpt = None,
+    reinvest: ReinvestOpt = False,
     spread: SpreadOpt = "5",
     benchmark: BenchOpt = None,
     whole_shares: WholeOpt = False,
@@ -163,7 +164,7 @@ def backtest(
     if not strategy and targets is None:
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE")
     opts = globals_of(ctx)
-    with runtime_for(ctx, lambda: planner_overrides(band, mode)) as rt:
+    with runtime_for(ctx, lambda: planner_overrides(band, mode, reinvest)) as rt:
         amount = decimal_flag(cash, "--cash", "100000", "1000000000000")
         if amount <= 0:
             raise InputError(f"--cash {cash!r}: give a positive amount, such as 100000")

@@ -30,14 +30,24 @@ BandOpt = Annotated[
 ToOpt = Annotated[
     str | None, typer.Option("--to", help="Trade out-of-band positions to `target` or `edge`.")
 ]
+ReinvestOpt = Annotated[
+    bool,
+    typer.Option(
+        "--reinvest",
+        help="With a band: spend the cash the band's trades leave on positions still under "
+        "target, pro rata (default: it stays in cash).",
+    ),
+]
 OutOpt = Annotated[
     Path | None, typer.Option("--out", "-o", help="Also write the plan JSON to this file.")
 ]
 
 
-def planner_overrides(bands: list[str] | None, to: str | None) -> dict[str, Any]:
+def planner_overrides(
+    bands: list[str] | None, to: str | None, reinvest: bool = False
+) -> dict[str, Any]:
     """Settings overrides for the planner flags (`planner__...` keys)."""
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = {"reinvest": True} if reinvest else {}
     seen: dict[str, str] = {}
     for band in bands or []:
         text = band.strip()
@@ -77,6 +87,7 @@ def plan(
     out: OutOpt = None,
     band: BandOpt = None,
     to: ToOpt = None,
+    reinvest: ReinvestOpt = False,
     liquidate: LiquidateOpt = False,
     strategy: StrategyOpt = None,
 ) -> None:
@@ -85,7 +96,7 @@ def plan(
     from alchemiser_cli.documents import dumps, plan_to_json
     from alchemiser_cli.render.tables import render_plan
 
-    with runtime_for(ctx, lambda: planner_overrides(band, to)) as rt:
+    with runtime_for(ctx, lambda: planner_overrides(band, to, reinvest)) as rt:
         if out is not None:
             refuse_overwriting_inputs(out, targets, rt.settings, strategy)
         result = make_plan(

@@ -27,11 +27,12 @@ from decimal import Decimal, localcontext
 from alchemiser_cli.core.metrics import Metrics, Relative, daily_returns, describe, relative
 from alchemiser_cli.core.models import Account, Asset, Position, Quote, Side, Snapshot
 from alchemiser_cli.core.money import BPS, ONE, ZERO
-from alchemiser_cli.core.planner import build_plan
+from alchemiser_cli.core.planner import PlannedOrder, build_plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.core.targets import Targets
-from alchemiser_cli.errors import InputError
+from alchemiser_cli.core.ticks import grid_nearest, grid_quote
+from alchemiser_cli.errors import InputError, PlanError
 
 TRADING_DAYS = Decimal(252)
 DAYS_PER_YEAR = Decimal("365.25")
@@ -73,6 +74,7 @@ class Trade:
     value: Decimal
     cost: Decimal  # half-spread plus fees: what the fill lost against the close
     fees: Decimal
+    limit: Decimal = ZERO  # the order's limit price: a buy fills at or below, a sell above
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +182,11 @@ def run_backtest(
             f"no session between {setup.start.isoformat()} and {setup.end.isoformat()} with "
             "a close before it: choose dates inside the bars' history"
         )
-    prices = {s: _aligned(bars[s], days) for s in universe}
+    # Closes as a venue shows them: on the grid of valid prices (core/ticks.py).
+    prices = {
+        s: [None if c is None else grid_nearest(c) for c in _aligned(bars[s], days)]
+        for s in universe
+    }
     half = setup.spread_bps / BPS / TWO
     policy = setup.policy
     cash = setup.cash
@@ -202,7 +208,8 @@ def run_backtest(
                     f"no close for {symbol} on or before {day.isoformat()}: start the "
                     "backtest later or add its history"
                 )
-            quotes[symbol] = Quote(symbol, close * (ONE - half), close * (ONE + half), close)
+            bid, ask, _ = grid_quote(close, half)
+            quotes[symbol] = Quote(symbol, bid, ask, close)
             assets[symbol] = Asset(symbol, fractionable=not setup.whole_shares)
         account = Account("backtest", cash=cash, buying_power=cash, settled_cash=cash)
         snap = Snapshot(
@@ -216,6 +223,7 @@ def run_backtest(
         plan = build_plan(snap, Targets(weights, setup.source), policy, snap.as_of)
         traded = costs = proceeds = spent = ZERO
         for order in plan.orders:
+            _within_limit(order)
             value = order.qty * order.est_price
             if order.side is Side.SELL:
                 cash += value - order.fees
@@ -233,7 +241,7 @@ def run_backtest(
             costs += order.est_cost
             trades.append(
                 Trade(day, order.symbol, order.side, order.qty, order.est_price, value,
-                      order.est_cost, order.fees)
+                      order.est_cost, order.fees, order.limit_price)
             )  # fmt: skip
         if spent > account.cash and proceeds > ZERO:
             unsettled_buys += 1
@@ -263,6 +271,17 @@ def run_backtest(
         setup, tuple(points), tuple(trades), stats, benchmark, bench_equity, bench_stats,
         unsettled_buys,
     )  # fmt: skip
+
+
+def _within_limit(order: PlannedOrder) -> None:
+    """A fill at the quote's touch never crosses the order's limit (the quotes and limits
+    are on one grid); one that would is a bug, never a silent fill."""
+    price, limit = order.est_price, order.limit_price
+    if (price > limit) if order.side is Side.BUY else (price < limit):
+        raise PlanError(
+            f"backtest fill of {order.symbol} at {price} crosses its limit {limit} "
+            "(a bug: report it)"
+        )
 
 
 def _benchmark(

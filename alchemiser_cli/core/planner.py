@@ -8,13 +8,15 @@ What it guarantees (checked by property tests in ``tests/test_planner_properties
   price is the order's limit (the collar edge) and sell fees are deducted. So if cash starts
   at or above the reserve, it stays there whatever the fills inside the collar.
 * Fractionable assets trade in quantities truncated to 9 decimals; other assets in whole
-  shares. The allocation (``core/allocation.py``) minimises the total deviation, the sum
-  of |post-trade value - goal| at reference prices, under the cash rule: a proven optimum
-  with up to 20 whole-share buys (checked against brute force in
-  ``tests/test_planner_optimal.py``), a proven lower bound above that
-  (``summary.deviation`` / ``summary.deviation_bound``). When cash covers every buy, each
-  whole-share position ends at its nearest whole number of shares and each fractional one
-  at its goal.
+  shares; limit prices sit on the venue's grid and stay marketable (``core/ticks.py``).
+  Every position that may trade is decided together (``core/decision.py``): the plan
+  minimises the total deviation, the sum of |post-trade value - goal| at reference prices,
+  over every plan the rules allow (any buy toward a goal, any sell, whole-share counts,
+  the minimum trade, the cash rule). ``summary.deviation_bound`` is a proven lower bound
+  over all of them and ``summary.search`` says whether the plan is proven optimal
+  (checked against an exhaustive search in ``tests/test_planner_optimal.py``). When cash
+  covers every position's own best, each whole-share position ends at its nearest whole
+  number of shares and each fractional one at its goal.
 * No order is below ``min_trade_value``; such trades are listed in ``skipped``.
 * Planning again on the state the plan produces (filled at the estimated prices) gives no
   orders when there are no costs, and only band/dust-sized ones otherwise.
@@ -28,13 +30,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
-from alchemiser_cli.core.allocation import EXACT_LIMIT, Result, Whole, allocate
+from alchemiser_cli.core.decision import Item, Outcome, deviation, improve, make_item, own_best
 from alchemiser_cli.core.models import Asset, Quote, Side, Snapshot
 from alchemiser_cli.core.money import (
     BPS,
@@ -46,14 +48,13 @@ from alchemiser_cli.core.money import (
     dollars,
     fmt,
     money,
-    price_down,
-    price_up,
     qty_down,
 )
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.record import SignalRecord
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.core.tax.records import PlanTax
+from alchemiser_cli.core.ticks import buy_limit, sell_limit
 from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.errors import PlanError, PriceError, QuoteError
 
@@ -76,6 +77,7 @@ class Rule(StrEnum):
     NO_CASH = "no_cash"
     AT_TARGET = "at_target"
     WHOLE_SHARE_TRADEOFF = "whole_share_tradeoff"
+    REINVEST = "reinvest"  # in band, under target: bought with the cash the band left idle
 
 
 @dataclass(slots=True)
@@ -167,6 +169,12 @@ class PlanSummary:
     # and a proven lower bound on the least this can be under the planner's rules.
     deviation: Money = ZERO
     deviation_bound: Money = ZERO
+    # How the search for the least deviation ended (core/decision.py): "optimal" (no plan
+    # within the rules is better by more than half a cent plus what rounding the sell
+    # fees to the cent costs), "node_limit" or "time_limit" (HiGHS stopped), "too_large"
+    # (over 200 positions to decide: not searched), "not_proven" (HiGHS's answer did not
+    # fit on the share grid with every fee rounded). The bound holds in every case.
+    search: str = "optimal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,18 +332,7 @@ class _Row:
     trade: Decimal = ZERO  # signed quantity: + buy, - sell
     want: Decimal = ZERO  # buys: the real-valued quantity that would reach the goal
     goal: Decimal | None = None  # the value aimed at; None: not aimed (kept, in band, ...)
-    modelled: bool = False  # its deviation is a term of the allocation's objective
     note: str = ""
-
-
-@dataclass(slots=True)
-class _Buys:
-    """Buy candidates and what buying all of them at their limit prices would cost."""
-
-    fractional: list[_Row]
-    whole: list[_Row]
-    fractional_cost: Decimal = ZERO
-    whole_cost: Decimal = ZERO
 
 
 def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now: datetime) -> Plan:
@@ -357,19 +354,15 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
     reserve, base = investable_base(equity, kept_value, policy)
 
     skipped: list[Skipped] = []
-    sells, buys = _decide(rows, targets.weights, base, policy, keep, skipped)
-    proceeds = ZERO
-    for row in sells:
-        proceeds -= row.trade * row.limit + row.fees
-    bought, result, drawn_value = _allocate(
-        sells, buys, policy, account.cash - reserve + proceeds, skipped
+    _decide(rows, targets.weights, base, policy, keep, skipped)
+    sells, bought, decided, bound, search = _exactly(
+        rows, policy, (account.cash - reserve, base), skipped
     )
 
     orders, totals = _orders(sells, bought)
-    lines, deviation, unmodelled = _lines(rows, base)
-    # The bound: the unmodelled terms (held fixed by the rules) plus the allocation's
-    # proven bound on its own terms (extra sells counted there, so taken out here).
-    bound = unmodelled - drawn_value + (result.bound if result is not None else ZERO)
+    lines, deviation = _lines(rows, base)
+    # The bound: the terms the rules hold fixed plus the decision's proven bound.
+    bound += deviation - decided
     buy_value, sell_value, fees, worst_proceeds, worst_spend, costs = totals
     summary = PlanSummary(
         order_count=len(orders),
@@ -384,6 +377,7 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
         kept_value=kept_value,
         deviation=deviation,
         deviation_bound=min(deviation, bound).quantize(CENT, ROUND_FLOOR),
+        search=search,
     )
     return Plan(
         plan_id=_plan_id(snapshot, targets, policy, prices),
@@ -445,16 +439,12 @@ def _decide(
     policy: PlannerPolicy,
     keep: frozenset[str],
     skipped: list[Skipped],
-) -> tuple[list[_Row], _Buys]:
-    """Give every row its rule and goal value; size the sells, collect the buys.
-
-    Returns the sells (sized, in symbol order) and the buy candidates with their full cost.
-    """
+) -> None:
+    """Give every row its rule and goal value and size its trade toward the goal as if
+    cash were no object: sells (and positions no target lists) to their nearest share,
+    buys noted for ``_exactly``, which sizes them."""
     collar = policy.collar_bps / BPS
-    up, down = ONE + collar, ONE - collar
     to_target = policy.rebalance_to == "target"
-    sells: list[_Row] = []
-    buys = _Buys([], [])
     for row in rows:
         value = row.value
         current = row.current_weight = value / base if base > ZERO else ZERO
@@ -487,18 +477,16 @@ def _decide(
         row.goal = goal
         gap = goal - value
         if gap < ZERO:
-            if _size_sell(row, goal, -gap, down, policy, skipped):
-                sells.append(row)
+            _size_sell(row, goal, -gap, collar, policy, skipped)
         elif gap > ZERO:
-            _add_buy(row, gap, up, buys, skipped)
-    return sells, buys
+            _add_buy(row, gap, policy, skipped)
 
 
 def _size_sell(
     row: _Row,
     goal: Decimal,
     gap: Decimal,
-    down: Decimal,
+    collar: Decimal,
     policy: PlannerPolicy,
     skipped: list[Skipped],
 ) -> bool:
@@ -518,27 +506,22 @@ def _size_sell(
         _dust(row, qty * row.price.bid, policy, skipped)
         return False
     row.trade = -qty
-    row.limit = price_up(row.price.bid * down)
+    row.limit = sell_limit(row.price.bid, collar)
     row.fees = sell_fees(qty, row.limit, policy)
     return True
 
 
-def _add_buy(row: _Row, gap: Decimal, up: Decimal, buys: _Buys, skipped: list[Skipped]) -> None:
-    """Record a buy of ``gap`` in value (sized later, once the cash is known)."""
-    ref = row.price.ref
-    if not row.asset.fractionable and gap + gap <= ref:
+def _add_buy(row: _Row, gap: Decimal, policy: PlannerPolicy, skipped: list[Skipped]) -> None:
+    """Note a buy of ``gap`` in value (``_exactly`` sizes it, once the cash is known)."""
+    price = row.price
+    if not row.asset.fractionable and gap + gap <= price.ref:
         row.rule = Rule.WITHIN_ONE_SHARE  # the nearest whole number of shares is none
         return
     if _blocked_by_asset(row, skipped):
         return
-    row.want = gap / ref
-    row.limit = price_down(row.price.ask * up)
-    if row.asset.fractionable:
-        buys.fractional.append(row)
-        buys.fractional_cost += row.want * row.limit
-    else:
-        buys.whole.append(row)
-        buys.whole_cost += row.want * row.limit
+    value = gap / price.ref * price.ask
+    if row.asset.fractionable and value < policy.min_trade_value:
+        _dust(row, value, policy, skipped)  # even in full: below the minimum
 
 
 def _blocked_by_asset(row: _Row, skipped: list[Skipped]) -> bool:
@@ -567,166 +550,161 @@ def _dust(row: _Row, value: Decimal, policy: PlannerPolicy, skipped: list[Skippe
     )
 
 
-def _allocate(
-    sells: list[_Row], buys: _Buys, policy: PlannerPolicy, budget: Decimal, skipped: list[Skipped]
-) -> tuple[list[_Row], Result | None, Decimal]:
-    """Size buys, and extra fractional sells, within ``budget`` (valued at limit prices,
-    sells less fees) to minimise total deviation (``core/allocation.py``: exact up to 20
-    whole-share buys). Returns the buys to send in symbol order, the allocation's result
-    (None when nothing is to be bought) and the deviation the extra sells add.
-    """
-    if not buys.fractional and not buys.whole:
-        return [], None, ZERO
-    if budget < ZERO:
-        budget = ZERO  # cash already under the reserve: nothing is bought, nothing extra sold
-    minimum = policy.min_trade_value
-    sinks = []
-    tradable = []
-    best = ZERO  # the best deviation cut per dollar of any buy
-    for row in buys.fractional:
-        ref, want = row.price.ref, row.want
-        gain = want * ref
-        if gain < minimum + minimum and want * row.price.ask < minimum:
-            _dust(row, want * row.price.ask, policy, skipped)  # even in full: below it
+def _exactly(
+    rows: list[_Row],
+    policy: PlannerPolicy,
+    money: tuple[Decimal, Decimal],
+    skipped: list[Skipped],
+) -> tuple[list[_Row], list[_Row], Decimal, Decimal, str]:
+    """Size every trade toward a goal together (``core/decision.py``): each position at
+    its own best when the cash covers that, else the least total deviation the budget
+    allows (proven, or found by HiGHS). Returns the sells and buys, the decision's
+    deviation and proven bound, and how the search ended."""
+    collar, keep_rate = policy.collar_bps / BPS, ONE - policy.sec_fee_rate
+    sec, taf = policy.sec_fee_rate, policy.finra_taf_per_share
+    cash_left, base = money  # cash above the reserve; the investable base
+    decide, items, limits, best = [], [], [], []
+    fixed = freed = ZERO  # cash the sells held by the rules free; the nearest sells'
+    for row in rows:
+        goal, price, asset = row.goal, row.price, row.asset
+        if goal is None or goal <= ZERO or row.rule is Rule.NOT_TRADABLE:
+            if row.trade < ZERO:
+                fixed += -row.trade * row.limit - row.fees
             continue
-        tradable.append(row)
-        row.modelled = True
-        ratio = ref / row.limit
-        best = max(best, ratio)
-        sinks.append((ratio, want * row.limit, gain))
-    buys.fractional = tradable
-    wholes = []
-    for row in buys.whole:
-        row.modelled = True
-        ask = row.price.ask
-        n_min = 1 if ask >= minimum else int((minimum / ask).to_integral_value(ROUND_CEILING))
-        whole = Whole(row.price.ref, row.limit, row.want, n_min)
-        best = max(best, whole.ratio)
-        wholes.append(whole)
-    # Extra sells: up to 20 whole-share buys, any may fund a share (the search covers a
-    # deficit with them); above that only where selling costs less than a buy gains.
-    every = len(wholes) <= EXACT_LIMIT
-    sources: list[tuple[Decimal, Decimal, Decimal]] = []
-    funds: list[_Row] = []
-    if budget > ZERO:
-        keep_rate, taf = ONE - policy.sec_fee_rate, policy.finra_taf_per_share
-        for row in sells:
-            room = row.qty + row.trade
-            if not row.asset.fractionable or room <= ZERO:
-                continue
-            # Cash per extra share: the limit less the fees' proportional part (their
-            # rounding up to the cent is settled after, in _settle).
-            net = row.limit * keep_rate - taf
-            ref = row.price.ref
-            if net > ZERO and (every or ref < net * best):
-                funds.append(row)
-                sources.append((ref / net, room * net, room * ref))
-    sold = {row.symbol: (row.trade, row.fees) for row in funds}
-    room = budget
-    first: Result | None = None
-    for _ in range(4):
-        result = allocate(room, sinks, sources, wholes)
-        first = first or result
-        drawn_value, short = _apply(result, buys, funds, budget, policy)
-        if short <= ZERO:
-            result.bound = min(result.bound, first.bound)  # the full budget's bound holds
-            break
-        # The fees' rounding left the budget short: plan again with that much less.
-        for row in funds:
-            row.trade, row.fees = sold[row.symbol]
-        room = max(ZERO, room - short - CENT)
+        if not asset.tradable or asset.status.lower() != "active":
+            continue  # left as is: the deviation counts, nothing can change it
+        sell = sell_limit(price.bid, collar)
+        net = sell * keep_rate - taf
+        prices = (price.ask, buy_limit(price.ask, collar), price.bid, net)
+        item = make_item(
+            row.qty, price.ref, goal, whole=not asset.fractionable, prices=prices,
+            minimum=policy.min_trade_value,
+        )  # fmt: skip
+        decide.append(row)
+        items.append(item)
+        limits.append(sell)
+        best.append(own_best(item))
+        if row.trade < ZERO:
+            freed -= row.trade * net
+    # Cash may fall to the reserve; from below it, no lower than the sells to the goals
+    # (nothing bought) leave it.
+    budget = max(cash_left + fixed, -freed)
+
+    known: dict[tuple[int, Decimal], tuple[Decimal, Decimal]] = {}  # (item, sell) -> fees
+
+    def check(trades: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
+        over, slack = -budget, ZERO
+        for i, trade in enumerate(trades):
+            if trade > ZERO:
+                over += trade * items[i].buy_limit
+            elif trade < ZERO:
+                cost = known.get((i, trade))
+                if cost is None:  # the same sells come back from one pass to the next
+                    limit = limits[i]
+                    fees = sell_fees(-trade, limit, policy)
+                    cost = known[i, trade] = (
+                        trade * limit + fees,
+                        fees + trade * (limit * sec + taf),
+                    )
+                over += cost[0]
+                slack += cost[1]
+        return over, slack
+
+    if check(best)[0] <= ZERO:  # the cash covers every position's own best
+        trades = best
+        least = deviation(items, best)
+        outcome = Outcome(best, least, "optimal", least)
     else:
-        raise PlanError("the planner could not keep cash above the reserve (a bug: report it)")
-    _explain(
-        buys, result.alone, result.counts, funds, {s: -t for s, (t, _) in sold.items()}, skipped
-    )
+        trades = [min(row.trade, ZERO) for row in decide]  # the sells alone: always fit
+        outcome = improve(items, trades, budget, check, best)
+    if outcome.trades is not None:
+        trades = outcome.trades
+    _adopt(decide, trades, best, (items, limits), policy, skipped)
+    if policy.reinvest and policy.bands_on:
+        _reinvest(rows, -check(trades)[0], base, policy)
+    sells = [row for row in rows if row.trade < ZERO]
+    buys = [row for row in rows if row.trade > ZERO]
+    decided = deviation(items, trades) if outcome.deviation is None else outcome.deviation
+    return sells, buys, decided, outcome.bound, outcome.status
 
-    sized: list[_Row] = []
-    for row in sorted(buys.fractional + buys.whole, key=lambda r: r.symbol):
-        if row.trade <= ZERO:
-            if row.rule is not Rule.WHOLE_SHARE_TRADEOFF:
-                row.rule = Rule.NO_CASH
+
+def _reinvest(rows: list[_Row], spare: Decimal, base: Decimal, policy: PlannerPolicy) -> None:
+    """Spend ``spare`` (cash the plan leaves above its floor, at worst prices) on the listed
+    positions inside their band and under target, each in proportion to its shortfall and
+    never past its target (``--reinvest``)."""
+    collar, minimum = policy.collar_bps / BPS, policy.min_trade_value
+    under: list[tuple[_Row, Decimal, Decimal]] = []  # row, shares to target, its limit
+    cost = ZERO
+    for row in rows:
+        asset = row.asset
+        if row.rule is not Rule.IN_BAND or not asset.tradable or asset.status.lower() != "active":
+            continue
+        short = row.target_weight * base - row.value
+        if short > ZERO:
+            limit = buy_limit(row.price.ask, collar)
+            shares = short / row.price.ref
+            under.append((row, shares, limit))
+            cost += shares * limit
+    if spare <= ZERO or cost <= ZERO:
+        return
+    share = min(ONE, spare / cost)
+    for row, shares, limit in under:
+        qty = shares * share
+        qty = qty_down(qty) if row.asset.fractionable else qty.to_integral_value(ROUND_FLOOR)
+        if qty > ZERO and qty * row.price.ask >= minimum:
+            row.trade, row.limit, row.rule = qty, limit, Rule.REINVEST
+            row.note = "buys with the cash the band leaves idle (--reinvest)"
+
+
+def _adopt(
+    decide: list[_Row],
+    trades: Sequence[Decimal],
+    nearest: list[Decimal],
+    prices: tuple[list[Item], list[Decimal]],
+    policy: PlannerPolicy,
+    skipped: list[Skipped],
+) -> None:
+    """Set the decided trades on the rows (``prices``: each row's item and sell limit),
+    each with its rule and, where it gave up its own best for others, what it gave up for
+    whom."""
+    funded = [row.symbol for row, trade in zip(decide, trades, strict=True) if trade > ZERO]
+    drop: set[str] = set()
+    for row, trade, near, item, sell in zip(decide, trades, nearest, *prices, strict=True):
+        if trade == row.trade and trade <= ZERO and trade == near:
+            continue  # a sell to its goal (or none) as sized: rule, limit and fees stand
+        row.trade, row.fees, row.note = trade, ZERO, ""
+        if trade > ZERO:
+            row.limit = item.buy_limit
+        elif trade < ZERO:
+            row.limit = sell
+            row.fees = sell_fees(-trade, sell, policy)
+        if trade != ZERO or trade != near:
+            drop.add(row.symbol)  # a reason it would not trade no longer holds
+            row.rule = Rule.OUT_OF_BAND if row.band is not None else Rule.TO_TARGET
+        if trade == near:
+            continue
+        names = _names(funded, row.symbol if trade > ZERO else "")
+        if trade < ZERO and trade < near:
+            more = fmt(min(near, ZERO) - trade)
+            where = "more than its goal" if near < ZERO else "though not over its goal"
+            row.rule, row.note = Rule.WHOLE_SHARE_TRADEOFF, f"sells {more} {where} to fund {names}"
+        elif trade < near and not row.asset.fractionable and len(funded) > (trade > ZERO):
+            fewer = near - trade
+            row.rule = Rule.WHOLE_SHARE_TRADEOFF
+            row.note = (
+                f"{fmt(fewer)} share{'s' if fewer > 1 else ''} fewer than the nearest whole "
+                f"number ({fmt(near)}): the {dollars(fewer * item.buy_limit)} funds {names}"
+            )
+        elif trade == ZERO and near > ZERO:
+            row.rule = Rule.NO_CASH
+    if drop:
+        skipped[:] = [s for s in skipped if s.symbol not in drop]
+    for row, trade in zip(decide, trades, strict=True):
+        if trade == ZERO and row.symbol in drop:
+            if row.rule is Rule.NO_CASH:
                 skipped.append(Skipped(row.symbol, Rule.NO_CASH, "no cash left for this buy"))
-        elif row.trade * row.price.ask < minimum:
-            _dust(row, row.trade * row.price.ask, policy, skipped)
-            row.trade = ZERO
-        else:
-            sized.append(row)
-    return sized, result, drawn_value
-
-
-def _apply(
-    result: Result, buys: _Buys, funds: list[_Row], budget: Decimal, policy: PlannerPolicy
-) -> tuple[Decimal, Decimal]:
-    """Set the trades the allocation chose; returns the deviation the extra sells add and
-    how far the plan would still overspend ``budget`` (0 or less: it fits)."""
-    spend = ZERO
-    for row, n in zip(buys.whole, result.counts, strict=True):
-        row.trade = Decimal(n)
-        spend += n * row.limit
-    for row, share in zip(buys.fractional, result.sink_scale, strict=True):
-        row.trade = qty_down(row.want if share == ONE else row.want * share)
-        spend += row.trade * row.limit
-    drawn_value = ZERO
-    extended = []
-    for row, share in zip(funds, result.source_scale, strict=True):
-        if share > ZERO:
-            room = row.qty + row.trade
-            extra = min(room, (room * share).quantize(QTY_STEP, ROUND_CEILING))
-            spend -= _sell_more(row, extra, policy)
-            drawn_value += extra * row.price.ref
-            extended.append((row, extra))
-    spend -= budget
-    for row, extra in reversed(extended):
-        # The fees' proportional part was counted in full; where their rounding to the
-        # cent did not need it, sell that much less again.
-        back = min((-spend / row.limit).quantize(QTY_STEP, ROUND_FLOOR), extra)
-        if back > ZERO:
-            trade, fees = row.trade, row.fees
-            freed = _sell_more(row, -back, policy)
-            if spend - freed > ZERO:
-                row.trade, row.fees = trade, fees
-            else:
-                spend -= freed
-                drawn_value -= back * row.price.ref
-    if spend > ZERO:  # fees of the extra sells, rounded up to the cent: settle them
-        added, spend = _settle(spend, buys.fractional, funds, policy)
-        drawn_value += added
-    return drawn_value, spend
-
-
-def _sell_more(row: _Row, extra: Decimal, policy: PlannerPolicy) -> Decimal:
-    """Add ``extra`` shares to a sell; returns the cash it adds (at the limit, less the
-    extra fees)."""
-    fees = sell_fees(-row.trade + extra, row.limit, policy)
-    added = extra * row.limit - (fees - row.fees)
-    row.trade -= extra
-    row.fees = fees
-    return added
-
-
-def _settle(
-    short: Decimal, fractional: list[_Row], funds: list[_Row], policy: PlannerPolicy
-) -> tuple[Decimal, Decimal]:
-    """Cover ``short`` dollars (rounding of fees): trim the fractional buys funded last
-    (worst ratio first), else sell a little more; returns the deviation the sells add."""
-    for row in sorted(fractional, key=lambda r: r.price.ref / r.limit):
-        if short <= ZERO:
-            return ZERO, short
-        if row.trade > ZERO:
-            cut = min(row.trade, (short / row.limit).quantize(QTY_STEP, ROUND_CEILING))
-            row.trade -= cut
-            short -= cut * row.limit
-    added = ZERO
-    for row in sorted(funds, key=lambda r: r.price.ref / r.limit):
-        for _ in range(3):  # a fee can step up a cent as the quantity grows
-            room = row.qty + row.trade
-            if short <= ZERO or room <= ZERO:
-                break
-            extra = min(room, (short / row.limit).quantize(QTY_STEP, ROUND_CEILING))
-            short -= _sell_more(row, extra, policy)
-            added += extra * row.price.ref
-    return added, short
+            elif row.rule is Rule.WHOLE_SHARE_TRADEOFF:
+                skipped.append(Skipped(row.symbol, Rule.WHOLE_SHARE_TRADEOFF, row.note))
 
 
 def _names(symbols: list[str], but: str = "") -> str:
@@ -736,37 +714,6 @@ def _names(symbols: list[str], but: str = "") -> str:
     more = len(symbols) - (1 if but else 0) - len(shown)
     text = ", ".join(shown) if shown else "no other buy"
     return f"{text} and {more} more" if more > 0 else text
-
-
-def _explain(
-    buys: _Buys,
-    nearest: list[int],
-    counts: list[int],
-    funds: list[_Row],
-    sold: dict[str, Decimal],
-    skipped: list[Skipped],
-) -> None:
-    """Mark the positions a whole-share decision moved, saying what it took from whom."""
-    funded = sorted(r.symbol for r in buys.fractional + buys.whole if r.trade > ZERO)
-    for row, alone, n in zip(buys.whole, nearest, counts, strict=True):
-        if n < alone:
-            if len(funded) - (row.trade > ZERO) == 0:
-                continue  # plain shortage of cash: no_cash or a smaller buy
-            fewer = alone - n
-            row.rule = Rule.WHOLE_SHARE_TRADEOFF
-            row.note = (
-                f"{fewer} share{'s' if fewer > 1 else ''} fewer than the nearest whole number "
-                f"({alone}): the {dollars(fewer * row.limit)} funds "
-                f"{_names(funded, row.symbol if row.trade > ZERO else '')}"
-            )
-            if n == 0:
-                skipped.append(Skipped(row.symbol, Rule.WHOLE_SHARE_TRADEOFF, row.note))
-    takers = sorted(r.symbol for r in buys.whole if r.trade > ZERO)
-    for row in funds:
-        more = -row.trade - sold[row.symbol]
-        if more > ZERO:
-            row.rule = Rule.WHOLE_SHARE_TRADEOFF
-            row.note = f"sells {fmt(more)} more than its goal to fund {_names(takers or funded)}"
 
 
 _Totals = tuple[Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]
@@ -806,11 +753,11 @@ def _orders(sells: list[_Row], buys: list[_Row]) -> tuple[tuple[PlannedOrder, ..
     return tuple(orders), (buy_value, sell_value, fees, sell_max, buy_max, costs)
 
 
-def _lines(rows: list[_Row], base: Decimal) -> tuple[tuple[PositionLine, ...], Decimal, Decimal]:
-    """Every symbol's before/after picture (untouched ones keep their figures), the total
-    deviation from the goals and its part outside the allocation's objective."""
+def _lines(rows: list[_Row], base: Decimal) -> tuple[tuple[PositionLine, ...], Decimal]:
+    """Every symbol's before/after picture (untouched ones keep their figures) and the
+    total deviation from the goals."""
     lines: list[PositionLine] = []
-    deviation = unmodelled = ZERO
+    deviation = ZERO
     for row in rows:
         trade, rule = row.trade, row.rule
         if trade == ZERO:
@@ -830,13 +777,9 @@ def _lines(rows: list[_Row], base: Decimal) -> tuple[tuple[PositionLine, ...], D
                 action, trade, post_qty, post_value, post_weight, row.note,
             )
         )  # fmt: skip
-        goal = row.goal
-        if goal is not None:
-            off = abs(post_value - goal)
-            deviation += off
-            if not row.modelled:
-                unmodelled += off
-    return tuple(lines), deviation, unmodelled
+        if row.goal is not None:
+            deviation += abs(post_value - row.goal)
+    return tuple(lines), deviation
 
 
 def _plan_id(

@@ -49,6 +49,12 @@ class PlannerPolicy(_Frozen):
     rebalance_to: Literal["target", "edge"] = Field(
         default="target", description="Where an out-of-band position trades to."
     )
+    reinvest: bool = Field(
+        default=False,
+        description="With a band: spend the cash the out-of-band trades leave (sale "
+        "proceeds, idle cash) on the listed positions still under target, in proportion to "
+        "how far under each is, never past its target (--reinvest). Off: it stays in cash.",
+    )
     min_trade_value: Decimal = Field(
         default=Decimal(1),
         ge=1,

@@ -143,6 +143,11 @@ def render_plan(console: Console, plan: Plan) -> None:
         f"(at worst {usd(s.min_cash_after)}, reserve {usd(s.reserve)})"
     )
     render_plan_tax(console, plan)
+    if s.search != "optimal":  # the exact search stopped or was not run: say how far
+        console.print(
+            f"Deviation from the goals {usd(s.deviation)}; no plan can do better than "
+            f"{usd(s.deviation_bound)} (search: {s.search.replace('_', ' ')})"
+        )
 
 
 def market_line(market: MarketState) -> str:
