@@ -70,7 +70,7 @@ def _figures(doc: dict[str, Any]) -> list[tuple[str, ...]]:
     """The figures the page must show in full, formatted as the page formats them (each
     with the forms it may take)."""
     stats, bench = doc["stats"], doc["benchmark_stats"]
-    out = []
+    out: list[tuple[str, ...]] = []
     for s in (stats, bench):
         out.append((money(Decimal(s["end_value"])),))
         for key in ("total_return", "cagr", "volatility", "max_drawdown", "best_day",
