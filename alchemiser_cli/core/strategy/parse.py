@@ -151,7 +151,7 @@ class _Parser:
         name = (
             value.name if isinstance(value, Kw) else value.value if isinstance(value, Str) else None
         )
-        if name not in FREQUENCIES:
+        if name is None or name not in FREQUENCIES:
             raise _fail(
                 value,
                 ":rebalance-frequency must be one of "
@@ -311,8 +311,10 @@ class _Parser:
         assert isinstance(expr, SList)
         args = list(expr.items[1:])
         symbol: str | None = None
-        if args and isinstance(args[0], Str):
-            symbol = _symbol(args.pop(0).value)  # type: ignore[union-attr]
+        first = args[0] if args else None
+        if isinstance(first, Str):
+            symbol = _symbol(first.value)
+            args.pop(0)
         if in_filter and symbol is not None:
             raise _fail(expr, f"{head} inside filter takes no symbol: it is read on each candidate")
         if not in_filter and symbol is None:
