@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import backtest, floor, planner, simulator, startup, strategy, stream
+from bench import backtest, floor, planner, simulator, startup, strategy, strategy_engine, stream
 
 if __name__ == "__main__":
     met, median_ms = planner.main()
@@ -20,8 +20,7 @@ if __name__ == "__main__":
     simulator_met = simulator.main()
     print()
     backtest_met = backtest.main()
-    sys.exit(
-        0
-        if met and strategy_met and stream_met and startup_met and simulator_met and backtest_met
-        else 1
-    )
+    print()
+    engine_met = strategy_engine.main()
+    verdicts = (met, strategy_met, stream_met, startup_met, simulator_met, backtest_met, engine_met)
+    sys.exit(0 if all(verdicts) else 1)

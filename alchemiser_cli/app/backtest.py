@@ -14,7 +14,12 @@ from alchemiser_cli.app.signal import read_strategies
 from alchemiser_cli.core.backtest import Backtest, Progress, Setup, run_backtest, session_days
 from alchemiser_cli.core.strategy.band import strategy_band
 from alchemiser_cli.core.strategy.evaluate import BlendRun
-from alchemiser_cli.core.strategy.program import compile, history, tightest_threshold
+from alchemiser_cli.core.strategy.program import (
+    compile,
+    history,
+    tightest_threshold,
+    within_lookback,
+)
 from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import InputError
@@ -119,6 +124,8 @@ def backtest(
     if req.benchmark is not None:
         symbols.add(req.benchmark)
     bars = read_bars(rt, sorted(symbols), req.start - warmup, req.end, on_bars)
+    if req.strategies:
+        bars = within_lookback(bars, [p for p, _ in programs], req.start)
     decide = (
         on_schedule(BlendRun(programs, bars), session_days(bars, universe, req.start, req.end))
         if req.strategies

@@ -99,29 +99,41 @@ def ema(values: Sequence[Decimal], n: int) -> Column:
     return out
 
 
+class Wilder:
+    """Wilder's RSI seeded with the plain mean of the first n changes: the average gain and
+    loss carried over the whole series once, the RSI itself only at the points asked for."""
+
+    def __init__(self, values: Sequence[Decimal], n: int) -> None:
+        self.gains: list[Decimal] = []
+        self.losses: list[Decimal] = []
+        if len(values) < n + 1:
+            return
+        with localcontext(CONTEXT):
+            changes = [values[k] - values[k - 1] for k in range(1, len(values))]
+            gain = sum((c if c > 0 else ZERO for c in changes[:n]), ZERO) / n
+            loss = sum((-c if c < 0 else ZERO for c in changes[:n]), ZERO) / n
+            self.gains, self.losses = [gain], [loss]
+            keep = n - 1
+            for c in changes[n:]:
+                gain = (gain * keep + (c if c > 0 else ZERO)) / n
+                loss = (loss * keep + (-c if c < 0 else ZERO)) / n
+                self.gains.append(gain)
+                self.losses.append(loss)
+        self.n = n
+
+    def at(self, k: int) -> Decimal:
+        """The RSI at index k (k >= n)."""
+        gain, loss = self.gains[k - self.n], self.losses[k - self.n]
+        if loss == 0:
+            return HUNDRED if gain > 0 else Decimal(50)
+        with localcontext(CONTEXT):
+            return HUNDRED - HUNDRED / (ONE + gain / loss)
+
+
 def rsi(values: Sequence[Decimal], n: int) -> Column:
-    """Wilder's RSI seeded with the plain mean of the first n changes."""
-    out: Column = [None] * len(values)
-    if len(values) < n + 1:
-        return out
-    with localcontext(CONTEXT):
-        changes = [values[k] - values[k - 1] for k in range(1, len(values))]
-        gain = sum((c if c > 0 else ZERO for c in changes[:n]), ZERO) / n
-        loss = sum((-c if c < 0 else ZERO for c in changes[:n]), ZERO) / n
-        keep = n - 1
-        out[n] = _rsi_of(gain, loss)
-        for k in range(n + 1, len(values)):
-            c = changes[k - 1]
-            gain = (gain * keep + (c if c > 0 else ZERO)) / n
-            loss = (loss * keep + (-c if c < 0 else ZERO)) / n
-            out[k] = _rsi_of(gain, loss)
-    return out
-
-
-def _rsi_of(gain: Decimal, loss: Decimal) -> Decimal:
-    if loss == 0:
-        return HUNDRED if gain > 0 else Decimal(50)
-    return HUNDRED - HUNDRED / (ONE + gain / loss)
+    """The RSI at every index (None before n)."""
+    wilder = Wilder(values, n)
+    return [None if k < n else wilder.at(k) for k in range(len(values))]
 
 
 def _cumulative(values: Sequence[Decimal], n: int) -> Column:
@@ -160,6 +172,18 @@ def column(name: str, window: int | None, values: Sequence[Decimal], what: str) 
     raise ValueError(f"no column for {name}")  # max-drawdown: `MaxDrawdown`
 
 
+class Listed:
+    """A column computed at every point at once."""
+
+    def __init__(self, values: Column) -> None:
+        self.values = values
+
+    def at(self, k: int) -> Decimal:
+        value = self.values[k]
+        assert value is not None  # the caller checked there are enough values
+        return value
+
+
 class MaxDrawdown:
     """max-drawdown(n) at the points asked for (each walks its n + 1 closes, memoised)."""
 
@@ -174,3 +198,16 @@ class MaxDrawdown:
             value = ind.compute("max-drawdown", self.values[k - self.n : k + 1], self.n)
             self.memo[k] = value
         return value
+
+
+Points = Listed | Wilder | MaxDrawdown
+
+
+def points(name: str, window: int | None, values: Sequence[Decimal], what: str) -> Points:
+    """`name` with `window` over `values`, each point read with `.at(k)` (RSI and max
+    drawdown compute theirs when asked)."""
+    if name == "rsi":
+        return Wilder(values, window or 1)
+    if name == "max-drawdown":
+        return MaxDrawdown(values, window or 1)
+    return Listed(column(name, window, values, what))

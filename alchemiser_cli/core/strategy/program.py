@@ -19,9 +19,10 @@ and answers `Run.weights(i)` and `Run.explain(i)` (see `run.py`).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from alchemiser_cli.core.strategy.indicators import history_bars
@@ -41,7 +42,7 @@ from alchemiser_cli.core.strategy.nodes import (
 from alchemiser_cli.core.strategy.run import Run
 from alchemiser_cli.core.strategy.series import Series
 
-SESSIONS_PER_YEAR = 252
+SESSIONS_PER_YEAR = 250  # fewer than any year has had (about 252): the days then hold them
 HOLIDAY_MARGIN_DAYS = 15  # holidays and a long weekend on top of 365 / 252 days a session
 
 
@@ -114,6 +115,25 @@ def compile(symphony: Symphony) -> Program:
 def history(programs: Sequence[Program]) -> timedelta:
     """How far before the first session to read bars for all of `programs`."""
     return days_for(max((p.lookback for p in programs), default=1))
+
+
+def within_lookback(
+    bars: Mapping[str, Series], programs: Sequence[Program], first: date
+) -> dict[str, Series]:
+    """Each series from the programs' lookback before `first` on: a source that gives more
+    (the simulator reads its whole CSV) is cut there, so an RSI or EMA starts as far back
+    whatever the source (its last bars are kept however old: stale data is reported, not
+    lost)."""
+    keep = max((p.lookback for p in programs), default=1)
+    out: dict[str, Series] = {}
+    for symbol, series in bars.items():
+        start = max(0, bisect_right(series.dates, first) - keep)
+        out[symbol] = (
+            series
+            if start == 0
+            else Series(series.dates[start:], series.closes[start:], series.synthetic)
+        )
+    return out
 
 
 def tightest_threshold(programs: Sequence[Program]) -> Decimal | None:

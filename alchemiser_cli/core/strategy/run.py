@@ -31,7 +31,7 @@ from datetime import date
 from decimal import Decimal, localcontext
 
 from alchemiser_cli.core.strategy import indicators as ind
-from alchemiser_cli.core.strategy.columns import Column, MaxDrawdown, column
+from alchemiser_cli.core.strategy.columns import Points, points
 from alchemiser_cli.core.strategy.nodes import (
     Asset,
     Filter,
@@ -68,8 +68,8 @@ class Run:
             sorted({d for s in self.symbols for d in self.bars[s].dates})
         )
         self.synthetic = any(self.bars[s].synthetic for s in self.symbols)
-        self._ends: dict[str, list[int]] = {}
-        self._columns: dict[tuple[str, str, int | None], Column | MaxDrawdown] = {}
+        self._aligned: dict[str, bool] = {}
+        self._columns: dict[tuple[str, str, int | None], Points] = {}
         self._alloc: dict[tuple[int, int], dict[str, Decimal]] = {}
         self._growth: dict[tuple[int, int], Decimal] = {}
         self._ready: dict[int, int] = {}
@@ -86,17 +86,12 @@ class Run:
             )
         return i
 
-    def ends(self, symbol: str) -> list[int]:
-        """For each session, how many bars of `symbol` are on or before it."""
-        found = self._ends.get(symbol)
-        if found is None:
-            dates, j, found = self.bars[symbol].dates, 0, []
-            for day in self.sessions:
-                while j < len(dates) and dates[j] <= day:
-                    j += 1
-                found.append(j)
-            self._ends[symbol] = found
-        return found
+    def count(self, symbol: str, t: int) -> int:
+        """How many bars of `symbol` are on or before session t."""
+        aligned = self._aligned.get(symbol)
+        if aligned is None:  # a symbol with a bar on every session: t + 1, no search
+            aligned = self._aligned[symbol] = self.bars[symbol].dates == self.sessions
+        return t + 1 if aligned else bisect_right(self.bars[symbol].dates, self.sessions[t])
 
     def _nth(self, symbol: str, k: int) -> int:
         """The first session on which `symbol` has k bars (past the end: never)."""
@@ -134,7 +129,7 @@ class Run:
         day = self.sessions[i]
         stale: dict[str, date] = {}
         for s in self.symbols:
-            k = self.ends(s)[i]
+            k = self.count(s, i)
             if k and self.bars[s].dates[k - 1] < day:
                 stale[s] = self.bars[s].dates[k - 1]
         return StrategyResult(
@@ -161,7 +156,7 @@ class Run:
                 raise StrategyError(f"{spec.pos}: current-price: no latest trade for {symbol}")
             return price
         check_window(spec)
-        k = self.ends(symbol)[t]
+        k = self.count(symbol, t)
         need = ind.required_bars(spec.name, spec.window)
         what = f"{spec.name} window {spec.window}" if spec.window else spec.name
         if k < need:
@@ -179,16 +174,9 @@ class Run:
         col = self._columns.get(key)
         if col is None:
             closes = self.bars[symbol].closes
-            if spec.name == "max-drawdown":
-                col = MaxDrawdown(closes, spec.window or 1)
-            else:
-                col = column(spec.name, spec.window, closes, f"{spec.pos}: {symbol}")
+            col = points(spec.name, spec.window, closes, f"{spec.pos}: {symbol}")
             self._columns[key] = col
-        if isinstance(col, MaxDrawdown):
-            return col.at(k - 1)
-        value = col[k - 1]
-        assert value is not None  # k >= need
-        return value
+        return col.at(k - 1)
 
     def short_warmup(self, spec: Indicator, length: int, node: Node) -> None:
         """Note a group's RSI/EMA read on fewer values than a full warm-up."""
@@ -251,7 +239,7 @@ class Run:
         held = self.alloc(node, t - 1)
         total = ONE - sum(held.values(), ZERO)  # cash earns nothing
         for symbol, weight in held.items():
-            k = self.ends(symbol)[t]
+            k = self.count(symbol, t)
             if k < 2:
                 raise StrategyError(
                     f"{node.pos}: value series: {symbol} has {k} daily bars through "

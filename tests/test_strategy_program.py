@@ -1,0 +1,333 @@
+"""Issue 23: the compiled program, the history it needs, RSI/EMA warm-up and the schedule.
+
+Must show 2 (every real symphony, Composer's floats and long windows evaluate on the
+default history; `rsi 200` needs 201 closes, is short below 2,001), must show 3 (RSI and
+EMA within 1e-6 of pandas' full-history values on real closes) and must show 4 (a
+`:monthly` strategy trades on the first session of each month, in the backtest and live).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from alchemiser_cli.brokers.bars import daily_bars
+from alchemiser_cli.core.backtest import Setup, run_backtest, session_days
+from alchemiser_cli.core.policy import PlannerPolicy
+from alchemiser_cli.core.strategy import frequency
+from alchemiser_cli.core.strategy.evaluate import BlendRun, evaluate
+from alchemiser_cli.core.strategy.parse import parse_symphony
+from alchemiser_cli.core.strategy.program import compile, days_for, history
+from alchemiser_cli.core.strategy.series import Series
+from alchemiser_cli.core.strategy.syntax import StrategyError
+from tests.conftest import Run
+from tests.test_strategy_indicators import US_DAILY
+from tests.test_strategy_parse import REAL_FILES
+
+CliFn = Callable[..., Run]
+
+
+def sym(body: str, options: str = "{}") -> str:
+    return f'(defsymphony "T" {options}\n {body})'
+
+
+def weekdays(n: int, first: date = date(2010, 1, 4)) -> tuple[date, ...]:
+    out: list[date] = []
+    day = first
+    while len(out) < n:
+        if day.weekday() < 5:
+            out.append(day)
+        day += timedelta(days=1)
+    return tuple(out)
+
+
+def zigzag(n: int) -> Series:
+    """n closes that rise and fall (so RSI is neither 0 nor 100)."""
+    closes = tuple(Decimal(100 + (i % 7) - (i % 3)) for i in range(n))
+    return Series(weekdays(n), closes)
+
+
+RSI_200_BODY = '(if (> (rsi "A" {:window 200}) 50) [(asset "A")] [(asset "B")])'
+RSI_200 = sym(RSI_200_BODY)
+
+
+# ---- the lookback: one rule, from the tree -----------------------------------------------
+
+
+def test_lookback_follows_the_tree() -> None:
+    def lookback(body: str) -> int:
+        return compile(parse_symphony(sym(body), "t.clj")).lookback
+
+    assert lookback('(asset "A")') == 1
+    assert lookback('(if (> (current-price "A") 1) [(asset "A")] [(asset "B")])') == 1
+    assert lookback('(if (> (moving-average-price "A" {:window 200}) 1) [(asset "A")] [(asset "B")])') == 200  # noqa: E501
+    assert lookback(RSI_200_BODY) == 6001  # 30n + 1: RSI converges on its full-history value
+    ema = '(if (> (exponential-moving-average-price "A" {:window 12}) 1) [(asset "A")] [(asset "B")])'  # noqa: E501
+    assert lookback(ema) == 360
+    # a filter over a group: the group's series (21 + 1 values), each needing the group's
+    # own lookback (its cumulative-return 5 reads 6 closes): 22 + 6 - 1
+    group = (
+        "(filter (cumulative-return {:window 21}) (select-top 1) "
+        '[(group "G" [(if (> (cumulative-return "A" {:window 5}) 0) [(asset "A")] [(asset "B")])])'
+        ' (asset "C")])'
+    )
+    assert lookback(group) == 27
+    assert lookback('(weight-inverse-volatility 10 [(asset "A") (group "G" [(asset "B")])])') == 11
+    assert history([compile(parse_symphony(RSI_200, "t"))]) == days_for(6001)
+    assert days_for(250) == timedelta(days=365 + 15)
+
+
+# ---- must show 2: every real symphony and the cases that were refused --------------------
+
+
+def test_rsi_200_needs_201_closes_and_is_a_short_warmup_below_2001() -> None:
+    symphony = parse_symphony(RSI_200, "t.clj")
+    for n, short in ((2001, False), (2000, True), (201, True)):
+        bars = {"A": zigzag(n), "B": zigzag(n)}
+        result = evaluate(symphony, bars, date(2099, 1, 1))
+        assert bool(result.short_warmup) is short, n
+        assert bool(result.trace.values.get("short_warmup")) is short
+        assert result.trace.detail.endswith("; short warm-up") is short
+    assert result.short_warmup == (
+        "t.clj:2:9: rsi(A, 200) read 201 closes, 2001 for a full warm-up",
+    )
+    with pytest.raises(StrategyError) as caught:
+        evaluate(symphony, {"A": zigzag(200), "B": zigzag(200)}, date(2099, 1, 1))
+    assert str(caught.value) == (
+        "t.clj:2:9: rsi window 200: A has 200 daily bars through 2010-10-08, the window "
+        "needs at least 201"
+    )
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: p.name)
+def test_every_real_symphony_signals_on_synthetic_bars_with_the_default_history(
+    cli: CliFn, path: Path
+) -> None:
+    run = cli("signal", str(path), "--json")
+    assert run.exit_code == 0, run.stderr
+    doc = run.json()
+    assert doc["synthetic_bars"] is True
+    assert doc["strategies"][0]["short_warmup"] == []
+    assert sum(Decimal(w) for w in doc["targets"].values()) + Decimal(doc["cash"]) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '(weight-specified 0.6667000000000001 (asset "SPY") 0.3333 (asset "TLT"))',
+        '(if (> (rsi "XLU" {:window 126}) 50) [(asset "XLU")] [(asset "BIL")])',
+        '(if (< (rsi "XLU" {:window 200}) 50) [(asset "XLU")] [(asset "BIL")])',
+        '(filter (rsi {:window 126}) (select-top 1) [(group "G" [(asset "SPY")]) (asset "TLT")])',
+    ],
+    ids=["float-weights", "rsi-126", "rsi-200", "rsi-126-over-a-group"],
+)
+def test_the_cases_once_refused_signal_on_synthetic_bars(
+    cli: CliFn, make_file: Callable[[str, str], Path], body: str
+) -> None:
+    path = make_file("s.clj", sym(body))
+    run = cli("signal", str(path), "--json")
+    assert run.exit_code == 0, run.stderr
+    strategy = run.json()["strategies"][0]
+    assert strategy["short_warmup"] == []
+    assert sum(Decimal(w) for w in strategy["weights"].values()) + Decimal(strategy["cash"]) == 1
+
+
+def test_float_weights_say_in_the_trace_that_they_were_scaled(
+    cli: CliFn, make_file: Callable[[str, str], Path]
+) -> None:
+    path = make_file("s.clj", sym('(weight-specified 0.6667000000000001 (asset "SPY") 0.3333 (asset "TLT"))'))  # noqa: E501
+    trace = cli("signal", str(path), "--json").json()["strategies"][0]["trace"]
+    assert trace["detail"] == "weights written add up to 1.0000000000000001: scaled to exactly 1"
+    assert trace["values"] == {"weights_written_total": "1.0000000000000001"}
+
+
+def test_a_short_warmup_is_a_signal_warmup_warning(
+    cli: CliFn, make_file: Callable[[str, str], Path]
+) -> None:
+    # synthetic bars start 2015-01-02: about 3,000 closes, under RSI(400)'s 4,001
+    path = make_file("s.clj", sym('(if (> (rsi "VTI" {:window 400}) 50) [(asset "VTI")] [(asset "BND")])'))  # noqa: E501
+    run = cli("check", "--strategy", str(path), "--json")
+    found = {f["check_id"]: f for f in run.json()["findings"]}
+    warmup = found["signal.warmup"]
+    assert warmup["severity"] == "warn"
+    assert warmup["message"].startswith("1 indicator(s) read on a short warm-up; first: ")
+    assert "rsi(VTI, 400) read 3" in warmup["message"]
+    assert warmup["message"].endswith("closes, 4001 for a full warm-up")
+    signal = run.json()["plan"]["signal"]["strategies"][0]
+    assert signal["short_warmup"] == [warmup["message"].split("first: ")[1]]
+
+
+def test_a_symbol_composer_writes_with_a_slash_reads_alpacas_bars(
+    cli: CliFn, make_file: Callable[[str, str], Path]
+) -> None:
+    path = make_file("s.clj", sym('(weight-equal [(asset "BRK/B") (asset "SPY")])'))
+    run = cli("signal", str(path), "--json")
+    assert run.exit_code == 0, run.stderr
+    assert sorted(run.json()["targets"]) == ["BRK.B", "SPY"]
+
+
+# ---- must show 3: RSI and EMA against pandas over the whole history -----------------------
+
+SYMBOLS = ("AAPL", "AMD", "BAC", "CVX", "GE", "JPM", "KO", "MSFT", "PG", "XOM")
+WINDOWS = (2, 3, 5, 8, 10, 14, 21, 30, 50, 63, 100, 126, 150, 200)
+AS_OF = (date(2018, 6, 1), date(2022, 12, 28))
+
+
+def wilder(closes: pd.Series, n: int) -> pd.Series:
+    """Textbook Wilder RSI over the whole series: averages seeded with the mean of the
+    first n changes, then avg = (avg (n - 1) + x) / n."""
+    change = closes.diff()
+    out = []
+    for side in (change.clip(lower=0), -change.clip(upper=0)):
+        seeded = side.copy()
+        seeded.iloc[: n + 1] = float("nan")
+        seeded.iloc[n] = side.iloc[1 : n + 1].mean()
+        out.append(seeded.ewm(alpha=1 / n, adjust=False, ignore_na=True).mean())
+    gain, loss = out
+    return 100 - 100 / (1 + gain / loss)
+
+
+def ema_full(closes: pd.Series, n: int) -> pd.Series:
+    """EMA over the whole series, seeded with the mean of the first n closes."""
+    seeded = closes.copy()
+    seeded.iloc[:n] = float("nan")
+    seeded.iloc[n - 1] = closes.iloc[:n].mean()
+    return seeded.ewm(alpha=2 / (n + 1), adjust=False, ignore_na=True).mean()
+
+
+def _check_against_pandas(symbol: str, windows: tuple[int, ...]) -> None:
+    whole = daily_bars([symbol], date(1990, 1, 1), date(2022, 12, 28), US_DAILY)[symbol]
+    floats = pd.Series([float(c) for c in whole.closes], index=list(whole.dates))
+    for n in windows:
+        theirs = {"rsi": wilder(floats, n), "exponential-moving-average-price": ema_full(floats, n)}
+        for name, column in theirs.items():
+            body = f'(if (> ({name} "{symbol}" {{:window {n}}}) 1) [(asset "{symbol}")] [(asset "{symbol}")])'  # noqa: E501
+            program = compile(parse_symphony(sym(body), "t.clj"))
+            for as_of in AS_OF:
+                # the bars exactly as a run asks its source for them: the program's history
+                bars = daily_bars([symbol], as_of - program.history, as_of, US_DAILY)
+                assert len(bars[symbol].dates) >= program.lookback
+                run = program.over(bars)
+                ours = Decimal(run.explain(run.index(as_of)).trace.values["lhs"])
+                assert abs(float(ours) - column[as_of]) < 1e-6, (symbol, name, n, as_of)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("symbol", SYMBOLS)
+def test_rsi_and_ema_match_full_history_pandas_to_1e6(symbol: str) -> None:
+    _check_against_pandas(symbol, WINDOWS)
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+@pytest.mark.parametrize("symbol", SYMBOLS)
+def test_rsi_and_ema_match_full_history_pandas_on_every_window_2_to_200(symbol: str) -> None:
+    _check_against_pandas(symbol, tuple(range(2, 201)))
+
+
+# ---- must show 4: :rebalance-frequency ------------------------------------------------------
+
+
+def test_periods_and_the_next_rebalance() -> None:
+    monday, friday = date(2026, 11, 30), date(2026, 11, 27)
+    assert frequency.due("weekly", friday, monday)
+    assert not frequency.due("weekly", monday, date(2026, 12, 1))
+    assert frequency.due("monthly", monday, date(2026, 12, 1))
+    assert not frequency.due("monthly", date(2026, 11, 23), date(2026, 11, 24))
+    assert frequency.due("quarterly", date(2026, 12, 31), date(2027, 1, 4))
+    assert not frequency.due("quarterly", date(2026, 11, 30), date(2026, 12, 1))
+    assert frequency.due("yearly", date(2026, 12, 31), date(2027, 1, 4))
+    for every in (None, "none", "daily"):
+        assert frequency.due(every, monday, date(2026, 12, 1))
+    assert frequency.next_period("weekly", date(2026, 12, 2)) == date(2026, 12, 7)
+    assert frequency.next_period("monthly", date(2026, 12, 2)) == date(2027, 1, 1)
+    assert frequency.next_period("quarterly", date(2026, 11, 24)) == date(2027, 1, 1)
+    assert frequency.next_period("quarterly", date(2026, 2, 24)) == date(2026, 4, 1)
+    assert frequency.next_period("yearly", date(2026, 11, 24)) == date(2027, 1, 1)
+    assert frequency.next_period("daily", date(2026, 11, 24)) == date(2026, 11, 25)
+
+
+def _trade_days(freq: str) -> tuple[list[date], list[date]]:
+    text = sym(
+        '(if (> (moving-average-return "SPY" {:window 5}) 0) '
+        '[(weight-equal [(asset "SPY") (asset "TLT")])] [(weight-equal [(asset "TLT") (asset "GLD")])])',  # noqa: E501
+        f"{{:rebalance-frequency :{freq}}}",
+    )
+    program = compile(parse_symphony(text, "m.clj"))
+    start, end = date(2024, 1, 2), date(2024, 12, 31)
+    bars = daily_bars(program.symbols, start - program.history, end, None)
+    universe = list(program.symbols)
+    days = session_days(bars, universe, start, end)
+    from alchemiser_cli.app.backtest import on_schedule
+
+    decide = on_schedule(BlendRun([(program, Decimal(1))], bars), days)
+    setup = Setup(start, end, Decimal(100_000), PlannerPolicy(), Decimal(5))
+    bt = run_backtest(bars, universe, decide, setup)
+    return sorted({t.day for t in bt.trades}), [p.day for p in bt.sessions]
+
+
+def test_a_monthly_backtest_trades_on_the_first_session_of_each_month() -> None:
+    traded, sessions = _trade_days("monthly")
+    firsts = [d for prev, d in zip(sessions, sessions[1:], strict=False) if prev.month != d.month]
+    assert traded == [sessions[0], *firsts]  # the first session invests; then one a month
+    assert len(traded) == 12
+    daily, _ = _trade_days("daily")
+    assert len(daily) > 100  # the same strategy on :daily trades most sessions
+
+
+def test_a_weekly_backtest_trades_on_the_first_session_of_each_week() -> None:
+    traded, sessions = _trade_days("weekly")
+    weeks = {d.isocalendar()[:2] for d in sessions}
+    assert len(traded) == len(weeks)
+    assert all(d == sessions[0] or frequency.due("weekly", sessions[sessions.index(d) - 1], d)
+               for d in traded)  # fmt: skip
+
+
+MONTHLY = sym('(weight-equal [(asset "VTI") (asset "BND")])', "{:rebalance-frequency :monthly}")
+
+
+def test_a_daily_cron_off_the_monthly_schedule_is_nothing_to_do_naming_the_next_date(
+    cli: CliFn, make_file: Callable[[str, str], Path]
+) -> None:
+    path = make_file("m.clj", MONTHLY)
+    run = cli("execute", "--yes", "--strategy", str(path), "--json")  # Tuesday 2026-11-24
+    assert run.exit_code == 0, run.stderr
+    doc = run.json()
+    assert doc["outcome"] == "nothing_to_do"
+    assert doc["message"] == (
+        f"nothing to do: 2026-11-24 is not a rebalance session ({path} rebalances :monthly, "
+        "on the first session of each month); the next rebalance is 2026-12-01; --force "
+        "trades anyway"
+    )
+    assert doc["orders"] == []
+    plan = cli("plan", "--strategy", str(path), "--json")
+    assert plan.json()["signal"]["next_rebalance"] == "2026-12-01"
+    assert "alch: note: not a rebalance session: 2026-11-24 is not a rebalance session" in (
+        plan.stderr
+    )
+
+
+def test_on_the_first_session_of_the_month_the_cron_trades(
+    cli: CliFn, make_file: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALCH_SIM_NOW", "2026-12-01T15:00:00+00:00")  # Tuesday, open
+    path = make_file("m.clj", MONTHLY)
+    run = cli("execute", "--yes", "--strategy", str(path), "--json")
+    assert run.json()["outcome"] == "completed", run.stderr
+    assert run.json()["orders"]
+    assert "rebalance session" not in run.stderr
+
+
+def test_force_trades_off_schedule_and_says_so(
+    cli: CliFn, make_file: Callable[[str, str], Path]
+) -> None:
+    path = make_file("m.clj", MONTHLY)
+    run = cli("execute", "--yes", "--force", "--strategy", str(path), "--json")
+    assert run.json()["outcome"] == "completed", run.stderr
+    assert "bypassed by --force: 2026-11-24 is not a rebalance session" in run.stderr
