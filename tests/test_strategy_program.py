@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -65,9 +66,14 @@ def test_lookback_follows_the_tree() -> None:
 
     assert lookback('(asset "A")') == 1
     assert lookback('(if (> (current-price "A") 1) [(asset "A")] [(asset "B")])') == 1
-    assert lookback('(if (> (moving-average-price "A" {:window 200}) 1) [(asset "A")] [(asset "B")])') == 200  # noqa: E501
+    assert (
+        lookback('(if (> (moving-average-price "A" {:window 200}) 1) [(asset "A")] [(asset "B")])')
+        == 200
+    )
     assert lookback(RSI_200_BODY) == 6001  # 30n + 1: RSI converges on its full-history value
-    ema = '(if (> (exponential-moving-average-price "A" {:window 12}) 1) [(asset "A")] [(asset "B")])'  # noqa: E501
+    ema = (
+        '(if (> (exponential-moving-average-price "A" {:window 12}) 1) [(asset "A")] [(asset "B")])'
+    )
     assert lookback(ema) == 360
     # a filter over a group: the group's series (21 + 1 values), each needing the group's
     # own lookback (its cumulative-return 5 reads 6 closes): 22 + 6 - 1
@@ -141,7 +147,9 @@ def test_the_cases_once_refused_signal_on_synthetic_bars(
 def test_float_weights_say_in_the_trace_that_they_were_scaled(
     cli: CliFn, make_file: Callable[[str, str], Path]
 ) -> None:
-    path = make_file("s.clj", sym('(weight-specified 0.6667000000000001 (asset "SPY") 0.3333 (asset "TLT"))'))  # noqa: E501
+    path = make_file(
+        "s.clj", sym('(weight-specified 0.6667000000000001 (asset "SPY") 0.3333 (asset "TLT"))')
+    )
     trace = cli("signal", str(path), "--json").json()["strategies"][0]["trace"]
     assert trace["detail"] == "weights written add up to 1.0000000000000001: scaled to exactly 1"
     assert trace["values"] == {"weights_written_total": "1.0000000000000001"}
@@ -151,7 +159,9 @@ def test_a_short_warmup_is_a_signal_warmup_warning(
     cli: CliFn, make_file: Callable[[str, str], Path]
 ) -> None:
     # synthetic bars start 2015-01-02: about 3,000 closes, under RSI(400)'s 4,001
-    path = make_file("s.clj", sym('(if (> (rsi "VTI" {:window 400}) 50) [(asset "VTI")] [(asset "BND")])'))  # noqa: E501
+    path = make_file(
+        "s.clj", sym('(if (> (rsi "VTI" {:window 400}) 50) [(asset "VTI")] [(asset "BND")])')
+    )
     run = cli("check", "--strategy", str(path), "--json")
     found = {f["check_id"]: f for f in run.json()["findings"]}
     warmup = found["signal.warmup"]
@@ -161,6 +171,9 @@ def test_a_short_warmup_is_a_signal_warmup_warning(
     assert warmup["message"].endswith("closes, 4001 for a full warm-up")
     signal = run.json()["plan"]["signal"]["strategies"][0]
     assert signal["short_warmup"] == [warmup["message"].split("first: ")[1]]
+    tree = cli("signal", str(path)).stdout
+    assert "; short warm-up" in tree
+    assert "short warm-up: " + signal["short_warmup"][0][:40] in tree.replace("\n", "")
 
 
 def test_a_symbol_composer_writes_with_a_slash_reads_alpacas_bars(
@@ -274,7 +287,7 @@ def _trade_days(freq: str) -> tuple[list[date], list[date]]:
 
 def test_a_monthly_backtest_trades_on_the_first_session_of_each_month() -> None:
     traded, sessions = _trade_days("monthly")
-    firsts = [d for prev, d in zip(sessions, sessions[1:], strict=False) if prev.month != d.month]
+    firsts = [d for prev, d in pairwise(sessions) if prev.month != d.month]
     assert traded == [sessions[0], *firsts]  # the first session invests; then one a month
     assert len(traded) == 12
     daily, _ = _trade_days("daily")

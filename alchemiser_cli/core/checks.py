@@ -436,7 +436,7 @@ def check_signal_warmup(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Findin
         "signal.warmup",
         Severity.WARN,
         f"{len(short)} indicator(s) read on a short warm-up; first: {short[0]}",
-        "give the bars source more history (a broker or CSV with earlier bars)",
+        "give the bars source more history: a broker or a CSV with earlier bars",
     )
 
 
