@@ -344,3 +344,27 @@ def test_force_trades_off_schedule_and_says_so(
     run = cli("execute", "--yes", "--force", "--strategy", str(path), "--json")
     assert run.json()["outcome"] == "completed", run.stderr
     assert "bypassed by --force: 2026-11-24 is not a rebalance session" in run.stderr
+
+
+@pytest.mark.parametrize("symbol", ["SPY", "TQQQ", "BRK.B", "UVXY"])
+def test_synthetic_bars_are_the_same_walk_as_before(symbol: str) -> None:
+    """Synthetic closes are built in integers now (faster): the same closes, digit for
+    digit, as the Decimal walk with randrange moves they replace (the stored reference
+    weights were computed on these)."""
+    import hashlib
+    import random
+
+    from alchemiser_cli.brokers.bars import synthetic_series
+
+    seed = int.from_bytes(hashlib.sha256(symbol.encode()).digest()[:8], "big")
+    rng = random.Random(seed)
+    price = Decimal(20 + seed % 180)
+    expected: list[str] = []
+    series = synthetic_series(symbol, date(2026, 11, 24))
+    for _ in series.dates:
+        move = Decimal(rng.randrange(-250, 251) + seed % 7 - 2)
+        price = (price * (10_000 + move) / 10_000).quantize(Decimal("0.0001"))
+        expected.append(str(price))
+    assert [str(c) for c in series.closes] == expected
+    assert series.dates[0] == date(2015, 1, 2)
+    assert all(d.weekday() < 5 for d in series.dates)

@@ -20,7 +20,7 @@ from alchemiser_cli.core.strategy import frequency
 from alchemiser_cli.core.strategy.evaluate import Blend, explain_blend
 from alchemiser_cli.core.strategy.nodes import Symphony
 from alchemiser_cli.core.strategy.parse import parse_symphony
-from alchemiser_cli.core.strategy.program import Program, compile, history, within_lookback
+from alchemiser_cli.core.strategy.program import Program, compile, history
 from alchemiser_cli.core.strategy.record import SignalRecord
 from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.errors import InputError
@@ -68,10 +68,10 @@ def strategy_bars(
     broker: Broker, programs: Sequence[Program], first: date, end: date
 ) -> dict[str, Series]:
     """The bars every program reads to decide on sessions from `first` to `end`: from its
-    lookback before `first` (as far back as the source has; no further if it has more)."""
+    lookback before `first` (as far back as the source has; the engine reads no further
+    back if it has more: `program.within_lookback`)."""
     symbols = sorted({sym for p in programs for sym in p.symbols})
-    bars = broker.daily_bars(symbols, first - history(programs), end)
-    return within_lookback(bars, programs, first)
+    return broker.daily_bars(symbols, first - history(programs), end)
 
 
 def evaluate_strategies(

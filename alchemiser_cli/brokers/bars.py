@@ -84,8 +84,14 @@ def synthetic_series(symbol: str, end: date) -> Series:
     drift = seed % 7 - 2  # basis points a day, -2..4
     dates = _weekdays(end)
     closes: list[Decimal] = []
+    bits = rng.getrandbits
     for _ in dates:
-        scaled = units * (10_000 + rng.randrange(-250, 251) + drift)
+        # a move of -250..250 bp: randrange(-250, 251)'s own draw (9 random bits, redrawn
+        # when over 500), written out so it is the same on every Python version
+        draw = bits(9)
+        while draw > 500:
+            draw = bits(9)
+        scaled = units * (10_000 + draw - 250 + drift)
         units, rest = divmod(scaled, 10_000)
         if rest > 5_000 or (rest == 5_000 and units % 2):
             units += 1

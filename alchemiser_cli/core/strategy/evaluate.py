@@ -15,7 +15,12 @@ from decimal import Decimal, localcontext
 from alchemiser_cli.core.strategy import frequency
 from alchemiser_cli.core.strategy import indicators as ind
 from alchemiser_cli.core.strategy.nodes import Symphony
-from alchemiser_cli.core.strategy.program import Program, compile, tightest_threshold
+from alchemiser_cli.core.strategy.program import (
+    Program,
+    compile,
+    tightest_threshold,
+    within_lookback,
+)
 from alchemiser_cli.core.strategy.result import Blend, StrategyResult, Trace
 from alchemiser_cli.core.strategy.run import DEFAULT_FRAGILE_MARGIN
 from alchemiser_cli.core.strategy.series import Series
@@ -33,11 +38,13 @@ def evaluate(
     fragile_margin: Decimal = DEFAULT_FRAGILE_MARGIN,
     live_prices: Mapping[str, Decimal] | None = None,
 ) -> StrategyResult:
-    """The symphony's weights on the last session through `as_of`, with its trace.
+    """The symphony's weights on the last session through `as_of`, with its trace, read
+    on the program's lookback of `bars` (as `alch signal` reads them).
 
     `live_prices` (while the market is open): `current-price` on that session is the latest
     trade given here instead of the session's close; every other indicator reads closes."""
-    run = compile(symphony).over(bars)
+    program = compile(symphony)
+    run = program.over(within_lookback(bars, [program], as_of))
     return run.explain(run.index(as_of), fragile_margin=fragile_margin, live_prices=live_prices)
 
 
@@ -74,6 +81,7 @@ def explain_blend(
     `Blend.weights` are target weights (what they leave is cash), `Blend.results` carry
     each strategy's trace, and `Blend.rebalance_threshold` is the tightest band asked for."""
     check_blend([w for _, w in programs])
+    bars = within_lookback(bars, [p for p, _ in programs], as_of)
     results = []
     for program, w in programs:
         run = program.over(bars)
