@@ -368,3 +368,57 @@ def test_synthetic_bars_are_the_same_walk_as_before(symbol: str) -> None:
     assert [str(c) for c in series.closes] == expected
     assert series.dates[0] == date(2015, 1, 2)
     assert all(d.weekday() < 5 for d in series.dates)
+
+
+# ---- columns: every point as the indicator on the closes up to it --------------------------
+
+
+def _walk(n: int) -> list[Decimal]:
+    rng = __import__("random").Random(7)
+    out = [Decimal(100)]
+    for _ in range(n - 1):
+        step = Decimal(10_000 + rng.randrange(-250, 251)) / 10_000
+        out.append((out[-1] * step).quantize(Decimal("0.0001")))
+    return out
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "current-price",
+        "moving-average-price",
+        "stdev-price",
+        "cumulative-return",
+        "moving-average-return",
+        "stdev-return",
+        "rsi",
+        "exponential-moving-average-price",
+    ],
+)
+def test_a_column_is_the_indicator_at_every_point(name: str) -> None:
+    from alchemiser_cli.core.strategy.columns import column
+    from alchemiser_cli.core.strategy.indicators import compute, required_bars
+
+    closes = _walk(160)
+    for n in (2, 5, 21):
+        values = column(name, None if name == "current-price" else n, closes, "X")
+        need = required_bars(name, n)
+        for k, value in enumerate(values):
+            if k + 1 < need:
+                assert value is None
+                continue
+            assert value is not None
+            expected = compute(name, closes[: k + 1], n)
+            # sums are exact and rounded once: a standard deviation may differ from the
+            # step-by-step rounding in its 27th digit, nothing else at all
+            assert abs(value - expected) <= abs(expected) * Decimal("1e-26"), (name, n, k)
+            if "stdev" not in name:
+                assert value == expected
+
+
+def test_a_series_too_long_to_sum_exactly_is_an_error_not_a_rounding() -> None:
+    from alchemiser_cli.core.strategy.columns import column
+
+    closes = [Decimal("1." + "3" * 700), Decimal(2), Decimal(3)]
+    with pytest.raises(StrategyError, match=r"^t\.clj:1:1: X: its values have too many digits"):
+        column("moving-average-price", 2, closes, "t.clj:1:1: X")

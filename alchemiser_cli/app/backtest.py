@@ -124,10 +124,11 @@ def backtest(
     if req.benchmark is not None:
         symbols.add(req.benchmark)
     bars = read_bars(rt, sorted(symbols), req.start - warmup, req.end, on_bars)
-    if req.strategies:
-        bars = within_lookback(bars, [p for p, _ in programs], req.start)
+    days = session_days(bars, universe, req.start, req.end)  # days[0]: the first decided
+    if req.strategies and days:
+        bars = within_lookback(bars, [p for p, _ in programs], days[0])
     decide = (
-        on_schedule(BlendRun(programs, bars), session_days(bars, universe, req.start, req.end))
+        on_schedule(BlendRun(programs, bars, days[0] if days else None), days)
         if req.strategies
         else lambda _day: weights
     )

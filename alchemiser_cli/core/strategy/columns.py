@@ -85,14 +85,14 @@ def _of_returns(values: Sequence[Decimal], n: int, stdev: bool) -> Column:
 
 
 def ema(values: Sequence[Decimal], n: int) -> Column:
-    """EMA seeded with the mean of the first n values, then ema += alpha (close - ema)."""
+    """EMA seeded with the mean of the first n values, then ema += alpha (close - ema);
+    None until it has taken a step (n + 1 values)."""
     out: Column = [None] * len(values)
     if len(values) < n:
         return out
     with localcontext(CONTEXT):
         alpha = Decimal(2) / (n + 1)
-        value = sum(values[:n], ZERO) / n
-        out[n - 1] = +value
+        value = sum(values[:n], ZERO) / n  # the seed: a value from n + 1 closes on
         for k in range(n, len(values)):
             value = value + alpha * (values[k] - value)
             out[k] = value

@@ -44,7 +44,7 @@ def evaluate(
     `live_prices` (while the market is open): `current-price` on that session is the latest
     trade given here instead of the session's close; every other indicator reads closes."""
     program = compile(symphony)
-    run = program.over(within_lookback(bars, [program], as_of))
+    run = program.over(within_lookback(bars, [program], as_of), as_of)
     return run.explain(run.index(as_of), fragile_margin=fragile_margin, live_prices=live_prices)
 
 
@@ -84,7 +84,7 @@ def explain_blend(
     bars = within_lookback(bars, [p for p, _ in programs], as_of)
     results = []
     for program, w in programs:
-        run = program.over(bars)
+        run = program.over(bars, as_of)
         result = run.explain(
             run.index(as_of), fragile_margin=fragile_margin, live_prices=live_prices
         )
@@ -118,10 +118,15 @@ class BlendRun:
     """Several compiled strategies over one set of bars, blended by weight, on any session:
     what the backtest asks day after day (each run keeps its columns and group series)."""
 
-    def __init__(self, programs: Sequence[tuple[Program, Decimal]], bars: Mapping[str, Series]):
+    def __init__(
+        self,
+        programs: Sequence[tuple[Program, Decimal]],
+        bars: Mapping[str, Series],
+        first: date | None = None,
+    ):
         check_blend([w for _, w in programs])
         self.programs = tuple(p for p, _ in programs)
-        self.runs = tuple((p.over(bars), w) for p, w in programs)
+        self.runs = tuple((p.over(bars, first), w) for p, w in programs)
 
     def weights(self, as_of: date) -> dict[str, Decimal]:
         """The blend's target weights decided on the last session through `as_of`."""

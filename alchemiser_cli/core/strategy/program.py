@@ -96,9 +96,11 @@ class Program:
         """How far before a session its bars are asked for."""
         return days_for(self.lookback)
 
-    def over(self, bars: Mapping[str, Series]) -> Run:
-        """The program over `bars` (every session any of its symbols has a bar on)."""
-        return Run(self.symphony, self.symbols, bars)
+    def over(self, bars: Mapping[str, Series], first: date | None = None) -> Run:
+        """The program over `bars` (every session any of its symbols has a bar on);
+        `first`: the first session it will be asked about (RSI and EMA start their
+        recurrences their lookback before it; by default at the first close)."""
+        return Run(self.symphony, self.symbols, bars, first)
 
 
 def compile(symphony: Symphony) -> Program:

@@ -57,7 +57,13 @@ class Run:
     """A symphony over `bars` (see module). Sessions are every date any of its symbols has
     a bar on; `index(as_of)` finds the one to evaluate."""
 
-    def __init__(self, symphony: Symphony, symbols: Sequence[str], bars: Mapping[str, Series]):
+    def __init__(
+        self,
+        symphony: Symphony,
+        symbols: Sequence[str],
+        bars: Mapping[str, Series],
+        first: date | None = None,
+    ):
         missing = [s for s in symbols if s not in bars]
         if missing:
             raise StrategyError(f"{symphony.pos}: no daily bars for {', '.join(missing)}")
@@ -68,6 +74,9 @@ class Run:
             sorted({d for s in self.symbols for d in self.bars[s].dates})
         )
         self.synthetic = any(self.bars[s].synthetic for s in self.symbols)
+        # The first session asked about: an RSI or EMA starts its recurrence the closes it
+        # asks for (30n) before it, or at the first close (None: always the first).
+        self.first = 0 if first is None else max(0, bisect_right(self.sessions, first) - 1)
         self._aligned: dict[str, bool] = {}
         self._columns: dict[tuple[str, str, int | None], Points] = {}
         self._alloc: dict[tuple[int, int], dict[str, Decimal]] = {}
@@ -165,18 +174,34 @@ class Run:
                 f"{spec.pos}: {what}: {symbol} has {k} daily bars through "
                 f"{self.sessions[t].isoformat()}, the window needs {least}{need}"
             )
+        seed = self._seed(symbol, spec)
+        if k <= seed:
+            raise ValueError(f"session {t} is before the run's first session {self.first}")
         warm = ind.warm_bars(spec.name, spec.window)
-        if k < warm and self.notes is not None:
+        if k - seed < warm and self.notes is not None:
             self.notes.append(
-                f"{spec.pos}: {spec.label(symbol)} read {k} closes, {warm} for a full warm-up"
+                f"{spec.pos}: {spec.label(symbol)} read {k - seed} closes, {warm} for a full "
+                "warm-up"
             )
         key = (symbol, spec.name, spec.window)
         col = self._columns.get(key)
         if col is None:
-            closes = self.bars[symbol].closes
+            closes = self.bars[symbol].closes[seed:]
             col = points(spec.name, spec.window, closes, f"{spec.pos}: {symbol}")
             self._columns[key] = col
-        return col.at(k - 1)
+        return col.at(k - 1 - seed)
+
+    def _seed(self, symbol: str, spec: Indicator) -> int:
+        """Where the column of `spec` on `symbol` starts: what it reads before the first
+        session asked about, no earlier. RSI and EMA start `history_bars` before it (what
+        came before weighs below e**-29); the others read a window whose sums are exact,
+        so where the column starts changes none of their values."""
+        if not self.first:
+            return 0
+        reads = (ind.history_bars if spec.name in ind.RECURSIVE else ind.required_bars)(
+            spec.name, spec.window
+        )
+        return max(0, self.count(symbol, self.first) - reads)
 
     def short_warmup(self, spec: Indicator, length: int, node: Node) -> None:
         """Note a group's RSI/EMA read on fewer values than a full warm-up."""
