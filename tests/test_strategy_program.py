@@ -422,3 +422,22 @@ def test_a_series_too_long_to_sum_exactly_is_an_error_not_a_rounding() -> None:
     closes = [Decimal("1." + "3" * 700), Decimal(2), Decimal(3)]
     with pytest.raises(StrategyError, match=r"^t\.clj:1:1: X: its values have too many digits"):
         column("moving-average-price", 2, closes, "t.clj:1:1: X")
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: p.name)
+def test_one_session_live_decides_as_the_whole_history_run_does(path: Path) -> None:
+    """`evaluate` (what signal and plan do: the program's lookback of bars, columns started
+    just before the session) and a run over the whole history (what the backtest does)
+    decide the same on 12 sessions spread over 2021-2026, filters over groups included."""
+    symphony = parse_symphony(path.read_text(encoding="utf-8"), path.name)
+    program = compile(symphony)
+    end = date(2026, 11, 23)
+    bars = daily_bars(program.symbols, date(2015, 1, 1), end, None)
+    whole = program.over(bars)
+    for k in range(12):
+        day = end - timedelta(days=151 * k)
+        live = evaluate(symphony, bars, day).weights
+        backtest = whole.weights(whole.index(day))
+        assert live.keys() == backtest.keys(), day
+        assert all(abs(live[s] - backtest[s]) <= Decimal("1e-20") for s in live), day

@@ -100,7 +100,7 @@ class Program:
         """The program over `bars` (every session any of its symbols has a bar on);
         `first`: the first session it will be asked about (RSI and EMA start their
         recurrences their lookback before it; by default at the first close)."""
-        return Run(self.symphony, self.symbols, bars, first)
+        return Run(self.symphony, self.symbols, bars, first, self.lookback)
 
 
 def compile(symphony: Symphony) -> Program:

@@ -63,6 +63,7 @@ class Run:
         symbols: Sequence[str],
         bars: Mapping[str, Series],
         first: date | None = None,
+        lookback: int = 1,
     ):
         missing = [s for s in symbols if s not in bars]
         if missing:
@@ -74,9 +75,10 @@ class Run:
             sorted({d for s in self.symbols for d in self.bars[s].dates})
         )
         self.synthetic = any(self.bars[s].synthetic for s in self.symbols)
-        # The first session asked about: an RSI or EMA starts its recurrence the closes it
-        # asks for (30n) before it, or at the first close (None: always the first).
-        self.first = 0 if first is None else max(0, bisect_right(self.sessions, first) - 1)
+        # The earliest session an evaluation from `first` on reads (`lookback` sessions
+        # back, group series included): each column starts what it reads before that
+        # (`_seed`); without `first`, every column starts at the first close.
+        self.first = 0 if first is None else max(0, bisect_right(self.sessions, first) - lookback)
         self._aligned: dict[str, bool] = {}
         self._columns: dict[tuple[str, str, int | None], Points] = {}
         self._alloc: dict[tuple[int, int], dict[str, Decimal]] = {}
@@ -175,7 +177,7 @@ class Run:
                 f"{self.sessions[t].isoformat()}, the window needs {least}{need}"
             )
         seed = self._seed(symbol, spec)
-        if k <= seed:
+        if k - seed < need:
             raise ValueError(f"session {t} is before the run's first session {self.first}")
         warm = ind.warm_bars(spec.name, spec.window)
         if k - seed < warm and self.notes is not None:
