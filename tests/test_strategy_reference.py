@@ -12,7 +12,8 @@ differently reads an RSI or an EMA. Weights are compared to 1e-20: a standard de
 differ from the old step-by-step rounding in its 27th digit.
 
 Measured when the engine was replaced (2026-12-07): no decision flipped on any of the
-24,546 sessions (FLIPS is empty); the RSIs moved by up to a few hundredths of a point.
+25,241 sessions (FLIPS is empty); on the synthetic bars the RSIs of the shared files moved
+by up to 0.0027 points (sampled every 25th session), none across a threshold.
 """
 
 from __future__ import annotations
