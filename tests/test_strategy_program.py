@@ -441,3 +441,62 @@ def test_one_session_live_decides_as_the_whole_history_run_does(path: Path) -> N
         backtest = whole.weights(whole.index(day))
         assert live.keys() == backtest.keys(), day
         assert all(abs(live[s] - backtest[s]) <= Decimal("1e-20") for s in live), day
+
+
+def _bars(n: int, *symbols: str) -> dict[str, Series]:
+    return {s: Series(weekdays(n), zigzag(n + i).closes[i:]) for i, s in enumerate(symbols)}
+
+
+GROUP_RSI = sym(
+    "(filter (rsi {:window 5}) (select-top 1) "
+    '[(group "G" [(if (> (rsi "A" {:window 3}) 50) [(asset "A")] '
+    '[(filter (cumulative-return {:window 2}) (select-top 1) [(asset "B") (asset "C")])])]) '
+    '(asset "C")])'
+)
+
+
+def test_rsi_over_a_group_reads_its_series_from_where_the_group_can_first_be_evaluated() -> None:
+    symphony = parse_symphony(GROUP_RSI, "t.clj")
+    # the group is ready once A has 4 closes (rsi 3) and B, C 3 (cumulative-return 2): on
+    # the 4th session; with 40 sessions its series has 37 values, under 10 x 5 + 1
+    result = evaluate(symphony, _bars(40, "A", "B", "C"), date(2099, 1, 1))
+    assert result.short_warmup == (
+        "t.clj:2:10: rsi(G, 5) read 37 values of its series, 51 for a full warm-up",
+        "t.clj:2:10: rsi(C, 5) read 40 closes, 51 for a full warm-up",
+    )
+    full = evaluate(symphony, _bars(200, "A", "B", "C"), date(2099, 1, 1))
+    assert full.short_warmup == ()
+    with pytest.raises(StrategyError) as caught:
+        evaluate(symphony, _bars(8, "A", "B", "C"), date(2099, 1, 1))
+    assert str(caught.value).startswith("t.clj:")
+
+
+def test_a_group_scored_on_more_sessions_than_exist_is_an_error_naming_them() -> None:
+    text = sym(
+        '(filter (cumulative-return {:window 30}) (select-top 1) [(group "G" [(asset "A")]) '
+        '(group "H" [(asset "B")])])'
+    )
+    with pytest.raises(StrategyError) as caught:
+        evaluate(parse_symphony(text, "t.clj"), _bars(20, "A", "B"), date(2099, 1, 1))
+    assert str(caught.value) == (
+        "t.clj:2:59: cumulative-return on G: needs 31 sessions of its value through "
+        "2010-01-29, 20 available"
+    )
+
+
+def test_a_window_below_an_indicators_minimum_is_an_error() -> None:
+    text = sym('(if (> (stdev-return "A" {:window 1}) 1) [(asset "A")] [(asset "B")])')
+    with pytest.raises(
+        StrategyError, match=r"^t\.clj:2:9: stdev-return needs a window of at least 2$"
+    ):
+        evaluate(parse_symphony(text, "t.clj"), _bars(20, "A", "B"), date(2099, 1, 1))
+
+
+def test_a_run_asked_about_a_session_before_its_first_is_a_bug_not_a_value() -> None:
+    text = sym('(if (> (rsi "A" {:window 10}) 50) [(asset "A")] [(asset "B")])')
+    program = compile(parse_symphony(text, "t.clj"))  # lookback 301
+    bars = {"A": zigzag(3000), "B": zigzag(3000)}
+    run = program.over(bars, bars["A"].dates[-1])
+    run.weights(len(run.sessions) - 1)
+    with pytest.raises(ValueError, match="before the run's first session"):
+        run.weights(2000)

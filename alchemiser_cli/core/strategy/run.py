@@ -86,6 +86,7 @@ class Run:
         self._ready: dict[int, int] = {}
         self._live: tuple[int, Mapping[str, Decimal]] | None = None
         self.notes: list[str] | None = None  # collects short warm-ups while explaining
+        self._at = -1  # the session explained (short warm-ups are its own, not its series')
 
     # ---- sessions -----------------------------------------------------------------------
     def index(self, as_of: date) -> int:
@@ -129,7 +130,7 @@ class Run:
         open): `current-price` on that session is the latest trade given here."""
         explainer = Explainer(self, fragile_margin)
         self._live = None if live_prices is None else (i, live_prices)
-        self.notes = []
+        self.notes, self._at = [], i
         try:
             roots: list[Trace] = []
             with localcontext(ind.CONTEXT):
@@ -180,7 +181,7 @@ class Run:
         if k - seed < need:
             raise ValueError(f"session {t} is before the run's first session {self.first}")
         warm = ind.warm_bars(spec.name, spec.window)
-        if k - seed < warm and self.notes is not None:
+        if k - seed < warm and self.notes is not None and t == self._at:
             self.notes.append(
                 f"{spec.pos}: {spec.label(symbol)} read {k - seed} closes, {warm} for a full "
                 "warm-up"
@@ -205,10 +206,10 @@ class Run:
         )
         return max(0, self.count(symbol, self.first) - reads)
 
-    def short_warmup(self, spec: Indicator, length: int, node: Node) -> None:
+    def short_warmup(self, spec: Indicator, length: int, node: Node, t: int) -> None:
         """Note a group's RSI/EMA read on fewer values than a full warm-up."""
         warm = ind.warm_bars(spec.name, spec.window)
-        if length < warm and self.notes is not None:
+        if length < warm and self.notes is not None and t == self._at:
             self.notes.append(
                 f"{spec.pos}: {spec.label(label_of(node))} read {length} values of its "
                 f"series, {warm} for a full warm-up"
@@ -296,7 +297,7 @@ class Run:
             available = t - self.ready(node) + 1
             most = ind.history_bars(spec.name, spec.window)
             length = max(length, min(most, available))
-            self.short_warmup(spec, length, node)
+            self.short_warmup(spec, length, node, t)
         series = self.group_series(node, t, length, spec.name)
         return ind.compute(spec.name, series, spec.window)
 
