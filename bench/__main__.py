@@ -12,6 +12,7 @@ from bench import (
     simulator,
     startup,
     strategy,
+    strategy_engine,
     stream,
     tax,
     tearsheet,
@@ -22,31 +23,18 @@ if __name__ == "__main__":
     print()
     floor.main()  # the parts; the ratio to the planner is in its table (same rounds)
     print()
-    command_met = plan_command.main()
-    print()
-    strategy_met = strategy.main()
-    print()
-    stream_met = stream.main()
-    print()
-    startup_met = startup.main()
-    print()
-    simulator_met = simulator.main()
-    print()
-    backtest_met = backtest.main()
-    print()
-    tearsheet_met = tearsheet.main()
-    print()
-    tax_met = tax.main()
-    sys.exit(
-        0
-        if met
-        and command_met
-        and strategy_met
-        and stream_met
-        and startup_met
-        and simulator_met
-        and backtest_met
-        and tearsheet_met
-        and tax_met
-        else 1
-    )
+    verdicts = [met]
+    for bench in (
+        plan_command,
+        strategy,
+        stream,
+        startup,
+        simulator,
+        backtest,
+        strategy_engine,
+        tearsheet,
+        tax,
+    ):
+        verdicts.append(bench.main())
+        print()
+    sys.exit(0 if all(verdicts) else 1)

@@ -17,13 +17,12 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from alchemiser_cli.app.backtest import warmup
 from alchemiser_cli.brokers.bars import daily_bars
 from alchemiser_cli.core.backtest import Setup, run_backtest
 from alchemiser_cli.core.policy import PlannerPolicy
-from alchemiser_cli.core.strategy.evaluate import targets_from_strategies
-from alchemiser_cli.core.strategy.nodes import symbols_of
+from alchemiser_cli.core.strategy.evaluate import BlendRun
 from alchemiser_cli.core.strategy.parse import parse_symphony
+from alchemiser_cli.core.strategy.program import compile
 
 ROOT = Path(__file__).resolve().parent.parent
 US_DAILY = ROOT.parent / "shared" / "data" / "us-daily"
@@ -44,17 +43,13 @@ def _static() -> tuple[float, int]:
 
 
 def _strategy(path: Path, start: date, end: date, folder: Path | None) -> tuple[float, int]:
-    symphony = parse_symphony(path.read_text(encoding="utf-8"), str(path))
-    universe = symbols_of(symphony.root)
-    bars = daily_bars(universe, start - warmup([symphony]), end, folder)
-    strategies = [(symphony, Decimal(1))]
-
-    def decide(day: date) -> dict[str, Decimal]:
-        return targets_from_strategies(strategies, bars, day).weights
-
+    program = compile(parse_symphony(path.read_text(encoding="utf-8"), str(path)))
+    universe = list(program.symbols)
+    bars = daily_bars(universe, start - program.history, end, folder)
     setup = Setup(start, end, Decimal(100_000), POLICY, Decimal(5))
     started = time.perf_counter()
-    bt = run_backtest(bars, universe, decide, setup)
+    blend = BlendRun([(program, Decimal(1))], bars)
+    bt = run_backtest(bars, universe, blend.weights, setup)
     return time.perf_counter() - started, len(bt.sessions)
 
 

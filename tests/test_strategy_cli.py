@@ -185,7 +185,7 @@ def test_signal_on_alpaca_reads_cached_adjusted_bars_and_hides_the_keys(
     run = cli("signal", str(path), "--json", "--as-of", "2026-11-20")
     assert run.exit_code == 3  # VTI has no bars at the fake: a broker error, never cash
     assert run.stderr == (
-        "alch: error: Alpaca has no daily bars for VTI from 2021-11-16 to 2026-11-20 "
+        "alch: error: Alpaca has no daily bars for VTI from 2026-11-04 to 2026-11-20 "
         "(feed iex): check the symbols\n"
     )
     alpaca_env.sim.set_adv("VTI", Decimal(3_500_000))

@@ -188,11 +188,21 @@ def test_groups_with_the_same_name_keep_their_own_histories() -> None:
 def test_too_little_history_names_symbol_indicator_window_and_bars() -> None:
     with pytest.raises(StrategyError) as caught:
         run(
-            '(if (> (rsi "A" {:window 10}) 50) [(asset "A")] [(asset "B")])',
+            '(if (> (moving-average-price "A" {:window 60}) 5) [(asset "A")] [(asset "B")])',
             bars(A=[10] * 50, B=[10] * 50),
         )
     assert str(caught.value) == (
-        "t.clj:2:9: rsi window 10: A has 50 daily bars through 2024-03-08, the window needs 101"
+        "t.clj:2:9: moving-average-price window 60: A has 50 daily bars through 2024-03-08, "
+        "the window needs 60"
+    )
+    with pytest.raises(StrategyError) as caught:
+        run(
+            '(if (> (rsi "A" {:window 10}) 50) [(asset "A")] [(asset "B")])',
+            bars(A=[10] * 10, B=[10] * 10),
+        )
+    assert str(caught.value) == (
+        "t.clj:2:9: rsi window 10: A has 10 daily bars through 2024-01-12, the window needs "
+        "at least 11"
     )
 
 

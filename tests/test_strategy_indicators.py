@@ -16,7 +16,12 @@ import pytest
 import ta
 
 from alchemiser_cli.brokers.bars import read_csv_series
-from alchemiser_cli.core.strategy.indicators import compute, required_bars
+from alchemiser_cli.core.strategy.indicators import (
+    compute,
+    history_bars,
+    required_bars,
+    warm_bars,
+)
 from tests.conftest import REPO
 
 US_DAILY = REPO.parent / "shared" / "data" / "us-daily"
@@ -58,15 +63,16 @@ def test_max_drawdown_is_a_positive_percent_from_the_running_peak() -> None:
 
 
 def test_ema_by_hand() -> None:
-    # window 2 reads 20 closes; seed = mean of the first 2 = 10; alpha = 2/3
+    # seed = mean of the first 2 = 10; alpha = 2/3; 3 closes at least, 20 warm, 60 asked for
     closes = D([10] * 19 + [13])
-    assert required_bars("exponential-moving-average-price", 2) == 20
+    name = "exponential-moving-average-price"
+    assert (required_bars(name, 2), warm_bars(name, 2), history_bars(name, 2)) == (3, 20, 60)
     assert compute("exponential-moving-average-price", closes, 2) == 12  # 10 + 2/3 * 3
     assert compute("exponential-moving-average-price", D([5, 7]), 1) == 7
 
 
 def test_rsi_wilder_by_hand() -> None:
-    assert required_bars("rsi", 2) == 21
+    assert (required_bars("rsi", 2), warm_bars("rsi", 2), history_bars("rsi", 2)) == (3, 21, 61)
     # alternating +1, -1 (20 changes): seeds gain = loss = 1/2; each (+1, -1) pair maps
     # gain -> (gain + 1) / 4 and loss -> loss / 4 + 1/2, nine pairs, and gain + loss = 1,
     # so RSI = 100 * gain = 100 * (1/3 + (1/2 - 1/3) / 4**9)

@@ -223,3 +223,53 @@ def test_numbers_far_outside_any_threshold_and_nesting_deeper_than_256_are_error
     with pytest.raises(StrategyError) as caught:
         parse_symphony(sym(depth_bad), "t.clj")
     assert str(caught.value) == "t.clj:2:1921: nested more than 256 brackets deep"
+
+
+def test_composer_float_weights_within_1e9_of_one_are_scaled_to_exactly_one() -> None:
+    # Composer writes 2/3 and 1/3 as floats: they add up to 1.0000000000000001
+    s = parse_symphony(
+        sym('(weight-specified 0.6667000000000001 (asset "A") 0.3333 (asset "B"))'), "t.clj"
+    )
+    assert isinstance(s.root, WeightSpecified)
+    assert sum(s.root.weights) == 1
+    assert s.root.scaled_from == Decimal("1.0000000000000001")
+    assert s.root.weights[1] == Decimal("0.3333") / Decimal("1.0000000000000001")
+    under = parse_symphony(sym('(weight-specified 0.5 (asset "A") 0.4999999999 (asset "B"))'), "t")
+    assert isinstance(under.root, WeightSpecified)
+    assert (sum(under.root.weights), under.root.scaled_from) == (1, Decimal("0.9999999999"))
+    exact = parse_symphony(sym('(weight-specified 0.6 (asset "A") 0.4 (asset "B"))'), "t")
+    assert isinstance(exact.root, WeightSpecified)
+    assert (exact.root.weights, exact.root.scaled_from) == ((Decimal("0.6"), Decimal("0.4")), None)
+    cash = parse_symphony(sym('(weight-specified 0.5 (asset "A") 0.4 (asset "B"))'), "t")
+    assert isinstance(cash.root, WeightSpecified)
+    assert cash.root.scaled_from is None  # 10% cash is a choice, not a float's error
+
+
+def test_weights_more_than_1e9_over_one_are_still_an_error() -> None:
+    with pytest.raises(StrategyError) as caught:
+        parse_symphony(sym('(weight-specified 0.6 (asset "A") 0.400000002 (asset "B"))'), "t.clj")
+    assert str(caught.value) == (
+        "t.clj:2:2: weight-specified: the weights add up to 1.000000002, more than 1"
+    )
+
+
+def test_a_symbol_written_with_a_slash_is_alpacas_with_a_dot() -> None:
+    s = parse_symphony(
+        sym('(if (> (rsi "BRK/B" {:window 10}) 70) [(asset "brk/b")] [(asset "SPY")])'), "t"
+    )
+    assert symbols_of(s.root) == ["BRK.B", "SPY"]
+
+
+@pytest.mark.parametrize("value", ["none", "daily", "weekly", "monthly", "quarterly", "yearly"])
+def test_every_rebalance_frequency_composer_writes_is_read(value: str) -> None:
+    s = parse_symphony(sym('(asset "SPY")', f"{{:rebalance-frequency :{value}}}"), "t")
+    assert s.rebalance_frequency == value
+
+
+def test_an_unknown_rebalance_frequency_is_an_error_at_its_position() -> None:
+    with pytest.raises(StrategyError) as caught:
+        parse_symphony(sym('(asset "SPY")', "{:rebalance-frequency :fortnightly}"), "t.clj")
+    assert str(caught.value) == (
+        "t.clj:1:40: :rebalance-frequency must be one of :none :daily :weekly :monthly "
+        ":quarterly :yearly, found :fortnightly"
+    )

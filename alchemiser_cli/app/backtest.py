@@ -3,53 +3,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.signal import read_strategies
-from alchemiser_cli.core.backtest import Backtest, Progress, Setup, run_backtest
-from alchemiser_cli.core.strategy.evaluate import targets_from_strategies
-from alchemiser_cli.core.strategy.indicators import required_bars
-from alchemiser_cli.core.strategy.nodes import (
-    Filter,
-    If,
-    Indicator,
-    Symphony,
-    WeightInverseVolatility,
-    symbols_of,
-    walk,
+from alchemiser_cli.core.backtest import Backtest, Progress, Setup, run_backtest, session_days
+from alchemiser_cli.core.strategy.band import strategy_band
+from alchemiser_cli.core.strategy.evaluate import BlendRun
+from alchemiser_cli.core.strategy.program import (
+    compile,
+    history,
+    tightest_threshold,
+    within_lookback,
 )
 from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import InputError
 
-# Bars read before --from: a static allocation needs only the previous close; a strategy,
-# every indicator's window filled on the first session (see `warmup`).
+# Bars read before --from: a static allocation needs only the previous close; strategies,
+# their programs' lookback (`program.history`: every indicator fully warmed up on the
+# first session).
 TARGETS_WARMUP = timedelta(days=10)
 BAR_BATCH = 20  # symbols per daily_bars call: the unit of the download's progress
 
 
-def warmup(symphonies: list[Symphony]) -> timedelta:
-    """Calendar days of history before --from that fill every indicator on the first
-    session: the longest indicator read, plus the longest filter or inverse-volatility
-    window (a filter over groups scores each group's re-evaluated series over its window),
-    at 252 sessions to 365 days, with a margin for holidays."""
-    reads, windows = 1, 0
-    for symphony in symphonies:
-        for node in walk(symphony.root):
-            if isinstance(node, If):
-                for side in (node.condition.lhs, node.condition.rhs):
-                    if isinstance(side, Indicator):
-                        reads = max(reads, required_bars(side.name, side.window))
-            elif isinstance(node, Filter):
-                reads = max(reads, required_bars(node.indicator.name, node.indicator.window))
-                windows = max(windows, node.indicator.window or 1)
-            elif isinstance(node, WeightInverseVolatility):
-                reads = max(reads, node.window + 1)
-                windows = max(windows, node.window)
-    return timedelta(days=(reads + windows + 1) * 365 // 252 + 15)
+def on_schedule(blend: BlendRun, days: list[date]) -> Callable[[date], dict[str, Decimal] | None]:
+    """The backtest's decision on the close of each session: the blend's weights when the
+    next session trades (the first always; then when it opens a period of a strategy's
+    `:rebalance-frequency`), None (hold) when it does not."""
+    following = dict(pairwise(days))
+    first = days[0] if days else None
+
+    def decide(prev: date) -> dict[str, Decimal] | None:
+        day = following.get(prev)
+        if prev != first and day is not None and not blend.due(prev, day):
+            return None
+        return blend.weights(prev)
+
+    return decide
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,33 +108,30 @@ def backtest(
         raise InputError(f"--to {req.end.isoformat()} is before --from {req.start.isoformat()}")
     policy = rt.settings.planner
     if req.strategies:
-        strategies = read_strategies(list(req.strategies))
-        universe = sorted({sym for s, _ in strategies for sym in symbols_of(s.root)})
-        history = warmup([s for s, _ in strategies])
-        thresholds = [s.rebalance_threshold for s, _ in strategies if s.rebalance_threshold]
-        if thresholds and not policy.bands_on:
-            policy = policy.model_copy(update={"band_abs": min(thresholds)})
+        programs = [(compile(s), w) for s, w in read_strategies(list(req.strategies))]
+        universe = sorted({sym for p, _ in programs for sym in p.symbols})
+        warmup = history([p for p, _ in programs])
+        policy = strategy_band(policy, tightest_threshold([p for p, _ in programs]))
         source = ", ".join(req.strategies)
     elif req.targets is not None:
         weights = dict(req.targets.weights)
         universe = sorted(weights)
-        history = TARGETS_WARMUP
+        warmup = TARGETS_WARMUP
         source = req.targets.source
     else:
         raise InputError("give --strategy FILE (repeatable) or --targets FILE")
     symbols = set(universe)
     if req.benchmark is not None:
         symbols.add(req.benchmark)
-    bars = read_bars(rt, sorted(symbols), req.start - history, req.end, on_bars)
-    if req.strategies:
-
-        def decide(day: date) -> dict[str, Decimal]:
-            return targets_from_strategies(strategies, bars, day).weights
-
-    else:
-
-        def decide(day: date) -> dict[str, Decimal]:
-            return weights
+    bars = read_bars(rt, sorted(symbols), req.start - warmup, req.end, on_bars)
+    days = session_days(bars, universe, req.start, req.end)  # days[0]: the first decided
+    if req.strategies and days:
+        bars = within_lookback(bars, [p for p, _ in programs], days[0])
+    decide = (
+        on_schedule(BlendRun(programs, bars, days[0] if days else None), days)
+        if req.strategies
+        else lambda _day: weights
+    )
 
     setup = Setup(
         start=req.start,

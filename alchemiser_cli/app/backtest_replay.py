@@ -13,15 +13,15 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from alchemiser_cli.app.backtest import TARGETS_WARMUP, warmup
+from alchemiser_cli.app.backtest import TARGETS_WARMUP
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.signal import read_strategies
 from alchemiser_cli.core.backtest_replay import LiveOrder, LiveRun, RunReplay, replay_run
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.policy import PlannerPolicy
-from alchemiser_cli.core.strategy.evaluate import targets_from_strategies
-from alchemiser_cli.core.strategy.nodes import symbols_of
+from alchemiser_cli.core.strategy.evaluate import BlendRun
+from alchemiser_cli.core.strategy.program import compile, history
 from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.documents import PLAN_ADAPTER
@@ -82,28 +82,29 @@ def replay_journal(
     if not journaled:
         raise InputError("the journal has no executed run to replay: run `alch execute` first")
     lives = [_live_run(rt, record, stored) for record, stored in journaled]
-    parsed = read_strategies(list(strategies)) if strategies else []
+    programs = [(compile(s), w) for s, w in read_strategies(list(strategies))] if strategies else []
     symbols: set[str] = set()
     for run, _ in lives:
         symbols |= set(run.targets) | set(run.holdings)
-    if parsed:
-        symbols |= {sym for s, _ in parsed for sym in symbols_of(s.root)}
-        history = warmup([s for s, _ in parsed])
+    if programs:
+        symbols |= {sym for p, _ in programs for sym in p.symbols}
+        warmup = history([p for p, _ in programs])
     else:
-        history = TARGETS_WARMUP
+        warmup = TARGETS_WARMUP
     if targets is not None:
         symbols |= set(targets.weights)
     first = min(run.day for run, _ in lives)
     last = max(run.day for run, _ in lives)
-    bars = rt.broker.daily_bars(sorted(symbols), first - history - timedelta(days=10), last)
+    bars = rt.broker.daily_bars(sorted(symbols), first - warmup - timedelta(days=10), last)
+    blend = BlendRun(programs, bars) if programs else None
     out: list[RunReplay] = []
     for run, policy in lives:
-        if parsed:
+        if blend is not None:
             reference = max(bars, key=lambda s: len(bars[s].dates))
             before = _previous(bars[reference], run.day)
             if before is None:
                 raise InputError(f"no bars before {run.day.isoformat()} to decide run {run.run_id}")
-            weights = targets_from_strategies(parsed, bars, before).weights
+            weights = blend.weights(before)
         elif targets is not None:
             weights = dict(targets.weights)
         else:

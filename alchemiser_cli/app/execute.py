@@ -14,6 +14,7 @@ from alchemiser_cli.app.check import CheckOutcome, RunOptions, check_plan
 from alchemiser_cli.app.guards import live_opt_in, outside_close_window, ran_today
 from alchemiser_cli.app.reconcile import account_lock, reconcile, refuse_unsettled
 from alchemiser_cli.app.runtime import Runtime
+from alchemiser_cli.app.signal import schedule_guard
 from alchemiser_cli.core.checks import CheckReport
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets
@@ -68,6 +69,8 @@ def execute(
                     rt.notices.append(bypass)
                     done = None
             checked = check_plan(rt, plan, targets, options)
+            if done is None and plan is None:  # strategies trade on their schedule only
+                done = schedule_guard(rt, checked.plan.signal, opts.force)
             run_id = new_run_id(rt.clock.now())
             token = RUN_ID.set(run_id)
             try:

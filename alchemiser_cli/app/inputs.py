@@ -8,11 +8,16 @@ from decimal import Decimal
 from importlib import resources
 
 from alchemiser_cli.app.runtime import Runtime
-from alchemiser_cli.app.signal import as_of_for, evaluate_strategies, read_strategies
+from alchemiser_cli.app.signal import (
+    as_of_for,
+    evaluate_strategies,
+    off_schedule,
+    read_strategies,
+)
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import ZERO, fmt
-from alchemiser_cli.core.strategy.nodes import Asset, walk
+from alchemiser_cli.core.strategy.program import compile
 from alchemiser_cli.core.strategy.record import SignalRecord, signal_record
 from alchemiser_cli.core.targets import (
     Targets,
@@ -82,13 +87,18 @@ def _weight_text(weight: Decimal | str) -> str:
 
 def strategy_targets(rt: Runtime, files: Sequence[str]) -> tuple[Targets, SignalRecord]:
     """Evaluate the strategy files (`FILE` or `FILE=0.6`) as `alch signal` does, on the
-    bars through the last completed session: their blend is the targets."""
+    bars through the last completed session: their blend is the targets. When the session
+    the run trades on is not on any strategy's `:rebalance-frequency`, the record says so
+    (`execute` then does nothing) and a notice names the next rebalance."""
     parsed = read_strategies(list(files))
     margin = rt.settings.limits.fragile_margin
     end, live = as_of_for(rt, None)
     blend = evaluate_strategies(rt.broker, parsed, end, margin, live=live)
-    holdable = {n.symbol for s, _ in parsed for n in walk(s.root) if isinstance(n, Asset)}
-    record = signal_record(blend, margin, sorted(holdable))
+    holdable = {sym for s, _ in parsed for sym in compile(s).holdable}
+    schedule = off_schedule(rt, parsed, end)
+    if schedule is not None:
+        rt.notices.append(f"not a rebalance session: {schedule[0]}")
+    record = signal_record(blend, margin, sorted(holdable), schedule)
     names = ", ".join(f"{s.file} ({fmt(s.blend_weight * 100)}%)" for s in record.strategies)
     targets = Targets(dict(blend.weights), f"strategies {names}")
     return require_weights(targets, liquidate=False), record

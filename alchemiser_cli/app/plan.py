@@ -13,6 +13,7 @@ from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import CENT, fmt
 from alchemiser_cli.core.planner import Plan, build_plan
 from alchemiser_cli.core.policy import PlannerPolicy
+from alchemiser_cli.core.strategy.band import strategy_band
 from alchemiser_cli.core.strategy.record import SignalRecord
 from alchemiser_cli.core.targets import Targets
 
@@ -68,10 +69,11 @@ def strategy_policy(rt: Runtime, signal: SignalRecord | None) -> PlannerPolicy:
     (the tightest in a blend) is the absolute band, and a notice says so."""
     policy = rt.settings.planner
     threshold = None if signal is None else signal.rebalance_threshold
-    if threshold is None or policy.bands_on:
-        return policy
-    rt.notices.append(
-        f"no drift band configured: using the strategy's :rebalance-threshold {fmt(threshold)} "
-        "as the absolute band (band_abs); set [planner] band_abs or --band to override"
-    )
-    return PlannerPolicy.model_validate({**policy.model_dump(), "band_abs": threshold})
+    banded = strategy_band(policy, threshold)
+    if banded is not policy and threshold is not None:
+        rt.notices.append(
+            f"no drift band configured: using the strategy's :rebalance-threshold "
+            f"{fmt(threshold)} as the absolute band (band_abs); set [planner] "
+            "band_abs or --band to override"
+        )
+    return banded

@@ -86,6 +86,10 @@ class Runtime:
         evening = datetime.combine(day, time(23, 59), tzinfo=NEW_YORK)
         return self.last_session(min(evening, self.broker.now()))
 
+    def first_session_from(self, day: date) -> date:
+        """The first session on or after `day` (within the calendar's horizon)."""
+        return self._nyse(self.broker.now()).sessions(day, 1)[0].day
+
     def _nyse(self, now: datetime) -> NyseCalendar:
         known = self._calendars.get("nyse")
         if known is None or not known.table.covers(now.date()):

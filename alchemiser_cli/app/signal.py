@@ -1,25 +1,32 @@
 """Strategies as a source of targets: read the files, fetch the bars, evaluate and blend.
 
 The evaluation itself is pure (`core/strategy`); this use case only reads the strategy
-files, asks the broker for the bars (and, with the market open, the latest trades) and
-decides the as-of date.
+files, asks the broker for the bars each compiled program needs (its `lookback`: one rule,
+`program.history`), with the market open the latest trades, decides the as-of date, and
+says whether a run on the next session is on the strategies' schedule.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import logging
+from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.brokers.base import Broker
-from alchemiser_cli.core.strategy.evaluate import Blend, targets_from_strategies
-from alchemiser_cli.core.strategy.nodes import Symphony, symbols_of
+from alchemiser_cli.core.strategy import frequency
+from alchemiser_cli.core.strategy.evaluate import Blend, explain_blend
+from alchemiser_cli.core.strategy.nodes import Symphony
 from alchemiser_cli.core.strategy.parse import parse_symphony
+from alchemiser_cli.core.strategy.program import Program, compile, history
+from alchemiser_cli.core.strategy.record import SignalRecord
+from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.errors import InputError
 from alchemiser_cli.files import read_text
 
-HISTORY = timedelta(days=5 * 366)  # bars read before the as-of date: 5 years (~1,260 sessions)
+log = logging.getLogger(__name__)
 
 
 def read_strategies(args: list[str]) -> list[tuple[Symphony, Decimal]]:
@@ -57,6 +64,16 @@ def latest_trades(broker: Broker, symbols: list[str]) -> dict[str, Decimal]:
     return out
 
 
+def strategy_bars(
+    broker: Broker, programs: Sequence[Program], first: date, end: date
+) -> dict[str, Series]:
+    """The bars every program reads to decide on sessions from `first` to `end`: from its
+    lookback before `first` (as far back as the source has; the engine reads no further
+    back if it has more: `program.within_lookback`)."""
+    symbols = sorted({sym for p in programs for sym in p.symbols})
+    return broker.daily_bars(symbols, first - history(programs), end)
+
+
 def evaluate_strategies(
     broker: Broker,
     strategies: list[tuple[Symphony, Decimal]],
@@ -67,10 +84,45 @@ def evaluate_strategies(
 ) -> Blend:
     """Fetch the bars through `end` and evaluate and blend the strategies; with `live`
     (the market open, not the simulator), `current-price` is the latest trade."""
-    symbols = sorted({sym for s, _ in strategies for sym in symbols_of(s.root)})
-    bars = broker.daily_bars(symbols, end - HISTORY, end)
+    programs = [(compile(s), w) for s, w in strategies]
+    bars = strategy_bars(broker, [p for p, _ in programs], end, end)
+    symbols = sorted(bars)
     prices = latest_trades(broker, symbols) if live and broker.name != "sim" else None
-    return targets_from_strategies(strategies, bars, end, fragile_margin=margin, live_prices=prices)
+    return explain_blend(programs, bars, end, fragile_margin=margin, live_prices=prices)
+
+
+def off_schedule(
+    rt: Runtime, strategies: Sequence[tuple[Symphony, Decimal]], decided: date
+) -> tuple[str, date] | None:
+    """Why the next session is not a rebalance session for any of the strategies (decided
+    on `decided`'s close), and the next one that is; None when one of them trades on it."""
+    trading = rt.market(rt.broker.now()).next_session.day
+    freqs = [s.rebalance_frequency for s, _ in strategies]
+    if any(frequency.due(f, decided, trading) for f in freqs):
+        return None
+    coming = min(rt.first_session_from(frequency.next_period(f, trading)) for f in freqs)
+    rules = "; ".join(
+        f"{s.file} rebalances :{s.rebalance_frequency}, {frequency.describe(s.rebalance_frequency)}"
+        for s, _ in strategies
+    )
+    why = (
+        f"{trading.isoformat()} is not a rebalance session ({rules}); the next rebalance is "
+        f"{coming.isoformat()}"
+    )
+    return why, coming
+
+
+def schedule_guard(rt: Runtime, signal: SignalRecord | None, force: bool) -> str | None:
+    """A fresh `execute` of strategies off their schedule does nothing (the cron keeps
+    running daily and trades on the rebalance session); `--force` trades anyway, loudly."""
+    if signal is None or signal.off_schedule is None:
+        return None
+    if force:
+        bypass = f"bypassed by --force: {signal.off_schedule}"
+        log.warning(bypass)
+        rt.notices.append(bypass)
+        return None
+    return f"nothing to do: {signal.off_schedule}; --force trades anyway"
 
 
 def as_of_for(rt: Runtime, as_of: date | None) -> tuple[date, bool]:

@@ -39,8 +39,9 @@ DAYS_PER_YEAR = Decimal("365.25")
 TWO = Decimal(2)
 CLOSE = time(21, 0, tzinfo=UTC)  # the session's close, for the plan's timestamp only
 
-# Decides the target weights on the bars through the given date (the previous session).
-TargetsFn = Callable[[date], Mapping[str, Decimal]]
+# Decides the target weights on the bars through the given date (the previous session);
+# None holds: the session trades nothing (a strategy off its `:rebalance-frequency`).
+TargetsFn = Callable[[date], Mapping[str, Decimal] | None]
 Progress = Callable[[int, int], None]
 
 
@@ -195,9 +196,11 @@ def run_backtest(
     trades: list[Trade] = []
     unsettled_buys = 0
     total = len(days) - 1
+    weights: dict[str, Decimal] = {}
     for i in range(1, len(days)):
         day, prev = days[i], days[i - 1]
-        weights = dict(decide(prev))
+        decided = decide(prev)
+        weights = weights if decided is None else dict(decided)
         quotes: dict[str, Quote] = {}
         assets: dict[str, Asset] = {}
         for symbol in sorted(set(weights) | set(held)):
@@ -220,9 +223,13 @@ def run_backtest(
             as_of=datetime.combine(day, CLOSE),
             broker="backtest",
         )
-        plan = build_plan(snap, Targets(weights, setup.source), policy, snap.as_of)
+        orders = (
+            ()
+            if decided is None
+            else build_plan(snap, Targets(weights, setup.source), policy, snap.as_of).orders
+        )
         traded = costs = proceeds = spent = ZERO
-        for order in plan.orders:
+        for order in orders:
             _within_limit(order)
             value = order.qty * order.est_price
             if order.side is Side.SELL:

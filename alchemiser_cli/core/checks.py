@@ -424,6 +424,22 @@ def check_signal_stale(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding
     )
 
 
+def check_signal_warmup(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding | None:
+    """Warn when an RSI or EMA was read on fewer closes than a full warm-up (10n + 1 /
+    10n): its value is used, but still moves with the history it starts from."""
+    short = (
+        [] if plan.signal is None else [w for s in plan.signal.strategies for w in s.short_warmup]
+    )
+    if not short:
+        return None
+    return Finding(
+        "signal.warmup",
+        Severity.WARN,
+        f"{len(short)} indicator(s) read on a short warm-up; first: {short[0]}",
+        "give the bars source more history: a broker or a CSV with earlier bars",
+    )
+
+
 def _closed_by_broker(ctx: CheckContext) -> bool:
     """The calendar says open but the broker's own clock says closed."""
     return ctx.market is not None and ctx.market.is_open and ctx.broker_open is False
@@ -925,6 +941,7 @@ CHECKS: tuple[tuple[str, str, CheckFn], ...] = (
     ("signal.tradable", "every symbol the strategies can hold is tradable", check_signal_tradable),
     ("signal.fragile", "no strategy decision close to flipping", check_signal_fragile),
     ("signal.stale", "strategy bars through the last session", check_signal_stale),
+    ("signal.warmup", "every RSI and EMA fully warmed up", check_signal_warmup),
 )
 
 

@@ -66,6 +66,8 @@ def render_signal(console: Console, blend: Blend) -> None:
             console.print(f"[yellow]fragile:[/yellow] {escape(text)}")
         for symbol, last in result.stale.items():
             console.print(f"[yellow]stale:[/yellow] {escape(symbol)} last bar {last.isoformat()}")
+        for text in result.short_warmup:
+            console.print(f"[yellow]short warm-up:[/yellow] {escape(text)}")
     table = Table(title="Target weights")
     table.add_column("symbol")
     table.add_column("weight", justify="right")

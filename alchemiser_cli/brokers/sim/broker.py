@@ -159,8 +159,11 @@ class SimBroker:
         return None
 
     def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
-        """Closes from ALCH_SIM_BARS (one SYMBOL.csv each), else synthetic ones (flagged)."""
-        return daily_bars(symbols, start, end, self._bars_dir)
+        """Closes from ALCH_SIM_BARS (one SYMBOL.csv each), else synthetic ones (flagged):
+        the whole file through `end`, whatever `start` (it is on disk already; a strategy's
+        RSI and EMA then read every close there is, and bars that end before `start` are
+        still there to be reported stale)."""
+        return daily_bars(symbols, date.min, end, self._bars_dir)
 
     # -- seeding -------------------------------------------------------------------------
 

@@ -2,18 +2,22 @@
 
 Pure and exact: every value is a `Decimal` computed in one fixed context (28 significant
 digits, ROUND_HALF_EVEN) in one fixed order, so a result is identical run to run and
-machine to machine. The last close is the as-of session's. Each indicator reads exactly
-`required_bars(name, window)` closes (the last ones); fewer is an error (the evaluator
-names the symbol, the indicator, the window and the bars available).
+machine to machine. The last close is the as-of session's. Each indicator reads the last
+`required_bars(name, window)` closes, except RSI and EMA, which run over every close given
+(seeded at the first: the longer the history, the closer to the full-history value).
+RSI and EMA need at least n + 1 closes; below `warm_bars` (10n + 1 for RSI, 10n for EMA)
+their value is used but marked a short warm-up; `history_bars` (30n + 1, 30n) is what a
+strategy asks its bars source for. The columns module computes the same values over a
+whole history at once (`columns.column`).
 
 Formulas (the README repeats them):
 - current-price: the last close.
 - moving-average-price(n): mean of the last n closes.
 - exponential-moving-average-price(n): alpha = 2 / (n + 1), seeded with the mean of the
-  first n of the last 10n closes, then ema = ema + alpha * (close - ema) over the other 9n.
-- rsi(n): Wilder. Over the last 10n + 1 closes (10n changes): average gain and loss seeded
-  with the plain mean of the first n changes, then avg = (avg * (n - 1) + x) / n for each
-  later change; RSI = 100 - 100 / (1 + gain / loss); loss 0 gives 100 (both 0 gives 50).
+  first n closes, then ema = ema + alpha * (close - ema) over every later close.
+- rsi(n): Wilder. Average gain and loss seeded with the plain mean of the first n changes,
+  then avg = (avg * (n - 1) + x) / n for each later change; RSI = 100 - 100 / (1 + gain /
+  loss); loss 0 gives 100 (both 0 gives 50).
 - cumulative-return(n): (c[t] / c[t-n] - 1) * 100, percent.
 - moving-average-return(n): mean of the last n daily returns c[i] / c[i-1] - 1, * 100.
 - stdev-return(n): SAMPLE standard deviation (n - 1) of the last n daily returns, * 100:
@@ -32,21 +36,39 @@ CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 ONE = Decimal(1)
-WARMUP = 10  # EMA and RSI read 10 x window closes: the seed's weight is below 0.9**9 * ...
+WARMUP = 10  # a full warm-up of EMA and RSI: 10n closes (10n + 1 for RSI's 10n changes)
+HISTORY = 30  # what EMA and RSI ask for: 30n closes, the seed's weight then below e**-29
+RECURSIVE = frozenset({"rsi", "exponential-moving-average-price"})
 
 
 def required_bars(name: str, window: int | None) -> int:
-    """How many closes `name` with `window` reads."""
+    """The fewest closes `name` with `window` can be computed on (fewer is an error)."""
     n = window or 1
     if name == "current-price":
         return 1
     if name in ("moving-average-price", "stdev-price"):
         return n
+    return n + 1  # RSI and EMA (a seed and one step), and every n-day change
+
+
+def warm_bars(name: str, window: int | None) -> int:
+    """The closes for a full warm-up: fewer is used, marked `short_warmup` (RSI, EMA)."""
+    n = window or 1
     if name == "exponential-moving-average-price":
         return WARMUP * n
     if name == "rsi":
         return WARMUP * n + 1
-    return n + 1  # every return-based indicator: n daily changes
+    return required_bars(name, window)
+
+
+def history_bars(name: str, window: int | None) -> int:
+    """The closes a strategy asks its bars source for, to read `name` as of one session."""
+    n = window or 1
+    if name == "exponential-moving-average-price":
+        return HISTORY * n
+    if name == "rsi":
+        return HISTORY * n + 1
+    return required_bars(name, window)
 
 
 def minimum_window(name: str) -> int:
@@ -76,17 +98,15 @@ def moving_average_price(closes: Sequence[Decimal], window: int) -> Decimal:
 
 
 def exponential_moving_average_price(closes: Sequence[Decimal], window: int) -> Decimal:
-    series = closes[-WARMUP * window :]
     alpha = Decimal(2) / (window + 1)
-    ema = _mean(series[:window])
-    for close in series[window:]:
+    ema = _mean(closes[:window])
+    for close in closes[window:]:
         ema = ema + alpha * (close - ema)
     return ema
 
 
 def rsi(closes: Sequence[Decimal], window: int) -> Decimal:
-    series = closes[-(WARMUP * window + 1) :]
-    changes = [series[i] - series[i - 1] for i in range(1, len(series))]
+    changes = [closes[i] - closes[i - 1] for i in range(1, len(closes))]
     gains = [c if c > 0 else ZERO for c in changes]
     losses = [-c if c < 0 else ZERO for c in changes]
     gain = _mean(gains[:window])
@@ -142,7 +162,7 @@ FUNCTIONS: dict[str, Callable[[Sequence[Decimal], int], Decimal]] = {
 
 
 def compute(name: str, closes: Sequence[Decimal], window: int | None) -> Decimal:
-    """`name` on the last `required_bars(name, window)` of `closes` (the caller checks there
-    are enough, and that no close is zero or negative)."""
+    """`name` on the last `required_bars(name, window)` of `closes`, RSI and EMA on all of
+    them (the caller checks there are enough, and that no close is zero or negative)."""
     with localcontext(CONTEXT):
         return +FUNCTIONS[name](closes, window or 1)

@@ -96,6 +96,7 @@ class WeightSpecified:
     weights: tuple[Decimal, ...]
     children: tuple[Node, ...]
     pos: Pos
+    scaled_from: Decimal | None = None  # the written total when within 1e-9 of 1 (floats)
 
 
 @dataclass(frozen=True, slots=True)

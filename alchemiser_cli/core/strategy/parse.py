@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import cast
 
 from alchemiser_cli.core.strategy.nodes import (
@@ -35,6 +35,10 @@ from alchemiser_cli.core.strategy.syntax import (
     read_forms,
 )
 
+FREQUENCIES = ("none", "daily", "weekly", "monthly", "quarterly", "yearly")
+# Composer writes weights as floats (0.6667000000000001 + 0.3333 = 1.0000000000000001): a
+# total this close to 1 is a float's rounding, scaled to exactly 1.
+FLOAT_SLACK = Decimal("1e-9")
 NODE_FORMS = (
     "asset",
     "group",
@@ -69,6 +73,21 @@ def _describe(expr: Expr) -> str:
     if isinstance(expr, Kw):
         return f":{expr.name}"
     return {SList: "()", SVec: "a vector", SMap: "a map"}[type(expr)]
+
+
+def _symbol(text: str) -> str:
+    """A symbol as Alpaca spells it: upper case, and Composer's `BRK/B` is `BRK.B`."""
+    return text.strip().upper().replace("/", ".")
+
+
+def _scaled(weights: list[Decimal], total: Decimal) -> tuple[Decimal, ...]:
+    """Each weight divided by `total` (28 digits); the first takes what the rounding left,
+    so that they add up to exactly 1."""
+    with localcontext() as ctx:
+        ctx.prec = 28
+        out = [w / total for w in weights]
+        out[0] += 1 - sum(out, Decimal(0))
+    return tuple(out)
 
 
 class _Parser:
@@ -115,9 +134,7 @@ class _Parser:
                     )
                 threshold = value.value
             elif key.name == "rebalance-frequency":
-                if not isinstance(value, Kw | Str):
-                    raise _fail(value, ":rebalance-frequency must be a keyword such as :daily")
-                frequency = value.name if isinstance(value, Kw) else value.value
+                frequency = self.frequency(value)
         root = self.node(body)
         return Symphony(
             name=name.value,
@@ -128,6 +145,20 @@ class _Parser:
             options=tuple(recorded),
             pos=form.pos,
         )
+
+    @staticmethod
+    def frequency(value: Expr) -> str:
+        name = (
+            value.name if isinstance(value, Kw) else value.value if isinstance(value, Str) else None
+        )
+        if name is None or name not in FREQUENCIES:
+            raise _fail(
+                value,
+                ":rebalance-frequency must be one of "
+                + " ".join(f":{f}" for f in FREQUENCIES)
+                + f", found {_describe(value)}",
+            )
+        return name
 
     def node(self, expr: Expr) -> Node:
         if isinstance(expr, SVec):
@@ -149,7 +180,7 @@ class _Parser:
             )
             if not isinstance(args[0], Str) or not (len(args) == 1 or named):
                 raise _fail(expr, 'asset takes a symbol and an optional name: (asset "SPY" "name")')
-            symbol = args[0].value.strip().upper()
+            symbol = _symbol(args[0].value)
             if not symbol or not all(c.isalnum() or c in ".-/" for c in symbol):
                 raise _fail(args[0], f"asset: {symbol!r} is not a valid symbol")
             name = args[1].value if len(args) == 2 and isinstance(args[1], Str) else ""
@@ -213,6 +244,10 @@ class _Parser:
             weights.append(weight.value)
             children.append(self.node(child))
         total = sum(weights, Decimal(0))
+        if total != 1 and abs(total - 1) <= FLOAT_SLACK:
+            return WeightSpecified(
+                node_id, _scaled(weights, total), tuple(children), expr.pos, scaled_from=total
+            )
         if total > 1:
             raise _fail(expr, f"weight-specified: the weights add up to {total}, more than 1")
         return WeightSpecified(node_id, tuple(weights), tuple(children), expr.pos)
@@ -276,8 +311,10 @@ class _Parser:
         assert isinstance(expr, SList)
         args = list(expr.items[1:])
         symbol: str | None = None
-        if args and isinstance(args[0], Str):
-            symbol = args.pop(0).value.strip().upper()  # type: ignore[union-attr]
+        first = args[0] if args else None
+        if isinstance(first, Str):
+            symbol = _symbol(first.value)
+            args.pop(0)
         if in_filter and symbol is not None:
             raise _fail(expr, f"{head} inside filter takes no symbol: it is read on each candidate")
         if not in_filter and symbol is None:

@@ -51,6 +51,8 @@ class StrategyDocument:
     fragile: tuple[str, ...]
     stale: dict[str, date]
     trace: TraceDocument
+    # RSI/EMA read on fewer closes than a full warm-up: "file:line:col: what read N closes"
+    short_warmup: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,10 @@ class SignalRecord:
     rebalance_threshold: Decimal | None
     symbols: tuple[str, ...]
     strategies: tuple[StrategyDocument, ...]
+    # Why the session the run trades on is not a rebalance session of any strategy
+    # (`:rebalance-frequency`), and the next one that is; None when it is.
+    off_schedule: str | None = None
+    next_rebalance: date | None = None
 
 
 def trace_document(t: Trace) -> TraceDocument:
@@ -107,13 +113,20 @@ def strategy_documents(blend: Blend) -> tuple[StrategyDocument, ...]:
             fragile=r.fragile,
             stale=r.stale,
             trace=trace_document(r.trace),
+            short_warmup=r.short_warmup,
         )
         for r, w in blend.results
     )
 
 
-def signal_record(blend: Blend, margin: Decimal, symbols: Sequence[str]) -> SignalRecord:
-    """What a plan made from `blend` carries."""
+def signal_record(
+    blend: Blend,
+    margin: Decimal,
+    symbols: Sequence[str],
+    schedule: tuple[str, date] | None = None,
+) -> SignalRecord:
+    """What a plan made from `blend` carries (`schedule`: why its session is not a
+    rebalance session, and the next one)."""
     results = [r for r, _ in blend.results]
     return SignalRecord(
         as_of=max(r.as_of for r in results),
@@ -123,6 +136,8 @@ def signal_record(blend: Blend, margin: Decimal, symbols: Sequence[str]) -> Sign
         rebalance_threshold=blend.rebalance_threshold,
         symbols=tuple(sorted(set(symbols))),
         strategies=strategy_documents(blend),
+        off_schedule=None if schedule is None else schedule[0],
+        next_rebalance=None if schedule is None else schedule[1],
     )
 
 
