@@ -69,6 +69,13 @@ class AlpacaPolicy(BaseModel):
         description="Longest rate-limit wait (Retry-After, X-RateLimit-Reset, the client-side "
         "limit); a longer one fails at once. Every wait also ends before the run deadline.",
     )
+    max_hold_s: float = Field(
+        default=120,
+        ge=1,
+        le=3600,
+        description="Longest hold a broker's Retry-After or X-RateLimit-Reset puts on every "
+        "alch process on the same keys; after it, the broker is asked again.",
+    )
     rate_limit_per_min: int = Field(
         default=200,
         ge=1,
