@@ -31,7 +31,7 @@ next `count` requests matching the method and path prefix (first matching fault 
   at the server only `seconds` later on the fake's clock (late acceptance).
 Views (tests/fake_views.py): `fake.lag_positions(reads=N, seconds=S)` makes /v2/account and
 /v2/positions show the account as before each fill for N reads or S seconds;
-`fake.fill_factor(k)` fills every order k x the quantity asked (the answer still says the
+`fake.fill_factor(k)` fills every buy k x the quantity asked (the answer still says the
 quantity asked); `fake.hold_crypto("BTCUSD", qty, price)` adds a crypto position.
 `fake.rate_limit(per_minute, window_s=60)` enforces a sliding window over all authorised
 requests: beyond the limit a 429 (not counted); every answer carries Alpaca's
@@ -237,7 +237,7 @@ class FakeAlpaca:
         return self.lag
 
     def fill_factor(self, k: Decimal) -> FillFactor:
-        """Fill every order `k` x the quantity asked (answers still say the quantity asked)."""
+        """Fill every buy `k` x the quantity asked (answers still say the quantity asked)."""
         self.factor = FillFactor(Decimal(k))
         return self.factor
 
@@ -371,11 +371,11 @@ class FakeAlpaca:
             return 422, {"code": 42210000, "message": f"invalid order: {exc}"}
         self.clock.advance(0.001)  # time passes between orders, as at a real broker
         asked = request.qty
-        if self.factor is not None:
+        if self.factor is not None and request.side is Side.BUY:
             request = replace(request, qty=self.factor.scaled(asked))
         try:
             order = self.sim.submit_order(request)
-            if self.factor is not None:
+            if self.factor is not None and request.side is Side.BUY:
                 self.factor.ordered[order.id] = asked
         except DuplicateOrder:
             return 422, {"code": 42210000, "message": "client_order_id must be unique"}

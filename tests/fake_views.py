@@ -3,8 +3,9 @@
 - `Lag`: `/v2/account` and `/v2/positions` keep showing the account as it was before a
   change (a fill) for `reads` reads of either, or `seconds` of real time, as Alpaca's
   positions are known to trail its order fills for seconds.
-- `FillFactor`: every order fills `k` times the quantity ordered (k > 1: an answer that
-  cannot be true, "filled 20 of 10"); the answer still says the quantity ordered.
+- `FillFactor`: every buy fills `k` times the quantity ordered (k > 1: an answer that
+  cannot be true, "filled 20 of 10"); the answer still says the quantity ordered. Sells
+  fill as asked (the simulator holds no shorts).
 - `Crypto`: positions Alpaca holds outside US equities (`asset_class: crypto`), listed
   by `/v2/positions` as Alpaca returns them (`BTCUSD`, `ETH/USD`) and counted in equity.
 
@@ -57,7 +58,7 @@ class Lag:
 
 @dataclass
 class FillFactor:
-    """Orders fill `k` x the quantity asked; answers show the quantity asked."""
+    """Buys fill `k` x the quantity asked; answers show the quantity asked."""
 
     k: Decimal
     ordered: dict[str, Decimal] = field(default_factory=dict)  # order id -> qty asked

@@ -17,13 +17,14 @@ from pydantic import SecretStr
 from alchemiser_cli.brokers import alpaca
 from alchemiser_cli.brokers.alpaca import AlpacaBroker
 from alchemiser_cli.clock import FixedClock
-from alchemiser_cli.core.models import OrderRequest, OrderStatus, Side
+from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
 from alchemiser_cli.errors import (
     AlpacaAuthError,
     BrokerError,
     BrokerUnavailable,
     CircuitOpen,
     ConfigError,
+    OrderDisputed,
     OrderRejected,
 )
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
@@ -627,7 +628,7 @@ def test_non_finite_numbers_from_alpaca_are_broker_errors(
         {"limit_price": "-1"},
     ],
 )
-def test_an_order_with_impossible_figures_is_a_broker_error(
+def test_an_order_with_impossible_figures_is_disputed_with_its_figures(
     fake: FakeAlpaca, make_broker: BrokerMaker, change: dict[str, str]
 ) -> None:
     broker = make_broker()
@@ -636,11 +637,13 @@ def test_an_order_with_impossible_figures_is_a_broker_error(
     )
     raw = next(o for o in fake._list_orders({"status": "all"}) if o["id"] == placed.id)
     fake.fault("GET", "/v2/orders:by_client_order_id", "status", status=200, body=raw | change)
-    with pytest.raises(BrokerError) as caught:
+    with pytest.raises(OrderDisputed) as caught:
         broker.get_order_by_client_id("alch-t-odd")
-    assert str(caught.value).startswith(
-        f"Alpaca sent impossible figures for order {placed.id} (KO): qty "
-    )
+    assert str(caught.value).startswith("Alpaca's answer cannot be true: ")
+    assert f"KO filled (order {placed.id}, " in str(caught.value)
+    disputed = caught.value.order
+    assert isinstance(disputed, BrokerOrder)
+    assert disputed.client_order_id == "alch-t-odd"  # the figures as Alpaca sent them
     assert broker.get_order_by_client_id("alch-t-odd") == placed  # the true answer passes
     fake.log.clear()
 

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from alchemiser_cli.app.check import CheckOutcome, RunOptions, check_plan
+from alchemiser_cli.app.disputes import dispute_notices
 from alchemiser_cli.app.guards import live_opt_in, outside_close_window, ran_today
 from alchemiser_cli.app.reconcile import account_lock, reconcile, refuse_unsettled
 from alchemiser_cli.app.runtime import Runtime
@@ -56,6 +57,7 @@ def execute(
         with account_lock(rt, account_id):
             reconcile(rt, account_id)
             refuse_unsettled(rt, account_id)
+            rt.notices.extend(dispute_notices(rt, account_id, planning=True))
             # The cron contract: a fresh plan runs once a trading day (a saved plan has
             # its own guard, plan.already_executed). --force runs again.
             done = outside_close_window(rt, opts.close_window_s)

@@ -66,6 +66,7 @@ from alchemiser_cli.errors import (
     CircuitOpen,
     ConfigError,
     DuplicateOrder,
+    OrderDisputed,
     OrderNotAccepted,
     OrderRejected,
     WaitRefused,
@@ -431,17 +432,18 @@ class AlpacaBroker:
 
     def open_orders(self) -> list[BrokerOrder]:
         """Every open order, all pages."""
-        return [_order(o) for o in self._orders({"status": "open"})]
+        return [_order(o, listed=True) for o in self._orders({"status": "open"})]
 
     def orders_since(self, since: datetime) -> list[BrokerOrder]:
         """Every order submitted since `since`, all pages."""
-        return [_order(o) for o in self._orders({"status": "all", "after": since.isoformat()})]
+        after = {"status": "all", "after": since.isoformat()}
+        return [_order(o, listed=True) for o in self._orders(after)]
 
     def fills_since(self, since: datetime) -> list[Fill]:
         """Executions since `since`, from orders with a filled quantity."""
         fills = []
         for raw in self._orders({"status": "all", "after": since.isoformat()}):
-            order = _order(raw)
+            order = _order(raw, listed=True)
             if order.filled_qty > ZERO and order.filled_avg_price is not None:
                 at = _time(raw.get("filled_at") or raw.get("updated_at")) or since
                 fills.append(
@@ -824,7 +826,9 @@ def _time(value: Any) -> datetime | None:
 _STATUS = {s.value: s for s in OrderStatus}
 
 
-def _order(raw: Any) -> BrokerOrder:
+def _order(raw: Any, *, listed: bool = False) -> BrokerOrder:
+    """One order from Alpaca's JSON; `listed`: from a listing of the account's orders (not
+    one alch is tracking), where an overfill is kept as it came (see `_possible`)."""
     try:
         status = _STATUS.get(str(raw["status"]))
         if status is None:
@@ -849,26 +853,29 @@ def _order(raw: Any) -> BrokerOrder:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BrokerError(f"unexpected order answer from Alpaca: {exc}") from None
-    return _possible(order)
+    return _possible(order, listed=listed)
 
 
-def _possible(order: BrokerOrder) -> BrokerOrder:
+def _possible(order: BrokerOrder, *, listed: bool = False) -> BrokerOrder:
     """An order whose figures can be true: nothing negative, no more filled than ordered
     (qty 0 is a notional order, placed by another tool). Anything else would corrupt the
-    executor's arithmetic, so it stops the run as a broker error."""
+    executor's arithmetic: `OrderDisputed` carries the figures, and the order is journaled
+    as disputed (a way out: `alch reconcile --accept`), not looked up forever. In a listing
+    (open orders, today's orders and fills) an overfill is kept as Alpaca says it."""
     prices = [p for p in (order.limit_price, order.filled_avg_price) if p is not None]
-    if (
-        order.qty < ZERO
-        or order.filled_qty < ZERO
-        or (order.qty > ZERO and order.filled_qty > order.qty)
-        or any(p <= ZERO for p in prices)
-    ):
-        raise BrokerError(
-            f"Alpaca sent impossible figures for order {order.id} ({order.symbol}): qty "
-            f"{order.qty}, filled {order.filled_qty}, limit {order.limit_price}, average "
-            f"{order.filled_avg_price}"
+    overfilled = order.qty > ZERO and order.filled_qty > order.qty and not listed
+    if order.qty < ZERO or order.filled_qty < ZERO or overfilled or any(p <= ZERO for p in prices):
+        raise OrderDisputed(
+            f"Alpaca's answer cannot be true: {fmt(order.filled_qty)} of {fmt(order.qty)} "
+            f"{order.symbol} filled (order {order.id}, {order.status.value}, limit "
+            f"{_shown(order.limit_price)}, average {_shown(order.filled_avg_price)})",
+            order,
         )
     return order
+
+
+def _shown(value: Decimal | None) -> str:
+    return "none" if value is None else fmt(value)
 
 
 def _volume(bar: Any, symbol: str) -> Decimal:

@@ -17,6 +17,7 @@ from alchemiser_cli.cli import (
     common,
     execute,
     plan,
+    reconcile,
     schema,
     signal,
     sim,
@@ -90,6 +91,7 @@ app.command()(plan.plan)
 app.command()(check.check)
 app.command()(execute.execute)
 app.command()(status.status)
+app.command()(reconcile.reconcile)
 app.command()(schema.schema)
 app.command()(signal.signal)
 app.command()(backtest.backtest)

@@ -217,7 +217,9 @@ def summarise(leg: OrderResult, working: Iterable[BrokerOrder]) -> None:
     leg.filled_qty = filled
     leg.avg_price = value / filled if filled > ZERO else None
     statuses = {s.status for s in leg.slices}
-    if statuses == {LegStatus.FILLED}:
+    if LegStatus.DISPUTED in statuses:  # the broker's figures cannot be true: say so first
+        leg.status = LegStatus.DISPUTED
+    elif statuses == {LegStatus.FILLED}:
         leg.status = LegStatus.FILLED
     elif filled > ZERO:
         leg.status = LegStatus.PARTIALLY_FILLED
@@ -262,6 +264,11 @@ def conclude(
     if not bad:
         return Outcome.COMPLETED, f"all {len(orders)} orders filled"
     message = f"{len(bad)} of {len(orders)} orders did not complete as planned"
+    disputed = sum(1 for r in bad if r.status == LegStatus.DISPUTED)
+    if disputed:
+        message += (
+            f"; {disputed} disputed: the broker's answer cannot be true (see `alch reconcile`)"
+        )
     if deadline_passed:
         message += f"; the run deadline ({deadline_s:g}s) passed and what was open was cancelled"
     return Outcome.INCOMPLETE, message

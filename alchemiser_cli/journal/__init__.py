@@ -21,6 +21,8 @@ from alchemiser_cli.core.models import BrokerOrder, OrderRequest
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.errors import JournalError
 from alchemiser_cli.files import prepare_sqlite, write_transaction
+from alchemiser_cli.journal import disputes
+from alchemiser_cli.journal.disputes import Dispute
 from alchemiser_cli.masking import redact
 
 
@@ -47,6 +49,7 @@ def _m001_initial(cur: sqlite3.Cursor) -> None:
 
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
     ("m001_initial", _m001_initial),
+    ("m002_disputes", disputes.m002_disputes),  # applied by name: numbering may have gaps
 )
 
 # The orders table stores LegStatus values: the broker's statuses plus alch's own
@@ -322,6 +325,21 @@ class Journal:
                 "UPDATE orders SET status = ?, error = ?, updated_at = ? WHERE client_order_id = ?",
                 (LegStatus(status).value, redact(error), now.isoformat(), client_order_id),
             )
+
+    def record_dispute(self, order: BrokerOrder, why: str, now: datetime) -> None:
+        """Journal a broker answer about one of our orders that cannot be true, as sent
+        (journal/disputes.py); the order is `disputed` until the broker's word is accepted."""
+        with self._tx() as cur:
+            disputes.record(cur, order, redact(why), now.isoformat())
+
+    def open_disputes(self, account_id: str, broker: str) -> list[Dispute]:
+        """One broker's account's disputes not yet accepted, oldest first."""
+        return disputes.open_disputes(self._read(disputes.OPEN_SQL, (account_id, broker)))
+
+    def accept_dispute(self, client_order_id: str, now: datetime) -> None:
+        """Take the broker's word for a disputed order (see journal/disputes.py)."""
+        with self._tx() as cur:
+            disputes.accept(cur, client_order_id, now.isoformat())
 
     def orders_for_run(self, run_id: str) -> list[OrderRecord]:
         """A run's orders in leg order."""
