@@ -407,10 +407,11 @@ class Journal:
         return plan if isinstance(plan, dict) else None
 
     def plan_executed(self, plan_id: str) -> list[RunRecord]:
-        """Execute runs in which an order of this plan reached (or may have reached) the broker.
+        """Execute runs in which an order of this plan filled, or may still fill (working
+        at the broker, or its fate unknown: `intent`, `unconfirmed`).
 
-        Orders journaled but never sent (`not_sent`) or refused at submit (`send_failed`) do
-        not count: a run that crashed before its first send did not execute the plan.
+        A run whose orders all ended with nothing filled (cancelled, refused, never sent)
+        did not execute the plan: it runs again without --force.
         """
         return self._plan_runs(plan_id, only_reached=True)
 
@@ -419,13 +420,14 @@ class Journal:
         return len(self._plan_runs(plan_id, only_reached=False))
 
     def _plan_runs(self, plan_id: str, *, only_reached: bool) -> list[RunRecord]:
-        never = sorted(LegStatus.never_reached())
-        marks = ",".join("?" * len(never))
+        final = sorted(LegStatus.settled())
+        marks = ",".join("?" * len(final))
+        # filled_qty is a decimal string: any digit 1-9 in it means something filled.
         rows = self._read(
             "SELECT * FROM runs WHERE plan_id = ? AND command = 'execute' AND run_id IN"  # noqa: S608 - placeholders only
-            " (SELECT run_id FROM orders WHERE plan_id = ?"
-            f"  AND (? = 0 OR status NOT IN ({marks}))) ORDER BY started_at",
-            (plan_id, plan_id, int(only_reached), *never),
+            " (SELECT run_id FROM orders WHERE plan_id = ? AND (? = 0"
+            f"  OR filled_qty GLOB '*[1-9]*' OR status NOT IN ({marks}))) ORDER BY started_at",
+            (plan_id, plan_id, int(only_reached), *final),
         )
         return [self._run(r) for r in rows]
 
