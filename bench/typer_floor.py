@@ -217,6 +217,25 @@ def status(
 
 
 @app.command()
+def reconcile(
+    ctx: typer.Context,
+    accept: Annotated[
+        bool,
+        typer.Option(
+            "--accept",
+            help="Take the broker's word for every disputed order (journaled as it says).",
+        ),
+    ] = False,
+) -> None:
+    """Settle unfinished runs and late orders with the broker; list disputed orders.
+
+    An order is disputed when the broker's answer about it cannot be true (more filled
+    than ordered, say). Later runs plan from the broker's positions and say so until
+    --accept records the broker's figures as the order's.
+    """
+
+
+@app.command()
 def schema(
     name: Annotated[
         str, typer.Argument(help="plan, check, execute, status, targets, backtest or replay")

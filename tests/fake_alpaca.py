@@ -33,6 +33,8 @@ Views (tests/fake_views.py): `fake.lag_positions(reads=N, seconds=S)` makes /v2/
 /v2/positions show the account as before each fill for N reads or S seconds;
 `fake.fill_factor(k)` fills every buy k x the quantity asked (the answer still says the
 quantity asked); `fake.hold_crypto("BTCUSD", qty, price)` adds a crypto position.
+`fake.after("POST", "/v2/orders", action, count)` calls `action` after matching answers
+(a quote that moves a cent once the orders are out).
 `fake.rate_limit(per_minute, window_s=60)` enforces a sliding window over all authorised
 requests: beyond the limit a 429 (not counted); every answer carries Alpaca's
 X-RateLimit-Limit, -Remaining and -Reset (Unix epoch second when Remaining next grows).
@@ -184,6 +186,7 @@ class FakeAlpaca:
         self.lag: Lag | None = None  # account and positions trailing the fills
         self.factor: FillFactor | None = None  # orders fill k x the quantity asked
         self.crypto = Crypto()  # positions outside US equities
+        self.hooks: list[list[Any]] = []  # [method, path, action, count left] (see `after`)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._thread = threading.Thread(
@@ -244,6 +247,18 @@ class FakeAlpaca:
     def hold_crypto(self, symbol: str, qty: Decimal, price: Decimal) -> None:
         """A crypto position (`BTCUSD`, `ETH/USD`), listed by /v2/positions and in equity."""
         self.crypto.held[symbol] = (Decimal(qty), Decimal(price))
+
+    def after(self, method: str, path: str, action: Callable[[], None], count: int = 1) -> None:
+        """Call `action` (under the fake's lock) after each of the next `count` requests
+        matching `method` and `path` (a prefix) are answered: e.g. move a quote a cent
+        once the run's orders have gone out."""
+        self.hooks.append([method, path, action, count])
+
+    def run_hooks(self, method: str, path: str) -> None:
+        for hook in self.hooks:
+            if hook[0] == method and path.startswith(hook[1]) and hook[3] > 0:
+                hook[3] -= 1
+                hook[2]()
 
     def order_doc(self, order: BrokerOrder) -> dict[str, Any]:
         """An order as Alpaca answers it (with the quantity asked, under a fill factor)."""
@@ -751,6 +766,7 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
                     status, answer = 200, fake._clock(closed=True)
                 else:
                     status, answer = fake.route(method, path, query, body)
+                fake.run_hooks(method, path)
                 fake.stream.publish()
             if kind in ("lost", "drop_after"):
                 assert fault is not None

@@ -35,6 +35,7 @@ class Lag:
     reads: int = 0  # reads of /v2/account or /v2/positions that still see the old view
     seconds: float = 0.0  # real seconds the old view lasts
     clock: Callable[[], float] = time.monotonic
+    lagging: frozenset[str] = frozenset({"account", "positions"})  # which answers lag
     served: int = 0  # stale answers given so far (for assertions)
     _state: object = None  # the state the view shows (cash and quantities)
     _view: Docs | None = None
@@ -42,7 +43,8 @@ class Lag:
     _until: float | None = None
 
     def answer(self, state: object, truth: Docs) -> Docs:
-        """What a read answers now: the old view while the window lasts, else the truth."""
+        """What a read answers now: the old view while the window lasts (for the answers
+        in `lagging`), else the truth."""
         if self._view is None or state == self._state:
             self._state, self._view, self._until = state, truth, None
             return truth
@@ -51,7 +53,10 @@ class Lag:
         if self._left > 0 or self.clock() < self._until:
             self._left -= 1
             self.served += 1
-            return self._view
+            old = self._view
+            account = old[0] if "account" in self.lagging else truth[0]
+            positions = old[1] if "positions" in self.lagging else truth[1]
+            return account, positions
         self._state, self._view, self._until = state, truth, None
         return truth
 

@@ -14,7 +14,7 @@ from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.policy import ExecutionPolicy
-from alchemiser_cli.executor import Executor, Outcome, client_order_id
+from alchemiser_cli.executor import Executor, Outcome, RunKnowledge, client_order_id
 from alchemiser_cli.journal import Journal
 from tests.conftest import FileMaker, Run
 from tests.test_executor import NOW, plan_for
@@ -124,7 +124,7 @@ def test_a_run_that_did_not_fill_everything_gets_no_top_up(
     plan = plan_for(broker, "50", VTI="0.6", BND="0.4")
     asked: list[Plan] = []
 
-    def topup(done: Plan) -> Plan | str:
+    def topup(done: Plan, known: RunKnowledge) -> Plan | str:
         asked.append(done)
         return "never asked"
 
@@ -148,7 +148,7 @@ def test_the_round_sends_only_buys_within_the_cash_under_top_up_ids(
     plan = plan_for(broker, "50", VTI="0.6", BND="0.4")
     fresh: list[Plan] = []
 
-    def topup(done: Plan) -> Plan | str:
+    def topup(done: Plan, known: RunKnowledge) -> Plan | str:
         assert done is plan
         fresh.append(plan_for(broker, "50", VTI="0.6", BND="0.4"))
         return fresh[0]
@@ -183,7 +183,7 @@ def test_an_unfilled_top_up_is_cancelled_within_the_run_deadline(
     journal.start_run("run", "execute", "sim", "CASH-1", None, None, NOW)
     plan = plan_for(broker, "50", VTI="0.6", BND="0.4")
 
-    def topup(done: Plan) -> Plan | str:
+    def topup(done: Plan, known: RunKnowledge) -> Plan | str:
         broker.script("VTI", "hold")  # the top-up's buy never fills
         return plan_for(broker, "50", VTI="0.6", BND="0.4")
 

@@ -33,6 +33,7 @@ from alchemiser_cli.executor.results import (
     SliceResult,
 )
 from alchemiser_cli.executor.run import MIN_WAIT_S, Executor, TopUp
+from alchemiser_cli.executor.topup import RunKnowledge
 
 __all__ = [
     "CLIENT_ORDER_PREFIX",
@@ -42,6 +43,7 @@ __all__ = [
     "LegStatus",
     "OrderResult",
     "Outcome",
+    "RunKnowledge",
     "SliceResult",
     "TopUp",
     "client_order_id",
