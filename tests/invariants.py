@@ -9,12 +9,12 @@ from decimal import Decimal
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.core.models import Side
 
-# What "above target" allows for: a cent of rounding and 2 bps of the target's value (the
+# What "above target" allows for: a cent of rounding and 5 bps of the target's value (the
 # spread a run pays shrinks equity a little after the goals were set, and a quote may
 # move a cent: a doubled buy is 10,000 bps), plus, for a whole-share symbol, the half
 # share the planner may round up to.
 SLACK = Decimal("0.01")
-SLACK_BPS = Decimal("0.0002")
+SLACK_BPS = Decimal("0.0005")
 
 
 def above_target(

@@ -88,6 +88,18 @@ def capped_buys(
             continue
         if qty < order.qty:
             notes.append(f"{order.symbol}: cut to {fmt(qty)} to stay within its target")
-            order = replace(order, qty=qty, est_value=qty * order.est_price)
+            order = resized(order, qty)
         kept.append(order)
     return kept, notes
+
+
+def resized(order: PlannedOrder, qty: Decimal) -> PlannedOrder:
+    """A buy of `qty` instead: its values and estimated cost scaled with it."""
+    share = qty / order.qty if order.qty > ZERO else ZERO
+    return replace(
+        order,
+        qty=qty,
+        est_value=qty * order.est_price,
+        max_value=qty * order.limit_price,
+        est_cost=order.est_cost * share,
+    )
