@@ -172,6 +172,11 @@ class Settings(BaseSettings):
     )
 
     home: Path | None = Field(default=None, description="State directory (journal, sim, logs).")
+    shared_dir: Path | None = Field(
+        default=None,
+        description="State every ALCH_HOME of this user shares (the per-key rate limit); "
+        "default the platform's user state directory.",
+    )
     broker: Literal["auto", "sim", "alpaca"] = "auto"
     sim_account: Path | None = Field(default=None, description="Simulator seed file.")
     sim_now: datetime | None = Field(default=None, description="Simulator clock (ISO time).")
@@ -197,7 +202,7 @@ class Settings(BaseSettings):
     live: bool = Field(default=False, description="ALCH_LIVE=1: first half of the live opt-in.")
     config_path: Path | None = Field(default=None, exclude=True)
 
-    @field_validator("home", mode="before")
+    @field_validator("home", "shared_dir", mode="before")
     @classmethod
     def _not_empty(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -226,6 +231,12 @@ class Settings(BaseSettings):
     def state_dir(self) -> Path:
         """Where the journal, the simulator account and the logs live."""
         return self.home or Path(platformdirs.user_data_dir("alch", appauthor=False))
+
+    @property
+    def shared_state_dir(self) -> Path:
+        """Where state shared by every ALCH_HOME of this user lives (the Alpaca rate limit
+        per key): ALCH_SHARED_DIR, else the user state directory (~/.local/state/alch)."""
+        return self.shared_dir or Path(platformdirs.user_state_dir("alch", appauthor=False))
 
 
 def find_config(explicit: Path | None) -> Path | None:

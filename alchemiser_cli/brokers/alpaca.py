@@ -109,6 +109,7 @@ class AlpacaBroker:
         feed: str = "iex",
         live: bool = False,
         stream: bool = False,
+        limits_dir: Path | None = None,
     ) -> None:
         if credentials.api_key_id is None or credentials.api_secret_key is None:
             raise ConfigError("set APCA_API_KEY_ID and APCA_API_SECRET_KEY, or pass --broker sim")
@@ -136,7 +137,10 @@ class AlpacaBroker:
         self._limiter = RateLimiter(
             policy.rate_limit_per_min,
             self._waits,
-            state_file(cache_dir.parent / "ratelimit", credentials.api_key_id.get_secret_value()),
+            state_file(
+                limits_dir or cache_dir.parent / "ratelimit",
+                credentials.api_key_id.get_secret_value(),
+            ),
             max_hold_s=policy.max_hold_s,
         )
         self._breaker = CircuitBreaker(policy.breaker_fail_max, policy.breaker_reset_s, clock)
@@ -576,7 +580,8 @@ class AlpacaBroker:
         from alchemiser_cli.brokers.alpaca_stream import AlpacaUpdates
 
         key, secret = (k.get_secret_value() for k in self._keys)
-        return AlpacaUpdates(key, secret, self._stream_url, _order)
+        # Each (re)connection is a request against the key's budget: Alpaca counts them.
+        return AlpacaUpdates(key, secret, self._stream_url, _order, self._limiter.acquire)
 
     def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
         """Adjusted daily closes (StockBarsRequest, paged), cached incrementally under

@@ -101,7 +101,7 @@ class RateLimiter:
         self.per_minute = per_minute
         self.max_hold_s = max_hold_s
         self._waits = waits
-        self._count = 0
+        self.taken = 0  # requests this process took from the budget
         rates = [Rate(per_minute, WINDOW_MS)]
         self._bucket = self._open(rates, state)
         with self._bucket.lock:
@@ -154,8 +154,8 @@ class RateLimiter:
                     decision = self._bucket.put_decision(RateItem("alpaca", now))
                     assert not isinstance(decision, Awaitable)
                     if decision.allowed:
-                        self._count += 1
-                        if self._count % LEAK_EVERY == 1:
+                        self.taken += 1
+                        if self.taken % LEAK_EVERY == 1:
                             self._bucket.leak(now)
                         return
                     wait_ms = max(1, decision.retry_after_ms or 1)
