@@ -7,6 +7,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from alchemiser_cli.app import holdings
 from alchemiser_cli.app.disputes import dispute_notices
 from alchemiser_cli.app.inputs import resolve_targets
 from alchemiser_cli.app.reconcile import SETTLED_STATUSES, account_lock, note_dispute, reconcile
@@ -17,7 +18,13 @@ from alchemiser_cli.core.money import ZERO, bps_of, fmt
 from alchemiser_cli.core.planner import reference_price, value_account
 from alchemiser_cli.core.targets import Targets, shortened
 from alchemiser_cli.documents.journaled import JournaledLeg, figure, read_report
-from alchemiser_cli.documents.reports import AccountView, PositionView, RunView, StatusReport
+from alchemiser_cli.documents.reports import (
+    AccountView,
+    OtherHolding,
+    PositionView,
+    RunView,
+    StatusReport,
+)
 from alchemiser_cli.errors import InputError, LockHeld, OrderDisputed, PriceError
 from alchemiser_cli.journal import UNSETTLED, OrderRecord, RunRecord
 
@@ -49,7 +56,7 @@ def status(
             "at the broker yet; it may still arrive"
         )
     account = broker.account()
-    positions = broker.positions()
+    positions, others = holdings.split(broker.positions(), ())
     targets = _status_targets(rt, targets, account.account_id)
     weights = None if targets is None else dict(targets.weights)
     wanted = {s for s, w in (weights or {}).items() if w > ZERO} - set(positions)
@@ -104,6 +111,9 @@ def status(
         ),
         targets_source=None if targets is None else targets.source,
         market=market,
+        other_holdings=tuple(
+            OtherHolding(p.symbol, p.asset_class, p.qty, p.market_value) for p in others
+        ),
     )
 
 

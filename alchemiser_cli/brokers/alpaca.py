@@ -47,6 +47,7 @@ from alchemiser_cli.brokers.resilience import (
 )
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.models import (
+    EQUITY,
     Account,
     Asset,
     BrokerOrder,
@@ -244,15 +245,21 @@ class AlpacaBroker:
             ) from None
 
     def positions(self) -> dict[str, Position]:
-        """GET /v2/positions (short positions come back negative)."""
+        """GET /v2/positions (short positions come back negative), every asset class: a
+        crypto position is listed as Alpaca has it (`BTCUSD`), with its class and value."""
         raw = self._get("/positions")
         result = {}
         for item in _list(raw, "positions"):
             qty = _dec(item, "qty")
             if str(item.get("side", "long")) == "short" and qty > ZERO:
                 qty = -qty
+            worth = item.get("market_value")  # crypto and options: valued by Alpaca
             result[str(item["symbol"])] = Position(
-                str(item["symbol"]), qty, _dec(item, "avg_entry_price")
+                str(item["symbol"]),
+                qty,
+                _dec(item, "avg_entry_price"),
+                asset_class=str(item.get("asset_class") or EQUITY),
+                market_value=None if worth is None else _finite(worth, "market_value"),
             )
         return result
 

@@ -94,6 +94,16 @@ class PositionView:
 
 
 @dataclass(frozen=True, slots=True)
+class OtherHolding:
+    """A holding alch leaves alone (crypto, options: not a US equity), for `status`."""
+
+    symbol: str
+    asset_class: str
+    qty: Exact
+    market_value: Money | None
+
+
+@dataclass(frozen=True, slots=True)
 class RunView:
     """One journal run, summarised."""
 
@@ -123,3 +133,4 @@ class StatusReport:
     targets_source: str | None
     market: MarketOutlook | None = None
     schema_version: int = 1
+    other_holdings: tuple[OtherHolding, ...] = ()  # left alone: not US equities
