@@ -18,10 +18,15 @@ SLACK_BPS = Decimal("0.0005")
 
 
 def above_target(
-    sim: SimBroker, targets: Mapping[str, Decimal], reserve: Decimal = Decimal(0)
+    sim: SimBroker,
+    targets: Mapping[str, Decimal],
+    reserve: Decimal = Decimal(0),
+    start: Mapping[str, Decimal] | None = None,
 ) -> dict[str, str]:
     """Symbols held above their target share of the investable base, valued at the mid
-    (symbol -> "value > allowed"); empty when none is."""
+    (symbol -> "value > allowed"); empty when none is. With `start` (the quantities held
+    before the runs), only symbols bought since count: a holding that simply was not sold
+    yet (a run refused or stopped) is not one alch put above its target."""
     positions = sim.positions()
     quotes = sim.quotes(set(positions) | set(targets))
     mids = {s: (q.bid + q.ask) / 2 for s, q in quotes.items()}
@@ -30,6 +35,8 @@ def above_target(
     assets = sim.assets(positions)
     over = {}
     for symbol, position in positions.items():
+        if start is not None and position.qty <= start.get(symbol, Decimal(0)):
+            continue
         value = position.qty * mids[symbol]
         goal = targets.get(symbol, Decimal(0)) * base
         allowed = goal + goal * SLACK_BPS + SLACK

@@ -60,9 +60,7 @@ def test_a_target_that_names_a_crypto_position_counts_it_and_never_orders_it(
     assert (btc["qty"], btc["rule"]) == ("0.5", "not_tradable")
 
 
-def test_execute_and_status_work_on_an_account_holding_crypto(
-    fake: FakeAlpaca, cli: CliFn
-) -> None:
+def test_execute_and_status_work_on_an_account_holding_crypto(fake: FakeAlpaca, cli: CliFn) -> None:
     run = cli("execute", "--yes", "--json", "--targets", THREE_FUND)
     assert run.exit_code == 0, run.stderr
     assert run.json()["outcome"] == "completed"
