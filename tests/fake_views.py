@@ -94,7 +94,7 @@ class Crypto:
             out.append({
                 "asset_id": str(uuid.uuid5(NAMESPACE, symbol)),
                 "symbol": symbol,
-                "exchange": "CRYPTO",
+                "exchange": "",  # the OpenAPI enum has no crypto venue; "" is allowed
                 "asset_class": "crypto",
                 "asset_marginable": False,
                 "avg_entry_price": fmt(price),

@@ -26,6 +26,9 @@ from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.core.types import Money
 from alchemiser_cli.executor.results import OrderResult, Outcome
 
+# The shortest wait: clocks tick in microseconds, so a wait of a few hundred nanoseconds
+# (float rounding of a due time) would not move time and the loop would spin.
+MIN_WAIT_S = 0.001
 # Every order alch sends has a client_order_id starting with this (see client_order_id).
 CLIENT_ORDER_PREFIX = "alch-"
 # Spread (bps) at which the re-peg interval has doubled; it is capped at 4x.

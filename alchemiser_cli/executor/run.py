@@ -16,12 +16,14 @@ from alchemiser_cli.brokers.base import Broker
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.calendar import Session
 from alchemiser_cli.core.legs import LegStatus
-from alchemiser_cli.core.models import EQUITY, Side
+from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import ONE, ZERO, dollars
 from alchemiser_cli.core.planner import Plan, PlannedOrder
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.errors import BrokerError
+from alchemiser_cli.executor.agreement import await_agreement
 from alchemiser_cli.executor.pure import (
+    MIN_WAIT_S,
     buys_needed,
     conclude,
     leg_result,
@@ -32,13 +34,10 @@ from alchemiser_cli.executor.pure import (
 )
 from alchemiser_cli.executor.results import ExecutionResult, OrderResult, Outcome, SliceResult
 from alchemiser_cli.executor.slices import Child, SliceDesk, State
-from alchemiser_cli.executor.topup import RunKnowledge, capped_buys, disagreement, known_after
+from alchemiser_cli.executor.topup import RunKnowledge, capped_buys, known_after
 from alchemiser_cli.journal import Journal
 
 log = logging.getLogger("alchemiser_cli.executor")  # as before the package split
-# The shortest wait: clocks tick in microseconds, so a wait of a few hundred nanoseconds
-# (float rounding of a due time) would not move time and the loop would spin.
-MIN_WAIT_S = 0.001
 
 # The top-up round's planner, given by the caller: from the executed plan (its targets and
 # policy) and what the run knows (positions and cash after its fills), a fresh plan
@@ -192,7 +191,10 @@ class Executor(SliceDesk):
         if left < max(ONE, plan.policy.min_trade_value):
             result.topup = f"no top-up: {dollars(left)} left is below the minimum trade"
             return False  # nothing worth re-deploying
-        why = self._await_agreement(known)
+        end = min(self._deadline, self._now() + self._policy.topup_wait_s)
+        why = await_agreement(
+            self._broker, self._clock, self._policy, known, end, lambda: self._stop is not None
+        )
         fresh = topup(plan, known) if why is None else why
         if isinstance(fresh, str):
             result.topup = f"top-up skipped: {fresh}"
@@ -225,25 +227,6 @@ class Executor(SliceDesk):
         )
         self._on_event(result.topup)
         return True
-
-    def _await_agreement(self, known: RunKnowledge) -> str | None:
-        """Wait (backing off, at most `topup_wait_s`, never past the deadline) until the
-        broker's equity positions are what this run knows; the reason to skip if not."""
-        end = min(self._deadline, self._now() + self._policy.topup_wait_s)
-        interval = self._policy.poll_initial_s
-        while True:
-            held = {
-                s: p.qty for s, p in self._broker.positions().items() if p.asset_class == EQUITY
-            }
-            differ = disagreement(known.positions, held)
-            if differ is None:
-                return None
-            now = self._now()
-            if now >= end or self._stop is not None:
-                return f"the broker's positions do not show this run's fills yet ({differ})"
-            if not self._clock.sleep(max(MIN_WAIT_S, min(interval, end - now))):
-                return "interrupted while waiting for the broker's positions"
-            interval = min(interval * 2, self._policy.poll_max_s)
 
     # -- one batch: slices sent on schedule, polled, re-pegged, cancelled at the bound -----
 
