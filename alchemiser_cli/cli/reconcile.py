@@ -19,9 +19,7 @@ AcceptOpt = Annotated[
 def reconcile(ctx: typer.Context, accept: AcceptOpt = False) -> None:
     """Settle unfinished runs and late orders with the broker; list disputed orders.
 
-    An order is disputed when the broker's answer about it cannot be true (more filled
-    than ordered, say). Later runs plan from the broker's positions and say so until
-    --accept records the broker's figures as the order's.
+    Disputed: the broker's answer cannot be true (more filled than ordered, say).
     """
     from alchemiser_cli.app.disputes import describe, reconcile_account
 
