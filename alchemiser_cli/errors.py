@@ -136,5 +136,15 @@ class OrderNotAccepted(BrokerError):
     """The broker answered every try to send an order and took none (429s): it is not there."""
 
 
+class OrderDisputed(BrokerError):
+    """The broker's answer about one of alch's orders cannot be true (more filled than
+    ordered, a negative quantity, a price of zero): `order` holds its figures as sent
+    (a `BrokerOrder`), to be journaled as `disputed` rather than retried forever."""
+
+    def __init__(self, message: str, order: object) -> None:
+        super().__init__(message)
+        self.order = order
+
+
 class OrderUnsettled(BrokerError):
     """An earlier order got no answer and is not at the broker yet; it may still arrive."""

@@ -70,6 +70,13 @@ class AlpacaPolicy(BaseModel):
         description="Longest rate-limit wait (Retry-After, X-RateLimit-Reset, the client-side "
         "limit); a longer one fails at once. Every wait also ends before the run deadline.",
     )
+    max_hold_s: float = Field(
+        default=120,
+        ge=1,
+        le=3600,
+        description="Longest hold a broker's Retry-After or X-RateLimit-Reset puts on every "
+        "alch process on the same keys; after it, the broker is asked again.",
+    )
     rate_limit_per_min: int = Field(
         default=200,
         ge=1,
@@ -166,6 +173,11 @@ class Settings(BaseSettings):
     )
 
     home: Path | None = Field(default=None, description="State directory (journal, sim, logs).")
+    shared_dir: Path | None = Field(
+        default=None,
+        description="State every ALCH_HOME of this user shares (the per-key rate limit); "
+        "default the platform's user state directory.",
+    )
     broker: Literal["auto", "sim", "alpaca"] = "auto"
     sim_account: Path | None = Field(default=None, description="Simulator seed file.")
     sim_now: datetime | None = Field(default=None, description="Simulator clock (ISO time).")
@@ -192,7 +204,7 @@ class Settings(BaseSettings):
     live: bool = Field(default=False, description="ALCH_LIVE=1: first half of the live opt-in.")
     config_path: Path | None = Field(default=None, exclude=True)
 
-    @field_validator("home", mode="before")
+    @field_validator("home", "shared_dir", mode="before")
     @classmethod
     def _not_empty(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -221,6 +233,12 @@ class Settings(BaseSettings):
     def state_dir(self) -> Path:
         """Where the journal, the simulator account and the logs live."""
         return self.home or Path(platformdirs.user_data_dir("alch", appauthor=False))
+
+    @property
+    def shared_state_dir(self) -> Path:
+        """Where state shared by every ALCH_HOME of this user lives (the Alpaca rate limit
+        per key): ALCH_SHARED_DIR, else the user state directory (~/.local/state/alch)."""
+        return self.shared_dir or Path(platformdirs.user_state_dir("alch", appauthor=False))
 
 
 def find_config(explicit: Path | None) -> Path | None:

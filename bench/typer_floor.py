@@ -226,6 +226,23 @@ def status(
 
 
 @app.command()
+def reconcile(
+    ctx: typer.Context,
+    accept: Annotated[
+        bool,
+        typer.Option(
+            "--accept",
+            help="Take the broker's word for every disputed order (journaled as it says).",
+        ),
+    ] = False,
+) -> None:
+    """Settle unfinished runs and late orders with the broker; list disputed orders.
+
+    Disputed: the broker's answer cannot be true (more filled than ordered, say).
+    """
+
+
+@app.command()
 def schema(
     name: Annotated[
         str, typer.Argument(help="plan, check, execute, status, targets, backtest or replay")

@@ -44,6 +44,8 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(key)
     home = tmp_path / "home"
     monkeypatch.setenv("ALCH_HOME", str(home))
+    # State every home of the user shares (the per-key rate limit): never the real one.
+    monkeypatch.setenv("ALCH_SHARED_DIR", str(tmp_path / "shared-state"))
     monkeypatch.setenv("ALCH_SIM_NOW", OPEN_NOW)
     work = tmp_path / "work"
     work.mkdir()

@@ -17,6 +17,11 @@ next `count` requests matching the method and path prefix (first matching fault 
 - `hang`: never answer, never close (until the server stops or `seconds`, default 600);
 - `trickle`: process, then send the whole answer (status line included) one byte every
   `seconds` (default 1.0);
+- `trickle_body`: process, send the status line and headers at once (`Connection: close`,
+  so `http.client` lets go of the socket), then the body one byte every `seconds`;
+- `garbage`: answer `status` (default 200) with a body that is not JSON (not processed);
+- `http10`: process, answer as an HTTP/1.0 server (no Content-Length: the body ends when
+  the connection closes), the body one byte every `seconds`;
 - `echo`: answer `status` (default 503) with an error message that echoes the request's
   APCA-API-SECRET-KEY header, as a careless proxy or broker might;
 - `closed`: on GET /v2/clock, answer `is_open: false` (a closure on a scheduled trading
@@ -24,6 +29,12 @@ next `count` requests matching the method and path prefix (first matching fault 
   does the same for every request);
 - `late`: an order submit gets no answer (the connection is closed) and the order appears
   at the server only `seconds` later on the fake's clock (late acceptance).
+Views (tests/fake_views.py): `fake.lag_positions(reads=N, seconds=S)` makes /v2/account and
+/v2/positions show the account as before each fill for N reads or S seconds;
+`fake.fill_factor(k)` fills every buy k x the quantity asked (the answer still says the
+quantity asked); `fake.hold_crypto("BTCUSD", qty, price)` adds a crypto position.
+`fake.after("POST", "/v2/orders", action, count)` calls `action` after matching answers
+(a quote that moves a cent once the orders are out).
 `fake.rate_limit(per_minute, window_s=60)` enforces a sliding window over all authorised
 requests: beyond the limit a 429 (not counted); every answer carries Alpaca's
 X-RateLimit-Limit, -Remaining and -Reset (Unix epoch second when Remaining next grows).
@@ -54,7 +65,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as dt_time
 from decimal import Decimal
@@ -73,6 +84,7 @@ from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, S
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.errors import DuplicateOrder, OrderRejected
 from tests import fake_alpaca_activities as activities
+from tests.fake_views import Crypto, FillFactor, Lag
 
 DEMO_ACCOUNT = (
     Path(__file__).resolve().parent.parent / "alchemiser_cli" / "data" / "demo-account.toml"
@@ -88,7 +100,7 @@ class Fault:
 
     method: str
     path: str
-    kind: str  # status | delay | drop | lost (drop_after) | hang | trickle | echo | closed | late
+    kind: str  # one of FAULT_KINDS (see the module docstring)
     count: int = 1
     status: int = 503
     body: dict[str, Any] | None = None
@@ -97,7 +109,21 @@ class Fault:
 
 
 FAULT_KINDS = frozenset(
-    {"status", "delay", "drop", "lost", "drop_after", "hang", "trickle", "echo", "closed", "late"}
+    {
+        "status",
+        "delay",
+        "drop",
+        "lost",
+        "drop_after",
+        "hang",
+        "trickle",
+        "echo",
+        "closed",
+        "late",
+        "trickle_body",
+        "http10",
+        "garbage",
+    }
 )
 
 
@@ -160,6 +186,10 @@ class FakeAlpaca:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.clock_override: bool | None = None  # /v2/clock's is_open, whatever the calendar
         self.listings: list[dict[str, str]] = []  # the query of each GET /v2/assets
+        self.lag: Lag | None = None  # account and positions trailing the fills
+        self.factor: FillFactor | None = None  # orders fill k x the quantity asked
+        self.crypto = Crypto()  # positions outside US equities
+        self.hooks: list[list[Any]] = []  # [method, path, action, count left] (see `after`)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._thread = threading.Thread(
@@ -206,6 +236,51 @@ class FakeAlpaca:
         self.window = SlidingWindow(per_minute, window_s, now)
         return self.window
 
+    def lag_positions(self, reads: int = 0, seconds: float = 0.0) -> Lag:
+        """Show /v2/account and /v2/positions as before each change for `reads` reads (of
+        either) or `seconds` (real time), whichever lasts longer."""
+        self.lag = Lag(reads=reads, seconds=seconds)
+        return self.lag
+
+    def fill_factor(self, k: Decimal) -> FillFactor:
+        """Fill every buy `k` x the quantity asked (answers still say the quantity asked)."""
+        self.factor = FillFactor(Decimal(k))
+        return self.factor
+
+    def hold_crypto(self, symbol: str, qty: Decimal, price: Decimal) -> None:
+        """A crypto position (`BTCUSD`, `ETH/USD`), listed by /v2/positions and in equity."""
+        self.crypto.held[symbol] = (Decimal(qty), Decimal(price))
+
+    def after(self, method: str, path: str, action: Callable[[], None], count: int = 1) -> None:
+        """Call `action` (under the fake's lock) after each of the next `count` requests
+        matching `method` and `path` (a prefix) are answered: e.g. move a quote a cent
+        once the run's orders have gone out."""
+        self.hooks.append([method, path, action, count])
+
+    def run_hooks(self, method: str, path: str) -> None:
+        for hook in self.hooks:
+            if hook[0] == method and path.startswith(hook[1]) and hook[3] > 0:
+                hook[3] -= 1
+                hook[2]()
+
+    def order_doc(self, order: BrokerOrder) -> dict[str, Any]:
+        """An order as Alpaca answers it (with the quantity asked, under a fill factor)."""
+        doc = _order(order, self.clock.now())
+        return doc if self.factor is None else self.factor.shown(doc)
+
+    def _views(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The account and positions answers, as the lag (if any) shows them now."""
+        truth = (self._account(), self._positions())
+        if self.lag is None:
+            return truth
+        held = tuple(sorted((s, fmt(p.qty)) for s, p in self.sim.positions().items()))
+        state = (fmt(self.sim.account().cash), held)
+        return self.lag.answer(state, truth)
+
+    def _positions(self) -> list[dict[str, Any]]:
+        listed = [self._position(p.symbol) for p in self.sim.positions().values()]
+        return listed + self.crypto.positions()
+
     # -- request handling (called under the lock) -----------------------------------------
 
     def land_late(self) -> None:
@@ -240,9 +315,9 @@ class FakeAlpaca:
     def route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
         sim = self.sim
         if path == "/v2/account":
-            return 200, self._account()
+            return 200, self._views()[0]
         if path == "/v2/positions":
-            return 200, [self._position(p.symbol) for p in sim.positions().values()]
+            return 200, self._views()[1]
         if path == "/v2/account/portfolio/history":
             return self._portfolio_history(query)
         if path == "/v2/clock":
@@ -282,7 +357,7 @@ class FakeAlpaca:
             order = sim.get_order_by_client_id(query.get("client_order_id", ""))
             if order is None:
                 return 404, {"code": 40410000, "message": "order not found"}
-            return 200, _order(order, self.clock.now())
+            return 200, self.order_doc(order)
         if path.startswith("/v2/orders/"):
             order_id = path.removeprefix("/v2/orders/")
             found = [o for o in sim.orders() if o.id == order_id]
@@ -295,7 +370,7 @@ class FakeAlpaca:
                     return 422, {"code": 42210000, "message": "order is not cancelable"}
                 sim.cancel_order(order_id)
                 return 204, None
-            return 200, _order(found[0], self.clock.now())
+            return 200, self.order_doc(found[0])
         return 404, {"code": 40410000, "message": f"no route {method} {path}"}
 
     def _portfolio_history(self, query: dict[str, str]) -> tuple[int, Any]:
@@ -354,8 +429,13 @@ class FakeAlpaca:
         except (KeyError, ValueError, ArithmeticError) as exc:
             return 422, {"code": 42210000, "message": f"invalid order: {exc}"}
         self.clock.advance(0.001)  # time passes between orders, as at a real broker
+        asked = request.qty
+        if self.factor is not None and request.side is Side.BUY:
+            request = replace(request, qty=self.factor.scaled(asked))
         try:
             order = self.sim.submit_order(request)
+            if self.factor is not None and request.side is Side.BUY:
+                self.factor.ordered[order.id] = asked
         except DuplicateOrder:
             return 422, {"code": 42210000, "message": "client_order_id must be unique"}
         except OrderRejected as exc:
@@ -373,7 +453,7 @@ class FakeAlpaca:
                     "message": "cost basis must be >= minimal amount of order 1",
                 }
             return 422, {"code": 42210000, "message": text.split(": ", 1)[-1]}
-        return 200, _order(order, self.clock.now())
+        return 200, self.order_doc(order)
 
     def _replace(self, old: BrokerOrder, body: Any) -> tuple[int, Any]:
         if not isinstance(body, dict):
@@ -389,7 +469,7 @@ class FakeAlpaca:
             return 422, {"code": 42210000, "message": "client_order_id must be unique"}
         except OrderRejected as exc:
             return 422, {"code": 42210000, "message": str(exc)}
-        answer = _order(new, self.clock.now())
+        answer = self.order_doc(new)
         answer["replaces"] = old.id
         return 200, answer
 
@@ -413,7 +493,7 @@ class FakeAlpaca:
             reverse=query.get("direction", "desc") == "desc",
         )
         limit = min(int(query.get("limit", "50")), 500)
-        return [_order(o, self.clock.now()) for o in orders[:limit]]
+        return [self.order_doc(o) for o in orders[:limit]]
 
     def _account(self) -> dict[str, Any]:
         acct = self.sim.account()
@@ -427,6 +507,7 @@ class FakeAlpaca:
             ),
             Decimal(0),
         )
+        market_value += self.crypto.value()  # Alpaca's equity counts every asset class
         equity = acct.cash + market_value
         doc: dict[str, Any] = {
             "id": str(uuid.uuid5(NAMESPACE, acct.account_id)),
@@ -690,6 +771,10 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
                     when = fake.clock.now() + timedelta(seconds=fault.seconds)
                     fake.late.append((when, json.loads(raw) if raw else None))
             kind = fault.kind if fault is not None else None
+            if kind == "garbage":  # a 200 whose body is not JSON (a proxy's page, cut short)
+                assert fault is not None
+                self._raw(fault.status if fault.status != 503 else 200, b'{"id": "6f1c", "clie')
+                return
             if fault is not None and kind in ("drop", "delay", "status", "hang", "echo", "late"):
                 if kind in ("drop", "late"):
                     self.close_connection = True
@@ -713,7 +798,8 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
                     if fault.status == 429:
                         default["message"] = "rate limit exceeded"
                     extra = {**limits, **fault.headers}
-                    self._send(method, path, fault.status, fault.body or default, extra)
+                    shown = default if fault.body is None else fault.body
+                    self._send(method, path, fault.status, shown, extra)
                     return
             body: Any
             try:
@@ -725,6 +811,7 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
                     status, answer = 200, fake._clock(closed=True)
                 else:
                     status, answer = fake.route(method, path, query, body)
+                fake.run_hooks(method, path)
                 fake.stream.publish()
             if kind in ("lost", "drop_after"):
                 assert fault is not None
@@ -734,9 +821,9 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
                     self.connection.close()
                     return
-            if kind == "trickle":
+            if kind in ("trickle", "trickle_body", "http10"):
                 assert fault is not None
-                self._trickle(method, path, status, answer, limits, fault.seconds or 1.0)
+                self._trickle(method, path, status, answer, limits, fault.seconds or 1.0, kind)
                 return
             self._send(method, path, status, answer, limits)
 
@@ -762,6 +849,14 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def _raw(self, status: int, data: bytes) -> None:
+            """An answer whose body is `data` as it is (not JSON)."""
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def _trickle(
             self,
             method: str,
@@ -770,16 +865,28 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
             body: Any,
             headers: dict[str, str],
             every_s: float,
+            kind: str = "trickle",
         ) -> None:
-            """The whole answer, status line first, one byte every `every_s` seconds."""
+            """The answer one byte every `every_s` seconds: all of it (`trickle`), or the
+            body after headers sent at once (`trickle_body`, `http10`: an HTTP/1.0 answer
+            without Content-Length, which ends when the connection closes)."""
             data = b"" if body is None else json.dumps(body).encode()
             fake.log.append(Exchange(method, path, status, body, dict(headers)))
-            lines = [f"HTTP/1.1 {status} {self.responses[status][0]}",
-                     "Content-Type: application/json", f"Content-Length: {len(data)}",
+            version = "HTTP/1.0" if kind == "http10" else "HTTP/1.1"
+            length = [] if kind == "http10" else [f"Content-Length: {len(data)}"]
+            lines = [f"{version} {status} {self.responses[status][0]}",
+                     "Content-Type: application/json", *length,
                      "Connection: close", *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
-            answer = ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+            answer = head + data
             self.close_connection = True
-            for i in range(len(answer)):
+            start = 0
+            if kind != "trickle":
+                with contextlib.suppress(OSError):
+                    self.wfile.write(head)
+                    self.wfile.flush()
+                start = len(head)
+            for i in range(start, len(answer)):
                 try:
                     self.wfile.write(answer[i : i + 1])
                 except OSError:
@@ -898,7 +1005,7 @@ class FakeStream:
             self._seen[order.id] = state
             event = _EVENTS.get(order.status, order.status.value)
             data: dict[str, Any] = {"event": event, "timestamp": _iso(now)}
-            data["order"] = _order(order, now)
+            data["order"] = self._fake.order_doc(order)
             if event in ("fill", "partial_fill"):
                 was = Decimal(before[1] if before else "0")
                 data["execution_id"] = str(uuid.uuid4())

@@ -15,15 +15,16 @@ import pytest
 from pydantic import SecretStr
 
 from alchemiser_cli.brokers import alpaca
-from alchemiser_cli.brokers.alpaca import AlpacaBroker, _TimeoutAdapter
+from alchemiser_cli.brokers.alpaca import AlpacaBroker
 from alchemiser_cli.clock import FixedClock
-from alchemiser_cli.core.models import OrderRequest, OrderStatus, Side
+from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
 from alchemiser_cli.errors import (
     AlpacaAuthError,
     BrokerError,
     BrokerUnavailable,
     CircuitOpen,
     ConfigError,
+    OrderDisputed,
     OrderRejected,
 )
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
@@ -93,14 +94,20 @@ def test_reads_map_alpaca_json_to_alch_values(fake: FakeAlpaca, make_broker: Bro
     assert assets["BRK.A"].fractionable is False
 
 
-def test_built_in_alpaca_py_retry_is_off_and_a_timeout_is_set(make_broker: BrokerMaker) -> None:
-    broker = make_broker()
-    for client in (broker._trading, broker._data):
-        assert client._retry == 0
-        adapter = client._session.get_adapter("http://127.0.0.1")
-        assert isinstance(adapter, _TimeoutAdapter)
-        assert adapter._timeout_s == FAST.timeout_s
-    assert broker._trading._session is broker._data._session  # one pooled session
+@pytest.mark.parametrize("status", [429, 504])
+def test_alpaca_pys_own_retry_never_runs(
+    fake: FakeAlpaca, make_broker: BrokerMaker, status: int
+) -> None:
+    """alpaca-py retries 429 and 504 three times, 3 s apart (order submits too): the
+    transport raises those answers before it sees them, so one try is one request."""
+    fake.fault("GET", "/v2/account", "status", status=status, count=5,
+               headers={"Retry-After": "0"})  # fmt: skip
+    broker = make_broker(AlpacaPolicy(timeout_s=5, read_attempts=1))
+    started = time.monotonic()
+    with pytest.raises(BrokerUnavailable):
+        broker.account()
+    assert time.monotonic() - started < 2
+    assert count(fake, "GET", "/v2/account") == 1
 
 
 def broker_at(fake: FakeAlpaca, tmp_path: Path, later: timedelta) -> AlpacaBroker:
@@ -621,7 +628,7 @@ def test_non_finite_numbers_from_alpaca_are_broker_errors(
         {"limit_price": "-1"},
     ],
 )
-def test_an_order_with_impossible_figures_is_a_broker_error(
+def test_an_order_with_impossible_figures_is_disputed_with_its_figures(
     fake: FakeAlpaca, make_broker: BrokerMaker, change: dict[str, str]
 ) -> None:
     broker = make_broker()
@@ -630,11 +637,13 @@ def test_an_order_with_impossible_figures_is_a_broker_error(
     )
     raw = next(o for o in fake._list_orders({"status": "all"}) if o["id"] == placed.id)
     fake.fault("GET", "/v2/orders:by_client_order_id", "status", status=200, body=raw | change)
-    with pytest.raises(BrokerError) as caught:
+    with pytest.raises(OrderDisputed) as caught:
         broker.get_order_by_client_id("alch-t-odd")
-    assert str(caught.value).startswith(
-        f"Alpaca sent impossible figures for order {placed.id} (KO): qty "
-    )
+    assert str(caught.value).startswith("Alpaca's answer cannot be true: ")
+    assert f"KO filled (order {placed.id}, " in str(caught.value)
+    disputed = caught.value.order
+    assert isinstance(disputed, BrokerOrder)
+    assert disputed.client_order_id == "alch-t-odd"  # the figures as Alpaca sent them
     assert broker.get_order_by_client_id("alch-t-odd") == placed  # the true answer passes
     fake.log.clear()
 

@@ -78,19 +78,22 @@ def test_an_incomplete_run_is_retried_by_the_next_cron_run(cli: CliFn, sim: SimB
     assert bnd["status"] == "filled"
 
 
-def test_orders_at_the_broker_unknown_to_the_journal_count_as_done(
+def test_orders_at_the_broker_unknown_to_the_journal_refuse_the_run_exit_5(
     cli: CliFn, sim: SimBroker, isolated_state: Path
 ) -> None:
-    assert cli(*CRON).exit_code == 0
+    """Issue 21: another alch run's orders today (another install, a lost state directory)
+    refuse the run with exit 5, naming one (they were "nothing to do", exit 0, before)."""
+    first = cli(*CRON)
+    assert first.exit_code == 0
     (isolated_state / "journal.sqlite").unlink()  # a lost state directory, another machine
     sent = list(sim.submissions())
     again = cli(*CRON)
-    assert again.exit_code == 0
-    message = again.json()["message"]
-    assert message.startswith(
-        "nothing to do: 4 order(s) with alch client order ids were sent today but are not "
-        "in this journal (e.g. alch-"
-    )
+    assert again.exit_code == 5, again.stderr
+    assert again.stdout == ""
+    assert again.stderr.startswith(
+        "alch: error: another alch run on account SIM-DEMO-0001 sent orders today: alch-"
+    ), again.stderr
+    assert "and 3 more (not in this journal: another install's ALCH_HOME" in again.stderr
     assert sim.submissions() == sent
 
 

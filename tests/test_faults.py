@@ -413,3 +413,44 @@ def test_cli_a_hanging_broker_cannot_hold_the_run_past_its_deadline(
     assert sum(1 for m, p, _ in fake.requests if (m, p) == ("POST", "/v2/orders")) == 1
     assert elapsed < 2 + AFTER_DEADLINE_S  # the look-ups after it answer at once here
     assert fake.sim.orders() == []
+
+
+# -- the fake's views (issue 21): lagging positions, fill factors, crypto -----------------
+
+
+def test_lagging_positions_show_the_account_before_a_fill_for_n_reads(fake: FakeAlpaca) -> None:
+    lag = fake.lag_positions(reads=2)
+    before = get(fake, "/v2/positions").json()  # the view the lag will keep
+    assert post_order(fake, "lag-1").json()["status"] == "filled"  # KO bought at once
+    assert get(fake, "/v2/positions").json() == before  # read 1 of 2: still before the fill
+    assert get(fake, "/v2/account").json()["cash"] == "12000"  # read 2 of 2
+    after = get(fake, "/v2/positions").json()
+    assert {p["symbol"] for p in after} - {p["symbol"] for p in before} == {"KO"}
+    assert lag.served == 2
+    lag.lagging = frozenset({"account"})  # only the account lags now
+    cash = get(fake, "/v2/account").json()["cash"]
+    post_order(fake, "lag-2")
+    held = {p["symbol"]: p["qty"] for p in get(fake, "/v2/positions").json()}
+    assert held["KO"] == "2"  # the positions show the second fill
+    assert get(fake, "/v2/account").json()["cash"] == cash  # the account does not yet
+
+
+def test_a_fill_factor_fills_k_times_the_buy_and_answers_the_quantity_asked(
+    fake: FakeAlpaca,
+) -> None:
+    fake.fill_factor(Decimal(2))
+    answer = post_order(fake, "twice-1").json()
+    assert (answer["qty"], answer["filled_qty"], answer["status"]) == ("1", "2", "filled")
+    held = {p["symbol"]: p["qty"] for p in get(fake, "/v2/positions").json()}
+    assert held["KO"] == "2"
+
+
+def test_crypto_positions_are_listed_as_alpaca_lists_them(fake: FakeAlpaca) -> None:
+    fake.hold_crypto("BTCUSD", Decimal("0.5"), Decimal(60000))
+    fake.hold_crypto("ETH/USD", Decimal(2), Decimal(3000))
+    listed = {p["symbol"]: p for p in get(fake, "/v2/positions").json()}
+    assert {s: (p["asset_class"], p["market_value"]) for s, p in listed.items()
+            if p["asset_class"] != "us_equity"} == {
+        "BTCUSD": ("crypto", "30000"), "ETH/USD": ("crypto", "6000")}  # fmt: skip
+    equity = Decimal(get(fake, "/v2/account").json()["equity"])
+    assert equity - Decimal(get(fake, "/v2/account").json()["cash"]) > Decimal(36000)

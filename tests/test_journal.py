@@ -242,3 +242,30 @@ def test_in_memory_journal_creates_no_file_named_memory(
     assert journal.migrate() == []
     journal.close()
     assert sorted(p.name for p in (tmp_path / "cwd").iterdir()) == []
+
+
+def test_a_journal_from_before_disputes_gains_the_table_and_keeps_its_runs(
+    tmp_path: Path,
+) -> None:
+    """Issue 21's migration (`m002_disputes`) on a journal that only had `m001_initial`:
+    applied by name, the runs and orders kept; names need not be consecutive."""
+    import sqlite3
+
+    from alchemiser_cli.journal import _m001_initial
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    cur = conn.cursor()
+    _m001_initial(cur)
+    cur.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    cur.execute("INSERT INTO migrations VALUES ('m001_initial', '2026-01-01')")
+    cur.execute(
+        "INSERT INTO runs (run_id, command, broker, account_id, started_at, outcome)"
+        " VALUES ('old-run', 'execute', 'sim', 'A', '2026-01-01T00:00:00+00:00', 'completed')"
+    )
+    conn.commit()
+    conn.close()
+    journal = Journal(path)
+    assert journal.migrations() == ["m001_initial", "m002_disputes"]
+    assert [r.run_id for r in journal.recent_runs(5)] == ["old-run"]
+    assert journal.open_disputes("A", "sim") == []

@@ -11,10 +11,11 @@ from alchemiser_cli.core.models import OrderStatus
 def test_the_status_sets_are_the_strings_they_replace() -> None:
     """Each set equals the loose string set it replaced (service, executor, journal)."""
     assert LegStatus.settled() == {
-        "filled", "canceled", "expired", "rejected", "replaced", "send_failed", "not_sent"
+        "filled", "canceled", "expired", "rejected", "replaced", "send_failed", "not_sent",
+        "disputed",  # issue 21: an answer that cannot be true, settled as the broker's word
     }  # fmt: skip
     assert LegStatus.not_working() == {
-        "send_failed", "not_sent", "rejected", "canceled", "expired"
+        "send_failed", "not_sent", "rejected", "canceled", "expired", "disputed"
     }  # fmt: skip
     assert LegStatus.unsettled() == {"intent", "unconfirmed"}
     assert LegStatus.never_reached() == {"send_failed", "not_sent"}

@@ -126,6 +126,7 @@ def _floor() -> ModuleType:
         ["check"],
         ["execute"],
         ["status"],
+        ["reconcile"],
         ["schema"],
         ["signal"],
         ["backtest"],

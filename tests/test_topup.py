@@ -9,13 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from alchemiser_cli.app.check import RunOptions
+from alchemiser_cli.app.runtime import Runtime
+from alchemiser_cli.app.topup import top_up_planner
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.planner import Plan
-from alchemiser_cli.core.policy import ExecutionPolicy
-from alchemiser_cli.executor import Executor, Outcome, client_order_id
+from alchemiser_cli.core.policy import ExecutionPolicy, Limits
+from alchemiser_cli.executor import Executor, Outcome, RunKnowledge, client_order_id
 from alchemiser_cli.journal import Journal
+from alchemiser_cli.settings import Settings
 from tests.conftest import FileMaker, Run
 from tests.test_executor import NOW, plan_for
 
@@ -97,21 +101,28 @@ def test_the_human_report_marks_the_top_up_leg(cli: CliFn, all_cash: Path) -> No
 
 
 def test_a_blocking_check_on_fresh_state_skips_the_round_and_says_so(
-    cli: CliFn, all_cash: Path, monkeypatch: pytest.MonkeyPatch
+    make_file: FileMaker, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # The plan itself passes ($100,000 at the limits); the top-up, with today's fills
-    # counted, would go past the daily notional: it is not sent.
-    monkeypatch.setenv("ALCH_LIMITS__MAX_DAILY_NOTIONAL", "100000")
-    targets = all_cash.parent / "sixty-forty.csv"
-    targets.write_text(SIXTY_FORTY, encoding="utf-8")
-    run = cli("execute", "--yes", "--json", "--targets", str(targets))
-    assert run.exit_code == 0, run.stderr
-    report = run.json()
-    assert report["outcome"] == "completed"
-    assert report["message"] == (
+    """The app's top-up planner runs every check on the round's buys: with today's fills
+    counted, a round past the daily notional is not planned; the executor says why, as a
+    note (INFO), never a warning."""
+    broker = SimBroker(tmp_path / "s.sqlite", make_file("s.toml", ALL_CASH), FixedClock(NOW))
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.start_run("run", "execute", "sim", "CASH-1", None, None, NOW)
+    plan = plan_for(broker, "50", VTI="0.6", BND="0.4")
+    # the plan itself is within the limit; the round, after $99,504 of fills, is not
+    allowed = Limits(max_daily_notional=Decimal(99_600))
+    strict = Runtime(Settings(limits=allowed), broker, journal, broker._clock)
+    caplog.set_level("INFO")
+    result = Executor(broker, journal, broker._clock, ExecutionPolicy()).run(
+        plan, "run", Decimal(0), topup=top_up_planner(strict, RunOptions())
+    )
+    assert result.outcome is Outcome.COMPLETED
+    assert result.message == (
         "all 2 orders filled; top-up skipped: blocked by limits.daily_notional"
     )
-    assert [o["topup"] for o in report["orders"]] == [False, False]
+    assert [o.topup for o in result.orders] == [False, False]
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
 
 
 def test_a_run_that_did_not_fill_everything_gets_no_top_up(
@@ -124,7 +135,7 @@ def test_a_run_that_did_not_fill_everything_gets_no_top_up(
     plan = plan_for(broker, "50", VTI="0.6", BND="0.4")
     asked: list[Plan] = []
 
-    def topup(done: Plan) -> Plan | str:
+    def topup(done: Plan, known: RunKnowledge) -> Plan | str:
         asked.append(done)
         return "never asked"
 
@@ -148,7 +159,7 @@ def test_the_round_sends_only_buys_within_the_cash_under_top_up_ids(
     plan = plan_for(broker, "50", VTI="0.6", BND="0.4")
     fresh: list[Plan] = []
 
-    def topup(done: Plan) -> Plan | str:
+    def topup(done: Plan, known: RunKnowledge) -> Plan | str:
         assert done is plan
         fresh.append(plan_for(broker, "50", VTI="0.6", BND="0.4"))
         return fresh[0]
@@ -183,7 +194,7 @@ def test_an_unfilled_top_up_is_cancelled_within_the_run_deadline(
     journal.start_run("run", "execute", "sim", "CASH-1", None, None, NOW)
     plan = plan_for(broker, "50", VTI="0.6", BND="0.4")
 
-    def topup(done: Plan) -> Plan | str:
+    def topup(done: Plan, known: RunKnowledge) -> Plan | str:
         broker.script("VTI", "hold")  # the top-up's buy never fills
         return plan_for(broker, "50", VTI="0.6", BND="0.4")
 

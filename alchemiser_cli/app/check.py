@@ -10,6 +10,7 @@ from alchemiser_cli.app.plan import planned
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.core.calendar import MarketState
 from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
+from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
@@ -72,6 +73,13 @@ def check_plan(
         snap = take_snapshot(
             rt, set(chosen.targets) | {o.symbol for o in chosen.orders}, assets_of=held
         )
+    return checked(rt, chosen, snap, opts, saved=saved)
+
+
+def checked(
+    rt: Runtime, chosen: Plan, snap: Snapshot, opts: RunOptions, *, saved: bool
+) -> CheckOutcome:
+    """Every pre-trade check of `chosen` against `snap` and the limits, now."""
     now = rt.broker.now()
     market = rt.market(now)
     broker_open = rt.broker.clock_is_open()

@@ -11,10 +11,12 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from alchemiser_cli.app.check import CheckOutcome, RunOptions, check_plan
-from alchemiser_cli.app.guards import live_opt_in, outside_close_window, ran_today
+from alchemiser_cli.app.disputes import dispute_notices
+from alchemiser_cli.app.guards import live_opt_in, other_runs, outside_close_window, ran_today
 from alchemiser_cli.app.reconcile import account_lock, reconcile, refuse_unsettled
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.signal import schedule_guard
+from alchemiser_cli.app.topup import top_up_planner
 from alchemiser_cli.core.checks import CheckReport
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets
@@ -22,12 +24,7 @@ from alchemiser_cli.documents import plan_to_json
 from alchemiser_cli.documents.journaled import journal_form
 from alchemiser_cli.documents.reports import ExecutionReport
 from alchemiser_cli.errors import AlchError, Interrupted, LockHeld
-from alchemiser_cli.executor import (
-    ExecutionResult,
-    Executor,
-    Outcome,
-    TopUp,
-)
+from alchemiser_cli.executor import ExecutionResult, Executor, Outcome
 from alchemiser_cli.logs import RUN_ID
 from alchemiser_cli.notify import Notifier, notice_for
 
@@ -57,6 +54,8 @@ def execute(
         with account_lock(rt, account_id):
             reconcile(rt, account_id)
             refuse_unsettled(rt, account_id)
+            other_runs(rt, account_id, force=opts.force)  # and again right before sending
+            rt.notices.extend(dispute_notices(rt, account_id, planning=True))
             # The cron contract: a fresh plan runs once a trading day (a saved plan has
             # its own guard, plan.already_executed). --force runs again.
             done = outside_close_window(rt, opts.close_window_s)
@@ -162,30 +161,11 @@ def _send(
             chosen.summary.reserve,
             attempt,
             queue_for=market.next_session if queue and market else None,
-            topup=None if queue else _top_up_planner(rt, options),
+            topup=None if queue else top_up_planner(rt, options),
             deadline=deadline,
         )
     finally:
         rt.stop.executor = None
-
-
-def _top_up_planner(rt: Runtime, options: RunOptions) -> TopUp:
-    """The executor's top-up planner: a fresh plan with the executed plan's targets and
-    policy on the account as it is now, through every pre-trade check on fresh state; the
-    reason instead when a check blocks or it cannot be planned (the round is skipped)."""
-
-    def plan_top_up(done: Plan) -> Plan | str:
-        targets = Targets(dict(done.targets), done.targets_source)
-        try:
-            checked = check_plan(rt, None, targets, options, policy=done.policy)
-        except AlchError as exc:
-            return f"could not plan it: {exc}"
-        if checked.report.blocked:
-            ids = ", ".join(f.check_id for f in checked.report.findings if f.severity == "block")
-            return f"blocked by {ids}"
-        return checked.plan
-
-    return plan_top_up
 
 
 def _run(
@@ -216,7 +196,9 @@ def _run(
         if result is None:
             if deadline is not None:  # the time a person took to confirm does not count
                 deadline += rt.clock.now() - asked
-            result = _send(rt, run_id, checked, options or RunOptions(), deadline)
+            opts = options or RunOptions()
+            other_runs(rt, checked.plan.account_id, force=opts.force)  # right before sending
+            result = _send(rt, run_id, checked, opts, deadline)
     except AlchError as exc:
         # Record the failure (best effort: the journal itself may be what failed).
         outcome = Outcome.INTERRUPTED if isinstance(exc, Interrupted) else Outcome.FAILED

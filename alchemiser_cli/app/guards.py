@@ -1,12 +1,20 @@
-"""The guards a run passes before anything is planned for sending: the live opt-in, the
-cron contract (once a trading day per account) and the --close-window."""
+"""The guards a run passes before anything is sent: the live opt-in, the cron contract
+(once a trading day per account), the --close-window, and one run per account across
+installs (another alch's orders at the broker)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+
 from alchemiser_cli.app.inputs import session_start
 from alchemiser_cli.app.runtime import Runtime
-from alchemiser_cli.errors import ConfigError
+from alchemiser_cli.core.models import BrokerOrder
+from alchemiser_cli.core.money import fmt
+from alchemiser_cli.errors import ConfigError, LockHeld
 from alchemiser_cli.executor import CLIENT_ORDER_PREFIX, Outcome
+
+log = logging.getLogger(__name__)
 
 
 def outside_close_window(rt: Runtime, window_s: float | None) -> str | None:
@@ -18,9 +26,8 @@ def outside_close_window(rt: Runtime, window_s: float | None) -> str | None:
 
 
 def ran_today(rt: Runtime, account_id: str) -> str | None:
-    """Why today's rebalance is already done, if it is: a finished run in the journal,
-    or orders with alch's client_order_ids at the broker that the journal does not know
-    (another machine, or a lost state directory)."""
+    """Why today's rebalance is already done, if it is: a run that completed (or queued)
+    today in this journal. (Another install's orders at the broker: see `other_runs`.)"""
     midnight = session_start(rt.broker.now())
     for run in reversed(rt.journal.runs_since(account_id, midnight, "execute")):
         if run.outcome in (Outcome.COMPLETED.value, Outcome.QUEUED.value):
@@ -28,16 +35,52 @@ def ran_today(rt: Runtime, account_id: str) -> str | None:
                 f"nothing to do: already ran today (run {run.run_id}, {run.outcome}); "
                 "--force runs again"
             )
-    ours = [o.client_order_id for o in rt.broker.orders_since(midnight)
-            if o.client_order_id.startswith(CLIENT_ORDER_PREFIX)]  # fmt: skip
-    unknown = sorted(set(ours) - rt.journal.known_client_order_ids(ours))
-    if unknown:
-        return (
-            f"nothing to do: {len(unknown)} order(s) with alch client order ids were sent "
-            f"today but are not in this journal (e.g. {unknown[0]}: another machine or a "
-            "lost state directory?); --force runs again"
-        )
     return None
+
+
+def other_runs(rt: Runtime, account_id: str, *, force: bool) -> None:
+    """One account, one run, across installs: right before sending, the broker's open
+    orders and today's are read; orders with alch's client-id prefix that this journal
+    does not know belong to another alch run (another `ALCH_HOME`: a second machine or
+    user, or a lost state directory). In flight, they refuse this run (`LockHeld`, exit 5,
+    naming one), `--force` or not; all final but sent today, they refuse it unless
+    `--force`, which says so. Two runs that both pass this within the same moment (before
+    either has sent) are not caught: the README says so."""
+    midnight = session_start(rt.broker.now())
+    seen: dict[str, BrokerOrder] = {o.client_order_id: o for o in rt.broker.open_orders()}
+    for order in rt.broker.orders_since(midnight):
+        seen.setdefault(order.client_order_id, order)
+    ours = [cid for cid in seen if cid.startswith(CLIENT_ORDER_PREFIX)]
+    unknown = sorted(set(ours) - rt.journal.known_client_order_ids(ours))
+    if not unknown:
+        return
+    where = (
+        "not in this journal: another install's ALCH_HOME on the same account, or a lost "
+        "state directory"
+    )
+    flying = [cid for cid in unknown if not seen[cid].status.is_terminal]
+    if flying:
+        raise LockHeld(
+            f"another alch run on account {account_id} has orders in flight: "
+            f"{_named(flying, seen)} ({where}); nothing sent: run again once they are done "
+            "(--force does not bypass this)"
+        )
+    named = _named(unknown, seen)
+    why = f"another alch run on account {account_id} sent orders today: {named} ({where})"
+    if not force:
+        raise LockHeld(f"{why}; nothing sent; --force runs anyway")
+    bypass = f"bypassed by --force: {why}"
+    log.warning(bypass)
+    rt.notices.append(bypass)
+
+
+def _named(ids: list[str], orders: Mapping[str, BrokerOrder]) -> str:
+    """The first order by id, with what it is, and how many more."""
+    first = orders[ids[0]]
+    more = f" and {len(ids) - 1} more" if len(ids) > 1 else ""
+    return (
+        f"{ids[0]} ({first.side.value} {fmt(first.qty)} {first.symbol}, {first.status.value}){more}"
+    )
 
 
 def live_opt_in(rt: Runtime, live_flag: bool) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime, time
 from decimal import Decimal
 from importlib import resources
 
+from alchemiser_cli.app import holdings
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.signal import (
     as_of_for,
@@ -143,10 +144,14 @@ def take_snapshot(
     Alpaca): the planner uses neither, only the checks do, so `alch plan` skips them."""
     broker = rt.broker
     account = broker.account()
-    positions = broker.positions()
+    positions, others = holdings.split(broker.positions(), symbols)
+    note = holdings.left_alone(others)
+    if note is not None and note not in rt.notices:
+        rt.notices.append(note)
+    named, named_assets = holdings.priced(positions)  # other holdings a target names
     wanted = set(symbols) | set(positions)
-    quotes = broker.quotes(wanted)
-    assets = broker.assets(wanted | set(assets_of))
+    quotes = broker.quotes(wanted - set(named)) | named
+    assets = broker.assets((wanted | set(assets_of)) - set(named)) | named_assets
     missing = sorted(wanted - set(quotes))
     if missing:
         raise PriceError(f"no quote from {broker.name} for {shortened(missing)}")

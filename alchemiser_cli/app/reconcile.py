@@ -15,7 +15,14 @@ import filelock
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.core.legs import LegStatus
-from alchemiser_cli.errors import AlpacaAuthError, BrokerError, LockHeld, OrderUnsettled
+from alchemiser_cli.core.models import BrokerOrder
+from alchemiser_cli.errors import (
+    AlpacaAuthError,
+    BrokerError,
+    LockHeld,
+    OrderDisputed,
+    OrderUnsettled,
+)
 from alchemiser_cli.executor import Outcome
 from alchemiser_cli.files import PRIVATE_FILE, private_dir, state_error
 from alchemiser_cli.journal import UNSETTLED, OrderRecord
@@ -74,7 +81,12 @@ def reconcile(rt: Runtime, account_id: str) -> list[str]:
             if order.status in SETTLED_STATUSES:
                 reached += LegStatus(order.status).reached_broker
                 continue
-            found = broker.get_order_by_client_id(order.client_order_id)
+            try:
+                found = broker.get_order_by_client_id(order.client_order_id)
+            except OrderDisputed as exc:
+                reached += 1
+                messages.append(_disputed(rt, exc))
+                continue
             if found is None and order.status in UNSETTLED and not settled(rt, order):
                 continue  # may still arrive: settled below and by later runs
             if found is None:
@@ -131,6 +143,9 @@ def _settle_unknown(rt: Runtime, account_id: str) -> list[str]:
         cid = order.client_order_id
         try:
             found = rt.broker.get_order_by_client_id(cid)
+        except OrderDisputed as exc:  # settled as disputed: a way out, not a lock
+            messages.append(_disputed(rt, exc))
+            continue
         except AlpacaAuthError:
             raise
         except BrokerError as exc:
@@ -157,6 +172,23 @@ def _settle_unknown(rt: Runtime, account_id: str) -> list[str]:
         rt.notices.append(message)
         messages.append(message)
     return messages
+
+
+def note_dispute(rt: Runtime, exc: OrderDisputed) -> str:
+    """Journal an impossible answer met while settling an order (app/disputes.py says
+    the rest); the message to show."""
+    order = exc.order
+    assert isinstance(order, BrokerOrder)
+    rt.journal.record_dispute(order, f"{exc}; see `alch reconcile`", rt.clock.now())
+    message = f"order {order.client_order_id} is disputed: {exc}"
+    log.warning(message)
+    return message
+
+
+def _disputed(rt: Runtime, exc: OrderDisputed) -> str:
+    message = note_dispute(rt, exc)
+    rt.notices.append(message)
+    return message
 
 
 def settle_s(rt: Runtime) -> float:

@@ -151,7 +151,7 @@ def open_runtime(
         # orders there also needs --live on `execute` (app.guards.live_opt_in).
         broker = AlpacaBroker(
             creds, settings.alpaca, clock, state / "cache", feed=settings.feed, live=settings.live,
-            stream=settings.alpaca.stream,
+            stream=settings.alpaca.stream, limits_dir=settings.shared_state_dir / "ratelimit",
         )  # fmt: skip
     else:
         from alchemiser_cli.brokers.sim import SimBroker

@@ -7,8 +7,10 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from alchemiser_cli.app import holdings
+from alchemiser_cli.app.disputes import dispute_notices
 from alchemiser_cli.app.inputs import resolve_targets
-from alchemiser_cli.app.reconcile import SETTLED_STATUSES, account_lock, reconcile
+from alchemiser_cli.app.reconcile import SETTLED_STATUSES, account_lock, note_dispute, reconcile
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.tax import year_to_date
 from alchemiser_cli.brokers.sim import SimBroker
@@ -17,8 +19,14 @@ from alchemiser_cli.core.money import ZERO, bps_of, fmt
 from alchemiser_cli.core.planner import reference_price, value_account
 from alchemiser_cli.core.targets import Targets, shortened
 from alchemiser_cli.documents.journaled import JournaledLeg, figure, read_report
-from alchemiser_cli.documents.reports import AccountView, PositionView, RunView, StatusReport
-from alchemiser_cli.errors import InputError, LockHeld, PriceError
+from alchemiser_cli.documents.reports import (
+    AccountView,
+    OtherHolding,
+    PositionView,
+    RunView,
+    StatusReport,
+)
+from alchemiser_cli.errors import InputError, LockHeld, OrderDisputed, PriceError
 from alchemiser_cli.journal import UNSETTLED, OrderRecord, RunRecord
 
 
@@ -42,13 +50,14 @@ def status(
     except LockHeld:
         rt.notices.append("a run is in progress: its orders are shown as they stand")
         records = _status_runs(rt, runs, run_id, account.account_id)
+    rt.notices.extend(dispute_notices(rt, account.account_id, planning=False))
     for order in rt.journal.unsettled_orders(account.account_id, rt.broker.name):
         rt.notices.append(
             f"order {order.client_order_id} (run {order.run_id}) got no answer and is not "
             "at the broker yet; it may still arrive"
         )
     account = broker.account()
-    positions = broker.positions()
+    positions, others = holdings.split(broker.positions(), ())
     targets = _status_targets(rt, targets, account.account_id)
     weights = None if targets is None else dict(targets.weights)
     wanted = {s for s, w in (weights or {}).items() if w > ZERO} - set(positions)
@@ -104,6 +113,9 @@ def status(
         targets_source=None if targets is None else targets.source,
         market=market,
         tax=year_to_date(rt, positions, broker.now()),
+        other_holdings=tuple(
+            OtherHolding(p.symbol, p.asset_class, p.qty, p.market_value) for p in others
+        ),
     )
 
 
@@ -132,7 +144,11 @@ def _refresh_orders(rt: Runtime, records: list[RunRecord]) -> None:
         for order in rt.journal.orders_for_run(run.run_id):
             if order.status in SETTLED_STATUSES or order.status in UNSETTLED:
                 continue
-            found = rt.broker.get_order_by_client_id(order.client_order_id)
+            try:
+                found = rt.broker.get_order_by_client_id(order.client_order_id)
+            except OrderDisputed as exc:
+                note_dispute(rt, exc)
+                continue
             if found is not None:
                 rt.journal.record_broker_state(found, rt.clock.now())
 

@@ -1,11 +1,13 @@
 """Alpaca through alpaca-py: the `Broker` protocol over the Trading and Market Data APIs.
 
 What alpaca-py does not do, this adapter does (README "Brokers" says it for users):
-- a total timeout on every request, whole answer included (requests' own timeout is per
-  socket read: a server trickling one byte a second would hold a request for minutes), by
-  an adapter mounted on one pooled session shared by the trading and data clients;
-- its own retries: alpaca-py's built-in retry (3 tries, fixed 3 s, on every method,
-  order submits included) is switched off. Reads retry with backoff and jitter on 429,
+- a hard total time limit on every request, whole answer included (requests' own timeout
+  is per socket read: a server trickling one byte a second would hold a request for
+  minutes): the caller stops waiting at the limit (brokers/alpaca_transport.py), over one
+  pooled session shared by the trading and data clients;
+- its own retries: alpaca-py's built-in retry (3 tries, fixed 3 s, on 429 and 504, order
+  submits included) never runs: the transport raises those answers before alpaca-py
+  sees them. Reads retry with backoff and jitter on 429,
   5xx, timeouts and resets. An order submit is never blindly re-sent: after a lost answer
   the order is looked up by its client_order_id, and only an order the broker never got is
   sent again, under the same id;
@@ -25,20 +27,17 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import socket
-import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from alchemiser_cli.brokers.alpaca_history import PATH as HISTORY_PATH
 from alchemiser_cli.brokers.alpaca_history import history_params, parse_history
+from alchemiser_cli.brokers.alpaca_transport import AFTER_DEADLINE_S, RetryableAnswer, Transport
 from alchemiser_cli.brokers.base import OrderUpdates
 from alchemiser_cli.brokers.resilience import (
     CircuitBreaker,
@@ -51,6 +50,7 @@ from alchemiser_cli.brokers.resilience import (
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.history import PortfolioHistory
 from alchemiser_cli.core.models import (
+    EQUITY,
     Account,
     Asset,
     BrokerOrder,
@@ -71,6 +71,7 @@ from alchemiser_cli.errors import (
     CircuitOpen,
     ConfigError,
     DuplicateOrder,
+    OrderDisputed,
     OrderNotAccepted,
     OrderRejected,
     WaitRefused,
@@ -79,8 +80,7 @@ from alchemiser_cli.files import private_dir, read_private, write_private
 from alchemiser_cli.masking import redact, register_secret
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 
-if TYPE_CHECKING:
-    from urllib3._base_connection import BaseHTTPConnection
+__all__ = ["AFTER_DEADLINE_S", "AlpacaBroker", "stream_url"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -102,139 +102,6 @@ ADV_LOOKBACK = timedelta(days=40)  # calendar days that hold 20 sessions, holida
 BARS_PAGE = 10_000  # bars per page (Alpaca's maximum)
 
 
-class _Watchdog:
-    """Cuts a request's connection when its total time is up (a timer thread shuts the
-    socket down, which wakes the blocked read at once)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.fired = False
-        self._conn: BaseHTTPConnection | None = None
-        self._lock = threading.Lock()
-        # The one clock here not injected: threading.Timer waits on the monotonic clock. It
-        # times a socket (how long one request may take), not a moment: tests pass short
-        # limits, and a FixedClock that only moves when something waits could never fire it.
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-
-    def start(self) -> None:
-        self._timer.start()
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-    def attach(self, conn: BaseHTTPConnection) -> None:
-        with self._lock:
-            self._conn = conn
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            sock = getattr(self._conn, "sock", None)
-            if isinstance(sock, socket.socket):
-                with contextlib.suppress(OSError):  # already closed: nothing to cut
-                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-_WATCHED = threading.local()  # the watchdog of the request this thread is making
-
-
-def _attach(conn: BaseHTTPConnection) -> None:
-    dog = getattr(_WATCHED, "dog", None)
-    if isinstance(dog, _Watchdog):
-        dog.attach(conn)
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    """Shows each connection it hands out to the watchdog of the request that uses it
-    (connection classes are left alone: vcrpy's cassettes replace them)."""
-
-    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
-        conn = super()._get_conn(timeout)
-        _attach(conn)
-        return conn
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
-        conn = super()._get_conn(timeout)
-        _attach(conn)
-        return conn
-
-
-# How long a request made at or after the run deadline may take (the executor's cancels of
-# what is still open, and their look-ups): short, so the run ends soon after its deadline.
-AFTER_DEADLINE_S = 2.0
-
-
-class _TimeoutAdapter(HTTPAdapter):
-    """Gives every request a TOTAL time limit, status line to last body byte (alpaca-py
-    sets none, and requests' timeout is per socket read), and shows every answer's
-    headers to `observe` (the rate limiter follows Alpaca's X-RateLimit-*)."""
-
-    def __init__(
-        self,
-        timeout_s: float,
-        observe: Callable[[int, Mapping[str, str]], None] | None = None,
-        left: Callable[[], float | None] | None = None,
-    ) -> None:
-        super().__init__(pool_connections=4, pool_maxsize=8, max_retries=0)
-        self._timeout_s = timeout_s
-        self._observe = observe
-        self._left = left  # seconds to the run deadline (None: no deadline)
-
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
-    ) -> None:
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _WatchedHTTPPool,
-            "https": _WatchedHTTPSPool,
-        }
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: float | tuple[float | None, float | None] | None = None,
-        verify: bool | str = True,
-        cert: str | tuple[str, str] | None = None,
-        proxies: dict[str, str] | None = None,
-    ) -> requests.Response:
-        limit = self._timeout_s
-        left = None if self._left is None else self._left()
-        if left is not None:  # no request runs past the run deadline, except the cancels
-            limit = min(limit, max(left, AFTER_DEADLINE_S))  # of what is open, made after it
-        dog = _Watchdog(limit)
-        _WATCHED.dog = dog
-        dog.start()
-        try:
-            response = super().send(
-                request,
-                stream=True,
-                timeout=limit if timeout is None else timeout,
-                verify=verify,
-                cert=cert,
-                proxies=proxies,
-            )
-            if not stream:
-                _ = response.content  # the whole answer, inside the time limit
-        except (requests.RequestException, OSError):
-            if dog.fired:
-                raise requests.ReadTimeout(
-                    f"no complete answer within {limit:g} s", request=request
-                ) from None
-            raise
-        finally:
-            dog.cancel()
-            _WATCHED.dog = None
-        if dog.fired:  # cut mid-answer, and what came looked whole (e.g. headers cut short)
-            response.close()
-            raise requests.ReadTimeout(f"no complete answer within {limit:g} s", request=request)
-        if self._observe is not None:
-            self._observe(response.status_code, response.headers)
-        return response
-
-
 class AlpacaBroker:
     """A paper (or, with the double opt-in, live) Alpaca account."""
 
@@ -247,6 +114,7 @@ class AlpacaBroker:
         feed: str = "iex",
         live: bool = False,
         stream: bool = False,
+        limits_dir: Path | None = None,
     ) -> None:
         if credentials.api_key_id is None or credentials.api_secret_key is None:
             raise ConfigError("set APCA_API_KEY_ID and APCA_API_SECRET_KEY, or pass --broker sim")
@@ -272,10 +140,13 @@ class AlpacaBroker:
         self._clock_read: tuple[datetime, datetime | None, Any] | None = None
         self._waits = Waits(clock, policy.max_wait_s)
         limiter_state = state_file(
-            cache_dir.parent / "ratelimit", credentials.api_key_id.get_secret_value()
+            limits_dir or cache_dir.parent / "ratelimit",
+            credentials.api_key_id.get_secret_value(),
         )
         self._key_hash = limiter_state.stem  # names per-key caches without the key
-        self._limiter = RateLimiter(policy.rate_limit_per_min, self._waits, limiter_state)
+        self._limiter = RateLimiter(
+            policy.rate_limit_per_min, self._waits, limiter_state, max_hold_s=policy.max_hold_s
+        )
         self._breaker = CircuitBreaker(policy.breaker_fail_max, policy.breaker_reset_s, clock)
 
         from alpaca.data.historical import StockHistoricalDataClient
@@ -289,13 +160,12 @@ class AlpacaBroker:
         self._data = StockHistoricalDataClient(
             key, secret, raw_data=True, url_override=credentials.api_data_url
         )
-        session = requests.Session()
-        adapter = _TimeoutAdapter(policy.timeout_s, self._limiter.observe, self._deadline_left)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
+        self._transport = Transport(policy.timeout_s, self._limiter.observe, self._deadline_left)
         for client in (self._trading, self._data):
-            client._session = session  # one pooled session for both APIs
-            client._retry = 0  # alch owns retries (see module docstring)
+            # One pooled session for both APIs, its answers' headers seen by the limiter.
+            # alpaca-py has no public way to give a client a session: the one private
+            # attribute alch sets (alpaca-py 0.44: RESTClient._session).
+            client._session = self._transport.session
 
     @property
     def name(self) -> str:
@@ -337,7 +207,10 @@ class AlpacaBroker:
     def _once(self, fn: Callable[[], T]) -> T:
         """One request, with errors mapped to alch's types; a secret Alpaca echoes in any
         field of its answer is masked here, before the journal or a cache can store it."""
-        return cast(T, _scrubbed(guarded(lambda: _mapped(fn), self._limiter, self._breaker)))
+        call = self._transport.call
+        return cast(
+            T, _scrubbed(guarded(lambda: _mapped(lambda: call(fn)), self._limiter, self._breaker))
+        )
 
     def _read(self, fn: Callable[[], T]) -> T:
         """A read: retried with backoff on transient failures."""
@@ -379,15 +252,21 @@ class AlpacaBroker:
         return parse_history(self._get(HISTORY_PATH, history_params(start, end)))
 
     def positions(self) -> dict[str, Position]:
-        """GET /v2/positions (short positions come back negative)."""
+        """GET /v2/positions (short positions come back negative), every asset class: a
+        crypto position is listed as Alpaca has it (`BTCUSD`), with its class and value."""
         raw = self._get("/positions")
         result = {}
         for item in _list(raw, "positions"):
             qty = _dec(item, "qty")
             if str(item.get("side", "long")) == "short" and qty > ZERO:
                 qty = -qty
+            worth = item.get("market_value")  # crypto and options: valued by Alpaca
             result[str(item["symbol"])] = Position(
-                str(item["symbol"]), qty, _dec(item, "avg_entry_price")
+                str(item["symbol"]),
+                qty,
+                _dec(item, "avg_entry_price"),
+                asset_class=str(item.get("asset_class") or EQUITY),
+                market_value=None if worth is None else _finite(worth, "market_value"),
             )
         return result
 
@@ -403,7 +282,11 @@ class AlpacaBroker:
                 return self._data.get("/stocks/quotes/latest", query)
 
             raw = self._read(latest)
-            quotes = raw.get("quotes", {}) if isinstance(raw, dict) else {}
+            quotes = raw.get("quotes") if isinstance(raw, dict) else None
+            if not isinstance(quotes, dict):  # `{}`, a list: the broker's fault, not input
+                raise BrokerError(
+                    "unexpected quotes answer from Alpaca (no quotes object); try again"
+                )
             for symbol, q in quotes.items():
                 if symbol in batch and isinstance(q, dict):
                     result[symbol] = Quote(
@@ -567,17 +450,18 @@ class AlpacaBroker:
 
     def open_orders(self) -> list[BrokerOrder]:
         """Every open order, all pages."""
-        return [_order(o) for o in self._orders({"status": "open"})]
+        return [_order(o, listed=True) for o in self._orders({"status": "open"})]
 
     def orders_since(self, since: datetime) -> list[BrokerOrder]:
         """Every order submitted since `since`, all pages."""
-        return [_order(o) for o in self._orders({"status": "all", "after": since.isoformat()})]
+        after = {"status": "all", "after": since.isoformat()}
+        return [_order(o, listed=True) for o in self._orders(after)]
 
     def fills_since(self, since: datetime) -> list[Fill]:
         """Executions since `since`, from orders with a filled quantity."""
         fills = []
         for raw in self._orders({"status": "all", "after": since.isoformat()}):
-            order = _order(raw)
+            order = _order(raw, listed=True)
             if order.filled_qty > ZERO and order.filled_avg_price is not None:
                 at = _time(raw.get("filled_at") or raw.get("updated_at")) or since
                 fills.append(
@@ -710,7 +594,8 @@ class AlpacaBroker:
         from alchemiser_cli.brokers.alpaca_stream import AlpacaUpdates
 
         key, secret = (k.get_secret_value() for k in self._keys)
-        return AlpacaUpdates(key, secret, self._stream_url, _order)
+        # Each (re)connection is a request against the key's budget: Alpaca counts them.
+        return AlpacaUpdates(key, secret, self._stream_url, _order, self._limiter.acquire)
 
     def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
         """Adjusted daily closes (StockBarsRequest, paged), cached incrementally under
@@ -860,6 +745,11 @@ class _Refused(BrokerUnavailable):
     refused this way does not exist there."""
 
 
+class _Garbled(BrokerUnavailable):
+    """An answer that is not JSON: asked again like a dropped connection (a read is
+    retried; a submit is looked up before anything is sent again)."""
+
+
 def _scrubbed(value: object) -> object:
     """A parsed answer with every registered secret masked in every string in it."""
     if isinstance(value, str):
@@ -879,12 +769,17 @@ def _mapped(fn: Callable[[], T]) -> T:
         return fn()
     except APIError as exc:
         raise _api_error(exc) from None
+    except RetryableAnswer as exc:  # 429 or 504, kept from alpaca-py's own retry
+        status = exc.response.status_code if exc.response is not None else 504
+        if status == 429:
+            raise _Refused("Alpaca rate limit (429)", _retry_after(exc.response)) from None
+        raise BrokerUnavailable(f"Alpaca unavailable ({status})") from None
     except requests.Timeout:
         raise BrokerUnavailable("Alpaca timed out") from None
     except requests.ConnectionError as exc:
         raise BrokerUnavailable(f"cannot reach Alpaca: {type(exc).__name__}") from None
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise BrokerError(f"unreadable answer from Alpaca: {exc}") from None
+    except (ValueError, json.JSONDecodeError) as exc:  # cut short, or a proxy's page
+        raise _Garbled(f"unreadable answer from Alpaca: {exc}") from None
 
 
 def _api_error(exc: Any) -> BrokerError:
@@ -972,7 +867,9 @@ def _time(value: Any) -> datetime | None:
 _STATUS = {s.value: s for s in OrderStatus}
 
 
-def _order(raw: Any) -> BrokerOrder:
+def _order(raw: Any, *, listed: bool = False) -> BrokerOrder:
+    """One order from Alpaca's JSON; `listed`: from a listing of the account's orders (not
+    one alch is tracking), where an overfill is kept as it came (see `_possible`)."""
     try:
         status = _STATUS.get(str(raw["status"]))
         if status is None:
@@ -997,26 +894,29 @@ def _order(raw: Any) -> BrokerOrder:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BrokerError(f"unexpected order answer from Alpaca: {exc}") from None
-    return _possible(order)
+    return _possible(order, listed=listed)
 
 
-def _possible(order: BrokerOrder) -> BrokerOrder:
+def _possible(order: BrokerOrder, *, listed: bool = False) -> BrokerOrder:
     """An order whose figures can be true: nothing negative, no more filled than ordered
     (qty 0 is a notional order, placed by another tool). Anything else would corrupt the
-    executor's arithmetic, so it stops the run as a broker error."""
+    executor's arithmetic: `OrderDisputed` carries the figures, and the order is journaled
+    as disputed (a way out: `alch reconcile --accept`), not looked up forever. In a listing
+    (open orders, today's orders and fills) an overfill is kept as Alpaca says it."""
     prices = [p for p in (order.limit_price, order.filled_avg_price) if p is not None]
-    if (
-        order.qty < ZERO
-        or order.filled_qty < ZERO
-        or (order.qty > ZERO and order.filled_qty > order.qty)
-        or any(p <= ZERO for p in prices)
-    ):
-        raise BrokerError(
-            f"Alpaca sent impossible figures for order {order.id} ({order.symbol}): qty "
-            f"{order.qty}, filled {order.filled_qty}, limit {order.limit_price}, average "
-            f"{order.filled_avg_price}"
+    overfilled = order.qty > ZERO and order.filled_qty > order.qty and not listed
+    if order.qty < ZERO or order.filled_qty < ZERO or overfilled or any(p <= ZERO for p in prices):
+        raise OrderDisputed(
+            f"Alpaca's answer cannot be true: {fmt(order.filled_qty)} of {fmt(order.qty)} "
+            f"{order.symbol} filled (order {order.id}, {order.status.value}, limit "
+            f"{_shown(order.limit_price)}, average {_shown(order.filled_avg_price)})",
+            order,
         )
     return order
+
+
+def _shown(value: Decimal | None) -> str:
+    return "none" if value is None else fmt(value)
 
 
 def _volume(bar: Any, symbol: str) -> Decimal:

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from alpaca.trading.stream import TradingStream
@@ -43,6 +44,7 @@ class _Stream(TradingStream):
         self._reconnect_min_backoff = RECONNECT_MIN_S
 
     async def _start_ws(self) -> None:
+        self._owner._before_connect()  # the key's rate limit: a refused wait fails this try
         await super()._start_ws()  # type: ignore[no-untyped-call]
         self._owner._connected()
 
@@ -54,8 +56,17 @@ class _Stream(TradingStream):
 class AlpacaUpdates:
     """One run's trade_updates stream (the `OrderUpdates` seam of brokers/base.py)."""
 
-    def __init__(self, key: str, secret: str, url: str, parse: Any) -> None:
+    def __init__(
+        self,
+        key: str,
+        secret: str,
+        url: str,
+        parse: Any,
+        before_connect: Callable[[], None] | None = None,
+    ) -> None:
         self._parse = parse  # raw Alpaca order dict -> BrokerOrder (the adapter's parser)
+        self._before = before_connect  # each (re)connection takes one request's budget
+        self.connects = 0  # connections tried (each counted against the rate limit)
         self._queue: queue.SimpleQueue[BrokerOrder] = queue.SimpleQueue()
         self._arrived = threading.Event()
         self._lock = threading.Lock()
@@ -76,6 +87,11 @@ class AlpacaUpdates:
             self._dropped()
 
     # -- called on the reader thread ----------------------------------------------------
+
+    def _before_connect(self) -> None:
+        self.connects += 1
+        if self._before is not None:
+            self._before()
 
     def _connected(self) -> None:
         with self._lock:

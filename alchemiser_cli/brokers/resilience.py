@@ -91,10 +91,17 @@ class RateLimiter:
     the run deadline). The hold from X-RateLimit-Remaining: 0 lives in the same file.
     """
 
-    def __init__(self, per_minute: int, waits: Waits, state: Path | None = None) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        waits: Waits,
+        state: Path | None = None,
+        max_hold_s: float = WINDOW_MS / 1000,
+    ) -> None:
         self.per_minute = per_minute
+        self.max_hold_s = max_hold_s
         self._waits = waits
-        self._count = 0
+        self.taken = 0  # requests this process took from the budget
         rates = [Rate(per_minute, WINDOW_MS)]
         self._bucket = self._open(rates, state)
         with self._bucket.lock:
@@ -147,8 +154,8 @@ class RateLimiter:
                     decision = self._bucket.put_decision(RateItem("alpaca", now))
                     assert not isinstance(decision, Awaitable)
                     if decision.allowed:
-                        self._count += 1
-                        if self._count % LEAK_EVERY == 1:
+                        self.taken += 1
+                        if self.taken % LEAK_EVERY == 1:
                             self._bucket.leak(now)
                         return
                     wait_ms = max(1, decision.retry_after_ms or 1)
@@ -156,7 +163,9 @@ class RateLimiter:
             self._waits.wait(wait_ms / 1000, what)
 
     def hold(self, until: float, why: str) -> None:
-        """Send nothing before `until` (epoch seconds), in every process sharing the state."""
+        """Send nothing before `until` (epoch seconds), in every process sharing the state;
+        at most `max_hold_s` from now: a later request asks the broker again."""
+        until = min(until, self._waits.clock.now().timestamp() + self.max_hold_s)
         until_ms = int(until * 1000)
         with self._bucket.lock:
             self._bucket.conn.execute(
@@ -169,7 +178,8 @@ class RateLimiter:
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Follow the broker's own count: Remaining 0 (or a 429) holds until its Reset (an
-        epoch second; at most a window away, in case the two clocks disagree)."""
+        epoch second; at most a window away, in case the two clocks disagree), a 429's
+        Retry-After for as long as it says; every hold at most `max_hold_s`."""
         now = self._waits.clock.now().timestamp()
         retry = _number(headers.get("Retry-After"))
         reset = _number(headers.get("X-RateLimit-Reset"))

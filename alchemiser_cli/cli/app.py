@@ -17,6 +17,7 @@ from alchemiser_cli.cli import (
     common,
     execute,
     plan,
+    reconcile,
     report,
     schema,
     signal,
@@ -92,6 +93,7 @@ app.command()(plan.plan)
 app.command()(check.check)
 app.command()(execute.execute)
 app.command()(status.status)
+app.command()(reconcile.reconcile)
 app.command()(schema.schema)
 app.command()(signal.signal)
 app.command()(backtest.backtest)

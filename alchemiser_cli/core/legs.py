@@ -21,6 +21,9 @@ class LegStatus(StrEnum):
     SEND_FAILED = "send_failed"  # the broker refused it at submit (error says why)
     UNCONFIRMED = "unconfirmed"  # sent, no answer, not found when asked: may still arrive
     NOT_SENT = "not_sent"  # never sent (the run stopped, or a buy re-sized to nothing)
+    # the broker's answer cannot be true (e.g. more filled than ordered): its figures are
+    # journaled as they came, and `alch reconcile --accept` takes the broker's word
+    DISPUTED = "disputed"
     # the broker's lifecycle (OrderStatus)
     NEW = "new"
     ACCEPTED = "accepted"
@@ -94,10 +97,11 @@ _SETTLED = frozenset(
         LegStatus.EXPIRED,
         LegStatus.REJECTED,
         LegStatus.REPLACED,
+        LegStatus.DISPUTED,
         *_NEVER_REACHED,
     }
 )
 _UNSETTLED = frozenset({LegStatus.INTENT, LegStatus.UNCONFIRMED})
 _NOT_WORKING = frozenset(
-    {LegStatus.REJECTED, LegStatus.CANCELED, LegStatus.EXPIRED, *_NEVER_REACHED}
+    {LegStatus.REJECTED, LegStatus.CANCELED, LegStatus.EXPIRED, LegStatus.DISPUTED, *_NEVER_REACHED}
 )

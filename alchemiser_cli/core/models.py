@@ -85,13 +85,20 @@ class Asset:
     exchange: str | None = None
 
 
+# Alpaca's asset class of US stocks and ETFs: the only one alch plans and trades. Other
+# holdings (crypto, options) are listed and left alone (see app/inputs.py).
+EQUITY = "us_equity"
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
-    """A holding; qty may be fractional."""
+    """A holding; qty may be fractional. `market_value` is the broker's (where it says)."""
 
     symbol: str
     qty: Exact
     avg_entry_price: Exact = ZERO
+    asset_class: str = EQUITY
+    market_value: Exact | None = None
 
 
 @dataclass(frozen=True, slots=True)

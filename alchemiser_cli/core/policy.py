@@ -197,6 +197,13 @@ class ExecutionPolicy(_Frozen):
         "and unsent ones reported; nothing is sent after it.",
     )
     poll_initial_s: float = Field(default=0.5, gt=0, le=60, description="First poll interval.")
+    topup_wait_s: float = Field(
+        default=10,
+        ge=0,
+        le=300,
+        description="Longest wait for the broker's positions to show the run's fills before "
+        "the top-up round (Alpaca's lag them for seconds); still apart, the round is skipped.",
+    )
     poll_max_s: float = Field(default=5, gt=0, le=300, description="Poll interval ceiling.")
     max_repegs: int = Field(
         default=3,

@@ -95,6 +95,16 @@ class PositionView:
 
 
 @dataclass(frozen=True, slots=True)
+class OtherHolding:
+    """A holding alch leaves alone (crypto, options: not a US equity), for `status`."""
+
+    symbol: str
+    asset_class: str
+    qty: Exact
+    market_value: Money | None
+
+
+@dataclass(frozen=True, slots=True)
 class RunView:
     """One journal run, summarised."""
 
@@ -123,6 +133,7 @@ class StatusReport:
     runs: tuple[RunView, ...]
     targets_source: str | None
     market: MarketOutlook | None = None
-    schema_version: int = 2  # 2: `tax` (issue 27)
+    schema_version: int = 2  # 2: `tax` (issue 27), `other_holdings` (issue 21)
     # This year's realised gains and disallowed losses; None for an IRA.
     tax: YearToDate | None = None
+    other_holdings: tuple[OtherHolding, ...] = ()  # left alone: not US equities

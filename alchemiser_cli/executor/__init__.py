@@ -19,6 +19,7 @@ up, poll, re-peg, cancel) and `run` (the `Executor` loop over a plan's slices).
 
 from alchemiser_cli.executor.pure import (
     CLIENT_ORDER_PREFIX,
+    MIN_WAIT_S,
     client_order_id,
     peg_price,
     repeg_interval,
@@ -32,7 +33,8 @@ from alchemiser_cli.executor.results import (
     Outcome,
     SliceResult,
 )
-from alchemiser_cli.executor.run import MIN_WAIT_S, Executor, TopUp
+from alchemiser_cli.executor.run import Executor, TopUp
+from alchemiser_cli.executor.topup import RunKnowledge
 
 __all__ = [
     "CLIENT_ORDER_PREFIX",
@@ -42,6 +44,7 @@ __all__ = [
     "LegStatus",
     "OrderResult",
     "Outcome",
+    "RunKnowledge",
     "SliceResult",
     "TopUp",
     "client_order_id",

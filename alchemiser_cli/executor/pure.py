@@ -26,6 +26,9 @@ from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.core.types import Money
 from alchemiser_cli.executor.results import OrderResult, Outcome
 
+# The shortest wait: clocks tick in microseconds, so a wait of a few hundred nanoseconds
+# (float rounding of a due time) would not move time and the loop would spin.
+MIN_WAIT_S = 0.001
 # Every order alch sends has a client_order_id starting with this (see client_order_id).
 CLIENT_ORDER_PREFIX = "alch-"
 # Spread (bps) at which the re-peg interval has doubled; it is capped at 4x.
@@ -217,7 +220,9 @@ def summarise(leg: OrderResult, working: Iterable[BrokerOrder]) -> None:
     leg.filled_qty = filled
     leg.avg_price = value / filled if filled > ZERO else None
     statuses = {s.status for s in leg.slices}
-    if statuses == {LegStatus.FILLED}:
+    if LegStatus.DISPUTED in statuses:  # the broker's figures cannot be true: say so first
+        leg.status = LegStatus.DISPUTED
+    elif statuses == {LegStatus.FILLED}:
         leg.status = LegStatus.FILLED
     elif filled > ZERO:
         leg.status = LegStatus.PARTIALLY_FILLED
@@ -262,6 +267,11 @@ def conclude(
     if not bad:
         return Outcome.COMPLETED, f"all {len(orders)} orders filled"
     message = f"{len(bad)} of {len(orders)} orders did not complete as planned"
+    disputed = sum(1 for r in bad if r.status == LegStatus.DISPUTED)
+    if disputed:
+        message += (
+            f"; {disputed} disputed: the broker's answer cannot be true (see `alch reconcile`)"
+        )
     if deadline_passed:
         message += f"; the run deadline ({deadline_s:g}s) passed and what was open was cancelled"
     return Outcome.INCOMPLETE, message

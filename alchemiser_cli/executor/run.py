@@ -21,7 +21,9 @@ from alchemiser_cli.core.money import ONE, ZERO, dollars
 from alchemiser_cli.core.planner import Plan, PlannedOrder
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.errors import BrokerError
+from alchemiser_cli.executor.agreement import await_agreement
 from alchemiser_cli.executor.pure import (
+    MIN_WAIT_S,
     buys_needed,
     conclude,
     leg_result,
@@ -32,17 +34,15 @@ from alchemiser_cli.executor.pure import (
 )
 from alchemiser_cli.executor.results import ExecutionResult, OrderResult, Outcome, SliceResult
 from alchemiser_cli.executor.slices import Child, SliceDesk, State
+from alchemiser_cli.executor.topup import RunKnowledge, capped_buys, known_after
 from alchemiser_cli.journal import Journal
 
 log = logging.getLogger("alchemiser_cli.executor")  # as before the package split
-# The shortest wait: clocks tick in microseconds, so a wait of a few hundred nanoseconds
-# (float rounding of a due time) would not move time and the loop would spin.
-MIN_WAIT_S = 0.001
 
 # The top-up round's planner, given by the caller: from the executed plan (its targets and
-# policy) a fresh plan on the account as it is now, checked against fresh state, or the
-# one-line reason the round is skipped (a check blocks, say).
-TopUp = Callable[[Plan], "Plan | str"]
+# policy) and what the run knows (positions and cash after its fills), a fresh plan
+# checked against fresh state, or the one-line reason the round is skipped.
+TopUp = Callable[[Plan, RunKnowledge], "Plan | str"]
 
 
 class Executor(SliceDesk):
@@ -173,39 +173,46 @@ class Executor(SliceDesk):
         """Once every planned order has filled, re-deploy the cash left in ONE round.
 
         Buys are sent at their collar limits and fill near the ask, so cash is left over.
-        If what is left above the reserve reaches the minimum trade value, `topup` plans
-        afresh (same targets and policy, the account as it is now) and re-checks; only
-        that plan's buys are sent, re-sized to the cash, as legs numbered after the plan's
-        (ids ending `-t`), within the run deadline. `result.topup` says what happened;
-        True when the run's message should say it too (a round was sent or skipped).
+        The round plans from what the run knows (executor/topup.py): the plan's positions
+        plus this run's confirmed fills, and the cash those fills left. It waits (bounded
+        by `topup_wait_s`, within the deadline) until the broker's positions agree, and is
+        skipped with a note when they do not; `topup` then plans afresh on that knowledge
+        (same targets and policy) and re-checks; its buys are cut at their targets and to
+        that cash, sent as legs numbered after the plan's (ids ending `-t`). `result.topup`
+        says what happened; True when the run's message should say it too.
         """
         if self._stop is not None or self._now() >= self._deadline:
             return False  # the run's own message says why it stopped
         if not all(r.complete for r in result.orders):
             result.topup = "no top-up: not every planned order filled"
             return False
-        account = self._broker.account()
-        left = min(account.cash, account.buying_power) - reserve
-        floor = max(ONE, plan.policy.min_trade_value)
-        if left < floor:
+        known = known_after(plan, result.orders)
+        left = known.cash - reserve
+        if left < max(ONE, plan.policy.min_trade_value):
+            result.topup = f"no top-up: {dollars(left)} left is below the minimum trade"
             return False  # nothing worth re-deploying
-        fresh = topup(plan)
+        end = min(self._deadline, self._now() + self._policy.topup_wait_s)
+        why = await_agreement(
+            self._broker, self._clock, self._policy, known, end, lambda: self._stop is not None
+        )
+        fresh = topup(plan, known) if why is None else why
         if isinstance(fresh, str):
             result.topup = f"top-up skipped: {fresh}"
-            log.warning("top-up round skipped: %s", fresh)
+            log.info("top-up round skipped: %s", fresh)  # a normal outcome: no warning
             return True
+        assets = self._broker.assets([o.symbol for o in fresh.orders if o.side is Side.BUY])
+        capped, notes = capped_buys(fresh, known.positions, assets)
+        for note in notes:
+            log.info("top-up: %s", note)
         after = max((o.leg for o in plan.orders), default=0)
-        buys = [
-            replace(o, leg=after + i)
-            for i, o in enumerate((o for o in fresh.orders if o.side is Side.BUY), 1)
-        ]
+        buys = [replace(o, leg=after + i) for i, o in enumerate(capped, 1)]
         if not buys:
             result.topup = f"no top-up: a fresh plan buys nothing with the {dollars(left)} left"
             return False
         self._topping = True
         cut, planned = self._cut, result.buys_cut
         try:
-            sized = self._resize_buys(buys, reserve, fresh.policy.min_trade_value, result)
+            sized = self._resize_buys(buys, reserve, fresh.policy.min_trade_value, result, cap=left)
             # A top-up leg is what is sent: its planned quantity is the re-sized one.
             self._cut = {}
             legs = [(replace(o, qty=qty), qty) for o, qty in sized]
@@ -359,13 +366,17 @@ class Executor(SliceDesk):
         result: ExecutionResult,
         *,
         queued: bool = False,
+        cap: Decimal | None = None,
     ) -> list[tuple[PlannedOrder, Decimal]]:
-        """Scale buys down to the cash actually available now (see `resize_buys`). Each buy
-        not sent gets its report line; `result.buys_cut` holds the sent and planned values."""
+        """Scale buys down to the cash actually available now (see `resize_buys`), and to
+        `cap` (the top-up round: the cash this run's fills left). Each buy not sent gets
+        its report line; `result.buys_cut` holds the sent and planned values."""
         if not buys:
             return []
         account = self._broker.account()
         budget = min(account.cash, account.buying_power) - reserve
+        if cap is not None:
+            budget = min(budget, cap)
         needed = buys_needed(buys)
         if needed <= budget:
             return [(o, o.qty) for o in buys]

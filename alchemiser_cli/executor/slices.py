@@ -16,7 +16,13 @@ from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import Asset, BrokerOrder, OrderRequest, OrderStatus, Quote, Side
 from alchemiser_cli.core.money import ONE, ZERO, whole_down
 from alchemiser_cli.core.policy import ExecutionPolicy
-from alchemiser_cli.errors import BrokerError, DuplicateOrder, OrderNotAccepted, OrderRejected
+from alchemiser_cli.errors import (
+    BrokerError,
+    DuplicateOrder,
+    OrderDisputed,
+    OrderNotAccepted,
+    OrderRejected,
+)
 from alchemiser_cli.executor.pure import client_order_id, peg_price, repeg_interval, summarise
 from alchemiser_cli.executor.results import OrderResult, SliceResult
 from alchemiser_cli.journal import Journal
@@ -115,6 +121,9 @@ class SliceDesk:
             leg.sent_qty += qty
         try:
             placed = self._broker.submit_order(request)
+        except OrderDisputed as exc:
+            self._dispute(child, exc)
+            return
         except OrderNotAccepted as exc:
             # Refused before acceptance (e.g. 429 on every try): it is not at the broker,
             # and the broker is refusing: stop the run.
@@ -138,7 +147,11 @@ class SliceDesk:
             return
         except (DuplicateOrder, BrokerError) as exc:
             # The answer may be lost while the order exists: look before anything else.
-            placed = self._lookup_or_unconfirmed(child, cid, exc)
+            try:
+                placed = self._lookup_or_unconfirmed(child, cid, exc)
+            except OrderDisputed as disputed:
+                self._dispute(child, disputed)
+                return
         child.order = placed
         child.state = State.WORKING
         base = self._policy.repeg_interval_s
@@ -155,6 +168,8 @@ class SliceDesk:
         failed: BrokerError | None = None
         try:
             found = self._broker.get_order_by_client_id(cid)
+        except OrderDisputed:
+            raise
         except BrokerError as lookup:
             found, failed = None, lookup
         if found is not None:
@@ -224,7 +239,11 @@ class SliceDesk:
             if found is None:
                 if not read_all and self._now() - child.heard < silent:
                     continue  # the stream is live and what we know is recent: no request
-                found = self._broker.get_order_by_client_id(cid)
+                try:
+                    found = self._broker.get_order_by_client_id(cid)
+                except OrderDisputed as exc:
+                    self._dispute(child, exc)
+                    continue
             if found is None:
                 raise BrokerError(f"order {cid} disappeared at the broker")
             self._track(child, found)
@@ -239,7 +258,12 @@ class SliceDesk:
 
     def _repeg(self, child: Child, quote: Quote | None) -> None:
         """Cancel, wait (bounded) for the cancel to be confirmed, re-send what is left."""
-        if not self._cancel_confirmed(child):
+        try:
+            confirmed = self._cancel_confirmed(child)
+        except OrderDisputed as exc:
+            self._dispute(child, exc)
+            return
+        if not confirmed:
             child.repeg_at = math.inf  # not confirmed: never two live orders for one slice
             self._on_event(f"{child.leg.symbol}: cancel not confirmed; no more re-pegs")
             return
@@ -309,13 +333,38 @@ class SliceDesk:
         if child.order is None:
             child.state = State.DONE
             return
-        found = self._broker.get_order_by_client_id(child.order.client_order_id)
-        if found is not None and not found.status.is_terminal:
-            found = self._broker.cancel_order(found.id)
-            self._on_event(f"cancelled unfilled {child.leg.side} {child.leg.symbol}")
+        try:
+            found = self._broker.get_order_by_client_id(child.order.client_order_id)
+            if found is not None and not found.status.is_terminal:
+                found = self._broker.cancel_order(found.id)
+                self._on_event(f"cancelled unfilled {child.leg.side} {child.leg.symbol}")
+        except OrderDisputed as exc:
+            self._dispute(child, exc)
+            return
         if found is not None:
             self._track(child, found)
         child.state = State.DONE
+
+    def _dispute(self, child: Child, exc: OrderDisputed) -> None:
+        """The broker's answer about the child's order cannot be true: journal its figures
+        as `disputed` (they are the broker's word, shown as such), end the slice, and cancel
+        the order if it is still open (best effort). The run goes on with its other slices
+        and ends incomplete; `alch reconcile --accept` takes the broker's word later."""
+        order = exc.order
+        assert isinstance(order, BrokerOrder)
+        why = f"{exc}; see `alch reconcile`"
+        self._journal.record_dispute(order, why, self._clock.now())
+        child.report.filled_qty += order.filled_qty
+        child.report.filled_value += order.filled_qty * (order.filled_avg_price or ZERO)
+        child.order, child.state = None, State.DONE
+        child.report.status, child.report.error = LegStatus.DISPUTED, why
+        self._summarise(child.leg)
+        self._on_event(f"disputed {child.leg.side} {child.leg.symbol}: {exc}")
+        if not order.status.is_terminal:
+            try:
+                self._broker.cancel_order(order.id)
+            except BrokerError as failed:  # the dispute stands either way
+                log.warning("cancelling disputed order %s failed: %s", order.id, failed)
 
     def _summarise(self, leg: OrderResult) -> None:
         """Leg totals from its slices, counting the fills of orders still working."""

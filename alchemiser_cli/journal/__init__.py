@@ -21,6 +21,8 @@ from alchemiser_cli.core.models import BrokerOrder, OrderRequest
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.errors import JournalError
 from alchemiser_cli.files import prepare_sqlite, write_transaction
+from alchemiser_cli.journal import disputes
+from alchemiser_cli.journal.disputes import Dispute
 from alchemiser_cli.masking import redact
 
 
@@ -47,6 +49,7 @@ def _m001_initial(cur: sqlite3.Cursor) -> None:
 
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
     ("m001_initial", _m001_initial),
+    ("m002_disputes", disputes.m002_disputes),  # applied by name: numbering may have gaps
 )
 
 # The orders table stores LegStatus values: the broker's statuses plus alch's own
@@ -323,6 +326,21 @@ class Journal:
                 (LegStatus(status).value, redact(error), now.isoformat(), client_order_id),
             )
 
+    def record_dispute(self, order: BrokerOrder, why: str, now: datetime) -> None:
+        """Journal a broker answer about one of our orders that cannot be true, as sent
+        (journal/disputes.py); the order is `disputed` until the broker's word is accepted."""
+        with self._tx() as cur:
+            disputes.record(cur, order, redact(why), now.isoformat())
+
+    def open_disputes(self, account_id: str, broker: str) -> list[Dispute]:
+        """One broker's account's disputes not yet accepted, oldest first."""
+        return disputes.open_disputes(self._read(disputes.OPEN_SQL, (account_id, broker)))
+
+    def accept_dispute(self, client_order_id: str, now: datetime) -> None:
+        """Take the broker's word for a disputed order (see journal/disputes.py)."""
+        with self._tx() as cur:
+            disputes.accept(cur, client_order_id, now.isoformat())
+
     def orders_for_run(self, run_id: str) -> list[OrderRecord]:
         """A run's orders in leg order."""
         rows = self._read(
@@ -389,10 +407,11 @@ class Journal:
         return plan if isinstance(plan, dict) else None
 
     def plan_executed(self, plan_id: str) -> list[RunRecord]:
-        """Execute runs in which an order of this plan reached (or may have reached) the broker.
+        """Execute runs in which an order of this plan filled, or may still fill (working
+        at the broker, or its fate unknown: `intent`, `unconfirmed`).
 
-        Orders journaled but never sent (`not_sent`) or refused at submit (`send_failed`) do
-        not count: a run that crashed before its first send did not execute the plan.
+        A run whose orders all ended with nothing filled (cancelled, refused, never sent)
+        did not execute the plan: it runs again without --force.
         """
         return self._plan_runs(plan_id, only_reached=True)
 
@@ -401,13 +420,14 @@ class Journal:
         return len(self._plan_runs(plan_id, only_reached=False))
 
     def _plan_runs(self, plan_id: str, *, only_reached: bool) -> list[RunRecord]:
-        never = sorted(LegStatus.never_reached())
-        marks = ",".join("?" * len(never))
+        final = sorted(LegStatus.settled())
+        marks = ",".join("?" * len(final))
+        # filled_qty is a decimal string: any digit 1-9 in it means something filled.
         rows = self._read(
             "SELECT * FROM runs WHERE plan_id = ? AND command = 'execute' AND run_id IN"  # noqa: S608 - placeholders only
-            " (SELECT run_id FROM orders WHERE plan_id = ?"
-            f"  AND (? = 0 OR status NOT IN ({marks}))) ORDER BY started_at",
-            (plan_id, plan_id, int(only_reached), *never),
+            " (SELECT run_id FROM orders WHERE plan_id = ? AND (? = 0"
+            f"  OR filled_qty GLOB '*[1-9]*' OR status NOT IN ({marks}))) ORDER BY started_at",
+            (plan_id, plan_id, int(only_reached), *final),
         )
         return [self._run(r) for r in rows]
 

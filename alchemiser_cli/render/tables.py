@@ -274,6 +274,13 @@ def render_status(console: Console, status: StatusReport) -> None:
     console.print(fitted_table(title, STATUS_POSITIONS, rows, console.width))
     if status.tax is not None:
         console.print(year_line(status.tax))
+    if status.other_holdings:
+        left = ", ".join(
+            f"{escape(o.symbol)} {fmt(o.qty)} {o.asset_class}"
+            + ("" if o.market_value is None else f" {usd(o.market_value)}")
+            for o in status.other_holdings
+        )
+        console.print(f"Left alone (not US equities): {left}")
     if status.open_orders:
         rows = []
         for o in status.open_orders:
