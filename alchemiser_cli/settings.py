@@ -171,6 +171,12 @@ class Settings(BaseSettings):
     sim_bars: Path | None = Field(
         default=None, description="Simulator daily bars: a directory of SYMBOL.csv files."
     )
+    sim_spread_bps: Decimal = Field(
+        default=Decimal(5),
+        ge=0,
+        lt=10000,
+        description="Simulator quotes from bars: the full bid/ask spread around the close, bps.",
+    )
     sim_realtime: bool = Field(
         default=False, description="Let the simulator's clock run from sim_now in real time."
     )

@@ -140,6 +140,15 @@ def take_snapshot(
     missing = sorted(wanted - set(quotes))
     if missing:
         raise PriceError(f"no quote from {broker.name} for {shortened(missing)}")
+    made_up = sorted(s for s, q in quotes.items() if q.synthetic)
+    if made_up:
+        them = "it" if len(made_up) == 1 else "them"
+        note = (
+            f"synthetic prices for {shortened(made_up)} (the simulator has no quote or bars "
+            f"for {them}; ALCH_SIM_BARS is unset): a demonstration, not market data"
+        )
+        if note not in rt.notices:
+            rt.notices.append(note)
     now = broker.now()
     return Snapshot(
         account=account,

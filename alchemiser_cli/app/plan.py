@@ -49,6 +49,9 @@ def planned(
     plan = build_plan(snap, chosen, policy or strategy_policy(rt, signal), rt.broker.now())
     if signal is not None:
         plan = replace(plan, signal=signal)
+    synthetic = tuple(s for s in plan.prices if snap.quotes[s].synthetic)
+    if synthetic:
+        plan = replace(plan, synthetic_prices=synthetic)
     log.info(
         "plan %s for %s:%s: %d orders, turnover %s%%",
         plan.plan_id,

@@ -158,6 +158,8 @@ def open_runtime(
             clock,
             settings.sim_bars,
             calendar=lambda now: nyse_calendar(state / "cache", now),
+            spread_bps=settings.sim_spread_bps,
+            synthetic_quotes=True,
         )
     journal = Journal(state / "journal.sqlite", durable=kind == "alpaca")
     return Runtime(

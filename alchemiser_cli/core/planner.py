@@ -191,6 +191,8 @@ class Plan:
     # Targets made by strategies: their decision trace (informational; the plan id covers
     # the targets it produced, not the trace).
     signal: SignalRecord | None = None
+    # Symbols priced by the simulator's synthetic closes (no quote, no bars): not a market.
+    synthetic_prices: tuple[str, ...] = ()
 
 
 def reference_price(quote: Quote | None, symbol: str) -> Decimal:

@@ -98,6 +98,11 @@ def render_plan(console: Console, plan: Plan) -> None:
             f"[bold red]LIQUIDATE[/]: no targets, every position{escape(kept)} is sold "
             "(--liquidate)"
         )
+    if plan.synthetic_prices:
+        console.print(
+            f"[bold magenta]SYNTHETIC PRICES[/]: {escape(', '.join(plan.synthetic_prices))} "
+            "(the simulator's made-up closes: a demonstration, not market data)"
+        )
     if plan.signal is not None:
         _render_strategies(console, plan)
     rows: list[list[Cell]] = []

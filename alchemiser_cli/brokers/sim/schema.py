@@ -44,9 +44,15 @@ def _m002_held_orders(cur: sqlite3.Cursor) -> None:
         cur.execute("ALTER TABLE orders ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
 
 
+def _m004_listed_symbols(cur: sqlite3.Cursor) -> None:
+    # A seed's `quotes = [...]`: symbols known to the simulator, priced from bars.
+    cur.execute("CREATE TABLE IF NOT EXISTS listed (symbol TEXT PRIMARY KEY)")
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
     ("m001_initial", _m001_initial),
     ("m002_held_orders", _m002_held_orders),
+    ("m004_listed_symbols", _m004_listed_symbols),
 )
 
 
