@@ -314,6 +314,7 @@ def test_status_after_a_liquidation_shows_drift_against_no_targets(
     assert done.exit_code == 0, done.stderr
     status = cli("status", "--json").json()
     assert status["targets_source"] == (
-        f"last run's plan {done.json()['plan_id']} (--liquidate: no targets)"
+        f"the last run that sent orders, {done.json()['run_id']} (plan "
+        f"{done.json()['plan_id']}: --liquidate, no targets)"
     )
     assert status["positions"] == []  # no unheld demo targets shown as drifting

@@ -14,7 +14,8 @@ from pathlib import Path
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.brokers.base import Broker
 from alchemiser_cli.core.strategy.evaluate import Blend, targets_from_strategies
-from alchemiser_cli.core.strategy.nodes import Symphony, symbols_of
+from alchemiser_cli.core.strategy.nodes import Asset, Symphony, symbols_of, walk
+from alchemiser_cli.core.money import fmt
 from alchemiser_cli.core.strategy.parse import parse_symphony
 from alchemiser_cli.errors import InputError
 from alchemiser_cli.files import read_text
@@ -22,28 +23,69 @@ from alchemiser_cli.files import read_text
 HISTORY = timedelta(days=5 * 366)  # bars read before the as-of date: 5 years (~1,260 sessions)
 
 
-def read_strategies(args: list[str]) -> list[tuple[Symphony, Decimal]]:
-    """Parse `FILE` or `FILE=weight` arguments; without weights the blend is equal."""
+def read_strategies(
+    args: list[str], source: str = "--strategy"
+) -> list[tuple[Symphony, Decimal]]:
+    """Parse `FILE` or `FILE=weight` arguments; without weights the blend is equal. Given
+    weights add up to 1, with `cash=W` (or `cash = W` in `[strategies]`) for what the
+    strategies leave in cash: a blend that silently held cash would trade less than asked."""
     parsed: list[tuple[Symphony, Decimal | None]] = []
+    cash: Decimal | None = None
     for arg in args:
         path, weight = arg, None
         if "=" in arg:
             path, raw = arg.rsplit("=", 1)
-            try:
-                weight = Decimal(raw[:-1]) / 100 if raw.endswith("%") else Decimal(raw)
-            except InvalidOperation:
-                raise InputError(
-                    f"{arg}: the weight after = must be a number like 0.6 or 60%"
-                ) from None
-            if not (weight.is_finite() and 0 < weight <= 1):
-                raise InputError(f"{arg}: the weight after = must be above 0 and at most 1")
+            weight = _blend_weight(arg, raw, cash=path.strip().lower() == "cash")
+        if path.strip().lower() == "cash" and weight is not None:
+            cash = weight
+            continue
         text = read_text(Path(path), "strategy")
         parsed.append((parse_symphony(text, path), weight))
+    if not parsed:
+        raise InputError(f"{source}: cash alone is no strategy: name at least one strategy file")
     given = [w for _, w in parsed if w is not None]
     if given and len(given) != len(parsed):
         raise InputError("give a weight to every strategy file (FILE=0.6) or to none")
-    equal = Decimal(1) / len(parsed)
+    held = Decimal(1) - (cash or Decimal(0))
+    if given:
+        _adds_up(sum(given, Decimal(0)), cash, source)
+    equal = held / len(parsed)
     return [(s, w if w is not None else equal) for s, w in parsed]
+
+
+def _blend_weight(arg: str, raw: str, *, cash: bool) -> Decimal:
+    """One `=weight` of a blend: a number or a percentage, above 0 (cash: at least 0) and
+    at most 1."""
+    try:
+        weight = Decimal(raw[:-1]) / 100 if raw.endswith("%") else Decimal(raw)
+    except InvalidOperation:
+        raise InputError(f"{arg}: the weight after = must be a number like 0.6 or 60%") from None
+    low = "at least 0" if cash else "above 0"
+    if not (weight.is_finite() and (0 <= weight if cash else 0 < weight) and weight <= 1):
+        raise InputError(f"{arg}: the weight after = must be {low} and at most 1")
+    return weight
+
+
+def _adds_up(total: Decimal, cash: Decimal | None, source: str) -> None:
+    """Given blend weights (and cash) must add up to exactly 1."""
+    config = source.startswith("[")
+    label = f"the {source}" if source != "signal" else "the strategy"
+    if cash is None and total != 1:
+        rest = Decimal(1) - total
+        hint = (
+            f"cash = {fmt(rest)}" if config else f"{'--strategy ' if source != 'signal' else ''}"
+            f"cash={fmt(rest)}"
+        )
+        if rest < 0:
+            raise InputError(f"{label} weights add up to {fmt(total * 100)}%, more than 100%")
+        raise InputError(
+            f"{label} weights add up to {fmt(total * 100)}%: give the rest to cash ({hint}) "
+            "or raise a weight"
+        )
+    if cash is not None and total + cash != 1:
+        raise InputError(
+            f"{label} weights and cash add up to {fmt((total + cash) * 100)}%, not 100%"
+        )
 
 
 def latest_trades(broker: Broker, symbols: list[str]) -> dict[str, Decimal]:
@@ -83,11 +125,21 @@ def as_of_for(rt: Runtime, as_of: date | None) -> tuple[date, bool]:
     return rt.last_session(now), rt.market(now).is_open
 
 
-def signal(rt: Runtime, files: list[str], as_of: date | None, margin: Decimal) -> Blend:
-    """The blend of the strategy files as of `as_of` (see `as_of_for`); bars that end
-    before the session asked for are used, with a note saying so."""
+def holdable(strategies: list[tuple[Symphony, Decimal]]) -> tuple[str, ...]:
+    """Every symbol any branch of the strategies can hold (the tradable check reads them)."""
+    return tuple(
+        sorted({n.symbol for s, _ in strategies for n in walk(s.root) if isinstance(n, Asset)})
+    )
+
+
+def signal(
+    rt: Runtime, files: list[str], as_of: date | None, margin: Decimal
+) -> tuple[Blend, tuple[str, ...]]:
+    """The blend of the strategy files as of `as_of` (see `as_of_for`) and every symbol
+    they can hold; bars that end before the session asked for are used, with a note."""
     end, live = as_of_for(rt, as_of)
-    blend = evaluate_strategies(rt.broker, read_strategies(files), end, margin, live=live)
+    parsed = read_strategies(files, "signal")
+    blend = evaluate_strategies(rt.broker, parsed, end, margin, live=live)
     wanted = rt.last_session_by(end)
     for result, _ in blend.results:
         if result.as_of < wanted:
@@ -95,4 +147,4 @@ def signal(rt: Runtime, files: list[str], as_of: date | None, margin: Decimal) -
                 f"{result.file}: its bars end {result.as_of.isoformat()}, before the "
                 f"session of {wanted.isoformat()}: the decision is made on stale data"
             )
-    return blend
+    return blend, holdable(parsed)

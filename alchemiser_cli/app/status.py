@@ -136,22 +136,25 @@ def _refresh_orders(rt: Runtime, records: list[RunRecord]) -> None:
 
 
 def _status_targets(rt: Runtime, supplied: Targets | None, account_id: str) -> Targets | None:
-    """The targets drift is shown against: given, else the last run's, else configured;
-    the demo targets only against the simulator's demo account."""
+    """The targets drift is shown against: given, else those of the last run that sent
+    orders (a blocked run, or a same-day "nothing to do", traded toward nothing), else the
+    configured ones; the demo targets only against the simulator's demo account."""
     if supplied is not None:
         return supplied
-    plan = rt.journal.last_plan(account_id)
-    if plan is not None and plan.get("liquidate") is True:  # every target is 0, not the demo's
-        return Targets({}, f"last run's plan {plan.get('plan_id')} (--liquidate: no targets)")
-    weights = None if plan is None else plan.get("targets")
-    if plan is not None and isinstance(weights, dict) and weights:
-        try:
-            parsed = {str(k): Decimal(str(v)) for k, v in weights.items()}
-        except ArithmeticError:
-            parsed = {}
-        if parsed:
-            source = f"last run's plan {plan.get('plan_id')} ({plan.get('targets_source')})"
-            return Targets(parsed, source)
+    last = rt.journal.last_sent_plan(account_id, rt.broker.name)
+    if last is not None:
+        run_id, plan = last
+        head = f"the last run that sent orders, {run_id} (plan {plan.get('plan_id')}"
+        weights = plan.get("targets")
+        if plan.get("liquidate") is True:  # every target is 0, not the demo's
+            return Targets({}, f"{head}: --liquidate, no targets)")
+        if isinstance(weights, dict) and (weights or plan.get("signal") is not None):
+            try:  # strategies in cash: no weight at all, every target 0
+                parsed = {str(k): Decimal(str(v)) for k, v in weights.items()}
+            except ArithmeticError:
+                parsed = None
+            if parsed is not None:
+                return Targets(parsed, f"{head}: {plan.get('targets_source')})")
     configured = rt.settings.targets is not None or rt.settings.targets_file is not None
     demo = isinstance(rt.broker, SimBroker) and rt.settings.sim_account is None
     if not (configured or demo):

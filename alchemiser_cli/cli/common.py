@@ -162,8 +162,9 @@ def read_source(arg: str, what: str) -> tuple[str, str]:
 
 
 def load_targets(arg: str | None) -> Targets | None:
-    """Targets from --targets, or None to let the app decide."""
-    from alchemiser_cli.core.targets import parse_targets
+    """Targets from --targets (plain, or a signal document with its trace), or None to let
+    the app decide."""
+    from alchemiser_cli.documents.targets import read_targets
 
     if arg is None:
         return None
@@ -172,7 +173,7 @@ def load_targets(arg: str | None) -> Targets | None:
     fmt = suffix if suffix in ("toml", "json", "csv") else None
     if arg != "-" and fmt is None:
         raise InputError(f"{arg}: unknown targets format (use .toml, .json or .csv)")
-    return parse_targets(text, where=where, fmt=fmt)
+    return read_targets(text, where=where, fmt=fmt)
 
 
 def refuse_overwriting_inputs(

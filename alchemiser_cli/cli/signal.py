@@ -64,14 +64,14 @@ def signal(
             except ValueError:
                 raise InputError(f"--as-of {as_of!r}: give a date as YYYY-MM-DD") from None
         margin = _margin(fragile_margin)
-        blend = signal_of(rt, files, day, margin)
+        blend, symbols = signal_of(rt, files, day, margin)
         if any(r.synthetic for r, _ in blend.results) and opts.verbosity >= 0:
             sys.stderr.write(
                 "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, "
                 "not market data\n"
             )
         if json_out:
-            emit_json("targets", targets_document(blend))
+            emit_json("targets", targets_document(blend, margin, symbols))
         else:
             render_signal(console(), blend)
 

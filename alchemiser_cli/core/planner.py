@@ -355,7 +355,7 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
     reserve, base = investable_base(equity, kept_value, policy)
 
     skipped: list[Skipped] = []
-    sells, buys = _decide(rows, targets.weights, base, policy, keep, skipped)
+    sells, buys = _decide(rows, targets, base, policy, keep, skipped)
     proceeds = ZERO
     for row in sells:
         proceeds -= row.trade * row.limit + row.fees
@@ -399,8 +399,14 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
         positions=lines,
         skipped=tuple(sorted(skipped, key=lambda s: s.symbol)),
         summary=summary,
-        liquidate=not any(w > ZERO for w in targets.weights.values()),
+        liquidate=liquidating(targets),
     )
+
+
+def liquidating(targets: Targets) -> bool:
+    """No target holds any weight and no strategy decided that: `--liquidate` (strategies
+    that hold cash are followed, not a liquidation)."""
+    return targets.signal is None and not any(w > ZERO for w in targets.weights.values())
 
 
 def _value(snapshot: Snapshot, targets: Targets) -> tuple[list[_Row], dict[str, PriceRef]]:
@@ -438,7 +444,7 @@ def _value(snapshot: Snapshot, targets: Targets) -> tuple[list[_Row], dict[str, 
 
 def _decide(
     rows: list[_Row],
-    weights: dict[str, Decimal],
+    targets: Targets,
     base: Decimal,
     policy: PlannerPolicy,
     keep: frozenset[str],
@@ -451,6 +457,11 @@ def _decide(
     collar = policy.collar_bps / BPS
     up, down = ONE + collar, ONE - collar
     to_target = policy.rebalance_to == "target"
+    weights = targets.weights
+    # --liquidate sells every position, listed or not; a symbol strategies can hold is
+    # theirs to sell (a switch, or cash), whatever sell_unlisted says.
+    keeps_unlisted = not policy.sell_unlisted and not liquidating(targets)
+    decided = frozenset(targets.signal.symbols if targets.signal is not None else ())
     sells: list[_Row] = []
     buys = _Buys([], [])
     for row in rows:
@@ -466,8 +477,7 @@ def _decide(
             row.rule = Rule.KEPT
             continue
         if target is None:
-            # with --liquidate (no weight anywhere) every position sells, listed or not
-            if not policy.sell_unlisted and any(w > ZERO for w in weights.values()):
+            if keeps_unlisted and row.symbol not in decided:
                 row.rule = Rule.UNLISTED_HELD
                 continue
             row.rule = Rule.NOT_IN_TARGETS

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from alchemiser_cli.core.money import ONE, ZERO, fmt
+from alchemiser_cli.core.strategy.record import SignalRecord
 from alchemiser_cli.core.types import WEIGHT_STEP
 from alchemiser_cli.errors import InputError
 
@@ -25,6 +26,10 @@ class Targets:
 
     weights: dict[str, Decimal]
     source: str
+    # Decided by strategies (`--strategy`, `[strategies]` or a signal document): their
+    # trace. What they leave is cash by decision, so no weight at all is followed, not an
+    # error (plain targets with none need `--liquidate`).
+    signal: SignalRecord | None = None
 
     @property
     def cash_weight(self) -> Decimal:
@@ -64,7 +69,7 @@ def require_weights(targets: Targets, *, liquidate: bool, keep: Sequence[str] = 
             f"--liquidate sells every position, but {targets.source} gives targets "
             f"({shortened(held)}): drop --liquidate or the targets"
         )
-    if not liquidate and not held:
+    if not liquidate and not held and targets.signal is None:  # strategies may hold cash
         what = "has only zero weights" if targets.weights else "has no targets"
         raise InputError(
             f"{targets.source} {what}: that would sell every position; add entries such as "

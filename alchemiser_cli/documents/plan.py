@@ -44,6 +44,10 @@ def plan_from_text(text: str, *, where: str) -> Plan:
         raise PlanError(f"{where}: not a JSON plan: {exc.msg} at line {exc.lineno}") from None
     if not isinstance(raw, dict):
         raise PlanError(f"{where}: not a plan (expected a JSON object from `alch plan --json`)")
+    if "plan_id" not in raw and "targets" in raw:
+        made_by = " (from `alch signal --json`)" if "strategies" in raw else ""
+        flag = "--targets -" if where == "<stdin>" else f"--targets {where}"
+        raise PlanError(f"{where}: this is a targets document{made_by}, not a plan: give it as {flag}")
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
         raise PlanError(
@@ -63,7 +67,8 @@ def plan_from_text(text: str, *, where: str) -> Plan:
             "with `alch plan`"
         )
     _check_orders(plan, where)
-    if plan.liquidate == any(w > 0 for w in plan.targets.values()):
+    # No weight at all is a liquidation, unless strategies decided it (cash is a decision).
+    if plan.liquidate != (plan.signal is None and not any(w > 0 for w in plan.targets.values())):
         raise PlanError(
             f"{where}: liquidate {str(plan.liquidate).lower()} does not match the plan's "
             "targets: the plan was edited or damaged; make a fresh one with `alch plan`"

@@ -358,6 +358,23 @@ class Journal:
         )
         return self._plan(*rows[0]) if rows else None
 
+    def last_sent_plan(self, account_id: str, broker: str) -> tuple[str, dict[str, Any]] | None:
+        """The run id and plan of the account's newest execute run an order of which reached
+        (or may have reached) the broker: what the account was last traded toward."""
+        never = sorted(LegStatus.never_reached())
+        marks = ",".join("?" * len(never))
+        rows = self._read(
+            "SELECT run_id, plan_json FROM runs WHERE account_id = ? AND broker = ?"  # noqa: S608 - placeholders only
+            " AND command = 'execute' AND plan_json IS NOT NULL AND run_id IN"
+            f" (SELECT run_id FROM orders WHERE status NOT IN ({marks}))"
+            " ORDER BY started_at DESC, rowid DESC LIMIT 1",
+            (account_id, broker, *never),
+        )
+        if not rows:
+            return None
+        plan = self._plan(*rows[0])
+        return None if plan is None else (rows[0][0], plan)
+
     def run_plan(self, run_id: str) -> dict[str, Any] | None:
         """The plan a run was journaled with (None: the run had none)."""
         rows = self._read("SELECT plan_json FROM runs WHERE run_id = ?", (run_id,))

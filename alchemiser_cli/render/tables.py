@@ -13,6 +13,7 @@ from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState
 from alchemiser_cli.core.checks import CheckReport, Severity
 from alchemiser_cli.core.money import dollars, fmt, money
 from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.strategy.cash import cash_decisions
 from alchemiser_cli.render.layout import Cell, Col, fitted_table
 from alchemiser_cli.render.signal import render_signal_record
 
@@ -318,6 +319,10 @@ def _render_strategies(console: Console, plan: Plan) -> None:
             f"{pct(s.blend_weight)} of the targets) as of {s.as_of.isoformat()}"
             f"{synthetic}{fragile}{stale}"
         )
+    cash = Decimal(1) - sum(plan.targets.values(), Decimal(0))
+    if cash > 0:
+        why = "; ".join(cash_decisions(plan.signal))
+        console.print(f"[bold]CASH {pct(cash)}[/]: {escape(why)}")
 
 
 def _render_run_orders(console: Console, run_id: str, details: dict[str, Any]) -> None:
