@@ -189,7 +189,8 @@ def test_out_refuses_to_overwrite_an_input_of_the_run(
     journal = isolated_state / "journal.sqlite"
     state = cli("plan", "--out", str(journal))
     assert state.stderr == (
-        f"alch: error: --out {journal} is the journal of this run: write the plan elsewhere\n"
+        f"alch: error: --out {journal} is inside ALCH_HOME ({isolated_state}), alch's own "
+        "state: write the plan elsewhere\n"
     )
 
 

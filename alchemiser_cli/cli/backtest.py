@@ -15,12 +15,16 @@ import typer
 
 from alchemiser_cli.cli.common import (
     JsonOpt,
+    OverwriteOpt,
     TargetsOpt,
     console,
     emit_json,
     globals_of,
     load_targets,
+    output_for,
+    output_guard,
     runtime_for,
+    save_output,
 )
 from alchemiser_cli.cli.plan import BandOpt, planner_overrides
 from alchemiser_cli.errors import InputError
@@ -133,6 +137,7 @@ def backtest(
     report: ReportOpt = None,
     replay_journal: ReplayOpt = False,
     runs: RunsOpt = 20,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run strategies or fixed targets over history with the real planner and costs."""
     from alchemiser_cli.app.backtest import Request  # imported here: start-up stays light
@@ -152,7 +157,13 @@ def backtest(
     if not strategy and targets is None:
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE")
     opts = globals_of(ctx)
-    with runtime_for(ctx, lambda: planner_overrides(band, mode)) as rt:
+    page = output_for(report, "--report", "report", overwrite)
+    guard = output_guard(page, targets, strategy)
+    with runtime_for(ctx, lambda: planner_overrides(band, mode), before=guard) as rt:
+        if page is not None:
+            from alchemiser_cli.app.outputs import refuse_foreign
+
+            refuse_foreign(rt, page)
         amount = _decimal(cash, "--cash", "100000", "1000000000000")
         if amount <= 0:
             raise InputError(f"--cash {cash!r}: give a positive amount, such as 100000")
@@ -180,11 +191,8 @@ def backtest(
                 "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, "
                 "not market data\n"
             )
-        if report is not None:
-            try:
-                report.write_text(backtest_html(doc), encoding="utf-8")
-            except OSError as exc:
-                raise InputError(f"{report}: cannot write the report: {exc.strerror}") from None
+        if page is not None:
+            save_output(ctx, rt, page, backtest_html(doc))
         if json_out:
             emit_json("backtest", doc)
         else:

@@ -20,6 +20,7 @@ from alchemiser_cli.masking import redact
 if TYPE_CHECKING:  # start-up (`--help`, `--version`, completion) imports none of these
     from rich.console import Console
 
+    from alchemiser_cli.app.outputs import Output
     from alchemiser_cli.app.runtime import Runtime
     from alchemiser_cli.core.planner import Plan
     from alchemiser_cli.core.targets import Targets
@@ -101,8 +102,11 @@ def runtime_for(
     ctx: typer.Context,
     planner_flags: Callable[[], dict[str, Any]] | None = None,
     execution_flags: Callable[[], dict[str, Any]] | None = None,
+    before: Callable[[Settings], None] | None = None,
 ) -> Iterator[Runtime]:
-    """Load settings, set up logging, open the runtime."""
+    """Load settings, set up logging, open the runtime. `before` judges the settings
+    before anything in ALCH_HOME is touched (an output over a state file is refused
+    with every byte there as it was)."""
     from alchemiser_cli import logs
     from alchemiser_cli.app.runtime import open_runtime
     from alchemiser_cli.files import loose_permissions, usable_dir
@@ -119,6 +123,8 @@ def runtime_for(
             '--to edge (rebalance_to = "edge") needs a drift band: give --band, or '
             "band_abs / band_rel in [planner]"
         )
+    if before is not None:
+        before(settings)
     usable_dir(settings.state_dir, "state directory (ALCH_HOME)")
     for part in ("logs", "locks"):
         usable_dir(settings.state_dir / part, f"{part} directory in ALCH_HOME")
@@ -139,6 +145,7 @@ def runtime_for(
         yield runtime
     finally:
         runtime.close_broker()
+        runtime.journal.close()  # its write-ahead log folded in now, not when collected
         if opts.verbosity >= 0:  # --quiet: errors only
             for notice in runtime.notices:
                 sys.stderr.write(f"alch: note: {redact(notice)}\n")
@@ -176,35 +183,6 @@ def load_targets(arg: str | None) -> Targets | None:
     return read_targets(text, where=where, fmt=fmt)
 
 
-def refuse_overwriting_inputs(
-    out: Path, targets: str | None, settings: Settings, strategies: list[str] | None = None
-) -> None:
-    """`--out` must not replace a file the run reads (targets, strategies, config, seed,
-    state)."""
-    state = settings.state_dir
-    files = [*(strategies or []), *(settings.strategies or {})]
-    inputs: list[tuple[str, Path | None]] = [
-        *(("strategy file", Path(f.rsplit("=", 1)[0] if "=" in f else f)) for f in files),
-        ("targets file", None if targets in (None, "-") else Path(str(targets))),
-        ("config file", settings.config_path),
-        ("targets_file", settings.targets_file),
-        ("sectors_file", settings.sectors_file),
-        ("simulator seed file", settings.sim_account),
-        ("journal", state / "journal.sqlite"),
-        ("simulator database", state / "sim.sqlite"),
-    ]
-    for what, path in inputs:
-        if path is not None and _same_file(out, path):
-            raise InputError(f"--out {out} is the {what} of this run: write the plan elsewhere")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist (yet)
-        return a.resolve() == b.resolve()
-
-
 def load_plan(
     arg: str | None, targets: str | None, strategies: list[str] | None = None
 ) -> Plan | None:
@@ -220,6 +198,43 @@ def load_plan(
 
     text, where = read_source(arg, "plan")
     return plan_from_text(text, where=where)
+
+
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite", help="Replace an existing file that alch did not write (never an input)."
+    ),
+]
+
+
+def output_for(path: Path | None, flag: str, what: str, overwrite: bool) -> Output | None:
+    """The file a flag asks for, or None."""
+    from alchemiser_cli.app.outputs import Output
+
+    return None if path is None else Output(path, flag, what, overwrite)
+
+
+def output_guard(
+    output: Output | None, targets: str | None, strategies: list[str] | None
+) -> Callable[[Settings], None] | None:
+    """The check `runtime_for` runs first: the output is no input of the run, nor inside
+    ALCH_HOME or ALCH_SIM_BARS."""
+    if output is None:
+        return None
+    from alchemiser_cli.app.outputs import refuse_inputs, run_inputs
+
+    chosen = output
+    return lambda s: refuse_inputs(chosen, s, run_inputs(s, targets, strategies or ()))
+
+
+def save_output(ctx: typer.Context, rt: Runtime, output: Output, text: str) -> None:
+    """Write the file by alch's one rule and say so on stderr ("saved the plan to FILE")."""
+    from alchemiser_cli.app.outputs import write_output
+
+    write_output(rt, output, text)
+    if globals_of(ctx).verbosity >= 0:
+        sys.stderr.write(f"alch: saved the {output.what} to {redact(str(output.path))}\n")
 
 
 def emit_json(name: str, document: object) -> None:

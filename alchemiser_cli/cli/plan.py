@@ -11,13 +11,16 @@ import typer
 from alchemiser_cli.cli.common import (
     JsonOpt,
     LiquidateOpt,
+    OverwriteOpt,
     StrategyOpt,
     TargetsOpt,
     console,
     emit_json,
     load_targets,
-    refuse_overwriting_inputs,
+    output_for,
+    output_guard,
     runtime_for,
+    save_output,
 )
 from alchemiser_cli.errors import InputError
 
@@ -79,23 +82,24 @@ def plan(
     to: ToOpt = None,
     liquidate: LiquidateOpt = False,
     strategy: StrategyOpt = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Show what it would take to reach the targets. Nothing is sent."""
+    from alchemiser_cli.app.outputs import refuse_foreign
     from alchemiser_cli.app.plan import make_plan  # imported here: start-up stays light
     from alchemiser_cli.documents import dumps, plan_to_json
     from alchemiser_cli.render.tables import render_plan
 
-    with runtime_for(ctx, lambda: planner_overrides(band, to)) as rt:
-        if out is not None:
-            refuse_overwriting_inputs(out, targets, rt.settings, strategy)
+    saved = output_for(out, "--out", "plan", overwrite)
+    guard = output_guard(saved, targets, strategy)
+    with runtime_for(ctx, lambda: planner_overrides(band, to), before=guard) as rt:
+        if saved is not None:
+            refuse_foreign(rt, saved)
         result = make_plan(
             rt, load_targets(targets), liquidate=liquidate, strategies=tuple(strategy or ())
         )
-        if out is not None:
-            try:
-                out.write_text(dumps(plan_to_json(result)) + "\n", encoding="utf-8")
-            except OSError as exc:
-                raise InputError(f"{out}: cannot write plan: {exc.strerror}") from None
+        if saved is not None:
+            save_output(ctx, rt, saved, dumps(plan_to_json(result)) + "\n")
         if json_out:
             emit_json("plan", result)
         else:

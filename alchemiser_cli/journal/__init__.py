@@ -45,8 +45,18 @@ def _m001_initial(cur: sqlite3.Cursor) -> None:
     cur.execute("CREATE INDEX runs_started ON runs(started_at)")
 
 
+def _m003_outputs(cur: sqlite3.Cursor) -> None:
+    # Files alch wrote for the user (--out, --report): a later run may replace one of them
+    # while it is as alch left it; any other existing file needs --overwrite.
+    cur.execute(
+        "CREATE TABLE outputs (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, "
+        "written_at TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
     ("m001_initial", _m001_initial),
+    ("m003_outputs", _m003_outputs),
 )
 
 # The orders table stores LegStatus values: the broker's statuses plus alch's own
@@ -427,6 +437,20 @@ class Journal:
             (plan_id, plan_id, int(only_reached), *never),
         )
         return [self._run(r) for r in rows]
+
+    # -- files written for the user --------------------------------------------------------
+
+    def record_output(self, path: str, sha256: str, at: datetime) -> None:
+        """Remember a file alch wrote (`--out`, `--report`) by its path and digest."""
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)", (path, sha256, at.isoformat())
+            )
+
+    def output_digest(self, path: str) -> str | None:
+        """The digest of the file alch last wrote at `path` (None: it wrote none there)."""
+        rows = self._read("SELECT sha256 FROM outputs WHERE path = ?", (path,))
+        return str(rows[0][0]) if rows else None
 
     # -- internals -----------------------------------------------------------------------
 
