@@ -66,6 +66,13 @@ class ConfirmationRequired(InputError):
     """Orders would be sent but nobody confirmed (no TTY and no --yes)."""
 
 
+class ConfirmationAborted(AlchError):
+    """The confirmation prompt was left (Ctrl-D, Ctrl-C, end of input): nothing is sent,
+    and the run ends `aborted` (exit 1), not as a failure."""
+
+    exit_code = ExitCode.CHECK_BLOCKED
+
+
 class OutputError(AlchError):
     """The output could not be written to stdout (the work itself may have been done)."""
 

@@ -32,6 +32,7 @@ OUTCOME_EXIT = {
     "queued": ExitCode.OK,
     "nothing_to_do": ExitCode.OK,
     "declined": ExitCode.OK,
+    "aborted": ExitCode.CHECK_BLOCKED,  # Ctrl-D / Ctrl-C at the prompt: nothing sent
     "blocked": ExitCode.CHECK_BLOCKED,
     "incomplete": ExitCode.INCOMPLETE,
     "failed": ExitCode.BROKER,  # a broker error stopped it before any order got there

@@ -34,7 +34,7 @@ from alchemiser_cli.cli.common import (
     runtime_for,
 )
 from alchemiser_cli.cli.errors import SIGNAL_EXIT, Finished
-from alchemiser_cli.errors import ConfirmationRequired, InputError, Interrupted
+from alchemiser_cli.errors import ConfirmationAborted, ConfirmationRequired, InputError, Interrupted
 
 if TYPE_CHECKING:  # start-up imports none of these; `execute` does, when it runs
     from alchemiser_cli.app.runtime import Runtime, StopToken
@@ -76,6 +76,19 @@ CloseWindowOpt = Annotated[
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 
 
+@contextmanager
+def abortable() -> Iterator[None]:
+    """A prompt left by Ctrl-D (end of input), Ctrl-C or a signal is an abort: the run
+    does not start and nothing is sent (exit 1), never an internal error."""
+    try:
+        yield
+    except (typer.Abort, EOFError, KeyboardInterrupt, Interrupted):
+        sys.stderr.write("\n")  # the prompt's line was left open
+        raise ConfirmationAborted(
+            "aborted at the prompt: the run did not start; nothing sent"
+        ) from None
+
+
 def _ask(plan: Plan, report: CheckReport) -> bool:
     """Show the plan and the checks on stderr, then ask (default No)."""
     from rich.console import Console
@@ -86,7 +99,8 @@ def _ask(plan: Plan, report: CheckReport) -> bool:
     render_plan(err, plan)
     render_checks(err, report)
     question = f"Send {len(plan.orders)} order(s) to {plan.broker} account {plan.account_id}?"
-    return typer.confirm(question, default=False, err=True)
+    with abortable():
+        return typer.confirm(question, default=False, err=True)
 
 
 def parse_duration(text: str, flag: str) -> float:
@@ -111,12 +125,14 @@ def _confirm_live(plan: Plan, report: CheckReport) -> bool:
     """Live and interactive: the usual question, then the account number typed out."""
     if not _ask(plan, report):
         return False
-    typed = typer.prompt(
-        f"LIVE trading with real money: type the account number ({plan.account_id}) to send",
-        default="",
-        show_default=False,
-        err=True,
-    )
+    with abortable():
+        typed = typer.prompt(
+            f"LIVE trading with real money: type the account number ({plan.account_id}) to "
+            "send",
+            default="",
+            show_default=False,
+            err=True,
+        )
     if typed.strip() != plan.account_id:
         sys.stderr.write("alch: the account number did not match; nothing sent\n")
         return False

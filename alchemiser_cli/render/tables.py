@@ -26,6 +26,7 @@ _OUTCOME_STYLE = {  # by the executor's Outcome values (a StrEnum: its members l
     "queued": "yellow",
     "nothing_to_do": "green",
     "declined": "yellow",
+    "aborted": "yellow",
     "blocked": "bold red",
     "incomplete": "bold red",
     "failed": "bold red",
