@@ -64,6 +64,11 @@ ReportOpt = Annotated[
 ]
 
 
+SYNTHETIC_NOTE = (
+    "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, not market data\n"
+)
+
+
 def _decimal(raw: str, flag: str, example: str, below: str) -> Decimal:
     try:
         value = Decimal(raw.strip())
@@ -187,10 +192,7 @@ def backtest(
         )
         doc = backtest_document(outcome.result, synthetic=outcome.synthetic)
         if outcome.synthetic and opts.verbosity >= 0:
-            sys.stderr.write(
-                "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, "
-                "not market data\n"
-            )
+            sys.stderr.write(SYNTHETIC_NOTE)
         if page is not None:
             save_output(ctx, rt, page, backtest_html(doc))
         if json_out:
@@ -213,11 +215,13 @@ def _replay(
     from alchemiser_cli.render.backtest import render_replay
 
     with runtime_for(ctx) as rt:
-        replays = replay_journal(
+        replays, synthetic = replay_journal(
             rt, strategies, load_targets(targets), _decimal(spread, "--spread", "5", "10000"), runs,
             whole_shares=whole_shares,
         )  # fmt: skip
-        doc = replay_document(replays)
+        doc = replay_document(replays, synthetic=synthetic)
+        if synthetic and globals_of(ctx).verbosity >= 0:
+            sys.stderr.write(SYNTHETIC_NOTE)
         if json_out:
             emit_json("replay", doc)
         else:

@@ -391,12 +391,16 @@ class Journal:
         return self._plan(run_id, rows[0][0]) if rows and rows[0][0] is not None else None
 
     def executed_plans(self, limit: int) -> list[tuple[RunRecord, dict[str, Any]]]:
-        """The newest execute runs that journaled a plan, oldest first, with that plan
-        (`alch backtest --replay-journal`); a damaged plan is an error naming its run."""
+        """The newest execute runs that sent orders (one reached, or may have reached, the
+        broker), oldest first, with their plans (`alch backtest --replay-journal`: a run
+        that sent nothing has nothing to compare); a damaged plan is an error naming it."""
+        never = sorted(LegStatus.never_reached())
+        marks = ",".join("?" * len(never))
         rows = self._read(
-            "SELECT run_id, plan_json FROM runs WHERE command = 'execute' AND plan_json IS NOT"
-            " NULL ORDER BY started_at DESC, rowid DESC LIMIT ?",
-            (limit,),
+            "SELECT run_id, plan_json FROM runs WHERE command = 'execute' AND plan_json IS NOT"  # noqa: S608 - placeholders only
+            f" NULL AND run_id IN (SELECT run_id FROM orders WHERE status NOT IN ({marks}))"
+            " ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            (*never, limit),
         )
         out: list[tuple[RunRecord, dict[str, Any]]] = []
         for run_id, text in reversed(rows):

@@ -132,6 +132,14 @@ def render_backtest(out: Console, doc: BacktestDocument) -> None:
 
 def render_replay(out: Console, doc: ReplayDocument) -> None:
     """Run by run: where the live run differed from the backtest's day, or that it did not."""
+    if doc.synthetic_bars:
+        out.print(
+            Text(
+                "SYNTHETIC BARS: the backtest's closes are made up, so its prices and the live "
+                "fills cannot be compared (set ALCH_SIM_BARS for real closes)",
+                style="bold magenta",
+            )
+        )
     for run in doc.runs:
         title = f"Run {run.run_id} on {run.date} ({run.outcome})"
         if not run.differences:
