@@ -129,3 +129,16 @@ def test_an_unknown_symbol_under_bars_has_no_quote(
     run = cli("plan", "--targets", str(make_file("t.toml", "[targets]\nZZZZ = 1\n")))
     assert (run.exit_code, run.stdout) == (2, "")
     assert run.stderr == "alch: error: no quote from sim for ZZZZ\n"
+
+
+def test_after_sim_reset_the_same_plan_runs_again_the_same_day(cli: CliFn) -> None:
+    """A reset starts the simulated account over: the journal's earlier runs are of an
+    account that no longer exists (not "already executed", not "already ran today")."""
+    first = cli("execute", "--yes", "--json")
+    assert first.json()["outcome"] == "completed", first.stderr
+    assert cli("sim", "reset").exit_code == 0
+    again = cli("execute", "--yes", "--json")
+    assert again.exit_code == 0, again.stderr
+    assert again.json()["outcome"] == "completed", again.json()["message"]
+    assert again.json()["plan_id"] == first.json()["plan_id"]
+    assert cli("execute", "--yes", "--json").json()["outcome"] == "nothing_to_do"

@@ -93,6 +93,19 @@ class Runtime:
             self._calendars["nyse"] = known
         return known
 
+    def sent_here(self, run_id: str) -> bool:
+        """Whether a journaled run's orders are at this broker: on the simulator, `alch sim
+        reset` replaced the account and its orders (the run was of an account that no
+        longer exists); elsewhere every journaled run counts."""
+        from alchemiser_cli.brokers.sim import SimBroker  # loaded already when it is the broker
+
+        if not isinstance(self.broker, SimBroker):
+            return True
+        return any(
+            self.broker.get_order_by_client_id(o.client_order_id) is not None
+            for o in self.journal.orders_for_run(run_id)
+        )
+
     def close_broker(self) -> None:
         """At the end of a command: close the simulator's database, so its write-ahead log
         is folded into the file (a damaged file is then seen by the next command, even one

@@ -109,6 +109,11 @@ def _status_runs(rt: Runtime, runs: int, run_id: str | None, account_id: str) ->
     """The runs `status` shows: one by id (or prefix), or the account's newest."""
     if run_id is None:
         return rt.journal.recent_runs(runs, account_id)
+    if run_id == "last":  # the account's newest run (run ids start with a date)
+        newest = rt.journal.recent_runs(1, account_id)
+        if not newest:
+            raise InputError("no run in the journal yet: `--run last` names none")
+        return newest
     record = rt.journal.get_run(run_id)
     if record is None:
         matches = rt.journal.run_ids_starting(run_id, limit=1000)
