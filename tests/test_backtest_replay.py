@@ -63,7 +63,8 @@ def test_replay_journal_names_the_differences_of_simulated_live_runs(
     assert same.exit_code == 0, same.stderr
     runs = same.json()["runs"]
     assert [(r["date"], r["outcome"]) for r in runs] == [
-        ("2026-11-23", "completed"), ("2026-11-24", "completed"),
+        ("2026-11-23", "completed"),
+        ("2026-11-24", "completed"),
     ]  # fmt: skip (the third run, nothing_to_do, sent nothing: not replayed)
     # The simulator quotes its seed prices, the backtest models synthetic closes: every
     # filled order's price differs from the model, and so do the orders sized from them.

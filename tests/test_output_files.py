@@ -61,12 +61,12 @@ def backtest_args(inputs: dict[str, Path], kind: str) -> list[str]:
     return ["--config", str(inputs["config file"]), "backtest", *source, *SPAN]
 
 
+WRITERS = [("plan", "--out", "plan"), ("backtest", "--report", "report")]
 KINDS = ("strategy file", "targets file", "config file", "sectors_file", "simulator seed file")
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize(("command", "flag", "what"), [("plan", "--out", "plan"),
-                                                       ("backtest", "--report", "report")])  # fmt: skip
+@pytest.mark.parametrize(("command", "flag", "what"), WRITERS)
 def test_an_input_of_the_run_is_never_written_over(
     cli: CliFn, inputs: dict[str, Path], kind: str, command: str, flag: str, what: str
 ) -> None:
@@ -83,8 +83,7 @@ def test_an_input_of_the_run_is_never_written_over(
     assert target.read_bytes() == before
 
 
-@pytest.mark.parametrize(("command", "flag", "what"), [("plan", "--out", "plan"),
-                                                       ("backtest", "--report", "report")])  # fmt: skip
+@pytest.mark.parametrize(("command", "flag", "what"), WRITERS)
 def test_a_bars_file_of_the_run_is_never_written_over(
     cli: CliFn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, flag: str,
     what: str,
@@ -111,8 +110,7 @@ def state_files(home: Path) -> list[Path]:
     return sorted(p for p in home.rglob("*") if p.is_file())
 
 
-@pytest.mark.parametrize(("command", "flag", "what"), [("plan", "--out", "plan"),
-                                                       ("backtest", "--report", "report")])  # fmt: skip
+@pytest.mark.parametrize(("command", "flag", "what"), WRITERS)
 def test_no_file_in_alch_home_is_ever_written_over(
     cli: CliFn, isolated_state: Path, command: str, flag: str, what: str
 ) -> None:
@@ -137,8 +135,7 @@ def test_no_file_in_alch_home_is_ever_written_over(
     assert "is inside ALCH_HOME" in run.stderr
 
 
-@pytest.mark.parametrize(("command", "flag", "what"), [("plan", "--out", "plan"),
-                                                       ("backtest", "--report", "report")])  # fmt: skip
+@pytest.mark.parametrize(("command", "flag", "what"), WRITERS)
 def test_a_file_alch_did_not_write_needs_overwrite(
     cli: CliFn, tmp_path: Path, command: str, flag: str, what: str
 ) -> None:
@@ -158,9 +155,7 @@ def test_a_file_alch_did_not_write_needs_overwrite(
     assert mine.read_bytes() != b"my notes\n"
 
 
-def test_a_file_alch_wrote_is_replaced_and_an_edited_one_is_not(
-    cli: CliFn, tmp_path: Path
-) -> None:
+def test_a_file_alch_wrote_is_replaced_and_an_edited_one_is_not(cli: CliFn, tmp_path: Path) -> None:
     out = tmp_path / "plan.json"
     three_fund = str(EXAMPLES / "targets" / "three-fund.toml")
     assert cli("plan", "--json", "--out", str(out)).exit_code == 0

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 import typer
 
 from alchemiser_cli.brokers.sim import SimBroker
@@ -53,9 +52,7 @@ def test_every_way_out_of_a_prompt_is_an_abort(stop: BaseException) -> None:
         raise stop
 
 
-def test_json_reports_the_aborted_run(
-    cli: CliFn, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_json_reports_the_aborted_run(cli: CliFn, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(common, "stdin_is_tty", lambda: True)
     run = cli("execute", "--json", input="")
     assert run.exit_code == 1

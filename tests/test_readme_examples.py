@@ -1,6 +1,7 @@
 """Every example in the README runs as written: each `sh` block, command by command, in one
 sandbox (a fresh ALCH_HOME, a working directory beside `../shared` as in a clone), each
-exiting as its comment says ("exit 1"), else 0, with no error from alch anywhere in a pipe. The `make` block is what CI itself runs,
+exiting as its comment says ("exit 1"), else 0, with no error from alch anywhere in a
+pipe. The `make` block is what CI itself runs,
 so it is the one block left out; the fake-Alpaca recipe runs on free ports instead of
 8765/8766 (another run may hold those), its server awaited before the next line.
 The two strategy backtests of years run with `make test-slow`; the targets blocks (TOML,
@@ -111,7 +112,7 @@ def run_examples(clone: Path, tmp_path: Path, wanted: Callable[[str], bool]) -> 
         "COLUMNS": "100",
         "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
     }
-    ran, servers = 0, []
+    ran, servers = 0, list[subprocess.Popen[str]]()
     try:
         for block in blocks("sh"):
             if block.lstrip().startswith("make "):
@@ -149,7 +150,8 @@ def run_examples(clone: Path, tmp_path: Path, wanted: Callable[[str], bool]) -> 
                 assert code == expected_exit(command), f"{command}\n-> exit {code}\n{out[-600:]}"
                 # In a pipe the last command's status is the line's, as in the user's shell:
                 # alch itself must not have failed anywhere in it.
-                assert "alch: error" not in out and "Traceback" not in out, f"{command}\n{out}"
+                assert "alch: error" not in out, f"{command}\n{out}"
+                assert "Traceback" not in out, f"{command}\n{out}"
                 ran += 1
     finally:
         for server in servers:

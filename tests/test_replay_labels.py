@@ -55,7 +55,9 @@ def test_a_symbol_without_bars_is_not_replayed_instead_of_failing(
     three_days(cli, monkeypatch)
     bars = tmp_path / "bars"
     bars.mkdir()
-    rows = "".join(f"2026-11-{d},{300 + d}\n" for d in range(2, 26) if d not in (7, 8, 14, 15, 21, 22))
+    rows = "".join(
+        f"2026-11-{d},{300 + d}\n" for d in range(2, 26) if d not in (7, 8, 14, 15, 21, 22)
+    )
     (bars / "VTI.csv").write_text("date,close\n" + rows, encoding="utf-8")
     monkeypatch.setenv("ALCH_SIM_BARS", str(bars))
     doc = cli("backtest", "--replay-journal", "--json")

@@ -31,7 +31,7 @@ ALL_CASH = """(defsymphony
 
 def findings(run: Run, check_id: str) -> list[dict[str, Any]]:
     doc = run.json()
-    checks = doc["checks"] if "checks" in doc else doc
+    checks = doc.get("checks", doc)
     return [f for f in checks["findings"] if f["check_id"] == check_id]
 
 
@@ -104,8 +104,7 @@ def _first_asset(node: dict[str, Any]) -> dict[str, Any]:
     [
         (
             lambda d: d["targets"].update(KO="0.5"),
-            "the strategies' trace gives KO 0.3333333333333333333333333333 but the targets "
-            "say 0.5",
+            "the strategies' trace gives KO 0.3333333333333333333333333333 but the targets say 0.5",
         ),
         (
             lambda d: d["strategies"][0]["weights"].update(KO="0.5"),
@@ -242,9 +241,7 @@ def test_a_blend_that_does_not_add_up_needs_an_explicit_cash_weight(
 
 
 def test_a_blend_with_its_cash_weight_holds_that_cash(cli: CliFn, make_file: Any) -> None:
-    path = make_file(
-        "alch.toml", f'[strategies]\n"{SMALL}" = 0.3\n"{LARGE}" = 0.3\ncash = 0.4\n'
-    )
+    path = make_file("alch.toml", f'[strategies]\n"{SMALL}" = 0.3\n"{LARGE}" = 0.3\ncash = 0.4\n')
     run = cli("--config", str(path), "plan", "--json")
     assert run.exit_code == 0, run.stderr
     total = sum(Decimal(w) for w in run.json()["targets"].values())

@@ -45,7 +45,10 @@ def test_a_symbol_with_bars_is_quoted_at_its_close_on_the_session(
 
 
 def test_the_configured_spread_is_split_either_side(
-    cli: CliFn, bar_dir: Path, make_file: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+    cli: CliFn,
+    bar_dir: Path,
+    make_file: Callable[[str, str], Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("ALCH_SIM_SPREAD_BPS", "20")
     run = cli("plan", "--targets", str(make_file("t.toml", "[targets]\nAAA = 1\n")), "--json")
@@ -55,7 +58,10 @@ def test_the_configured_spread_is_split_either_side(
 
 
 def test_bars_that_end_before_the_session_give_a_quote_as_old_as_its_close(
-    cli: CliFn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_file: Callable[[str, str], Path]
+    cli: CliFn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make_file: Callable[[str, str], Path],
 ) -> None:
     directory = tmp_path / "old"
     bars(directory, "AAA", [("2026-11-19", "50"), ("2026-11-20", "51")])
@@ -85,7 +91,10 @@ def test_without_bars_a_symbol_outside_the_seed_gets_a_labelled_synthetic_quote(
 
 
 def test_the_seed_may_list_symbols_priced_from_the_bars(
-    cli: CliFn, bar_dir: Path, make_file: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+    cli: CliFn,
+    bar_dir: Path,
+    make_file: Callable[[str, str], Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seed = make_file(
         "seed.toml",
@@ -101,7 +110,10 @@ def test_the_seed_may_list_symbols_priced_from_the_bars(
 
 
 def test_a_listed_symbol_without_a_bars_file_is_an_error_naming_the_file(
-    cli: CliFn, bar_dir: Path, make_file: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+    cli: CliFn,
+    bar_dir: Path,
+    make_file: Callable[[str, str], Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seed = make_file("seed.toml", 'cash = "10000"\nquotes = ["AAA", "ZZZ"]\n')
     monkeypatch.setenv("ALCH_SIM_ACCOUNT", str(seed))

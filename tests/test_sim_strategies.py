@@ -40,9 +40,7 @@ def test_every_shared_symphony_is_planned_and_executed_on_synthetic_prices(
     held = {s for s, w in doc["targets"].items() if Decimal(w) > 0}
     seeded = {"VTI", "VXUS", "BND", "AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "JPM"}
     assert held - seeded <= set(doc["synthetic_prices"])  # every made-up price is labelled
-    assert "SYNTHETIC PRICES" in cli("plan", "--strategy", strategy).stdout or not (
-        held - seeded
-    )
+    assert "SYNTHETIC PRICES" in cli("plan", "--strategy", strategy).stdout or not (held - seeded)
     run = cli("execute", "--yes", "--strategy", strategy, "--json")
     assert run.exit_code == 0, run.stderr
     report = run.json()

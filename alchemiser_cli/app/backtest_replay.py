@@ -97,8 +97,7 @@ def replay_journal(
     journaled = rt.journal.executed_plans(runs)
     if not journaled:
         raise InputError(
-            "the journal has no executed run that sent orders to replay: run `alch execute` "
-            "first"
+            "the journal has no executed run that sent orders to replay: run `alch execute` first"
         )
     lives = [_live_run(rt, record, stored) for record, stored in journaled]
     parsed = read_strategies(list(strategies)) if strategies else []

@@ -54,16 +54,11 @@ def run_inputs(
 
 def refuse_inputs(output: Output, settings: Settings, inputs: list[tuple[str, Path]]) -> None:
     """Refuse an output over an input of the run, under ALCH_SIM_BARS or inside ALCH_HOME."""
-    where = output.path.resolve()
-    home = settings.state_dir.resolve()
-    if where == home or home in where.parents:
+    if _inside(output.path, settings.state_dir):
         raise output.refused(f"is inside ALCH_HOME ({settings.state_dir}), alch's own state")
-    bars = settings.sim_bars
-    if bars is not None and settings.broker != "alpaca":
-        if where == bars.resolve() or bars.resolve() in where.parents:
-            raise output.refused(
-                f"is inside ALCH_SIM_BARS ({bars}), the daily bars of this run"
-            )
+    bars = settings.sim_bars if settings.broker != "alpaca" else None
+    if bars is not None and _inside(output.path, bars):
+        raise output.refused(f"is inside ALCH_SIM_BARS ({bars}), the daily bars of this run")
     for what, path in inputs:
         if _same_file(output.path, path):
             raise output.refused(f"is the {what} of this run")
@@ -91,6 +86,12 @@ def write_output(rt: Runtime, output: Output, text: str) -> None:
     except OSError as exc:
         raise InputError(f"{output.path}: cannot write {output.what}: {exc.strerror}") from None
     rt.journal.record_output(_key(output.path), hashlib.sha256(data).hexdigest(), rt.clock.now())
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    """Whether `path` is `directory` or under it, links resolved."""
+    where, top = path.resolve(), directory.resolve()
+    return where == top or top in where.parents
 
 
 def _key(path: Path) -> str:

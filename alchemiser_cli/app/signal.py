@@ -13,9 +13,9 @@ from pathlib import Path
 
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.brokers.base import Broker
+from alchemiser_cli.core.money import fmt
 from alchemiser_cli.core.strategy.evaluate import Blend, targets_from_strategies
 from alchemiser_cli.core.strategy.nodes import Asset, Symphony, symbols_of, walk
-from alchemiser_cli.core.money import fmt
 from alchemiser_cli.core.strategy.parse import parse_symphony
 from alchemiser_cli.errors import InputError
 from alchemiser_cli.files import read_text
@@ -23,9 +23,7 @@ from alchemiser_cli.files import read_text
 HISTORY = timedelta(days=5 * 366)  # bars read before the as-of date: 5 years (~1,260 sessions)
 
 
-def read_strategies(
-    args: list[str], source: str = "--strategy"
-) -> list[tuple[Symphony, Decimal]]:
+def read_strategies(args: list[str], source: str = "--strategy") -> list[tuple[Symphony, Decimal]]:
     """Parse `FILE` or `FILE=weight` arguments; without weights the blend is equal. Given
     weights add up to 1, with `cash=W` (or `cash = W` in `[strategies]`) for what the
     strategies leave in cash: a blend that silently held cash would trade less than asked."""
@@ -61,7 +59,7 @@ def _blend_weight(arg: str, raw: str, *, cash: bool) -> Decimal:
     except InvalidOperation:
         raise InputError(f"{arg}: the weight after = must be a number like 0.6 or 60%") from None
     low = "at least 0" if cash else "above 0"
-    if not (weight.is_finite() and (0 <= weight if cash else 0 < weight) and weight <= 1):
+    if not (weight.is_finite() and (weight >= 0 if cash else weight > 0) and weight <= 1):
         raise InputError(f"{arg}: the weight after = must be {low} and at most 1")
     return weight
 
@@ -73,8 +71,9 @@ def _adds_up(total: Decimal, cash: Decimal | None, source: str) -> None:
     if cash is None and total != 1:
         rest = Decimal(1) - total
         hint = (
-            f"cash = {fmt(rest)}" if config else f"{'--strategy ' if source != 'signal' else ''}"
-            f"cash={fmt(rest)}"
+            f"cash = {fmt(rest)}"
+            if config
+            else f"{'--strategy ' if source != 'signal' else ''}cash={fmt(rest)}"
         )
         if rest < 0:
             raise InputError(f"{label} weights add up to {fmt(total * 100)}%, more than 100%")

@@ -127,8 +127,7 @@ def _confirm_live(plan: Plan, report: CheckReport) -> bool:
         return False
     with abortable():
         typed = typer.prompt(
-            f"LIVE trading with real money: type the account number ({plan.account_id}) to "
-            "send",
+            f"LIVE trading with real money: type the account number ({plan.account_id}) to send",
             default="",
             show_default=False,
             err=True,

@@ -235,5 +235,5 @@ def replay_document(runs: list[RunReplay], *, synthetic: bool = False) -> Replay
                 ),
             )
             for r in runs
-        )
+        ),
     )

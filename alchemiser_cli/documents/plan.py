@@ -47,7 +47,9 @@ def plan_from_text(text: str, *, where: str) -> Plan:
     if "plan_id" not in raw and "targets" in raw:
         made_by = " (from `alch signal --json`)" if "strategies" in raw else ""
         flag = "--targets -" if where == "<stdin>" else f"--targets {where}"
-        raise PlanError(f"{where}: this is a targets document{made_by}, not a plan: give it as {flag}")
+        raise PlanError(
+            f"{where}: this is a targets document{made_by}, not a plan: give it as {flag}"
+        )
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
         raise PlanError(

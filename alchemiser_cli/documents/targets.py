@@ -170,7 +170,9 @@ def _inconsistency(doc: TargetsDocument) -> str | None:
     if not doc.strategies:
         return "it names no strategy"
     if doc.cash != unallocated(doc.targets):
-        return f"cash {fmt(doc.cash)} is not what the targets leave, {fmt(unallocated(doc.targets))}"
+        return (
+            f"cash {fmt(doc.cash)} is not what the targets leave, {fmt(unallocated(doc.targets))}"
+        )
     thresholds = [s.rebalance_threshold for s in doc.strategies if s.rebalance_threshold]
     tightest = min(thresholds) if thresholds else None
     if doc.rebalance_threshold != tightest:
