@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     BROKER = 3
     INCOMPLETE = 4
     LOCKED = 5
+    CHANGES = 6  # --detailed-exitcode: the plan has orders (nothing failed)
     OUTPUT = 74  # stdout could not be written (a full disk, an I/O error)
     INTERNAL = 70
     INTERRUPTED = 130

@@ -201,6 +201,11 @@ class Settings(BaseSettings):
     def _not_empty(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             raise ValueError("is empty: unset it to use the default place, or name a directory")
+        if isinstance(value, str | Path) and not Path(value).is_absolute():
+            raise ValueError(
+                f"{value} is a relative path: give an absolute one (a relative one follows the "
+                "directory alch runs in, and cron's is not yours)"
+            )
         return value
 
     @field_validator("sim_now")

@@ -95,7 +95,7 @@ def strategy_targets(
     parsed = read_strategies(list(files), source)
     margin = rt.settings.limits.fragile_margin
     end, live = as_of_for(rt, None)
-    blend = evaluate_strategies(rt.broker, parsed, end, margin, live=live)
+    blend = evaluate_strategies(rt.broker, parsed, end, margin, live=live, notes=rt.notices)
     record = signal_record(blend, margin, holdable(parsed))
     targets = Targets(dict(blend.weights), strategies_source(record), signal=record)
     return require_weights(targets, liquidate=False, keep=rt.settings.planner.keep), record

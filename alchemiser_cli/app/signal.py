@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
 from pathlib import Path
 
 from alchemiser_cli.app.runtime import Runtime
@@ -17,10 +18,12 @@ from alchemiser_cli.core.money import fmt
 from alchemiser_cli.core.strategy.evaluate import Blend, targets_from_strategies
 from alchemiser_cli.core.strategy.nodes import Asset, Symphony, symbols_of, walk
 from alchemiser_cli.core.strategy.parse import parse_symphony
+from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.errors import InputError
 from alchemiser_cli.files import read_text
 
 HISTORY = timedelta(days=5 * 366)  # bars read before the as-of date: 5 years (~1,260 sessions)
+HOLE = timedelta(days=31)  # more than a month without a close: not a holiday, a hole
 
 
 def read_strategies(args: list[str], source: str = "--strategy") -> list[tuple[Symphony, Decimal]]:
@@ -105,13 +108,45 @@ def evaluate_strategies(
     margin: Decimal,
     *,
     live: bool = False,
+    notes: list[str] | None = None,
 ) -> Blend:
     """Fetch the bars through `end` and evaluate and blend the strategies; with `live`
-    (the market open, not the simulator), `current-price` is the latest trade."""
+    (the market open, not the simulator), `current-price` is the latest trade. `notes`
+    hears of holes in the bars."""
     symbols = sorted({sym for s, _ in strategies for sym in symbols_of(s.root)})
     bars = broker.daily_bars(symbols, end - HISTORY, end)
     prices = latest_trades(broker, symbols) if live and broker.name != "sim" else None
-    return targets_from_strategies(strategies, bars, end, fragile_margin=margin, live_prices=prices)
+    blend = targets_from_strategies(
+        strategies, bars, end, fragile_margin=margin, live_prices=prices
+    )
+    if notes is not None:
+        notes.extend(n for n in holes(bars) if n not in notes)
+    return blend
+
+
+def holes(bars: Mapping[str, Series]) -> list[str]:
+    """A note for each stretch of more than a month without a close in a symbol's bars:
+    indicators count closes, so they read across it as if the days were consecutive."""
+    found = []
+    for symbol in sorted(bars):
+        dates = bars[symbol].dates
+        for before, after in zip(dates, dates[1:], strict=False):
+            if after - before > HOLE:
+                first, last = _weekday(before, 1), _weekday(after, -1)
+                found.append(
+                    f"{symbol} has no closes from {first.isoformat()} to {last.isoformat()} "
+                    f"({(last - first).days + 1} days): indicators read across the hole as if "
+                    "the days were consecutive"
+                )
+    return found
+
+
+def _weekday(day: date, step: int) -> date:
+    """The first weekday after (step 1) or before (step -1) `day`."""
+    day += timedelta(days=step)
+    while day.weekday() >= 5:
+        day += timedelta(days=step)
+    return day
 
 
 def as_of_for(rt: Runtime, as_of: date | None) -> tuple[date, bool]:
@@ -138,7 +173,7 @@ def signal(
     they can hold; bars that end before the session asked for are used, with a note."""
     end, live = as_of_for(rt, as_of)
     parsed = read_strategies(files, "signal")
-    blend = evaluate_strategies(rt.broker, parsed, end, margin, live=live)
+    blend = evaluate_strategies(rt.broker, parsed, end, margin, live=live, notes=rt.notices)
     wanted = rt.last_session_by(end)
     for result, _ in blend.results:
         if result.as_of < wanted:

@@ -225,6 +225,8 @@ def current_legs(legs: list[JournaledLeg], journaled: list[OrderRecord]) -> list
     current = {leg.leg: leg.model_copy() for leg in legs if leg.leg is not None}
     for number, records in by_leg.items():
         first = records[0]
+        # Every slice's first send (re-pegs, `-pN`, re-send what is left): the leg's size.
+        sent = fmt(sum((Decimal(r.qty) for r in records if "-p" not in r.client_order_id), ZERO))
         leg = current.setdefault(
             number,
             JournaledLeg(
@@ -232,10 +234,8 @@ def current_legs(legs: list[JournaledLeg], journaled: list[OrderRecord]) -> list
                 client_order_id=first.client_order_id,
                 symbol=first.symbol,
                 side=first.side,
-                planned_qty=first.qty,
-                sent_qty=fmt(
-                    sum((Decimal(r.qty) for r in records if "-p" not in r.client_order_id), ZERO)
-                ),
+                planned_qty=sent,  # a recovered run has no report: its slices add up
+                sent_qty=sent,
                 limit_price=first.limit_price,
                 repegs=len(records) - 1,
                 error=None,

@@ -22,11 +22,13 @@ from alchemiser_cli.cli.common import (
     globals_of,
     load_targets,
     output_for,
+    parse_day,
     output_guard,
     runtime_for,
     save_output,
 )
-from alchemiser_cli.cli.plan import BandOpt, planner_overrides
+from alchemiser_cli.cli.common import BandOpt
+from alchemiser_cli.cli.plan import planner_overrides
 from alchemiser_cli.errors import InputError
 
 StrategyOpt = Annotated[
@@ -82,24 +84,23 @@ def _decimal(raw: str, flag: str, example: str, below: str) -> Decimal:
 
 
 def _date(raw: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InputError(f"{flag} {raw!r}: give a date as YYYY-MM-DD") from None
+    return parse_day(raw, flag)
 
 
 def _split_to(values: list[str]) -> tuple[date, str | None]:
-    """`--to DATE` (required) and `--to edge|target` (optional), in any order."""
-    end: date | None = None
-    mode: str | None = None
-    for value in values:
-        if value in ("edge", "target"):
-            mode = value
-        else:
-            end = _date(value, "--to")
-    if end is None:
+    """`--to DATE` (required) and `--to edge|target` (optional), in any order; either
+    given twice is an error, never the last one silently."""
+    dates = [v for v in values if v not in ("edge", "target")]
+    modes = [v for v in values if v in ("edge", "target")]
+    for kind, given in (("a date", dates), ("a mode", modes)):
+        if len(given) > 1:
+            raise InputError(
+                f"--to given twice as {kind} ({given[0]!r} and {given[1]!r}): give one last "
+                "session (and at most one of edge or target)"
+            )
+    if not dates:
         raise InputError("give the last session as --to YYYY-MM-DD")
-    return end, mode
+    return _date(dates[0], "--to"), modes[0] if modes else None
 
 
 def progress_line(

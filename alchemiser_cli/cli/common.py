@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, cast
 
@@ -151,6 +152,23 @@ def runtime_for(
                 sys.stderr.write(f"alch: note: {redact(notice)}\n")
 
 
+FIRST_DAY = date(1900, 1, 1)  # dates a command accepts: far enough from date's own limits
+LAST_DAY = date(2199, 12, 31)  # that five years of history before one never overflow
+
+
+def parse_day(raw: str, flag: str) -> date:
+    """A `YYYY-MM-DD` flag, between 1900-01-01 and 2199-12-31 (one line, exit 2, if not)."""
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"{flag} {raw!r}: give a date as YYYY-MM-DD") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InputError(
+            f"{flag} {raw!r}: give a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+        )
+    return day
+
+
 def read_source(arg: str, what: str) -> tuple[str, str]:
     """Read a file argument or stdin (`-`); return (text, a name for messages)."""
     from alchemiser_cli.files import read_text
@@ -198,6 +216,34 @@ def load_plan(
 
     text, where = read_source(arg, "plan")
     return plan_from_text(text, where=where)
+
+
+DetailedExitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--detailed-exitcode",
+        help="Exit 6 when the plan has orders, 0 when there is nothing to do (errors keep "
+        "their codes; a blocking check stays 1).",
+    ),
+]
+BandOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--band", help="Drift band: 0.05 (absolute, 5 points) or 25% (relative). Repeatable."
+    ),
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="Trade out-of-band positions to `target` or `edge`.")
+]
+
+
+def fresh_plan_flags(plan: str | None, band: list[str] | None, to: str | None) -> None:
+    """--band and --to shape a fresh plan; a saved one keeps the policy it was made with."""
+    if plan is not None and (band or to is not None):
+        raise InputError(
+            "--band and --to make a fresh plan; a saved plan keeps its own policy: drop them "
+            "or plan afresh"
+        )
 
 
 OverwriteOpt = Annotated[

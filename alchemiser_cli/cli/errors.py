@@ -58,6 +58,7 @@ class Finished:
     outcome: Outcome | None = None  # `execute`
     stopped_by: str | None = None  # the signal that stopped the run, if one did
     blocked: bool = False  # `check`
+    changes: bool = False  # `plan`/`check --detailed-exitcode`: the plan has orders
 
 
 def exit_code_for_result(result: object) -> ExitCode:
@@ -66,7 +67,9 @@ def exit_code_for_result(result: object) -> ExitCode:
         return ExitCode.OK
     if result.outcome is not None:
         return exit_code_for_outcome(result.outcome, result.stopped_by)
-    return ExitCode.CHECK_BLOCKED if result.blocked else ExitCode.OK
+    if result.blocked:
+        return ExitCode.CHECK_BLOCKED
+    return ExitCode.CHANGES if result.changes else ExitCode.OK
 
 
 def exit_code_for(exc: BaseException) -> ExitCode:

@@ -16,6 +16,7 @@ import typer
 from alchemiser_cli.cli import common
 from alchemiser_cli.cli.common import (
     AllowOpenOrdersOpt,
+    BandOpt,
     CancelOpenOpt,
     ForceOpt,
     JsonOpt,
@@ -24,9 +25,11 @@ from alchemiser_cli.cli.common import (
     QueueOpt,
     StrategyOpt,
     TargetsOpt,
+    ToOpt,
     allow_open_orders,
     console,
     emit_json,
+    fresh_plan_flags,
     globals_of,
     load_plan,
     load_targets,
@@ -101,6 +104,25 @@ def _ask(plan: Plan, report: CheckReport) -> bool:
     question = f"Send {len(plan.orders)} order(s) to {plan.broker} account {plan.account_id}?"
     with abortable():
         return typer.confirm(question, default=False, err=True)
+
+
+def _why_no_question(plan: str | None, targets: str | None) -> str:
+    """Why execute cannot ask, and what to do: stdin is not a terminal (or is closed)."""
+    if plan == "-":
+        return (
+            "execute needs confirmation, but the plan came on stdin, so no answer can be read "
+            "from it: pass --yes, or save the plan (alch plan --out plan.json) and run "
+            "`alch execute plan.json` (nothing was sent)"
+        )
+    if targets == "-":
+        return (
+            "execute needs confirmation, but the targets came on stdin, so no answer can be "
+            "read from it: pass --yes, or give the targets as a file (nothing was sent)"
+        )
+    return (
+        "execute needs confirmation: run it in a terminal, or pass --yes to send without "
+        "asking (nothing was sent)"
+    )
 
 
 def parse_duration(text: str, flag: str) -> float:
@@ -185,6 +207,8 @@ def execute(
     order_type: OrderTypeOpt = None,
     close_window: CloseWindowOpt = None,
     strategy: StrategyOpt = None,
+    band: BandOpt = None,
+    to: ToOpt = None,
 ) -> Finished:
     """Send the plan's orders after the checks pass and you confirm (or --yes)."""
     from alchemiser_cli.app.check import RunOptions  # imported here: start-up stays light
@@ -193,13 +217,14 @@ def execute(
     from alchemiser_cli.executor import Outcome
     from alchemiser_cli.render.tables import render_checks, render_execution
 
+    from alchemiser_cli.cli.plan import planner_overrides
+
+    fresh_plan_flags(plan, band, to)
     flags = lambda: execution_overrides(deadline, order_type)  # noqa: E731
-    with runtime_for(ctx, execution_flags=flags) as rt:
+    shape = lambda: planner_overrides(band, to)  # noqa: E731
+    with runtime_for(ctx, shape, execution_flags=flags) as rt:
         if not yes and not common.stdin_is_tty():
-            raise ConfirmationRequired(
-                "execute needs confirmation: run it in a terminal, or pass --yes to send "
-                "without asking (nothing was sent)"
-            )
+            raise ConfirmationRequired(_why_no_question(plan, targets))
         confirm = (lambda _p, _r: True) if yes else (_confirm_live if live else _ask)
         with run_inputs(rt):
             window = (

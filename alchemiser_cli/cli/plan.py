@@ -9,11 +9,14 @@ from typing import Annotated, Any, Literal
 import typer
 
 from alchemiser_cli.cli.common import (
+    BandOpt,
+    DetailedExitOpt,
     JsonOpt,
     LiquidateOpt,
     OverwriteOpt,
     StrategyOpt,
     TargetsOpt,
+    ToOpt,
     console,
     emit_json,
     load_targets,
@@ -22,17 +25,9 @@ from alchemiser_cli.cli.common import (
     runtime_for,
     save_output,
 )
+from alchemiser_cli.cli.errors import Finished
 from alchemiser_cli.errors import InputError
 
-BandOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--band", help="Drift band: 0.05 (absolute, 5 points) or 25% (relative). Repeatable."
-    ),
-]
-ToOpt = Annotated[
-    str | None, typer.Option("--to", help="Trade out-of-band positions to `target` or `edge`.")
-]
 OutOpt = Annotated[
     Path | None, typer.Option("--out", "-o", help="Also write the plan JSON to this file.")
 ]
@@ -83,7 +78,8 @@ def plan(
     liquidate: LiquidateOpt = False,
     strategy: StrategyOpt = None,
     overwrite: OverwriteOpt = False,
-) -> None:
+    detailed_exitcode: DetailedExitOpt = False,
+) -> Finished:
     """Show what it would take to reach the targets. Nothing is sent."""
     from alchemiser_cli.app.outputs import refuse_foreign
     from alchemiser_cli.app.plan import make_plan  # imported here: start-up stays light
@@ -104,3 +100,4 @@ def plan(
             emit_json("plan", result)
         else:
             render_plan(console(), result)
+    return Finished(changes=detailed_exitcode and bool(result.orders))

@@ -181,6 +181,8 @@ def _parse_toml(text: str, where: str) -> Targets:
         doc = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{where}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{where}: not valid targets: nested too deeply") from None
     table = doc.get("targets")
     if not isinstance(table, dict):
         raise InputError(f"{where}: no [targets] table (write `[targets]` then `VTI = 0.6`)")
@@ -201,6 +203,8 @@ def _parse_json(text: str, where: str) -> Targets:
         doc = json.loads(text, parse_float=Decimal, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise InputError(f"{where}: not valid targets: nested too deeply") from None
     if isinstance(doc, dict) and isinstance(doc.get("targets"), dict):
         doc = doc["targets"]
     if not isinstance(doc, dict):

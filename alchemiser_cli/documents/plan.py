@@ -42,6 +42,8 @@ def plan_from_text(text: str, *, where: str) -> Plan:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PlanError(f"{where}: not a JSON plan: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise PlanError(f"{where}: not a plan: nested too deeply") from None
     if not isinstance(raw, dict):
         raise PlanError(f"{where}: not a plan (expected a JSON object from `alch plan --json`)")
     if "plan_id" not in raw and "targets" in raw:

@@ -29,6 +29,7 @@ from alchemiser_cli.core.strategy.record import (
     unallocated,
 )
 from alchemiser_cli.core.targets import Targets, parse_targets
+from alchemiser_cli.core.types import Exact
 from alchemiser_cli.errors import InputError
 
 ZERO = Decimal(0)
@@ -41,8 +42,8 @@ class TargetsDocument:
     as_of: date
     synthetic_bars: bool
     current_price_live: bool
-    targets: dict[str, Decimal]
-    cash: Decimal
+    targets: dict[str, Decimal]  # as computed: the plan id hashes their exact form
+    cash: Exact  # written out whole ("0", never "0E-27")
     rebalance_threshold: Decimal | None
     fragile_margin: Decimal  # decisions within this relative margin were marked fragile
     symbols: tuple[str, ...]  # every symbol any branch of the strategies can hold
@@ -81,7 +82,7 @@ def is_signal_document(text: str) -> bool:
         return False
     try:
         doc = json.loads(text.removeprefix("\ufeff"))
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep: not a signal
         return False
     return isinstance(doc, dict) and "strategies" in doc
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from alchemiser_cli.documents.backtest import BacktestDocument, ReplayDocument, StatsDocument
+from alchemiser_cli.render.text import escape
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -96,7 +97,7 @@ def chart_lines(
 
 def render_backtest(out: Console, doc: BacktestDocument) -> None:
     """The tables and the chart."""
-    title = f"Backtest {doc.start} → {doc.end}, {doc.sessions} sessions: {doc.source}"
+    title = f"Backtest {doc.start} → {doc.end}, {doc.sessions} sessions: {escape(doc.source)}"
     if doc.synthetic_bars:
         title += " (SYNTHETIC BARS)"
     table = Table(title=title, title_justify="left")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from alchemiser_cli.core.strategy.record import SignalRecord, TraceDocument
+from alchemiser_cli.core.types import WEIGHT_STEP
 
 ZERO = Decimal(0)
 
@@ -24,7 +25,7 @@ def _leaving(
         return
     children = [c for c in node.children if c.taken]
     left = node.weight - sum((c.weight for c in children), ZERO)
-    if left > ZERO and node.kind != "if":
+    if left >= WEIGHT_STEP and node.kind != "if":  # not the 1E-28 that thirds leave
         yield node, left, branch
     for index, child in enumerate(node.children):
         inner = (node, "then" if index == 0 else "else") if node.kind == "if" else branch
@@ -43,6 +44,6 @@ def cash_decisions(record: SignalRecord) -> list[str]:
                 text += f", in the {branch[1]} branch of the if at {branch[0].pos}"
             lines.append(text)
     blend_cash = Decimal(1) - sum((s.blend_weight for s in record.strategies), ZERO)
-    if blend_cash > ZERO:
+    if blend_cash >= WEIGHT_STEP:
         lines.append(f"the blend's cash weight {_pct(blend_cash)}")
     return lines
