@@ -7,7 +7,6 @@ import json
 import os
 from collections.abc import Callable
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -33,9 +32,7 @@ def one_line(run: Run, code: int = 2) -> str:
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
 def test_an_as_of_out_of_range_is_one_line(cli: CliFn, day: str) -> None:
     line = one_line(cli("signal", SMALL, "--as-of", day))
-    assert line == (
-        f"alch: error: --as-of {day!r}: give a date from 1900-01-01 to 2199-12-31"
-    )
+    assert line == (f"alch: error: --as-of {day!r}: give a date from 1900-01-01 to 2199-12-31")
 
 
 @pytest.mark.parametrize("flag", ["--from", "--to"])
@@ -163,7 +160,8 @@ def test_terminal_escape_codes_in_a_strategy_name_are_shown_not_obeyed(
     for args in (["signal", str(strategy)], ["plan", "--strategy", str(strategy)]):
         run = cli(*args)
         assert run.exit_code == 0, run.stderr
-        assert "\x1b" not in run.stdout and "\x07" not in run.stdout
+        assert "\x1b" not in run.stdout
+        assert "\x07" not in run.stdout
         assert "Evil\\x1b[2J\\x1b]0;pwned\\x07 name" in run.stdout
     sent = cli("execute", "--yes", "--strategy", str(strategy), "--json")
     shown = cli("status", "--run", sent.json()["run_id"])
@@ -200,7 +198,7 @@ def test_a_relative_alch_home_is_refused(cli: CliFn, monkeypatch: pytest.MonkeyP
     assert line == (
         "alch: error: invalid setting home (ALCH_HOME): state is a relative path: give an "
         "absolute one (a relative one follows the directory alch runs in, and cron's is not "
-        "yours) (got \"state\")"
+        'yours) (got "state")'
     )
     assert not Path("state").exists()
 

@@ -89,9 +89,7 @@ def _note_short_data(rt: Runtime, result: Backtest, end: date) -> None:
         )
 
 
-def _note_late_start(
-    rt: Runtime, result: Backtest, start: date, bars: dict[str, Series]
-) -> None:
+def _note_late_start(rt: Runtime, result: Backtest, start: date, bars: dict[str, Series]) -> None:
     """Say so when the bars begin well after `--from` (1975 starting in 1990 silently)."""
     if not result.sessions:
         return

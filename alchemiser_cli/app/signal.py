@@ -7,9 +7,10 @@ decides the as-of date.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from itertools import pairwise
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from collections.abc import Mapping
 from pathlib import Path
 
 from alchemiser_cli.app.runtime import Runtime
@@ -130,7 +131,7 @@ def holes(bars: Mapping[str, Series]) -> list[str]:
     found = []
     for symbol in sorted(bars):
         dates = bars[symbol].dates
-        for before, after in zip(dates, dates[1:], strict=False):
+        for before, after in pairwise(dates):
             if after - before > HOLE:
                 first, last = _weekday(before, 1), _weekday(after, -1)
                 found.append(

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from alchemiser_cli.cli.common import (
+    BandOpt,
     JsonOpt,
     OverwriteOpt,
     TargetsOpt,
@@ -22,12 +23,11 @@ from alchemiser_cli.cli.common import (
     globals_of,
     load_targets,
     output_for,
-    parse_day,
     output_guard,
+    parse_day,
     runtime_for,
     save_output,
 )
-from alchemiser_cli.cli.common import BandOpt
 from alchemiser_cli.cli.plan import planner_overrides
 from alchemiser_cli.errors import InputError
 

@@ -7,8 +7,8 @@ import typer
 from alchemiser_cli.cli.common import (
     AllowOpenOrdersOpt,
     BandOpt,
-    DetailedExitOpt,
     CancelOpenOpt,
+    DetailedExitOpt,
     ForceOpt,
     JsonOpt,
     LiquidateOpt,

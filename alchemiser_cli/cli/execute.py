@@ -214,10 +214,9 @@ def execute(
     from alchemiser_cli.app.check import RunOptions  # imported here: start-up stays light
     from alchemiser_cli.app.execute import execute as execute_run
     from alchemiser_cli.app.execute import run_inputs
+    from alchemiser_cli.cli.plan import planner_overrides
     from alchemiser_cli.executor import Outcome
     from alchemiser_cli.render.tables import render_checks, render_execution
-
-    from alchemiser_cli.cli.plan import planner_overrides
 
     fresh_plan_flags(plan, band, to)
     flags = lambda: execution_overrides(deadline, order_type)  # noqa: E731
