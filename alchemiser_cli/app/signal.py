@@ -8,9 +8,9 @@ decides the as-of date.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from itertools import pairwise
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from pathlib import Path
 
 from alchemiser_cli.app.runtime import Runtime
