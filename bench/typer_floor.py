@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer import _click
+from typer.core import TyperOption
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 TargetsOpt = Annotated[
@@ -96,7 +98,24 @@ CloseWindowOpt = Annotated[
     ),
 ]
 RunsOpt = Annotated[int, typer.Option("--runs", min=1, max=1000, help="How many recent runs.")]
-RunOpt = Annotated[str | None, typer.Option("--run", help="Show one run in full (id or prefix).")]
+RunOpt = Annotated[
+    str | None,
+    typer.Option("--run", help="Show one run in full: its id, a unique prefix, or `last`."),
+]
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite", help="Replace an existing file that alch did not write (never an input)."
+    ),
+]
+DetailedExitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--detailed-exitcode",
+        help="Exit 6 when the plan has orders, 0 when there is nothing to do (errors keep "
+        "their codes; a blocking check stays 1).",
+    ),
+]
 FilesArg = Annotated[
     list[str],
     typer.Argument(
@@ -115,8 +134,20 @@ FragileOpt = Annotated[
     ),
 ]
 
+def _no_type_for_flags() -> None:
+    """As alch does: no `<bool>` type shown for a flag."""
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: _click.Context) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_no_type_for_flags()
 app = typer.Typer(
     name="alch",
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Keep a brokerage account at its target allocation: plan, check, execute, status.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -161,6 +192,8 @@ def plan(
     to: ToOpt = None,
     liquidate: LiquidateOpt = False,
     strategy: StrategyOpt = None,
+    overwrite: OverwriteOpt = False,
+    detailed_exitcode: DetailedExitOpt = False,
 ) -> None:
     """Show what it would take to reach the targets. Nothing is sent."""
 
@@ -177,6 +210,9 @@ def check(
     queue_for_open: QueueOpt = False,
     liquidate: LiquidateOpt = False,
     strategy: StrategyOpt = None,
+    band: BandOpt = None,
+    to: ToOpt = None,
+    detailed_exitcode: DetailedExitOpt = False,
 ) -> None:
     """Check a plan against limits, the account and the market; exit 1 if anything blocks."""
 
@@ -198,6 +234,8 @@ def execute(
     order_type: OrderTypeOpt = None,
     close_window: CloseWindowOpt = None,
     strategy: StrategyOpt = None,
+    band: BandOpt = None,
+    to: ToOpt = None,
 ) -> None:
     """Send the plan's orders after the checks pass and you confirm (or --yes)."""
 
@@ -212,7 +250,8 @@ def status(
 ) -> None:
     """Show the account, positions, open orders and the journal's recent runs.
 
-    Drift is against --targets, else the last run's targets, else the configured ones.
+    Drift is against --targets, else the targets of the last run that sent orders, else
+    the configured ones.
     """
 
 
@@ -288,6 +327,7 @@ def backtest(
     report: BtReportOpt = None,
     replay_journal: BtReplayOpt = False,
     runs: BtRunsOpt = 20,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run strategies or fixed targets over history with the real planner and costs."""
 

@@ -21,6 +21,7 @@ from alchemiser_cli.core.models import BrokerOrder, OrderRequest
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.errors import JournalError
 from alchemiser_cli.files import prepare_sqlite, write_transaction
+from alchemiser_cli.journal.queries import JournalQueries, m003_outputs
 from alchemiser_cli.masking import redact
 
 
@@ -45,18 +46,9 @@ def _m001_initial(cur: sqlite3.Cursor) -> None:
     cur.execute("CREATE INDEX runs_started ON runs(started_at)")
 
 
-def _m003_outputs(cur: sqlite3.Cursor) -> None:
-    # Files alch wrote for the user (--out, --report): a later run may replace one of them
-    # while it is as alch left it; any other existing file needs --overwrite.
-    cur.execute(
-        "CREATE TABLE outputs (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, "
-        "written_at TEXT NOT NULL)"
-    )
-
-
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
     ("m001_initial", _m001_initial),
-    ("m003_outputs", _m003_outputs),
+    ("m003_outputs", m003_outputs),
 )
 
 # The orders table stores LegStatus values: the broker's statuses plus alch's own
@@ -106,7 +98,7 @@ class OrderRecord:
     updated_at: str = ""
 
 
-class Journal:
+class Journal(JournalQueries):
     """Append-mostly store of runs and orders; every write is its own committed transaction."""
 
     def __init__(self, path: Path, *, durable: bool = True) -> None:
@@ -368,23 +360,6 @@ class Journal:
         )
         return self._plan(*rows[0]) if rows else None
 
-    def last_sent_plan(self, account_id: str, broker: str) -> tuple[str, dict[str, Any]] | None:
-        """The run id and plan of the account's newest execute run an order of which reached
-        (or may have reached) the broker: what the account was last traded toward."""
-        never = sorted(LegStatus.never_reached())
-        marks = ",".join("?" * len(never))
-        rows = self._read(
-            "SELECT run_id, plan_json FROM runs WHERE account_id = ? AND broker = ?"  # noqa: S608 - placeholders only
-            " AND command = 'execute' AND plan_json IS NOT NULL AND run_id IN"
-            f" (SELECT run_id FROM orders WHERE status NOT IN ({marks}))"
-            " ORDER BY started_at DESC, rowid DESC LIMIT 1",
-            (account_id, broker, *never),
-        )
-        if not rows:
-            return None
-        plan = self._plan(*rows[0])
-        return None if plan is None else (rows[0][0], plan)
-
     def run_plan(self, run_id: str) -> dict[str, Any] | None:
         """The plan a run was journaled with (None: the run had none)."""
         rows = self._read("SELECT plan_json FROM runs WHERE run_id = ?", (run_id,))
@@ -441,20 +416,6 @@ class Journal:
             (plan_id, plan_id, int(only_reached), *never),
         )
         return [self._run(r) for r in rows]
-
-    # -- files written for the user --------------------------------------------------------
-
-    def record_output(self, path: str, sha256: str, at: datetime) -> None:
-        """Remember a file alch wrote (`--out`, `--report`) by its path and digest."""
-        with self._tx() as cur:
-            cur.execute(
-                "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)", (path, sha256, at.isoformat())
-            )
-
-    def output_digest(self, path: str) -> str | None:
-        """The digest of the file alch last wrote at `path` (None: it wrote none there)."""
-        rows = self._read("SELECT sha256 FROM outputs WHERE path = ?", (path,))
-        return str(rows[0][0]) if rows else None
 
     # -- internals -----------------------------------------------------------------------
 
