@@ -134,6 +134,7 @@ FragileOpt = Annotated[
     ),
 ]
 
+
 def _no_type_for_flags() -> None:
     """As alch does: no `<bool>` type shown for a flag."""
     shown = TyperOption.display_type_rich

@@ -242,3 +242,21 @@ def test_in_memory_journal_creates_no_file_named_memory(
     assert journal.migrate() == []
     journal.close()
     assert sorted(p.name for p in (tmp_path / "cwd").iterdir()) == []
+
+
+def test_migrations_apply_by_name_whatever_the_gaps(tmp_path: Path) -> None:
+    """Branches reserve migration names (m002 for one, m003 for another): a file that has
+    a later one recorded still gets an earlier one it lacks, each applied once by name."""
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    with sqlite3.connect(path) as conn:  # as if m003 had come first and m002 merged later
+        conn.execute("DELETE FROM migrations WHERE name = 'm003_outputs'")
+        conn.execute("DROP TABLE outputs")
+        conn.execute("INSERT INTO migrations VALUES ('m002_from_another_branch', 'x')")
+    again = Journal(path)
+    assert again.migrate() == []  # applied on opening
+    assert "m003_outputs" in again.migrations()
+    assert "m002_from_another_branch" in again.migrations()
+    again.record_output("/tmp/x", "abc", NOW)
+    assert again.output_digest("/tmp/x") == "abc"
+    again.close()
