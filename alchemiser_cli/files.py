@@ -159,25 +159,6 @@ def write_private(path: Path, text: str) -> None:
         raise
 
 
-def replace_file(path: Path, data: bytes) -> None:
-    """Write a user's file (`--out`, `--report`) whole or not at all: a fresh temporary
-    file beside it (O_EXCL, the umask's mode), synced, then renamed over `path` (a link
-    there is replaced, not followed). Raises OSError; the temporary file never outlives a
-    failure."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
 def loose_permissions(path: Path) -> str | None:
     """A one-time warning when ALCH_HOME is group- or world-writable (anyone who can write
     there could plant files or links); None when it is not, or was already warned about."""

@@ -30,6 +30,7 @@ from pydantic_settings import (
 
 from alchemiser_cli.core.policy import ExecutionPolicy, Limits, PlannerPolicy
 from alchemiser_cli.core.targets import json_number
+from alchemiser_cli.core.tax.policy import TaxPolicy
 from alchemiser_cli.errors import ConfigError
 from alchemiser_cli.files import read_toml
 
@@ -193,6 +194,7 @@ class Settings(BaseSettings):
     execution: ExecutionPolicy = ExecutionPolicy()
     alpaca: AlpacaPolicy = AlpacaPolicy()
     notify: NotifySettings = NotifySettings()
+    tax: TaxPolicy = TaxPolicy()
     live: bool = Field(default=False, description="ALCH_LIVE=1: first half of the live opt-in.")
     config_path: Path | None = Field(default=None, exclude=True)
 

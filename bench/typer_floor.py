@@ -306,9 +306,19 @@ BtReplayOpt = Annotated[
     ),
 ]
 BtRunsOpt = Annotated[int, typer.Option("--runs", min=1, help="How many live runs to replay.")]
-BtReportOpt = Annotated[
-    Path | None, typer.Option("--report", help="Also write a self-contained HTML report.")
+BtTaxOpt = Annotated[
+    bool,
+    typer.Option("--tax", help="Also report realised gains per year and wash sales (amounts)."),
 ]
+BtReportOpt = Annotated[
+    Path | None,
+    typer.Option("--report", help="Also write the interactive tearsheet (one HTML file)."),
+]
+BtCsvOpt = Annotated[
+    Path | None,
+    typer.Option("--csv", help="Also write equity, weights, trades and monthly returns as CSV."),
+]
+ReportToOpt = Annotated[str | None, typer.Option("--to", help="Last session (YYYY-MM-DD).")]
 
 
 @app.command()
@@ -326,11 +336,53 @@ def backtest(
     risk_free: BtRiskFreeOpt = "0",
     json_out: JsonOpt = False,
     report: BtReportOpt = None,
+    csv_dir: BtCsvOpt = None,
     replay_journal: BtReplayOpt = False,
     runs: BtRunsOpt = 20,
+    tax: BtTaxOpt = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Run strategies or fixed targets over history with the real planner and costs."""
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    start: BtFromOpt = None,
+    to: ReportToOpt = None,
+    strategy: BtStrategyOpt = None,
+    targets: TargetsOpt = None,
+    benchmark: BtBenchOpt = None,
+    spread: BtSpreadOpt = "5",
+    whole_shares: BtWholeOpt = False,
+    risk_free: BtRiskFreeOpt = "0",
+    page: BtReportOpt = None,
+    csv_dir: BtCsvOpt = None,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """The live account measured: its tearsheet, and against the backtest of its strategy."""
+
+
+TaxYearOpt = Annotated[
+    str | None,
+    typer.Option("--year", help="Calendar year, 2000 to 2100 (default: this year)."),
+]
+TaxCsvOpt = Annotated[
+    str | None,
+    typer.Option("--csv", help="Write the lots as CSV to FILE (- for stdout).", metavar="FILE"),
+]
+TaxOverwriteOpt = OverwriteOpt
+
+
+@app.command()
+def tax(
+    ctx: typer.Context,
+    year: TaxYearOpt = None,
+    csv: TaxCsvOpt = None,
+    overwrite: TaxOverwriteOpt = False,
+) -> None:
+    """List the lots sold in a year: acquired, sold, proceeds, basis, wash-sale adjustment,
+    gain, term. First in, first out, from the broker's fills. Not tax advice."""
 
 
 sim = typer.Typer(help="Manage the embedded simulated broker.", no_args_is_help=True)

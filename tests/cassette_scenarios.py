@@ -90,12 +90,30 @@ def bars(broker: AlpacaBroker, meta: dict[str, Any]) -> dict[str, Any]:
     return {"first": first, "more": more, "again": again, "missing": missing}
 
 
+def portfolio_history(broker: AlpacaBroker, meta: dict[str, Any]) -> dict[str, Any]:
+    """A week of the account's daily history, with a deposit and a withdrawal."""
+    return {"history": broker.portfolio_history(date(2026, 11, 17), date(2026, 11, 24))}
+
+
+def activities(broker: AlpacaBroker, meta: dict[str, Any]) -> dict[str, Any]:
+    """The account's FILL and SPLIT activities, paged 100 at a time, into the activity
+    cache; then again, which asks only for what came since (one request)."""
+    first = broker.trade_history()
+    again = broker.trade_history()
+    return {"first": first, "again": again}
+
+
 SCENARIOS: dict[str, Callable[[AlpacaBroker, dict[str, Any]], dict[str, Any]]] = {
     "reads": reads,
     "quotes_batch": quotes_batch,
     "orders": orders,
     "bars": bars,
+    "portfolio_history": portfolio_history,
+    "activities": activities,
 }
+# Round trips booked at the fake server before recording (a buy and a sell of one KO share
+# each, at one price: cash and positions are as seeded), so the activities span two pages.
+ROUND_TRIPS = 60
 
 
 def new_meta(base_url: str, data_url: str, source: str) -> dict[str, Any]:

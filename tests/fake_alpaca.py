@@ -58,6 +58,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -73,6 +74,7 @@ from alchemiser_cli.core.calendar import NEW_YORK, NyseCalendar
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.errors import DuplicateOrder, OrderRejected
+from tests import fake_alpaca_activities as activities
 
 DEMO_ACCOUNT = (
     Path(__file__).resolve().parent.parent / "alchemiser_cli" / "data" / "demo-account.toml"
@@ -141,6 +143,7 @@ class Exchange:
     status: int
     body: Any
     headers: dict[str, str]
+    query: dict[str, str] = field(default_factory=dict)
 
 
 class FakeAlpaca:
@@ -247,6 +250,8 @@ class FakeAlpaca:
             return 200, self._account()
         if path == "/v2/positions":
             return 200, [self._position(p.symbol) for p in sim.positions().values()]
+        if path == "/v2/account/portfolio/history":
+            return self._portfolio_history(query)
         if path == "/v2/clock":
             return 200, self._clock()
         if path == "/v2/calendar":
@@ -273,6 +278,9 @@ class FakeAlpaca:
             }
         if path == "/v2/stocks/bars":
             return 200, self._bars(query)
+        if path == "/v2/account/activities" or path.startswith("/v2/account/activities/"):
+            named = path.removeprefix("/v2/account/activities").strip("/") or None
+            return activities.answer(sim, query, named)
         if path == "/v2/orders" and method == "GET":
             return 200, self._list_orders(query)
         if path == "/v2/orders" and method == "POST":
@@ -296,6 +304,42 @@ class FakeAlpaca:
                 return 204, None
             return 200, _order(found[0], self.clock.now())
         return 404, {"code": 40410000, "message": f"no route {method} {path}"}
+
+    def _portfolio_history(self, query: dict[str, str]) -> tuple[int, Any]:
+        """Daily history (timeframe 1D) from the simulator's, shaped as Alpaca's
+        PortfolioHistory: points labelled at the session's midnight in New York, profit and
+        loss against the first point, and the cash flows of the types asked for."""
+        if query.get("timeframe") != "1D":
+            return 422, {"code": 42210000, "message": "the fake answers timeframe=1D only"}
+        try:
+            start = datetime.fromisoformat(query["start"]).astimezone(NEW_YORK).date()
+            end = datetime.fromisoformat(query["end"]).astimezone(NEW_YORK).date()
+        except (KeyError, ValueError):
+            return 400, {"code": 40010000, "message": "start and end must be RFC3339 times"}
+        history = self.sim.portfolio_history(start, end)
+        base = float(history.equity[0]) if history.equity else 0.0
+        doc: dict[str, Any] = {
+            "timestamp": [
+                int(datetime.combine(d, dt_time(), NEW_YORK).timestamp()) for d in history.days
+            ],
+            "equity": [float(e) for e in history.equity],
+            "profit_loss": [round(float(e) - base, 4) for e in history.equity],
+            "profit_loss_pct": [
+                round(float(e) / base - 1, 6) if base else 0 for e in history.equity
+            ],
+            "base_value": base,
+            "timeframe": "1D",
+        }
+        kinds = set(query.get("cashflow_types", "NONE").split(","))
+        if kinds != {"NONE"} and any(history.flows):
+            deposits = [float(f) if f > 0 else 0.0 for f in history.flows]
+            withdrawals = [float(f) if f < 0 else 0.0 for f in history.flows]
+            doc["cashflow"] = {
+                kind: values
+                for kind, values in (("CSD", deposits), ("CSW", withdrawals))
+                if (kind in kinds or "ALL" in kinds) and any(values)
+            }
+        return 200, doc
 
     def _submit(self, body: Any) -> tuple[int, Any]:
         if not isinstance(body, dict):
@@ -623,6 +667,7 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
                 self.connection.close()
                 return
             query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+            self.query = query  # logged with the answer
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             headers = {k: v for k, v in self.headers.items()}
@@ -711,7 +756,11 @@ def _handler(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
             headers: dict[str, str] | None = None,
         ) -> None:
             data = b"" if body is None else json.dumps(body).encode()
-            fake.log.append(Exchange(method, path, status, body, dict(headers or {})))
+            fake.log.append(
+                Exchange(
+                    method, path, status, body, dict(headers or {}), getattr(self, "query", {})
+                )
+            )
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

@@ -14,6 +14,7 @@ SPECS = Path(__file__).resolve().parent / "openapi"
 TEMPLATES = [
     (re.compile(r"^/v2/assets/[^/]+$"), "/v2/assets/{symbol_or_asset_id}"),
     (re.compile(r"^/v2/orders/[^/:]+$"), "/v2/orders/{order_id}"),
+    (re.compile(r"^/v2/account/activities/[^/]+$"), "/v2/account/activities/{activity_type}"),
 ]
 
 

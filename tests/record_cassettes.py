@@ -12,17 +12,27 @@ import json
 import os
 import sys
 import tempfile
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from alchemiser_cli.brokers.alpaca import PAPER_URL, AlpacaBroker
-from alchemiser_cli.clock import SystemClock
+from alchemiser_cli.brokers.sim import SimBroker
+from alchemiser_cli.clock import FixedClock, SystemClock
+from alchemiser_cli.core.models import Side
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
-from tests.cassette_scenarios import BATCH, CASSETTES, META, SCENARIOS, new_meta, recorder
-from tests.fake_alpaca import FakeAlpaca
+from tests.cassette_scenarios import (
+    BATCH,
+    CASSETTES,
+    META,
+    ROUND_TRIPS,
+    SCENARIOS,
+    new_meta,
+    recorder,
+)
+from tests.fake_alpaca import DEMO_ACCOUNT, FakeAlpaca
 
 PORT = 18765
 POLICY = AlpacaPolicy(order_page=2)  # small pages, so the orders cassette shows paging
@@ -47,6 +57,18 @@ def record(
         META.write_text(json.dumps(meta, indent=2) + "\n")
 
 
+def history_week(db: Path) -> None:
+    """The portfolio_history scenario: the account touched each day of the week before,
+    1,000 deposited on the 18th and withdrawn on the 20th (cash ends as seeded)."""
+    flows = {18: Decimal(1000), 20: Decimal(-1000)}
+    for day in (17, 18, 19, 20, 23):
+        sim = SimBroker(db, DEMO_ACCOUNT, FixedClock(datetime(2026, 11, day, 15, tzinfo=UTC)))
+        if day in flows:
+            sim.transfer(flows[day])
+        sim.account()
+        sim.close()
+
+
 def main() -> None:
     """Record against the fake server, or Alpaca paper with ALCH_RECORD_REAL=1."""
     if os.environ.get("ALCH_RECORD_REAL") == "1":
@@ -69,6 +91,10 @@ def main() -> None:
             # the bars scenario: SPY trades (daily bars exist for a symbol with an ADV)
             fake.sim.set_quote("SPY", Decimal("661.10"), Decimal("661.14"))
             fake.sim.set_adv("SPY", Decimal(80_000_000))
+            history_week(Path(state) / "fake-alpaca.sqlite")
+            for _ in range(ROUND_TRIPS):  # the activities scenario: two pages of FILLs
+                for side in (Side.BUY, Side.SELL):
+                    fake.sim.book_fill("KO", side, Decimal(1), Decimal("70.10"))
             creds = AlpacaCredentials(
                 api_key_id=SecretStr(fake.keys[0]),
                 api_secret_key=SecretStr(fake.keys[1]),

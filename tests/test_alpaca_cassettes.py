@@ -6,7 +6,8 @@ trading alike; recordings from the fake server also pin exact values.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import SecretStr
 
 from alchemiser_cli.brokers.alpaca import AlpacaBroker
 from alchemiser_cli.clock import FixedClock
+from alchemiser_cli.core.history import time_weighted
 from alchemiser_cli.core.models import OrderStatus
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 from tests.cassette_scenarios import BATCH, SCENARIOS, load_meta, recorder
@@ -80,6 +82,20 @@ def test_orders_replay_submit_page_look_up_and_cancel(tmp_path: Path) -> None:
     assert any(key == "until" for r in paged for key, _ in r.query)  # the second page
 
 
+def test_portfolio_history_replays_with_its_deposit_and_withdrawal(tmp_path: Path) -> None:
+    result, _ = replay("portfolio_history", tmp_path)
+    history = result["history"]
+    assert len(history.days) == len(history.equity) == len(history.flows) > 0
+    assert all(e >= 0 for e in history.equity)
+    assert list(history.days) == sorted(history.days)
+    if FAKE:
+        assert history.days == tuple(date(2026, 11, d) for d in (17, 18, 19, 20, 23, 24))
+        assert history.flows == tuple(Decimal(f) for f in (0, 1000, 0, -1000, 0, 0))
+        curve = time_weighted(history)
+        # The deposit is not a return: the 18th's return is the equity's move less it.
+        assert curve.returns[1] == (history.equity[1] - 1000) / history.equity[0] - 1
+
+
 def test_cassettes_hold_no_credentials() -> None:
     for path in Path(__file__).resolve().parent.parent.joinpath("cassettes").glob("*.yaml"):
         text = path.read_text()
@@ -92,3 +108,23 @@ def test_cassettes_hold_no_credentials() -> None:
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_every_scenario_has_a_cassette(name: str) -> None:
     assert (Path(__file__).resolve().parent.parent / "cassettes" / f"{name}.yaml").is_file()
+
+
+def test_activities_replay_paged_then_only_what_is_new(tmp_path: Path) -> None:
+    from alchemiser_cli.core.tax.ledger import Kind, rebuild
+    from tests.cassette_scenarios import ROUND_TRIPS
+
+    result, cassette = replay("activities", tmp_path)
+    assert result["again"] == result["first"]
+    listed = [r for r in cassette.requests if r.path.endswith("/v2/account/activities")]
+    fills = [dict(r.query) for r in listed if dict(r.query)["activity_types"] == "FILL"]
+    assert all(q["page_size"] == "100" and q["direction"] == "asc" for q in fills)
+    assert "page_token" not in fills[0]
+    assert fills[-1]["page_token"] == max(
+        e.ref for e in result["first"] if e.kind is not Kind.SPLIT
+    )
+    if FAKE:  # the demo's 3 seeded positions and 60 round trips of KO: 123 FILLs, 2 pages
+        assert len(result["first"]) == 3 + 2 * ROUND_TRIPS
+        assert len(fills) == 3  # two pages, then the second call's one request
+        ledger = rebuild(result["first"])
+        assert (ledger.held("VTI"), ledger.held("KO")) == (Decimal(150), Decimal(0))

@@ -58,7 +58,8 @@ def test_plan_and_targets_together_are_refused(cli: CliFn) -> None:
         ("not json", "<stdin>: not a JSON plan: Expecting value at line 1"),
         ("[]", "<stdin>: not a plan (expected a JSON object from `alch plan --json`)"),
         ('{"schema_version": 99}', "<stdin>: plan schema_version 99 is not supported"),
-        ('{"schema_version": 1}', "<stdin>: invalid plan field plan_id: Field required"),
+        ('{"schema_version": 2}', "<stdin>: invalid plan field plan_id: Field required"),
+        ('{"schema_version": 1}', "<stdin>: plan schema_version 1 is not supported"),
     ],
 )
 def test_bad_saved_plans_exit_2(cli: CliFn, text: str, message: str) -> None:

@@ -49,6 +49,8 @@ def test_every_command_is_documented_in_the_readme() -> None:
         "alch status",
         "alch schema",
         "alch sim reset",
+        "alch backtest",
+        "alch report",
     ):
         assert command in readme
 

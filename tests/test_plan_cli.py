@@ -30,7 +30,7 @@ def test_plan_json_is_one_document_with_decimal_strings(cli: CliFn) -> None:
     result = cli("plan", "--json")
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
     assert len(doc["plan_id"]) == 16
     assert doc["created_at"] == "2026-11-24T15:00:00Z"
     assert doc["account"] == {"equity": "81028.4", "cash": "12000", "buying_power": "12000"}
@@ -71,7 +71,7 @@ def test_plan_out_to_an_unwritable_place_is_a_clean_error(cli: CliFn, tmp_path: 
     result = cli("plan", "--out", str(tmp_path / "missing" / "plan.json"))
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        f"alch: error: {tmp_path / 'missing' / 'plan.json'}: cannot write plan: "
+        f"alch: error: {tmp_path / 'missing' / 'plan.json'}: cannot write the plan: "
         "No such file or directory"
     )
 

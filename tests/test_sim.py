@@ -18,7 +18,9 @@ from alchemiser_cli.core.models import OrderRequest, OrderStatus, Side
 from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
 from tests.conftest import DEMO_ACCOUNT, D, FileMaker, Run
 
-MIGRATION_NAMES = ("m001_initial", "m002_held_orders", "m004_listed_symbols")
+MIGRATION_NAMES = (
+    "m001_initial", "m002_held_orders", "m004_listed_symbols", "m005_equity_history", "m006_lots",
+)  # fmt: skip
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 

@@ -129,6 +129,7 @@ def _floor() -> ModuleType:
         ["schema"],
         ["signal"],
         ["backtest"],
+        ["tax"],
         ["sim"],
         ["sim", "reset"],
     ],

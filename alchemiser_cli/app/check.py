@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from alchemiser_cli.app.inputs import sectors, take_snapshot, traded_today
 from alchemiser_cli.app.plan import planned
@@ -13,6 +13,7 @@ from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
+from alchemiser_cli.core.tax.checks import run_tax_checks
 from alchemiser_cli.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def check_plan(
         last_session=None if chosen.signal is None else rt.last_session(now),
     )
     report = run_checks(chosen, snap, ctx)
+    report = replace(report, findings=report.findings + run_tax_checks(chosen, snap, ctx))
     for finding in report.findings:
         if finding.severity != "pass":
             level = logging.WARNING if finding.bypassed_by else logging.INFO  # a bypass is loud

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from alchemiser_cli.app.runtime import Runtime, sim_seed
 from alchemiser_cli.errors import InputError
-from alchemiser_cli.files import replace_file
+from alchemiser_cli.outputs import write_output as write_file
 from alchemiser_cli.settings import Settings
 
 
@@ -28,9 +28,10 @@ class Output:
     """A file a command was asked to write: where, by which flag, holding what."""
 
     path: Path
-    flag: str  # "--out", "--report"
-    what: str  # "plan", "report"
+    flag: str  # "--out", "--report", "--csv"
+    what: str  # "plan", "report", "CSV file"
     overwrite: bool = False
+    private: bool = False  # 0600: the user's own records (tax lots)
 
     def refused(self, why: str) -> InputError:
         return InputError(f"{self.flag} {self.path} {why}: write the {self.what} elsewhere")
@@ -80,12 +81,9 @@ def refuse_foreign(rt: Runtime, output: Output) -> None:
 
 def write_output(rt: Runtime, output: Output, text: str) -> None:
     """Write the file (temporary file, then rename) and remember that alch wrote it."""
-    data = text.encode("utf-8")
-    try:
-        replace_file(output.path, data)
-    except OSError as exc:
-        raise InputError(f"{output.path}: cannot write {output.what}: {exc.strerror}") from None
-    rt.journal.record_output(_key(output.path), hashlib.sha256(data).hexdigest(), rt.clock.now())
+    write_file(output.path, text, output.what, private=output.private)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    rt.journal.record_output(_key(output.path), digest, rt.clock.now())
 
 
 def _inside(path: Path, directory: Path) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from alchemiser_cli.app.inputs import resolve_inputs, take_snapshot
 from alchemiser_cli.app.runtime import Runtime
+from alchemiser_cli.app.tax import substitutes_for, taxed_plan
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import CENT, fmt
 from alchemiser_cli.core.planner import Plan, build_plan
@@ -45,8 +46,10 @@ def planned(
     `orders=False` leaves the open orders and today's fills out of the snapshot."""
     chosen, signal = resolve_inputs(rt, targets, strategies, liquidate=liquidate)
     held = () if signal is None else signal.symbols
-    snap = take_snapshot(rt, set(chosen.weights), assets_of=held, orders=orders)
-    plan = build_plan(snap, chosen, policy or strategy_policy(rt, signal), rt.broker.now())
+    wanted = set(chosen.weights) | substitutes_for(rt, chosen.weights)
+    snap = take_snapshot(rt, wanted, assets_of=held, orders=orders)
+    now, used = rt.broker.now(), policy or strategy_policy(rt, signal)
+    plan = taxed_plan(rt, snap.positions, chosen, lambda t: build_plan(snap, t, used, now), now)
     if signal is not None:
         plan = replace(plan, signal=signal)
     synthetic = tuple(s for s in plan.prices if snap.quotes[s].synthetic)

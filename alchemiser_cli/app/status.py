@@ -10,6 +10,7 @@ from typing import Any
 from alchemiser_cli.app.inputs import resolve_targets
 from alchemiser_cli.app.reconcile import SETTLED_STATUSES, account_lock, reconcile
 from alchemiser_cli.app.runtime import Runtime
+from alchemiser_cli.app.tax import year_to_date
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.core.models import Quote
 from alchemiser_cli.core.money import ZERO, bps_of, fmt
@@ -102,6 +103,7 @@ def status(
         ),
         targets_source=None if targets is None else targets.source,
         market=market,
+        tax=year_to_date(rt, positions, broker.now()),
     )
 
 

@@ -37,6 +37,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from alchemiser_cli.brokers.alpaca_history import PATH as HISTORY_PATH
+from alchemiser_cli.brokers.alpaca_history import history_params, parse_history
 from alchemiser_cli.brokers.base import OrderUpdates
 from alchemiser_cli.brokers.resilience import (
     CircuitBreaker,
@@ -47,6 +49,7 @@ from alchemiser_cli.brokers.resilience import (
     state_file,
 )
 from alchemiser_cli.clock import Clock
+from alchemiser_cli.core.history import PortfolioHistory
 from alchemiser_cli.core.models import (
     Account,
     Asset,
@@ -60,6 +63,7 @@ from alchemiser_cli.core.models import (
 )
 from alchemiser_cli.core.money import ZERO, fmt
 from alchemiser_cli.core.strategy.series import Series
+from alchemiser_cli.core.tax.ledger import Ledger, TaxEvent
 from alchemiser_cli.errors import (
     AlpacaAuthError,
     BrokerError,
@@ -267,11 +271,11 @@ class AlpacaBroker:
         self._memo: dict[str, Any] | None = None  # the asset cache, read once per process
         self._clock_read: tuple[datetime, datetime | None, Any] | None = None
         self._waits = Waits(clock, policy.max_wait_s)
-        self._limiter = RateLimiter(
-            policy.rate_limit_per_min,
-            self._waits,
-            state_file(cache_dir.parent / "ratelimit", credentials.api_key_id.get_secret_value()),
+        limiter_state = state_file(
+            cache_dir.parent / "ratelimit", credentials.api_key_id.get_secret_value()
         )
+        self._key_hash = limiter_state.stem  # names per-key caches without the key
+        self._limiter = RateLimiter(policy.rate_limit_per_min, self._waits, limiter_state)
         self._breaker = CircuitBreaker(policy.breaker_fail_max, policy.breaker_reset_s, clock)
 
         from alpaca.data.historical import StockHistoricalDataClient
@@ -369,6 +373,10 @@ class AlpacaBroker:
                 f"unexpected account answer from Alpaca: {why}; try again, and check "
                 "APCA_API_BASE_URL points at Alpaca"
             ) from None
+
+    def portfolio_history(self, start: date, end: date) -> PortfolioHistory:
+        """GET /v2/account/portfolio/history, daily, with its cash flows (alpaca_history)."""
+        return parse_history(self._get(HISTORY_PATH, history_params(start, end)))
 
     def positions(self) -> dict[str, Position]:
         """GET /v2/positions (short positions come back negative)."""
@@ -720,6 +728,28 @@ class AlpacaBroker:
             return alpaca_bars.cached_daily_bars(fetch, cache, self._feed, symbols, start, end)
         finally:
             cache.close()
+
+    def trade_history(self, *, refresh: bool = False) -> list[TaxEvent]:
+        """Every FILL and SPLIT activity, paged and cached under ALCH_HOME: only pages newer
+        than the cache are asked for (see `alpaca_activities`)."""
+        from alchemiser_cli.brokers import alpaca_activities
+
+        return alpaca_activities.trade_history(
+            self._get, self._activities, self._clock.now(), refresh=refresh
+        )
+
+    def open_lots(self, *, refresh: bool = False) -> Ledger:
+        """The open lots, resumed from the activity cache's ledger (see `alpaca_activities`)."""
+        from alchemiser_cli.brokers import alpaca_activities
+
+        return alpaca_activities.open_lots(
+            self._get, self._activities, self._clock.now(), refresh=refresh
+        )
+
+    @property
+    def _activities(self) -> Path:
+        kind = "live" if self._live else "paper"
+        return self._cache.parent / f"activities-{kind}-{self._key_hash}.sqlite"
 
     # -- cache ---------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Protocol
 
+from alchemiser_cli.core.history import PortfolioHistory
 from alchemiser_cli.core.models import (
     Account,
     Asset,
@@ -16,6 +17,7 @@ from alchemiser_cli.core.models import (
     Quote,
 )
 from alchemiser_cli.core.strategy.series import Series
+from alchemiser_cli.core.tax.ledger import Ledger, TaxEvent
 
 
 class OrderUpdates(Protocol):
@@ -120,4 +122,20 @@ class Broker(Protocol):
     def daily_bars(self, symbols: Iterable[str], start: date, end: date) -> dict[str, Series]:
         """Adjusted daily closes from `start` to `end` (inclusive), oldest first, per symbol;
         a symbol with no bars is an error, never an empty series."""
+        ...
+
+    def portfolio_history(self, start: date, end: date) -> PortfolioHistory:
+        """The account's equity at each session's close from `start` to `end` (inclusive)
+        and each day's deposits and withdrawals (Alpaca's daily portfolio history)."""
+        ...
+
+    def trade_history(self, *, refresh: bool = False) -> list[TaxEvent]:
+        """Every fill and split of the account, oldest first (the tax lots are rebuilt from
+        it). `refresh`: ask again for what is otherwise cached a while (Alpaca's splits)."""
+        ...
+
+    def open_lots(self, *, refresh: bool = False) -> Ledger:
+        """The tax ledger of the whole history as a plan needs it: open lots, losses a
+        purchase may still replace, gaps (its past sales may be left out: a cache resumes
+        it without them)."""
         ...

@@ -18,11 +18,13 @@ from alchemiser_cli.cli import (
     common,
     execute,
     plan,
+    report,
     schema,
     signal,
     sim,
     status,
     streams,
+    tax,
 )
 from alchemiser_cli.cli.common import GlobalOptions
 from alchemiser_cli.cli.errors import exit_code_for_result, reported_errors
@@ -107,6 +109,8 @@ app.command()(status.status)
 app.command()(schema.schema)
 app.command()(signal.signal)
 app.command()(backtest.backtest)
+app.command()(report.report)
+app.command()(tax.tax)
 app.add_typer(sim.app, name="sim")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -26,7 +27,6 @@ from alchemiser_cli.cli.common import (
     output_guard,
     parse_day,
     runtime_for,
-    save_output,
 )
 from alchemiser_cli.cli.plan import planner_overrides
 from alchemiser_cli.errors import InputError
@@ -61,8 +61,17 @@ ReplayOpt = Annotated[
     ),
 ]
 RunsOpt = Annotated[int, typer.Option("--runs", min=1, help="How many live runs to replay.")]
+TaxOpt = Annotated[
+    bool,
+    typer.Option("--tax", help="Also report realised gains per year and wash sales (amounts)."),
+]
 ReportOpt = Annotated[
-    Path | None, typer.Option("--report", help="Also write a self-contained HTML report.")
+    Path | None,
+    typer.Option("--report", help="Also write the interactive tearsheet (one HTML file)."),
+]
+CsvOpt = Annotated[
+    Path | None,
+    typer.Option("--csv", help="Also write equity, weights, trades and monthly returns as CSV."),
 ]
 
 
@@ -71,7 +80,7 @@ SYNTHETIC_NOTE = (
 )
 
 
-def _decimal(raw: str, flag: str, example: str, below: str) -> Decimal:
+def decimal_flag(raw: str, flag: str, example: str, below: str) -> Decimal:
     try:
         value = Decimal(raw.strip())
     except InvalidOperation:
@@ -83,7 +92,8 @@ def _decimal(raw: str, flag: str, example: str, below: str) -> Decimal:
     return value
 
 
-def _date(raw: str, flag: str) -> date:
+def parse_date(raw: str, flag: str) -> date:
+    """A date flag, YYYY-MM-DD, from 1900 to 2199 (one line, exit 2, if not)."""
     return parse_day(raw, flag)
 
 
@@ -100,7 +110,7 @@ def _split_to(values: list[str]) -> tuple[date, str | None]:
             )
     if not dates:
         raise InputError("give the last session as --to YYYY-MM-DD")
-    return _date(dates[0], "--to"), modes[0] if modes else None
+    return parse_date(dates[0], "--to"), modes[0] if modes else None
 
 
 def progress_line(
@@ -141,8 +151,10 @@ def backtest(
     risk_free: RiskFreeOpt = "0",
     json_out: JsonOpt = False,
     report: ReportOpt = None,
+    csv_dir: CsvOpt = None,
     replay_journal: ReplayOpt = False,
     runs: RunsOpt = 20,
+    tax: TaxOpt = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Run strategies or fixed targets over history with the real planner and costs."""
@@ -150,7 +162,6 @@ def backtest(
     from alchemiser_cli.app.backtest import backtest as run
     from alchemiser_cli.documents.backtest import backtest_document
     from alchemiser_cli.render.backtest import render_backtest
-    from alchemiser_cli.render.backtest_html import backtest_html
 
     if bool(strategy) and targets is not None:
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE, not both")
@@ -164,25 +175,26 @@ def backtest(
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE")
     opts = globals_of(ctx)
     page = output_for(report, "--report", "report", overwrite)
-    guard = output_guard(page, targets, strategy)
+    csv = output_for(csv_dir, "--csv", "CSV files", overwrite)
+    guard = output_guard([page, csv], targets, strategy)
     with runtime_for(ctx, lambda: planner_overrides(band, mode), before=guard) as rt:
         if page is not None:
             from alchemiser_cli.app.outputs import refuse_foreign
 
-            refuse_foreign(rt, page)
-        amount = _decimal(cash, "--cash", "100000", "1000000000000")
+            refuse_foreign(rt, page)  # before the run: a refusal costs no backtest
+        amount = decimal_flag(cash, "--cash", "100000", "1000000000000")
         if amount <= 0:
             raise InputError(f"--cash {cash!r}: give a positive amount, such as 100000")
         req = Request(
-            start=_date(start, "--from"),
+            start=parse_date(start, "--from"),
             end=end,
             cash=amount,
             strategies=tuple(strategy or ()),
             targets=load_targets(targets),
             benchmark=benchmark.strip().upper() if benchmark else None,
-            spread_bps=_decimal(spread, "--spread", "5", "10000"),
+            spread_bps=decimal_flag(spread, "--spread", "5", "10000"),
             whole_shares=whole_shares,
-            risk_free=_decimal(risk_free, "--risk-free", "0.02", "1"),
+            risk_free=decimal_flag(risk_free, "--risk-free", "0.02", "1"),
         )
         show = opts.verbosity >= 0 and sys.stderr.isatty()
         outcome = run(
@@ -192,14 +204,29 @@ def backtest(
             progress_line(what="symbols' bars read") if show else None,
         )
         doc = backtest_document(outcome.result, synthetic=outcome.synthetic)
+        if tax:
+            from alchemiser_cli.app.tax import backtest_taxes
+
+            doc = replace(doc, tax=backtest_taxes(rt, outcome.result))
         if outcome.synthetic and opts.verbosity >= 0:
             sys.stderr.write(SYNTHETIC_NOTE)
-        if page is not None:
-            save_output(ctx, rt, page, backtest_html(doc))
+        if page is not None or csv is not None:
+            from alchemiser_cli.app.report import bar_source
+            from alchemiser_cli.cli.tearsheet import save_tearsheet
+            from alchemiser_cli.documents.tearsheet import from_backtest
+
+            sheet = from_backtest(
+                outcome.result, synthetic=outcome.synthetic, bar_source=bar_source(rt)
+            )
+            save_tearsheet(ctx, rt, sheet, page, csv)
         if json_out:
             emit_json("backtest", doc)
         else:
             render_backtest(console(), doc)
+            if doc.tax is not None:
+                from alchemiser_cli.render.tax import render_backtest_tax
+
+                render_backtest_tax(console(), doc.tax)
 
 
 def _replay(
@@ -217,7 +244,8 @@ def _replay(
 
     with runtime_for(ctx) as rt:
         replays, synthetic = replay_journal(
-            rt, strategies, load_targets(targets), _decimal(spread, "--spread", "5", "10000"), runs,
+            rt, strategies, load_targets(targets),
+            decimal_flag(spread, "--spread", "5", "10000"), runs,
             whole_shares=whole_shares,
         )  # fmt: skip
         doc = replay_document(replays, synthetic=synthetic)

@@ -262,16 +262,21 @@ def output_for(path: Path | None, flag: str, what: str, overwrite: bool) -> Outp
 
 
 def output_guard(
-    output: Output | None, targets: str | None, strategies: list[str] | None
+    outputs: list[Output | None], targets: str | None, strategies: list[str] | None
 ) -> Callable[[Settings], None] | None:
-    """The check `runtime_for` runs first: the output is no input of the run, nor inside
+    """The check `runtime_for` runs first: no output is an input of the run, nor inside
     ALCH_HOME or ALCH_SIM_BARS."""
-    if output is None:
+    chosen = [o for o in outputs if o is not None]
+    if not chosen:
         return None
     from alchemiser_cli.app.outputs import refuse_inputs, run_inputs
 
-    chosen = output
-    return lambda s: refuse_inputs(chosen, s, run_inputs(s, targets, strategies or ()))
+    def guard(settings: Settings) -> None:
+        inputs = run_inputs(settings, targets, strategies or ())
+        for output in chosen:
+            refuse_inputs(output, settings, inputs)
+
+    return guard
 
 
 def save_output(ctx: typer.Context, rt: Runtime, output: Output, text: str) -> None:

@@ -87,7 +87,7 @@ def plan(
     from alchemiser_cli.render.tables import render_plan
 
     saved = output_for(out, "--out", "plan", overwrite)
-    guard = output_guard(saved, targets, strategy)
+    guard = output_guard([saved], targets, strategy)
     with runtime_for(ctx, lambda: planner_overrides(band, to), before=guard) as rt:
         if saved is not None:
             refuse_foreign(rt, saved)

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, localcontext
 
+from alchemiser_cli.core.metrics import Metrics, Relative, daily_returns, describe, relative
 from alchemiser_cli.core.models import Account, Asset, Position, Quote, Side, Snapshot
 from alchemiser_cli.core.money import BPS, ONE, ZERO
 from alchemiser_cli.core.planner import build_plan
@@ -85,6 +86,7 @@ class SessionPoint:
     traded: Decimal  # buys + sells
     costs: Decimal
     targets: dict[str, Decimal]
+    values: dict[str, Decimal] = field(default_factory=dict)  # each holding at the close
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,8 @@ class Stats:
     orders: int
     time_in_market: Decimal
     yearly_returns: dict[int, Decimal]
+    metrics: Metrics | None = None  # the tearsheet's figures (core/metrics.py)
+    relative: Relative | None = None  # against the benchmark, when there is one
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,12 +237,15 @@ def run_backtest(
             )  # fmt: skip
         if spent > account.cash and proceeds > ZERO:
             unsettled_buys += 1
-        invested = ZERO
+        values: dict[str, Decimal] = {}
         for symbol, qty in held.items():
             close = prices[symbol][i]
             assert close is not None  # quoted above
-            invested += qty * close
-        points.append(SessionPoint(day, cash + invested, cash, invested, traded, costs, weights))
+            values[symbol] = qty * close
+        invested = sum(values.values(), ZERO)
+        points.append(
+            SessionPoint(day, cash + invested, cash, invested, traded, costs, weights, values)
+        )
         if on_progress is not None:
             on_progress(i, total)
     stats = performance(
@@ -251,6 +258,7 @@ def run_backtest(
     bench_stats: Stats | None = None
     if benchmark is not None:
         bench_equity, bench_stats = _benchmark(bars, benchmark, days[1:], setup)
+        stats = against(stats, [p.equity for p in points], bench_equity, setup.risk_free)
     return Backtest(
         setup, tuple(points), tuple(trades), stats, benchmark, bench_equity, bench_stats,
         unsettled_buys,
@@ -274,6 +282,15 @@ def _benchmark(
         SessionPoint(d, e, ZERO, e, ZERO, ZERO, {}) for d, e in zip(days, equity, strict=True)
     ]
     return equity, performance(setup.cash, points, (), setup.risk_free)
+
+
+def against(
+    stats: Stats, equity: Sequence[Decimal], bench: Sequence[Decimal], risk_free: Decimal
+) -> Stats:
+    """`stats` with its figures against the benchmark's equity over the same sessions."""
+    mine = daily_returns(stats.start_value, equity)
+    theirs = daily_returns(stats.start_value, bench)
+    return replace(stats, relative=relative(mine, theirs, risk_free))
 
 
 def _stdev(values: Sequence[Decimal], mean: Decimal) -> Decimal | None:
@@ -374,4 +391,5 @@ def performance(
             orders=len(trades),
             time_in_market=in_market,
             yearly_returns=yearly,
+            metrics=describe(start_value, days, equity),
         )

@@ -53,10 +53,11 @@ from alchemiser_cli.core.money import (
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.record import SignalRecord
 from alchemiser_cli.core.targets import Targets
+from alchemiser_cli.core.tax.records import PlanTax
 from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.errors import PlanError, PriceError, QuoteError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `tax` (issue 27)
 HALF = Decimal("0.5")
 
 
@@ -193,6 +194,9 @@ class Plan:
     signal: SignalRecord | None = None
     # Symbols priced by the simulator's synthetic closes (no quote, no bars): not a market.
     synthetic_prices: tuple[str, ...] = ()
+    # Realised gains per sell, wash sales and positions held back to avoid them (core/tax;
+    # informational, outside the plan id); None for an IRA (`[tax] account = "ira"`).
+    tax: PlanTax | None = None
 
 
 def reference_price(quote: Quote | None, symbol: str) -> Decimal:

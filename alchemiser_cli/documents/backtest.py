@@ -4,15 +4,16 @@ the daily equity series and the trades, from one `core.backtest.Backtest`."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Final
+from typing import Any, Final
 
 from pydantic import TypeAdapter
 
 from alchemiser_cli.core.backtest import Backtest, Stats, drawdowns
 from alchemiser_cli.core.backtest_replay import RunReplay
+from alchemiser_cli.core.tax.backtest import BacktestTax
 
 _RATIO = Decimal("0.000001")
 _CENT = Decimal("0.01")
@@ -30,6 +31,17 @@ def cents(value: Decimal) -> Decimal:
 
 def _maybe(value: Decimal | None) -> Decimal | None:
     return None if value is None else ratio(value)
+
+
+@dataclass(frozen=True, slots=True)
+class DrawdownDocument:
+    """One of the deepest drawdowns (peak None: the starting value; recovered None: not yet)."""
+
+    peak: date | None
+    trough: date
+    recovered: date | None
+    depth: Decimal
+    days: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +65,25 @@ class StatsDocument:
     orders: int
     time_in_market: Decimal
     yearly_returns: dict[str, Decimal]
+    trailing_returns: dict[str, Decimal | None] = field(default_factory=dict)
+    best_day: Decimal | None = None
+    worst_day: Decimal | None = None
+    best_month: Decimal | None = None
+    worst_month: Decimal | None = None
+    best_year: Decimal | None = None
+    worst_year: Decimal | None = None
+    win_rate_days: Decimal | None = None
+    win_rate_months: Decimal | None = None
+    skew: Decimal | None = None
+    kurtosis: Decimal | None = None
+    monthly_returns: dict[str, Decimal] = field(default_factory=dict)  # "YYYY-MM"
+    top_drawdowns: tuple[DrawdownDocument, ...] = ()
+    alpha: Decimal | None = None
+    beta: Decimal | None = None
+    correlation: Decimal | None = None
+    r_squared: Decimal | None = None
+    tracking_error: Decimal | None = None
+    information_ratio: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +135,40 @@ class BacktestDocument:
     unsettled_buy_sessions: int
     equity: tuple[PointDocument, ...]
     trades: tuple[TradeDocument, ...]
-    schema_version: int = 1
+    schema_version: int = 2  # 2: `tax` (issue 27)
+    # `--tax`: realised gains per year and the wash sales the strategy made; else None.
+    tax: BacktestTax | None = None
 
 
 BACKTEST_ADAPTER: Final = TypeAdapter(BacktestDocument)
+
+
+_METRIC_NAMES = (
+    "best_day", "worst_day", "best_month", "worst_month", "best_year", "worst_year",
+    "win_rate_days", "win_rate_months", "skew", "kurtosis",
+)  # fmt: skip
+
+
+def _extra(s: Stats) -> dict[str, Any]:
+    """The tearsheet's figures (core/metrics.py), rounded as the rest."""
+    out: dict[str, Any] = {}
+    m, r = s.metrics, s.relative
+    if m is not None:
+        out["trailing_returns"] = {k: _maybe(v) for k, v in m.trailing.items()}
+        for name in _METRIC_NAMES:
+            out[name] = _maybe(getattr(m, name))
+        out["monthly_returns"] = {
+            f"{y}-{mo:02d}": ratio(v) for (y, mo), v in m.monthly_returns.items()
+        }
+        out["top_drawdowns"] = tuple(
+            DrawdownDocument(d.peak, d.trough, d.recovered, ratio(d.depth), d.days)
+            for d in m.top_drawdowns
+        )
+    if r is not None:
+        for name in ("alpha", "beta", "correlation", "r_squared", "tracking_error",
+                     "information_ratio"):  # fmt: skip
+            out[name] = _maybe(getattr(r, name))
+    return out
 
 
 def stats_document(s: Stats) -> StatsDocument:
@@ -131,6 +192,7 @@ def stats_document(s: Stats) -> StatsDocument:
         orders=s.orders,
         time_in_market=ratio(s.time_in_market),
         yearly_returns={str(y): ratio(r) for y, r in s.yearly_returns.items()},
+        **_extra(s),
     )
 
 

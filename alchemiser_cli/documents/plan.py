@@ -12,6 +12,7 @@ from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import QTY_STEP, ZERO, dollars, fmt, money
 from alchemiser_cli.core.planner import SCHEMA_VERSION, Plan
 from alchemiser_cli.core.strategy.record import blended
+from alchemiser_cli.core.tax.avoid import undo_holds
 from alchemiser_cli.core.types import WEIGHT_STEP
 from alchemiser_cli.errors import PlanError
 
@@ -71,8 +72,8 @@ def plan_from_text(text: str, *, where: str) -> Plan:
             "with `alch plan`"
         )
     _check_orders(plan, where)
-    # No weight at all is a liquidation, unless strategies decided it (cash is a decision).
-    if plan.liquidate != (plan.signal is None and not any(w > 0 for w in plan.targets.values())):
+    # No weight asked for is a liquidation, unless strategies decided it (cash is a decision).
+    if plan.liquidate != (plan.signal is None and not any(w > 0 for w in asked(plan).values())):
         raise PlanError(
             f"{where}: liquidate {str(plan.liquidate).lower()} does not match the plan's "
             "targets: the plan was edited or damaged; make a fresh one with `alch plan`"
@@ -89,13 +90,19 @@ def plan_from_text(text: str, *, where: str) -> Plan:
     return plan
 
 
+def asked(plan: Plan) -> dict[str, Decimal]:
+    """The targets asked for: the plan's own, less what avoid_wash_sales changed (a
+    position held back, its substitute's extra weight), which the plan's tax records."""
+    return plan.targets if plan.tax is None else undo_holds(plan.targets, plan.tax.holds)
+
+
 def _check_signal(plan: Plan, where: str) -> None:
     """Refuse a plan whose strategy trace does not give its targets. The trace is
     informational (the orders follow from the targets, which the plan id covers), but
     what it says the strategies decided must be what the plan trades."""
     assert plan.signal is not None
     made = blended(plan.signal.strategies)
-    targets = {s: w for s, w in plan.targets.items() if w != ZERO}
+    targets = {s: w for s, w in asked(plan).items() if w != ZERO}
     for symbol in sorted(set(made) | set(targets)):
         traced, planned = made.get(symbol, ZERO), targets.get(symbol, ZERO)
         if traced != planned:

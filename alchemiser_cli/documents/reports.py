@@ -11,6 +11,7 @@ from alchemiser_cli.core.calendar import MarketOutlook, MarketState
 from alchemiser_cli.core.checks import CheckReport, Finding
 from alchemiser_cli.core.models import BrokerOrder
 from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.tax.records import YearToDate
 from alchemiser_cli.core.types import Exact, Money, Weight
 from alchemiser_cli.executor import OrderResult, Outcome
 
@@ -122,4 +123,6 @@ class StatusReport:
     runs: tuple[RunView, ...]
     targets_source: str | None
     market: MarketOutlook | None = None
-    schema_version: int = 1
+    schema_version: int = 2  # 2: `tax` (issue 27)
+    # This year's realised gains and disallowed losses; None for an IRA.
+    tax: YearToDate | None = None

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from alchemiser_cli.documents.backtest import BacktestDocument, ReplayDocument, StatsDocument
+from alchemiser_cli.render.tearsheet_text import print_extras
 from alchemiser_cli.render.text import escape
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -129,6 +130,9 @@ def render_backtest(out: Console, doc: BacktestDocument) -> None:
     out.print(Text(legend))
     for line in chart_lines(values, bench, [p.drawdown for p in doc.equity], out.width - 16):
         out.print(Text(line), overflow="ignore", crop=False)
+    months = {(int(k[:4]), int(k[5:])): v for k, v in doc.stats.monthly_returns.items()}
+    spans = [(d.peak, d.trough, d.recovered, d.depth, d.days) for d in doc.stats.top_drawdowns]
+    print_extras(out, months, spans)
 
 
 def render_replay(out: Console, doc: ReplayDocument) -> None:

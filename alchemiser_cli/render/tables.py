@@ -16,6 +16,7 @@ from alchemiser_cli.core.strategy.cash import cash_decisions
 from alchemiser_cli.core.types import WEIGHT_STEP
 from alchemiser_cli.render.layout import Cell, Col, fitted_table
 from alchemiser_cli.render.signal import render_signal_record
+from alchemiser_cli.render.tax import render_plan_tax, year_line
 from alchemiser_cli.render.text import escape
 
 if TYPE_CHECKING:  # reports and the executor load with the commands that show them
@@ -149,6 +150,7 @@ def render_plan(console: Console, plan: Plan) -> None:
         f"est. costs {usd(s.est_costs)}; cash after {usd(s.est_cash_after)} "
         f"(at worst {usd(s.min_cash_after)}, reserve {usd(s.reserve)})"
     )
+    render_plan_tax(console, plan)
 
 
 def market_line(market: MarketState) -> str:
@@ -273,6 +275,8 @@ def render_status(console: Console, status: StatusReport) -> None:
         ])  # fmt: skip
     title = f"Positions (targets: {escape(status.targets_source or 'none')})"
     console.print(fitted_table(title, STATUS_POSITIONS, rows, console.width))
+    if status.tax is not None:
+        console.print(year_line(status.tax))
     if status.open_orders:
         rows = []
         for o in status.open_orders:

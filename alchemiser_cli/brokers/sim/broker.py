@@ -22,13 +22,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import alchemiser_cli.brokers.sim.lots as lots
 from alchemiser_cli.brokers.bars import daily_bars
 from alchemiser_cli.brokers.base import OrderUpdates
+from alchemiser_cli.brokers.sim.history import DailyHistory
 from alchemiser_cli.brokers.sim.prices import DEFAULT_SPREAD_BPS, BarPrices
 from alchemiser_cli.brokers.sim.schema import migrate, prepare
 from alchemiser_cli.brokers.sim.seed import SimSeed, load_seed
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.calendar import NEW_YORK, NyseCalendar
+from alchemiser_cli.core.history import PortfolioHistory
 from alchemiser_cli.core.models import (
     Account,
     Asset,
@@ -42,6 +45,7 @@ from alchemiser_cli.core.models import (
 )
 from alchemiser_cli.core.money import ONE, ZERO, fmt
 from alchemiser_cli.core.strategy.series import Series
+from alchemiser_cli.core.tax.ledger import Ledger, TaxEvent, rebuild
 from alchemiser_cli.errors import (
     BrokerError,
     DuplicateOrder,
@@ -110,6 +114,7 @@ class SimBroker:
             )
         except sqlite3.Error as exc:
             raise BrokerError(f"simulator database {db_path}: {exc}") from None
+        self._history = DailyHistory(self._conn)
         try:
             self._open()
         except sqlite3.OperationalError as exc:  # locked, unreadable: not damage
@@ -185,9 +190,14 @@ class SimBroker:
                 "fills",
                 "script",
                 "listed",
+                "equity_history",
+                "lots",
+                "openings",
+                "splits",
             ):
                 cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             self._write_seed(cur, seed)
+        self._history.forget()
         return seed
 
     def _seed_once(self) -> None:
@@ -214,6 +224,11 @@ class SimBroker:
             price = seed.quotes.get(symbol) or self._bar_quote(symbol)
             avg = fmt((price.bid + price.ask) / 2) if price else "0"
             cur.execute("INSERT INTO positions VALUES (?, ?, ?)", (symbol, fmt(qty), avg))
+            cur.execute(  # the seed's shares are bought when it is seeded, at the mid
+                "INSERT INTO openings VALUES (?, ?, ?, ?)",
+                (symbol, fmt(qty), avg, self.now().isoformat()),
+            )
+            lots.open_lot(cur, symbol, qty, Decimal(avg), self.now())
         for q in seed.quotes.values():
             cur.execute(
                 "INSERT INTO quotes VALUES (?, ?, ?, ?)",
@@ -240,6 +255,27 @@ class SimBroker:
         """Set a symbol's average daily volume in shares (tests and scenarios)."""
         with self._tx() as cur:
             cur.execute("INSERT OR REPLACE INTO adv VALUES (?, ?)", (symbol, fmt(volume)))
+
+    def split(self, symbol: str, ratio: Decimal) -> None:
+        """A stock split now: `ratio` new shares per old one in the position, its lots and
+        its quote (tests and scenarios; the fake Alpaca server reports it as activities)."""
+        with self._tx() as cur:
+            lots.split(cur, symbol, ratio, self.now())
+            row = cur.execute("SELECT bid, ask, last FROM quotes WHERE symbol = ?", (symbol,))
+            quote = row.fetchone()
+            if quote is not None:
+                cur.execute(
+                    "UPDATE quotes SET bid = ?, ask = ?, last = ? WHERE symbol = ?",
+                    (*(fmt(Decimal(p) / ratio) for p in quote), symbol),
+                )
+
+    def trade_history(self, *, refresh: bool = False) -> list[TaxEvent]:
+        """The seed's positions (bought when seeded), every fill and split, oldest first."""
+        return lots.history(self._conn)
+
+    def open_lots(self, *, refresh: bool = False) -> Ledger:
+        """The tax lots of the whole history (rebuilt: a simulated history is short)."""
+        return rebuild(lots.history(self._conn))
 
     def script(self, symbol: str, action: str, qty: Decimal | None = None) -> None:
         """Queue what happens to the next order in `symbol`: reject, partial (qty) or hold."""
@@ -539,15 +575,30 @@ class SimBroker:
         return state.is_open
 
     def _tick(self) -> None:
-        """During a session, match every resting order that was not scripted to hold."""
+        """Open today's row of the daily history (the account as the day began), then,
+        during a session, match every resting order that was not scripted to hold."""
+        self._history.open_day(self.now().astimezone(NEW_YORK).date())
         resting = self._conn.execute(
             "SELECT id FROM orders WHERE held = 0 AND status IN (?, ?) ORDER BY seq",
             (OrderStatus.NEW.value, OrderStatus.ACCEPTED.value),
         ).fetchall()
-        if not resting or not self.market_open():
-            return
-        for (order_id,) in resting:
-            self._match(order_id)
+        if resting and self.market_open():
+            for (order_id,) in resting:
+                self._match(order_id)
+
+    def portfolio_history(self, start: date, end: date) -> PortfolioHistory:
+        """The account at each session's close from its daily history (sim/history.py)."""
+        self._tick()
+        return self._history.read(start, end, self.daily_bars)
+
+    def transfer(self, amount: Decimal) -> None:
+        """Deposit (positive) or withdraw (negative) cash today (tests and scenarios)."""
+        today = self.now().astimezone(NEW_YORK).date()
+        self._history.open_day(today)
+        with self._tx() as cur:
+            cash = Decimal(self._meta("cash") or "0") + amount
+            cur.execute("UPDATE meta SET value = ? WHERE key = 'cash'", (fmt(cash),))
+        self._history.add_flow(today, amount)
 
     def _hold(self, order_id: str) -> None:
         with self._tx() as cur:
@@ -597,37 +648,18 @@ class SimBroker:
             else ((order.filled_avg_price * order.filled_qty + price * qty) / filled)
         )
         status = OrderStatus.FILLED if filled >= order.qty else OrderStatus.PARTIALLY_FILLED
-        sign = ONE if order.side is Side.BUY else -ONE
         with self._tx() as cur:
-            cash = Decimal(self._meta("cash") or "0") - sign * qty * price
-            cur.execute("UPDATE meta SET value = ? WHERE key = 'cash'", (fmt(cash),))
-            row = cur.execute(
-                "SELECT qty, avg_price FROM positions WHERE symbol = ?", (order.symbol,)
-            ).fetchone()
-            old_qty, old_avg = (Decimal(row[0]), Decimal(row[1])) if row else (ZERO, ZERO)
-            new_qty = old_qty + sign * qty
-            new_avg = old_avg
-            if order.side is Side.BUY and new_qty > ZERO:
-                new_avg = (old_qty * old_avg + qty * price) / new_qty
-            cur.execute(
-                "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
-                (order.symbol, fmt(new_qty), fmt(new_avg)),
-            )
+            lots.book(cur, order.id, order.symbol, order.side, qty, price, self.now())
             cur.execute(
                 "UPDATE orders SET filled_qty = ?, filled_avg_price = ?, status = ? WHERE id = ?",
                 (fmt(filled), fmt(avg), status.value, order.id),
             )
-            cur.execute(
-                "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    order.id,
-                    order.symbol,
-                    order.side.value,
-                    fmt(qty),
-                    fmt(price),
-                    self.now().isoformat(),
-                ),
-            )
+
+    def book_fill(self, symbol: str, side: Side, qty: Decimal, price: Decimal) -> None:
+        """A fill now that no order of this simulator made (a trade outside alch, or a
+        history for tests and benchmarks): cash, position, lots and the fills move."""
+        with self._tx() as cur:
+            lots.book(cur, f"outside-{uuid.uuid4()}", symbol, side, qty, price, self.now())
 
     def _set_status(self, order_id: str, status: OrderStatus) -> None:
         with self._tx() as cur:

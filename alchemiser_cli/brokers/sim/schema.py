@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
+import alchemiser_cli.brokers.sim.lots as lots
 from alchemiser_cli.files import write_transaction
 
 _M001_TABLES = (
@@ -49,10 +50,22 @@ def _m004_listed_symbols(cur: sqlite3.Cursor) -> None:
     cur.execute("CREATE TABLE IF NOT EXISTS listed (symbol TEXT PRIMARY KEY)")
 
 
+def _m005_equity_history(cur: sqlite3.Cursor) -> None:
+    # The account at the last touch of each day (its portfolio history, valued at closes)
+    # and the day's deposits and withdrawals.
+    cur.execute(
+        """CREATE TABLE IF NOT EXISTS equity_history (day TEXT PRIMARY KEY,
+            cash TEXT NOT NULL, positions TEXT NOT NULL, flow TEXT NOT NULL DEFAULT '0')"""
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
+    # Steps apply by name: a gap in the numbering is fine (names were reserved per branch).
     ("m001_initial", _m001_initial),
     ("m002_held_orders", _m002_held_orders),
     ("m004_listed_symbols", _m004_listed_symbols),
+    ("m005_equity_history", _m005_equity_history),
+    ("m006_lots", lots.migrate),
 )
 
 

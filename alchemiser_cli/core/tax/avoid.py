@@ -1,0 +1,97 @@
+"""`[tax] avoid_wash_sales`: a transform of the targets before the planner, never a change
+inside it. A plan's wash sales name the positions to hold back:
+
+- a planned buy of a symbol sold at a loss in the last 30 days: its target is capped at
+  its current weight (nothing bought) until the 31st day after the last such sale; the
+  weight it does not buy goes to its `[tax.substitutes]` symbol, or stays in cash;
+- a planned sale at a loss while shares bought in the last 30 days stay held: its target
+  is held at its current weight (nothing sold) until the 31st day after that purchase.
+
+The caller plans again with the transformed targets, and repeats while the new plan makes
+new wash sales (a substitute sold at a loss lately is held back too; its share then stays
+in cash, it is not passed on to a substitute's substitute).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from decimal import Decimal
+
+from alchemiser_cli.core.models import Side
+from alchemiser_cli.core.money import ZERO
+from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.tax.ledger import WINDOW
+from alchemiser_cli.core.tax.records import Hold, WashSaleView
+
+CLEAR = WINDOW + timedelta(days=1)  # the first day after a wash sale's window
+
+
+def holds_for(
+    washes: Sequence[WashSaleView],
+    plan: Plan,
+    wanted: Mapping[str, Decimal],
+    substitutes: Mapping[str, str],
+    known: Sequence[Hold] = (),
+) -> list[Hold]:
+    """The holds that remove the plan's wash sales (those already `known` kept, dates
+    widened where a later sale or purchase needs it)."""
+    sides = {o.leg: (o.symbol, o.side) for o in plan.orders}
+    current = {line.symbol: line.current_weight for line in plan.positions}
+    holds = {h.symbol: h for h in known}
+    for wash in washes:
+        buy = sides.get(wash.replacement_leg or 0)
+        sell = sides.get(wash.sale_leg or 0)
+        if buy is not None and buy[1] is Side.BUY:
+            symbol, until = buy[0], wash.sold + CLEAR
+            reason = f"a buy within 30 days of its loss sale of {wash.sold.isoformat()}"
+        elif sell is not None and sell[1] is Side.SELL and wash.replacement_leg is None:
+            symbol, until = sell[0], wash.replacement_acquired + CLEAR
+            reason = (
+                f"a loss sale while the shares bought {wash.replacement_acquired.isoformat()} "
+                "are held"
+            )
+        else:  # pragma: no cover - a plan never buys and sells one symbol
+            continue
+        old = holds.get(symbol)
+        if old is not None and old.until >= until:
+            continue
+        holds[symbol] = Hold(symbol, wanted.get(symbol, ZERO), current.get(symbol, ZERO),
+                             until, reason)  # fmt: skip
+    return _with_substitutes(list(holds.values()), substitutes)
+
+
+def _with_substitutes(holds: list[Hold], substitutes: Mapping[str, str]) -> list[Hold]:
+    """Name each held-back buy's substitute, unless that one is held back itself."""
+    held = {h.symbol for h in holds}
+    out = []
+    for hold in sorted(holds, key=lambda h: h.symbol):
+        substitute = substitutes.get(hold.symbol)
+        if hold.wanted <= hold.planned or substitute in held:
+            substitute = None
+        out.append(
+            Hold(hold.symbol, hold.wanted, hold.planned, hold.until, hold.reason, substitute)
+        )
+    return out
+
+
+def apply_holds(weights: Mapping[str, Decimal], holds: Sequence[Hold]) -> dict[str, Decimal]:
+    """The targets with each held symbol at its planned weight and each substitute given
+    what its symbol does not buy."""
+    out = dict(weights)
+    for hold in holds:
+        out[hold.symbol] = hold.planned
+        if hold.substitute is not None:
+            out[hold.substitute] = out.get(hold.substitute, ZERO) + hold.wanted - hold.planned
+    return out
+
+
+def undo_holds(weights: Mapping[str, Decimal], holds: Sequence[Hold]) -> dict[str, Decimal]:
+    """The targets before `apply_holds` (a saved plan is checked against what was asked);
+    entries it only added come back as zero."""
+    out = dict(weights)
+    for hold in holds:
+        out[hold.symbol] = hold.wanted
+        if hold.substitute is not None:
+            out[hold.substitute] = out.get(hold.substitute, ZERO) - (hold.wanted - hold.planned)
+    return out

@@ -1,0 +1,115 @@
+"""The tax checks: `tax.wash_sale` and `tax.lots`, findings like every pre-trade check's.
+
+They read the plan's own tax estimate (made with the plan, from the lots of that moment),
+never block, and pass with "not checked" on an IRA (`[tax] account = "ira"`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from alchemiser_cli.core.checks import CheckContext, Finding, Severity, Unit
+from alchemiser_cli.core.models import Snapshot
+from alchemiser_cli.core.money import ZERO, dollars, fmt, money
+from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.targets import shortened
+from alchemiser_cli.core.tax.records import Hold, WashSaleView
+
+OFF = 'not checked: [tax] account = "ira" (no lots, gains or wash sales)'
+
+
+def check_wash_sale(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding:
+    """Warn for each wash sale the plan would make, naming the lots, dates and amount."""
+    tax = plan.tax
+    if tax is None:
+        return Finding("tax.wash_sale", Severity.PASS, OFF)
+    if not tax.wash_sales:
+        held = "; ".join(_held(h) for h in tax.holds)
+        text = "no planned trade makes a wash sale"
+        return Finding(
+            "tax.wash_sale", Severity.PASS, text + (f" (held back: {held})" if held else "")
+        )
+    washes = sorted(tax.wash_sales, key=lambda w: w.disallowed, reverse=True)
+    total = sum((w.disallowed for w in washes), ZERO)
+    worst = washes[0]
+    message = "; ".join(describe(w) for w in washes[:3])
+    if len(washes) > 3:
+        message += f"; and {len(washes) - 3} more"
+    return Finding(
+        "tax.wash_sale",
+        Severity.WARN,
+        f"{len(washes)} wash sale{'s' if len(washes) > 1 else ''}, {dollars(total)} of losses "
+        f"disallowed: {message}",
+        "set [tax] avoid_wash_sales = true to keep these positions off target instead "
+        "(estimates, not tax advice)",
+        symbol=worst.symbol,
+        value=money(total),
+        unit=Unit.USD,
+    )
+
+
+def describe(wash: WashSaleView) -> str:
+    """One wash sale in words: the loss sale, its lot, the replacement and the amount."""
+    sale = (
+        f"the planned sell (leg {wash.sale_leg})"
+        if wash.sale_leg is not None
+        else f"the sale of {wash.sold.isoformat()}"
+    )
+    replacement = (
+        f"the planned buy (leg {wash.replacement_leg}) of {fmt(wash.replacement_qty)} shares"
+        if wash.replacement_leg is not None
+        else f"{fmt(wash.replacement_qty)} shares bought {wash.replacement_acquired.isoformat()}"
+    )
+    return (
+        f"{wash.symbol}: {sale} of {fmt(wash.sold_qty)} shares bought "
+        f"{wash.lot_acquired.isoformat()} at a {dollars(wash.loss)} loss, replaced by "
+        f"{replacement}: {dollars(wash.disallowed)} disallowed"
+    )
+
+
+def _held(hold: Hold) -> str:
+    where = f", {hold.substitute} instead" if hold.substitute else ""
+    return f"{hold.symbol} until {hold.until.isoformat()}{where}"
+
+
+def check_lots(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding:
+    """Warn when the lots rebuilt from the fills do not match the broker's positions."""
+    tax = plan.tax
+    if tax is None:
+        return Finding("tax.lots", Severity.PASS, OFF)
+    if not tax.mismatches:
+        if tax.status == "incomplete":
+            return Finding(
+                "tax.lots",
+                Severity.WARN,
+                "a sale in the history has no lot to close: the tax figures are incomplete",
+                "shares may have come in by transfer; the broker's 1099-B is authoritative",
+            )
+        return Finding("tax.lots", Severity.PASS, "lots match every position (qty, avg price)")
+    names = [m.symbol for m in tax.mismatches]
+    first = tax.mismatches[0]
+    lots_avg = "-" if first.lots_avg_price is None else f"${fmt(first.lots_avg_price)}"
+    broker_avg = "-" if first.position_avg_price is None else f"${fmt(first.position_avg_price)}"
+    return Finding(
+        "tax.lots",
+        Severity.WARN,
+        f"lots do not match the broker's positions for {shortened(names)}: {first.symbol} "
+        f"lots {fmt(first.lots_qty)} shares at {lots_avg}, broker {fmt(first.position_qty)} "
+        f"at {broker_avg}; the tax figures are incomplete",
+        "shares moved without a fill (a transfer, a merger) are not in the history",
+        symbol=first.symbol,
+        value=first.lots_qty,
+        limit=first.position_qty,
+        unit=Unit.SHARES,
+    )
+
+
+TAX_CHECKS: tuple[tuple[str, str, Callable[[Plan, Snapshot, CheckContext], Finding]], ...] = (
+    ("tax.wash_sale", "no planned trade makes a wash sale", check_wash_sale),
+    ("tax.lots", "lots match the broker's positions", check_lots),
+)
+
+
+def run_tax_checks(plan: Plan, snap: Snapshot, ctx: CheckContext) -> tuple[Finding, ...]:
+    """Every tax check's finding for the plan."""
+    return tuple(fn(plan, snap, ctx) for _, _, fn in TAX_CHECKS)
