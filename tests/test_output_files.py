@@ -187,3 +187,28 @@ def test_quiet_leaves_out_the_saved_line(cli: CliFn, tmp_path: Path) -> None:
     three_fund = str(EXAMPLES / "targets" / "three-fund.toml")
     run = cli("-q", "plan", "--targets", three_fund, "--out", str(tmp_path / "plan.json"))
     assert (run.exit_code, run.stderr) == (0, "")
+
+
+def test_csv_files_and_the_tax_csv_follow_the_same_rule(
+    cli: CliFn, isolated_state: Path, tmp_path: Path
+) -> None:
+    assert cli("execute", "--yes").exit_code == 0
+    journal = isolated_state / "journal.sqlite"
+    before = journal.read_bytes()
+    tax = cli("tax", "--csv", str(journal), "--overwrite")
+    assert (tax.exit_code, tax.stdout) == (2, "")
+    assert "is inside ALCH_HOME" in tax.stderr
+    inside = cli("backtest", "--targets", "-", *SPAN, "--csv", str(isolated_state / "csv"),
+                 input="VTI,1\n")  # fmt: skip
+    assert inside.exit_code == 2
+    assert "is inside ALCH_HOME" in inside.stderr
+    assert not (isolated_state / "csv").exists()
+    assert journal.read_bytes() == before
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    (folder / "equity.csv").write_text("mine\n", encoding="utf-8")
+    foreign = cli("backtest", "--targets", "-", *SPAN, "--csv", str(folder), input="VTI,1\n")
+    assert foreign.exit_code == 2
+    assert "equity.csv: the file exists and alch did not write it" in foreign.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["equity.csv"]  # none written
+    assert (folder / "equity.csv").read_text(encoding="utf-8") == "mine\n"
