@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     BROKER = 3
     INCOMPLETE = 4
     LOCKED = 5
+    CHANGES = 6  # --detailed-exitcode: the plan has orders (nothing failed)
     OUTPUT = 74  # stdout could not be written (a full disk, an I/O error)
     INTERNAL = 70
     INTERRUPTED = 130
@@ -64,6 +65,13 @@ class PlanError(InputError):
 
 class ConfirmationRequired(InputError):
     """Orders would be sent but nobody confirmed (no TTY and no --yes)."""
+
+
+class ConfirmationAborted(AlchError):
+    """The confirmation prompt was left (Ctrl-D, Ctrl-C, end of input): nothing is sent,
+    and the run ends `aborted` (exit 1), not as a failure."""
+
+    exit_code = ExitCode.CHECK_BLOCKED
 
 
 class OutputError(AlchError):

@@ -182,6 +182,8 @@ def read_toml(path: Path, what: str, error: type[InputError] = ConfigError) -> d
         return tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise error(f"{path}: not a {what} file: nested too deeply") from None
 
 
 def usable_dir(path: Path, what: str) -> Path:

@@ -1,21 +1,22 @@
-"""Files the user asks alch to write (`--report FILE.html`, `--csv DIR`, `alch tax --csv
-FILE`): one module decides how alch writes a user's file (a temporary file beside it,
-renamed over it when complete: a reader never sees half a file)."""
+"""Files the user asks alch to write (`--out`, `--report FILE.html`, `--csv DIR`, `alch tax
+--csv FILE`): how alch writes a user's file (a temporary file beside it, renamed over it
+when complete: a reader never sees half a file). Where it may write, and over what, is
+decided once, in `app/outputs.py`."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 
 from alchemiser_cli.errors import InputError
 
 
-def write_output(path: Path, text: str, what: str) -> None:
-    """Write `text` to `path` whole or not at all; a failure is one line naming the file."""
+def write_output(path: Path, text: str, what: str, *, private: bool = False) -> None:
+    """Write `text` to `path` whole or not at all (`private`: 0600, for the user's eyes
+    only, as tax records are); a failure is one line naming the file. Which paths may be
+    written is `app/outputs.py`'s rule."""
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
     except OSError as exc:
@@ -23,7 +24,7 @@ def write_output(path: Path, text: str, what: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
-        os.chmod(temp, 0o644 & ~_umask())
+        os.chmod(temp, 0o600 if private else 0o644 & ~_umask())
         os.replace(temp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -44,48 +45,3 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist (yet)
-        return a.resolve() == b.resolve()
-
-
-def write_user_file(
-    path: Path,
-    text: str,
-    *,
-    overwrite: bool,
-    state_dir: Path,
-    inputs: Sequence[tuple[str, Path | None]] = (),
-) -> None:
-    """Write `text` to `path` under the rule above; every refusal is one `InputError`."""
-    target = path.resolve()
-    home = state_dir.resolve()
-    if target == home or home in target.parents:
-        raise InputError(
-            f"{path} is inside ALCH_HOME ({state_dir}), alch's own state: write it elsewhere"
-        )
-    for what, source in inputs:
-        if source is not None and _same(path, source):
-            raise InputError(f"{path} is the {what} of this run: write it elsewhere")
-    if path.is_dir():
-        raise InputError(f"{path} is a directory: name a file")
-    if (path.exists() or path.is_symlink()) and not overwrite:
-        raise InputError(f"{path} exists: pass --overwrite to replace it")
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise InputError(f"{path}: cannot write it: {exc.strerror}") from None

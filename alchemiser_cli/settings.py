@@ -184,6 +184,12 @@ class Settings(BaseSettings):
     sim_bars: Path | None = Field(
         default=None, description="Simulator daily bars: a directory of SYMBOL.csv files."
     )
+    sim_spread_bps: Decimal = Field(
+        default=Decimal(5),
+        ge=0,
+        lt=10000,
+        description="Simulator quotes from bars: the full bid/ask spread around the close, bps.",
+    )
     sim_realtime: bool = Field(
         default=False, description="Let the simulator's clock run from sim_now in real time."
     )
@@ -209,6 +215,11 @@ class Settings(BaseSettings):
     def _not_empty(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             raise ValueError("is empty: unset it to use the default place, or name a directory")
+        if isinstance(value, str | Path) and not Path(value).is_absolute():
+            raise ValueError(
+                f"{value} is a relative path: give an absolute one (a relative one follows the "
+                "directory alch runs in, and cron's is not yours)"
+            )
         return value
 
     @field_validator("sim_now")

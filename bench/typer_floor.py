@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer import _click
+from typer.core import TyperOption
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 TargetsOpt = Annotated[
@@ -104,7 +106,24 @@ CloseWindowOpt = Annotated[
     ),
 ]
 RunsOpt = Annotated[int, typer.Option("--runs", min=1, max=1000, help="How many recent runs.")]
-RunOpt = Annotated[str | None, typer.Option("--run", help="Show one run in full (id or prefix).")]
+RunOpt = Annotated[
+    str | None,
+    typer.Option("--run", help="Show one run in full: its id, a unique prefix, or `last`."),
+]
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite", help="Replace an existing file that alch did not write (never an input)."
+    ),
+]
+DetailedExitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--detailed-exitcode",
+        help="Exit 6 when the plan has orders, 0 when there is nothing to do (errors keep "
+        "their codes; a blocking check stays 1).",
+    ),
+]
 FilesArg = Annotated[
     list[str],
     typer.Argument(
@@ -123,8 +142,21 @@ FragileOpt = Annotated[
     ),
 ]
 
+
+def _no_type_for_flags() -> None:
+    """As alch does: no `<bool>` type shown for a flag."""
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: _click.Context) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_no_type_for_flags()
 app = typer.Typer(
     name="alch",
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Keep a brokerage account at its target allocation: plan, check, execute, status.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -170,6 +202,8 @@ def plan(
     reinvest: ReinvestOpt = False,
     liquidate: LiquidateOpt = False,
     strategy: StrategyOpt = None,
+    overwrite: OverwriteOpt = False,
+    detailed_exitcode: DetailedExitOpt = False,
 ) -> None:
     """Show what it would take to reach the targets. Nothing is sent."""
 
@@ -186,6 +220,10 @@ def check(
     queue_for_open: QueueOpt = False,
     liquidate: LiquidateOpt = False,
     strategy: StrategyOpt = None,
+    band: BandOpt = None,
+    to: ToOpt = None,
+    reinvest: ReinvestOpt = False,
+    detailed_exitcode: DetailedExitOpt = False,
 ) -> None:
     """Check a plan against limits, the account and the market; exit 1 if anything blocks."""
 
@@ -207,6 +245,9 @@ def execute(
     order_type: OrderTypeOpt = None,
     close_window: CloseWindowOpt = None,
     strategy: StrategyOpt = None,
+    band: BandOpt = None,
+    to: ToOpt = None,
+    reinvest: ReinvestOpt = False,
 ) -> None:
     """Send the plan's orders after the checks pass and you confirm (or --yes)."""
 
@@ -221,7 +262,8 @@ def status(
 ) -> None:
     """Show the account, positions, open orders and the journal's recent runs.
 
-    Drift is against --targets, else the last run's targets, else the configured ones.
+    Drift is against --targets, else the targets of the last run that sent orders, else
+    the configured ones.
     """
 
 
@@ -327,6 +369,7 @@ def backtest(
     replay_journal: BtReplayOpt = False,
     runs: BtRunsOpt = 20,
     tax: BtTaxOpt = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run strategies or fixed targets over history with the real planner and costs."""
 
@@ -344,6 +387,7 @@ def report(
     risk_free: BtRiskFreeOpt = "0",
     page: BtReportOpt = None,
     csv_dir: BtCsvOpt = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """The live account measured: its tearsheet, and against the backtest of its strategy."""
 
@@ -356,9 +400,7 @@ TaxCsvOpt = Annotated[
     str | None,
     typer.Option("--csv", help="Write the lots as CSV to FILE (- for stdout).", metavar="FILE"),
 ]
-TaxOverwriteOpt = Annotated[
-    bool, typer.Option("--overwrite", help="Replace the CSV file if it exists.")
-]
+TaxOverwriteOpt = OverwriteOpt
 
 
 @app.command()

@@ -58,7 +58,9 @@ import argparse
 import contextlib
 import json
 import math
+import signal
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -174,7 +176,12 @@ class FakeAlpaca:
     """The server; `with FakeAlpaca(...) as fake:` runs it on a free port."""
 
     def __init__(
-        self, state: Path, now: datetime, seed: Path = DEMO_ACCOUNT, port: int = 0
+        self,
+        state: Path,
+        now: datetime,
+        seed: Path = DEMO_ACCOUNT,
+        port: int = 0,
+        stream_port: int = 0,
     ) -> None:
         self.clock = FixedClock(now)
         self.sim = SimBroker(state / "fake-alpaca.sqlite", seed, self.clock)
@@ -196,7 +203,7 @@ class FakeAlpaca:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
         self._calendar = NyseCalendar.around(now.astimezone(NEW_YORK).date())
-        self.stream = FakeStream(self)
+        self.stream = FakeStream(self, stream_port)
         # The secret doubles as the test suite's canary: it must never appear in any output.
         self.keys = (CANARY_KEY_ID, CANARY_SECRET)
 
@@ -917,9 +924,9 @@ class FakeStream:
     what it last pushed; it only looks while a client listens.
     """
 
-    def __init__(self, fake: FakeAlpaca) -> None:
+    def __init__(self, fake: FakeAlpaca, port: int = 0) -> None:
         self._fake = fake
-        self._server = ws_server.serve(self._handle, "127.0.0.1", 0, compression=None)
+        self._server = ws_server.serve(self._handle, "127.0.0.1", port, compression=None)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self.listeners: list[ws_server.ServerConnection] = []
         self.connections = 0  # authorised connections so far
@@ -1063,8 +1070,11 @@ def main() -> None:
     """Run the fake server in the foreground until interrupted."""
     parser = argparse.ArgumentParser(description="Alpaca-compatible fake server on 127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--stream-port", type=int, default=0, help="trade_updates websocket")
     parser.add_argument("--now", default="2026-11-24T15:00:00Z")
-    parser.add_argument("--state", default=".fake-alpaca")
+    parser.add_argument(
+        "--state", type=Path, help="keep the account here (default: a temporary directory)"
+    )
     parser.add_argument("--seed", type=Path, default=DEMO_ACCOUNT, help="simulator seed TOML")
     parser.add_argument(
         "--rate-limit", type=int, metavar="N", help="at most N requests per sliding minute (429)"
@@ -1079,9 +1089,25 @@ def main() -> None:
     )
     parser.add_argument("--closed", action="store_true", help="GET /v2/clock says is_open: false")
     args = parser.parse_args()
-    state = Path(args.state)
-    state.mkdir(exist_ok=True)
-    with FakeAlpaca(state, _parse(args.now), seed=args.seed, port=args.port) as fake:
+    with contextlib.ExitStack() as stack:
+        if args.state is None:  # nothing left behind in the checkout
+            state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fake-alpaca-")))
+        else:
+            state = args.state
+            state.mkdir(exist_ok=True)
+        _serve(args, state, parser)
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # `kill %1` ends it as Ctrl-C does: its temporary state removed
+
+
+def _serve(args: argparse.Namespace, state: Path, parser: argparse.ArgumentParser) -> None:
+    signal.signal(signal.SIGTERM, _stop)
+    fake_server = FakeAlpaca(
+        state, _parse(args.now), seed=args.seed, port=args.port, stream_port=args.stream_port
+    )
+    with fake_server as fake:
         try:
             for spec in args.fault:
                 method, path, kind, options = parse_fault(spec)

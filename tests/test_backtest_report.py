@@ -94,7 +94,7 @@ def test_strategy_backtest_on_sim_bars_and_its_offline_report(
     assert doc["band_abs"] == "0.05"
     assert {t["symbol"] for t in doc["trades"]} <= {"AAPL", "MSFT", "JPM", "HD", "KO", "PG", "JNJ"}
     assert doc["stats"]["orders"] > 0
-    assert run.stderr == ""
+    assert run.stderr == f"alch: saved the report to {page}\n"
     published = cli("schema", "backtest")
     assert published.stdout.strip() == (SCHEMA_DIR / "backtest.schema.json").read_text().strip()
     html = page.read_text(encoding="utf-8")

@@ -18,9 +18,11 @@ CliFn = Callable[..., Run]
 
 
 def test_execute_without_yes_and_without_a_tty_refuses_and_sends_nothing(
-    cli: CliFn, sim: SimBroker
+    cli: CliFn, sim: SimBroker, tmp_path: Path
 ) -> None:
-    result = cli("execute", "-", input=plan_json(cli))
+    saved = tmp_path / "plan.json"
+    saved.write_text(plan_json(cli), encoding="utf-8")
+    result = cli("execute", str(saved))  # stdin is no terminal (CliRunner's)
     assert result.exit_code == 2
     assert result.stderr == (
         "alch: error: execute needs confirmation: run it in a terminal, or pass --yes to send "

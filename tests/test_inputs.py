@@ -189,7 +189,8 @@ def test_out_refuses_to_overwrite_an_input_of_the_run(
     journal = isolated_state / "journal.sqlite"
     state = cli("plan", "--out", str(journal))
     assert state.stderr == (
-        f"alch: error: --out {journal} is the journal of this run: write the plan elsewhere\n"
+        f"alch: error: --out {journal} is inside ALCH_HOME ({isolated_state}), alch's own "
+        "state: write the plan elsewhere\n"
     )
 
 
@@ -278,7 +279,11 @@ def test_edge_with_a_band_from_the_config_is_fine(cli: CliFn) -> None:
     assert cli("plan").exit_code == 2
 
 
-def test_a_long_list_of_unknown_symbols_is_shortened(cli: CliFn, make_file: FileMaker) -> None:
+def test_a_long_list_of_unknown_symbols_is_shortened(
+    cli: CliFn, make_file: FileMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "no-bars").mkdir()  # with ALCH_SIM_BARS, a symbol without bars has no quote
+    monkeypatch.setenv("ALCH_SIM_BARS", str(tmp_path / "no-bars"))
     entries = "".join(f"ZZ{chr(65 + i)}{chr(65 + j)} = 0.01\n" for i in range(5) for j in range(10))
     path = make_file("many.toml", "[targets]\n" + entries)
     result = cli("plan", "--targets", str(path))
@@ -310,6 +315,7 @@ def test_status_after_a_liquidation_shows_drift_against_no_targets(
     assert done.exit_code == 0, done.stderr
     status = cli("status", "--json").json()
     assert status["targets_source"] == (
-        f"last run's plan {done.json()['plan_id']} (--liquidate: no targets)"
+        f"the last run that sent orders, {done.json()['run_id']} (plan "
+        f"{done.json()['plan_id']}: --liquidate, no targets)"
     )
     assert status["positions"] == []  # no unheld demo targets shown as drifting

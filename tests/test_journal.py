@@ -266,6 +266,24 @@ def test_a_journal_from_before_disputes_gains_the_table_and_keeps_its_runs(
     conn.commit()
     conn.close()
     journal = Journal(path)
-    assert journal.migrations() == ["m001_initial", "m002_disputes"]
+    assert journal.migrations() == ["m001_initial", "m002_disputes", "m003_outputs"]
     assert [r.run_id for r in journal.recent_runs(5)] == ["old-run"]
     assert journal.open_disputes("A", "sim") == []
+
+
+def test_migrations_apply_by_name_whatever_the_gaps(tmp_path: Path) -> None:
+    """Branches reserve migration names (m002 for one, m003 for another): a file that has
+    a later one recorded still gets an earlier one it lacks, each applied once by name."""
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    with sqlite3.connect(path) as conn:  # as if m003 had come first and m002 merged later
+        conn.execute("DELETE FROM migrations WHERE name = 'm003_outputs'")
+        conn.execute("DROP TABLE outputs")
+        conn.execute("INSERT INTO migrations VALUES ('m002_from_another_branch', 'x')")
+    again = Journal(path)
+    assert again.migrate() == []  # applied on opening
+    assert "m003_outputs" in again.migrations()
+    assert "m002_from_another_branch" in again.migrations()
+    again.record_output("/tmp/x", "abc", NOW)
+    assert again.output_digest("/tmp/x") == "abc"
+    again.close()

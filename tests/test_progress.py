@@ -80,3 +80,43 @@ def test_on_a_terminal_a_live_table_is_redrawn_per_event(
     assert "(re-peg 1): filled" in drawn
     assert "\x1b[" in drawn, "drawn as a terminal"
     assert bool(COLOR.search(drawn)) is not no_color
+
+
+def _many(count: int) -> list[OrderResult]:
+    return [
+        OrderResult(
+            leg=i,
+            client_order_id=f"alch-x-{i:03d}-01-01",
+            symbol=f"S{i:03d}",
+            side=Side.BUY,
+            planned_qty=Decimal("1234.567891"),
+            sent_qty=Decimal("1234.567891"),
+            limit_price=Decimal("72.68"),
+            status=LegStatus.PARTIALLY_FILLED if i % 3 else LegStatus.FILLED,
+            filled_qty=Decimal(100),
+        )
+        for i in range(1, count + 1)
+    ]
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (160, 40), (60, 12)])
+def test_the_live_frame_fits_the_terminal_so_it_is_drawn_once(width: int, height: int) -> None:
+    """A frame taller than the screen cannot be redrawn in place: at 80 columns the table's
+    title was printed twice. The frame keeps to the screen, the rest said in one line."""
+    from rich.console import Console
+
+    from alchemiser_cli.render.progress import orders_view
+
+    legs = _many(40)
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True)
+    frame = orders_view(legs, "sent buy S040 1234.567891 @ 72.68: partially_filled", console)
+    lines = console.render_lines(frame, console.options.update(height=None), pad=False)
+    assert len(lines) < height
+    text = "\n".join("".join(seg.text for seg in line) for line in lines)
+    assert text.count("Orders") == 1
+    assert "more legs" in text  # the legs left out are counted, not silently dropped
+    assert "S002" in text  # working legs are shown first
+    few = orders_view(_many(2), "sent", console)
+    assert "more legs" not in "".join(
+        seg.text for line in console.render_lines(few, pad=False) for seg in line
+    )

@@ -18,7 +18,9 @@ from alchemiser_cli.core.models import OrderRequest, OrderStatus, Side
 from alchemiser_cli.errors import BrokerError, ConfigError, DuplicateOrder, OrderRejected
 from tests.conftest import DEMO_ACCOUNT, D, FileMaker, Run
 
-MIGRATION_NAMES = ("m001_initial", "m002_held_orders", "m005_equity_history", "m006_lots")
+MIGRATION_NAMES = (
+    "m001_initial", "m002_held_orders", "m004_listed_symbols", "m005_equity_history", "m006_lots",
+)  # fmt: skip
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -380,3 +382,16 @@ def test_simulator_commits_do_not_wait_for_the_disk(sim: SimBroker, tmp_path: Pa
     durable = Journal(tmp_path / "durable.sqlite")  # a real broker's run: every commit synced
     assert light._conn.execute("PRAGMA synchronous").fetchone()[0] == 1
     assert durable._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_simulator_migrations_apply_by_name_whatever_the_gaps(tmp_path: Path) -> None:
+    path = tmp_path / "sim.sqlite"
+    SimBroker(path, DEMO_ACCOUNT, FixedClock(NOW)).close()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("DELETE FROM migrations WHERE name = 'm004_listed_symbols'")
+        conn.execute("DROP TABLE listed")
+        conn.execute("INSERT INTO migrations VALUES ('m003_from_another_branch', 'x')")
+    sim = SimBroker(path, DEMO_ACCOUNT, FixedClock(NOW))
+    assert "m004_listed_symbols" in _migrations(path)
+    assert sim.listing()  # the listed table is back
+    sim.close()

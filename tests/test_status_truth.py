@@ -60,13 +60,18 @@ def test_status_uses_the_last_run_s_targets_or_the_flag_never_the_demo_on_anothe
     run = cli("execute", "--yes", "--json", "--targets", str(targets))
     assert run.exit_code == 0, run.stderr
     after = cli("status", "--json").json()
-    assert after["targets_source"] == (f"last run's plan {run.json()['plan_id']} ({targets})")
+    assert after["targets_source"] == (
+        f"the last run that sent orders, {run.json()['run_id']} (plan "
+        f"{run.json()['plan_id']}: {targets})"
+    )
     assert {p["symbol"]: p["target_weight"] for p in after["positions"]} == {
         "KO": "0.5",
         "VTI": "0.5",
     }
     text = cli("status")
-    assert f"Positions (targets: last run's plan {run.json()['plan_id']}" in text.stdout
+    assert f"(targets: the last run that sent orders, {run.json()['run_id']}" in " ".join(
+        text.stdout.split()
+    )
 
 
 def test_status_on_the_demo_account_without_runs_says_it_uses_the_demo_targets(

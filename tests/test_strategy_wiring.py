@@ -188,11 +188,11 @@ def test_plan_from_a_strategy_carries_the_trace_and_its_threshold_as_the_band(
     assert trace["symbols"] == [
         "AAPL", "HD", "JNJ", "JPM", "KO", "MRK", "MSFT", "PEP", "PG", "UNH", "XOM",
     ]  # fmt: skip
-    # The plan id covers the targets and the policy, not the trace: the same targets and
-    # band through a pipe give the same plan.
-    piped = cli("plan", "--targets", "-", "--band", "0.04", "--json", input=signal.stdout)
+    # The plan id covers the targets and the policy, not the trace: the signal document
+    # through a pipe is the same decision, with its band and trace.
+    piped = cli("plan", "--targets", "-", "--json", input=signal.stdout)
     assert piped.json()["plan_id"] == plan["plan_id"]
-    assert piped.json()["signal"] is None
+    assert piped.json()["signal"] == trace
 
 
 def test_a_configured_band_wins_over_the_strategy_threshold(cli: CliFn) -> None:
@@ -210,7 +210,8 @@ def test_strategies_from_the_config_blend_by_weight(cli: CliFn, make_file: Any) 
     assert weights(run.json()["targets"]) == weights(signal.json()["targets"])
     assert [s["blend_weight"] for s in run.json()["signal"]["strategies"]] == ["0.25", "0.75"]
     # A flag wins over the config's other kind of source.
-    flagged = cli("--config", str(config), "plan", "--targets", "-", "--json", input=signal.stdout)
+    plain = "VTI,1\n"
+    flagged = cli("--config", str(config), "plan", "--targets", "-", "--json", input=plain)
     assert flagged.exit_code == 0
     assert flagged.json()["signal"] is None
 

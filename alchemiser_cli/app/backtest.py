@@ -29,6 +29,7 @@ from alchemiser_cli.errors import InputError
 # first session).
 TARGETS_WARMUP = timedelta(days=10)
 BAR_BATCH = 20  # symbols per daily_bars call: the unit of the download's progress
+LATE_START = timedelta(days=7)  # a first session this far after --from is worth a note
 
 
 def on_schedule(blend: BlendRun, days: list[date]) -> Callable[[date], dict[str, Decimal] | None]:
@@ -80,6 +81,19 @@ def _note_short_data(rt: Runtime, result: Backtest, end: date) -> None:
         rt.notices.append(
             f"the bars end {last.isoformat()}: the backtest stops there, not at the session "
             f"of {wanted.isoformat()} that --to asks for"
+        )
+
+
+def _note_late_start(rt: Runtime, result: Backtest, start: date, bars: dict[str, Series]) -> None:
+    """Say so when the bars begin well after `--from` (1975 starting in 1990 silently)."""
+    if not result.sessions:
+        return
+    first = result.sessions[0].day
+    if first - start > LATE_START:
+        began = min((s.dates[0] for s in bars.values() if s.dates), default=first)
+        rt.notices.append(
+            f"the bars start {began.isoformat()}: the backtest starts on {first.isoformat()}, "
+            f"not at the session of {start.isoformat()} that --from asks for"
         )
 
 
@@ -146,5 +160,6 @@ def backtest(
     result = run_backtest(
         bars, universe, decide, setup, benchmark=req.benchmark, on_progress=on_progress
     )
+    _note_late_start(rt, result, req.start, bars)
     _note_short_data(rt, result, req.end)
     return Outcome(result, synthetic=any(s.synthetic for s in bars.values()))

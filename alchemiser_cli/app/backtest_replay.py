@@ -7,6 +7,7 @@ broker's `daily_bars`, and compares with `core/backtest_replay.py`.
 
 from __future__ import annotations
 
+import contextlib
 from bisect import bisect_left
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from alchemiser_cli.app.backtest import TARGETS_WARMUP
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.signal import read_strategies
+from alchemiser_cli.brokers.bars import BarsError
 from alchemiser_cli.core.backtest_replay import LiveOrder, LiveRun, RunReplay, replay_run
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Side
@@ -66,6 +68,19 @@ def _previous(series: Series, day: date) -> date | None:
     return series.dates[i - 1] if i else None
 
 
+def _bars(rt: Runtime, symbols: list[str], start: date, end: date) -> dict[str, Series]:
+    """The daily bars of `symbols`; one without bars (no CSV under ALCH_SIM_BARS) is left
+    out, so its orders are "not replayed" instead of failing the whole replay."""
+    try:
+        return rt.broker.daily_bars(symbols, start, end)
+    except BarsError:
+        found: dict[str, Series] = {}
+        for symbol in symbols:
+            with contextlib.suppress(BarsError):
+                found |= rt.broker.daily_bars([symbol], start, end)
+        return found
+
+
 def replay_journal(
     rt: Runtime,
     strategies: tuple[str, ...],
@@ -74,13 +89,16 @@ def replay_journal(
     runs: int,
     *,
     whole_shares: bool = False,
-) -> list[RunReplay]:
-    """Each of the newest `runs` live runs (oldest first) against the backtest's day. With
-    neither strategies nor targets, each run is replayed on its own targets (then only
-    orders and fill prices can differ)."""
+) -> tuple[list[RunReplay], bool]:
+    """Each of the newest `runs` live runs that sent orders (oldest first) against the
+    backtest's day, and whether the closes were synthetic. With neither strategies nor
+    targets, each run is replayed on its own targets (then only orders and fill prices
+    can differ)."""
     journaled = rt.journal.executed_plans(runs)
     if not journaled:
-        raise InputError("the journal has no executed run to replay: run `alch execute` first")
+        raise InputError(
+            "the journal has no executed run that sent orders to replay: run `alch execute` first"
+        )
     lives = [_live_run(rt, record, stored) for record, stored in journaled]
     programs = [(compile(s), w) for s, w in read_strategies(list(strategies))] if strategies else []
     symbols: set[str] = set()
@@ -95,7 +113,7 @@ def replay_journal(
         symbols |= set(targets.weights)
     first = min(run.day for run, _ in lives)
     last = max(run.day for run, _ in lives)
-    bars = rt.broker.daily_bars(sorted(symbols), first - warmup - timedelta(days=10), last)
+    bars = _bars(rt, sorted(symbols), first - warmup - timedelta(days=10), last)
     blend = BlendRun(programs, bars) if programs else None
     out: list[RunReplay] = []
     for run, policy in lives:
@@ -115,4 +133,4 @@ def replay_journal(
             if run.day in series.dates
         }
         out.append(replay_run(run, weights, closes, policy, spread_bps, whole_shares=whole_shares))
-    return out
+    return out, any(series.synthetic for series in bars.values())

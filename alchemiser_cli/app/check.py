@@ -44,6 +44,12 @@ class CheckOutcome:
     broker_open: bool | None = None  # the broker's own open/closed flag, where it has one
 
 
+def _executed_since(rt: Runtime, plan_id: str) -> tuple[str, ...]:
+    """The runs that sent this plan's orders to this account (not those of a simulated
+    account `alch sim reset` replaced)."""
+    return tuple(r.run_id for r in rt.journal.plan_executed(plan_id) if rt.sent_here(r.run_id))
+
+
 def check_plan(
     rt: Runtime,
     plan: Plan | None,
@@ -95,7 +101,7 @@ def checked(
         cancel_open=opts.cancel_open,
         queue_for_open=opts.queue_for_open,
         sectors=sectors(rt),
-        already_executed=tuple(r.run_id for r in rt.journal.plan_executed(chosen.plan_id)),
+        already_executed=_executed_since(rt, chosen.plan_id),
         last_session=None if chosen.signal is None else rt.last_session(now),
     )
     report = run_checks(chosen, snap, ctx)

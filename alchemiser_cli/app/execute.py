@@ -23,7 +23,7 @@ from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.documents import plan_to_json
 from alchemiser_cli.documents.journaled import journal_form
 from alchemiser_cli.documents.reports import ExecutionReport
-from alchemiser_cli.errors import AlchError, Interrupted, LockHeld
+from alchemiser_cli.errors import AlchError, ConfirmationAborted, Interrupted, LockHeld
 from alchemiser_cli.executor import ExecutionResult, Executor, Outcome
 from alchemiser_cli.logs import RUN_ID
 from alchemiser_cli.notify import Notifier, notice_for
@@ -31,7 +31,9 @@ from alchemiser_cli.notify import Notifier, notice_for
 log = logging.getLogger(__name__)
 
 Confirm = Callable[[Plan, CheckReport], bool]
-_GOOD = (Outcome.COMPLETED, Outcome.QUEUED, Outcome.NOTHING_TO_DO, Outcome.DECLINED)
+_GOOD = (
+    Outcome.COMPLETED, Outcome.QUEUED, Outcome.NOTHING_TO_DO, Outcome.DECLINED, Outcome.ABORTED,
+)  # fmt: skip
 
 
 def execute(
@@ -131,14 +133,26 @@ def _decide(
     elif not chosen.orders:
         result.outcome = Outcome.NOTHING_TO_DO
         result.message = "nothing to do: the account is at its targets"
-    elif not confirm(chosen, report):
-        result.outcome, result.message = Outcome.DECLINED, "not confirmed; nothing sent"
+    elif not _confirmed(confirm, checked, result):
+        pass  # declined or aborted: `result` says which
     elif rt.stop.reason is not None:
         result.outcome = Outcome.INTERRUPTED
         result.message = f"interrupted by {rt.stop.reason} before sending; nothing sent"
     else:
         return None
     return result
+
+
+def _confirmed(confirm: Confirm, checked: CheckOutcome, result: ExecutionResult) -> bool:
+    """Ask; a "no" ends the run `declined`, a prompt left (Ctrl-D, Ctrl-C) `aborted`."""
+    try:
+        if confirm(checked.plan, checked.report):
+            return True
+    except ConfirmationAborted as exc:
+        result.outcome, result.message = Outcome.ABORTED, str(exc)
+        return False
+    result.outcome, result.message = Outcome.DECLINED, "not confirmed; nothing sent"
+    return False
 
 
 def _send(

@@ -30,7 +30,8 @@ def ran_today(rt: Runtime, account_id: str) -> str | None:
     today in this journal. (Another install's orders at the broker: see `other_runs`.)"""
     midnight = session_start(rt.broker.now())
     for run in reversed(rt.journal.runs_since(account_id, midnight, "execute")):
-        if run.outcome in (Outcome.COMPLETED.value, Outcome.QUEUED.value):
+        done = run.outcome in (Outcome.COMPLETED.value, Outcome.QUEUED.value)
+        if done and rt.sent_here(run.run_id):  # not a run `alch sim reset` undid
             return (
                 f"nothing to do: already ran today (run {run.run_id}, {run.outcome}); "
                 "--force runs again"

@@ -12,13 +12,13 @@ from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.signal import (
     as_of_for,
     evaluate_strategies,
+    holdable,
     off_schedule,
     read_strategies,
 )
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import ZERO, fmt
-from alchemiser_cli.core.strategy.program import compile
 from alchemiser_cli.core.strategy.record import SignalRecord, signal_record
 from alchemiser_cli.core.targets import (
     Targets,
@@ -28,6 +28,7 @@ from alchemiser_cli.core.targets import (
     shortened,
     targets_from_mapping,
 )
+from alchemiser_cli.documents.targets import read_targets, strategies_source
 from alchemiser_cli.errors import ConfigError, InputError, PriceError
 from alchemiser_cli.files import read_text, read_toml
 
@@ -63,7 +64,7 @@ def resolve_inputs(
         raise InputError("give either --targets or --strategy, not both")
     if strategies and liquidate:
         raise InputError("--liquidate sells every position and takes no --strategy: drop one")
-    files = list(strategies)
+    files, source = list(strategies), "--strategy"
     if settings.strategies == {} and not files and supplied is None and not liquidate:
         raise ConfigError(
             f"[strategies] in {settings.config_path or 'the environment'} is empty: add a "
@@ -77,32 +78,39 @@ def resolve_inputs(
                 f"{settings.config_path or 'the environment'}: keep one"
             )
         files = [f"{path}={_weight_text(w)}" for path, w in settings.strategies.items()]
+        source = "[strategies]"
     if not files:
-        return resolve_targets(rt, supplied, announce=announce, liquidate=liquidate), None
-    return strategy_targets(rt, files)
+        chosen = resolve_targets(rt, supplied, announce=announce, liquidate=liquidate)
+        if chosen.signal is not None and liquidate:
+            raise InputError(
+                f"--liquidate sells every position and takes no signal document "
+                f"({chosen.source}): drop one"
+            )
+        return chosen, chosen.signal
+    return strategy_targets(rt, files, source)
 
 
 def _weight_text(weight: Decimal | str) -> str:
     return weight if isinstance(weight, str) else fmt(weight)
 
 
-def strategy_targets(rt: Runtime, files: Sequence[str]) -> tuple[Targets, SignalRecord]:
-    """Evaluate the strategy files (`FILE` or `FILE=0.6`) as `alch signal` does, on the
-    bars through the last completed session: their blend is the targets. When the session
-    the run trades on is not on any strategy's `:rebalance-frequency`, the record says so
-    (`execute` then does nothing) and a notice names the next rebalance."""
-    parsed = read_strategies(list(files))
+def strategy_targets(
+    rt: Runtime, files: Sequence[str], source: str = "--strategy"
+) -> tuple[Targets, SignalRecord]:
+    """Evaluate the strategy files (`FILE` or `FILE=0.6`, `cash=0.4`) as `alch signal`
+    does, on the bars through the last completed session: their blend is the targets. When
+    the session the run trades on is not on any strategy's `:rebalance-frequency`, the
+    record says so (`execute` then does nothing) and a notice names the next rebalance."""
+    parsed = read_strategies(list(files), source)
     margin = rt.settings.limits.fragile_margin
     end, live = as_of_for(rt, None)
-    blend = evaluate_strategies(rt.broker, parsed, end, margin, live=live)
-    holdable = {sym for s, _ in parsed for sym in compile(s).holdable}
+    blend = evaluate_strategies(rt.broker, parsed, end, margin, live=live, notes=rt.notices)
     schedule = off_schedule(rt, parsed, end)
     if schedule is not None:
         rt.notices.append(f"not a rebalance session: {schedule[0]}")
-    record = signal_record(blend, margin, sorted(holdable), schedule)
-    names = ", ".join(f"{s.file} ({fmt(s.blend_weight * 100)}%)" for s in record.strategies)
-    targets = Targets(dict(blend.weights), f"strategies {names}")
-    return require_weights(targets, liquidate=False), record
+    record = signal_record(blend, margin, holdable(parsed), schedule)
+    targets = Targets(dict(blend.weights), strategies_source(record), signal=record)
+    return require_weights(targets, liquidate=False, keep=rt.settings.planner.keep), record
 
 
 def _find_targets(rt: Runtime, supplied: Targets | None, *, announce: bool) -> Targets:
@@ -120,7 +128,7 @@ def _find_targets(rt: Runtime, supplied: Targets | None, *, announce: bool) -> T
     if settings.targets_file is not None:
         path = settings.targets_file
         text = read_text(path, "targets")
-        return parse_targets(text, where=str(path), fmt=path.suffix.lstrip(".") or None)
+        return read_targets(text, where=str(path), fmt=path.suffix.lstrip(".") or None)
     if rt.broker.name == "sim":
         if announce:
             rt.notices.append(
@@ -155,6 +163,15 @@ def take_snapshot(
     missing = sorted(wanted - set(quotes))
     if missing:
         raise PriceError(f"no quote from {broker.name} for {shortened(missing)}")
+    made_up = sorted(s for s, q in quotes.items() if q.synthetic)
+    if made_up:
+        them = "it" if len(made_up) == 1 else "them"
+        note = (
+            f"synthetic prices for {shortened(made_up)} (the simulator has no quote or bars "
+            f"for {them}; ALCH_SIM_BARS is unset): a demonstration, not market data"
+        )
+        if note not in rt.notices:
+            rt.notices.append(note)
     now = broker.now()
     return Snapshot(
         account=account,

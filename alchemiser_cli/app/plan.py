@@ -53,6 +53,9 @@ def planned(
     plan = taxed_plan(rt, snap.positions, chosen, lambda t: build_plan(snap, t, used, now), now)
     if signal is not None:
         plan = replace(plan, signal=signal)
+    synthetic = tuple(s for s in plan.prices if snap.quotes[s].synthetic)
+    if synthetic:
+        plan = replace(plan, synthetic_prices=synthetic)
     log.info(
         "plan %s for %s:%s: %d orders, turnover %s%%",
         plan.plan_id,

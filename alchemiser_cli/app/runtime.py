@@ -97,6 +97,19 @@ class Runtime:
             self._calendars["nyse"] = known
         return known
 
+    def sent_here(self, run_id: str) -> bool:
+        """Whether a journaled run's orders are at this broker: on the simulator, `alch sim
+        reset` replaced the account and its orders (the run was of an account that no
+        longer exists); elsewhere every journaled run counts."""
+        from alchemiser_cli.brokers.sim import SimBroker  # loaded already when it is the broker
+
+        if not isinstance(self.broker, SimBroker):
+            return True
+        return any(
+            self.broker.get_order_by_client_id(o.client_order_id) is not None
+            for o in self.journal.orders_for_run(run_id)
+        )
+
     def close_broker(self) -> None:
         """At the end of a command: close the simulator's database, so its write-ahead log
         is folded into the file (a damaged file is then seen by the next command, even one
@@ -162,6 +175,8 @@ def open_runtime(
             clock,
             settings.sim_bars,
             calendar=lambda now: nyse_calendar(state / "cache", now),
+            spread_bps=settings.sim_spread_bps,
+            synthetic_quotes=True,
         )
     journal = Journal(state / "journal.sqlite", durable=kind == "alpaca")
     return Runtime(

@@ -123,6 +123,11 @@ def _status_runs(rt: Runtime, runs: int, run_id: str | None, account_id: str) ->
     """The runs `status` shows: one by id (or prefix), or the account's newest."""
     if run_id is None:
         return rt.journal.recent_runs(runs, account_id)
+    if run_id == "last":  # the account's newest run (run ids start with a date)
+        newest = rt.journal.recent_runs(1, account_id)
+        if not newest:
+            raise InputError("no run in the journal yet: `--run last` names none")
+        return newest
     record = rt.journal.get_run(run_id)
     if record is None:
         matches = rt.journal.run_ids_starting(run_id, limit=1000)
@@ -154,22 +159,25 @@ def _refresh_orders(rt: Runtime, records: list[RunRecord]) -> None:
 
 
 def _status_targets(rt: Runtime, supplied: Targets | None, account_id: str) -> Targets | None:
-    """The targets drift is shown against: given, else the last run's, else configured;
-    the demo targets only against the simulator's demo account."""
+    """The targets drift is shown against: given, else those of the last run that sent
+    orders (a blocked run, or a same-day "nothing to do", traded toward nothing), else the
+    configured ones; the demo targets only against the simulator's demo account."""
     if supplied is not None:
         return supplied
-    plan = rt.journal.last_plan(account_id)
-    if plan is not None and plan.get("liquidate") is True:  # every target is 0, not the demo's
-        return Targets({}, f"last run's plan {plan.get('plan_id')} (--liquidate: no targets)")
-    weights = None if plan is None else plan.get("targets")
-    if plan is not None and isinstance(weights, dict) and weights:
-        try:
-            parsed = {str(k): Decimal(str(v)) for k, v in weights.items()}
-        except ArithmeticError:
-            parsed = {}
-        if parsed:
-            source = f"last run's plan {plan.get('plan_id')} ({plan.get('targets_source')})"
-            return Targets(parsed, source)
+    last = rt.journal.last_sent_plan(account_id, rt.broker.name)
+    if last is not None:
+        run_id, plan = last
+        head = f"the last run that sent orders, {run_id} (plan {plan.get('plan_id')}"
+        weights = plan.get("targets")
+        if plan.get("liquidate") is True:  # every target is 0, not the demo's
+            return Targets({}, f"{head}: --liquidate, no targets)")
+        if isinstance(weights, dict) and (weights or plan.get("signal") is not None):
+            try:  # strategies in cash: no weight at all, every target 0
+                parsed = {str(k): Decimal(str(v)) for k, v in weights.items()}
+            except ArithmeticError:
+                parsed = None
+            if parsed is not None:
+                return Targets(parsed, f"{head}: {plan.get('targets_source')})")
     configured = rt.settings.targets is not None or rt.settings.targets_file is not None
     demo = isinstance(rt.broker, SimBroker) and rt.settings.sim_account is None
     if not (configured or demo):
@@ -235,6 +243,8 @@ def current_legs(legs: list[JournaledLeg], journaled: list[OrderRecord]) -> list
     current = {leg.leg: leg.model_copy() for leg in legs if leg.leg is not None}
     for number, records in by_leg.items():
         first = records[0]
+        # Every slice's first send (re-pegs, `-pN`, re-send what is left): the leg's size.
+        sent = fmt(sum((Decimal(r.qty) for r in records if "-p" not in r.client_order_id), ZERO))
         leg = current.setdefault(
             number,
             JournaledLeg(
@@ -242,10 +252,8 @@ def current_legs(legs: list[JournaledLeg], journaled: list[OrderRecord]) -> list
                 client_order_id=first.client_order_id,
                 symbol=first.symbol,
                 side=first.side,
-                planned_qty=first.qty,
-                sent_qty=fmt(
-                    sum((Decimal(r.qty) for r in records if "-p" not in r.client_order_id), ZERO)
-                ),
+                planned_qty=sent,  # a recovered run has no report: its slices add up
+                sent_qty=sent,
                 limit_price=first.limit_price,
                 repegs=len(records) - 1,
                 error=None,

@@ -24,6 +24,9 @@ from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.errors import InputError
 
 SYNTHETIC_START = date(2015, 1, 2)
+# The simulator's own price bounds (a hundredth of a cent to ten million dollars).
+MIN_CLOSE = Decimal("0.0001")
+MAX_CLOSE = Decimal(10_000_000)
 
 
 class BarsError(InputError):
@@ -63,6 +66,11 @@ def read_csv_series(path: Path, symbol: str) -> Series:
         if not close.is_finite() or close <= 0:
             raise BarsError(
                 f"{path}:{line}: close {row[at_close].strip()} is not a positive number"
+            )
+        if not MIN_CLOSE <= close <= MAX_CLOSE:  # beyond: no exact arithmetic downstream
+            raise BarsError(
+                f"{path}:{line}: close {row[at_close].strip()} is out of range "
+                f"({MIN_CLOSE} to {MAX_CLOSE})"
             )
         if dates and day <= dates[-1]:
             raise BarsError(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer import _click  # the click typer bundles (typer.Context is its subclass)
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from alchemiser_cli import __version__
 from alchemiser_cli.cli import (
@@ -48,9 +49,22 @@ class Commands(TyperGroup):
         return result
 
 
+def _no_type_for_flags() -> None:
+    """Typer's help shows a flag such as `--yes` as taking a `<bool>`, which it does not
+    (`--yes true` is an error): show no type for flags, as click does."""
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: _click.Context) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_no_type_for_flags()
 app = typer.Typer(
     cls=Commands,
     name="alch",
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Keep a brokerage account at its target allocation: plan, check, execute, status.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -102,6 +116,18 @@ app.command()(tax.tax)
 app.add_typer(sim.app, name="sim")
 
 
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def _completion_for_named_shell(args: list[str]) -> None:
+    """`--show-completion zsh` (or `--install-completion zsh`): the shell named, not the
+    one detected. Typer takes the shell's name only with its detection off, and without
+    it `zsh` was ignored and the bash script printed."""
+    for flag in ("--show-completion", "--install-completion"):
+        if flag in args[:-1] and args[args.index(flag) + 1] in SHELLS:
+            os.environ["_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"] = "1"
+
+
 def main() -> None:
     """Console-script entry point: the standard streams made safe, then the command; every
     way out is one exit code (see README "Exit codes")."""
@@ -109,6 +135,7 @@ def main() -> None:
     if problem is not None:
         sys.stderr.write(f"alch: error: {problem}\n")
         raise SystemExit(int(ExitCode.USAGE))
+    _completion_for_named_shell(sys.argv[1:])
     code: int | str | None = 0
     try:
         app()

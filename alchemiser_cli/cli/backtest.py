@@ -15,15 +15,21 @@ from typing import Annotated
 import typer
 
 from alchemiser_cli.cli.common import (
+    BandOpt,
     JsonOpt,
+    OverwriteOpt,
+    ReinvestOpt,
     TargetsOpt,
     console,
     emit_json,
     globals_of,
     load_targets,
+    output_for,
+    output_guard,
+    parse_day,
     runtime_for,
 )
-from alchemiser_cli.cli.plan import BandOpt, ReinvestOpt, planner_overrides
+from alchemiser_cli.cli.plan import planner_overrides
 from alchemiser_cli.errors import InputError
 
 StrategyOpt = Annotated[
@@ -70,6 +76,11 @@ CsvOpt = Annotated[
 ]
 
 
+SYNTHETIC_NOTE = (
+    "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, not market data\n"
+)
+
+
 def decimal_flag(raw: str, flag: str, example: str, below: str) -> Decimal:
     try:
         value = Decimal(raw.strip())
@@ -83,24 +94,24 @@ def decimal_flag(raw: str, flag: str, example: str, below: str) -> Decimal:
 
 
 def parse_date(raw: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InputError(f"{flag} {raw!r}: give a date as YYYY-MM-DD") from None
+    """A date flag, YYYY-MM-DD, from 1900 to 2199 (one line, exit 2, if not)."""
+    return parse_day(raw, flag)
 
 
 def _split_to(values: list[str]) -> tuple[date, str | None]:
-    """`--to DATE` (required) and `--to edge|target` (optional), in any order."""
-    end: date | None = None
-    mode: str | None = None
-    for value in values:
-        if value in ("edge", "target"):
-            mode = value
-        else:
-            end = parse_date(value, "--to")
-    if end is None:
+    """`--to DATE` (required) and `--to edge|target` (optional), in any order; either
+    given twice is an error, never the last one silently."""
+    dates = [v for v in values if v not in ("edge", "target")]
+    modes = [v for v in values if v in ("edge", "target")]
+    for kind, given in (("a date", dates), ("a mode", modes)):
+        if len(given) > 1:
+            raise InputError(
+                f"--to given twice as {kind} ({given[0]!r} and {given[1]!r}): give one last "
+                "session (and at most one of edge or target)"
+            )
+    if not dates:
         raise InputError("give the last session as --to YYYY-MM-DD")
-    return end, mode
+    return parse_date(dates[0], "--to"), modes[0] if modes else None
 
 
 def progress_line(
@@ -146,6 +157,7 @@ def backtest(
     replay_journal: ReplayOpt = False,
     runs: RunsOpt = 20,
     tax: TaxOpt = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run strategies or fixed targets over history with the real planner and costs."""
     from alchemiser_cli.app.backtest import Request  # imported here: start-up stays light
@@ -164,7 +176,14 @@ def backtest(
     if not strategy and targets is None:
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE")
     opts = globals_of(ctx)
-    with runtime_for(ctx, lambda: planner_overrides(band, mode, reinvest)) as rt:
+    page = output_for(report, "--report", "report", overwrite)
+    csv = output_for(csv_dir, "--csv", "CSV files", overwrite)
+    guard = output_guard([page, csv], targets, strategy)
+    with runtime_for(ctx, lambda: planner_overrides(band, mode, reinvest), before=guard) as rt:
+        if page is not None:
+            from alchemiser_cli.app.outputs import refuse_foreign
+
+            refuse_foreign(rt, page)  # before the run: a refusal costs no backtest
         amount = decimal_flag(cash, "--cash", "100000", "1000000000000")
         if amount <= 0:
             raise InputError(f"--cash {cash!r}: give a positive amount, such as 100000")
@@ -192,11 +211,8 @@ def backtest(
 
             doc = replace(doc, tax=backtest_taxes(rt, outcome.result))
         if outcome.synthetic and opts.verbosity >= 0:
-            sys.stderr.write(
-                "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, "
-                "not market data\n"
-            )
-        if report is not None or csv_dir is not None:
+            sys.stderr.write(SYNTHETIC_NOTE)
+        if page is not None or csv is not None:
             from alchemiser_cli.app.report import bar_source
             from alchemiser_cli.cli.tearsheet import save_tearsheet
             from alchemiser_cli.documents.tearsheet import from_backtest
@@ -204,7 +220,7 @@ def backtest(
             sheet = from_backtest(
                 outcome.result, synthetic=outcome.synthetic, bar_source=bar_source(rt)
             )
-            save_tearsheet(sheet, report, csv_dir)
+            save_tearsheet(ctx, rt, sheet, page, csv)
         if json_out:
             emit_json("backtest", doc)
         else:
@@ -229,12 +245,14 @@ def _replay(
     from alchemiser_cli.render.backtest import render_replay
 
     with runtime_for(ctx) as rt:
-        replays = replay_journal(
+        replays, synthetic = replay_journal(
             rt, strategies, load_targets(targets),
             decimal_flag(spread, "--spread", "5", "10000"), runs,
             whole_shares=whole_shares,
         )  # fmt: skip
-        doc = replay_document(replays)
+        doc = replay_document(replays, synthetic=synthetic)
+        if synthetic and globals_of(ctx).verbosity >= 0:
+            sys.stderr.write(SYNTHETIC_NOTE)
         if json_out:
             emit_json("replay", doc)
         else:

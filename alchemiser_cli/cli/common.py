@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, cast
 
@@ -20,6 +21,7 @@ from alchemiser_cli.masking import redact
 if TYPE_CHECKING:  # start-up (`--help`, `--version`, completion) imports none of these
     from rich.console import Console
 
+    from alchemiser_cli.app.outputs import Output
     from alchemiser_cli.app.runtime import Runtime
     from alchemiser_cli.core.planner import Plan
     from alchemiser_cli.core.targets import Targets
@@ -101,8 +103,11 @@ def runtime_for(
     ctx: typer.Context,
     planner_flags: Callable[[], dict[str, Any]] | None = None,
     execution_flags: Callable[[], dict[str, Any]] | None = None,
+    before: Callable[[Settings], None] | None = None,
 ) -> Iterator[Runtime]:
-    """Load settings, set up logging, open the runtime."""
+    """Load settings, set up logging, open the runtime. `before` judges the settings
+    before anything in ALCH_HOME is touched (an output over a state file is refused
+    with every byte there as it was)."""
     from alchemiser_cli import logs
     from alchemiser_cli.app.runtime import open_runtime
     from alchemiser_cli.files import loose_permissions, usable_dir
@@ -119,6 +124,8 @@ def runtime_for(
             '--to edge (rebalance_to = "edge") needs a drift band: give --band, or '
             "band_abs / band_rel in [planner]"
         )
+    if before is not None:
+        before(settings)
     usable_dir(settings.state_dir, "state directory (ALCH_HOME)")
     for part in ("logs", "locks"):
         usable_dir(settings.state_dir / part, f"{part} directory in ALCH_HOME")
@@ -139,9 +146,27 @@ def runtime_for(
         yield runtime
     finally:
         runtime.close_broker()
+        runtime.journal.close()  # its write-ahead log folded in now, not when collected
         if opts.verbosity >= 0:  # --quiet: errors only
             for notice in runtime.notices:
                 sys.stderr.write(f"alch: note: {redact(notice)}\n")
+
+
+FIRST_DAY = date(1900, 1, 1)  # dates a command accepts: far enough from date's own limits
+LAST_DAY = date(2199, 12, 31)  # that five years of history before one never overflow
+
+
+def parse_day(raw: str, flag: str) -> date:
+    """A `YYYY-MM-DD` flag, between 1900-01-01 and 2199-12-31 (one line, exit 2, if not)."""
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"{flag} {raw!r}: give a date as YYYY-MM-DD") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InputError(
+            f"{flag} {raw!r}: give a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+        )
+    return day
 
 
 def read_source(arg: str, what: str) -> tuple[str, str]:
@@ -162,8 +187,9 @@ def read_source(arg: str, what: str) -> tuple[str, str]:
 
 
 def load_targets(arg: str | None) -> Targets | None:
-    """Targets from --targets, or None to let the app decide."""
-    from alchemiser_cli.core.targets import parse_targets
+    """Targets from --targets (plain, or a signal document with its trace), or None to let
+    the app decide."""
+    from alchemiser_cli.documents.targets import read_targets
 
     if arg is None:
         return None
@@ -172,36 +198,7 @@ def load_targets(arg: str | None) -> Targets | None:
     fmt = suffix if suffix in ("toml", "json", "csv") else None
     if arg != "-" and fmt is None:
         raise InputError(f"{arg}: unknown targets format (use .toml, .json or .csv)")
-    return parse_targets(text, where=where, fmt=fmt)
-
-
-def refuse_overwriting_inputs(
-    out: Path, targets: str | None, settings: Settings, strategies: list[str] | None = None
-) -> None:
-    """`--out` must not replace a file the run reads (targets, strategies, config, seed,
-    state)."""
-    state = settings.state_dir
-    files = [*(strategies or []), *(settings.strategies or {})]
-    inputs: list[tuple[str, Path | None]] = [
-        *(("strategy file", Path(f.rsplit("=", 1)[0] if "=" in f else f)) for f in files),
-        ("targets file", None if targets in (None, "-") else Path(str(targets))),
-        ("config file", settings.config_path),
-        ("targets_file", settings.targets_file),
-        ("sectors_file", settings.sectors_file),
-        ("simulator seed file", settings.sim_account),
-        ("journal", state / "journal.sqlite"),
-        ("simulator database", state / "sim.sqlite"),
-    ]
-    for what, path in inputs:
-        if path is not None and _same_file(out, path):
-            raise InputError(f"--out {out} is the {what} of this run: write the plan elsewhere")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist (yet)
-        return a.resolve() == b.resolve()
+    return read_targets(text, where=where, fmt=fmt)
 
 
 def load_plan(
@@ -219,6 +216,87 @@ def load_plan(
 
     text, where = read_source(arg, "plan")
     return plan_from_text(text, where=where)
+
+
+DetailedExitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--detailed-exitcode",
+        help="Exit 6 when the plan has orders, 0 when there is nothing to do (errors keep "
+        "their codes; a blocking check stays 1).",
+    ),
+]
+BandOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--band", help="Drift band: 0.05 (absolute, 5 points) or 25% (relative). Repeatable."
+    ),
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="Trade out-of-band positions to `target` or `edge`.")
+]
+ReinvestOpt = Annotated[
+    bool,
+    typer.Option(
+        "--reinvest",
+        help="With a band: spend the cash the band's trades leave on positions still under "
+        "target, pro rata (default: it stays in cash).",
+    ),
+]
+
+
+def fresh_plan_flags(
+    plan: str | None, band: list[str] | None, to: str | None, reinvest: bool = False
+) -> None:
+    """--band, --to and --reinvest shape a fresh plan; a saved one keeps the policy it was
+    made with."""
+    if plan is not None and (band or to is not None or reinvest):
+        raise InputError(
+            "--band, --to and --reinvest make a fresh plan; a saved plan keeps its own "
+            "policy: drop them or plan afresh"
+        )
+
+
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite", help="Replace an existing file that alch did not write (never an input)."
+    ),
+]
+
+
+def output_for(path: Path | None, flag: str, what: str, overwrite: bool) -> Output | None:
+    """The file a flag asks for, or None."""
+    from alchemiser_cli.app.outputs import Output
+
+    return None if path is None else Output(path, flag, what, overwrite)
+
+
+def output_guard(
+    outputs: list[Output | None], targets: str | None, strategies: list[str] | None
+) -> Callable[[Settings], None] | None:
+    """The check `runtime_for` runs first: no output is an input of the run, nor inside
+    ALCH_HOME or ALCH_SIM_BARS."""
+    chosen = [o for o in outputs if o is not None]
+    if not chosen:
+        return None
+    from alchemiser_cli.app.outputs import refuse_inputs, run_inputs
+
+    def guard(settings: Settings) -> None:
+        inputs = run_inputs(settings, targets, strategies or ())
+        for output in chosen:
+            refuse_inputs(output, settings, inputs)
+
+    return guard
+
+
+def save_output(ctx: typer.Context, rt: Runtime, output: Output, text: str) -> None:
+    """Write the file by alch's one rule and say so on stderr ("saved the plan to FILE")."""
+    from alchemiser_cli.app.outputs import write_output
+
+    write_output(rt, output, text)
+    if globals_of(ctx).verbosity >= 0:
+        sys.stderr.write(f"alch: saved the {output.what} to {redact(str(output.path))}\n")
 
 
 def emit_json(name: str, document: object) -> None:

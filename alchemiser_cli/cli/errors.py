@@ -32,6 +32,7 @@ OUTCOME_EXIT = {
     "queued": ExitCode.OK,
     "nothing_to_do": ExitCode.OK,
     "declined": ExitCode.OK,
+    "aborted": ExitCode.CHECK_BLOCKED,  # Ctrl-D / Ctrl-C at the prompt: nothing sent
     "blocked": ExitCode.CHECK_BLOCKED,
     "incomplete": ExitCode.INCOMPLETE,
     "failed": ExitCode.BROKER,  # a broker error stopped it before any order got there
@@ -57,6 +58,7 @@ class Finished:
     outcome: Outcome | None = None  # `execute`
     stopped_by: str | None = None  # the signal that stopped the run, if one did
     blocked: bool = False  # `check`
+    changes: bool = False  # `plan`/`check --detailed-exitcode`: the plan has orders
 
 
 def exit_code_for_result(result: object) -> ExitCode:
@@ -65,7 +67,9 @@ def exit_code_for_result(result: object) -> ExitCode:
         return ExitCode.OK
     if result.outcome is not None:
         return exit_code_for_outcome(result.outcome, result.stopped_by)
-    return ExitCode.CHECK_BLOCKED if result.blocked else ExitCode.OK
+    if result.blocked:
+        return ExitCode.CHECK_BLOCKED
+    return ExitCode.CHANGES if result.changes else ExitCode.OK
 
 
 def exit_code_for(exc: BaseException) -> ExitCode:

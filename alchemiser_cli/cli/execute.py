@@ -16,17 +16,21 @@ import typer
 from alchemiser_cli.cli import common
 from alchemiser_cli.cli.common import (
     AllowOpenOrdersOpt,
+    BandOpt,
     CancelOpenOpt,
     ForceOpt,
     JsonOpt,
     LiquidateOpt,
     PlanArg,
     QueueOpt,
+    ReinvestOpt,
     StrategyOpt,
     TargetsOpt,
+    ToOpt,
     allow_open_orders,
     console,
     emit_json,
+    fresh_plan_flags,
     globals_of,
     load_plan,
     load_targets,
@@ -34,7 +38,7 @@ from alchemiser_cli.cli.common import (
     runtime_for,
 )
 from alchemiser_cli.cli.errors import SIGNAL_EXIT, Finished
-from alchemiser_cli.errors import ConfirmationRequired, InputError, Interrupted
+from alchemiser_cli.errors import ConfirmationAborted, ConfirmationRequired, InputError, Interrupted
 
 if TYPE_CHECKING:  # start-up imports none of these; `execute` does, when it runs
     from alchemiser_cli.app.runtime import Runtime, StopToken
@@ -76,6 +80,19 @@ CloseWindowOpt = Annotated[
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 
 
+@contextmanager
+def abortable() -> Iterator[None]:
+    """A prompt left by Ctrl-D (end of input), Ctrl-C or a signal is an abort: the run
+    does not start and nothing is sent (exit 1), never an internal error."""
+    try:
+        yield
+    except (typer.Abort, EOFError, KeyboardInterrupt, Interrupted):
+        sys.stderr.write("\n")  # the prompt's line was left open
+        raise ConfirmationAborted(
+            "aborted at the prompt: the run did not start; nothing sent"
+        ) from None
+
+
 def _ask(plan: Plan, report: CheckReport) -> bool:
     """Show the plan and the checks on stderr, then ask (default No)."""
     from rich.console import Console
@@ -86,7 +103,27 @@ def _ask(plan: Plan, report: CheckReport) -> bool:
     render_plan(err, plan)
     render_checks(err, report)
     question = f"Send {len(plan.orders)} order(s) to {plan.broker} account {plan.account_id}?"
-    return typer.confirm(question, default=False, err=True)
+    with abortable():
+        return typer.confirm(question, default=False, err=True)
+
+
+def _why_no_question(plan: str | None, targets: str | None) -> str:
+    """Why execute cannot ask, and what to do: stdin is not a terminal (or is closed)."""
+    if plan == "-":
+        return (
+            "execute needs confirmation, but the plan came on stdin, so no answer can be read "
+            "from it: pass --yes, or save the plan (alch plan --out plan.json) and run "
+            "`alch execute plan.json` (nothing was sent)"
+        )
+    if targets == "-":
+        return (
+            "execute needs confirmation, but the targets came on stdin, so no answer can be "
+            "read from it: pass --yes, or give the targets as a file (nothing was sent)"
+        )
+    return (
+        "execute needs confirmation: run it in a terminal, or pass --yes to send without "
+        "asking (nothing was sent)"
+    )
 
 
 def parse_duration(text: str, flag: str) -> float:
@@ -111,12 +148,13 @@ def _confirm_live(plan: Plan, report: CheckReport) -> bool:
     """Live and interactive: the usual question, then the account number typed out."""
     if not _ask(plan, report):
         return False
-    typed = typer.prompt(
-        f"LIVE trading with real money: type the account number ({plan.account_id}) to send",
-        default="",
-        show_default=False,
-        err=True,
-    )
+    with abortable():
+        typed = typer.prompt(
+            f"LIVE trading with real money: type the account number ({plan.account_id}) to send",
+            default="",
+            show_default=False,
+            err=True,
+        )
     if typed.strip() != plan.account_id:
         sys.stderr.write("alch: the account number did not match; nothing sent\n")
         return False
@@ -170,21 +208,24 @@ def execute(
     order_type: OrderTypeOpt = None,
     close_window: CloseWindowOpt = None,
     strategy: StrategyOpt = None,
+    band: BandOpt = None,
+    to: ToOpt = None,
+    reinvest: ReinvestOpt = False,
 ) -> Finished:
     """Send the plan's orders after the checks pass and you confirm (or --yes)."""
     from alchemiser_cli.app.check import RunOptions  # imported here: start-up stays light
     from alchemiser_cli.app.execute import execute as execute_run
     from alchemiser_cli.app.execute import run_inputs
+    from alchemiser_cli.cli.plan import planner_overrides
     from alchemiser_cli.executor import Outcome
     from alchemiser_cli.render.tables import render_checks, render_execution
 
+    fresh_plan_flags(plan, band, to, reinvest)
     flags = lambda: execution_overrides(deadline, order_type)  # noqa: E731
-    with runtime_for(ctx, execution_flags=flags) as rt:
+    shape = lambda: planner_overrides(band, to, reinvest)  # noqa: E731
+    with runtime_for(ctx, shape, execution_flags=flags) as rt:
         if not yes and not common.stdin_is_tty():
-            raise ConfirmationRequired(
-                "execute needs confirmation: run it in a terminal, or pass --yes to send "
-                "without asking (nothing was sent)"
-            )
+            raise ConfirmationRequired(_why_no_question(plan, targets))
         confirm = (lambda _p, _r: True) if yes else (_confirm_live if live else _ask)
         with run_inputs(rt):
             window = (

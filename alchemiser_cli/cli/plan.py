@@ -9,35 +9,26 @@ from typing import Annotated, Any, Literal
 import typer
 
 from alchemiser_cli.cli.common import (
+    BandOpt,
+    DetailedExitOpt,
     JsonOpt,
     LiquidateOpt,
+    OverwriteOpt,
+    ReinvestOpt,
     StrategyOpt,
     TargetsOpt,
+    ToOpt,
     console,
     emit_json,
     load_targets,
-    refuse_overwriting_inputs,
+    output_for,
+    output_guard,
     runtime_for,
+    save_output,
 )
+from alchemiser_cli.cli.errors import Finished
 from alchemiser_cli.errors import InputError
 
-BandOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--band", help="Drift band: 0.05 (absolute, 5 points) or 25% (relative). Repeatable."
-    ),
-]
-ToOpt = Annotated[
-    str | None, typer.Option("--to", help="Trade out-of-band positions to `target` or `edge`.")
-]
-ReinvestOpt = Annotated[
-    bool,
-    typer.Option(
-        "--reinvest",
-        help="With a band: spend the cash the band's trades leave on positions still under "
-        "target, pro rata (default: it stays in cash).",
-    ),
-]
 OutOpt = Annotated[
     Path | None, typer.Option("--out", "-o", help="Also write the plan JSON to this file.")
 ]
@@ -90,24 +81,27 @@ def plan(
     reinvest: ReinvestOpt = False,
     liquidate: LiquidateOpt = False,
     strategy: StrategyOpt = None,
-) -> None:
+    overwrite: OverwriteOpt = False,
+    detailed_exitcode: DetailedExitOpt = False,
+) -> Finished:
     """Show what it would take to reach the targets. Nothing is sent."""
+    from alchemiser_cli.app.outputs import refuse_foreign
     from alchemiser_cli.app.plan import make_plan  # imported here: start-up stays light
     from alchemiser_cli.documents import dumps, plan_to_json
     from alchemiser_cli.render.tables import render_plan
 
-    with runtime_for(ctx, lambda: planner_overrides(band, to, reinvest)) as rt:
-        if out is not None:
-            refuse_overwriting_inputs(out, targets, rt.settings, strategy)
+    saved = output_for(out, "--out", "plan", overwrite)
+    guard = output_guard([saved], targets, strategy)
+    with runtime_for(ctx, lambda: planner_overrides(band, to, reinvest), before=guard) as rt:
+        if saved is not None:
+            refuse_foreign(rt, saved)
         result = make_plan(
             rt, load_targets(targets), liquidate=liquidate, strategies=tuple(strategy or ())
         )
-        if out is not None:
-            try:
-                out.write_text(dumps(plan_to_json(result)) + "\n", encoding="utf-8")
-            except OSError as exc:
-                raise InputError(f"{out}: cannot write plan: {exc.strerror}") from None
+        if saved is not None:
+            save_output(ctx, rt, saved, dumps(plan_to_json(result)) + "\n")
         if json_out:
             emit_json("plan", result)
         else:
             render_plan(console(), result)
+    return Finished(changes=detailed_exitcode and bool(result.orders))

@@ -19,7 +19,15 @@ from alchemiser_cli.cli.backtest import (
     decimal_flag,
     parse_date,
 )
-from alchemiser_cli.cli.common import TargetsOpt, console, load_targets, runtime_for
+from alchemiser_cli.cli.common import (
+    OverwriteOpt,
+    TargetsOpt,
+    console,
+    load_targets,
+    output_for,
+    output_guard,
+    runtime_for,
+)
 from alchemiser_cli.cli.tearsheet import save_tearsheet
 from alchemiser_cli.errors import InputError
 
@@ -74,13 +82,16 @@ def report(
     risk_free: RiskFreeOpt = "0",
     page: ReportOpt = None,
     csv_dir: CsvOpt = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """The live account measured: its tearsheet, and against the backtest of its strategy."""
     from alchemiser_cli.app.report import ReportRequest, live_report
 
     if bool(strategy) and targets is not None:
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE, not both")
-    with runtime_for(ctx) as rt:
+    html = output_for(page, "--report", "report", overwrite)
+    csv = output_for(csv_dir, "--csv", "CSV files", overwrite)
+    with runtime_for(ctx, before=output_guard([html, csv], targets, strategy)) as rt:
         req = ReportRequest(
             start=parse_date(start, "--from") if start else None,
             end=parse_date(to, "--to") if to else None,
@@ -92,5 +103,5 @@ def report(
             risk_free=decimal_flag(risk_free, "--risk-free", "0.02", "1"),
         )
         sheet = live_report(rt, req)
-        save_tearsheet(sheet, page, csv_dir)
+        save_tearsheet(ctx, rt, sheet, html, csv)
         _print(sheet)

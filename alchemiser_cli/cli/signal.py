@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 
-from alchemiser_cli.cli.common import JsonOpt, console, emit_json, globals_of, runtime_for
+from alchemiser_cli.cli.common import (
+    JsonOpt,
+    console,
+    emit_json,
+    globals_of,
+    parse_day,
+    runtime_for,
+)
 from alchemiser_cli.errors import InputError
 
 FilesArg = Annotated[
@@ -57,21 +64,16 @@ def signal(
 
     opts = globals_of(ctx)
     with runtime_for(ctx) as rt:
-        day: date | None = None
-        if as_of is not None:
-            try:
-                day = date.fromisoformat(as_of)
-            except ValueError:
-                raise InputError(f"--as-of {as_of!r}: give a date as YYYY-MM-DD") from None
+        day: date | None = None if as_of is None else parse_day(as_of, "--as-of")
         margin = _margin(fragile_margin)
-        blend = signal_of(rt, files, day, margin)
+        blend, symbols = signal_of(rt, files, day, margin)
         if any(r.synthetic for r, _ in blend.results) and opts.verbosity >= 0:
             sys.stderr.write(
                 "alch: note: synthetic bars (ALCH_SIM_BARS is unset): a demonstration, "
                 "not market data\n"
             )
         if json_out:
-            emit_json("targets", targets_document(blend))
+            emit_json("targets", targets_document(blend, margin, symbols))
         else:
             render_signal(console(), blend)
 

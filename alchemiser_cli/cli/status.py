@@ -16,7 +16,10 @@ from alchemiser_cli.cli.common import (
 )
 
 RunsOpt = Annotated[int, typer.Option("--runs", min=1, max=1000, help="How many recent runs.")]
-RunOpt = Annotated[str | None, typer.Option("--run", help="Show one run in full (id or prefix).")]
+RunOpt = Annotated[
+    str | None,
+    typer.Option("--run", help="Show one run in full: its id, a unique prefix, or `last`."),
+]
 
 
 def status(
@@ -28,7 +31,8 @@ def status(
 ) -> None:
     """Show the account, positions, open orders and the journal's recent runs.
 
-    Drift is against --targets, else the last run's targets, else the configured ones.
+    Drift is against --targets, else the targets of the last run that sent orders, else
+    the configured ones.
     """
     from alchemiser_cli.app.status import status as status_of  # here: start-up stays light
     from alchemiser_cli.render.tables import render_status

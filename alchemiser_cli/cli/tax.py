@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from alchemiser_cli.cli.common import console, runtime_for
+from alchemiser_cli.cli.common import console, output_guard, runtime_for, save_output
 from alchemiser_cli.errors import InputError
 
 YearOpt = Annotated[
@@ -20,7 +20,10 @@ CsvOpt = Annotated[
     typer.Option("--csv", help="Write the lots as CSV to FILE (- for stdout).", metavar="FILE"),
 ]
 OverwriteOpt = Annotated[
-    bool, typer.Option("--overwrite", help="Replace the CSV file if it exists.")
+    bool,
+    typer.Option(
+        "--overwrite", help="Replace an existing file that alch did not write (never an input)."
+    ),
 ]
 
 
@@ -29,15 +32,18 @@ def tax(
 ) -> None:
     """List the lots sold in a year: acquired, sold, proceeds, basis, wash-sale adjustment,
     gain, term. First in, first out, from the broker's fills. Not tax advice."""
+    from alchemiser_cli.app.outputs import Output, refuse_foreign
     from alchemiser_cli.app.tax import year_lots
     from alchemiser_cli.core.calendar import NEW_YORK
-    from alchemiser_cli.outputs import write_user_file
     from alchemiser_cli.render.tax import csv_text, render_year
 
     asked = None if year is None else year.strip()
     if asked is not None and not (asked.isdigit() and 2000 <= int(asked) <= 2100):
         raise InputError(f"--year {year!r}: give a calendar year from 2000 to 2100, e.g. 2026")
-    with runtime_for(ctx) as rt:
+    sheet = None if csv in (None, "-") else Output(Path(csv), "--csv", "CSV file", overwrite, True)
+    with runtime_for(ctx, before=output_guard([sheet], None, None)) as rt:
+        if sheet is not None:
+            refuse_foreign(rt, sheet)
         if not rt.settings.tax.on:
             raise InputError(
                 '[tax] account = "ira": a tax-advantaged account has no taxable lots to report'
@@ -48,17 +54,10 @@ def tax(
             render_year(console(), lots, totals)
             return
         text = csv_text(lots, chosen)
-        if csv == "-":
+        if sheet is None:
             sys.stdout.write(text)
         else:
-            write_user_file(
-                Path(csv),
-                text,
-                overwrite=overwrite,
-                state_dir=rt.settings.state_dir,
-                inputs=[("config file", rt.settings.config_path),
-                        ("simulator seed file", rt.settings.sim_account)],
-            )  # fmt: skip
+            save_output(ctx, rt, sheet, text)
         rt.notices.append(
             f"{len(lots)} lots sold in {chosen}{'' if csv == '-' else ' written to ' + csv}: "
             "estimates for your own records, not tax advice"

@@ -70,6 +70,7 @@ class Quote:
     ask: Exact = ZERO
     last: Exact = ZERO
     as_of: datetime | None = None
+    synthetic: bool = False  # the simulator's made-up price (no quote, no bars): a demonstration
 
 
 @dataclass(frozen=True, slots=True)

@@ -200,6 +200,8 @@ class Plan:
     # Targets made by strategies: their decision trace (informational; the plan id covers
     # the targets it produced, not the trace).
     signal: SignalRecord | None = None
+    # Symbols priced by the simulator's synthetic closes (no quote, no bars): not a market.
+    synthetic_prices: tuple[str, ...] = ()
     # Realised gains per sell, wash sales and positions held back to avoid them (core/tax;
     # informational, outside the plan id); None for an IRA (`[tax] account = "ira"`).
     tax: PlanTax | None = None
@@ -354,7 +356,7 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
     reserve, base = investable_base(equity, kept_value, policy)
 
     skipped: list[Skipped] = []
-    _decide(rows, targets.weights, base, policy, keep, skipped)
+    _decide(rows, targets, base, policy, keep, skipped)
     sells, bought, decided, bound, search = _exactly(
         rows, policy, (account.cash - reserve, base), skipped
     )
@@ -395,8 +397,14 @@ def build_plan(snapshot: Snapshot, targets: Targets, policy: PlannerPolicy, now:
         positions=lines,
         skipped=tuple(sorted(skipped, key=lambda s: s.symbol)),
         summary=summary,
-        liquidate=not any(w > ZERO for w in targets.weights.values()),
+        liquidate=liquidating(targets),
     )
+
+
+def liquidating(targets: Targets) -> bool:
+    """No target holds any weight and no strategy decided that: `--liquidate` (strategies
+    that hold cash are followed, not a liquidation)."""
+    return targets.signal is None and not any(w > ZERO for w in targets.weights.values())
 
 
 def _value(snapshot: Snapshot, targets: Targets) -> tuple[list[_Row], dict[str, PriceRef]]:
@@ -434,7 +442,7 @@ def _value(snapshot: Snapshot, targets: Targets) -> tuple[list[_Row], dict[str, 
 
 def _decide(
     rows: list[_Row],
-    weights: dict[str, Decimal],
+    targets: Targets,
     base: Decimal,
     policy: PlannerPolicy,
     keep: frozenset[str],
@@ -445,6 +453,11 @@ def _decide(
     buys noted for ``_exactly``, which sizes them."""
     collar = policy.collar_bps / BPS
     to_target = policy.rebalance_to == "target"
+    weights = targets.weights
+    # --liquidate sells every position, listed or not; a symbol strategies can hold is
+    # theirs to sell (a switch, or cash), whatever sell_unlisted says.
+    keeps_unlisted = not policy.sell_unlisted and not liquidating(targets)
+    decided = frozenset(targets.signal.symbols if targets.signal is not None else ())
     for row in rows:
         value = row.value
         current = row.current_weight = value / base if base > ZERO else ZERO
@@ -458,8 +471,7 @@ def _decide(
             row.rule = Rule.KEPT
             continue
         if target is None:
-            # with --liquidate (no weight anywhere) every position sells, listed or not
-            if not policy.sell_unlisted and any(w > ZERO for w in weights.values()):
+            if keeps_unlisted and row.symbol not in decided:
                 row.rule = Rule.UNLISTED_HELD
                 continue
             row.rule = Rule.NOT_IN_TARGETS

@@ -109,7 +109,12 @@ class Limits(_Frozen):
         default=Decimal(100_000), gt=0, description="Largest single order value (USD)."
     )
     max_order_pct: Decimal | None = Field(
-        default=Decimal("0.70"), gt=0, le=1, description="Largest order as a share of equity."
+        default=Decimal(1),
+        gt=0,
+        le=1,
+        description="Largest order as a share of equity. 1 by default: a one-fund portfolio "
+        "is legitimate (strategies hold one symbol at 100%), and reaching it is one order of "
+        "the whole account; on margin, no order is larger than the account.",
     )
     max_position_weight: Decimal | None = Field(
         default=None,

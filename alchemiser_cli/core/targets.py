@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from alchemiser_cli.core.money import ONE, ZERO, fmt
+from alchemiser_cli.core.strategy.record import SignalRecord
 from alchemiser_cli.core.types import WEIGHT_STEP
 from alchemiser_cli.errors import InputError
 
@@ -25,6 +26,10 @@ class Targets:
 
     weights: dict[str, Decimal]
     source: str
+    # Decided by strategies (`--strategy`, `[strategies]` or a signal document): their
+    # trace. What they leave is cash by decision, so no weight at all is followed, not an
+    # error (plain targets with none need `--liquidate`).
+    signal: SignalRecord | None = None
 
     @property
     def cash_weight(self) -> Decimal:
@@ -64,7 +69,7 @@ def require_weights(targets: Targets, *, liquidate: bool, keep: Sequence[str] = 
             f"--liquidate sells every position, but {targets.source} gives targets "
             f"({shortened(held)}): drop --liquidate or the targets"
         )
-    if not liquidate and not held:
+    if not liquidate and not held and targets.signal is None:  # strategies may hold cash
         what = "has only zero weights" if targets.weights else "has no targets"
         raise InputError(
             f"{targets.source} {what}: that would sell every position; add entries such as "
@@ -176,6 +181,8 @@ def _parse_toml(text: str, where: str) -> Targets:
         doc = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{where}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{where}: not valid targets: nested too deeply") from None
     table = doc.get("targets")
     if not isinstance(table, dict):
         raise InputError(f"{where}: no [targets] table (write `[targets]` then `VTI = 0.6`)")
@@ -196,6 +203,8 @@ def _parse_json(text: str, where: str) -> Targets:
         doc = json.loads(text, parse_float=Decimal, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise InputError(f"{where}: not valid targets: nested too deeply") from None
     if isinstance(doc, dict) and isinstance(doc.get("targets"), dict):
         doc = doc["targets"]
     if not isinstance(doc, dict):

@@ -275,15 +275,17 @@ class ReplayDocument:
     """`alch backtest --replay-journal --json`: the live runs, oldest first."""
 
     runs: tuple[RunReplayDocument, ...]
+    synthetic_bars: bool = False  # the closes are synthetic: no real comparison
     schema_version: int = 1
 
 
 REPLAY_ADAPTER: Final = TypeAdapter(ReplayDocument)
 
 
-def replay_document(runs: list[RunReplay]) -> ReplayDocument:
+def replay_document(runs: list[RunReplay], *, synthetic: bool = False) -> ReplayDocument:
     """The JSON document of a replay."""
     return ReplayDocument(
+        synthetic_bars=synthetic,
         runs=tuple(
             RunReplayDocument(
                 run_id=r.run_id,
@@ -295,5 +297,5 @@ def replay_document(runs: list[RunReplay]) -> ReplayDocument:
                 ),
             )
             for r in runs
-        )
+        ),
     )

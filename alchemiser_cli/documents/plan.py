@@ -43,8 +43,16 @@ def plan_from_text(text: str, *, where: str) -> Plan:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PlanError(f"{where}: not a JSON plan: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise PlanError(f"{where}: not a plan: nested too deeply") from None
     if not isinstance(raw, dict):
         raise PlanError(f"{where}: not a plan (expected a JSON object from `alch plan --json`)")
+    if "plan_id" not in raw and "targets" in raw:
+        made_by = " (from `alch signal --json`)" if "strategies" in raw else ""
+        flag = "--targets -" if where == "<stdin>" else f"--targets {where}"
+        raise PlanError(
+            f"{where}: this is a targets document{made_by}, not a plan: give it as {flag}"
+        )
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
         raise PlanError(
@@ -64,7 +72,8 @@ def plan_from_text(text: str, *, where: str) -> Plan:
             "with `alch plan`"
         )
     _check_orders(plan, where)
-    if plan.liquidate == any(w > 0 for w in asked(plan).values()):
+    # No weight asked for is a liquidation, unless strategies decided it (cash is a decision).
+    if plan.liquidate != (plan.signal is None and not any(w > 0 for w in asked(plan).values())):
         raise PlanError(
             f"{where}: liquidate {str(plan.liquidate).lower()} does not match the plan's "
             "targets: the plan was edited or damaged; make a fresh one with `alch plan`"

@@ -22,6 +22,7 @@ class Outcome(StrEnum):
     NOTHING_TO_DO = "nothing_to_do"
     BLOCKED = "blocked"
     DECLINED = "declined"
+    ABORTED = "aborted"  # the prompt was left (Ctrl-D, Ctrl-C, end of input): not started
     INCOMPLETE = "incomplete"
     FAILED = "failed"
     INTERRUPTED = "interrupted"

@@ -23,6 +23,7 @@ from alchemiser_cli.errors import JournalError
 from alchemiser_cli.files import prepare_sqlite, write_transaction
 from alchemiser_cli.journal import disputes
 from alchemiser_cli.journal.disputes import Dispute
+from alchemiser_cli.journal.queries import JournalQueries, m003_outputs
 from alchemiser_cli.masking import redact
 
 
@@ -49,7 +50,9 @@ def _m001_initial(cur: sqlite3.Cursor) -> None:
 
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
     ("m001_initial", _m001_initial),
-    ("m002_disputes", disputes.m002_disputes),  # applied by name: numbering may have gaps
+    # applied by name: the numbering may have gaps (names were reserved per branch)
+    ("m002_disputes", disputes.m002_disputes),
+    ("m003_outputs", m003_outputs),
 )
 
 # The orders table stores LegStatus values: the broker's statuses plus alch's own
@@ -99,7 +102,7 @@ class OrderRecord:
     updated_at: str = ""
 
 
-class Journal:
+class Journal(JournalQueries):
     """Append-mostly store of runs and orders; every write is its own committed transaction."""
 
     def __init__(self, path: Path, *, durable: bool = True) -> None:
@@ -382,12 +385,16 @@ class Journal:
         return self._plan(run_id, rows[0][0]) if rows and rows[0][0] is not None else None
 
     def executed_plans(self, limit: int) -> list[tuple[RunRecord, dict[str, Any]]]:
-        """The newest execute runs that journaled a plan, oldest first, with that plan
-        (`alch backtest --replay-journal`); a damaged plan is an error naming its run."""
+        """The newest execute runs that sent orders (one reached, or may have reached, the
+        broker), oldest first, with their plans (`alch backtest --replay-journal`: a run
+        that sent nothing has nothing to compare); a damaged plan is an error naming it."""
+        never = sorted(LegStatus.never_reached())
+        marks = ",".join("?" * len(never))
         rows = self._read(
-            "SELECT run_id, plan_json FROM runs WHERE command = 'execute' AND plan_json IS NOT"
-            " NULL ORDER BY started_at DESC, rowid DESC LIMIT ?",
-            (limit,),
+            "SELECT run_id, plan_json FROM runs WHERE command = 'execute' AND plan_json IS NOT"  # noqa: S608 - placeholders only
+            f" NULL AND run_id IN (SELECT run_id FROM orders WHERE status NOT IN ({marks}))"
+            " ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            (*never, limit),
         )
         out: list[tuple[RunRecord, dict[str, Any]]] = []
         for run_id, text in reversed(rows):

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from alchemiser_cli.documents.backtest import BacktestDocument, ReplayDocument, StatsDocument
 from alchemiser_cli.render.tearsheet_text import print_extras
+from alchemiser_cli.render.text import escape
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -97,7 +98,7 @@ def chart_lines(
 
 def render_backtest(out: Console, doc: BacktestDocument) -> None:
     """The tables and the chart."""
-    title = f"Backtest {doc.start} → {doc.end}, {doc.sessions} sessions: {doc.source}"
+    title = f"Backtest {doc.start} → {doc.end}, {doc.sessions} sessions: {escape(doc.source)}"
     if doc.synthetic_bars:
         title += " (SYNTHETIC BARS)"
     table = Table(title=title, title_justify="left")
@@ -136,6 +137,14 @@ def render_backtest(out: Console, doc: BacktestDocument) -> None:
 
 def render_replay(out: Console, doc: ReplayDocument) -> None:
     """Run by run: where the live run differed from the backtest's day, or that it did not."""
+    if doc.synthetic_bars:
+        out.print(
+            Text(
+                "SYNTHETIC BARS: the backtest's closes are made up, so its prices and the live "
+                "fills cannot be compared (set ALCH_SIM_BARS for real closes)",
+                style="bold magenta",
+            )
+        )
     for run in doc.runs:
         title = f"Run {run.run_id} on {run.date} ({run.outcome})"
         if not run.differences:

@@ -30,6 +30,7 @@ _STATUS_STYLE = {
 }
 
 
+_SETTLED = frozenset({"filled", "canceled", "rejected", "expired", "not_sent", "send_failed"})
 PROGRESS = columns_of("#, side, symbol, planned:1, sent:2, filled, re-pegs:3, status")
 
 
@@ -50,6 +51,27 @@ def orders_table(legs: Sequence[OrderResult], width: int) -> RenderableType:
     return fitted_table("Orders", PROGRESS, rows, width)
 
 
+def orders_view(legs: Sequence[OrderResult], message: str, console: Console) -> RenderableType:
+    """The live frame: the orders table and the latest event, no taller than the screen
+    (a frame taller than the screen cannot be redrawn in place: rows scroll away and the
+    table's title is printed again). Working legs come first; those left out are counted
+    in one line (every leg is in the report at the end)."""
+    order = sorted(legs, key=lambda leg: (leg.status in _SETTLED, leg.leg))
+    shown = len(order)
+    while True:
+        kept = sorted(order[:shown], key=lambda leg: leg.leg)
+        parts: list[RenderableType] = [orders_table(kept, console.width)]
+        if shown < len(order):
+            more = len(order) - shown
+            parts.append(Text(f"... {more} more legs (all in the report when the run ends)"))
+        parts.append(Text(message))
+        frame = Group(*parts)
+        lines = console.render_lines(frame, console.options.update(height=None), pad=False)
+        if len(lines) < console.height or shown == 0:
+            return frame
+        shown = max(0, min(shown - 1, shown - (len(lines) - console.height + 1)))
+
+
 @contextmanager
 def live_view(stream: TextIO, progress: Callable[[], Sequence[OrderResult]]) -> Iterator[Listener]:
     """A live table on a terminal; yields the listener that redraws it.
@@ -63,7 +85,7 @@ def live_view(stream: TextIO, progress: Callable[[], Sequence[OrderResult]]) -> 
     def on_event(message: str) -> None:
         if not live.is_started:
             live.start()
-        live.update(Group(orders_table(progress(), console.width), Text(message)), refresh=True)
+        live.update(orders_view(progress(), message, console), refresh=True)
 
     try:
         yield on_event

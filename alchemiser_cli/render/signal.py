@@ -8,13 +8,13 @@ from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
 from alchemiser_cli.core.strategy.evaluate import Blend, Trace
 from alchemiser_cli.core.strategy.record import SignalRecord, TraceDocument
 from alchemiser_cli.documents.targets import unallocated
+from alchemiser_cli.render.text import escape
 
 SIGNAL_ADAPTER: Final = TypeAdapter(SignalRecord)
 

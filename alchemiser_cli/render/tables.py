@@ -7,15 +7,17 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.markup import escape
 
 from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState
 from alchemiser_cli.core.checks import CheckReport, Severity
 from alchemiser_cli.core.money import dollars, fmt, money
 from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.strategy.cash import cash_decisions
+from alchemiser_cli.core.types import WEIGHT_STEP
 from alchemiser_cli.render.layout import Cell, Col, fitted_table
 from alchemiser_cli.render.signal import render_signal_record
 from alchemiser_cli.render.tax import render_plan_tax, year_line
+from alchemiser_cli.render.text import escape
 
 if TYPE_CHECKING:  # reports and the executor load with the commands that show them
     from alchemiser_cli.documents.reports import ExecutionReport, StatusReport
@@ -26,6 +28,7 @@ _OUTCOME_STYLE = {  # by the executor's Outcome values (a StrEnum: its members l
     "queued": "yellow",
     "nothing_to_do": "green",
     "declined": "yellow",
+    "aborted": "yellow",
     "blocked": "bold red",
     "incomplete": "bold red",
     "failed": "bold red",
@@ -99,6 +102,11 @@ def render_plan(console: Console, plan: Plan) -> None:
             f"[bold red]LIQUIDATE[/]: no targets, every position{escape(kept)} is sold "
             "(--liquidate)"
         )
+    if plan.synthetic_prices:
+        console.print(
+            f"[bold magenta]SYNTHETIC PRICES[/]: {escape(', '.join(plan.synthetic_prices))} "
+            "(the simulator's made-up closes: a demonstration, not market data)"
+        )
     if plan.signal is not None:
         _render_strategies(console, plan)
     rows: list[list[Cell]] = []
@@ -133,7 +141,7 @@ def render_plan(console: Console, plan: Plan) -> None:
         title = "Orders (sells first, limit orders, day)"
         console.print(fitted_table(title, PLAN_ORDERS, rows, console.width))
     else:
-        console.print("No orders: the account is at its targets.")
+        console.print("No changes. The account is at its targets.")
     for skip in plan.skipped:
         console.print(f"  skipped {skip.symbol}: {escape(skip.reason)}")
     s = plan.summary
@@ -329,6 +337,10 @@ def _render_strategies(console: Console, plan: Plan) -> None:
             f"{pct(s.blend_weight)} of the targets) as of {s.as_of.isoformat()}"
             f"{synthetic}{fragile}{stale}"
         )
+    cash = Decimal(1) - sum(plan.targets.values(), Decimal(0))
+    if cash >= WEIGHT_STEP:  # not the 1E-28 that thirds leave
+        why = "; ".join(cash_decisions(plan.signal))
+        console.print(f"[bold]CASH {pct(cash)}[/]: {escape(why)}")
 
 
 def _render_run_orders(console: Console, run_id: str, details: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ import alchemiser_cli.brokers.sim.lots as lots
 from alchemiser_cli.brokers.bars import daily_bars
 from alchemiser_cli.brokers.base import OrderUpdates
 from alchemiser_cli.brokers.sim.history import DailyHistory
+from alchemiser_cli.brokers.sim.prices import DEFAULT_SPREAD_BPS, BarPrices
 from alchemiser_cli.brokers.sim.schema import migrate, prepare
 from alchemiser_cli.brokers.sim.seed import SimSeed, load_seed
 from alchemiser_cli.clock import Clock
@@ -80,12 +81,22 @@ class SimBroker:
         bars_dir: Path | None = None,
         *,
         calendar: Callable[[datetime], NyseCalendar] | None = None,
+        spread_bps: Decimal = DEFAULT_SPREAD_BPS,
+        synthetic_quotes: bool = False,
     ) -> None:
         # The NYSE calendar for a time: the runtime's cached session table, else computed.
         self._calendar_for = calendar or (
             lambda now: NyseCalendar.around(now.astimezone(NEW_YORK).date())
         )
         self._bars_dir = bars_dir
+        # Quotes from bars: under ALCH_SIM_BARS for every symbol with a file; without it,
+        # synthetic ones for symbols the seed does not quote (when asked: `alch` does, the
+        # fake Alpaca server keeps a fixed book).
+        self._prices = (
+            BarPrices(bars_dir, self._calendar_for, spread_bps)
+            if bars_dir is not None or synthetic_quotes
+            else None
+        )
         self._db_path = db_path
         self._seed_path = seed_path
         self._clock = clock
@@ -181,6 +192,7 @@ class SimBroker:
                 "orders",
                 "fills",
                 "script",
+                "listed",
                 "equity_history",
                 "lots",
                 "openings",
@@ -212,7 +224,7 @@ class SimBroker:
             meta["daytrade_count"] = str(seed.daytrade_count)
         cur.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         for symbol, qty in seed.positions.items():
-            price = seed.quotes.get(symbol)
+            price = seed.quotes.get(symbol) or self._bar_quote(symbol)
             avg = fmt((price.bid + price.ask) / 2) if price else "0"
             cur.execute("INSERT INTO positions VALUES (?, ?, ?)", (symbol, fmt(qty), avg))
             cur.execute(  # the seed's shares are bought when it is seeded, at the mid
@@ -225,6 +237,7 @@ class SimBroker:
                 "INSERT INTO quotes VALUES (?, ?, ?, ?)",
                 (q.symbol, fmt(q.bid), fmt(q.ask), fmt(q.last)),
             )
+        cur.executemany("INSERT INTO listed VALUES (?)", ((s,) for s in seed.listed))
         for a in seed.assets.values():
             cur.execute(
                 "INSERT INTO assets VALUES (?, ?, ?, ?)",
@@ -313,19 +326,34 @@ class SimBroker:
         return {s: Position(s, Decimal(q), Decimal(a)) for s, q, a in rows if Decimal(q) != ZERO}
 
     def quotes(self, symbols: Iterable[str]) -> dict[str, Quote]:
-        """Quotes for the symbols the simulator knows, stamped with the sim clock."""
+        """Quotes for the symbols the simulator can price, stamped with the sim clock: from
+        ALCH_SIM_BARS where a symbol has bars (they win over the seed's fixed quote), else
+        the seed's, else (without ALCH_SIM_BARS) synthetic ones, flagged as such."""
         now = self.now()
         wanted = set(symbols)
         rows = self._rows("SELECT symbol, bid, ask, last FROM quotes", wanted)
-        return {
+        fixed = {
             s: Quote(s, Decimal(b), Decimal(a), Decimal(last), as_of=now)
             for s, b, a, last in rows
             if s in wanted
         }
+        if self._prices is None:
+            return fixed
+        return self._prices.quotes(wanted, fixed, self._listed(wanted), now)
+
+    def _bar_quote(self, symbol: str) -> Quote | None:
+        """The bars' quote for a symbol now, if it has bars (seeding a position's cost)."""
+        if self._prices is None or not self._prices.has_bars(symbol):
+            return None
+        return self._prices.quote(symbol, self.now())
+
+    def _listed(self, symbols: set[str]) -> set[str]:
+        """The seed's listed symbols among `symbols` (`quotes = [...]`)."""
+        return {r[0] for r in self._rows("SELECT symbol FROM listed", symbols)}
 
     def assets(self, symbols: Iterable[str]) -> dict[str, Asset]:
-        """Assets the simulator knows: any quoted symbol, tradable and fractionable unless the
-        seed says otherwise."""
+        """Assets the simulator knows: any symbol it can quote, tradable and fractionable
+        unless the seed says otherwise."""
         wanted = set(symbols)
         adv = {s: Decimal(v) for s, v in self._rows("SELECT symbol, volume FROM adv", wanted)}
         known = {
@@ -333,6 +361,9 @@ class SimBroker:
             for s, t, f, st in self._rows("SELECT * FROM assets", wanted)
         }
         quoted = {r[0] for r in self._rows("SELECT symbol FROM quotes", wanted)}
+        quoted |= self._listed(wanted)
+        if self._prices is not None:
+            quoted |= self._prices.priced(wanted)
         return {
             s: known.get(s, Asset(s, avg_daily_volume=adv.get(s)))
             for s in wanted
@@ -343,6 +374,7 @@ class SimBroker:
         """Every asset the simulator knows (the fake Alpaca server's assets listing)."""
         symbols = {r[0] for r in self._conn.execute("SELECT symbol FROM quotes")}
         symbols |= {r[0] for r in self._conn.execute("SELECT symbol FROM assets")}
+        symbols |= {r[0] for r in self._conn.execute("SELECT symbol FROM listed")}
         return self.assets(symbols)
 
     def open_orders(self) -> list[BrokerOrder]:

@@ -45,6 +45,11 @@ def _m002_held_orders(cur: sqlite3.Cursor) -> None:
         cur.execute("ALTER TABLE orders ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
 
 
+def _m004_listed_symbols(cur: sqlite3.Cursor) -> None:
+    # A seed's `quotes = [...]`: symbols known to the simulator, priced from bars.
+    cur.execute("CREATE TABLE IF NOT EXISTS listed (symbol TEXT PRIMARY KEY)")
+
+
 def _m005_equity_history(cur: sqlite3.Cursor) -> None:
     # The account at the last touch of each day (its portfolio history, valued at closes)
     # and the day's deposits and withdrawals.
@@ -58,6 +63,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Cursor], None]], ...] = (
     # Steps apply by name: a gap in the numbering is fine (names were reserved per branch).
     ("m001_initial", _m001_initial),
     ("m002_held_orders", _m002_held_orders),
+    ("m004_listed_symbols", _m004_listed_symbols),
     ("m005_equity_history", _m005_equity_history),
     ("m006_lots", lots.migrate),
 )

@@ -33,6 +33,7 @@ class SimSeed:
     quotes: dict[str, Quote]
     assets: dict[str, Asset]
     daytrade_count: int | None
+    listed: tuple[str, ...] = ()  # `quotes = [...]`: symbols priced from bars, no fixed quote
 
 
 def load_seed(path: Path) -> SimSeed:
@@ -54,7 +55,8 @@ def load_seed(path: Path) -> SimSeed:
             if qty <= ZERO:
                 raise ValueError(f"positions.{symbol}: quantity must be positive")
         quotes = {}
-        for raw, entry in _table(doc, "quotes").items():
+        listed = _listed(doc, where)
+        for raw, entry in ({} if listed else _table(doc, "quotes")).items():
             symbol = normalise_symbol(raw, where=where)
             if not isinstance(entry, dict):
                 raise ValueError(f"quotes.{raw}: expected a table with bid and ask")
@@ -105,7 +107,22 @@ def load_seed(path: Path) -> SimSeed:
         quotes=quotes,
         assets=assets,
         daytrade_count=daytrade_count,
+        listed=listed,
     )
+
+
+def _listed(doc: dict[str, object], where: str) -> tuple[str, ...]:
+    """`quotes = ["SPY", "TQQQ"]`: symbols the simulator knows without a fixed price (each
+    quoted from its ALCH_SIM_BARS closes, or synthetic ones); empty for a `[quotes]` table."""
+    value = doc.get("quotes")
+    if not isinstance(value, list):
+        return ()
+    symbols = []
+    for item in value:
+        if not isinstance(item, str):
+            raise ValueError(f"quotes: {item!r} is not a symbol")
+        symbols.append(normalise_symbol(item, where=where))
+    return tuple(dict.fromkeys(symbols))
 
 
 def _bounded(value: object, field: str, bound: Decimal) -> Decimal:

@@ -16,6 +16,7 @@ from typing import Any
 
 from alchemiser_cli.core.strategy import indicators as ind
 from alchemiser_cli.core.strategy.evaluate import Blend, Trace
+from alchemiser_cli.core.types import Exact
 
 ZERO = Decimal(0)
 
@@ -44,8 +45,8 @@ class StrategyDocument:
     name: str
     blend_weight: Decimal
     as_of: date
-    weights: dict[str, Decimal]
-    cash: Decimal
+    weights: dict[str, Decimal]  # as computed: the plan id hashes their exact form
+    cash: Exact  # written out whole ("0", never "0E-27")
     rebalance_threshold: Decimal | None
     rebalance_frequency: str | None
     fragile: tuple[str, ...]
