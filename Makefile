@@ -5,17 +5,42 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint format bench clean record-cassettes schemas
+.PHONY: install uv-bootstrap demo test test-slow lint format bench clean record-cassettes schemas
 
 install: $(STAMP)
 
-# Re-runs only when the lock or the project metadata changed.
-$(STAMP): requirements.lock pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=23.2"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+# uv installs the lock: a bootstrap step puts the pinned uv (requirements-bootstrap.lock, with
+# its hashes) into $(VENV)/uv through the system pip, then `uv pip install --require-hashes`
+# installs requirements.lock into $(VENV). Where uv cannot be had (no pip beside $(PYTHON), no
+# network for it, no uv wheel for the platform, or ALCH_INSTALL_WITH_PIP=1) the same lock goes
+# through plain pip, as before. Re-runs only when a lock or the project metadata changed.
+UV         := $(VENV)/uv/bin/uv
+UV_VERSION := $(shell sed -n 's/^uv==\([^ ]*\).*/\1/p' requirements-bootstrap.lock)
+PIP        := $(BIN)/python -m pip --quiet --disable-pip-version-check
+
+$(STAMP): requirements.lock requirements-bootstrap.lock pyproject.toml
+	$(PYTHON) -m venv --without-pip $(VENV)
+	@if [ -z "$(ALCH_INSTALL_WITH_PIP)" ] && $(MAKE) --no-print-directory uv-bootstrap; then \
+		echo "installing requirements.lock with uv $(UV_VERSION)"; \
+		set -ex; \
+		$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock; \
+		$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .; \
+	else \
+		echo "uv is unavailable: installing requirements.lock with pip"; \
+		set -ex; \
+		$(BIN)/python -m ensurepip --upgrade --default-pip >/dev/null; \
+		$(PIP) install --upgrade "pip>=23.2"; \
+		$(PIP) install --require-hashes -r requirements.lock; \
+		$(PIP) install --no-deps -e .; \
+	fi
 	touch $(STAMP)
+
+# The pinned uv in $(VENV)/uv (kept while its version matches the pin); fails without harm.
+uv-bootstrap:
+	@[ "$$($(UV) --version 2>/dev/null)" = "uv $(UV_VERSION)" ] || { \
+		rm -rf $(VENV)/uv && \
+		PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install -qq --disable-pip-version-check \
+			--require-hashes --target $(VENV)/uv -r requirements-bootstrap.lock; }
 
 # The main job on the embedded simulator: a real plan for the demo account.
 demo: install
