@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -116,6 +117,13 @@ main()
 """
 
 
+def _default_sigint() -> None:
+    # As from a terminal. A parent started in the background by a non-interactive shell
+    # (`make test &`, two suites at once) passes SIGINT down ignored; Python then installs
+    # no handler for it and the raised SIGINT would do nothing (the run goes on to exit 0).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sigint_during_start_up_is_one_line_not_a_traceback() -> None:
     result = subprocess.run(
         [sys.executable, "-c", SIGINT_IN_IMPORT],
@@ -123,6 +131,7 @@ def test_sigint_during_start_up_is_one_line_not_a_traceback() -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        preexec_fn=_default_sigint,
         check=False,
     )
     assert (result.returncode, result.stdout) == (130, "")
