@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer import completion
+
+completion.completion_init()  # as alch's cli/completion.py: Typer's own options are off
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 TargetsOpt = Annotated[
@@ -120,7 +123,7 @@ app = typer.Typer(
     help="Keep a brokerage account at its target allocation: plan, check, execute, status.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=True,
+    add_completion=False,
 )
 
 
@@ -147,6 +150,26 @@ def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    install_completion: Annotated[
+        completion.Shells | None,
+        typer.Option(
+            "--install-completion",
+            is_eager=True,
+            expose_value=False,
+            metavar="SHELL",
+            help="Install completion for SHELL (bash, zsh, fish, powershell, pwsh).",
+        ),
+    ] = None,
+    show_completion: Annotated[
+        completion.Shells | None,
+        typer.Option(
+            "--show-completion",
+            is_eager=True,
+            expose_value=False,
+            metavar="SHELL",
+            help="Print the completion script for SHELL (bash, zsh, fish, powershell, pwsh).",
+        ),
+    ] = None,
 ) -> None:
     """Keep a brokerage account at its target allocation."""
 

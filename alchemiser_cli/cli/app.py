@@ -15,6 +15,7 @@ from alchemiser_cli.cli import (
     backtest,
     check,
     common,
+    completion,
     execute,
     plan,
     schema,
@@ -52,7 +53,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
-    add_completion=True,
+    add_completion=False,  # cli/completion.py: the shell is named, not guessed
 )
 
 
@@ -79,6 +80,8 @@ def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    install_completion: completion.InstallCompletionOpt = None,
+    show_completion: completion.ShowCompletionOpt = None,
 ) -> None:
     """Keep a brokerage account at its target allocation."""
     ctx.obj = GlobalOptions(
