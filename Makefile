@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install uv-bootstrap demo test test-slow lint format bench clean record-cassettes schemas
+.PHONY: install uv-bootstrap demo test test-stress test-slow lint format bench clean record-cassettes schemas
 
 install: $(STAMP)
 
@@ -48,6 +48,11 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest --cov=alchemiser_cli --cov-report=term --cov-fail-under=90 -q
+
+# The suite twice at once, five times over (10 runs, each with its own basetemp, no
+# coverage): a test that depends on speed, scheduling luck or a free port fails here.
+test-stress: install
+	$(BIN)/python -m tests.stress --rounds 5 --parallel 2
 
 # Tests marked slow: minutes in real time (300 positions under Alpaca's rate limit) and
 # the long property runs; excluded from `make test`.
