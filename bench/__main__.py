@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import backtest, floor, planner, simulator, startup, strategy, stream
+from bench import backtest, floor, fresh_clone, planner, simulator, startup, strategy, stream
 
 if __name__ == "__main__":
     met, median_ms = planner.main()
@@ -20,8 +20,16 @@ if __name__ == "__main__":
     simulator_met = simulator.main()
     print()
     backtest_met = backtest.main()
+    print()
+    clone_met = fresh_clone.main()
     sys.exit(
         0
-        if met and strategy_met and stream_met and startup_met and simulator_met and backtest_met
+        if met
+        and strategy_met
+        and stream_met
+        and startup_met
+        and simulator_met
+        and backtest_met
+        and clone_met
         else 1
     )
