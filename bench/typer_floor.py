@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer import completion
+from typer._completion_classes import completion_init
+from typer._completion_shared import Shells
 
-completion.completion_init()  # as alch's cli/completion.py: Typer's own options are off
+completion_init()  # as alch's cli/completion.py: Typer's own options are off
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 TargetsOpt = Annotated[
@@ -151,7 +152,7 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
     install_completion: Annotated[
-        completion.Shells | None,
+        Shells | None,
         typer.Option(
             "--install-completion",
             is_eager=True,
@@ -161,7 +162,7 @@ def main_options(
         ),
     ] = None,
     show_completion: Annotated[
-        completion.Shells | None,
+        Shells | None,
         typer.Option(
             "--show-completion",
             is_eager=True,
