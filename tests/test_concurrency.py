@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from alchemiser_cli.brokers.sim import SimBroker
+from tests.conftest import warm_nyse_table
 
 # The winner's AAPL sell rests up to this long; the test stops it as soon as the loser is
 # out. Generous: on a loaded machine this test took 50-64 s in all, near the old 60.
@@ -27,6 +28,7 @@ def test_two_executes_started_together_one_runs_the_other_exits_5(
         "ALCH_EXECUTION__FILL_TIMEOUT_S": str(HOLD_S),
         "ALCH_EXECUTION__MAX_REPEGS": "0",
     }
+    warm_nyse_table(isolated_state)  # both read it rather than build it, as after a first run
     command = [sys.executable, "-m", "alchemiser_cli", "execute", "--yes", "--json"]
     started = time.monotonic()
     procs = [
