@@ -114,7 +114,7 @@ def test_strategy_backtest_on_sim_bars_and_its_offline_report(
     done = subprocess.run(
         [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
          "--window-size=1000,700", f"--screenshot={shot}", page.as_uri()],
-        capture_output=True, timeout=60, check=False,
+        capture_output=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     width, height, pixels = png_pixels(shot.read_bytes())

@@ -48,8 +48,8 @@ def test_two_executes_started_together_one_runs_the_other_exits_5(
     while len(sim.submissions()) < 2 and time.monotonic() - started < HOLD_S:
         time.sleep(0.05)  # both sells (AAPL, VTI) sent: the run is resting on AAPL
     winner.send_signal(signal.SIGTERM)
-    lost = (loser.returncode, *loser.communicate(timeout=30))
-    won = (winner.wait(timeout=30), *winner.communicate(timeout=30))
+    lost = (loser.returncode, *loser.communicate(timeout=300))
+    won = (winner.wait(timeout=300), *winner.communicate(timeout=300))
     assert lost[0] == 5, lost
     assert lost[1] == ""
     assert "another alch run holds account SIM-DEMO-0001" in lost[2]

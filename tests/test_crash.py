@@ -43,7 +43,7 @@ def _kill(point: str) -> None:
         env=os.environ.copy(),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert killed.returncode == KILLED, killed.stderr

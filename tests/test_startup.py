@@ -64,7 +64,7 @@ def _loaded(
         env=environ,
         capture_output=True,
         check=False,
-        timeout=120,
+        timeout=300,
         cwd=tmp_path,
     )
     result = json.loads(out.read_text(encoding="utf-8"))
