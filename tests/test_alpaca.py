@@ -33,7 +33,9 @@ from tests.fake_alpaca import FakeAlpaca
 from tests.openapi_check import validate
 
 NOW = datetime.fromisoformat(OPEN_NOW)
-FAST = AlpacaPolicy(timeout_s=0.5, read_attempts=3, max_backoff_s=2, breaker_fail_max=4)
+# Few tries, short backoffs; a generous timeout (no test here waits on it: a loaded machine
+# could answer a loopback request slower than a short one, and add a retry to the counts).
+FAST = AlpacaPolicy(timeout_s=10, read_attempts=3, max_backoff_s=2, breaker_fail_max=4)
 
 
 @pytest.fixture
@@ -499,7 +501,7 @@ def test_live_endpoint_needs_the_opt_in(tmp_path: Path) -> None:
 
 @pytest.fixture
 def alpaca_env(fake: FakeAlpaca, monkeypatch: pytest.MonkeyPatch) -> FakeAlpaca:
-    use_fake_alpaca(fake, monkeypatch, timeout_s="2")
+    use_fake_alpaca(fake, monkeypatch, timeout_s="30")
     return fake
 
 

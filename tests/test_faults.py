@@ -26,7 +26,9 @@ from tests.openapi_check import validate
 
 NOW = datetime.fromisoformat(OPEN_NOW)
 THREE_FUND = REPO / "examples" / "targets" / "three-fund.toml"
-FAST = AlpacaPolicy(timeout_s=0.5, read_attempts=3, max_backoff_s=2, breaker_fail_max=4)
+# Few tries, short backoffs; a generous timeout (no test here waits on it: a loaded machine
+# could answer a loopback request slower than a short one, and add a retry to the counts).
+FAST = AlpacaPolicy(timeout_s=10, read_attempts=3, max_backoff_s=2, breaker_fail_max=4)
 
 
 @pytest.fixture

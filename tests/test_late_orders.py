@@ -127,7 +127,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeAlpaca:
         "APCA_API_DATA_URL": server.url,
         "APCA_API_KEY_ID": server.keys[0],
         "APCA_API_SECRET_KEY": server.keys[1],
-        "ALCH_ALPACA__TIMEOUT_S": "2",
+        "ALCH_ALPACA__TIMEOUT_S": "30",  # generous: no fault here waits on it
         "ALCH_ALPACA__SUBMIT_ATTEMPTS": "2",
     }.items():
         monkeypatch.setenv(name, value)

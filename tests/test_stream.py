@@ -68,7 +68,7 @@ def broker_for(fake: FakeAlpaca, tmp_path: Path, *, stream: bool = True) -> Alpa
         api_data_url=fake.url,
         api_stream_url=fake.stream_url,
     )
-    policy = AlpacaPolicy(timeout_s=2)
+    policy = AlpacaPolicy(timeout_s=30)  # generous: no step waits on it
     return AlpacaBroker(creds, policy, SystemClock(), tmp_path / "cache", stream=stream)
 
 
