@@ -5,17 +5,42 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint format bench clean record-cassettes schemas
+.PHONY: install uv-bootstrap demo test test-stress test-newest test-slow lint format bench clean record-cassettes schemas
 
 install: $(STAMP)
 
-# Re-runs only when the lock or the project metadata changed.
-$(STAMP): requirements.lock pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=23.2"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+# uv installs the lock: a bootstrap step puts the pinned uv (requirements-bootstrap.lock, with
+# its hashes) into $(VENV)/uv through the system pip, then `uv pip install --require-hashes`
+# installs requirements.lock into $(VENV). Where uv cannot be had (no pip beside $(PYTHON), no
+# network for it, no uv wheel for the platform, or ALCH_INSTALL_WITH_PIP=1) the same lock goes
+# through plain pip, as before. Re-runs only when a lock or the project metadata changed.
+UV         := $(VENV)/uv/bin/uv
+UV_VERSION := $(shell sed -n 's/^uv==\([^ ]*\).*/\1/p' requirements-bootstrap.lock)
+PIP        := $(BIN)/python -m pip --quiet --disable-pip-version-check
+
+$(STAMP): requirements.lock requirements-bootstrap.lock pyproject.toml
+	$(PYTHON) -m venv --without-pip $(VENV)
+	@if [ -z "$(ALCH_INSTALL_WITH_PIP)" ] && $(MAKE) --no-print-directory uv-bootstrap; then \
+		echo "installing requirements.lock with uv $(UV_VERSION)"; \
+		set -ex; \
+		$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock; \
+		$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .; \
+	else \
+		echo "uv is unavailable: installing requirements.lock with pip"; \
+		set -ex; \
+		$(BIN)/python -m ensurepip --upgrade --default-pip >/dev/null; \
+		$(PIP) install --upgrade "pip>=23.2"; \
+		$(PIP) install --require-hashes -r requirements.lock; \
+		$(PIP) install --no-deps -e .; \
+	fi
 	touch $(STAMP)
+
+# The pinned uv in $(VENV)/uv (kept while its version matches the pin); fails without harm.
+uv-bootstrap:
+	@[ "$$($(UV) --version 2>/dev/null)" = "uv $(UV_VERSION)" ] || { \
+		rm -rf $(VENV)/uv && \
+		PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install -qq --disable-pip-version-check \
+			--require-hashes --target $(VENV)/uv -r requirements-bootstrap.lock; }
 
 # The main job on the embedded simulator: a real plan for the demo account.
 demo: install
@@ -23,6 +48,24 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest --cov=alchemiser_cli --cov-report=term --cov-fail-under=90 -q
+
+# The suite twice at once, five times over (10 runs, each with its own basetemp, no
+# coverage): a test that depends on speed, scheduling luck or a free port fails here.
+test-stress: install
+	$(BIN)/python -m tests.stress --rounds 5 --parallel 2
+
+# The suite (no coverage) against the newest alpaca-py on the package index, everything
+# else from the lock (upgraded only where that release needs it), in its own .venv-newest:
+# an alpaca-py upgrade is a measured decision. Needs uv (`make install` brings it).
+NEWEST := .venv-newest
+test-newest: install
+	@[ -x $(UV) ] || { echo "test-newest needs uv: run make install without ALCH_INSTALL_WITH_PIP"; exit 2; }
+	$(PYTHON) -m venv --without-pip $(NEWEST)
+	$(UV) pip install --quiet --python $(NEWEST)/bin/python --require-hashes -r requirements.lock
+	$(UV) pip install --python $(NEWEST)/bin/python --upgrade-package alpaca-py alpaca-py
+	$(UV) pip install --quiet --python $(NEWEST)/bin/python --no-deps -e .
+	@$(NEWEST)/bin/python -c 'from importlib.metadata import version; print("alpaca-py", version("alpaca-py"), "(the lock pins $(shell sed -n "s/^alpaca-py==\([^ ]*\).*/\1/p" requirements.lock))")'
+	$(NEWEST)/bin/python -m pytest -q -p no:cacheprovider
 
 # Tests marked slow: minutes in real time (300 positions under Alpaca's rate limit) and
 # the long property runs; excluded from `make test`.
@@ -53,4 +96,4 @@ record-cassettes: install
 	$(BIN)/python -m tests.record_cassettes
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(NEWEST) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -7,6 +7,7 @@ import sys
 from bench import (
     backtest,
     floor,
+    fresh_clone,
     plan_command,
     planner,
     simulator,
@@ -34,6 +35,7 @@ if __name__ == "__main__":
         strategy_engine,
         tearsheet,
         tax,
+        fresh_clone,
     ):
         verdicts.append(bench.main())
         print()

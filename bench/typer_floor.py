@@ -10,7 +10,11 @@ from typing import Annotated
 
 import typer
 from typer import _click
+from typer._completion_classes import completion_init
+from typer._completion_shared import Shells
 from typer.core import TyperOption
+
+completion_init()  # as alch's cli/completion.py: Typer's own options are off
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 TargetsOpt = Annotated[
@@ -160,7 +164,7 @@ app = typer.Typer(
     help="Keep a brokerage account at its target allocation: plan, check, execute, status.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=True,
+    add_completion=False,
 )
 
 
@@ -187,6 +191,26 @@ def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    install_completion: Annotated[
+        Shells | None,
+        typer.Option(
+            "--install-completion",
+            is_eager=True,
+            expose_value=False,
+            metavar="SHELL",
+            help="Install completion for SHELL (bash, zsh, fish, powershell, pwsh).",
+        ),
+    ] = None,
+    show_completion: Annotated[
+        Shells | None,
+        typer.Option(
+            "--show-completion",
+            is_eager=True,
+            expose_value=False,
+            metavar="SHELL",
+            help="Print the completion script for SHELL (bash, zsh, fish, powershell, pwsh).",
+        ),
+    ] = None,
 ) -> None:
     """Keep a brokerage account at its target allocation."""
 

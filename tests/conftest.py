@@ -18,9 +18,11 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+from alchemiser_cli import calendar_cache
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.cli.app import app
 from alchemiser_cli.clock import FixedClock
+from alchemiser_cli.core import calendar as core_calendar
 from alchemiser_cli.core.models import Account, Asset, Position, Quote, Snapshot
 
 if TYPE_CHECKING:  # the fake server loads with the tests that start it
@@ -204,6 +206,26 @@ def fresh_logging() -> Iterator[None]:
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
         handler.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_nyse_table_per_horizon() -> Iterator[None]:
+    """exchange-calendars takes ~0.3 s (seconds on a loaded machine) to compute the NYSE
+    session table, and each test's fresh ALCH_HOME (and each fake Alpaca) computed it again.
+    The computation is a pure function of the horizon, so the session does it once per
+    horizon; every home still writes and reads its own table file, as a real run does."""
+    once = functools.cache(core_calendar.xnys_table)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(core_calendar, "xnys_table", once)
+        patch.setattr(calendar_cache, "xnys_table", once)
+        yield
+
+
+def warm_nyse_table(home: Path) -> None:
+    """Write the NYSE session table into `home` (ALCH_HOME) as any installation's first
+    command does, so that a command run in a subprocess there reads it in milliseconds
+    instead of importing exchange-calendars and pandas to build it (~2.5 s of CPU)."""
+    calendar_cache.nyse_calendar(home / "cache", datetime.fromisoformat(OPEN_NOW))
 
 
 @pytest.fixture(autouse=True)

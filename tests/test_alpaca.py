@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,9 @@ from tests.fake_alpaca import FakeAlpaca
 from tests.openapi_check import validate
 
 NOW = datetime.fromisoformat(OPEN_NOW)
-FAST = AlpacaPolicy(timeout_s=0.5, read_attempts=3, max_backoff_s=2, breaker_fail_max=4)
+# Few tries, short backoffs; a generous timeout (no test here waits on it: a loaded machine
+# could answer a loopback request slower than a short one, and add a retry to the counts).
+FAST = AlpacaPolicy(timeout_s=10, read_attempts=3, max_backoff_s=2, breaker_fail_max=4)
 
 
 @pytest.fixture
@@ -435,12 +438,36 @@ def test_a_lost_submit_answer_is_looked_up_not_resent(
 
 
 def test_a_submit_timeout_is_looked_up_not_duplicated(
-    fake: FakeAlpaca, make_broker: BrokerMaker
+    fake: FakeAlpaca, make_broker: BrokerMaker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake.fault("POST", "/v2/orders", "lost", seconds=1.0)  # answer arrives after the timeout
+    # The order is created; its answer comes only when the server stops: the client's
+    # timeout always cuts it.
+    fake.fault("POST", "/v2/orders", "lost", seconds=600)
     broker = make_broker(AlpacaPolicy(timeout_s=0.3, read_attempts=2))
+    # What is slow here is the answer, not the request: the look-up waits (on an event) until
+    # the server has created the order. Without that, a loaded machine could start the
+    # server's thread after the client gave up: the look-up finds nothing, the order is sent
+    # again and refused as a duplicate (safe, but not the case this test is about).
+    created = threading.Event()
+    route = fake.route
+
+    def routed(method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        answer = route(method, path, query, body)
+        if method == "POST":
+            created.set()
+        return answer
+
+    lookup = broker.get_order_by_client_id
+
+    def looked_up(client_order_id: str) -> Any:
+        assert created.wait(60), "the server never created the order"
+        return lookup(client_order_id)
+
+    monkeypatch.setattr(fake, "route", routed)
+    monkeypatch.setattr(broker, "get_order_by_client_id", looked_up)
     order = broker.submit_order(OrderRequest("slow-1", "KO", Side.BUY, Decimal(1), Decimal(71)))
     assert order.client_order_id == "slow-1"
+    assert count(fake, "GET", "/v2/orders:by_client_order_id") == 1
     assert fake.sim.submissions() == ["slow-1"]
 
 
@@ -481,7 +508,7 @@ def test_live_endpoint_needs_the_opt_in(tmp_path: Path) -> None:
 
 @pytest.fixture
 def alpaca_env(fake: FakeAlpaca, monkeypatch: pytest.MonkeyPatch) -> FakeAlpaca:
-    use_fake_alpaca(fake, monkeypatch, timeout_s="2")
+    use_fake_alpaca(fake, monkeypatch, timeout_s="30")
     return fake
 
 

@@ -29,7 +29,7 @@ def closed_fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
     """The fake Alpaca server on a scheduled session whose /v2/clock says is_open: false."""
     with FakeAlpaca(tmp_path / "fake", NOW) as fake:
         fake.clock_override = False
-        use_fake_alpaca(fake, monkeypatch, timeout_s="2")
+        use_fake_alpaca(fake, monkeypatch, timeout_s="30")
         yield fake
 
 

@@ -235,7 +235,7 @@ def test_a_warm_table_needs_neither_exchange_calendars_nor_pandas(tmp_path: Path
         capture_output=True,
         text=True,
         check=True,
-        timeout=60,
+        timeout=300,
         env=env,
         cwd=tmp_path,
     )

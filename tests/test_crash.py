@@ -14,7 +14,7 @@ import pytest
 
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.journal import Journal
-from tests.conftest import D, Run
+from tests.conftest import D, Run, warm_nyse_table
 from tests.crash_runner import KILLED, InjectedCrash, install
 
 CliFn = Callable[..., Run]
@@ -37,12 +37,13 @@ def _prepare(sim: SimBroker, point: str) -> None:
 
 
 def _kill(point: str) -> None:
+    warm_nyse_table(Path(os.environ["ALCH_HOME"]))  # not what these tests are about
     killed = subprocess.run(
         [sys.executable, str(RUNNER), point, "exit", "execute", "--yes", "--json"],
         env=os.environ.copy(),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert killed.returncode == KILLED, killed.stderr

@@ -64,10 +64,46 @@ def test_the_readme_exit_code_table_lists_every_exit_code() -> None:
 
 
 def test_shell_completion_script_is_available(cli: CliFn) -> None:
+    # The shell is the one named, whatever runs the test (make, sh, cron: no shell Typer's
+    # own option could guess from the parent process).
     result = cli("--show-completion", "bash")
     assert result.exit_code == 0
     assert "_alch_completion()" in result.stdout
     assert "complete " in result.stdout
+    zsh = cli("--show-completion", "zsh")
+    assert (zsh.exit_code, zsh.stdout.splitlines()[0]) == (0, "#compdef alch")
+
+
+def test_shell_completion_installs_for_the_named_shell(
+    cli: CliFn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    result = cli("--install-completion", "bash")
+    assert result.exit_code == 0
+    script = tmp_path / ".bash_completions" / "alch.sh"
+    assert result.stdout == (
+        f"bash completion installed in {script}; it takes effect in a new terminal\n"
+    )
+    assert "_alch_completion()" in script.read_text()
+    assert f"source '{script}'" in (tmp_path / ".bashrc").read_text()
+
+
+def test_shell_completion_needs_a_shell_it_knows(cli: CliFn) -> None:
+    for args in (["--show-completion"], ["--show-completion", "ksh"]):
+        result = cli(*args)
+        assert (result.exit_code, result.stdout) == (2, ""), args
+        assert "--show-completion" in result.stderr
+
+
+def test_a_completion_request_answers_with_the_commands(
+    cli: CliFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the installed script asks: the words that complete `alch st`.
+    for name, value in {"_ALCH_COMPLETE": "complete_bash", "COMP_WORDS": "alch st",
+                        "COMP_CWORD": "1"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    result = cli()
+    assert (result.exit_code, result.stdout.split()) == (0, ["status"])
 
 
 def test_the_readme_names_exactly_the_commands_that_take_json(cli: CliFn) -> None:

@@ -127,8 +127,12 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeAlpaca:
         "APCA_API_DATA_URL": server.url,
         "APCA_API_KEY_ID": server.keys[0],
         "APCA_API_SECRET_KEY": server.keys[1],
-        "ALCH_ALPACA__TIMEOUT_S": "2",
+        "ALCH_ALPACA__TIMEOUT_S": "30",  # generous: no fault here waits on it
         "ALCH_ALPACA__SUBMIT_ATTEMPTS": "2",
+        # alch runs on the real clock here: its retry waits and first poll are real sleeps
+        # (8 s in one test), made short; what is tried, and in what order, is the same.
+        "ALCH_ALPACA__MAX_BACKOFF_S": "0.01",
+        "ALCH_EXECUTION__POLL_INITIAL_S": "0.01",
     }.items():
         monkeypatch.setenv(name, value)
     return server

@@ -33,7 +33,7 @@ def echoing_fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fa
     with FakeAlpaca(tmp_path / "fake", NOW) as fake:
         body = {"code": 42210000, "message": ECHO}
         fake.fault("POST", "/v2/orders", "status", status=422, body=body, count=100)
-        use_fake_alpaca(fake, monkeypatch, timeout_s="2")
+        use_fake_alpaca(fake, monkeypatch, timeout_s="30")
         yield fake
 
 

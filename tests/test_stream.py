@@ -42,9 +42,11 @@ ask = "10"
 bid = "20"
 ask = "20"
 """
-# Slow polling (the first read after 5 s of silence): a fill seen sooner came by the stream.
-POLICY = ExecutionPolicy(poll_initial_s=5, poll_max_s=5, fill_timeout_s=20, deadline_s=60)
-BOUND_S = 5.0  # the longest any step of these tests waits in real time
+# Slow polling (the first read after 30 s of silence): a fill seen sooner came by the stream.
+# Each bound is far beyond what a step takes (milliseconds), so that a loaded machine cannot
+# reach one: a test's outcome never depends on how fast it runs.
+POLICY = ExecutionPolicy(poll_initial_s=30, poll_max_s=30, fill_timeout_s=120, deadline_s=300)
+BOUND_S = 60.0  # the longest any step of these tests waits in real time
 
 
 @pytest.fixture
@@ -66,7 +68,7 @@ def broker_for(fake: FakeAlpaca, tmp_path: Path, *, stream: bool = True) -> Alpa
         api_data_url=fake.url,
         api_stream_url=fake.stream_url,
     )
-    policy = AlpacaPolicy(timeout_s=2)
+    policy = AlpacaPolicy(timeout_s=30)  # generous: no step waits on it
     return AlpacaBroker(creds, policy, SystemClock(), tmp_path / "cache", stream=stream)
 
 
@@ -181,7 +183,7 @@ def test_a_dropped_stream_reconnects_and_reconciles_once_nothing_lost_nothing_do
 def test_stream_unavailable_falls_back_to_polling(fake: FakeAlpaca, tmp_path: Path) -> None:
     fake.stream.down = True
     journal = tmp_path / "j.sqlite"
-    fast = ExecutionPolicy(poll_initial_s=0.05, poll_max_s=0.1, fill_timeout_s=20, deadline_s=60)
+    fast = ExecutionPolicy(poll_initial_s=0.05, poll_max_s=0.1, fill_timeout_s=120, deadline_s=300)
     run = Run(broker_for(fake, tmp_path), journal, held_buys(fake), fast)
     until(lambda: len(fake.sim.orders()) == 2, "orders resting")
     for order in fake.sim.orders():
@@ -198,7 +200,7 @@ def test_stream_unavailable_falls_back_to_polling(fake: FakeAlpaca, tmp_path: Pa
 def test_a_silent_stream_falls_back_to_polling_the_silent_orders(
     fake: FakeAlpaca, tmp_path: Path
 ) -> None:
-    quiet = ExecutionPolicy(poll_initial_s=0.1, poll_max_s=0.2, fill_timeout_s=20, deadline_s=60)
+    quiet = ExecutionPolicy(poll_initial_s=0.1, poll_max_s=0.2, fill_timeout_s=120, deadline_s=300)
     journal = tmp_path / "j.sqlite"
     run = Run(broker_for(fake, tmp_path), journal, held_buys(fake), quiet)
     until(lambda: fake.stream.connections == 1 and len(fake.sim.orders()) == 2, "orders resting")
@@ -216,13 +218,13 @@ def test_a_silent_stream_falls_back_to_polling_the_silent_orders(
 
 def test_a_stop_wakes_a_wait_on_the_stream_at_once(fake: FakeAlpaca, tmp_path: Path) -> None:
     journal = tmp_path / "j.sqlite"
-    run = Run(broker_for(fake, tmp_path), journal, held_buys(fake))  # waits of 5 s
+    run = Run(broker_for(fake, tmp_path), journal, held_buys(fake))  # waits of 30 s
     until(lambda: any("reconciled" in e for e in run.events), "the first reconciliation")
     assert run.executor is not None
     started = time.monotonic()
     run.executor.stop("SIGTERM")
     result = run.done()
-    assert time.monotonic() - started < 2.0  # not the 5 s wait, nor the 20 s bound
+    assert time.monotonic() - started < 15  # not the 30 s wait, nor the 120 s bound
     assert result.outcome is Outcome.INTERRUPTED
     assert sorted(o.status for o in fake.sim.orders()) == ["canceled", "canceled"]
 
@@ -261,7 +263,7 @@ def test_cli_execute_learns_a_fill_from_the_stream(
         "APCA_API_STREAM_URL": fake.stream_url,
         "APCA_API_KEY_ID": fake.keys[0],
         "APCA_API_SECRET_KEY": fake.keys[1],
-        "ALCH_EXECUTION__POLL_INITIAL_S": "5",  # polling alone would need 5 s to see the fill
+        "ALCH_EXECUTION__POLL_INITIAL_S": "30",  # polling alone would need 30 s to see it
     }.items():
         monkeypatch.setenv(name, value)
     fake.sim.script("VXUS", "hold")

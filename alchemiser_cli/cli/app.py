@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +15,7 @@ from alchemiser_cli.cli import (
     backtest,
     check,
     common,
+    completion,
     execute,
     plan,
     reconcile,
@@ -69,7 +69,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
-    add_completion=True,
+    add_completion=False,  # cli/completion.py: the shell is named, not guessed
 )
 
 
@@ -96,6 +96,8 @@ def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    install_completion: completion.InstallCompletionOpt = None,
+    show_completion: completion.ShowCompletionOpt = None,
 ) -> None:
     """Keep a brokerage account at its target allocation."""
     ctx.obj = GlobalOptions(
@@ -116,18 +118,6 @@ app.command()(tax.tax)
 app.add_typer(sim.app, name="sim")
 
 
-SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
-
-
-def _completion_for_named_shell(args: list[str]) -> None:
-    """`--show-completion zsh` (or `--install-completion zsh`): the shell named, not the
-    one detected. Typer takes the shell's name only with its detection off, and without
-    it `zsh` was ignored and the bash script printed."""
-    for flag in ("--show-completion", "--install-completion"):
-        if flag in args[:-1] and args[args.index(flag) + 1] in SHELLS:
-            os.environ["_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"] = "1"
-
-
 def main() -> None:
     """Console-script entry point: the standard streams made safe, then the command; every
     way out is one exit code (see README "Exit codes")."""
@@ -135,7 +125,6 @@ def main() -> None:
     if problem is not None:
         sys.stderr.write(f"alch: error: {problem}\n")
         raise SystemExit(int(ExitCode.USAGE))
-    _completion_for_named_shell(sys.argv[1:])
     code: int | str | None = 0
     try:
         app()
