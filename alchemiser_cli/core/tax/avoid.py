@@ -10,6 +10,10 @@ inside it. A plan's wash sales name the positions to hold back:
 The caller plans again with the transformed targets, and repeats while the new plan makes
 new wash sales (a substitute sold at a loss lately is held back too; its share then stays
 in cash, it is not passed on to a substitute's substitute).
+
+Targets whose every weight is held back at zero read to the planner as a liquidation,
+which sells positions outside the targets even with `[planner] sell_unlisted = false`:
+those positions are then held where they are too, for as long as the other holds last.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from decimal import Decimal
 
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import ZERO
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.planner import Plan, Rule
 from alchemiser_cli.core.tax.ledger import WINDOW
 from alchemiser_cli.core.tax.records import Hold, WashSaleView
 
 CLEAR = WINDOW + timedelta(days=1)  # the first day after a wash sale's window
+UNLISTED = (
+    "not in the targets, kept by [planner] sell_unlisted = false while every target is held back"
+)
 
 
 def holds_for(
@@ -73,6 +80,24 @@ def _with_substitutes(holds: list[Hold], substitutes: Mapping[str, str]) -> list
             Hold(hold.symbol, hold.wanted, hold.planned, hold.until, hold.reason, substitute)
         )
     return out
+
+
+def keep_unlisted(asked: Plan, holds: Sequence[Hold], weights: Mapping[str, Decimal]) -> list[Hold]:
+    """`holds`, and when they leave no target weight above zero under `[planner]
+    sell_unlisted = false`, a hold at its current weight for every position the plan
+    `asked` (made from the targets asked for) kept outside the targets."""
+    if asked.policy.sell_unlisted or not holds:
+        return list(holds)
+    if any(w > ZERO for w in apply_holds(weights, holds).values()):
+        return list(holds)
+    until = max(h.until for h in holds)
+    named = {h.symbol for h in holds}
+    kept = [
+        Hold(line.symbol, ZERO, line.current_weight, until, UNLISTED)
+        for line in asked.positions
+        if line.rule is Rule.UNLISTED_HELD and line.symbol not in named
+    ]
+    return sorted([*holds, *kept], key=lambda h: h.symbol)
 
 
 def apply_holds(weights: Mapping[str, Decimal], holds: Sequence[Hold]) -> dict[str, Decimal]:
