@@ -13,9 +13,22 @@ from pathlib import Path
 
 from alchemiser_cli.errors import InputError
 
+Inputs = Sequence[tuple[str, Path | None]]
 
-def write_output(path: Path, text: str, what: str) -> None:
-    """Write `text` to `path` whole or not at all; a failure is one line naming the file."""
+
+def write_output(
+    path: Path,
+    text: str,
+    what: str,
+    *,
+    state_dir: Path | None = None,
+    inputs: Inputs = (),
+    private: bool = False,
+) -> None:
+    """Write `text` to `path` whole or not at all; a failure is one line naming the file.
+    Never inside `state_dir` (ALCH_HOME) nor over one of the run's `inputs`; `private`
+    (the live account's figures) makes it 0600, as `alch tax --csv`."""
+    refuse_overwrite(path, state_dir, inputs)
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
     except OSError as exc:
@@ -23,7 +36,7 @@ def write_output(path: Path, text: str, what: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
-        os.chmod(temp, 0o644 & ~_umask())
+        os.chmod(temp, 0o600 if private else 0o644 & ~_umask())
         os.replace(temp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -31,8 +44,10 @@ def write_output(path: Path, text: str, what: str) -> None:
         raise InputError(f"{path}: cannot write the {what}: {exc.strerror}") from None
 
 
-def output_dir(path: Path, what: str) -> Path:
-    """A directory for output files (`--csv DIR`), created with its parents when missing."""
+def output_dir(path: Path, what: str, *, state_dir: Path | None = None) -> Path:
+    """A directory for output files (`--csv DIR`), created with its parents when missing
+    (never inside `state_dir`, ALCH_HOME)."""
+    refuse_overwrite(path, state_dir)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -56,24 +71,31 @@ def _same(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
+def refuse_overwrite(path: Path, state_dir: Path | None, inputs: Inputs = ()) -> None:
+    """Refuse (one `InputError`) a path inside ALCH_HOME, alch's own state (its journal,
+    caches, simulator), or one that is a file this run reads (config, seed, targets)."""
+    if state_dir is not None:
+        target = path.resolve()
+        home = state_dir.resolve()
+        if target == home or home in target.parents:
+            raise InputError(
+                f"{path} is inside ALCH_HOME ({state_dir}), alch's own state: write it elsewhere"
+            )
+    for what, source in inputs:
+        if source is not None and _same(path, source):
+            raise InputError(f"{path} is the {what} of this run: write it elsewhere")
+
+
 def write_user_file(
     path: Path,
     text: str,
     *,
     overwrite: bool,
     state_dir: Path,
-    inputs: Sequence[tuple[str, Path | None]] = (),
+    inputs: Inputs = (),
 ) -> None:
     """Write `text` to `path` under the rule above; every refusal is one `InputError`."""
-    target = path.resolve()
-    home = state_dir.resolve()
-    if target == home or home in target.parents:
-        raise InputError(
-            f"{path} is inside ALCH_HOME ({state_dir}), alch's own state: write it elsewhere"
-        )
-    for what, source in inputs:
-        if source is not None and _same(path, source):
-            raise InputError(f"{path} is the {what} of this run: write it elsewhere")
+    refuse_overwrite(path, state_dir, inputs)
     if path.is_dir():
         raise InputError(f"{path} is a directory: name a file")
     if (path.exists() or path.is_symlink()) and not overwrite:

@@ -164,6 +164,10 @@ def backtest(
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE")
     opts = globals_of(ctx)
     with runtime_for(ctx, lambda: planner_overrides(band, mode)) as rt:
+        if report is not None or csv_dir is not None:
+            from alchemiser_cli.cli.tearsheet import refuse_outputs, run_inputs
+
+            refuse_outputs(rt.settings, report, csv_dir, run_inputs(rt.settings, targets, strategy))
         amount = decimal_flag(cash, "--cash", "100000", "1000000000000")
         if amount <= 0:
             raise InputError(f"--cash {cash!r}: give a positive amount, such as 100000")
@@ -197,13 +201,14 @@ def backtest(
             )
         if report is not None or csv_dir is not None:
             from alchemiser_cli.app.report import bar_source
-            from alchemiser_cli.cli.tearsheet import save_tearsheet
+            from alchemiser_cli.cli.tearsheet import run_inputs, save_tearsheet
             from alchemiser_cli.documents.tearsheet import from_backtest
 
             sheet = from_backtest(
                 outcome.result, synthetic=outcome.synthetic, bar_source=bar_source(rt)
             )
-            save_tearsheet(sheet, report, csv_dir)
+            inputs = run_inputs(rt.settings, targets, strategy)
+            save_tearsheet(sheet, report, csv_dir, settings=rt.settings, inputs=inputs)
         if json_out:
             emit_json("backtest", doc)
         else:

@@ -20,7 +20,7 @@ from alchemiser_cli.cli.backtest import (
     parse_date,
 )
 from alchemiser_cli.cli.common import TargetsOpt, console, load_targets, runtime_for
-from alchemiser_cli.cli.tearsheet import save_tearsheet
+from alchemiser_cli.cli.tearsheet import refuse_outputs, run_inputs, save_tearsheet
 from alchemiser_cli.errors import InputError
 
 if TYPE_CHECKING:
@@ -81,6 +81,8 @@ def report(
     if bool(strategy) and targets is not None:
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE, not both")
     with runtime_for(ctx) as rt:
+        inputs = run_inputs(rt.settings, targets, strategy)
+        refuse_outputs(rt.settings, page, csv_dir, inputs)
         req = ReportRequest(
             start=parse_date(start, "--from") if start else None,
             end=parse_date(to, "--to") if to else None,
@@ -92,5 +94,5 @@ def report(
             risk_free=decimal_flag(risk_free, "--risk-free", "0.02", "1"),
         )
         sheet = live_report(rt, req)
-        save_tearsheet(sheet, page, csv_dir)
+        save_tearsheet(sheet, page, csv_dir, settings=rt.settings, inputs=inputs, private=True)
         _print(sheet)

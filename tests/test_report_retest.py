@@ -1,0 +1,65 @@
+"""Defects found by a hostile re-test of the tearsheet and `alch report` (issue 26), each
+shown failing on the code before its fix."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, Run
+
+CliFn = Callable[..., Run]
+TARGETS = str(REPO / "examples" / "targets" / "sixty-forty.toml")
+BACKTEST = ("backtest", "--targets", TARGETS, "--from", "2024-01-02", "--to", "2024-02-01")
+
+
+def test_a_report_is_never_written_over_alchs_state_or_the_files_of_the_run(
+    cli: CliFn, isolated_state: Path, tmp_path: Path
+) -> None:
+    assert cli("status").exit_code == 0  # the journal exists
+    journal = isolated_state / "journal.sqlite"
+    before = journal.read_bytes()
+    run = cli(*BACKTEST, "--report", str(journal))
+    assert run.exit_code == 2
+    assert "is inside ALCH_HOME" in run.stderr
+    assert journal.read_bytes() == before
+    config = tmp_path / "alch.toml"
+    config.write_text("[planner]\ncollar_bps = 40\n")
+    run = cli("--config", str(config), *BACKTEST, "--report", str(config))
+    assert (run.exit_code, config.read_text()) == (2, "[planner]\ncollar_bps = 40\n")
+    assert "is the config file of this run" in run.stderr
+    mine = tmp_path / "mine.toml"
+    mine.write_text(Path(TARGETS).read_text())
+    run = cli("backtest", "--targets", str(mine), "--from", "2024-01-02", "--to", "2024-02-01",
+              "--report", str(mine))  # fmt: skip
+    assert run.exit_code == 2
+    assert "is the targets file of this run" in run.stderr
+    assert mine.read_text() == Path(TARGETS).read_text()
+    inside = isolated_state / "cache" / "mine"
+    run = cli(*BACKTEST, "--csv", str(inside))
+    assert run.exit_code == 2
+    assert "is inside ALCH_HOME" in run.stderr
+    assert not inside.exists()
+
+
+def test_the_live_reports_files_are_private_to_their_owner(
+    cli: CliFn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for day in ("2026-11-23", "2026-11-24"):  # two sessions of the account's history
+        monkeypatch.setenv("ALCH_SIM_NOW", f"{day}T15:00:00+00:00")
+        assert cli("status").exit_code == 0
+    page, folder = tmp_path / "live.html", tmp_path / "live"
+    old = os.umask(0o022)
+    try:
+        run = cli("report", "--report", str(page), "--csv", str(folder))
+    finally:
+        os.umask(old)
+    assert run.exit_code == 0, run.stderr
+    written = [page, *sorted(folder.iterdir())]
+    assert len(written) == 5
+    # the account's number, equity and cash flows: its owner's alone, as `alch tax --csv`
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in written} == {"0o600"}
