@@ -63,3 +63,26 @@ def test_the_live_reports_files_are_private_to_their_owner(
     assert len(written) == 5
     # the account's number, equity and cash flows: its owner's alone, as `alch tax --csv`
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in written} == {"0o600"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ({"timestamp": ["monday"], "equity": [1]}, "timestamp 'monday'"),
+        ({"timestamp": [None], "equity": [1]}, "timestamp None"),
+        ({"timestamp": [True], "equity": [1]}, "timestamp True"),
+        ({"timestamp": [1e20], "equity": [1]}, "timestamp 1e+20"),
+        ({"timestamp": [1763960400], "equity": [1], "cashflow": "CSD"}, "cashflow"),
+        ({"timestamp": [1763960400, 1763960400], "equity": [1, 2]}, "not in time order"),
+        ({"timestamp": [1764046800, 1763960400], "equity": [1, 2]}, "not in time order"),
+    ],
+)
+def test_a_portfolio_history_alpaca_would_never_send_is_one_broker_error(
+    raw: dict[str, object], says: str
+) -> None:
+    from alchemiser_cli.brokers.alpaca_history import parse_history
+    from alchemiser_cli.errors import BrokerError
+
+    with pytest.raises(BrokerError, match="unexpected portfolio history from Alpaca") as err:
+        parse_history(raw)
+    assert says in str(err.value)
