@@ -86,3 +86,53 @@ def test_a_portfolio_history_alpaca_would_never_send_is_one_broker_error(
     with pytest.raises(BrokerError, match="unexpected portfolio history from Alpaca") as err:
         parse_history(raw)
     assert says in str(err.value)
+
+
+def _two_sessions(cli: CliFn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo account touched on two sessions: a history to measure."""
+    for day in ("2026-11-23", "2026-11-24"):
+        monkeypatch.setenv("ALCH_SIM_NOW", f"{day}T15:00:00+00:00")
+        assert cli("status").exit_code == 0
+
+
+def test_a_report_ends_today_whatever_the_to_flag_says(
+    cli: CliFn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _two_sessions(cli, monkeypatch)
+    folder = tmp_path / "csv"
+    # the simulator valued the account on closes of days to come (to 2200: 174 years of
+    # made-up returns) and crashed on 2999 (exit 70)
+    for to in ("2200-12-31", "2999-12-31"):
+        run = cli("report", "--to", to, "--csv", str(folder))
+        assert run.exit_code == 0, run.stderr
+        assert f"--to {to} is after today: the report ends 2026-11-24" in run.stderr
+        rows = (folder / "equity.csv").read_text().splitlines()
+        assert rows[-1].startswith("2026-11-24,")
+        folder = tmp_path / "csv2"
+    later = cli("report", "--from", "2027-01-04")
+    assert later.exit_code == 2
+    assert later.stderr == "alch: error: --from 2027-01-04 is after today (2026-11-24)\n"
+
+
+def test_a_live_report_valued_on_synthetic_bars_says_so(
+    cli: CliFn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _two_sessions(cli, monkeypatch)
+    page = tmp_path / "live.html"
+    run = cli("report", "--benchmark", "SPY", "--report", str(page))
+    assert run.exit_code == 0, run.stderr
+    assert "synthetic bars" in run.stderr  # the simulator's account, valued on made-up closes
+    html = page.read_text(encoding="utf-8")
+    assert "SYNTHETIC BARS" in html
+    assert "<th>bars</th><td>SYNTHETIC (a demonstration, not market data)</td>" in html
+    bars = tmp_path / "bars"  # real closes for every symbol: no such label
+    bars.mkdir()
+    for symbol in ("AAPL", "BND", "VTI", "SPY"):
+        (bars / f"{symbol}.csv").write_text(
+            "date,close\n2026-11-20,100\n2026-11-23,101\n2026-11-24,102\n"
+        )
+    monkeypatch.setenv("ALCH_SIM_BARS", str(bars))
+    run = cli("report", "--benchmark", "SPY", "--report", str(tmp_path / "real.html"))
+    assert run.exit_code == 0, run.stderr
+    assert "SYNTHETIC" not in (tmp_path / "real.html").read_text(encoding="utf-8")
+    assert "synthetic" not in run.stderr
