@@ -51,3 +51,12 @@ def test_holding_back_every_buy_never_sells_an_unlisted_position_kept_by_sell_un
     assert cli("plan", "--json", "--out", str(saved), *args).exit_code == 0
     assert cli("check", str(saved)).exit_code == 0  # checked against the targets asked for
     assert json.loads(saved.read_text())["tax"]["holds"][0]["symbol"] == "BND"
+
+
+def test_the_command_list_gives_tax_one_sentence(cli: CliFn) -> None:
+    lines = cli("--help").stdout.splitlines()
+    (row,) = [n for n, line in enumerate(lines) if "│ tax " in line]
+    # one sentence on its row (the docstring's hard line break used to split it mid-list)
+    assert "List the lots sold in a year, from the broker's fills (not tax" in lines[row]
+    assert "advice)." in lines[row + 1]
+    assert "wash-sale" not in " ".join(lines)  # the columns are for `alch tax --help`
