@@ -136,3 +136,15 @@ def test_a_live_report_valued_on_synthetic_bars_says_so(
     assert run.exit_code == 0, run.stderr
     assert "SYNTHETIC" not in (tmp_path / "real.html").read_text(encoding="utf-8")
     assert "synthetic" not in run.stderr
+
+
+@pytest.mark.parametrize("flag", [("--tax",), ("--report", "replay.html"), ("--csv", "replay-csv")])
+def test_replay_journal_refuses_the_flags_it_would_ignore(
+    cli: CliFn, flag: tuple[str, ...]
+) -> None:
+    run = cli("backtest", "--replay-journal", *flag)
+    assert run.exit_code == 2
+    assert run.stderr == (
+        f"alch: error: --replay-journal lists the differences of journaled runs: it takes no "
+        f"{flag[0]} (drop one)\n"
+    )
