@@ -60,3 +60,25 @@ def test_the_command_list_gives_tax_one_sentence(cli: CliFn) -> None:
     assert "List the lots sold in a year, from the broker's fills (not tax" in lines[row]
     assert "advice)." in lines[row + 1]
     assert "wash-sale" not in " ".join(lines)  # the columns are for `alch tax --help`
+
+
+def test_each_lot_line_adds_up_in_cents_as_form_8949s_columns_do() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from alchemiser_cli.core.tax.ledger import Realised
+    from alchemiser_cli.core.tax.report import realised_lots
+    from alchemiser_cli.render.tax import csv_text
+
+    # proceeds 10.015 and basis 5.005 round (half to even) to 10.02 and 5.00; the gain of
+    # 5.01 rounded on its own would not be their difference (5.02)
+    day = date(2026, 1, 5)
+    proceeds, basis, adjustment = Decimal("10.015"), Decimal("5.005"), Decimal("0.0049")
+    record = Realised("X", Decimal(1), day, day, date(2026, 2, 2), proceeds, basis, "o",
+                      disallowed=adjustment)  # fmt: skip
+    (lot,) = realised_lots([record])
+    assert (lot.proceeds, lot.basis, lot.wash_sale_adjustment, lot.gain) == (
+        Decimal("10.02"), Decimal("5.00"), Decimal("0.00"), Decimal("5.02"))  # fmt: skip
+    row = csv_text([lot], 2026).splitlines()[2].split(",")
+    proceeds, basis, adjustment, gain = (Decimal(v) for v in row[4:8])
+    assert proceeds - basis + adjustment == gain
