@@ -148,3 +148,14 @@ def test_replay_journal_refuses_the_flags_it_would_ignore(
         f"alch: error: --replay-journal lists the differences of journaled runs: it takes no "
         f"{flag[0]} (drop one)\n"
     )
+
+
+def test_trades_csv_has_money_to_the_cent(cli: CliFn, tmp_path: Path) -> None:
+    folder = tmp_path / "csv"
+    assert cli(*BACKTEST, "--csv", str(folder)).exit_code == 0
+    rows = (folder / "trades.csv").read_text().splitlines()
+    assert rows[0] == "date,symbol,side,qty,price,value,cost,fees"
+    for row in rows[1:]:
+        *_, value, cost, fees = row.split(",")
+        # the module promises money to the cent: the cost column had 19 decimals
+        assert all(len(v.partition(".")[2]) <= 2 for v in (value, cost, fees)), row
