@@ -159,3 +159,26 @@ def test_trades_csv_has_money_to_the_cent(cli: CliFn, tmp_path: Path) -> None:
         *_, value, cost, fees = row.split(",")
         # the module promises money to the cent: the cost column had 19 decimals
         assert all(len(v.partition(".")[2]) <= 2 for v in (value, cost, fees)), row
+
+
+def test_the_live_report_against_its_backtest_and_a_benchmark_fits_400_pixels(
+    cli: CliFn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.chromium import CHROMIUM, Browser
+    from tests.test_tearsheet import CLIPPED, REQUIRE_BROWSER
+
+    if CHROMIUM is None:
+        if REQUIRE_BROWSER:
+            pytest.fail("Chromium is required here (ALCH_TEST_REQUIRE_CHROMIUM=1) but missing")
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    _two_sessions(cli, monkeypatch)
+    page = tmp_path / "live.html"
+    run = cli("report", "--targets", TARGETS, "--benchmark", "SPY", "--report", str(page))
+    assert run.exit_code == 0, run.stderr
+    with Browser(tmp_path / "profile") as browser:
+        for width in (1280, 400):
+            browser.open(page, width)
+            assert browser.problems() == []
+            # three columns of figures (live, backtest, benchmark) beside the names: at 400
+            # pixels the benchmark's were cut off behind a scroll bar
+            assert browser.evaluate(CLIPPED) == [], width
