@@ -73,7 +73,11 @@ def _same(a: Path, b: Path) -> bool:
 
 def refuse_overwrite(path: Path, state_dir: Path | None, inputs: Inputs = ()) -> None:
     """Refuse (one `InputError`) a path inside ALCH_HOME, alch's own state (its journal,
-    caches, simulator), or one that is a file this run reads (config, seed, targets)."""
+    caches, simulator), one that is a file this run reads (config, seed, targets), or a
+    special file (a device such as /dev/null, a pipe, a socket): the temporary file renamed
+    over it would replace the node itself."""
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        raise InputError(f"{path} is not a regular file: name a file")
     if state_dir is not None:
         target = path.resolve()
         home = state_dir.resolve()

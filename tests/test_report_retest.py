@@ -182,3 +182,18 @@ def test_the_live_report_against_its_backtest_and_a_benchmark_fits_400_pixels(
             # three columns of figures (live, backtest, benchmark) beside the names: at 400
             # pixels the benchmark's were cut off behind a scroll bar
             assert browser.evaluate(CLIPPED) == [], width
+
+
+def test_a_report_or_csv_never_replaces_a_special_file(cli: CliFn, tmp_path: Path) -> None:
+    # A FIFO stands in for /dev/null: run as root, `--report /dev/null` replaced the device
+    # node with a regular file (the temporary file renamed over it)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    run = cli(*BACKTEST, "--report", str(fifo))
+    assert run.exit_code == 2
+    assert run.stderr == f"alch: error: {fifo} is not a regular file: name a file\n"
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    run = cli("tax", "--csv", str(fifo), "--overwrite")
+    assert run.exit_code == 2
+    assert run.stderr == f"alch: error: {fifo} is not a regular file: name a file\n"
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
