@@ -82,3 +82,38 @@ def test_each_lot_line_adds_up_in_cents_as_form_8949s_columns_do() -> None:
     row = csv_text([lot], 2026).splitlines()[2].split(",")
     proceeds, basis, adjustment, gain = (Decimal(v) for v in row[4:8])
     assert proceeds - basis + adjustment == gain
+
+
+def test_a_held_back_sale_waits_for_every_recent_purchase_not_just_the_one_it_matched(
+    cli: CliFn, isolated_state: Path, tmp_path: Path, exact: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account(isolated_state, tmp_path, [
+        ("2025-06-02", "VTI", Side.BUY, "100", "350"),
+        ("2026-11-10", "VTI", Side.BUY, "20", "325"),
+        ("2026-11-16", "VTI", Side.BUY, "20", "320"),
+    ])  # fmt: skip
+    monkeypatch.setenv("ALCH_TAX__AVOID_WASH_SALES", "true")
+    # equity 52,100 cash + 140 x 300 = 94,100; VTI 41% = 38,581: sell 11.4 of the 2025 lot at
+    # a loss, all of it replaced by the 2026-11-10 purchase. On 2026-12-11 (31 days after
+    # it) the sale would still be a wash sale: the 2026-11-16 purchase is then 25 days old
+    # and held. The sale is clear on 2026-12-17.
+    doc = plan(cli, "--targets", targets(tmp_path, VTI="41%", BND="59%"))
+    (hold,) = doc["tax"]["holds"]
+    assert (hold["symbol"], hold["until"]) == ("VTI", "2026-12-17")
+
+
+def test_a_held_back_buy_waits_for_every_recent_loss_sale(
+    cli: CliFn, isolated_state: Path, tmp_path: Path, exact: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account(isolated_state, tmp_path, [
+        ("2026-06-01", "QQQ", Side.BUY, "100", "400"),
+        ("2026-11-02", "QQQ", Side.SELL, "50", "380"),  # a loss on 50 shares
+        ("2026-11-10", "QQQ", Side.SELL, "50", "380"),  # and on 50 more
+    ])  # fmt: skip
+    monkeypatch.setenv("ALCH_TAX__AVOID_WASH_SALES", "true")
+    # QQQ 10% of 100,000 - 40,000 + 38,000 = 98,000: 25.1 shares, all matched with the
+    # 2026-11-02 loss. Bought on 2026-12-03 (31 days after it) they would replace the
+    # 2026-11-10 loss instead: the buy is clear on 2026-12-11.
+    doc = plan(cli, "--targets", targets(tmp_path, QQQ="10%"))
+    (hold,) = doc["tax"]["holds"]
+    assert (hold["symbol"], hold["until"]) == ("QQQ", "2026-12-11")

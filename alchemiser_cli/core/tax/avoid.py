@@ -19,13 +19,14 @@ those positions are then held where they are too, for as long as the other holds
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import ZERO
 from alchemiser_cli.core.planner import Plan, Rule
-from alchemiser_cli.core.tax.ledger import WINDOW
+from alchemiser_cli.core.tax.ledger import WINDOW, Ledger
 from alchemiser_cli.core.tax.records import Hold, WashSaleView
 
 CLEAR = WINDOW + timedelta(days=1)  # the first day after a wash sale's window
@@ -79,6 +80,25 @@ def _with_substitutes(holds: list[Hold], substitutes: Mapping[str, str]) -> list
         out.append(
             Hold(hold.symbol, hold.wanted, hold.planned, hold.until, hold.reason, substitute)
         )
+    return out
+
+
+def widened(holds: Sequence[Hold], history: Ledger, day: date) -> list[Hold]:
+    """Each hold until the first day its trade is clear of every wash sale, not only of the
+    one the plan's wash sale matched: a held-back buy waits 31 days after the symbol's last
+    loss sale a purchase could still replace; a held-back sale, 31 days after the last
+    purchase still held that has not replaced a loss yet."""
+    start = day - WINDOW
+    out = []
+    for hold in holds:
+        if hold.wanted > hold.planned:
+            losses = history.pending.get(hold.symbol, ())
+            dates = [r.sold for r in losses if r.open_units > ZERO and r.sold >= start]
+        else:
+            lots = history.lots.get(hold.symbol, ())
+            dates = [lot.acquired for lot in lots if not lot.replaced and lot.acquired >= start]
+        until = max([hold.until, *(d + CLEAR for d in dates)])
+        out.append(hold if until == hold.until else replace(hold, until=until))
     return out
 
 
