@@ -197,3 +197,17 @@ def test_a_report_or_csv_never_replaces_a_special_file(cli: CliFn, tmp_path: Pat
     assert run.exit_code == 2
     assert run.stderr == f"alch: error: {fifo} is not a regular file: name a file\n"
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_only_external_cash_flows_are_taken_out_of_the_returns() -> None:
+    from decimal import Decimal
+
+    from alchemiser_cli.brokers.alpaca_history import parse_history
+
+    # a dividend (DIV) is a return, not a deposit, even if Alpaca lists it among the flows
+    raw = {
+        "timestamp": [1763960400, 1764046800],
+        "equity": [1000, 1110],
+        "cashflow": {"CSD": [0, 100], "DIV": [0, 10]},
+    }
+    assert parse_history(raw).flows == (Decimal(0), Decimal(100))

@@ -17,6 +17,7 @@ PATH = "/account/portfolio/history"
 # External cash flows (not returns): cash deposits and withdrawals, cash and stock
 # journals, ACATS transfers of cash and of stock. Signed as Alpaca's activities are.
 FLOW_TYPES = "CSD,CSW,JNLC,JNLS,ACATC,ACATS"
+FLOWS = frozenset(FLOW_TYPES.split(","))
 
 
 def history_params(start: date, end: date) -> dict[str, str]:
@@ -66,6 +67,8 @@ def parse_history(raw: Any) -> PortfolioHistory:
     if not isinstance(cashflow, dict):
         raise BrokerError("unexpected portfolio history from Alpaca: cashflow is not an object")
     for kind, values in cashflow.items():
+        if kind not in FLOWS:  # asked for only these; anything else (a dividend) is a return
+            continue
         if not isinstance(values, list) or len(values) != len(stamps):
             raise BrokerError(f"unexpected portfolio history from Alpaca: cashflow {kind}")
         for i, value in enumerate(values):
