@@ -26,9 +26,10 @@ def write_output(
     private: bool = False,
 ) -> None:
     """Write `text` to `path` whole or not at all; a failure is one line naming the file.
-    Never inside `state_dir` (ALCH_HOME) nor over one of the run's `inputs`; `private`
-    (the live account's figures) makes it 0600, as `alch tax --csv`."""
-    refuse_overwrite(path, state_dir, inputs)
+    Never over or among alch's own state in `state_dir` (ALCH_HOME), nor over one of the
+    run's `inputs`; `private` (the live account's figures) makes it 0600, as `alch tax
+    --csv`."""
+    refuse_overwrite(path, state_dir, inputs, beside_state=True)
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
     except OSError as exc:
@@ -46,8 +47,8 @@ def write_output(
 
 def output_dir(path: Path, what: str, *, state_dir: Path | None = None) -> Path:
     """A directory for output files (`--csv DIR`), created with its parents when missing
-    (never inside `state_dir`, ALCH_HOME)."""
-    refuse_overwrite(path, state_dir)
+    (never among alch's own state in `state_dir`, ALCH_HOME)."""
+    refuse_overwrite(path, state_dir, beside_state=True)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -71,17 +72,33 @@ def _same(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
-def refuse_overwrite(path: Path, state_dir: Path | None, inputs: Inputs = ()) -> None:
-    """Refuse (one `InputError`) a path inside ALCH_HOME, alch's own state (its journal,
-    caches, simulator), one that is a file this run reads (config, seed, targets), or a
-    special file (a device such as /dev/null, a pipe, a socket): the temporary file renamed
-    over it would replace the node itself."""
+# What alch keeps at the top of ALCH_HOME (SQLite's -wal, -shm and -journal files beside
+# the databases): the tearsheet's files may go beside them, never over or among them.
+STATE = ("journal.sqlite", "sim.sqlite", "cache", "logs", "locks")
+
+
+def _state(target: Path, home: Path) -> bool:
+    """Whether `target` (resolved) is, or is inside, one of alch's own entries in `home`."""
+    if home not in target.parents:
+        return False
+    top = target.relative_to(home).parts[0]
+    return any(top == name or top.startswith(f"{name}-") for name in STATE)
+
+
+def refuse_overwrite(
+    path: Path, state_dir: Path | None, inputs: Inputs = (), *, beside_state: bool = False
+) -> None:
+    """Refuse (one `InputError`) a path inside ALCH_HOME (with `beside_state`, only alch's
+    own entries there: its journal, simulator, caches, logs and locks), one that is a file
+    this run reads (config, seed, targets), or a special file (a device such as /dev/null,
+    a pipe, a socket): the temporary file renamed over it would replace the node itself."""
     if path.exists() and not (path.is_file() or path.is_dir()):
         raise InputError(f"{path} is not a regular file: name a file")
     if state_dir is not None:
         target = path.resolve()
         home = state_dir.resolve()
-        if target == home or home in target.parents:
+        inside = target == home or home in target.parents
+        if _state(target, home) if beside_state else inside:
             raise InputError(
                 f"{path} is inside ALCH_HOME ({state_dir}), alch's own state: write it elsewhere"
             )

@@ -44,6 +44,16 @@ def test_a_report_is_never_written_over_alchs_state_or_the_files_of_the_run(
     assert run.exit_code == 2
     assert "is inside ALCH_HOME" in run.stderr
     assert not inside.exists()
+    for state in ("journal.sqlite-wal", "sim.sqlite", "logs"):
+        run = cli(*BACKTEST, "--report", str(isolated_state / state))
+        assert (run.exit_code, "is inside ALCH_HOME" in run.stderr) == (2, True), state
+    # a new file of the user's own beside alch's state is no harm (shared/journeys.py)
+    mine = isolated_state / "report.html"
+    assert cli(*BACKTEST, "--report", str(mine)).exit_code == 0
+    assert (
+        cli(*BACKTEST, "--report", str(mine), "--csv", str(isolated_state / "csv")).exit_code == 0
+    )
+    assert (isolated_state / "csv" / "equity.csv").is_file()
 
 
 def test_the_live_reports_files_are_private_to_their_owner(

@@ -35,7 +35,7 @@ def refuse_outputs(
 
     for path in (page, csv_dir):
         if path is not None:
-            refuse_overwrite(path, settings.state_dir, inputs)
+            refuse_overwrite(path, settings.state_dir, inputs, beside_state=True)
 
 
 def save_tearsheet(
