@@ -434,8 +434,9 @@ def tax(
     csv: TaxCsvOpt = None,
     overwrite: TaxOverwriteOpt = False,
 ) -> None:
-    """List the lots sold in a year: acquired, sold, proceeds, basis, wash-sale adjustment,
-    gain, term. First in, first out, from the broker's fills. Not tax advice."""
+    """List the lots sold in a year, from the broker's fills (not tax advice).
+
+    Per lot (FIFO): acquired, sold, proceeds, basis, wash-sale adjustment, gain, term."""
 
 
 sim = typer.Typer(help="Manage the embedded simulated broker.", no_args_is_help=True)

@@ -57,6 +57,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import math
 import signal
 import sys
@@ -172,6 +173,15 @@ class Exchange:
     query: dict[str, str] = field(default_factory=dict)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A connection the client dropped (a cut request, a timeout) is expected here: it is
+    logged, not printed to `sys.stderr`, where a later test's captured output would read it
+    (socketserver's handler threads outlive the request that started them)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        logging.getLogger(__name__).debug("fake server: request from %s failed", client_address)
+
+
 class FakeAlpaca:
     """The server; `with FakeAlpaca(...) as fake:` runs it on a free port."""
 
@@ -198,7 +208,7 @@ class FakeAlpaca:
         self.crypto = Crypto()  # positions outside US equities
         self.hooks: list[list[Any]] = []  # [method, path, action, count left] (see `after`)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self._server = _QuietServer(("127.0.0.1", port), _handler(self))
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )

@@ -41,6 +41,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAlpaca
         use_fake_alpaca(server, monkeypatch)
         monkeypatch.setenv("ALCH_ALPACA__STREAM", "false")
         monkeypatch.setenv("ALCH_EXECUTION__POLL_INITIAL_S", "0.05")
+        monkeypatch.setenv("ALCH_EXECUTION__SLICE_WINDOW_S", "0")  # VTI's two slices at once
         yield server
 
 

@@ -198,11 +198,11 @@ def test_csv_files_and_the_tax_csv_follow_the_same_rule(
     tax = cli("tax", "--csv", str(journal), "--overwrite")
     assert (tax.exit_code, tax.stdout) == (2, "")
     assert "is inside ALCH_HOME" in tax.stderr
-    inside = cli("backtest", "--targets", "-", *SPAN, "--csv", str(isolated_state / "csv"),
-                 input="VTI,1\n")  # fmt: skip
-    assert inside.exit_code == 2
-    assert "is inside ALCH_HOME" in inside.stderr
-    assert not (isolated_state / "csv").exists()
+    for among in (isolated_state, isolated_state / "cache" / "csv", isolated_state / "logs"):
+        inside = cli("backtest", "--targets", "-", *SPAN, "--csv", str(among), input="VTI,1\n")
+        assert inside.exit_code == 2
+        assert "is inside ALCH_HOME" in inside.stderr
+    assert not (isolated_state / "cache" / "csv").exists()
     assert journal.read_bytes() == before
     folder = tmp_path / "csv"
     folder.mkdir()
@@ -212,3 +212,26 @@ def test_csv_files_and_the_tax_csv_follow_the_same_rule(
     assert "equity.csv: the file exists and alch did not write it" in foreign.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["equity.csv"]  # none written
     assert (folder / "equity.csv").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_a_new_file_may_sit_beside_alchs_state_never_among_it(
+    cli: CliFn, isolated_state: Path
+) -> None:
+    """`$ALCH_HOME/report.html` (where ../shared/journeys.py puts its report) is a file of
+    the user's beside alch's state: written, and alch's own files unchanged; a name of
+    alch's own (or its SQLite side files) is refused."""
+    assert cli("execute", "--yes").exit_code == 0
+    account = (isolated_state / "sim.sqlite").read_bytes()
+    page = isolated_state / "report.html"
+    run = cli("backtest", "--targets", "-", *SPAN, "--report", str(page), input="VTI,1\n")
+    assert run.exit_code == 0, run.stderr
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert (isolated_state / "sim.sqlite").read_bytes() == account
+    status = cli("status", "--json")  # the journal (which noted the page's digest) is whole
+    assert status.exit_code == 0, status.stderr
+    assert status.json()["runs"][0]["outcome"] == "completed"
+    for name in ("journal.sqlite-wal", "sim.sqlite-journal", "ratelimit"):
+        refused = cli("plan", "--out", str(isolated_state / name))
+        assert refused.exit_code == 2
+        assert "is inside ALCH_HOME" in refused.stderr
+        assert not (isolated_state / name).exists()

@@ -45,7 +45,9 @@ ask = "20"
 # Slow polling (the first read after 30 s of silence): a fill seen sooner came by the stream.
 # Each bound is far beyond what a step takes (milliseconds), so that a loaded machine cannot
 # reach one: a test's outcome never depends on how fast it runs.
-POLICY = ExecutionPolicy(poll_initial_s=30, poll_max_s=30, fill_timeout_s=120, deadline_s=300)
+POLICY = ExecutionPolicy(
+    poll_initial_s=30, poll_max_s=30, repeg_interval_s=600, fill_timeout_s=120, deadline_s=300
+)
 BOUND_S = 60.0  # the longest any step of these tests waits in real time
 
 
@@ -183,7 +185,13 @@ def test_a_dropped_stream_reconnects_and_reconciles_once_nothing_lost_nothing_do
 def test_stream_unavailable_falls_back_to_polling(fake: FakeAlpaca, tmp_path: Path) -> None:
     fake.stream.down = True
     journal = tmp_path / "j.sqlite"
-    fast = ExecutionPolicy(poll_initial_s=0.05, poll_max_s=0.1, fill_timeout_s=120, deadline_s=300)
+    fast = ExecutionPolicy(
+        poll_initial_s=0.05,
+        poll_max_s=0.1,
+        repeg_interval_s=600,
+        fill_timeout_s=120,
+        deadline_s=300,
+    )
     run = Run(broker_for(fake, tmp_path), journal, held_buys(fake), fast)
     until(lambda: len(fake.sim.orders()) == 2, "orders resting")
     for order in fake.sim.orders():
@@ -200,7 +208,9 @@ def test_stream_unavailable_falls_back_to_polling(fake: FakeAlpaca, tmp_path: Pa
 def test_a_silent_stream_falls_back_to_polling_the_silent_orders(
     fake: FakeAlpaca, tmp_path: Path
 ) -> None:
-    quiet = ExecutionPolicy(poll_initial_s=0.1, poll_max_s=0.2, fill_timeout_s=120, deadline_s=300)
+    quiet = ExecutionPolicy(
+        poll_initial_s=0.1, poll_max_s=0.2, repeg_interval_s=600, fill_timeout_s=120, deadline_s=300
+    )
     journal = tmp_path / "j.sqlite"
     run = Run(broker_for(fake, tmp_path), journal, held_buys(fake), quiet)
     until(lambda: fake.stream.connections == 1 and len(fake.sim.orders()) == 2, "orders resting")

@@ -153,6 +153,31 @@ def test_selling_part_of_a_recent_purchase_is_not_a_wash_sale() -> None:
     assert ledger.realised[0].gain == D(-100)
 
 
+def test_the_rest_of_a_recent_purchase_replaces_an_older_lot_sold_with_part_of_it() -> None:
+    # One sale closes the old lot and part of a purchase of 8 days before. Only the loss
+    # shares' own purchase is excluded (Rev. Rul. 56-602); the rest of the recent purchase
+    # is a separate acquisition inside the window, still held: it replaces the old loss.
+    ledger = rebuild([
+        buy("2025-01-06", "VTI", "10", "100"),
+        buy("2026-02-20", "VTI", "10", "95"),
+        sell("2026-03-02", "VTI", "15", "90"),
+    ])  # fmt: skip
+    old, recent = ledger.realised
+    # the old lot: loss 10 x (100 - 90) = 100; 5 shares of the 02-20 purchase stay held:
+    # 100 x 5/10 = 50 disallowed, reported -100 + 50 = -50
+    assert (old.loss, old.disallowed, old.gain) == (D(100), D(50), D(-50))
+    # 5 shares of the 02-20 purchase: loss 5 x 5 = 25, their own purchase's rest is no
+    # replacement: allowed in full
+    assert (recent.loss, recent.disallowed, recent.gain) == (D(25), D(0), D(-25))
+    (wash,) = ledger.washes
+    assert (wash.lot_acquired, wash.replacement_acquired, wash.replacement_qty) == (
+        date(2025, 1, 6), date(2026, 2, 20), D(5))  # fmt: skip
+    (lot,) = ledger.lots["VTI"]
+    # 5 x 95 = 475 + 50; the old lot was held 420 days (2025-01-06 .. 2026-03-02), carried
+    # back from 2026-02-20: 2024-12-27
+    assert (lot.qty, lot.basis, lot.held_since) == (D(5), D(525), date(2024, 12, 27))
+
+
 def test_a_replacement_share_replaces_one_loss_only() -> None:
     ledger = rebuild([
         buy("2026-01-05", "X", "20", "100"),

@@ -1,9 +1,13 @@
 """Files alch writes for the user (`plan --out`, `backtest --report`): one rule for all.
 
 - Never over an input of the run (the targets, strategy, config, `targets_file`,
-  `sectors_file` or simulator seed file, a file under `ALCH_SIM_BARS`) nor anywhere inside
-  `ALCH_HOME`, whatever `--overwrite` says: checked before the runtime opens, so a refused
-  run leaves every byte of those files as it was.
+  `sectors_file` or simulator seed file, a file under `ALCH_SIM_BARS`), never over or
+  among alch's own state in `ALCH_HOME` (its journal and simulator databases with their
+  SQLite side files, `cache/`, `logs/`, `locks/`, `ratelimit/`, or the folder itself), and
+  never over a special file (a device such as /dev/null, a pipe, a socket: the temporary
+  file renamed over it would replace the node), whatever `--overwrite` says: checked
+  before the runtime opens, so a refused run leaves every byte of those files as it was.
+  A new file of another name may sit beside that state (`$ALCH_HOME/report.html`).
 - An existing file that alch did not write (the journal keeps the digest of every file it
   wrote) needs `--overwrite`; one alch wrote and nobody changed since is replaced.
 - Written to a temporary file beside it and renamed into place: never half a file.
@@ -53,9 +57,18 @@ def run_inputs(
     return [(what, path) for what, path in found if path is not None]
 
 
+# What alch keeps at the top of ALCH_HOME (SQLite's -wal, -shm and -journal files sit
+# beside the databases): an output may go beside these, never over or among them.
+STATE = ("journal.sqlite", "sim.sqlite", "cache", "logs", "locks", "ratelimit")
+
+
 def refuse_inputs(output: Output, settings: Settings, inputs: list[tuple[str, Path]]) -> None:
-    """Refuse an output over an input of the run, under ALCH_SIM_BARS or inside ALCH_HOME."""
-    if _inside(output.path, settings.state_dir):
+    """Refuse an output over an input of the run, under ALCH_SIM_BARS, over or among alch's
+    own state in ALCH_HOME, or over a special file."""
+    path = output.path
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        raise output.refused("is not a regular file (a device, a pipe or a socket)")
+    if _alchs_state(path, settings.state_dir):
         raise output.refused(f"is inside ALCH_HOME ({settings.state_dir}), alch's own state")
     bars = settings.sim_bars if settings.broker != "alpaca" else None
     if bars is not None and _inside(output.path, bars):
@@ -84,6 +97,18 @@ def write_output(rt: Runtime, output: Output, text: str) -> None:
     write_file(output.path, text, output.what, private=output.private)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     rt.journal.record_output(_key(output.path), digest, rt.clock.now())
+
+
+def _alchs_state(path: Path, home: Path) -> bool:
+    """Whether `path` (links resolved) is ALCH_HOME itself or one of alch's own entries
+    there, or inside one."""
+    where, top = path.resolve(), home.resolve()
+    if where == top:
+        return True
+    if top not in where.parents:
+        return False
+    first = where.relative_to(top).parts[0]
+    return any(first == name or first.startswith(f"{name}-") for name in STATE)
 
 
 def _inside(path: Path, directory: Path) -> bool:

@@ -29,6 +29,8 @@ from alchemiser_cli.documents.tearsheet import (
 from alchemiser_cli.errors import InputError
 
 DEFAULT_SPAN = timedelta(days=365)
+NOT_MARKET = "a demonstration, not market data"
+SYNTHETIC_BARS = f"SYNTHETIC ({NOT_MARKET})"
 
 
 def bar_source(rt: Runtime) -> str:
@@ -74,14 +76,15 @@ def _benchmark(
     symbol: str,
     curve: GrowthCurve,
     rf: Decimal,
-) -> tuple[list[Decimal], Stats]:
+) -> tuple[list[Decimal], Stats, bool]:
     bars = rt.broker.daily_bars([symbol], curve.days[0] - timedelta(days=10), curve.days[-1])
     series = bars[symbol]
     closes = _aligned(curve.days, list(series.dates), list(series.closes), ZERO)
     if not closes[0]:
         raise InputError(f"the benchmark {symbol} has no close on or before {curve.days[0]}")
     equity = [curve.value[0] * c / closes[0] for c in closes]
-    return equity, performance(curve.value[0], _points(curve.days, equity), (), rf)
+    stats = performance(curve.value[0], _points(curve.days, equity), (), rf)
+    return equity, stats, series.synthetic
 
 
 def _overlay(
@@ -138,7 +141,12 @@ def live_report(rt: Runtime, req: ReportRequest) -> Tearsheet:
     """The live account's tearsheet (see the module)."""
     today = rt.broker.now().astimezone(NEW_YORK).date()
     end = req.end or today
+    if end > today:  # the simulator would value its account on closes of days to come
+        rt.notices.append(f"--to {end.isoformat()} is after today: the report ends {today}")
+        end = today
     start = req.start or end - DEFAULT_SPAN
+    if start > today:
+        raise InputError(f"--from {start.isoformat()} is after today ({today})")
     if end < start:
         raise InputError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
     history = rt.broker.portfolio_history(start, end)
@@ -152,8 +160,11 @@ def live_report(rt: Runtime, req: ReportRequest) -> Tearsheet:
     stats = performance(value[0], _points(curve.days, value), (), req.risk_free)
     bench_equity: list[Decimal] | None = None
     bench_stats = None
+    source = bar_source(rt)
+    synthetic = source == "SYNTHETIC"  # the simulator values its account at these closes
     if req.benchmark is not None:
-        bench_equity, bench_stats = _benchmark(rt, req.benchmark, curve, req.risk_free)
+        bench_equity, bench_stats, made_up = _benchmark(rt, req.benchmark, curve, req.risk_free)
+        synthetic = synthetic or made_up
         stats = against(stats, value, bench_equity, req.risk_free)
     account = rt.broker.account().account_id
     settings: tuple[tuple[str, str], ...] = (
@@ -163,11 +174,15 @@ def live_report(rt: Runtime, req: ReportRequest) -> Tearsheet:
         ("deposits less withdrawals", f"{history.net_flows:,.2f} (not counted as returns)"),
         ("benchmark", req.benchmark or "none"),
     )
-    overlay, synthetic = None, False
+    overlay = None
     if req.strategies or req.targets is not None:
-        overlay, bt_settings, synthetic = _overlay(rt, req, curve, stats)
-        skip = {"period", "starting cash", "benchmark"}
+        overlay, bt_settings, made_up = _overlay(rt, req, curve, stats)
+        synthetic = synthetic or made_up
+        skip = {"period", "starting cash", "benchmark", "bars"}
         settings += tuple((f"backtest {k}", v) for k, v in bt_settings if k not in skip)
+    settings += (("bars", SYNTHETIC_BARS if synthetic else source),)
+    if synthetic:
+        rt.notices.append(f"synthetic bars (ALCH_SIM_BARS is unset): {NOT_MARKET}")
     title = f"Live account {account}, {curve.days[0]} to {curve.days[-1]}"
     if overlay is not None:
         title += f", against the {overlay.label}"

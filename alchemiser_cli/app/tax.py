@@ -19,7 +19,7 @@ from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Position
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.targets import Targets
-from alchemiser_cli.core.tax.avoid import apply_holds, holds_for
+from alchemiser_cli.core.tax.avoid import apply_holds, holds_for, keep_unlisted, widened
 from alchemiser_cli.core.tax.estimate import plan_tax, reconcile
 from alchemiser_cli.core.tax.ledger import Ledger, rebuild
 from alchemiser_cli.core.tax.records import (
@@ -90,10 +90,13 @@ def taxed_plan(
     avoid = policy.avoid_wash_sales and not plan.liquidate
     estimate = plan_tax(ledger, plan, positions, now, avoid=avoid, mismatches=mismatches)
     holds: list[Hold] = []
+    asked = plan
     for _ in range(PASSES):
         if not (avoid and estimate.wash_sales):
             break
         holds = holds_for(estimate.wash_sales, plan, targets.weights, policy.substitutes, holds)
+        holds = widened(holds, ledger, now.astimezone(NEW_YORK).date())
+        holds = keep_unlisted(asked, holds, targets.weights)
         weights = apply_holds(targets.weights, holds)
         plan = replace(build(Targets(weights, targets.source)), liquidate=plan.liquidate)
         estimate = plan_tax(

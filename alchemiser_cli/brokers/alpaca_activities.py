@@ -23,7 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -55,9 +56,11 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 class ActivityCache:
-    """FILLs and SPLITs already read, in one private SQLite file."""
+    """FILLs and SPLITs already read, in one private SQLite file. A row that cannot be
+    read back (the file damaged or edited) is one `BrokerError` naming the file."""
 
     def __init__(self, path: Path) -> None:
+        self._path = path
         prepare_sqlite(path, "activity cache", BrokerError)
         try:
             self._conn = sqlite3.connect(path, isolation_level=None, timeout=10)
@@ -70,6 +73,17 @@ class ActivityCache:
     def close(self) -> None:
         """Close the file."""
         self._conn.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Turn a cached value that is not what alch wrote into one line naming the file."""
+        try:
+            yield
+        except (sqlite3.Error, ValueError, KeyError, TypeError, InvalidOperation) as exc:
+            raise BrokerError(
+                f"activity cache {self._path}: damaged ({type(exc).__name__}: {exc}); delete "
+                "the file: it is only a cache"
+            ) from None
 
     def last_fill(self) -> str | None:
         """The id of the newest FILL cached (ids sort in time order)."""
@@ -84,7 +98,12 @@ class ActivityCache:
     def splits_at(self) -> datetime | None:
         """When the SPLITs were last read."""
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'splits_at'").fetchone()
-        return None if row is None else datetime.fromisoformat(row[0])
+        if row is None:
+            return None
+        at = datetime.fromisoformat(row[0])
+        if at.tzinfo is None:
+            raise ValueError(f"splits_at {row[0]!r} has no time zone")
+        return at
 
     def set_splits(self, rows: list[tuple[str, str, str, str, str]], at: datetime) -> None:
         """Every SPLIT, replacing those cached, and when they were read."""
@@ -171,7 +190,8 @@ def trade_history(get: Get, path: Path, now: datetime, *, refresh: bool) -> list
     cache = ActivityCache(path)
     try:
         _sync(get, cache, now, refresh=refresh)
-        return cache.events()
+        with cache.reading():
+            return cache.events()
     finally:
         cache.close()
 
@@ -182,7 +202,8 @@ def open_lots(get: Get, path: Path, now: datetime, *, refresh: bool) -> Ledger:
     cache = ActivityCache(path)
     try:
         _sync(get, cache, now, refresh=refresh)
-        return cache.resumed()
+        with cache.reading():
+            return cache.resumed()
     finally:
         cache.close()
 
@@ -190,7 +211,8 @@ def open_lots(get: Get, path: Path, now: datetime, *, refresh: bool) -> Ledger:
 def _sync(get: Get, cache: ActivityCache, now: datetime, *, refresh: bool) -> None:
     """Fetch the new FILL pages, and the SPLITs when a day old (or on `refresh`)."""
     _new_fills(get, cache)
-    read_at = cache.splits_at()
+    with cache.reading():
+        read_at = cache.splits_at()
     age = None if read_at is None else now - read_at
     stale = age is None or not timedelta(0) <= age < SPLITS_TTL
     if stale or (refresh and age is not None and age >= REFRESH_AFTER):
@@ -198,8 +220,10 @@ def _sync(get: Get, cache: ActivityCache, now: datetime, *, refresh: bool) -> No
 
 
 def _new_fills(get: Get, cache: ActivityCache) -> None:
-    """Page FILLs from the last one cached until a short page."""
-    token = cache.last_fill()
+    """Page FILLs from the last one cached until a short page (ids rise in time order: a
+    page whose last id does not pass the token would be asked for again without end)."""
+    with cache.reading():
+        token = cache.last_fill()
     while True:
         query: dict[str, Any] = {
             "activity_types": "FILL",
@@ -211,6 +235,7 @@ def _new_fills(get: Get, cache: ActivityCache) -> None:
         page = _page(get(PATH, query))
         rows = [_fill_row(item) for item in page]
         if rows:
+            _moved_on(token, rows[-1][0])
             cache.add_fills(rows)
             token = rows[-1][0]
         if len(page) < PAGE_SIZE:
@@ -230,8 +255,19 @@ def _all_splits(get: Get, cache: ActivityCache, now: datetime) -> None:
         rows += [r for r in (_split_row(item) for item in page) if r is not None]
         if len(page) < PAGE_SIZE:
             break
-        token = str(page[-1]["id"])
+        last = page[-1].get("id")
+        _moved_on(token, last if isinstance(last, str) else "")
+        token = str(last)
     cache.set_splits(rows, now)
+
+
+def _moved_on(token: str | None, last: str) -> None:
+    """Refuse a page that does not end past the token it was asked from."""
+    if not last or (token is not None and last <= token):
+        raise BrokerError(
+            f"unexpected activities answer from Alpaca: the page after {token!r} did not move "
+            "past it (ids must rise); try again later"
+        )
 
 
 def _page(raw: Any) -> list[dict[str, Any]]:
@@ -247,11 +283,14 @@ def _fill_row(item: dict[str, Any]) -> tuple[str, str, str, str, str, str]:
         kind = Kind.BUY if side == "buy" else Kind.SELL if side.startswith("sell") else None
         qty, price = Decimal(str(item["qty"])), Decimal(str(item["price"]))
         at = datetime.fromisoformat(str(item["transaction_time"]).replace("Z", "+00:00"))
-        if kind is None or at.tzinfo is None or not (qty.is_finite() and price.is_finite()):
+        ref, symbol = item["id"], item["symbol"]
+        named = isinstance(ref, str) and bool(ref) and isinstance(symbol, str) and bool(symbol)
+        sized = qty.is_finite() and price.is_finite() and qty > ZERO and price > ZERO
+        if kind is None or at.tzinfo is None or not (named and sized):
             raise ValueError(side)
         return (
-            str(item["id"]),
-            str(item["symbol"]),
+            ref,
+            symbol,
             kind.value,
             str(qty),
             str(price),

@@ -168,6 +168,12 @@ def backtest(
     if bool(strategy) and targets is not None:
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE, not both")
     if replay_journal:
+        given = [n for n, v in (("--tax", tax), ("--report", report), ("--csv", csv_dir)) if v]
+        if given:
+            raise InputError(
+                "--replay-journal lists the differences of journaled runs: it takes no "
+                f"{given[0]} (drop one)"
+            )
         _replay(ctx, tuple(strategy or ()), targets, spread, whole_shares, runs, json_out)
         return
     if start is None:

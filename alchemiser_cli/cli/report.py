@@ -3,6 +3,7 @@ page (`--report FILE.html`) and as CSV files (`--csv DIR`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -32,6 +33,7 @@ from alchemiser_cli.cli.tearsheet import save_tearsheet
 from alchemiser_cli.errors import InputError
 
 if TYPE_CHECKING:
+    from alchemiser_cli.app.outputs import Output
     from alchemiser_cli.documents.tearsheet import Tearsheet
 
 UntilOpt = Annotated[str | None, typer.Option("--to", help="Last session (YYYY-MM-DD).")]
@@ -89,8 +91,9 @@ def report(
 
     if bool(strategy) and targets is not None:
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE, not both")
-    html = output_for(page, "--report", "report", overwrite)
-    csv = output_for(csv_dir, "--csv", "CSV files", overwrite)
+    # the live account's figures (its number, its equity): private to the user, as tax lots
+    html = private(output_for(page, "--report", "report", overwrite))
+    csv = private(output_for(csv_dir, "--csv", "CSV files", overwrite))
     with runtime_for(ctx, before=output_guard([html, csv], targets, strategy)) as rt:
         req = ReportRequest(
             start=parse_date(start, "--from") if start else None,
@@ -105,3 +108,8 @@ def report(
         sheet = live_report(rt, req)
         save_tearsheet(ctx, rt, sheet, html, csv)
         _print(sheet)
+
+
+def private(output: Output | None) -> Output | None:
+    """The same output, written 0600."""
+    return None if output is None else replace(output, private=True)

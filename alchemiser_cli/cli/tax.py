@@ -30,8 +30,9 @@ OverwriteOpt = Annotated[
 def tax(
     ctx: typer.Context, year: YearOpt = None, csv: CsvOpt = None, overwrite: OverwriteOpt = False
 ) -> None:
-    """List the lots sold in a year: acquired, sold, proceeds, basis, wash-sale adjustment,
-    gain, term. First in, first out, from the broker's fills. Not tax advice."""
+    """List the lots sold in a year, from the broker's fills (not tax advice).
+
+    Per lot (FIFO): acquired, sold, proceeds, basis, wash-sale adjustment, gain, term."""
     from alchemiser_cli.app.outputs import Output, refuse_foreign
     from alchemiser_cli.app.tax import year_lots
     from alchemiser_cli.core.calendar import NEW_YORK

@@ -1,6 +1,6 @@
 """The one place a tearsheet's files are written (`--report FILE.html`, `--csv DIR`) for
 `alch backtest` and `alch report`, each by alch's one rule for the files it writes for you
-(`app/outputs.py`: never over an input or inside ALCH_HOME, `--overwrite` for a file alch
+(`app/outputs.py`: never over an input or alch's own state, `--overwrite` for a file alch
 did not write, a temporary file renamed into place)."""
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ def save_tearsheet(
 
         folder = output_dir(csv.path, "CSV")
         for name, text in csv_files(sheet).items():
-            files.append((Output(folder / name, csv.flag, "CSV file", csv.overwrite), text))
+            files.append(
+                (Output(folder / name, csv.flag, "CSV file", csv.overwrite, csv.private), text)
+            )
     for output, _ in files:
         refuse_foreign(rt, output)
     for output, text in files:

@@ -50,7 +50,16 @@ def _weights(sheet: Tearsheet) -> str:
 def _trades(sheet: Tearsheet) -> str:
     head = ["date", "symbol", "side", "qty", "price", "value", "cost", "fees"]
     rows = (
-        [t.day.isoformat(), t.symbol, t.side.value, t.qty, t.price, cents(t.value), t.cost, t.fees]
+        [
+            t.day.isoformat(),
+            t.symbol,
+            t.side.value,
+            t.qty,
+            t.price,
+            cents(t.value),
+            cents(t.cost),
+            cents(t.fees),
+        ]
         for t in sheet.trades
     )
     return _csv(head, rows)

@@ -10,21 +10,29 @@ inside it. A plan's wash sales name the positions to hold back:
 The caller plans again with the transformed targets, and repeats while the new plan makes
 new wash sales (a substitute sold at a loss lately is held back too; its share then stays
 in cash, it is not passed on to a substitute's substitute).
+
+Targets whose every weight is held back at zero read to the planner as a liquidation,
+which sells positions outside the targets even with `[planner] sell_unlisted = false`:
+those positions are then held where they are too, for as long as the other holds last.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import ZERO
-from alchemiser_cli.core.planner import Plan
-from alchemiser_cli.core.tax.ledger import WINDOW
+from alchemiser_cli.core.planner import Plan, Rule
+from alchemiser_cli.core.tax.ledger import WINDOW, Ledger
 from alchemiser_cli.core.tax.records import Hold, WashSaleView
 
 CLEAR = WINDOW + timedelta(days=1)  # the first day after a wash sale's window
+UNLISTED = (
+    "not in the targets, kept by [planner] sell_unlisted = false while every target is held back"
+)
 
 
 def holds_for(
@@ -73,6 +81,43 @@ def _with_substitutes(holds: list[Hold], substitutes: Mapping[str, str]) -> list
             Hold(hold.symbol, hold.wanted, hold.planned, hold.until, hold.reason, substitute)
         )
     return out
+
+
+def widened(holds: Sequence[Hold], history: Ledger, day: date) -> list[Hold]:
+    """Each hold until the first day its trade is clear of every wash sale, not only of the
+    one the plan's wash sale matched: a held-back buy waits 31 days after the symbol's last
+    loss sale a purchase could still replace; a held-back sale, 31 days after the last
+    purchase still held that has not replaced a loss yet."""
+    start = day - WINDOW
+    out = []
+    for hold in holds:
+        if hold.wanted > hold.planned:
+            losses = history.pending.get(hold.symbol, ())
+            dates = [r.sold for r in losses if r.open_units > ZERO and r.sold >= start]
+        else:
+            lots = history.lots.get(hold.symbol, ())
+            dates = [lot.acquired for lot in lots if not lot.replaced and lot.acquired >= start]
+        until = max([hold.until, *(d + CLEAR for d in dates)])
+        out.append(hold if until == hold.until else replace(hold, until=until))
+    return out
+
+
+def keep_unlisted(asked: Plan, holds: Sequence[Hold], weights: Mapping[str, Decimal]) -> list[Hold]:
+    """`holds`, and when they leave no target weight above zero under `[planner]
+    sell_unlisted = false`, a hold at its current weight for every position the plan
+    `asked` (made from the targets asked for) kept outside the targets."""
+    if asked.policy.sell_unlisted or not holds:
+        return list(holds)
+    if any(w > ZERO for w in apply_holds(weights, holds).values()):
+        return list(holds)
+    until = max(h.until for h in holds)
+    named = {h.symbol for h in holds}
+    kept = [
+        Hold(line.symbol, ZERO, line.current_weight, until, UNLISTED)
+        for line in asked.positions
+        if line.rule is Rule.UNLISTED_HELD and line.symbol not in named
+    ]
+    return sorted([*holds, *kept], key=lambda h: h.symbol)
 
 
 def apply_holds(weights: Mapping[str, Decimal], holds: Sequence[Hold]) -> dict[str, Decimal]:

@@ -16,9 +16,10 @@ The rules (IRS Publication 550, "Wash Sales" and "Holding Period"), and what is 
   replacement shares' basis, and their holding period starts earlier by as long as the
   sold shares were held. Replacement shares are matched in the order they were acquired,
   each share only once.
-- The shares sold are not their own replacement, nor are the rest of the same purchase
+- The shares sold are not their own replacement, nor are the rest of their own purchase
   (Rev. Rul. 56-602: selling part of one lot at a loss within 30 days of buying it is not
-  a wash sale). Shares bought before the sale count only while still held after it.
+  a wash sale); the rest of another purchase the same sale cut into is. Shares bought
+  before the sale count only while still held after it.
 - Not modelled: fees outside the fill price (Alpaca reports them as separate FEE
   activities), options, IRA purchases, short sales, mergers, spin-offs and transfers.
   Shares sold that no lot covers are a gap: the figures are then incomplete.
@@ -246,12 +247,11 @@ class Ledger:
             left -= piece.qty
         if left > ZERO:
             self.gaps.append(Gap(event.symbol, left, day))
-        origins = {r.origin for r in sold}
         for record in sold:
             self.realised.append(record)
             if record.loss > ZERO:
                 record.open_units = record.units
-                self._replace_from_held(record, origins)
+                self._replace_from_held(record)
                 if record.open_units > ZERO:
                     self.pending.setdefault(event.symbol, []).append(record)
 
@@ -283,15 +283,16 @@ class Ledger:
         self.pending[symbol] = live
         return live
 
-    def _replace_from_held(self, record: Realised, origins: set[str]) -> None:
+    def _replace_from_held(self, record: Realised) -> None:
         """Match a loss against shares bought in the 30 days before the sale and still
-        held, oldest first, that are not the same purchase and have not replaced before."""
+        held, oldest first, that are not the rest of the loss shares' own purchase and have
+        not replaced before (the rest of another purchase the same sale cut into counts)."""
         lots = self.lots.get(record.symbol, [])
         start = record.sold - WINDOW
         out: list[Lot] = []
         for lot in lots:
             rest: Lot | None = lot
-            usable = not lot.replaced and lot.acquired >= start and lot.origin not in origins
+            usable = not lot.replaced and lot.acquired >= start and lot.origin != record.origin
             if usable and record.open_units > ZERO:
                 piece, rest = _split_off(lot, min(record.open_units, lot.qty))
                 out.append(self._wash(record, piece, replacement_leg=lot.leg))

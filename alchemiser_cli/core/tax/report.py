@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from alchemiser_cli.core.money import ZERO
+from alchemiser_cli.core.money import ZERO, money
 from alchemiser_cli.core.tax.ledger import Ledger, Realised, Term
 from alchemiser_cli.core.tax.records import Completeness, RealisedLot, YearToDate
 
@@ -31,9 +31,13 @@ def year_totals(records: Iterable[Realised], year: int, status: Completeness) ->
 
 
 def realised_lots(records: Iterable[Realised]) -> tuple[RealisedLot, ...]:
-    """One line per lot (or part of one) sold."""
-    return tuple(
-        RealisedLot(r.symbol, r.qty, r.acquired, r.sold, r.proceeds, r.basis, r.disallowed,
-                    r.gain, r.term.value)
-        for r in records
-    )  # fmt: skip
+    """One line per lot (or part of one) sold, in cents: the gain is the line's own
+    proceeds - basis + adjustment, as on Form 8949 (each rounded alone, a line could be a
+    cent off its columns)."""
+    out = []
+    for r in records:
+        proceeds, basis, adjustment = money(r.proceeds), money(r.basis), money(r.disallowed)
+        gain = proceeds - basis + adjustment
+        out.append(RealisedLot(r.symbol, r.qty, r.acquired, r.sold, proceeds, basis, adjustment,
+                               gain, r.term.value))  # fmt: skip
+    return tuple(out)

@@ -23,7 +23,8 @@ table.settings th{text-align:left}table.settings td{text-align:left;white-space:
 h1,p,table.settings td{overflow-wrap:anywhere}
 .chart{width:100%;margin:8px 0}.note{font-size:12px;color:#57606a}
 .grid{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
-@media (max-width:600px){main{padding:8px}table{font-size:11px}td,th{padding:2px 4px}}
+@media (max-width:600px){main{padding:8px}table{font-size:11px}td,th{padding:2px 4px}
+td:first-child,th:first-child{white-space:normal;overflow-wrap:anywhere}}
 """
 
 CONVENTIONS = (
