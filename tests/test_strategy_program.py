@@ -500,3 +500,25 @@ def test_a_run_asked_about_a_session_before_its_first_is_a_bug_not_a_value() -> 
     run.weights(len(run.sessions) - 1)
     with pytest.raises(ValueError, match="before the run's first session"):
         run.weights(2000)
+
+
+def test_a_signal_piped_off_the_monthly_schedule_is_nothing_to_do_as_with_strategy(
+    cli: CliFn, make_file: Callable[[str, str], Path]
+) -> None:
+    """`alch signal --json | alch execute --targets -` keeps the strategy's schedule: the
+    document carries each strategy's `:rebalance-frequency` and its as-of date, so the run
+    that reads it decides off-schedule exactly as `--strategy` does (issue 22: the pipe
+    skips none of the strategy's safeguards)."""
+    path = make_file("m.clj", MONTHLY)
+    doc = cli("signal", str(path), "--json")
+    assert doc.exit_code == 0, doc.stderr
+    piped = cli("execute", "--yes", "--targets", "-", "--json", input=doc.stdout)
+    direct = cli("execute", "--yes", "--strategy", str(path), "--json")
+    assert piped.json()["outcome"] == direct.json()["outcome"] == "nothing_to_do"
+    assert piped.json()["orders"] == []
+    assert piped.json()["message"] == direct.json()["message"]
+    plan = cli("plan", "--targets", "-", "--json", input=doc.stdout)
+    assert plan.json()["signal"]["next_rebalance"] == "2026-12-01"
+    forced = cli("execute", "--yes", "--force", "--targets", "-", "--json", input=doc.stdout)
+    assert forced.json()["outcome"] == "completed", forced.stderr
+    assert "bypassed by --force: 2026-11-24 is not a rebalance session" in forced.stderr

@@ -15,6 +15,7 @@ from alchemiser_cli.app.signal import (
     holdable,
     off_schedule,
     read_strategies,
+    scheduled,
 )
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Snapshot
@@ -80,7 +81,9 @@ def resolve_inputs(
         files = [f"{path}={_weight_text(w)}" for path, w in settings.strategies.items()]
         source = "[strategies]"
     if not files:
-        chosen = resolve_targets(rt, supplied, announce=announce, liquidate=liquidate)
+        chosen = scheduled(
+            rt, resolve_targets(rt, supplied, announce=announce, liquidate=liquidate)
+        )
         if chosen.signal is not None and liquidate:
             raise InputError(
                 f"--liquidate sells every position and takes no signal document "
@@ -105,7 +108,7 @@ def strategy_targets(
     margin = rt.settings.limits.fragile_margin
     end, live = as_of_for(rt, None)
     blend = evaluate_strategies(rt.broker, parsed, end, margin, live=live, notes=rt.notices)
-    schedule = off_schedule(rt, parsed, end)
+    schedule = off_schedule(rt, [(s.file, s.rebalance_frequency) for s, _ in parsed], end)
     if schedule is not None:
         rt.notices.append(f"not a rebalance session: {schedule[0]}")
     record = signal_record(blend, margin, holdable(parsed), schedule)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
@@ -25,6 +26,7 @@ from alchemiser_cli.core.strategy.parse import parse_symphony
 from alchemiser_cli.core.strategy.program import Program, compile, history
 from alchemiser_cli.core.strategy.record import SignalRecord
 from alchemiser_cli.core.strategy.series import Series
+from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import InputError
 from alchemiser_cli.files import read_text
 
@@ -140,24 +142,38 @@ def evaluate_strategies(
 
 
 def off_schedule(
-    rt: Runtime, strategies: Sequence[tuple[Symphony, Decimal]], decided: date
+    rt: Runtime, strategies: Sequence[tuple[str, str | None]], decided: date
 ) -> tuple[str, date] | None:
-    """Why the next session is not a rebalance session for any of the strategies (decided
-    on `decided`'s close), and the next one that is; None when one of them trades on it."""
+    """Why the next session is not a rebalance session for any of the strategies (each a
+    file and its `:rebalance-frequency`, decided on `decided`'s close), and the next one
+    that is; None when one of them trades on it."""
     trading = rt.market(rt.broker.now()).next_session.day
-    freqs = [s.rebalance_frequency for s, _ in strategies]
+    freqs = [f for _, f in strategies]
     if any(frequency.due(f, decided, trading) for f in freqs):
         return None
     coming = min(rt.first_session_from(frequency.next_period(f, trading)) for f in freqs)
-    rules = "; ".join(
-        f"{s.file} rebalances :{s.rebalance_frequency}, {frequency.describe(s.rebalance_frequency)}"
-        for s, _ in strategies
-    )
+    rules = "; ".join(f"{file} rebalances :{f}, {frequency.describe(f)}" for file, f in strategies)
     why = (
         f"{trading.isoformat()} is not a rebalance session ({rules}); the next rebalance is "
         f"{coming.isoformat()}"
     )
     return why, coming
+
+
+def scheduled(rt: Runtime, targets: Targets) -> Targets:
+    """Targets read from a signal document (`alch signal --json | ... --targets -`) keep
+    their strategies' schedule: the document names each strategy's `:rebalance-frequency`
+    and the close it decided on, so this run decides off-schedule as `--strategy` does."""
+    record = targets.signal
+    if record is None or record.off_schedule is not None:
+        return targets
+    rules = [(s.file, s.rebalance_frequency) for s in record.strategies]
+    schedule = off_schedule(rt, rules, record.as_of)
+    if schedule is None:
+        return targets
+    rt.notices.append(f"not a rebalance session: {schedule[0]}")
+    dated = replace(record, off_schedule=schedule[0], next_rebalance=schedule[1])
+    return replace(targets, signal=dated)
 
 
 def schedule_guard(rt: Runtime, signal: SignalRecord | None, force: bool) -> str | None:
