@@ -19,6 +19,7 @@ from tests.conftest import REPO, Run
 CliFn = Callable[..., Run]
 GOLDEN = REPO / "tests" / "reference" / "documents"
 STRATEGY = str(REPO / "examples" / "strategies" / "momentum-or-staples.clj")
+SYNTHETIC_WINDOW = ("--from", "2024-01-02", "--to", "2024-03-29")
 RUN_ID = re.compile(r"\b(\d{8}T\d{6}Z)-[0-9a-f]{6}\b")
 
 
@@ -56,10 +57,7 @@ def test_the_strategy_documents_are_unchanged(cli: CliFn) -> None:
     runs = {
         "signal": cli("signal", STRATEGY, "--json"),
         "plan-strategy": cli("plan", "--strategy", STRATEGY, "--json"),
-        "backtest": cli(
-            "backtest", "--strategy", STRATEGY, "--from", "2024-01-02", "--to", "2024-03-29",
-            "--json",
-        ),  # fmt: skip
+        "backtest": cli("backtest", "--strategy", STRATEGY, *SYNTHETIC_WINDOW, "--json"),
     }
     for name, run in runs.items():
         assert run.exit_code == 0, (name, run.stderr)
