@@ -25,7 +25,7 @@ from alchemiser_cli.errors import (
     OrderUnsettled,
 )
 from alchemiser_cli.files import PRIVATE_FILE, private_dir, state_error
-from alchemiser_cli.journal import UNSETTLED, OrderRecord
+from alchemiser_cli.journal.records import UNSETTLED, OrderRecord
 
 log = logging.getLogger(__name__)
 
