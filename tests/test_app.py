@@ -18,9 +18,9 @@ from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import Fill
 from alchemiser_cli.core.planner import value_account
 from alchemiser_cli.core.policy import PlannerPolicy
+from alchemiser_cli.core.results import Outcome
 from alchemiser_cli.documents.journaled import read_report
 from alchemiser_cli.errors import ExitCode
-from alchemiser_cli.executor import Outcome
 from alchemiser_cli.journal import Journal
 from alchemiser_cli.settings import Settings
 from tests.conftest import DEMO_ACCOUNT, OPEN_NOW, Run

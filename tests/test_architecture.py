@@ -34,6 +34,8 @@ LAYER_RANK = {
     "journal": 1,
     "core": 0,
 }
+# Layers that describe a run but never run one: they read its records from core (issue 25).
+NOT_IMPORTING = {"documents": {"executor"}, "render": {"executor"}}
 
 
 def _modules() -> dict[str, Path]:
@@ -182,6 +184,16 @@ def test_every_import_between_layers_goes_down() -> None:
         and LAYER_RANK[_layer(target)] >= LAYER_RANK[_layer(module)]
     )
     assert upward == []
+
+
+def test_documents_and_render_do_not_import_what_runs_orders() -> None:
+    crossing = sorted(
+        f"{module} imports {target}"
+        for module, targets in _graph().items()
+        for target in targets
+        if _layer(target) in NOT_IMPORTING.get(_layer(module), set())
+    )
+    assert crossing == []
 
 
 def _core_violations(imports: dict[str, set[str]]) -> list[str]:

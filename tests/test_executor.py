@@ -16,15 +16,10 @@ from alchemiser_cli.core.calendar import Session
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
 from alchemiser_cli.core.planner import Plan, build_plan
 from alchemiser_cli.core.policy import ExecutionPolicy, PlannerPolicy
+from alchemiser_cli.core.results import ExecutionResult, Outcome
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import BrokerError, OrderNotAccepted
-from alchemiser_cli.executor import (
-    MIN_WAIT_S,
-    ExecutionResult,
-    Executor,
-    Outcome,
-    client_order_id,
-)
+from alchemiser_cli.executor import MIN_WAIT_S, Executor, client_order_id
 from alchemiser_cli.journal import Journal
 from tests.conftest import D, FileMaker
 

@@ -13,7 +13,7 @@ import pytest
 
 from alchemiser_cli.app.status import current_legs
 from alchemiser_cli.core.legs import LegStatus
-from alchemiser_cli.journal import OrderRecord
+from alchemiser_cli.journal.records import OrderRecord
 from tests.conftest import REPO, SHARED, Run
 
 CliFn = Callable[..., Run]

@@ -11,7 +11,8 @@ import pytest
 from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
 from alchemiser_cli.errors import JournalError
-from alchemiser_cli.journal import INTENT, MIGRATIONS, SEND_FAILED, Journal
+from alchemiser_cli.journal import Journal
+from alchemiser_cli.journal.migrations import MIGRATIONS
 from tests.conftest import D
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -33,7 +34,7 @@ def test_run_and_order_lifecycle(tmp_path: Path) -> None:
     request = OrderRequest("c1", "VTI", Side.BUY, D("1.5"), D("100"))
     journal.record_intent("r1", "p1", 1, request, NOW)
     (order,) = journal.orders_for_run("r1")
-    assert (order.status, order.qty, order.broker_order_id) == (INTENT, "1.5", None)
+    assert (order.status, order.qty, order.broker_order_id) == (LegStatus.INTENT, "1.5", None)
     journal.record_broker_state(
         BrokerOrder(
             "b1", "c1", "VTI", Side.BUY, D("1.5"), D(100), OrderStatus.FILLED, D("1.5"), D("99.9")
@@ -57,7 +58,11 @@ def test_send_failures_are_recorded(tmp_path: Path) -> None:
     journal.record_intent("r1", "p1", 1, OrderRequest("c1", "X", Side.SELL, D(1), None), NOW)
     journal.record_send_failure("c1", "insufficient qty", NOW)
     (order,) = journal.orders_for_run("r1")
-    assert (order.status, order.error, order.limit_price) == (SEND_FAILED, "insufficient qty", None)
+    assert (order.status, order.error, order.limit_price) == (
+        LegStatus.SEND_FAILED,
+        "insufficient qty",
+        None,
+    )
 
 
 def test_an_order_id_is_journaled_once(tmp_path: Path) -> None:
@@ -251,12 +256,12 @@ def test_a_journal_from_before_disputes_gains_the_table_and_keeps_its_runs(
     applied by name, the runs and orders kept; names need not be consecutive."""
     import sqlite3
 
-    from alchemiser_cli.journal import _m001_initial
+    from alchemiser_cli.journal.migrations import m001_initial
 
     path = tmp_path / "old.sqlite"
     conn = sqlite3.connect(path)
     cur = conn.cursor()
-    _m001_initial(cur)
+    m001_initial(cur)
     cur.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
     cur.execute("INSERT INTO migrations VALUES ('m001_initial', '2026-01-01')")
     cur.execute(

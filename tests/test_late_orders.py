@@ -17,9 +17,9 @@ from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest, Side
 from alchemiser_cli.core.policy import ExecutionPolicy
+from alchemiser_cli.core.results import Outcome
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import BrokerError, OrderUnsettled
-from alchemiser_cli.executor import Outcome
 from alchemiser_cli.journal import Journal
 from alchemiser_cli.settings import Settings
 from tests.conftest import DEMO_ACCOUNT, OPEN_NOW, Run

@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 
 from alchemiser_cli.brokers.sim import SimBroker
+from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import Side
-from alchemiser_cli.executor import LegStatus, OrderResult
+from alchemiser_cli.core.results import OrderResult
 from alchemiser_cli.render.progress import live_view
 from tests.conftest import Run
 

@@ -17,10 +17,11 @@ from rich.console import Console
 
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.cli import common
+from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import fmt
+from alchemiser_cli.core.results import OrderResult, Outcome
 from alchemiser_cli.documents.reports import ExecutionReport
-from alchemiser_cli.executor import LegStatus, OrderResult, Outcome
 from alchemiser_cli.render.layout import Col, fitted_table
 from alchemiser_cli.render.progress import orders_table
 from alchemiser_cli.render.tables import pct, render_execution, usd

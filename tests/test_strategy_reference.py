@@ -18,6 +18,7 @@ by up to 0.0027 points (sampled every 25th session), none across a threshold.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,7 @@ import pytest
 from alchemiser_cli.core.strategy.indicators import compute
 from alchemiser_cli.core.strategy.parse import parse_symphony
 from alchemiser_cli.core.strategy.program import compile
+from alchemiser_cli.core.strategy.record import trace_document
 from alchemiser_cli.core.strategy.result import Trace
 from alchemiser_cli.core.strategy.syntax import StrategyError
 from tests.strategy_reference import CASES, as_weights, load
@@ -46,7 +48,7 @@ def _same(old: dict[str, Decimal] | str, new: dict[str, Decimal] | str) -> bool:
 
 def _decisions(t: Trace | dict[str, Any], out: dict[str, dict[str, Any]]) -> None:
     """Every taken if/filter of a trace by position: its values (and its detail)."""
-    node = t.to_json() if isinstance(t, Trace) else t
+    node = asdict(trace_document(t)) if isinstance(t, Trace) else t
     if node["taken"] and node["kind"] in ("if", "filter"):
         out[node["pos"]] = {**(node["values"] or {}), "detail": node["detail"]}
     for child in node["children"]:

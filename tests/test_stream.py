@@ -24,7 +24,8 @@ from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import OrderStatus
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.policy import ExecutionPolicy
-from alchemiser_cli.executor import ExecutionResult, Executor, Outcome
+from alchemiser_cli.core.results import ExecutionResult, Outcome
+from alchemiser_cli.executor import Executor
 from alchemiser_cli.journal import Journal
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 from tests.conftest import OPEN_NOW, FileMaker

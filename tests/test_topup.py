@@ -17,7 +17,8 @@ from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.policy import ExecutionPolicy, Limits
-from alchemiser_cli.executor import Executor, Outcome, RunKnowledge, client_order_id
+from alchemiser_cli.core.results import Outcome
+from alchemiser_cli.executor import Executor, RunKnowledge, client_order_id
 from alchemiser_cli.journal import Journal
 from alchemiser_cli.settings import Settings
 from tests.conftest import FileMaker, Run

@@ -17,8 +17,8 @@ from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.policy import PlannerPolicy
+from alchemiser_cli.core.results import OrderResult
 from alchemiser_cli.core.targets import Targets
-from alchemiser_cli.executor import OrderResult
 from alchemiser_cli.executor.topup import capped_buys, disagreement, known_after
 from tests.conftest import EXAMPLES, OPEN_NOW, D, Run, make_snapshot, use_fake_alpaca
 from tests.fake_alpaca import FakeAlpaca

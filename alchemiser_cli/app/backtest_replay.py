@@ -28,7 +28,7 @@ from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.documents import PLAN_ADAPTER
 from alchemiser_cli.errors import InputError, JournalError
-from alchemiser_cli.journal import RunRecord
+from alchemiser_cli.journal.records import RunRecord
 
 
 def _live_run(

@@ -19,12 +19,13 @@ from alchemiser_cli.app.signal import schedule_guard
 from alchemiser_cli.app.topup import top_up_planner
 from alchemiser_cli.core.checks import CheckReport
 from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.results import ExecutionResult, Outcome
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.documents import plan_to_json
 from alchemiser_cli.documents.journaled import journal_form
 from alchemiser_cli.documents.reports import ExecutionReport
 from alchemiser_cli.errors import AlchError, ConfirmationAborted, Interrupted, LockHeld
-from alchemiser_cli.executor import ExecutionResult, Executor, Outcome
+from alchemiser_cli.executor import Executor
 from alchemiser_cli.logs import RUN_ID
 from alchemiser_cli.notify import Notifier, notice_for
 

@@ -11,8 +11,9 @@ from alchemiser_cli.app.inputs import session_start
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.core.models import BrokerOrder
 from alchemiser_cli.core.money import fmt
+from alchemiser_cli.core.results import Outcome
 from alchemiser_cli.errors import ConfigError, LockHeld
-from alchemiser_cli.executor import CLIENT_ORDER_PREFIX, Outcome
+from alchemiser_cli.executor import CLIENT_ORDER_PREFIX
 
 log = logging.getLogger(__name__)
 

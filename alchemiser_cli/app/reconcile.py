@@ -16,6 +16,7 @@ from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import BrokerOrder
+from alchemiser_cli.core.results import Outcome
 from alchemiser_cli.errors import (
     AlpacaAuthError,
     BrokerError,
@@ -23,9 +24,8 @@ from alchemiser_cli.errors import (
     OrderDisputed,
     OrderUnsettled,
 )
-from alchemiser_cli.executor import Outcome
 from alchemiser_cli.files import PRIVATE_FILE, private_dir, state_error
-from alchemiser_cli.journal import UNSETTLED, OrderRecord
+from alchemiser_cli.journal.records import UNSETTLED, OrderRecord
 
 log = logging.getLogger(__name__)
 

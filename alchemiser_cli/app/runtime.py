@@ -22,7 +22,8 @@ from alchemiser_cli.journal import Journal
 from alchemiser_cli.settings import AlpacaCredentials, Settings
 
 if TYPE_CHECKING:  # the executor loads with `execute`, not for plan, check or status
-    from alchemiser_cli.executor import Executor, OrderResult
+    from alchemiser_cli.core.results import OrderResult
+    from alchemiser_cli.executor import Executor
 
 DEMO_ACCOUNT = "demo-account.toml"
 Events = Callable[[str], None]

@@ -27,7 +27,7 @@ from alchemiser_cli.documents.reports import (
     StatusReport,
 )
 from alchemiser_cli.errors import InputError, LockHeld, OrderDisputed, PriceError
-from alchemiser_cli.journal import UNSETTLED, OrderRecord, RunRecord
+from alchemiser_cli.journal.records import UNSETTLED, OrderRecord, RunRecord
 
 
 def status(

@@ -21,7 +21,7 @@ from alchemiser_cli.errors import AlchError, ExitCode
 from alchemiser_cli.masking import redact
 
 if TYPE_CHECKING:  # the executor loads with the commands that run one, not at start-up
-    from alchemiser_cli.executor import Outcome
+    from alchemiser_cli.core.results import Outcome
 
 log = logging.getLogger("alchemiser_cli.cli")
 

@@ -217,7 +217,7 @@ def execute(
     from alchemiser_cli.app.execute import execute as execute_run
     from alchemiser_cli.app.execute import run_inputs
     from alchemiser_cli.cli.plan import planner_overrides
-    from alchemiser_cli.executor import Outcome
+    from alchemiser_cli.core.results import Outcome
     from alchemiser_cli.render.tables import render_checks, render_execution
 
     fresh_plan_flags(plan, band, to, reinvest)

@@ -4,17 +4,22 @@ the daily equity series and the trades, from one `core.backtest.Backtest`."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from pydantic import TypeAdapter
 
 from alchemiser_cli.core.backtest import Backtest, Stats, drawdowns
-from alchemiser_cli.core.backtest_replay import RunReplay
+from alchemiser_cli.core.backtest_replay import Difference, RunReplay
+from alchemiser_cli.core.metrics import DrawdownSpan
 from alchemiser_cli.core.tax.backtest import BacktestTax
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_D = TypeVar("_D", bound="DataclassInstance")
 _RATIO = Decimal("0.000001")
 _CENT = Decimal("0.01")
 
@@ -33,15 +38,16 @@ def _maybe(value: Decimal | None) -> Decimal | None:
     return None if value is None else ratio(value)
 
 
-@dataclass(frozen=True, slots=True)
-class DrawdownDocument:
-    """One of the deepest drawdowns (peak None: the starting value; recovered None: not yet)."""
+def published(document: type[_D], record: object, **changes: object) -> _D:
+    """The core `record` as its document (a dataclass adding no field to the record's:
+    the fields are listed once, in core), with `changes` (e.g. a figure rounded)."""
+    values = {f.name: getattr(record, f.name) for f in fields(document)}
+    return document(**(values | changes))
 
-    peak: date | None
-    trough: date
-    recovered: date | None
-    depth: Decimal
-    days: int
+
+@dataclass(frozen=True, slots=True)
+class DrawdownDocument(DrawdownSpan):
+    """One of the deepest drawdowns (peak None: the starting value; recovered None: not yet)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +167,7 @@ def _extra(s: Stats) -> dict[str, Any]:
             f"{y}-{mo:02d}": ratio(v) for (y, mo), v in m.monthly_returns.items()
         }
         out["top_drawdowns"] = tuple(
-            DrawdownDocument(d.peak, d.trough, d.recovered, ratio(d.depth), d.days)
-            for d in m.top_drawdowns
+            published(DrawdownDocument, d, depth=ratio(d.depth)) for d in m.top_drawdowns
         )
     if r is not None:
         for name in ("alpha", "beta", "correlation", "r_squared", "tracking_error",
@@ -249,15 +254,9 @@ def backtest_document(bt: Backtest, *, synthetic: bool) -> BacktestDocument:
 
 
 @dataclass(frozen=True, slots=True)
-class DifferenceDocument:
+class DifferenceDocument(Difference):
     """One difference between a live run and the backtest's day (`kind`: signal, order,
     fill)."""
-
-    kind: str
-    symbol: str
-    live: str
-    backtest: str
-    note: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,10 +290,7 @@ def replay_document(runs: list[RunReplay], *, synthetic: bool = False) -> Replay
                 run_id=r.run_id,
                 date=r.day,
                 outcome=r.outcome,
-                differences=tuple(
-                    DifferenceDocument(d.kind, d.symbol, d.live, d.backtest, d.note)
-                    for d in r.differences
-                ),
+                differences=tuple(published(DifferenceDocument, d) for d in r.differences),
             )
             for r in runs
         ),

@@ -11,9 +11,10 @@ window (TWAP); an unfilled slice is *re-pegged* (cancelled, confirmed, re-sent f
 left at a price one step closer to the collar edge). The ids of one slice share a prefix:
 `alch-<plan>-<leg>-<slice>-<attempt>` then `-p1`, `-p2`... for its re-pegs.
 
-Modules: `results` (what a run reports, `Outcome`; `LegStatus` lives in core/legs.py, as
-the journal stores it too), `pure` (ids, peg prices, slicing, buy re-sizing, summaries, the
-run's conclusion: no I/O, no clock), `slices` (one slice's orders at the broker: send, look
+What a run reports (`OrderResult`, `Outcome`, ...) lives in core/results.py and
+`LegStatus` in core/legs.py, as the documents and the journal read them too. Modules:
+`pure` (ids, peg prices, slicing, buy re-sizing, summaries, the run's conclusion: no I/O,
+no clock), `slices` (one slice's orders at the broker: send, look
 up, poll, re-peg, cancel) and `run` (the `Executor` loop over a plan's slices).
 """
 
@@ -26,26 +27,14 @@ from alchemiser_cli.executor.pure import (
     slice_count,
     split_qty,
 )
-from alchemiser_cli.executor.results import (
-    ExecutionResult,
-    LegStatus,
-    OrderResult,
-    Outcome,
-    SliceResult,
-)
 from alchemiser_cli.executor.run import Executor, TopUp
 from alchemiser_cli.executor.topup import RunKnowledge
 
 __all__ = [
     "CLIENT_ORDER_PREFIX",
     "MIN_WAIT_S",
-    "ExecutionResult",
     "Executor",
-    "LegStatus",
-    "OrderResult",
-    "Outcome",
     "RunKnowledge",
-    "SliceResult",
     "TopUp",
     "client_order_id",
     "peg_price",

@@ -23,8 +23,8 @@ from alchemiser_cli.core.money import (
 )
 from alchemiser_cli.core.planner import PlannedOrder
 from alchemiser_cli.core.policy import ExecutionPolicy
+from alchemiser_cli.core.results import OrderResult, Outcome
 from alchemiser_cli.core.types import Money
-from alchemiser_cli.executor.results import OrderResult, Outcome
 
 # The shortest wait: clocks tick in microseconds, so a wait of a few hundred nanoseconds
 # (float rounding of a due time) would not move time and the loop would spin.

@@ -20,6 +20,7 @@ from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import ONE, ZERO, dollars
 from alchemiser_cli.core.planner import Plan, PlannedOrder
 from alchemiser_cli.core.policy import ExecutionPolicy
+from alchemiser_cli.core.results import ExecutionResult, OrderResult, Outcome, SliceResult
 from alchemiser_cli.errors import BrokerError
 from alchemiser_cli.executor.agreement import await_agreement
 from alchemiser_cli.executor.pure import (
@@ -32,7 +33,6 @@ from alchemiser_cli.executor.pure import (
     slice_count,
     split_qty,
 )
-from alchemiser_cli.executor.results import ExecutionResult, OrderResult, Outcome, SliceResult
 from alchemiser_cli.executor.slices import Child, SliceDesk, State
 from alchemiser_cli.executor.topup import RunKnowledge, capped_buys, known_after
 from alchemiser_cli.journal import Journal

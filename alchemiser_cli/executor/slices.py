@@ -16,6 +16,7 @@ from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import Asset, BrokerOrder, OrderRequest, OrderStatus, Quote, Side
 from alchemiser_cli.core.money import ONE, ZERO, whole_down
 from alchemiser_cli.core.policy import ExecutionPolicy
+from alchemiser_cli.core.results import OrderResult, SliceResult
 from alchemiser_cli.errors import (
     BrokerError,
     DuplicateOrder,
@@ -24,7 +25,6 @@ from alchemiser_cli.errors import (
     OrderRejected,
 )
 from alchemiser_cli.executor.pure import client_order_id, peg_price, repeg_interval, summarise
-from alchemiser_cli.executor.results import OrderResult, SliceResult
 from alchemiser_cli.journal import Journal
 
 # The executor's one logger, named as before the package split (log files carry the name).

@@ -1,43 +1,20 @@
 """Journal queries added by issue 22, kept apart from the journal's core (runs and orders):
 the last run that sent orders (what `status` measures drift against) and the files alch
-wrote for the user (`--out`, `--report`), with the migration that records them."""
+wrote for the user (`--out`, `--report`; their table is `migrations.m003_outputs`)."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from alchemiser_cli.core.legs import LegStatus
+from alchemiser_cli.journal.connection import Connection
 
 
-def m003_outputs(cur: sqlite3.Cursor) -> None:
-    """Files alch wrote for the user (--out, --report): a later run may replace one of them
-    while it is as alch left it; any other existing file needs --overwrite."""
-    cur.execute(
-        "CREATE TABLE outputs (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, "
-        "written_at TEXT NOT NULL)"
-    )
+class JournalQueries(Connection):
+    """The runs an order of which reached the broker, and the outputs table."""
 
-
-class _Store(Protocol):
-    """What the queries need of the journal."""
-
-    def _read(self, sql: str, args: Iterable[object] = ()) -> list[tuple[Any, ...]]: ...
-
-    def _tx(self) -> AbstractContextManager[sqlite3.Cursor]: ...
-
-    def _plan(self, run_id: str, text: str) -> dict[str, Any] | None: ...
-
-
-class JournalQueries:
-    """Mixed into `Journal`."""
-
-    def last_sent_plan(
-        self: _Store, account_id: str, broker: str
-    ) -> tuple[str, dict[str, Any]] | None:
+    def last_sent_plan(self, account_id: str, broker: str) -> tuple[str, dict[str, Any]] | None:
         """The run id and plan of the account's newest execute run an order of which reached
         (or may have reached) the broker: what the account was last traded toward."""
         never = sorted(LegStatus.never_reached())
@@ -54,14 +31,14 @@ class JournalQueries:
         plan = self._plan(*rows[0])
         return None if plan is None else (rows[0][0], plan)
 
-    def record_output(self: _Store, path: str, sha256: str, at: datetime) -> None:
+    def record_output(self, path: str, sha256: str, at: datetime) -> None:
         """Remember a file alch wrote (`--out`, `--report`) by its path and digest."""
         with self._tx() as cur:
             cur.execute(
                 "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)", (path, sha256, at.isoformat())
             )
 
-    def output_digest(self: _Store, path: str) -> str | None:
+    def output_digest(self, path: str) -> str | None:
         """The digest of the file alch last wrote at `path` (None: it wrote none there)."""
         rows = self._read("SELECT sha256 FROM outputs WHERE path = ?", (path,))
         return str(rows[0][0]) if rows else None

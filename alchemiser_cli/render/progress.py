@@ -16,7 +16,7 @@ from rich.live import Live
 from rich.text import Text
 
 from alchemiser_cli.core.money import fmt
-from alchemiser_cli.executor import OrderResult
+from alchemiser_cli.core.results import OrderResult
 from alchemiser_cli.render.layout import Cell, fitted_table
 from alchemiser_cli.render.tables import columns_of
 

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from alchemiser_cli.core.strategy.evaluate import Blend, Trace
-from alchemiser_cli.core.strategy.record import SignalRecord, TraceDocument
+from alchemiser_cli.core.strategy.evaluate import Blend
+from alchemiser_cli.core.strategy.record import SignalRecord, TraceDocument, trace_document
 from alchemiser_cli.documents.targets import unallocated
 from alchemiser_cli.render.text import escape
 
@@ -23,7 +23,7 @@ def _pct(value: Decimal) -> str:
     return f"{(value * 100).quantize(Decimal('0.01')):f}%"
 
 
-def _line(t: Trace | TraceDocument) -> str:
+def _line(t: TraceDocument) -> str:
     if t.kind == "asset":
         text = f"[bold]{escape(t.label)}[/bold]"
     elif t.label.startswith(f"{t.kind}@"):  # an unnamed node: its kind and position say it
@@ -34,7 +34,7 @@ def _line(t: Trace | TraceDocument) -> str:
         text += f" {_pct(t.weight)}"
     if t.detail:
         text += f"  {escape(t.detail)}"
-    hidden = t.hidden if isinstance(t, Trace) else t.nodes_not_evaluated
+    hidden = t.nodes_not_evaluated
     if hidden:
         text += f" ({hidden} node{'' if hidden == 1 else 's'})"
     if t.fragile:
@@ -44,7 +44,7 @@ def _line(t: Trace | TraceDocument) -> str:
     return text if t.taken else f"[dim]{text}[/dim]"
 
 
-def _grow(tree: Tree, t: Trace | TraceDocument) -> None:
+def _grow(tree: Tree, t: TraceDocument) -> None:
     for child in t.children:
         _grow(tree.add(_line(child), style="" if child.taken else "dim"), child)
 
@@ -60,7 +60,8 @@ def render_signal(console: Console, blend: Blend) -> None:
         if result.live_prices:
             title += " (current-price: latest trade, market open)"
         tree = Tree(title)
-        _grow(tree.add(_line(result.trace)), result.trace)
+        trace = trace_document(result.trace)
+        _grow(tree.add(_line(trace)), trace)
         console.print(tree)
         for text in result.fragile:
             console.print(f"[yellow]fragile:[/yellow] {escape(text)}")

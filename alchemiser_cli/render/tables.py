@@ -19,11 +19,11 @@ from alchemiser_cli.render.signal import render_signal_record
 from alchemiser_cli.render.tax import render_plan_tax, year_line
 from alchemiser_cli.render.text import escape
 
-if TYPE_CHECKING:  # reports and the executor load with the commands that show them
+if TYPE_CHECKING:  # reports load with the commands that show them
     from alchemiser_cli.documents.reports import ExecutionReport, StatusReport
 
 _SEVERITY_STYLE = {Severity.PASS: "green", Severity.WARN: "yellow", Severity.BLOCK: "bold red"}
-_OUTCOME_STYLE = {  # by the executor's Outcome values (a StrEnum: its members look up)
+_OUTCOME_STYLE = {  # by the Outcome values (a StrEnum: its members look up)
     "completed": "green",
     "queued": "yellow",
     "nothing_to_do": "green",

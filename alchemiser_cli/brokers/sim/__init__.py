@@ -1,5 +1,5 @@
 """The embedded simulated broker: seed parsing (`seed`), its database schema (`schema`) and
-the broker itself (`broker`)."""
+the broker itself (`broker`, built from `store`, `quotes`, `account`, `activity`, `orders`)."""
 
 from __future__ import annotations
 

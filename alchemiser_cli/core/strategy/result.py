@@ -26,20 +26,6 @@ class Trace:
     children: list[Trace] = field(default_factory=list)
     hidden: int = 0  # nodes under a branch that was not taken (not evaluated)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "label": self.label,
-            "pos": self.pos,
-            "weight": str(self.weight),
-            "taken": self.taken,
-            "detail": self.detail or None,
-            "fragile": self.fragile,
-            "values": self.values or None,
-            "nodes_not_evaluated": self.hidden,
-            "children": [c.to_json() for c in self.children],
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class StrategyResult:

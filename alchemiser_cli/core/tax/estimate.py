@@ -8,6 +8,7 @@ allows: the estimate errs toward less gain), buys at their limit, all at `now`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import astuple
 from datetime import datetime
 from decimal import Decimal
 
@@ -92,11 +93,7 @@ def plan_tax(
                          sum((r.basis for r in records), ZERO), s_gain, l_gain,
                          sum((r.disallowed for r in records), ZERO), len(records))
         )  # fmt: skip
-    washes = tuple(
-        WashSaleView(w.symbol, w.sold, w.sale_leg, w.lot_acquired, w.sold_qty, w.loss,
-                     w.replacement_acquired, w.replacement_leg, w.replacement_qty, w.disallowed)
-        for w in after.washes[len(history.washes) :]
-    )  # fmt: skip
+    washes = tuple(WashSaleView(*astuple(w)) for w in after.washes[len(history.washes) :])
     if mismatches is None:
         mismatches = reconcile(history, positions)
     complete = not mismatches and not after.gaps

@@ -36,6 +36,7 @@ from typing import TypeVar
 
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.money import ZERO
+from alchemiser_cli.core.types import Exact, Money
 
 WINDOW = timedelta(days=30)
 _T = TypeVar("_T", "Lot", "Realised")  # a wash sale's window on either side of the sale
@@ -134,14 +135,14 @@ class WashSale:
 
     symbol: str
     sold: date
-    sold_qty: Decimal
-    loss: Decimal  # the whole loss of the shares sold
+    sale_leg: int | None  # the planned sell that makes it (None: history)
     lot_acquired: date  # when the shares sold at a loss were bought
+    sold_qty: Exact
+    loss: Money  # the whole loss of the shares sold
     replacement_acquired: date
-    replacement_qty: Decimal
-    disallowed: Decimal
-    sale_leg: int | None = None  # the planned sell that makes it (None: history)
-    replacement_leg: int | None = None  # the planned buy that makes it (None: history)
+    replacement_leg: int | None  # the planned buy that makes it (None: history)
+    replacement_qty: Exact
+    disallowed: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,8 +311,8 @@ class Ledger:
         piece.held_since = min(piece.held_since, piece.acquired - (loss.sold - loss.held_since))
         piece.replaced = True
         self.washes.append(
-            WashSale(loss.symbol, loss.sold, loss.qty, loss.loss, loss.acquired, piece.acquired,
-                     piece.qty, amount, loss.leg, replacement_leg)
+            WashSale(loss.symbol, loss.sold, loss.leg, loss.acquired, loss.qty, loss.loss,
+                     piece.acquired, replacement_leg, piece.qty, amount)
         )  # fmt: skip
         return piece
 

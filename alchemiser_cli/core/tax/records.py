@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from alchemiser_cli.core.tax.ledger import WashSale
 from alchemiser_cli.core.types import Exact, Money, Weight
 
 Completeness = Literal["complete", "incomplete"]
@@ -29,20 +30,9 @@ class SellEstimate:
 
 
 @dataclass(frozen=True, slots=True)
-class WashSaleView:
+class WashSaleView(WashSale):
     """One wash sale a plan would make: the loss sale (planned, or on `sold`), the lot it
     sells, the replacement shares and the loss disallowed (added to their basis)."""
-
-    symbol: str
-    sold: date
-    sale_leg: int | None  # the planned sell; None: a past sale
-    lot_acquired: date
-    sold_qty: Exact
-    loss: Money
-    replacement_acquired: date
-    replacement_leg: int | None  # the planned buy; None: shares already held
-    replacement_qty: Exact
-    disallowed: Money
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import ZERO
 from alchemiser_cli.core.types import Exact, Money
 
-__all__ = ["ExecutionResult", "LegStatus", "OrderResult", "Outcome", "SliceResult"]
+__all__ = ["ExecutionResult", "OrderResult", "Outcome", "SliceResult"]
 
 
 class Outcome(StrEnum):
