@@ -12,9 +12,10 @@ settings come from the environment and alch.toml as for the command line (`confi
 `broker=` are `--config`, `--broker`). A failure raises the typed error of
 `alchemiser_cli.errors` the command line turns into its exit code (`exc.exit_code`:
 `InputError` 2, `BrokerError` 3, `LockHeld` 5, ...); a blocked check or an incomplete run
-is a value in the document (`blocked`, `outcome`), not an exception. `execute` sends nothing unless `confirm=True` or a function that
-approves the checked plan. The command line calls these same functions with its own open
-runtime (`runtime=`), so both faces run one code path.
+is a value in the document (`blocked`, `outcome`), not an exception. `execute` sends
+nothing unless `confirm=True` or a function that approves the checked plan. The command
+line calls these same functions with its own open runtime (`runtime=`), so both faces run
+one code path.
 """
 
 from __future__ import annotations

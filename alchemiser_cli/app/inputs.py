@@ -18,6 +18,7 @@ from alchemiser_cli.app.signal import (
     off_schedule,
     read_strategies,
 )
+from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import ZERO, fmt
@@ -129,6 +130,36 @@ def resolve_inputs(
             )
         return chosen, chosen.signal
     return strategy_targets(rt, files, source)
+
+
+def status_targets(rt: Runtime, supplied: Targets | None, account_id: str) -> Targets | None:
+    """The targets drift is shown against: given, else those of the last run that sent
+    orders (a blocked run, or a same-day "nothing to do", traded toward nothing), else the
+    configured ones; the demo targets only against the simulator's demo account."""
+    if supplied is not None:
+        return supplied
+    last = rt.journal.last_sent_plan(account_id, rt.broker.name)
+    if last is not None:
+        run_id, plan = last
+        head = f"the last run that sent orders, {run_id} (plan {plan.get('plan_id')}"
+        weights = plan.get("targets")
+        if plan.get("liquidate") is True:  # every target is 0, not the demo's
+            return Targets({}, f"{head}: --liquidate, no targets)")
+        if isinstance(weights, dict) and (weights or plan.get("signal") is not None):
+            try:  # strategies in cash: no weight at all, every target 0
+                parsed = {str(k): Decimal(str(v)) for k, v in weights.items()}
+            except ArithmeticError:
+                parsed = None
+            if parsed is not None:
+                return Targets(parsed, f"{head}: {plan.get('targets_source')})")
+    configured = rt.settings.targets is not None or rt.settings.targets_file is not None
+    demo = isinstance(rt.broker, SimBroker) and rt.settings.sim_account is None
+    if not (configured or demo):
+        return None
+    try:
+        return resolve_targets(rt, None, announce=False)
+    except InputError:
+        return None
 
 
 def _weight_text(weight: Decimal | str) -> str:
