@@ -21,6 +21,7 @@ one code path.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -41,6 +42,7 @@ if TYPE_CHECKING:  # `import alchemiser_cli.api` stays light: these load when a 
     from alchemiser_cli.documents.targets import TargetsDocument
 
 Confirm = Callable[["Plan", "CheckReport"], bool]
+Sending = Callable[["Runtime"], AbstractContextManager["Runtime"]]
 
 __all__ = [
     "BacktestRun",
@@ -152,10 +154,13 @@ def execute(
     config: Path | None = None,
     broker: str | None = None,
     runtime: Runtime | None = None,
+    sending: Sending | None = None,
 ) -> ExecutionReport:
     """`alch execute`: check, confirm, then send. `confirm=True` sends a plan the checks
     pass (as `--yes`); a function `confirm(plan, report) -> bool` decides; anything else
-    raises `ConfirmationRequired` before a byte goes out."""
+    raises `ConfirmationRequired` before a byte goes out. `sending(runtime)`, once the
+    inputs are read, gives the runtime the run goes on with (the command line's signal
+    handlers and progress view)."""
     from alchemiser_cli.api.flags import parse_duration
     from alchemiser_cli.app.check import RunOptions
     from alchemiser_cli.app.execute import execute as execute_run
@@ -180,7 +185,8 @@ def execute(
                 strategies=tuple(strategy),
             )
             saved, chosen = _saved_plan(plan, targets, strategy), targets_of(targets)
-        return execute_run(rt, saved, chosen, confirm=approve, options=options)
+        with (sending or nullcontext)(rt) as running:
+            return execute_run(running, saved, chosen, confirm=approve, options=options)
 
 
 def _approval(confirm: bool | Confirm) -> Confirm:

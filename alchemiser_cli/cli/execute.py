@@ -169,6 +169,13 @@ def stop_on_signals(rt: Runtime) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+@contextmanager
+def _sending(ctx: typer.Context, rt: Runtime) -> Iterator[Runtime]:
+    """While orders may go out: signals stop the run in order, progress is shown."""
+    with stop_on_signals(rt), progress_for(ctx, rt.stop) as listener:
+        yield replace(rt, events=listener)  # the same runtime, with its listener
+
+
 def execute(
     ctx: typer.Context,
     plan: PlanArg = None,
@@ -201,21 +208,20 @@ def execute(
     with runtime_for(ctx, shape, execution_flags=flags) as rt:
         if not yes and not common.stdin_is_tty():
             raise ConfirmationRequired(_why_no_question(plan, targets))
-        allowed = allow_open_orders(ctx, allow_open, cancel_open)
-        with stop_on_signals(rt), progress_for(ctx, rt.stop) as listener:
-            report = api.execute(
-                plan,
-                targets,
-                confirm=True if yes else (_confirm_live if live else _ask),
-                strategy=strategy or (),
-                liquidate=liquidate,
-                force=force,
-                allow_open_orders=allowed,
-                queue_for_open=queue_for_open,
-                live=live,
-                close_window=close_window,
-                runtime=replace(rt, events=listener),  # the same runtime, with its listener
-            )
+        report = api.execute(
+            plan,
+            targets,
+            confirm=True if yes else (_confirm_live if live else _ask),
+            strategy=strategy or (),
+            liquidate=liquidate,
+            force=force,
+            allow_open_orders=allow_open_orders(ctx, allow_open, cancel_open),
+            queue_for_open=queue_for_open,
+            live=live,
+            close_window=close_window,
+            runtime=rt,
+            sending=lambda opened: _sending(ctx, opened),
+        )
         if json_out:
             emit_json("execute", report)
         else:
