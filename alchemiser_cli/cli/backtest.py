@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from alchemiser_cli.api.flags import parse_day
 from alchemiser_cli.cli.common import (
     BandOpt,
     JsonOpt,
@@ -86,6 +85,8 @@ SYNTHETIC_NOTE = (
 def _split_to(values: list[str]) -> tuple[date, str | None]:
     """`--to DATE` (required) and `--to edge|target` (optional), in any order; either
     given twice is an error, never the last one silently."""
+    from alchemiser_cli.api.flags import parse_day
+
     dates = [v for v in values if v not in ("edge", "target")]
     modes = [v for v in values if v in ("edge", "target")]
     for kind, given in (("a date", dates), ("a mode", modes)):

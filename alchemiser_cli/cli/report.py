@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from alchemiser_cli.api.flags import decimal_flag, parse_day
 from alchemiser_cli.cli.backtest import (
     BenchOpt,
     CsvOpt,
@@ -86,6 +85,7 @@ def report(
     overwrite: OverwriteOpt = False,
 ) -> None:
     """The live account measured: its tearsheet, and against the backtest of its strategy."""
+    from alchemiser_cli.api.flags import decimal_flag, parse_day
     from alchemiser_cli.app.report import ReportRequest, live_report
 
     if bool(strategy) and targets is not None:
