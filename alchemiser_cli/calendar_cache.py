@@ -21,6 +21,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Final
 
+from alchemiser_cli.calendar_table import xnys_table
 from alchemiser_cli.core.calendar import (
     NEW_YORK,
     Closure,
@@ -28,7 +29,6 @@ from alchemiser_cli.core.calendar import (
     Session,
     SessionTable,
     horizon,
-    xnys_table,
 )
 from alchemiser_cli.errors import AlchError
 from alchemiser_cli.files import private_dir, read_private, write_private

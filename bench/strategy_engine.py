@@ -28,7 +28,8 @@ from functools import partial
 from pathlib import Path
 
 from alchemiser_cli.brokers.bars import daily_bars
-from alchemiser_cli.core.backtest import Setup, run_backtest
+from alchemiser_cli.core.backtest import Setup
+from alchemiser_cli.core.backtest_run import run_backtest
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.evaluate import BlendRun
 from alchemiser_cli.core.strategy.parse import parse_symphony

@@ -14,7 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from alchemiser_cli.brokers.bars import daily_bars
-from alchemiser_cli.core.backtest import Backtest, Setup, run_backtest
+from alchemiser_cli.core.backtest import Backtest, Setup
+from alchemiser_cli.core.backtest_run import run_backtest
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.documents.tearsheet import from_backtest
 from alchemiser_cli.documents.tearsheet_csv import csv_files

@@ -18,11 +18,10 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from alchemiser_cli import calendar_cache
+from alchemiser_cli import calendar_cache, calendar_table
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.cli.app import app
 from alchemiser_cli.clock import FixedClock
-from alchemiser_cli.core import calendar as core_calendar
 from alchemiser_cli.core.models import Account, Asset, Position, Quote, Snapshot
 
 if TYPE_CHECKING:  # the fake server loads with the tests that start it
@@ -214,9 +213,9 @@ def one_nyse_table_per_horizon() -> Iterator[None]:
     session table, and each test's fresh ALCH_HOME (and each fake Alpaca) computed it again.
     The computation is a pure function of the horizon, so the session does it once per
     horizon; every home still writes and reads its own table file, as a real run does."""
-    once = functools.cache(core_calendar.xnys_table)
+    once = functools.cache(calendar_table.xnys_table)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(core_calendar, "xnys_table", once)
+        patch.setattr(calendar_table, "xnys_table", once)
         patch.setattr(calendar_cache, "xnys_table", once)
         yield
 

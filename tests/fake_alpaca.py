@@ -81,8 +81,9 @@ import websockets.sync.server as ws_server
 from websockets.exceptions import ConnectionClosed
 
 from alchemiser_cli.brokers.sim import SimBroker
+from alchemiser_cli.calendar_table import calendar_around
 from alchemiser_cli.clock import FixedClock
-from alchemiser_cli.core.calendar import NEW_YORK, NyseCalendar
+from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
 from alchemiser_cli.core.money import fmt
 from alchemiser_cli.errors import DuplicateOrder, OrderRejected
@@ -212,7 +213,7 @@ class FakeAlpaca:
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
-        self._calendar = NyseCalendar.around(now.astimezone(NEW_YORK).date())
+        self._calendar = calendar_around(now.astimezone(NEW_YORK).date())
         self.stream = FakeStream(self, stream_port)
         # The secret doubles as the test suite's canary: it must never appear in any output.
         self.keys = (CANARY_KEY_ID, CANARY_SECRET)

@@ -1,6 +1,7 @@
 """The layers hold (issue 14): no import cycle between modules or between packages, the
-core imports only the standard library, pydantic and the NYSE calendar data, and every
-use-case module of `app/` stays under 300 lines. Read with `ast`: nothing is imported."""
+core imports only the standard library and pydantic (the NYSE session table is built
+outside it, in `calendar_table`, and handed in), and every use-case module of `app/` stays
+under 300 lines. Read with `ast`: nothing is imported."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "alchemiser_cli"
 ROOT = "alchemiser_cli"
 # What the core may import besides itself: the standard library (less the modules that
-# reach the outside world), pydantic for its frozen models, exchange_calendars for the
-# NYSE session data, highspy (HiGHS, a pure solver: core/milp.py, imported only when a
-# plan needs the exact search) and errors.py for its typed failures.
-CORE_THIRD_PARTY = frozenset({"pydantic", "exchange_calendars", "highspy"})
+# reach the outside world), pydantic for its frozen models, highspy (HiGHS, a pure
+# solver: core/milp.py, imported only when a plan needs the exact search) and errors.py for
+# its typed failures. The NYSE session table is data handed in (built in calendar_table).
+CORE_THIRD_PARTY = frozenset({"pydantic", "highspy"})
 CORE_OWN = frozenset({f"{ROOT}.core", f"{ROOT}.errors"})
 CORE_FORBIDDEN_STDLIB = frozenset(
     {"sqlite3", "socket", "subprocess", "urllib", "http", "smtplib", "shutil", "signal"}

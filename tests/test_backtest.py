@@ -17,15 +17,8 @@ import pytest
 
 from alchemiser_cli.brokers.bars import daily_bars
 from alchemiser_cli.cli.backtest import progress_line
-from alchemiser_cli.core.backtest import (
-    Backtest,
-    BacktestError,
-    SessionPoint,
-    Setup,
-    max_drawdown,
-    performance,
-    run_backtest,
-)
+from alchemiser_cli.core.backtest import Backtest, SessionPoint, Setup, max_drawdown, performance
+from alchemiser_cli.core.backtest_run import BacktestError, run_backtest
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.render.backtest import chart_lines

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from alchemiser_cli.core.backtest import Setup, run_backtest
+from alchemiser_cli.core.backtest import Setup
+from alchemiser_cli.core.backtest_run import run_backtest
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.series import Series

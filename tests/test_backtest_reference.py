@@ -12,7 +12,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pytest
 
 from alchemiser_cli.brokers.bars import daily_bars
-from alchemiser_cli.core.backtest import Backtest, Setup, run_backtest
+from alchemiser_cli.core.backtest import Backtest, Setup
+from alchemiser_cli.core.backtest_run import run_backtest
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.policy import PlannerPolicy
 from tests.conftest import SHARED

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from alchemiser_cli.core.calendar import NyseCalendar
+from alchemiser_cli.calendar_table import calendar_around
 
-CAL = NyseCalendar.around(date(2026, 11, 23))
+CAL = calendar_around(date(2026, 11, 23))
 
 
 @pytest.mark.parametrize(

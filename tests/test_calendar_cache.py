@@ -27,7 +27,8 @@ from alchemiser_cli.calendar_cache import (
     load_table,
     nyse_calendar,
 )
-from alchemiser_cli.core.calendar import NyseCalendar, SessionTable, horizon, xnys_table
+from alchemiser_cli.calendar_table import xnys_table
+from alchemiser_cli.core.calendar import NyseCalendar, SessionTable, horizon
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 TABLE = xnys_table(*horizon(date(2026, 11, 24)))  # 2025-01-01 .. 2029-12-31

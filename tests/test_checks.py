@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from alchemiser_cli.calendar_table import calendar_around
 from alchemiser_cli.core import checks
-from alchemiser_cli.core.calendar import NyseCalendar
 from alchemiser_cli.core.checks import CHECKS, CheckContext, Finding, Severity, Unit, run_checks
 from alchemiser_cli.core.models import (
     Account,
@@ -26,7 +26,7 @@ from alchemiser_cli.core.targets import Targets
 from tests.conftest import D, make_snapshot
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 10:00 New York: open
-CAL = NyseCalendar.around(date(2026, 11, 24))
+CAL = calendar_around(date(2026, 11, 24))
 POLICY = PlannerPolicy(collar_bps=D(0))
 
 

@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from alchemiser_cli.brokers.bars import daily_bars
-from alchemiser_cli.core.backtest import Setup, run_backtest, session_days
+from alchemiser_cli.core.backtest import Setup
+from alchemiser_cli.core.backtest_run import run_backtest, session_days
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy import frequency
 from alchemiser_cli.core.strategy.evaluate import BlendRun, evaluate

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from alchemiser_cli.core.backtest import Setup, run_backtest
+from alchemiser_cli.core.backtest import Setup
+from alchemiser_cli.core.backtest_run import run_backtest
 from alchemiser_cli.core.tax.backtest import backtest_tax
 from tests.conftest import Run
 from tests.test_backtest import FREE, _bars

@@ -11,7 +11,8 @@ from itertools import pairwise
 
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.signal import read_strategies
-from alchemiser_cli.core.backtest import Backtest, Progress, Setup, run_backtest, session_days
+from alchemiser_cli.core.backtest import Backtest, Setup
+from alchemiser_cli.core.backtest_run import Progress, run_backtest, session_days
 from alchemiser_cli.core.strategy.band import strategy_band
 from alchemiser_cli.core.strategy.evaluate import BlendRun
 from alchemiser_cli.core.strategy.program import (

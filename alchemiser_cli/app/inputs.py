@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import datetime, time
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 
 from alchemiser_cli.app import holdings
 from alchemiser_cli.app.runtime import Runtime
@@ -17,9 +19,11 @@ from alchemiser_cli.app.signal import (
     read_strategies,
     scheduled,
 )
+from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import ZERO, fmt
+from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.strategy.record import SignalRecord, signal_record
 from alchemiser_cli.core.targets import (
     Targets,
@@ -34,6 +38,44 @@ from alchemiser_cli.errors import ConfigError, InputError, PriceError
 from alchemiser_cli.files import read_text, read_toml
 
 DEMO_TARGETS = "demo-targets.toml"
+TARGETS_FORMATS = ("toml", "json", "csv")
+
+
+def read_stdin(what: str) -> str:
+    """All of stdin as UTF-8 text, whatever the locale says."""
+    if sys.stdin is None:
+        raise InputError(f"- reads the {what} from stdin, but stdin is closed")
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:
+        return sys.stdin.read()
+    try:
+        return str(raw.read().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"<stdin>: not UTF-8 text (the {what} must be)") from None
+
+
+def read_targets_file(source: str | Path) -> Targets:
+    """Targets from a file (`.toml`, `.json` or `.csv`, any case; a signal document from
+    `alch signal --json` too) or `-` for stdin (its format sniffed). The one reader of
+    targets files: `--targets`, `targets_file` in alch.toml and the Python API."""
+    arg = str(source)
+    if arg == "-":
+        return read_targets(read_stdin("targets"), where="<stdin>")
+    text = read_text(Path(arg), "targets")
+    fmt = Path(arg).suffix.lower().lstrip(".")
+    if fmt not in TARGETS_FORMATS:
+        raise InputError(f"{arg}: unknown targets format (use .toml, .json or .csv)")
+    return read_targets(text, where=arg, fmt=fmt)
+
+
+def read_plan_file(source: str | Path) -> Plan:
+    """A saved plan (`alch plan --json` output) from a file, or `-` for stdin."""
+    from alchemiser_cli.documents import plan_from_text
+
+    arg = str(source)
+    if arg == "-":
+        return plan_from_text(read_stdin("plan"), where="<stdin>")
+    return plan_from_text(read_text(Path(arg), "plan"), where=arg)
 
 
 def resolve_targets(
@@ -93,6 +135,36 @@ def resolve_inputs(
     return strategy_targets(rt, files, source)
 
 
+def status_targets(rt: Runtime, supplied: Targets | None, account_id: str) -> Targets | None:
+    """The targets drift is shown against: given, else those of the last run that sent
+    orders (a blocked run, or a same-day "nothing to do", traded toward nothing), else the
+    configured ones; the demo targets only against the simulator's demo account."""
+    if supplied is not None:
+        return supplied
+    last = rt.journal.last_sent_plan(account_id, rt.broker.name)
+    if last is not None:
+        run_id, plan = last
+        head = f"the last run that sent orders, {run_id} (plan {plan.get('plan_id')}"
+        weights = plan.get("targets")
+        if plan.get("liquidate") is True:  # every target is 0, not the demo's
+            return Targets({}, f"{head}: --liquidate, no targets)")
+        if isinstance(weights, dict) and (weights or plan.get("signal") is not None):
+            try:  # strategies in cash: no weight at all, every target 0
+                parsed = {str(k): Decimal(str(v)) for k, v in weights.items()}
+            except ArithmeticError:
+                parsed = None
+            if parsed is not None:
+                return Targets(parsed, f"{head}: {plan.get('targets_source')})")
+    configured = rt.settings.targets is not None or rt.settings.targets_file is not None
+    demo = isinstance(rt.broker, SimBroker) and rt.settings.sim_account is None
+    if not (configured or demo):
+        return None
+    try:
+        return resolve_targets(rt, None, announce=False)
+    except InputError:
+        return None
+
+
 def _weight_text(weight: Decimal | str) -> str:
     return weight if isinstance(weight, str) else fmt(weight)
 
@@ -129,9 +201,7 @@ def _find_targets(rt: Runtime, supplied: Targets | None, *, announce: bool) -> T
         where = f"{settings.config_path or 'ALCH_TARGETS'} [targets]"
         return targets_from_mapping(settings.targets, where=where)
     if settings.targets_file is not None:
-        path = settings.targets_file
-        text = read_text(path, "targets")
-        return read_targets(text, where=str(path), fmt=path.suffix.lstrip(".") or None)
+        return read_targets_file(settings.targets_file)
     if rt.broker.name == "sim":
         if announce:
             rt.notices.append(

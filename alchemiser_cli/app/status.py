@@ -3,20 +3,20 @@ runs, each read back through the typed reader with its orders as they now stand.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from alchemiser_cli.app import holdings
 from alchemiser_cli.app.disputes import dispute_notices
-from alchemiser_cli.app.inputs import resolve_targets
+from alchemiser_cli.app.inputs import status_targets
 from alchemiser_cli.app.reconcile import SETTLED_STATUSES, account_lock, note_dispute, reconcile
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.tax import year_to_date
-from alchemiser_cli.brokers.sim import SimBroker
-from alchemiser_cli.core.models import Quote
+from alchemiser_cli.core.models import Account, Position, Quote
 from alchemiser_cli.core.money import ZERO, bps_of, fmt
-from alchemiser_cli.core.planner import reference_price, value_account
+from alchemiser_cli.core.planner import Holding, reference_price, value_account
 from alchemiser_cli.core.targets import Targets, shortened
 from alchemiser_cli.documents.journaled import JournaledLeg, figure, read_report
 from alchemiser_cli.documents.reports import (
@@ -41,33 +41,12 @@ def status(
     ones (the demo targets only for the simulator's demo account).
     """
     broker = rt.broker
-    account = broker.account()
-    try:
-        with account_lock(rt, account.account_id):
-            reconcile(rt, account.account_id)
-            records = _status_runs(rt, runs, run_id, account.account_id)
-            _refresh_orders(rt, records)
-    except LockHeld:
-        rt.notices.append("a run is in progress: its orders are shown as they stand")
-        records = _status_runs(rt, runs, run_id, account.account_id)
-    rt.notices.extend(dispute_notices(rt, account.account_id, planning=False))
-    for order in rt.journal.unsettled_orders(account.account_id, rt.broker.name):
-        rt.notices.append(
-            f"order {order.client_order_id} (run {order.run_id}) got no answer and is not "
-            "at the broker yet; it may still arrive"
-        )
+    records = _settled_runs(rt, broker.account().account_id, runs, run_id)
     account = broker.account()
     positions, others = holdings.split(broker.positions(), ())
-    targets = _status_targets(rt, targets, account.account_id)
+    targets = status_targets(rt, targets, account.account_id)
     weights = None if targets is None else dict(targets.weights)
-    wanted = {s for s, w in (weights or {}).items() if w > ZERO} - set(positions)
-    quotes = broker.quotes(set(positions) | wanted)
-    prices: dict[str, Decimal | None] = {
-        s: reference_price(quotes.get(s), s) for s in positions
-    }  # a held position must be valued; a target not held is shown even unpriced
-    for symbol in wanted:
-        quote = quotes.get(symbol)
-        prices[symbol] = None if quote is None else _price_or_none(quote)
+    prices = _prices(rt, positions, weights)
     market = rt.outlook(broker.now())
     if market.state.is_open and broker.clock_is_open() is False:  # an unscheduled closure
         market = market.closed_by_broker()
@@ -77,31 +56,8 @@ def status(
     return StatusReport(
         as_of=broker.now(),
         broker=broker.name,
-        account=AccountView(
-            account_id=account.account_id,
-            mode=broker.name,
-            account_type=account.account_type,
-            status=account.status,
-            equity=valued.equity,
-            cash=account.cash,
-            settled_cash=account.settled_cash,
-            buying_power=account.buying_power,
-            daytrade_count=account.daytrade_count,
-        ),
-        positions=tuple(
-            PositionView(
-                symbol=h.symbol,
-                qty=h.qty,
-                price=h.price,
-                value=h.value,
-                weight=h.weight,
-                target_weight=h.target_weight,
-                drift=h.drift,
-                band=h.band,
-                in_band=h.in_band,
-            )
-            for h in valued.holdings
-        ),
+        account=_account_view(account, broker.name, valued.equity),
+        positions=tuple(_position_view(h) for h in valued.holdings),
         open_orders=tuple(broker.open_orders()),
         runs=tuple(
             _with_signal(
@@ -116,6 +72,67 @@ def status(
         other_holdings=tuple(
             OtherHolding(p.symbol, p.asset_class, p.qty, p.market_value) for p in others
         ),
+    )
+
+
+def _settled_runs(rt: Runtime, account_id: str, runs: int, run_id: str | None) -> list[RunRecord]:
+    """Settle what earlier runs left (unless a run holds the account), then the runs to
+    show with their orders read again; the notices of disputed and unanswered orders."""
+    try:
+        with account_lock(rt, account_id):
+            reconcile(rt, account_id)
+            records = _status_runs(rt, runs, run_id, account_id)
+            _refresh_orders(rt, records)
+    except LockHeld:
+        rt.notices.append("a run is in progress: its orders are shown as they stand")
+        records = _status_runs(rt, runs, run_id, account_id)
+    rt.notices.extend(dispute_notices(rt, account_id, planning=False))
+    for order in rt.journal.unsettled_orders(account_id, rt.broker.name):
+        rt.notices.append(
+            f"order {order.client_order_id} (run {order.run_id}) got no answer and is not "
+            "at the broker yet; it may still arrive"
+        )
+    return records
+
+
+def _prices(
+    rt: Runtime, positions: Mapping[str, Position], weights: dict[str, Decimal] | None
+) -> dict[str, Decimal | None]:
+    """A held position must be valued; a target not held is shown even unpriced."""
+    wanted = {s for s, w in (weights or {}).items() if w > ZERO} - set(positions)
+    quotes = rt.broker.quotes(set(positions) | wanted)
+    prices: dict[str, Decimal | None] = {s: reference_price(quotes.get(s), s) for s in positions}
+    for symbol in wanted:
+        quote = quotes.get(symbol)
+        prices[symbol] = None if quote is None else _price_or_none(quote)
+    return prices
+
+
+def _account_view(account: Account, mode: str, equity: Decimal) -> AccountView:
+    return AccountView(
+        account_id=account.account_id,
+        mode=mode,
+        account_type=account.account_type,
+        status=account.status,
+        equity=equity,
+        cash=account.cash,
+        settled_cash=account.settled_cash,
+        buying_power=account.buying_power,
+        daytrade_count=account.daytrade_count,
+    )
+
+
+def _position_view(h: Holding) -> PositionView:
+    return PositionView(
+        symbol=h.symbol,
+        qty=h.qty,
+        price=h.price,
+        value=h.value,
+        weight=h.weight,
+        target_weight=h.target_weight,
+        drift=h.drift,
+        band=h.band,
+        in_band=h.in_band,
     )
 
 
@@ -156,36 +173,6 @@ def _refresh_orders(rt: Runtime, records: list[RunRecord]) -> None:
                 continue
             if found is not None:
                 rt.journal.record_broker_state(found, rt.clock.now())
-
-
-def _status_targets(rt: Runtime, supplied: Targets | None, account_id: str) -> Targets | None:
-    """The targets drift is shown against: given, else those of the last run that sent
-    orders (a blocked run, or a same-day "nothing to do", traded toward nothing), else the
-    configured ones; the demo targets only against the simulator's demo account."""
-    if supplied is not None:
-        return supplied
-    last = rt.journal.last_sent_plan(account_id, rt.broker.name)
-    if last is not None:
-        run_id, plan = last
-        head = f"the last run that sent orders, {run_id} (plan {plan.get('plan_id')}"
-        weights = plan.get("targets")
-        if plan.get("liquidate") is True:  # every target is 0, not the demo's
-            return Targets({}, f"{head}: --liquidate, no targets)")
-        if isinstance(weights, dict) and (weights or plan.get("signal") is not None):
-            try:  # strategies in cash: no weight at all, every target 0
-                parsed = {str(k): Decimal(str(v)) for k, v in weights.items()}
-            except ArithmeticError:
-                parsed = None
-            if parsed is not None:
-                return Targets(parsed, f"{head}: {plan.get('targets_source')})")
-    configured = rt.settings.targets is not None or rt.settings.targets_file is not None
-    demo = isinstance(rt.broker, SimBroker) and rt.settings.sim_account is None
-    if not (configured or demo):
-        return None
-    try:
-        return resolve_targets(rt, None, announce=False)
-    except InputError:
-        return None
 
 
 def _price_or_none(quote: Quote) -> Decimal | None:

@@ -6,11 +6,9 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,11 +24,14 @@ from alchemiser_cli.cli.common import (
     load_targets,
     output_for,
     output_guard,
-    parse_day,
     runtime_for,
 )
-from alchemiser_cli.cli.plan import planner_overrides
 from alchemiser_cli.errors import InputError
+
+if TYPE_CHECKING:
+    from alchemiser_cli.api import BacktestRun
+    from alchemiser_cli.app.outputs import Output
+    from alchemiser_cli.app.runtime import Runtime
 
 StrategyOpt = Annotated[
     list[str] | None,
@@ -81,26 +82,11 @@ SYNTHETIC_NOTE = (
 )
 
 
-def decimal_flag(raw: str, flag: str, example: str, below: str) -> Decimal:
-    try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
-        value = Decimal(-1)
-    if not value.is_finite() or value < 0:
-        raise InputError(f"{flag} {raw!r}: give a number of at least 0, such as {example}")
-    if value >= Decimal(below):
-        raise InputError(f"{flag} {raw!r}: give a number below {below}, such as {example}")
-    return value
-
-
-def parse_date(raw: str, flag: str) -> date:
-    """A date flag, YYYY-MM-DD, from 1900 to 2199 (one line, exit 2, if not)."""
-    return parse_day(raw, flag)
-
-
 def _split_to(values: list[str]) -> tuple[date, str | None]:
     """`--to DATE` (required) and `--to edge|target` (optional), in any order; either
     given twice is an error, never the last one silently."""
+    from alchemiser_cli.api.flags import parse_day
+
     dates = [v for v in values if v not in ("edge", "target")]
     modes = [v for v in values if v in ("edge", "target")]
     for kind, given in (("a date", dates), ("a mode", modes)):
@@ -111,7 +97,7 @@ def _split_to(values: list[str]) -> tuple[date, str | None]:
             )
     if not dates:
         raise InputError("give the last session as --to YYYY-MM-DD")
-    return parse_date(dates[0], "--to"), modes[0] if modes else None
+    return parse_day(dates[0], "--to"), modes[0] if modes else None
 
 
 def progress_line(
@@ -160,10 +146,10 @@ def backtest(
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Run strategies or fixed targets over history with the real planner and costs."""
-    from alchemiser_cli.app.backtest import Request  # imported here: start-up stays light
-    from alchemiser_cli.app.backtest import backtest as run
-    from alchemiser_cli.documents.backtest import backtest_document
-    from alchemiser_cli.render.backtest import render_backtest
+    from alchemiser_cli import api  # imported here: start-up stays light
+    from alchemiser_cli.api.backtest import sources
+    from alchemiser_cli.api.flags import planner_overrides
+    from alchemiser_cli.app.outputs import refuse_foreign
 
     if bool(strategy) and targets is not None:
         raise InputError("give either --strategy FILE (repeatable) or --targets FILE, not both")
@@ -179,62 +165,55 @@ def backtest(
     if start is None:
         raise InputError("give the first session as --from YYYY-MM-DD")
     end, mode = _split_to(to or [])
-    if not strategy and targets is None:
-        raise InputError("give either --strategy FILE (repeatable) or --targets FILE")
-    opts = globals_of(ctx)
+    sources(strategy or (), targets)
     page = output_for(report, "--report", "report", overwrite)
     csv = output_for(csv_dir, "--csv", "CSV files", overwrite)
     guard = output_guard([page, csv], targets, strategy)
     with runtime_for(ctx, lambda: planner_overrides(band, mode, reinvest), before=guard) as rt:
         if page is not None:
-            from alchemiser_cli.app.outputs import refuse_foreign
-
             refuse_foreign(rt, page)  # before the run: a refusal costs no backtest
-        amount = decimal_flag(cash, "--cash", "100000", "1000000000000")
-        if amount <= 0:
-            raise InputError(f"--cash {cash!r}: give a positive amount, such as 100000")
-        req = Request(
-            start=parse_date(start, "--from"),
-            end=end,
-            cash=amount,
-            strategies=tuple(strategy or ()),
-            targets=load_targets(targets),
-            benchmark=benchmark.strip().upper() if benchmark else None,
-            spread_bps=decimal_flag(spread, "--spread", "5", "10000"),
-            whole_shares=whole_shares,
-            risk_free=decimal_flag(risk_free, "--risk-free", "0.02", "1"),
+        show = globals_of(ctx).verbosity >= 0 and sys.stderr.isatty()
+        run = api.backtest_run(
+            strategy or (), targets, start=start, end=end, cash=cash, spread=spread,
+            benchmark=benchmark, whole_shares=whole_shares, risk_free=risk_free, tax=tax,
+            progress=progress_line() if show else None,
+            bars_progress=progress_line(what="symbols' bars read") if show else None,
+            runtime=rt,
+        )  # fmt: skip
+        _show(ctx, rt, run, (page, csv), json_out)
+
+
+def _show(
+    ctx: typer.Context,
+    rt: Runtime,
+    run: BacktestRun,
+    files: tuple[Output | None, Output | None],
+    json_out: bool,
+) -> None:
+    """The synthetic-bars note, the tearsheet files, then the report or the document."""
+    from alchemiser_cli.render.backtest import render_backtest
+
+    doc, outcome = run.document, run.outcome
+    if outcome.synthetic and globals_of(ctx).verbosity >= 0:
+        sys.stderr.write(SYNTHETIC_NOTE)
+    page, csv = files
+    if page is not None or csv is not None:
+        from alchemiser_cli.app.report import bar_source
+        from alchemiser_cli.cli.tearsheet import save_tearsheet
+        from alchemiser_cli.documents.tearsheet import from_backtest
+
+        sheet = from_backtest(
+            outcome.result, synthetic=outcome.synthetic, bar_source=bar_source(rt)
         )
-        show = opts.verbosity >= 0 and sys.stderr.isatty()
-        outcome = run(
-            rt,
-            req,
-            progress_line() if show else None,
-            progress_line(what="symbols' bars read") if show else None,
-        )
-        doc = backtest_document(outcome.result, synthetic=outcome.synthetic)
-        if tax:
-            from alchemiser_cli.app.tax import backtest_taxes
+        save_tearsheet(ctx, rt, sheet, page, csv)
+    if json_out:
+        emit_json("backtest", doc)
+    else:
+        render_backtest(console(), doc)
+        if doc.tax is not None:
+            from alchemiser_cli.render.tax import render_backtest_tax
 
-            doc = replace(doc, tax=backtest_taxes(rt, outcome.result))
-        if outcome.synthetic and opts.verbosity >= 0:
-            sys.stderr.write(SYNTHETIC_NOTE)
-        if page is not None or csv is not None:
-            from alchemiser_cli.app.report import bar_source
-            from alchemiser_cli.cli.tearsheet import save_tearsheet
-            from alchemiser_cli.documents.tearsheet import from_backtest
-
-            sheet = from_backtest(
-                outcome.result, synthetic=outcome.synthetic, bar_source=bar_source(rt)
-            )
-            save_tearsheet(ctx, rt, sheet, page, csv)
-        if json_out:
-            emit_json("backtest", doc)
-        else:
-            render_backtest(console(), doc)
-            if doc.tax is not None:
-                from alchemiser_cli.render.tax import render_backtest_tax
-
-                render_backtest_tax(console(), doc.tax)
+            render_backtest_tax(console(), doc.tax)
 
 
 def _replay(
@@ -246,6 +225,7 @@ def _replay(
     runs: int,
     json_out: bool,
 ) -> None:
+    from alchemiser_cli.api.flags import decimal_flag
     from alchemiser_cli.app.backtest_replay import replay_journal
     from alchemiser_cli.documents.backtest import replay_document
     from alchemiser_cli.render.backtest import render_replay

@@ -21,9 +21,6 @@ from alchemiser_cli.cli.common import (
     allow_open_orders,
     console,
     emit_json,
-    fresh_plan_flags,
-    load_plan,
-    load_targets,
     runtime_for,
 )
 from alchemiser_cli.cli.errors import Finished
@@ -46,28 +43,26 @@ def check(
     detailed_exitcode: DetailedExitOpt = False,
 ) -> Finished:
     """Check a plan against limits, the account and the market; exit 1 if anything blocks."""
-    from alchemiser_cli.app.check import RunOptions, check_plan  # here: start-up stays light
-    from alchemiser_cli.cli.plan import planner_overrides
-    from alchemiser_cli.documents.reports import check_document
+    from alchemiser_cli import api  # imported here: start-up stays light
+    from alchemiser_cli.api.flags import fresh_plan_flags, planner_overrides
+    from alchemiser_cli.core.checks import CheckReport
     from alchemiser_cli.render.tables import render_checks
 
     fresh_plan_flags(plan, band, to, reinvest)
     with runtime_for(ctx, lambda: planner_overrides(band, to, reinvest)) as rt:
-        outcome = check_plan(
-            rt,
-            load_plan(plan, targets, strategy),
-            load_targets(targets),
-            RunOptions(
-                force=force,
-                cancel_open=allow_open_orders(ctx, allow_open, cancel_open),
-                queue_for_open=queue_for_open,
-                liquidate=liquidate,
-                strategies=tuple(strategy or ()),
-            ),
+        doc = api.check(
+            plan,
+            targets,
+            strategy=strategy or (),
+            liquidate=liquidate,
+            force=force,
+            allow_open_orders=allow_open_orders(ctx, allow_open, cancel_open),
+            queue_for_open=queue_for_open,
+            runtime=rt,
         )
         if json_out:
-            emit_json("check", check_document(outcome.plan, outcome.report, outcome.market))
+            emit_json("check", doc)
         else:
-            render_checks(console(), outcome.report, outcome.market)
-    orders = detailed_exitcode and bool(outcome.plan.orders)
-    return Finished(blocked=outcome.report.blocked, changes=orders)
+            report = CheckReport(doc.plan_id, doc.checked_at, doc.findings)
+            render_checks(console(), report, doc.market)
+    return Finished(blocked=doc.blocked, changes=detailed_exitcode and bool(doc.plan.orders))

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import io
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, cast
 
 import typer
 
-from alchemiser_cli.errors import ConfigError, InputError
 from alchemiser_cli.masking import redact
 
 if TYPE_CHECKING:  # start-up (`--help`, `--version`, completion) imports none of these
@@ -23,7 +20,6 @@ if TYPE_CHECKING:  # start-up (`--help`, `--version`, completion) imports none o
 
     from alchemiser_cli.app.outputs import Output
     from alchemiser_cli.app.runtime import Runtime
-    from alchemiser_cli.core.planner import Plan
     from alchemiser_cli.core.targets import Targets
     from alchemiser_cli.settings import Settings
 
@@ -105,117 +101,36 @@ def runtime_for(
     execution_flags: Callable[[], dict[str, Any]] | None = None,
     before: Callable[[Settings], None] | None = None,
 ) -> Iterator[Runtime]:
-    """Load settings, set up logging, open the runtime. `before` judges the settings
-    before anything in ALCH_HOME is touched (an output over a state file is refused
-    with every byte there as it was)."""
-    from alchemiser_cli import logs
-    from alchemiser_cli.app.runtime import open_runtime
-    from alchemiser_cli.files import loose_permissions, usable_dir
-    from alchemiser_cli.settings import AlpacaCredentials, load_settings, with_changes
+    """Load settings, set up logging, open the runtime (`api.session`), with the global
+    options; the run's notices go to stderr at the end (none with --quiet). `before`
+    judges the settings before anything in ALCH_HOME is touched (an output over a state
+    file is refused with every byte there as it was)."""
+    from alchemiser_cli.api import session
 
     opts = globals_of(ctx)
-    settings = load_settings(opts.config, broker=opts.broker)
-    if planner_flags is not None:
-        settings = with_changes(settings, "planner", planner_flags())
-    if execution_flags is not None:
-        settings = with_changes(settings, "execution", execution_flags())
-    if settings.planner.rebalance_to == "edge" and not settings.planner.bands_on:
-        raise ConfigError(
-            '--to edge (rebalance_to = "edge") needs a drift band: give --band, or '
-            "band_abs / band_rel in [planner]"
-        )
-    if before is not None:
-        before(settings)
-    usable_dir(settings.state_dir, "state directory (ALCH_HOME)")
-    for part in ("logs", "locks"):
-        usable_dir(settings.state_dir / part, f"{part} directory in ALCH_HOME")
-    logs.configure(settings.state_dir, opts.verbosity)
-    loose = loose_permissions(settings.state_dir)
-    if loose is not None:
-        logging.getLogger("alchemiser_cli.cli").warning(loose)
-    credentials = AlpacaCredentials()
-    for secret in (
-        credentials.api_key_id,
-        credentials.api_secret_key,
-        settings.notify.webhook_url,  # a Slack webhook URL is itself a credential
-        settings.notify.smtp_password,
-    ):
-        logs.register_secret(secret)
-    runtime = open_runtime(settings, credentials)
-    try:
-        yield runtime
-    finally:
-        runtime.close_broker()
-        runtime.journal.close()  # its write-ahead log folded in now, not when collected
+
+    def tell(notice: str) -> None:
         if opts.verbosity >= 0:  # --quiet: errors only
-            for notice in runtime.notices:
-                sys.stderr.write(f"alch: note: {redact(notice)}\n")
+            sys.stderr.write(f"alch: note: {redact(notice)}\n")
 
-
-FIRST_DAY = date(1900, 1, 1)  # dates a command accepts: far enough from date's own limits
-LAST_DAY = date(2199, 12, 31)  # that five years of history before one never overflow
-
-
-def parse_day(raw: str, flag: str) -> date:
-    """A `YYYY-MM-DD` flag, between 1900-01-01 and 2199-12-31 (one line, exit 2, if not)."""
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        raise InputError(f"{flag} {raw!r}: give a date as YYYY-MM-DD") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise InputError(
-            f"{flag} {raw!r}: give a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
-        )
-    return day
-
-
-def read_source(arg: str, what: str) -> tuple[str, str]:
-    """Read a file argument or stdin (`-`); return (text, a name for messages)."""
-    from alchemiser_cli.files import read_text
-
-    if arg == "-":
-        if sys.stdin is None:
-            raise InputError(f"- reads the {what} from stdin, but stdin is closed")
-        raw = getattr(sys.stdin, "buffer", None)  # bytes: UTF-8 whatever the locale says
-        if raw is None:
-            return sys.stdin.read(), "<stdin>"
-        try:
-            return raw.read().decode("utf-8"), "<stdin>"
-        except UnicodeDecodeError:
-            raise InputError(f"<stdin>: not UTF-8 text (the {what} must be)") from None
-    return read_text(Path(arg), what), arg
+    with session(
+        config=opts.config,
+        broker=opts.broker,
+        verbosity=opts.verbosity,
+        planner=planner_flags,
+        execution=execution_flags,
+        before=before,
+        notices=tell,
+    ) as runtime:
+        yield runtime
 
 
 def load_targets(arg: str | None) -> Targets | None:
     """Targets from --targets (plain, or a signal document with its trace), or None to let
     the app decide."""
-    from alchemiser_cli.documents.targets import read_targets
+    from alchemiser_cli.app.inputs import read_targets_file
 
-    if arg is None:
-        return None
-    text, where = read_source(arg, "targets")
-    suffix = Path(arg).suffix.lower().lstrip(".") if arg != "-" else ""
-    fmt = suffix if suffix in ("toml", "json", "csv") else None
-    if arg != "-" and fmt is None:
-        raise InputError(f"{arg}: unknown targets format (use .toml, .json or .csv)")
-    return read_targets(text, where=where, fmt=fmt)
-
-
-def load_plan(
-    arg: str | None, targets: str | None, strategies: list[str] | None = None
-) -> Plan | None:
-    """A saved plan from PLAN, or None to plan afresh; PLAN excludes --targets and
-    --strategy."""
-    if arg is not None and targets is not None:
-        raise InputError("give either a saved PLAN or --targets, not both")
-    if arg is not None and strategies:
-        raise InputError("give either a saved PLAN or --strategy, not both")
-    if arg is None:
-        return None
-    from alchemiser_cli.documents import plan_from_text
-
-    text, where = read_source(arg, "plan")
-    return plan_from_text(text, where=where)
+    return None if arg is None else read_targets_file(arg)
 
 
 DetailedExitOpt = Annotated[
@@ -243,18 +158,6 @@ ReinvestOpt = Annotated[
         "target, pro rata (default: it stays in cash).",
     ),
 ]
-
-
-def fresh_plan_flags(
-    plan: str | None, band: list[str] | None, to: str | None, reinvest: bool = False
-) -> None:
-    """--band, --to and --reinvest shape a fresh plan; a saved one keeps the policy it was
-    made with."""
-    if plan is not None and (band or to is not None or reinvest):
-        raise InputError(
-            "--band, --to and --reinvest make a fresh plan; a saved plan keeps its own "
-            "policy: drop them or plan afresh"
-        )
 
 
 OverwriteOpt = Annotated[

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,15 +29,12 @@ from alchemiser_cli.cli.common import (
     allow_open_orders,
     console,
     emit_json,
-    fresh_plan_flags,
     globals_of,
-    load_plan,
-    load_targets,
     masked,
     runtime_for,
 )
 from alchemiser_cli.cli.errors import SIGNAL_EXIT, Finished
-from alchemiser_cli.errors import ConfirmationAborted, ConfirmationRequired, InputError, Interrupted
+from alchemiser_cli.errors import ConfirmationAborted, ConfirmationRequired, Interrupted
 
 if TYPE_CHECKING:  # start-up imports none of these; `execute` does, when it runs
     from alchemiser_cli.app.runtime import Runtime, StopToken
@@ -77,7 +73,6 @@ CloseWindowOpt = Annotated[
         "count); outside it: nothing to do, exit 0. For cron.",
     ),
 ]
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 
 
 @contextmanager
@@ -124,24 +119,6 @@ def _why_no_question(plan: str | None, targets: str | None) -> str:
         "execute needs confirmation: run it in a terminal, or pass --yes to send without "
         "asking (nothing was sent)"
     )
-
-
-def parse_duration(text: str, flag: str) -> float:
-    """`90`, `90s`, `15m` or `1h` -> seconds."""
-    match = _DURATION.match(text)
-    if match is None or float(match.group(1)) <= 0:
-        raise InputError(f"{flag} {text!r}: give a positive duration such as 90s, 15m or 1h")
-    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
-
-
-def execution_overrides(deadline: str | None, order_type: str | None) -> dict[str, Any]:
-    """Command-line flags that change the execution policy (validated with the settings)."""
-    changes: dict[str, Any] = {}
-    if deadline is not None:
-        changes["deadline_s"] = parse_duration(deadline, "--deadline")
-    if order_type is not None:
-        changes["order_type"] = order_type.strip().lower()
-    return changes
 
 
 def _confirm_live(plan: Plan, report: CheckReport) -> bool:
@@ -192,6 +169,13 @@ def stop_on_signals(rt: Runtime) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+@contextmanager
+def _sending(ctx: typer.Context, rt: Runtime) -> Iterator[Runtime]:
+    """While orders may go out: signals stop the run in order, progress is shown."""
+    with stop_on_signals(rt), progress_for(ctx, rt.stop) as listener:
+        yield replace(rt, events=listener)  # the same runtime, with its listener
+
+
 def execute(
     ctx: typer.Context,
     plan: PlanArg = None,
@@ -213,10 +197,8 @@ def execute(
     reinvest: ReinvestOpt = False,
 ) -> Finished:
     """Send the plan's orders after the checks pass and you confirm (or --yes)."""
-    from alchemiser_cli.app.check import RunOptions  # imported here: start-up stays light
-    from alchemiser_cli.app.execute import execute as execute_run
-    from alchemiser_cli.app.execute import run_inputs
-    from alchemiser_cli.cli.plan import planner_overrides
+    from alchemiser_cli import api  # imported here: start-up stays light
+    from alchemiser_cli.api.flags import execution_overrides, fresh_plan_flags, planner_overrides
     from alchemiser_cli.core.results import Outcome
     from alchemiser_cli.render.tables import render_checks, render_execution
 
@@ -226,24 +208,20 @@ def execute(
     with runtime_for(ctx, shape, execution_flags=flags) as rt:
         if not yes and not common.stdin_is_tty():
             raise ConfirmationRequired(_why_no_question(plan, targets))
-        confirm = (lambda _p, _r: True) if yes else (_confirm_live if live else _ask)
-        with run_inputs(rt):
-            window = (
-                None if close_window is None else parse_duration(close_window, "--close-window")
-            )
-            options = RunOptions(
-                force=force,
-                cancel_open=allow_open_orders(ctx, allow_open, cancel_open),
-                queue_for_open=queue_for_open,
-                live=live,
-                close_window_s=window,
-                liquidate=liquidate,
-                strategies=tuple(strategy or ()),
-            )
-            saved, chosen = load_plan(plan, targets, strategy), load_targets(targets)
-        with stop_on_signals(rt), progress_for(ctx, rt.stop) as listener:
-            running = replace(rt, events=listener)  # the same runtime, with its listener
-            report = execute_run(running, saved, chosen, confirm=confirm, options=options)
+        report = api.execute(
+            plan,
+            targets,
+            confirm=True if yes else (_confirm_live if live else _ask),
+            strategy=strategy or (),
+            liquidate=liquidate,
+            force=force,
+            allow_open_orders=allow_open_orders(ctx, allow_open, cancel_open),
+            queue_for_open=queue_for_open,
+            live=live,
+            close_window=close_window,
+            runtime=rt,
+            sending=lambda opened: _sending(ctx, opened),
+        )
         if json_out:
             emit_json("execute", report)
         else:

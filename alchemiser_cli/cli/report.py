@@ -17,8 +17,6 @@ from alchemiser_cli.cli.backtest import (
     SpreadOpt,
     StrategyOpt,
     WholeOpt,
-    decimal_flag,
-    parse_date,
 )
 from alchemiser_cli.cli.common import (
     OverwriteOpt,
@@ -87,6 +85,7 @@ def report(
     overwrite: OverwriteOpt = False,
 ) -> None:
     """The live account measured: its tearsheet, and against the backtest of its strategy."""
+    from alchemiser_cli.api.flags import decimal_flag, parse_day
     from alchemiser_cli.app.report import ReportRequest, live_report
 
     if bool(strategy) and targets is not None:
@@ -96,8 +95,8 @@ def report(
     csv = private(output_for(csv_dir, "--csv", "CSV files", overwrite))
     with runtime_for(ctx, before=output_guard([html, csv], targets, strategy)) as rt:
         req = ReportRequest(
-            start=parse_date(start, "--from") if start else None,
-            end=parse_date(to, "--to") if to else None,
+            start=parse_day(start, "--from") if start else None,
+            end=parse_day(to, "--to") if to else None,
             strategies=tuple(strategy or ()),
             targets=load_targets(targets),
             benchmark=benchmark.strip().upper() if benchmark else None,

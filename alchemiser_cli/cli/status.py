@@ -11,7 +11,6 @@ from alchemiser_cli.cli.common import (
     TargetsOpt,
     console,
     emit_json,
-    load_targets,
     runtime_for,
 )
 
@@ -34,12 +33,11 @@ def status(
     Drift is against --targets, else the targets of the last run that sent orders, else
     the configured ones.
     """
-    from alchemiser_cli.app.status import status as status_of  # here: start-up stays light
+    from alchemiser_cli import api  # imported here: start-up stays light
     from alchemiser_cli.render.tables import render_status
 
     with runtime_for(ctx) as rt:
-        chosen = load_targets(targets)
-        report = status_of(rt, runs=runs, run_id=run, targets=chosen)
+        report = api.status(runs=runs, run=run, targets=targets, runtime=rt)
         if json_out:
             emit_json("status", report)
         else:

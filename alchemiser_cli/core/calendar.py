@@ -1,20 +1,16 @@
 """NYSE sessions, holidays and early closes, over a table of sessions taken as data.
 
 `NyseCalendar.state(now)` turns an instant into a `MarketState` value that the pure checks
-read; nothing here reads the clock or a file. The table (`SessionTable`) is computed from
-exchange-calendars (XNYS) by `xnys_table`, always with an explicit horizon (its default
-one ends a year from today and then raises); exchange-calendars and pandas load only
-there. The commands read the table from a small file under ALCH_HOME (`calendar_cache`).
+read; nothing here reads the clock or a file or imports a calendar library. The table
+(`SessionTable`) it is given is computed outside the core, from exchange-calendars (XNYS),
+by `calendar_table.xnys_table`; the commands read it from a small file under ALCH_HOME
+(`calendar_cache`).
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -147,19 +143,11 @@ class MarketOutlook:
         )
 
 
-@contextmanager
-def _quiet_pandas() -> Iterator[None]:
-    """exchange-calendars trips pandas 3.1 deprecation warnings; they are not ours to show."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        yield
-
-
 @dataclass(frozen=True, slots=True)
 class SessionTable:
     """The NYSE sessions and weekday closures from `start` to `end` (inclusive), as data:
-    computed once from exchange-calendars (`xnys_table`) and kept as a small file under
-    ALCH_HOME by `calendar_cache`."""
+    computed once from exchange-calendars (`calendar_table.xnys_table`) and kept as a small
+    file under ALCH_HOME by `calendar_cache`."""
 
     start: date
     end: date
@@ -177,36 +165,6 @@ def horizon(around: date, years_back: int = 1, years_ahead: int = 3) -> tuple[da
     return date(around.year - years_back, 1, 1), date(around.year + years_ahead, 12, 31)
 
 
-def xnys_table(start: date, end: date) -> SessionTable:
-    """The XNYS sessions and holidays from `start` to `end`, computed with exchange-calendars
-    (which loads here, lazily: importing it and pandas takes most of a second)."""
-    import exchange_calendars
-
-    with _quiet_pandas():
-        cal: Any = exchange_calendars.get_calendar(
-            "XNYS", start=start.isoformat(), end=end.isoformat()
-        )
-        names = cal.regular_holidays.holidays(start.isoformat(), end.isoformat(), return_name=True)
-        sessions = tuple(
-            Session(
-                day=day.date(),
-                open=opens.to_pydatetime().astimezone(UTC),
-                close=closes.to_pydatetime().astimezone(UTC),
-            )
-            for day, opens, closes in zip(cal.sessions, cal.opens, cal.closes, strict=True)
-        )
-    holidays: dict[date, str] = {ts.date(): str(name) for ts, name in names.items()}
-    for ts in cal.adhoc_holidays:
-        if start <= ts.date() <= end:
-            holidays.setdefault(ts.date(), "special closure")
-    return SessionTable(
-        start=start,
-        end=end,
-        sessions=sessions,
-        holidays=tuple(Closure(day, holidays[day]) for day in sorted(holidays)),
-    )
-
-
 class NyseCalendar:
     """The XNYS calendar over a session table (pure: the sessions are data)."""
 
@@ -216,12 +174,6 @@ class NyseCalendar:
         self._end = table.end
         self._sessions = {s.day: s for s in table.sessions}
         self._holidays: dict[date, str] = {c.day: c.name for c in table.holidays}
-
-    @classmethod
-    def around(cls, day: date, years_back: int = 1, years_ahead: int = 3) -> NyseCalendar:
-        """The calendar over the horizon around `day`, computed now with exchange-calendars
-        (the commands read it from the cached table instead: `calendar_cache`)."""
-        return cls(xnys_table(*horizon(day, years_back, years_ahead)))
 
     def holiday_name(self, day: date) -> str | None:
         """The holiday's name if the exchange is closed on a weekday `day`."""

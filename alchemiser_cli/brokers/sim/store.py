@@ -14,6 +14,7 @@ from alchemiser_cli.brokers.base import OrderUpdates
 from alchemiser_cli.brokers.sim.history import DailyHistory
 from alchemiser_cli.brokers.sim.prices import DEFAULT_SPREAD_BPS, BarPrices
 from alchemiser_cli.brokers.sim.schema import migrate, prepare
+from alchemiser_cli.calendar_table import calendar_around
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.calendar import NEW_YORK, NyseCalendar
 from alchemiser_cli.core.models import BrokerOrder, OrderStatus, Side
@@ -51,7 +52,7 @@ class SimStore:
     ) -> None:
         # The NYSE calendar for a time: the runtime's cached session table, else computed.
         self._calendar_for = calendar or (
-            lambda now: NyseCalendar.around(now.astimezone(NEW_YORK).date())
+            lambda now: calendar_around(now.astimezone(NEW_YORK).date())
         )
         self._bars_dir = bars_dir
         # Quotes from bars: under ALCH_SIM_BARS for every symbol with a file; without it,
