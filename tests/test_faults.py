@@ -15,7 +15,8 @@ import pytest
 import requests
 from pydantic import SecretStr
 
-from alchemiser_cli.brokers.alpaca import AFTER_DEADLINE_S, AlpacaBroker
+from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
+from alchemiser_cli.brokers.alpaca.transport import AFTER_DEADLINE_S
 from alchemiser_cli.brokers.resilience import RateLimiter, Waits, state_file
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.errors import BrokerUnavailable, WaitRefused
