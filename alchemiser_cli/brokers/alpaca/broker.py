@@ -34,6 +34,7 @@ from alchemiser_cli.brokers.resilience import (
     state_file,
 )
 from alchemiser_cli.clock import Clock
+from alchemiser_cli.core.deadline import Deadline
 from alchemiser_cli.core.history import PortfolioHistory
 from alchemiser_cli.core.models import (
     Account,
@@ -117,7 +118,7 @@ class AlpacaBroker:
         )
         self._breaker = CircuitBreaker(policy.breaker_fail_max, policy.breaker_reset_s, clock)
 
-        self._transport = Transport(policy.timeout_s, self._limiter.observe, self._deadline_left)
+        self._transport = Transport(policy.timeout_s, self._limiter.observe, self._waits.left)
         # One pooled session for both APIs, its answers' headers seen by the limiter.
         key = credentials.api_key_id.get_secret_value()
         secret = credentials.api_secret_key.get_secret_value()
@@ -134,15 +135,10 @@ class AlpacaBroker:
         """Broker label."""
         return "alpaca-live" if self._live else "alpaca-paper"
 
-    def set_deadline(self, at: datetime | None) -> None:
-        """From now on, refuse any wait that would end after `at` (the run's deadline), and
-        cut every request at it (one made after it gets AFTER_DEADLINE_S)."""
-        self._waits.deadline = None if at is None else at.timestamp()
-
-    def _deadline_left(self) -> float | None:
-        """Seconds to the run deadline, None without one."""
-        deadline = self._waits.deadline
-        return None if deadline is None else deadline - self._clock.now().timestamp()
+    def set_deadline(self, deadline: Deadline | None) -> None:
+        """From now on, refuse any wait that would end after the run's `deadline`, and cut
+        every request at it (one made after it gets AFTER_DEADLINE_S)."""
+        self._waits.deadline = deadline
 
     def now(self) -> datetime:
         """Alpaca's clock (GET /v2/clock): market-hours checks follow the broker's time."""

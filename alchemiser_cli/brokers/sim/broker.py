@@ -31,6 +31,7 @@ from alchemiser_cli.brokers.sim.schema import migrate, prepare
 from alchemiser_cli.brokers.sim.seed import SimSeed, load_seed
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.calendar import NEW_YORK, NyseCalendar
+from alchemiser_cli.core.deadline import Deadline
 from alchemiser_cli.core.history import PortfolioHistory
 from alchemiser_cli.core.models import (
     Account,
@@ -154,7 +155,7 @@ class SimBroker:
         """Close the database."""
         self._conn.close()
 
-    def set_deadline(self, at: datetime | None) -> None:
+    def set_deadline(self, deadline: Deadline | None) -> None:
         """The simulator never waits: nothing to bound."""
 
     def now(self) -> datetime:
