@@ -15,7 +15,7 @@ from alchemiser_cli.brokers.alpaca.assets import Assets
 from alchemiser_cli.brokers.alpaca.history import PATH as HISTORY_PATH
 from alchemiser_cli.brokers.alpaca.history import history_params, parse_history
 from alchemiser_cli.brokers.alpaca.parse import (
-    as_list,
+    order_pages,
     parse_account,
     parse_order,
     parse_positions,
@@ -236,34 +236,8 @@ class AlpacaBroker:
         return fills
 
     def _orders(self, params: dict[str, str]) -> list[dict[str, Any]]:
-        """GET /v2/orders for US equities, paging backwards with `until` until a short page.
-
-        Option, multi-leg and crypto orders are left out: they cannot clash with the
-        equities alch trades, and Alpaca's buying power already nets whatever they hold.
-        """
-        seen: dict[str, dict[str, Any]] = {}
-        until: str | None = None
-        while True:
-            page_size = self._policy.order_page
-            query = {
-                **params,
-                "limit": page_size,
-                "direction": "desc",
-                "nested": "false",
-                "asset_class": "us_equity",
-            }
-            if until is not None:
-                query["until"] = until
-            page = as_list(self._get("/orders", query), "orders")
-            new = [o for o in page if str(o["id"]) not in seen]
-            for o in new:
-                seen[str(o["id"])] = o
-            if len(page) < page_size or not new:
-                return list(seen.values())
-            # `until` one microsecond past the oldest seen: ties at the boundary come back
-            # again and are de-duplicated rather than skipped.
-            oldest = min(parse_time(o["submitted_at"]) or self._clock.now() for o in new)
-            until = (oldest + timedelta(microseconds=1)).isoformat()
+        """Every page of GET /v2/orders for US equities (see `parse.order_pages`)."""
+        return order_pages(self._get, params, self._policy.order_page, self._clock.now())
 
     def get_order_by_client_id(self, client_order_id: str) -> BrokerOrder | None:
         """GET /v2/orders:by_client_order_id; None when Alpaca never got it."""

@@ -3,7 +3,8 @@ figures that can be true (anything else is a typed broker error)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -180,3 +181,35 @@ def volume(bar: Any, symbol: str) -> Decimal:
     if isinstance(volume, bool) or not isinstance(volume, int | float) or volume < 0:
         raise BrokerError(f"Alpaca sent a malformed daily bar for {symbol}: volume {volume!r}")
     return Decimal(volume)
+
+
+def order_pages(
+    get: Callable[[str, dict[str, Any]], Any], params: dict[str, str], page_size: int, now: datetime
+) -> list[dict[str, Any]]:
+    """GET /v2/orders for US equities, paging backwards with `until` until a short page.
+
+    Option, multi-leg and crypto orders are left out: they cannot clash with the
+    equities alch trades, and Alpaca's buying power already nets whatever they hold.
+    """
+    seen: dict[str, dict[str, Any]] = {}
+    until: str | None = None
+    while True:
+        query: dict[str, Any] = {
+            **params,
+            "limit": page_size,
+            "direction": "desc",
+            "nested": "false",
+            "asset_class": "us_equity",
+        }
+        if until is not None:
+            query["until"] = until
+        page = as_list(get("/orders", query), "orders")
+        new = [o for o in page if str(o["id"]) not in seen]
+        for o in new:
+            seen[str(o["id"])] = o
+        if len(page) < page_size or not new:
+            return list(seen.values())
+        # `until` one microsecond past the oldest seen: ties at the boundary come back
+        # again and are de-duplicated rather than skipped.
+        oldest = min(parse_time(o["submitted_at"]) or now for o in new)
+        until = (oldest + timedelta(microseconds=1)).isoformat()
