@@ -5,8 +5,8 @@ Data APIs (`broker`), split along its seams:
   own timeout is per socket read: a server trickling one byte a second would hold a
   request for minutes): the caller stops waiting at the limit, over one pooled session
   shared by the trading and data APIs (`rest`, requests' public API);
-- `answers`: alch's own retries and typed errors. alpaca-py's built-in retry (3 tries,
-  fixed 3 s, on 429 and 504, order submits included) never runs. Reads retry with backoff
+- `answers`: alch's own retries and typed errors (alpaca-py's clients, with their
+  built-in retry of 429 and 504 order submits included, send nothing). Reads retry with backoff
   and jitter on 429, 5xx, timeouts and resets. An order submit is never blindly re-sent:
   after a lost answer the order is looked up by its client_order_id, and only an order the
   broker never got is sent again, under the same id;
