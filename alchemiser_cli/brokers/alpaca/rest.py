@@ -63,17 +63,21 @@ class Rest:
     def delete(self, path: str) -> Any:
         return self.request("DELETE", path)
 
-    def bars(self, params: dict[str, Any]) -> dict[str, list[Any]]:
-        """GET /v2/stocks/bars, every page merged per symbol (as alpaca-py's get_stock_bars)."""
-        merged: dict[str, list[Any]] = {}
+    def bars(self, params: dict[str, Any]) -> dict[str, Any]:
+        """GET /v2/stocks/bars, every page merged per symbol (as alpaca-py's get_stock_bars:
+        a symbol's list of bars grows page by page; anything else is kept as it came)."""
+        merged: dict[str, Any] = {}
         token = params.get("page_token")
         while True:
             page = self.get(
                 "/stocks/bars", {**params, "limit": BARS_PAGE_LIMIT, "page_token": token}
             )
             entries = page.get("bars") if isinstance(page, dict) else None
-            for symbol, rows in (entries or {}).items():
-                merged.setdefault(symbol, []).extend(rows if isinstance(rows, list) else [rows])
+            for symbol, rows in entries.items() if isinstance(entries, dict) else ():
+                if isinstance(rows, list):
+                    merged.setdefault(symbol, []).extend(rows)
+                else:
+                    merged[symbol] = rows
             token = page.get("next_page_token") if isinstance(page, dict) else None
             if token is None:
                 return merged
