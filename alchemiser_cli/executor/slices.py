@@ -79,7 +79,8 @@ class SliceDesk:
         self._attempt = 1
         self._plan_id = ""
         self._run_id = ""
-        self._deadline: Deadline | None = None  # the run's, set by `Executor.run`
+        # The run's (given to `Executor.run`, else `deadline_s` from when the run starts).
+        self._deadline = Deadline.after(clock.now(), policy.deadline_s)
         self._children: dict[int, list[Child]] = {}
         self._stop: str | None = None  # set by a signal: send nothing more
         self._updates: OrderUpdates | None = None  # the broker's pushed order states
@@ -96,12 +97,10 @@ class SliceDesk:
 
     def _expired(self) -> bool:
         """Whether the run's deadline has come (asked of the deadline, on the clock)."""
-        return self._deadline is not None and self._deadline.expired(self._clock.now())
+        return self._deadline.expired(self._clock.now())
 
     def _end_by(self) -> float:
-        """The run's deadline on the executor's timeline (epoch seconds; inf without one)."""
-        if self._deadline is None:
-            return math.inf
+        """The run's deadline on the executor's timeline (epoch seconds)."""
         now = self._clock.now()
         return now.timestamp() + self._deadline.left(now)
 
