@@ -58,13 +58,17 @@ test-stress: install
 # else from the lock (upgraded only where that release needs it), in its own .venv-newest:
 # an alpaca-py upgrade is a measured decision. Needs uv (`make install` brings it).
 NEWEST := .venv-newest
+# The libraries whose API alch calls directly (alpaca-py's public pieces, its own websocket
+# and HTTP clients), upgraded together to their newest releases.
+NEWEST_PKGS := alpaca-py websockets requests urllib3
+space := $(subst ,, )
 test-newest: install
 	@[ -x $(UV) ] || { echo "test-newest needs uv: run make install without ALCH_INSTALL_WITH_PIP"; exit 2; }
 	$(PYTHON) -m venv --without-pip $(NEWEST)
 	$(UV) pip install --quiet --python $(NEWEST)/bin/python --require-hashes -r requirements.lock
-	$(UV) pip install --python $(NEWEST)/bin/python --upgrade-package alpaca-py alpaca-py
+	$(UV) pip install --python $(NEWEST)/bin/python $(foreach p,$(NEWEST_PKGS),--upgrade-package $(p)) $(NEWEST_PKGS)
 	$(UV) pip install --quiet --python $(NEWEST)/bin/python --no-deps -e .
-	@$(NEWEST)/bin/python -c 'from importlib.metadata import version; print("alpaca-py", version("alpaca-py"), "(the lock pins $(shell sed -n "s/^alpaca-py==\([^ ]*\).*/\1/p" requirements.lock))")'
+	@$(NEWEST)/bin/python -c 'from importlib.metadata import version; print(*(f"{p} {version(p)}" for p in "$(NEWEST_PKGS)".split()), "(the lock pins: $(shell grep -E "^($(subst $(space),|,$(NEWEST_PKGS)))==" requirements.lock | sed "s/ .*//" | tr "\n" " "))")'
 	$(NEWEST)/bin/python -m pytest -q -p no:cacheprovider
 
 # Tests marked slow: minutes in real time (300 positions under Alpaca's rate limit) and

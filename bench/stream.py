@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from alchemiser_cli.brokers.alpaca import AlpacaBroker
+from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
 from alchemiser_cli.clock import FixedClock, SystemClock
 from alchemiser_cli.core.models import BrokerOrder, OrderStatus
 from alchemiser_cli.core.planner import Plan, build_plan

@@ -137,7 +137,7 @@ def own_work(home: Path, targets: Path) -> float:
     the estimate of the plan's 300 orders."""
     from alchemiser_cli.app.plan import make_plan
     from alchemiser_cli.app.runtime import open_runtime
-    from alchemiser_cli.brokers.alpaca_activities import ActivityCache
+    from alchemiser_cli.brokers.alpaca.activities import ActivityCache
     from alchemiser_cli.core.targets import parse_targets
     from alchemiser_cli.core.tax.estimate import plan_tax, reconcile
     from alchemiser_cli.settings import AlpacaCredentials, load_settings

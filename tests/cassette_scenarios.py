@@ -15,7 +15,7 @@ from typing import Any
 
 import vcr
 
-from alchemiser_cli.brokers.alpaca import AlpacaBroker
+from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
 from alchemiser_cli.core.models import OrderRequest, Side
 from alchemiser_cli.errors import BrokerError
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from alchemiser_cli.brokers.alpaca import PAPER_URL, AlpacaBroker
+from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
+from alchemiser_cli.brokers.alpaca.rest import PAPER_URL
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock, SystemClock
 from alchemiser_cli.core.models import Side

@@ -16,7 +16,9 @@ import pytest
 from pydantic import SecretStr
 
 from alchemiser_cli.brokers import alpaca
-from alchemiser_cli.brokers.alpaca import AlpacaBroker
+from alchemiser_cli.brokers.alpaca import assets as asset_cache
+from alchemiser_cli.brokers.alpaca import parse
+from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
 from alchemiser_cli.errors import (
@@ -227,7 +229,7 @@ def test_average_daily_volume_comes_from_sip_daily_bars_and_is_cached(
 def test_daily_bars_are_read_across_pages(
     fake: FakeAlpaca, sip_broker: Callable[[], AlpacaBroker], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(alpaca, "BARS_PAGE", 7)
+    monkeypatch.setattr(asset_cache, "BARS_PAGE", 7)
     fake.sim.set_adv("VTI", Decimal(1_000_000))
     fake.sim.set_adv("BND", Decimal(2_000_000))
     assets = sip_broker().assets(["VTI", "BND"])
@@ -303,13 +305,13 @@ def host_in_new_york() -> Iterator[None]:
 def test_alpaca_times_keep_their_zone_on_a_host_outside_utc() -> None:
     # Alpaca's nanoseconds used to swallow the zone's digits: the time came out naive and
     # was read in the host's zone (20:00 UTC here for a fill at 15:00 UTC).
-    assert alpaca._time("2026-11-24T15:00:00.123456789Z") == datetime(
+    assert parse.parse_time("2026-11-24T15:00:00.123456789Z") == datetime(
         2026, 11, 24, 15, 0, 0, 123456, tzinfo=UTC
     )
     for text in ("2026-11-24T10:00:00.5-05:00", "2026-11-25T00:00:00.500+09:00"):
-        assert alpaca._time(text) == datetime(2026, 11, 24, 15, 0, 0, 500000, tzinfo=UTC)
+        assert parse.parse_time(text) == datetime(2026, 11, 24, 15, 0, 0, 500000, tzinfo=UTC)
     with pytest.raises(BrokerError, match=r"^unexpected time from Alpaca: '2026-11-24T15:00:00'$"):
-        alpaca._time("2026-11-24T15:00:00")
+        parse.parse_time("2026-11-24T15:00:00")
 
 
 def test_quotes_for_more_than_200_symbols_go_in_batches(
@@ -581,7 +583,7 @@ def test_cli_auth_failure_exits_3_without_the_secret(
 def test_live_trading_needs_alch_live_then_live_then_the_account_number(
     alpaca_env: FakeAlpaca, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from alchemiser_cli.brokers import alpaca as adapter
+    from alchemiser_cli.brokers.alpaca import broker as adapter
     from alchemiser_cli.cli import common
 
     monkeypatch.setattr(adapter, "LIVE_HOST", "127.0.0.1")  # the fake stands in for live
@@ -710,7 +712,7 @@ def test_option_and_multi_leg_orders_are_left_out(
     ]
     # Read, such an order would stop every run: alch cannot tell its side.
     with pytest.raises(BrokerError, match="unexpected order answer from Alpaca"):
-        alpaca._order(MULTI_LEG)
+        parse.parse_order(MULTI_LEG)
 
 
 def test_the_broker_adapters_read_time_only_from_the_injected_clock() -> None:

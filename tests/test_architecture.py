@@ -121,7 +121,7 @@ def test_the_import_walk_sees_the_known_edges() -> None:
     graph = _graph()
     assert f"{ROOT}.app.runtime" in graph[f"{ROOT}.app.execute"]
     assert f"{ROOT}.documents.reports" in graph[f"{ROOT}.render.tables"]
-    assert f"{ROOT}.brokers.alpaca" in graph[f"{ROOT}.app.runtime"]  # a lazy import
+    assert f"{ROOT}.brokers.alpaca.broker" in graph[f"{ROOT}.app.runtime"]  # a lazy import
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
 

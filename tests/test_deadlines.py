@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from alchemiser_cli.brokers.alpaca import AlpacaBroker
+from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.errors import BrokerUnavailable
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy

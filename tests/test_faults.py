@@ -6,7 +6,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,9 +15,11 @@ import pytest
 import requests
 from pydantic import SecretStr
 
-from alchemiser_cli.brokers.alpaca import AFTER_DEADLINE_S, AlpacaBroker
+from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
+from alchemiser_cli.brokers.alpaca.transport import AFTER_DEADLINE_S
 from alchemiser_cli.brokers.resilience import RateLimiter, Waits, state_file
 from alchemiser_cli.clock import FixedClock
+from alchemiser_cli.core.deadline import Deadline
 from alchemiser_cli.errors import BrokerUnavailable, WaitRefused
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 from tests.conftest import OPEN_NOW, REPO, Run, use_fake_alpaca
@@ -260,7 +262,7 @@ def test_alpaca_limit_is_kept_through_the_broker(fake: FakeAlpaca, tmp_path: Pat
 
 def test_a_wait_past_the_deadline_fails_at_once_naming_both() -> None:
     clock = FixedClock(NOW)
-    waits = Waits(clock, cap_s=300, deadline=NOW.timestamp() + 20)
+    waits = Waits(clock, cap_s=300, deadline=Deadline.after(NOW, 20))
     with pytest.raises(WaitRefused) as caught:
         waits.wait(100, "Alpaca's Retry-After")
     assert str(caught.value) == (
@@ -277,7 +279,7 @@ def test_a_wait_past_the_deadline_fails_at_once_naming_both() -> None:
 def test_a_retry_backoff_past_the_deadline_is_refused(fake: FakeAlpaca, tmp_path: Path) -> None:
     fake.fault("GET", "/v2/account", "status", status=503, count=3)
     broker = make_broker(fake, tmp_path)
-    broker.set_deadline(NOW + timedelta(seconds=1))
+    broker.set_deadline(Deadline.after(NOW, 1))
     with pytest.raises(WaitRefused, match=r"retry backoff \(after: Alpaca unavailable \(503\)\)"):
         broker.account()
     clock = broker._clock

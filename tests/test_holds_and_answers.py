@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from alchemiser_cli.brokers.alpaca import AlpacaBroker
+from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
 from alchemiser_cli.clock import FixedClock
+from alchemiser_cli.core.deadline import Deadline
 from alchemiser_cli.core.models import OrderRequest, Side
 from alchemiser_cli.errors import BrokerUnavailable, WaitRefused
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
@@ -95,6 +96,6 @@ def test_a_garbled_order_look_up_is_asked_again_within_the_deadline(
     looks = [p for m, p, _ in fake.requests if p == "/v2/orders:by_client_order_id"]
     assert len(looks) == 3
     fake.fault("GET", "/v2/orders:by_client_order_id", "garbage", count=5)
-    broker.set_deadline(NOW + timedelta(seconds=0.2))  # no time for a retry's backoff
+    broker.set_deadline(Deadline.after(NOW, 0.2))  # no time for a retry's backoff
     with pytest.raises(WaitRefused, match=r"unreadable answer from Alpaca"):
         broker.get_order_by_client_id("alch-garble-001-01-01")

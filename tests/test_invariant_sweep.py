@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from alchemiser_cli.brokers import alpaca_stream
+from alchemiser_cli.brokers.alpaca import stream as alpaca_stream
 from alchemiser_cli.core.models import OrderRequest, Side
 from tests.conftest import DEMO_ACCOUNT, OPEN_NOW, Run, use_fake_alpaca
 from tests.fake_alpaca import FAULT_KINDS, FakeAlpaca

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from alchemiser_cli.brokers.alpaca_stream import AlpacaUpdates
+from alchemiser_cli.brokers.alpaca.stream import AlpacaUpdates
 from alchemiser_cli.brokers.resilience import state_file
 from tests.conftest import EXAMPLES, OPEN_NOW, FileMaker, Run, use_fake_alpaca
 from tests.fake_alpaca import FakeAlpaca

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from alchemiser_cli.brokers.alpaca_history import history_params, parse_history
+from alchemiser_cli.brokers.alpaca.history import history_params, parse_history
 from alchemiser_cli.brokers.bars import daily_bars
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock

@@ -90,7 +90,7 @@ def test_the_live_reports_files_are_private_to_their_owner(
 def test_a_portfolio_history_alpaca_would_never_send_is_one_broker_error(
     raw: dict[str, object], says: str
 ) -> None:
-    from alchemiser_cli.brokers.alpaca_history import parse_history
+    from alchemiser_cli.brokers.alpaca.history import parse_history
     from alchemiser_cli.errors import BrokerError
 
     with pytest.raises(BrokerError, match="unexpected portfolio history from Alpaca") as err:
@@ -220,7 +220,7 @@ def test_a_report_or_csv_never_replaces_a_special_file(cli: CliFn, tmp_path: Pat
 def test_only_external_cash_flows_are_taken_out_of_the_returns() -> None:
     from decimal import Decimal
 
-    from alchemiser_cli.brokers.alpaca_history import parse_history
+    from alchemiser_cli.brokers.alpaca.history import parse_history
 
     # a dividend (DIV) is a return, not a deposit, even if Alpaca lists it among the flows
     raw = {

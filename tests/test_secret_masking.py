@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from alchemiser_cli import logs
-from alchemiser_cli.brokers.alpaca import AlpacaBroker
+from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import OrderRequest, Side
 from alchemiser_cli.errors import OrderRejected

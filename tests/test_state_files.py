@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from alchemiser_cli.brokers.alpaca import AlpacaBroker
+from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
 from alchemiser_cli.brokers.resilience import state_file
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from alchemiser_cli.brokers.alpaca_bars import (
+from alchemiser_cli.brokers.alpaca.bars import (
     BarCache,
     cached_daily_bars,
     missing_ranges,

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from alchemiser_cli.brokers import alpaca_stream
-from alchemiser_cli.brokers.alpaca import AlpacaBroker, stream_url
+from alchemiser_cli.brokers.alpaca import stream as alpaca_stream
+from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
+from alchemiser_cli.brokers.alpaca.rest import stream_url
 from alchemiser_cli.clock import SystemClock
 from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import OrderStatus

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from alchemiser_cli.brokers.alpaca import AlpacaBroker
-from alchemiser_cli.brokers.alpaca_activities import ActivityCache, _split_event
+from alchemiser_cli.brokers.alpaca.activities import ActivityCache, _split_event
+from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.tax.ledger import Kind, rebuild

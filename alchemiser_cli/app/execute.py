@@ -8,7 +8,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from alchemiser_cli.app.check import CheckOutcome, RunOptions, check_plan
 from alchemiser_cli.app.disputes import dispute_notices
@@ -18,6 +18,7 @@ from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.signal import schedule_guard
 from alchemiser_cli.app.topup import top_up_planner
 from alchemiser_cli.core.checks import CheckReport
+from alchemiser_cli.core.deadline import Deadline
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.results import ExecutionResult, Outcome
 from alchemiser_cli.core.targets import Targets
@@ -50,7 +51,7 @@ def execute(
     account_id = "unknown"
     # The run deadline counts from here: the broker learns it before its first request, so
     # no wait or request of the planning and checks runs past it either.
-    deadline = rt.clock.now() + timedelta(seconds=rt.settings.execution.deadline_s)
+    deadline = Deadline.after(rt.clock.now(), rt.settings.execution.deadline_s)
     rt.broker.set_deadline(deadline)
     try:
         account_id = rt.broker.account().account_id
@@ -161,7 +162,7 @@ def _send(
     run_id: str,
     checked: CheckOutcome,
     options: RunOptions,
-    deadline: datetime | None = None,
+    deadline: Deadline | None = None,
 ) -> ExecutionResult:
     """Hand the plan to the executor (reachable by a stop request while it runs)."""
     chosen, market = checked.plan, checked.market
@@ -190,7 +191,7 @@ def _run(
     confirm: Confirm,
     already_done: str | None = None,
     options: RunOptions | None = None,
-    deadline: datetime | None = None,
+    deadline: Deadline | None = None,
 ) -> ExecutionReport:
     """One journaled run: every path out of here records how the run ended."""
     chosen, report = checked.plan, checked.report
@@ -209,8 +210,10 @@ def _run(
         asked = rt.clock.now()
         result = _decide(rt, checked, confirm, already_done)
         if result is None:
-            if deadline is not None:  # the time a person took to confirm does not count
-                deadline += rt.clock.now() - asked
+            if deadline is not None and rt.clock.now() > asked:
+                # The time a person took to confirm does not count: the deadline moves on.
+                deadline = deadline.shifted(rt.clock.now() - asked)
+                rt.broker.set_deadline(deadline)
             opts = options or RunOptions()
             other_runs(rt, checked.plan.account_id, force=opts.force)  # right before sending
             result = _send(rt, run_id, checked, opts, deadline)

@@ -159,7 +159,7 @@ def open_runtime(
     state = settings.state_dir
     broker: Broker
     if kind == "alpaca":
-        from alchemiser_cli.brokers.alpaca import AlpacaBroker
+        from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
 
         # ALCH_LIVE=1 lets alch connect to a live endpoint at all (to read it); sending
         # orders there also needs --live on `execute` (app.guards.live_opt_in).

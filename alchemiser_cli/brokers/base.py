@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Protocol
 
+from alchemiser_cli.core.deadline import Deadline
 from alchemiser_cli.core.history import PortfolioHistory
 from alchemiser_cli.core.models import (
     Account,
@@ -61,9 +62,10 @@ class Broker(Protocol):
         """Short label: "sim", "alpaca-paper" or "alpaca-live"."""
         ...
 
-    def set_deadline(self, at: datetime | None) -> None:
-        """The run's deadline: the broker refuses any wait (rate limit, retry) that would end
-        after it, failing at once instead. None lifts it. The simulator never waits."""
+    def set_deadline(self, deadline: Deadline | None) -> None:
+        """The run's deadline, told once: the broker refuses any wait (rate limit, retry)
+        that would end after it, failing at once instead. None lifts it. The simulator
+        never waits."""
         ...
 
     def now(self) -> datetime:

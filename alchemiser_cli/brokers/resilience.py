@@ -18,7 +18,7 @@ import random
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +26,7 @@ import tenacity
 from pyrate_limiter import Rate, RateItem, SQLiteBucket
 
 from alchemiser_cli.clock import Clock
+from alchemiser_cli.core.deadline import Deadline
 from alchemiser_cli.errors import (
     BrokerError,
     BrokerUnavailable,
@@ -48,11 +49,15 @@ def _seconds(value: float) -> str:
 
 @dataclass(slots=True)
 class Waits:
-    """Every wait of the adapter: at most `cap_s`, never past `deadline` (epoch seconds)."""
+    """Every wait of the adapter: at most `cap_s`, never past the run's `deadline`."""
 
     clock: Clock
     cap_s: float
-    deadline: float | None = None
+    deadline: Deadline | None = None
+
+    def left(self) -> float | None:
+        """Seconds to the run's deadline by the clock, None without one."""
+        return None if self.deadline is None else self.deadline.left(self.clock.now())
 
     def wait(self, seconds: float, what: str) -> None:
         """Sleep `seconds` on the clock, or raise `WaitRefused` without sleeping."""
@@ -63,12 +68,12 @@ class Waits:
                 f"not waiting {_seconds(seconds)} s for {what}: longer than "
                 f"alpaca.max_wait_s ({self.cap_s:g} s); try again later"
             )
-        now = self.clock.now().timestamp()
-        if self.deadline is not None and now + seconds > self.deadline:
-            at = datetime.fromtimestamp(self.deadline, UTC)
+        left = self.left()
+        if self.deadline is not None and left is not None and seconds > left:
+            at = self.deadline.at.astimezone(UTC)
             raise WaitRefused(
                 f"not waiting {_seconds(seconds)} s for {what}: the run deadline "
-                f"({at:%H:%M:%S} UTC) is {_seconds(max(0.0, self.deadline - now))} s away; "
+                f"({at:%H:%M:%S} UTC) is {_seconds(max(0.0, left))} s away; "
                 "nothing more is sent (run again later, or give a longer --deadline)"
             )
         if seconds > 1:  # a long silence looks like a hang: say what is awaited (-v)

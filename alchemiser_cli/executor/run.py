@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from alchemiser_cli.brokers.base import Broker
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.calendar import Session
+from alchemiser_cli.core.deadline import Deadline
 from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import ONE, ZERO, dollars
@@ -80,7 +80,7 @@ class Executor(SliceDesk):
         attempt: int = 1,
         queue_for: Session | None = None,
         topup: TopUp | None = None,
-        deadline: datetime | None = None,
+        deadline: Deadline | None = None,
     ) -> ExecutionResult:
         """Run the plan (`_run`); the broker's update stream, if one was opened, is closed."""
         try:
@@ -96,7 +96,7 @@ class Executor(SliceDesk):
         attempt: int,
         queue_for: Session | None,
         topup: TopUp | None,
-        deadline: datetime | None,
+        deadline: Deadline | None,
     ) -> ExecutionResult:
         """Send sells, wait for them, re-size and send buys, wait; report every order.
 
@@ -105,21 +105,19 @@ class Executor(SliceDesk):
         session and not waited for; buys are limited to the cash on hand, as the sells'
         proceeds will only exist after the open. With `topup`, once every planned order
         has filled, the cash left is re-deployed in one top-up round (see `_top_up`).
-        `deadline` is the run deadline when the caller started counting it earlier (alch
-        execute: at the command's start); else it is deadline_s from now.
+        `deadline` is the run's, made at the command's start (the caller told the broker);
+        without one, the executor's own: `deadline_s` from now (the broker is not told).
         """
         self._attempt, self._plan_id, self._run_id = attempt, plan.plan_id, run_id
         said = False  # the top-up round is worth a word in the run's message
-        from_now = self._now() + self._policy.deadline_s
-        self._deadline = from_now if deadline is None else deadline.timestamp()
-        self._broker.set_deadline(datetime.fromtimestamp(self._deadline, UTC))
+        self._deadline = deadline or Deadline.after(self._clock.now(), self._policy.deadline_s)
         result = self._result = ExecutionResult()
         sells = [(o, o.qty) for o in plan.orders if o.side is Side.SELL]
         buys = [o for o in plan.orders if o.side is Side.BUY]
         wait = queue_for is None
         try:
             self._batch(plan, sells, result, wait=wait)
-            if self._stop is None and self._now() < self._deadline:
+            if self._stop is None and not self._expired():
                 minimum = plan.policy.min_trade_value
                 sized = self._resize_buys(buys, reserve, minimum, result, queued=not wait)
                 self._batch(plan, sized, result, wait=wait)
@@ -160,8 +158,8 @@ class Executor(SliceDesk):
                 [r for r in result.orders if not r.topup],  # the plan's legs decide
                 queue_for,
                 result.buys_cut,
-                deadline_passed=self._now() >= self._deadline,
-                deadline_s=self._policy.deadline_s,
+                deadline_passed=self._expired(),
+                deadline_s=self._deadline.seconds,
             )
             if said:
                 result.message += f"; {result.topup}"
@@ -181,7 +179,7 @@ class Executor(SliceDesk):
         that cash, sent as legs numbered after the plan's (ids ending `-t`). `result.topup`
         says what happened; True when the run's message should say it too.
         """
-        if self._stop is not None or self._now() >= self._deadline:
+        if self._stop is not None or self._expired():
             return False  # the run's own message says why it stopped
         if not all(r.complete for r in result.orders):
             result.topup = "no top-up: not every planned order filled"
@@ -191,7 +189,7 @@ class Executor(SliceDesk):
         if left < max(ONE, plan.policy.min_trade_value):
             result.topup = f"no top-up: {dollars(left)} left is below the minimum trade"
             return False  # nothing worth re-deploying
-        end = min(self._deadline, self._now() + self._policy.topup_wait_s)
+        end = min(self._end_by(), self._now() + self._policy.topup_wait_s)
         why = await_agreement(
             self._broker, self._clock, self._policy, known, end, lambda: self._stop is not None
         )
@@ -244,7 +242,7 @@ class Executor(SliceDesk):
         if wait:
             self._open_updates()  # connects in the background while the first orders go out
         last_due = max(c.due for c in children)
-        bound = min(self._deadline, last_due + self._policy.fill_timeout_s)
+        bound = min(self._end_by(), last_due + self._policy.fill_timeout_s)
         interval = self._policy.poll_initial_s
         while True:
             if self._stop is not None:
@@ -316,7 +314,7 @@ class Executor(SliceDesk):
             return
         quotes = self._broker.quotes({c.leg.symbol for c in due})
         for child in due:
-            if self._stop is not None or self._now() >= self._deadline:
+            if self._stop is not None or self._expired():
                 return
             self._send(child, child.remaining, quotes.get(child.leg.symbol))
 

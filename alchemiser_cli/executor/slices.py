@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from alchemiser_cli.brokers.base import Broker, OrderUpdates
 from alchemiser_cli.clock import Clock
+from alchemiser_cli.core.deadline import Deadline
 from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import Asset, BrokerOrder, OrderRequest, OrderStatus, Quote, Side
 from alchemiser_cli.core.money import ONE, ZERO, whole_down
@@ -78,7 +79,8 @@ class SliceDesk:
         self._attempt = 1
         self._plan_id = ""
         self._run_id = ""
-        self._deadline = math.inf
+        # The run's (given to `Executor.run`, else `deadline_s` from when the run starts).
+        self._deadline = Deadline.after(clock.now(), policy.deadline_s)
         self._children: dict[int, list[Child]] = {}
         self._stop: str | None = None  # set by a signal: send nothing more
         self._updates: OrderUpdates | None = None  # the broker's pushed order states
@@ -92,6 +94,15 @@ class SliceDesk:
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
+
+    def _expired(self) -> bool:
+        """Whether the run's deadline has come (asked of the deadline, on the clock)."""
+        return self._deadline.expired(self._clock.now())
+
+    def _end_by(self) -> float:
+        """The run's deadline on the executor's timeline (epoch seconds)."""
+        now = self._clock.now()
+        return now.timestamp() + self._deadline.left(now)
 
     def _send(self, child: Child, qty: Decimal, quote: Quote | None) -> None:
         """Journal, then send one order for `child`; record whatever the broker answers."""
@@ -251,7 +262,7 @@ class SliceDesk:
                 due_repeg.append(child)
         if reconciling:
             self._on_event("order update stream connected: reconciled by polling once")
-        if due_repeg and self._stop is None and self._now() < min(bound, self._deadline):
+        if due_repeg and self._stop is None and self._now() < bound and not self._expired():
             quotes = self._broker.quotes({c.leg.symbol for c in due_repeg})
             for child in due_repeg:
                 self._repeg(child, quotes.get(child.leg.symbol))

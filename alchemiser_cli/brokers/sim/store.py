@@ -17,6 +17,7 @@ from alchemiser_cli.brokers.sim.schema import migrate, prepare
 from alchemiser_cli.calendar_table import calendar_around
 from alchemiser_cli.clock import Clock
 from alchemiser_cli.core.calendar import NEW_YORK, NyseCalendar
+from alchemiser_cli.core.deadline import Deadline
 from alchemiser_cli.core.models import BrokerOrder, OrderStatus, Side
 from alchemiser_cli.errors import BrokerError, SimDamaged
 from alchemiser_cli.files import prepare_sqlite, write_transaction
@@ -120,7 +121,7 @@ class SimStore:
         """Close the database."""
         self._conn.close()
 
-    def set_deadline(self, at: datetime | None) -> None:
+    def set_deadline(self, deadline: Deadline | None) -> None:
         """The simulator never waits: nothing to bound."""
 
     def now(self) -> datetime:

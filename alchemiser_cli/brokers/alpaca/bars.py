@@ -33,8 +33,9 @@ CREATE TABLE IF NOT EXISTS covered (feed TEXT NOT NULL, symbol TEXT NOT NULL,
 """
 
 
-def bars_request(symbols: list[str], start: date, end: date, feed: str) -> Any:
-    """alpaca-py's request for adjusted daily bars from `start` to `end` (inclusive)."""
+def bars_params(symbols: list[str], start: date, end: date, feed: str) -> dict[str, Any]:
+    """The query of alpaca-py's request for adjusted daily bars from `start` to `end`
+    (inclusive), through its public `to_request_fields`."""
     from alpaca.data.enums import Adjustment, DataFeed
     from alpaca.data.requests import StockBarsRequest
     from alpaca.data.timeframe import TimeFrame
@@ -46,7 +47,7 @@ def bars_request(symbols: list[str], start: date, end: date, feed: str) -> Any:
         end=datetime(end.year, end.month, end.day, 23, 59, 59, tzinfo=UTC),
         adjustment=Adjustment.ALL,
         feed=DataFeed(feed),
-    )
+    ).to_request_fields()
 
 
 def parse_bars(raw: Any, symbols: list[str]) -> dict[str, list[tuple[date, Decimal]]]:

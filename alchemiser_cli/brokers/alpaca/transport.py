@@ -18,9 +18,9 @@ adapter looks it up by client_order_id before anything else, and the executor jo
 
 Only public APIs of requests: a `requests.Session` with one `HTTPAdapter` mounted, whose
 `send` gives every read the limit, shows each answer's status and headers to the rate
-limiter (Alpaca's X-RateLimit-*), and raises `RetryableAnswer` for a 429 or a 504, so
-alpaca-py's own retry (3 tries, 3 s apart, on those two statuses, order submits included;
-no public switch turns it off) never sees one: alch's rules decide what is retried.
+limiter (Alpaca's X-RateLimit-*), and raises `RetryableAnswer` for a 429 or a 504 (the
+statuses alpaca-py's clients would retry by themselves, 3 s apart, order submits included):
+alch's rules (`answers`, brokers/resilience.py) decide what is retried.
 """
 
 from __future__ import annotations
@@ -41,15 +41,15 @@ AFTER_DEADLINE_S = 2.0
 LEAST_S = 1.0
 
 _CALL = threading.local()  # the limit of the call this (worker) thread is making
-RETRYABLE = frozenset({429, 504})  # what alpaca-py would retry by itself
+RETRYABLE = frozenset({429, 504})  # answered "try again": alch decides whether to
 
 
 class RetryableAnswer(requests.HTTPError):
-    """A 429 or 504 answer, raised before alpaca-py can retry it (`.response` holds it)."""
+    """A 429 or 504 answer, raised as soon as it arrives (`.response` holds it)."""
 
 
 class _ObservingAdapter(HTTPAdapter):
-    """Gives each socket read the call's limit (alpaca-py passes no timeout) and shows
+    """Gives each socket read the call's limit (the caller passes no timeout) and shows
     every answer's status and headers to `observe`."""
 
     def __init__(self, observe: Callable[[int, Mapping[str, str]], None] | None) -> None:
