@@ -23,13 +23,20 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from alchemiser_cli.core.calendar import NyseCalendar
-from alchemiser_cli.core.checks import CheckContext, Finding, run_checks
-from alchemiser_cli.core.models import Asset, BrokerOrder, Fill, OrderStatus, Position, Quote, Side
-from alchemiser_cli.core.models import Snapshot
+from alchemiser_cli.core.checks.record import CheckContext, Finding
+from alchemiser_cli.core.checks.run import run_checks
+from alchemiser_cli.core.models import (
+    Asset,
+    BrokerOrder,
+    Fill,
+    OrderStatus,
+    Position,
+    Side,
+    Snapshot,
+)
 from alchemiser_cli.core.planner import Plan, build_plan
 from alchemiser_cli.core.policy import Limits, PlannerPolicy
 from alchemiser_cli.core.targets import Targets
-from alchemiser_cli.core.tax.checks import run_tax_checks
 from tests.conftest import make_snapshot
 
 PINNED = Path(__file__).parent / "golden" / "check_findings.json"
@@ -164,7 +171,7 @@ def _context(rng: random.Random, plan: Plan) -> CheckContext:
 
 
 def _findings(plan: Plan, snap: Snapshot, ctx: CheckContext) -> list[Any]:
-    findings = run_checks(plan, snap, ctx).findings + run_tax_checks(plan, snap, ctx)
+    findings = run_checks(plan, snap, ctx).findings
     result: list[Any] = FINDINGS.dump_python(findings, mode="json")
     return result
 
