@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from alchemiser_cli.core.checks import Severity, check_market_open, check_quote_age
+from alchemiser_cli.core.checks.market import check_market_open
+from alchemiser_cli.core.checks.prices import check_quote_age
+from alchemiser_cli.core.checks.record import Severity
 from tests.conftest import OPEN_NOW, REPO, Run, use_fake_alpaca
 from tests.fake_alpaca import FakeAlpaca
 from tests.test_checks import CAL, ctx, world

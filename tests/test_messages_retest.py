@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
 from alchemiser_cli.brokers.resilience import Waits
 from alchemiser_cli.clock import FixedClock
-from alchemiser_cli.core import checks
+from alchemiser_cli.core.checks.plan import check_plan_age
 from alchemiser_cli.errors import BrokerError
 from alchemiser_cli.settings import AlpacaCredentials, AlpacaPolicy
 from tests.conftest import Run
@@ -58,7 +58,7 @@ def test_an_account_answer_missing_a_field_names_the_field(
 
 def test_a_plan_dated_decades_ahead_says_days_not_seconds() -> None:
     plan, snap = world()
-    ahead = checks.check_plan_age(plan, snap, ctx(saved_plan=True, now=NOW - timedelta(days=30)))
+    ahead = check_plan_age(plan, snap, ctx(saved_plan=True, now=NOW - timedelta(days=30)))
     assert ahead is not None
     assert ahead.message.endswith(", 30 days in the future (more than 60 s of clock skew)")
 

@@ -13,8 +13,13 @@ from typing import Any
 
 import pytest
 
-from alchemiser_cli.core import checks
-from alchemiser_cli.core.checks import Severity, Unit, run_checks
+from alchemiser_cli.core.checks.record import Severity, Unit
+from alchemiser_cli.core.checks.run import run_checks
+from alchemiser_cli.core.checks.signal import (
+    check_signal_fragile,
+    check_signal_stale,
+    check_signal_tradable,
+)
 from alchemiser_cli.core.policy import Limits
 from alchemiser_cli.core.strategy.record import SignalRecord, StrategyDocument, TraceDocument
 from tests.conftest import REPO, Run, make_snapshot
@@ -89,9 +94,9 @@ def test_signal_checks_say_why_they_did_not_look_without_strategies() -> None:
 
 def test_a_fragile_decision_warns_with_its_margin_and_blocks_when_configured() -> None:
     plan, snap = world()
-    assert checks.check_signal_fragile(replace(plan, signal=record()), snap, ctx()) is None
+    assert check_signal_fragile(replace(plan, signal=record()), snap, ctx()) is None
     fragile = replace(plan, signal=record(fragile=True))
-    found = checks.check_signal_fragile(fragile, snap, ctx())
+    found = check_signal_fragile(fragile, snap, ctx())
     assert found is not None
     assert found.severity is Severity.WARN
     assert found.message == (
@@ -99,7 +104,7 @@ def test_a_fragile_decision_warns_with_its_margin_and_blocks_when_configured() -
         "rsi(AAA, 10) = 100 > 98: true, margin 2"
     )
     assert figures(found) == (None, D("0.02"), D("0.02"), Unit.RATIO)
-    blocking = checks.check_signal_fragile(fragile, snap, ctx(limits=Limits(block_fragile=True)))
+    blocking = check_signal_fragile(fragile, snap, ctx(limits=Limits(block_fragile=True)))
     assert blocking is not None
     assert blocking.severity is Severity.BLOCK
 
@@ -112,17 +117,17 @@ def test_a_fragile_filter_reports_the_last_kept_against_the_first_left_out() -> 
         {"label": "CCC", "pos": "s.clj:7:1", "score": "1"},
     ]
     signal = record(fragile=True, values={"scores": scores, "selected": ["AAA", "BBB"]})
-    found = checks.check_signal_fragile(replace(plan, signal=signal), snap, ctx())
+    found = check_signal_fragile(replace(plan, signal=signal), snap, ctx())
     assert figures(found) == (None, D("8.9") / D("9.9"), D("0.02"), Unit.RATIO)  # 9.9 over 1
     signal = record(fragile=True, values={"scores": scores, "selected": ["AAA"]})
-    found = checks.check_signal_fragile(replace(plan, signal=signal), snap, ctx())
+    found = check_signal_fragile(replace(plan, signal=signal), snap, ctx())
     assert figures(found) == (None, D("0.01"), D("0.02"), Unit.RATIO)  # 10 kept over 9.9
 
 
 def test_an_untradable_strategy_symbol_warns_and_blocks_once_held() -> None:
     plan, snap = world()
     signal = record(symbols=("AAA", "BBB", "ZZZ"))
-    found = checks.check_signal_tradable(replace(plan, signal=signal), snap, ctx())
+    found = check_signal_tradable(replace(plan, signal=signal), snap, ctx())
     assert found is not None
     assert found.severity is Severity.WARN
     assert found.message == (
@@ -135,7 +140,7 @@ def test_an_untradable_strategy_symbol_warns_and_blocks_once_held() -> None:
         quotes={"AAA": ("100", "100"), "BBB": ("100", "100")},
         not_tradable=("AAA",),
     )
-    found = checks.check_signal_tradable(replace(plan, signal=signal), halted, ctx())
+    found = check_signal_tradable(replace(plan, signal=signal), halted, ctx())
     assert found is not None
     assert found.severity is Severity.BLOCK
     assert found.message == "the strategies' targets hold AAA, not tradable at sim"
@@ -145,9 +150,9 @@ def test_an_untradable_strategy_symbol_warns_and_blocks_once_held() -> None:
 def test_bars_older_than_the_last_session_block() -> None:
     plan, snap = world()
     fresh = replace(plan, signal=record())
-    assert checks.check_signal_stale(fresh, snap, ctx(last_session=LAST_SESSION)) is None
+    assert check_signal_stale(fresh, snap, ctx(last_session=LAST_SESSION)) is None
     old = replace(plan, signal=record(as_of=date(2026, 11, 20)))
-    found = checks.check_signal_stale(old, snap, ctx(last_session=LAST_SESSION))
+    found = check_signal_stale(old, snap, ctx(last_session=LAST_SESSION))
     assert found is not None
     assert found.severity is Severity.BLOCK
     assert found.message == (
@@ -155,7 +160,7 @@ def test_bars_older_than_the_last_session_block() -> None:
     )
     assert figures(found) == (None, D("3"), D("0"), Unit.DAYS)
     lagging = replace(plan, signal=record(stale={"BBB": date(2026, 11, 19)}))
-    found = checks.check_signal_stale(lagging, snap, ctx(last_session=LAST_SESSION))
+    found = check_signal_stale(lagging, snap, ctx(last_session=LAST_SESSION))
     assert found is not None
     assert found.message == (
         "strategy data older than the last session 2026-11-23: last bar BBB 2026-11-19"

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from alchemiser_cli.app.inputs import sectors, take_snapshot, traded_today
 from alchemiser_cli.app.plan import planned
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.core.calendar import MarketState
-from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
+from alchemiser_cli.core.checks.record import CheckContext, CheckReport
+from alchemiser_cli.core.checks.run import run_checks
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
-from alchemiser_cli.core.tax.checks import run_tax_checks
 from alchemiser_cli.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,7 @@ def checked(
         already_executed=_executed_since(rt, chosen.plan_id),
         last_session=None if chosen.signal is None else rt.last_session(now),
     )
-    report = run_checks(chosen, snap, ctx)
-    report = replace(report, findings=report.findings + run_tax_checks(chosen, snap, ctx))
+    report = run_checks(chosen, snap, ctx)  # the tax checks included
     for finding in report.findings:
         if finding.severity != "pass":
             level = logging.WARNING if finding.bypassed_by else logging.INFO  # a bypass is loud

@@ -17,7 +17,7 @@ from alchemiser_cli.app.reconcile import account_lock, reconcile, refuse_unsettl
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.signal import schedule_guard
 from alchemiser_cli.app.topup import top_up_planner
-from alchemiser_cli.core.checks import CheckReport
+from alchemiser_cli.core.checks.record import CheckReport
 from alchemiser_cli.core.deadline import Deadline
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.results import ExecutionResult, Outcome

@@ -45,7 +45,7 @@ def check(
     """Check a plan against limits, the account and the market; exit 1 if anything blocks."""
     from alchemiser_cli import api  # imported here: start-up stays light
     from alchemiser_cli.api.flags import fresh_plan_flags, planner_overrides
-    from alchemiser_cli.core.checks import CheckReport
+    from alchemiser_cli.core.checks.record import CheckReport
     from alchemiser_cli.render.tables import render_checks
 
     fresh_plan_flags(plan, band, to, reinvest)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from alchemiser_cli.core.calendar import MarketOutlook, MarketState
-from alchemiser_cli.core.checks import CheckReport, Finding
+from alchemiser_cli.core.checks.record import CheckReport, Finding
 from alchemiser_cli.core.models import BrokerOrder
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.results import OrderResult, Outcome

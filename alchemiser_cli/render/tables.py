@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState
-from alchemiser_cli.core.checks import CheckReport, Severity
+from alchemiser_cli.core.checks.record import CheckReport, Severity
 from alchemiser_cli.core.money import dollars, fmt, money
 from alchemiser_cli.core.planner import Plan
 from alchemiser_cli.core.strategy.cash import cash_decisions

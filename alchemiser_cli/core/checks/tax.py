@@ -1,4 +1,4 @@
-"""The tax checks: `tax.wash_sale` and `tax.lots`, findings like every pre-trade check's.
+"""`tax.*`: the tax checks, `tax.wash_sale` and `tax.lots`.
 
 They read the plan's own tax estimate (made with the plan, from the lots of that moment),
 never block, and pass with "not checked" on an IRA (`[tax] account = "ira"`).
@@ -6,9 +6,7 @@ never block, and pass with "not checked" on an IRA (`[tax] account = "ira"`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from alchemiser_cli.core.checks import CheckContext, Finding, Severity, Unit
+from alchemiser_cli.core.checks.record import Check, CheckContext, Finding, Severity, Unit, check
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import ZERO, dollars, fmt, money
 from alchemiser_cli.core.planner import Plan
@@ -18,33 +16,29 @@ from alchemiser_cli.core.tax.records import Hold, WashSaleView
 OFF = 'not checked: [tax] account = "ira" (no lots, gains or wash sales)'
 
 
-def check_wash_sale(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding:
+@check("tax.wash_sale", "no planned trade makes a wash sale", level=Severity.WARN, unit=Unit.USD)
+def check_wash_sale(this: Check, plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding:
     """Warn for each wash sale the plan would make, naming the lots, dates and amount."""
     tax = plan.tax
     if tax is None:
-        return Finding("tax.wash_sale", Severity.PASS, OFF)
+        return this.finding(Severity.PASS, OFF)
     if not tax.wash_sales:
         held = "; ".join(_held(h) for h in tax.holds)
         text = "no planned trade makes a wash sale"
-        return Finding(
-            "tax.wash_sale", Severity.PASS, text + (f" (held back: {held})" if held else "")
-        )
+        return this.finding(Severity.PASS, text + (f" (held back: {held})" if held else ""))
     washes = sorted(tax.wash_sales, key=lambda w: w.disallowed, reverse=True)
     total = sum((w.disallowed for w in washes), ZERO)
     worst = washes[0]
     message = "; ".join(describe(w) for w in washes[:3])
     if len(washes) > 3:
         message += f"; and {len(washes) - 3} more"
-    return Finding(
-        "tax.wash_sale",
-        Severity.WARN,
+    return this.warn(
         f"{len(washes)} wash sale{'s' if len(washes) > 1 else ''}, {dollars(total)} of losses "
         f"disallowed: {message}",
         "set [tax] avoid_wash_sales = true to keep these positions off target instead "
         "(estimates, not tax advice)",
         symbol=worst.symbol,
         value=money(total),
-        unit=Unit.USD,
     )
 
 
@@ -72,27 +66,24 @@ def _held(hold: Hold) -> str:
     return f"{hold.symbol} until {hold.until.isoformat()}{where}"
 
 
-def check_lots(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding:
+@check("tax.lots", "lots match the broker's positions", level=Severity.WARN, unit=Unit.SHARES)
+def check_lots(this: Check, plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding:
     """Warn when the lots rebuilt from the fills do not match the broker's positions."""
     tax = plan.tax
     if tax is None:
-        return Finding("tax.lots", Severity.PASS, OFF)
+        return this.finding(Severity.PASS, OFF)
     if not tax.mismatches:
         if tax.status == "incomplete":
-            return Finding(
-                "tax.lots",
-                Severity.WARN,
+            return this.warn(
                 "a sale in the history has no lot to close: the tax figures are incomplete",
                 "shares may have come in by transfer; the broker's 1099-B is authoritative",
             )
-        return Finding("tax.lots", Severity.PASS, "lots match every position (qty, avg price)")
+        return this.finding(Severity.PASS, "lots match every position (qty, avg price)")
     names = [m.symbol for m in tax.mismatches]
     first = tax.mismatches[0]
     lots_avg = "-" if first.lots_avg_price is None else f"${fmt(first.lots_avg_price)}"
     broker_avg = "-" if first.position_avg_price is None else f"${fmt(first.position_avg_price)}"
-    return Finding(
-        "tax.lots",
-        Severity.WARN,
+    return this.warn(
         f"lots do not match the broker's positions for {shortened(names)}: {first.symbol} "
         f"lots {fmt(first.lots_qty)} shares at {lots_avg}, broker {fmt(first.position_qty)} "
         f"at {broker_avg}; the tax figures are incomplete",
@@ -100,16 +91,4 @@ def check_lots(plan: Plan, snap: Snapshot, ctx: CheckContext) -> Finding:
         symbol=first.symbol,
         value=first.lots_qty,
         limit=first.position_qty,
-        unit=Unit.SHARES,
     )
-
-
-TAX_CHECKS: tuple[tuple[str, str, Callable[[Plan, Snapshot, CheckContext], Finding]], ...] = (
-    ("tax.wash_sale", "no planned trade makes a wash sale", check_wash_sale),
-    ("tax.lots", "lots match the broker's positions", check_lots),
-)
-
-
-def run_tax_checks(plan: Plan, snap: Snapshot, ctx: CheckContext) -> tuple[Finding, ...]:
-    """Every tax check's finding for the plan."""
-    return tuple(fn(plan, snap, ctx) for _, _, fn in TAX_CHECKS)
