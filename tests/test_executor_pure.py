@@ -10,7 +10,7 @@ import pytest
 
 from alchemiser_cli.core.calendar import Session
 from alchemiser_cli.core.models import Asset, BrokerOrder, OrderStatus, Quote, Side
-from alchemiser_cli.core.planner import PlannedOrder
+from alchemiser_cli.core.plan import PlannedOrder
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.executor import (
     ExecutionResult,

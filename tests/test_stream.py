@@ -22,7 +22,7 @@ from alchemiser_cli.brokers.alpaca import AlpacaBroker, stream_url
 from alchemiser_cli.clock import SystemClock
 from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import OrderStatus
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.executor import ExecutionResult, Executor, Outcome
 from alchemiser_cli.journal import Journal

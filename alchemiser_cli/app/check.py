@@ -11,7 +11,7 @@ from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.core.calendar import MarketState
 from alchemiser_cli.core.checks import CheckContext, CheckReport, run_checks
 from alchemiser_cli.core.models import Snapshot
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.core.tax.checks import run_tax_checks

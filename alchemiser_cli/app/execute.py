@@ -18,7 +18,7 @@ from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.signal import schedule_guard
 from alchemiser_cli.app.topup import top_up_planner
 from alchemiser_cli.core.checks import CheckReport
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.documents import plan_to_json
 from alchemiser_cli.documents.journaled import journal_form

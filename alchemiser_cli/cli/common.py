@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # start-up (`--help`, `--version`, completion) imports none o
 
     from alchemiser_cli.app.outputs import Output
     from alchemiser_cli.app.runtime import Runtime
-    from alchemiser_cli.core.planner import Plan
+    from alchemiser_cli.core.plan import Plan
     from alchemiser_cli.core.targets import Targets
     from alchemiser_cli.settings import Settings
 

@@ -43,7 +43,7 @@ from alchemiser_cli.errors import ConfirmationAborted, ConfirmationRequired, Inp
 if TYPE_CHECKING:  # start-up imports none of these; `execute` does, when it runs
     from alchemiser_cli.app.runtime import Runtime, StopToken
     from alchemiser_cli.core.checks import CheckReport
-    from alchemiser_cli.core.planner import Plan
+    from alchemiser_cli.core.plan import Plan
     from alchemiser_cli.render.progress import Listener
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Send without asking (for cron).")]

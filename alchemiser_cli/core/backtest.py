@@ -27,7 +27,8 @@ from decimal import Decimal, localcontext
 from alchemiser_cli.core.metrics import Metrics, Relative, daily_returns, describe, relative
 from alchemiser_cli.core.models import Account, Asset, Position, Quote, Side, Snapshot
 from alchemiser_cli.core.money import BPS, ONE, ZERO
-from alchemiser_cli.core.planner import PlannedOrder, build_plan
+from alchemiser_cli.core.plan import PlannedOrder
+from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.core.targets import Targets

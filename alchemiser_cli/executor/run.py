@@ -18,7 +18,7 @@ from alchemiser_cli.core.calendar import Session
 from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import ONE, ZERO, dollars
-from alchemiser_cli.core.planner import Plan, PlannedOrder
+from alchemiser_cli.core.plan import Plan, PlannedOrder
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.errors import BrokerError
 from alchemiser_cli.executor.agreement import await_agreement

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from alchemiser_cli.core.checks import CheckContext, Finding, Severity, Unit
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import ZERO, dollars, fmt, money
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.targets import shortened
 from alchemiser_cli.core.tax.records import Hold, WashSaleView
 
