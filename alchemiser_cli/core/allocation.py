@@ -55,9 +55,26 @@ class Fractional:
         sources: list[tuple[Decimal, Decimal, Decimal]],
     ) -> Fractional:
         """``sinks``/``sources``: (ratio, dollars, deviation) per item, any order."""
+        return cls.ordered(
+            sinks,
+            sources,
+            sorted(range(len(sinks)), key=lambda i: -sinks[i][0]),
+            sorted(range(len(sources)), key=lambda i: sources[i][0]),
+        )
+
+    @classmethod
+    def ordered(
+        cls,
+        sinks: list[tuple[Decimal, Decimal, Decimal]],
+        sources: list[tuple[Decimal, Decimal, Decimal]],
+        sink_order: list[int],
+        source_order: list[int],
+    ) -> Fractional:
+        """As :meth:`build`, given each side's order (sinks best ratio first, sources
+        cheapest first, ties in input order)."""
         self = cls()
         total_d = total_g = ZERO
-        self.sink_order = sorted(range(len(sinks)), key=lambda i: -sinks[i][0])
+        self.sink_order = sink_order
         for i in self.sink_order:
             ratio, dollars, gain = sinks[i]
             self.sink_keys.append(-ratio)
@@ -66,7 +83,7 @@ class Fractional:
             self.sink_dollars.append(total_d)
             self.sink_gain.append(total_g)
         total_d = total_g = ZERO
-        self.source_order = sorted(range(len(sources)), key=lambda i: sources[i][0])
+        self.source_order = source_order
         for i in self.source_order:
             rate, dollars, loss = sources[i]
             self.source_loss_rate.append(rate)

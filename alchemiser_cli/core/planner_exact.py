@@ -40,7 +40,8 @@ def exactly(
             continue
         if not asset.tradable or asset.status.lower() != "active":
             continue  # left as is: the deviation counts, nothing can change it
-        sell = sell_limit(price.bid, collar)
+        # A sell to its goal has its limit already (the same collar edge).
+        sell = row.limit if row.trade < ZERO else sell_limit(price.bid, collar)
         net = sell * keep_rate - taf
         prices = (price.ask, buy_limit(price.ask, collar), price.bid, net)
         item = make_item(
@@ -58,8 +59,17 @@ def exactly(
     budget = max(cash_left + fixed, -freed)
 
     known: dict[tuple[int, Decimal], tuple[Decimal, Decimal]] = {}  # (item, sell) -> fees
+    last: list[tuple[list[Decimal], tuple[Decimal, Decimal]]] = []  # the trades checked last
 
     def check(trades: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
+        # The same trades come back to be checked (found, then weighed, then trimmed).
+        if last and last[0][0] == trades:
+            return last[0][1]
+        found = _check(trades)
+        last[:] = [(list(trades), found)]
+        return found
+
+    def _check(trades: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
         over, slack = -budget, ZERO
         for i, trade in enumerate(trades):
             if trade > ZERO:
