@@ -133,8 +133,8 @@ def relaxation(items: Sequence[Item], budget: Decimal) -> Relaxation:
     owners = [i for i, _ in sink_of] + [i for i, _ in source_of]
     moves = [m for _, m in sink_of] + [m for _, m in source_of]
     given = budget
-    for item, shares in zip(items, free, strict=True):
-        given += item.cash(shares)  # the free sells' cash taken back out
+    for item, shares in zip(items, free, strict=True):  # the free sells' cash taken back out
+        given += shares * (item.buy_limit if shares > ZERO else item.sell_net)  # Item.cash
     return Relaxation(bound, frac, sinks, sources, owners, moves, free, budget, given)
 
 
