@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_FLOOR, Decimal
 
-from alchemiser_cli.core.decision import Item, Outcome, deviation, improve, make_item, own_best
+from alchemiser_cli.core.decision import (
+    Check,
+    Item,
+    Outcome,
+    deviation,
+    improve,
+    make_item,
+    own_best,
+)
 from alchemiser_cli.core.money import BPS, ONE, ZERO, dollars, fmt, qty_down
 from alchemiser_cli.core.plan import Rule, Skipped
 from alchemiser_cli.core.planner_value import Row, sell_fees
@@ -28,7 +36,7 @@ def exactly(
     allows (proven, or found by HiGHS). Returns the sells and buys, the decision's
     deviation and proven bound, and how the search ended."""
     collar, keep_rate = policy.collar_bps / BPS, ONE - policy.sec_fee_rate
-    sec, taf = policy.sec_fee_rate, policy.finra_taf_per_share
+    taf = policy.finra_taf_per_share
     cash_left, base = money  # cash above the reserve; the investable base
     decide, items, limits, best = [], [], [], []
     fixed = freed = ZERO  # cash the sells held by the rules free; the nearest sells'
@@ -58,35 +66,7 @@ def exactly(
     # (nothing bought) leave it.
     budget = max(cash_left + fixed, -freed)
 
-    known: dict[tuple[int, Decimal], tuple[Decimal, Decimal]] = {}  # (item, sell) -> fees
-    last: list[tuple[list[Decimal], tuple[Decimal, Decimal]]] = []  # the trades checked last
-
-    def check(trades: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
-        # The same trades come back to be checked (found, then weighed, then trimmed).
-        if last and last[0][0] == trades:
-            return last[0][1]
-        found = _check(trades)
-        last[:] = [(list(trades), found)]
-        return found
-
-    def _check(trades: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
-        over, slack = -budget, ZERO
-        for i, trade in enumerate(trades):
-            if trade > ZERO:
-                over += trade * items[i].buy_limit
-            elif trade < ZERO:
-                cost = known.get((i, trade))
-                if cost is None:  # the same sells come back from one pass to the next
-                    limit = limits[i]
-                    fees = sell_fees(-trade, limit, policy)
-                    cost = known[i, trade] = (
-                        trade * limit + fees,
-                        fees + trade * (limit * sec + taf),
-                    )
-                over += cost[0]
-                slack += cost[1]
-        return over, slack
-
+    check = _checker(items, limits, budget, policy)
     if check(best)[0] <= ZERO:  # the cash covers every position's own best
         trades = best
         least = deviation(items, best)
@@ -103,6 +83,41 @@ def exactly(
     buys = [row for row in rows if row.trade > ZERO]
     decided = deviation(items, trades) if outcome.deviation is None else outcome.deviation
     return sells, buys, decided, outcome.bound, outcome.status
+
+
+def _checker(
+    items: list[Item], limits: list[Decimal], budget: Decimal, policy: PlannerPolicy
+) -> Check:
+    """``check(trades)``: how far the trades overspend ``budget`` with every sell's fees
+    rounded to the cent (0 or less: they fit), and what that rounding costs over the fees'
+    proportional rate (``core/decision.py``)."""
+    sec, taf = policy.sec_fee_rate, policy.finra_taf_per_share
+    known: dict[tuple[int, Decimal], tuple[Decimal, Decimal]] = {}  # (item, sell) -> fees
+    last: list[tuple[list[Decimal], tuple[Decimal, Decimal]]] = []  # the trades checked last
+
+    def check(trades: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
+        # The same trades come back to be checked (found, then weighed, then trimmed).
+        if last and last[0][0] == trades:
+            return last[0][1]
+        over, slack = -budget, ZERO
+        for i, trade in enumerate(trades):
+            if trade > ZERO:
+                over += trade * items[i].buy_limit
+            elif trade < ZERO:
+                cost = known.get((i, trade))
+                if cost is None:  # the same sells come back from one pass to the next
+                    limit = limits[i]
+                    fees = sell_fees(-trade, limit, policy)
+                    cost = known[i, trade] = (
+                        trade * limit + fees,
+                        fees + trade * (limit * sec + taf),
+                    )
+                over += cost[0]
+                slack += cost[1]
+        last[:] = [(list(trades), (over, slack))]
+        return over, slack
+
+    return check
 
 
 def _reinvest(rows: list[Row], spare: Decimal, base: Decimal, policy: PlannerPolicy) -> None:
