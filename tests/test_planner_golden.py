@@ -69,7 +69,7 @@ def test_plans_over_many_accounts_and_policies_are_unchanged() -> None:
     digest = hashlib.sha256()
     for seed in range(60):
         snap, targets = _world(seed)
-        policy = PlannerPolicy(**POLICIES[seed % len(POLICIES)])  # type: ignore[arg-type]
+        policy = PlannerPolicy(**POLICIES[seed % len(POLICIES)])
         plan = build_plan(snap, targets, policy, NOW)
         digest.update(plan.plan_id.encode())
         digest.update(dumps(plan_to_json(plan)).encode())
