@@ -17,7 +17,7 @@ from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from alchemiser_cli.core.models import Side
-from alchemiser_cli.core.planner import PlannedOrder, PositionLine, PriceRef, Rule
+from alchemiser_cli.core.plan import PlannedOrder, PositionLine, PriceRef, Rule
 from bench.planner import world
 
 CENT = Decimal("0.01")

@@ -21,7 +21,8 @@ from pathlib import Path
 from alchemiser_cli.brokers.alpaca.broker import AlpacaBroker
 from alchemiser_cli.clock import FixedClock, SystemClock
 from alchemiser_cli.core.models import BrokerOrder, OrderStatus
-from alchemiser_cli.core.planner import Plan, build_plan
+from alchemiser_cli.core.plan import Plan
+from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.policy import ExecutionPolicy, PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.executor import Executor

@@ -16,7 +16,7 @@ from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.cli.errors import Finished, exit_code_for_result
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import Fill
-from alchemiser_cli.core.planner import value_account
+from alchemiser_cli.core.planner_value import value_account
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.results import Outcome
 from alchemiser_cli.documents.journaled import read_report

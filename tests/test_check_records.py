@@ -11,7 +11,7 @@ import pytest
 from alchemiser_cli.core.checks.record import Check, CheckContext, Finding, Severity, Unit, check
 from alchemiser_cli.core.checks.run import CHECKS
 from alchemiser_cli.core.models import Snapshot
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.policy import Limits
 
 README = Path(__file__).resolve().parent.parent / "README.md"

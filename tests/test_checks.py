@@ -31,7 +31,8 @@ from alchemiser_cli.core.models import (
     Side,
     Snapshot,
 )
-from alchemiser_cli.core.planner import Plan, build_plan
+from alchemiser_cli.core.plan import Plan
+from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.policy import Limits, PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from tests.conftest import D, make_snapshot

@@ -14,7 +14,8 @@ from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock, SystemClock
 from alchemiser_cli.core.calendar import Session
 from alchemiser_cli.core.models import BrokerOrder, OrderRequest, OrderStatus, Side
-from alchemiser_cli.core.planner import Plan, build_plan
+from alchemiser_cli.core.plan import Plan
+from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.policy import ExecutionPolicy, PlannerPolicy
 from alchemiser_cli.core.results import ExecutionResult, Outcome
 from alchemiser_cli.core.targets import Targets

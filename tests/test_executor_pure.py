@@ -11,7 +11,7 @@ import pytest
 from alchemiser_cli.core.calendar import Session
 from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import Asset, BrokerOrder, OrderStatus, Quote, Side
-from alchemiser_cli.core.planner import PlannedOrder
+from alchemiser_cli.core.plan import PlannedOrder
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.core.results import ExecutionResult, OrderResult, Outcome, SliceResult
 from alchemiser_cli.executor import (

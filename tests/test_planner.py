@@ -9,14 +9,9 @@ import pytest
 
 from alchemiser_cli.core import decision
 from alchemiser_cli.core.models import Quote, Side
-from alchemiser_cli.core.planner import (
-    Plan,
-    Rule,
-    band_threshold,
-    build_plan,
-    reference_price,
-    sell_fees,
-)
+from alchemiser_cli.core.plan import Plan, Rule
+from alchemiser_cli.core.planner import build_plan
+from alchemiser_cli.core.planner_value import band_threshold, reference_price, sell_fees
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import PlanError, PriceError, QuoteError

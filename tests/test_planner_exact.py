@@ -3,6 +3,7 @@ it gives is re-checked in Decimal before the plan uses it."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -45,6 +46,15 @@ def test_the_search_prints_nothing_so_json_output_stays_clean() -> None:
     )
     assert run.stdout == ""
     assert Decimal(run.stderr) < 900
+
+
+def test_the_search_uses_only_highspys_public_names() -> None:
+    # A private name (highspy._Highs) can change in any release; the public Highs, made
+    # silent before its first call into HiGHS, keeps stdout clean (the test above).
+    source = (REPO / "alchemiser_cli" / "core" / "milp.py").read_text(encoding="utf-8")
+    code = "\n".join(line.split("#")[0] for line in source.splitlines())
+    assert re.findall(r"highspy\s*\.\s*_\w+", code) == []
+    assert "highspy.Highs" in code
 
 
 def test_a_search_stopped_at_its_node_limit_says_so(monkeypatch: pytest.MonkeyPatch) -> None:

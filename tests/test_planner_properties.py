@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from alchemiser_cli.core.models import Account, Asset, Position, Quote, Side, Snapshot
 from alchemiser_cli.core.money import ZERO
-from alchemiser_cli.core.planner import Plan, Rule, build_plan
+from alchemiser_cli.core.plan import Plan, Rule
+from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from alchemiser_cli.core.planner import Rule, build_plan
+from alchemiser_cli.core.plan import Rule
+from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from tests.conftest import D, make_snapshot

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alchemiser_cli.core.planner import Plan, build_plan
+from alchemiser_cli.core.plan import Plan
+from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.documents import plan_from_text, plan_to_json

@@ -23,7 +23,7 @@ from alchemiser_cli.brokers.alpaca.rest import stream_url
 from alchemiser_cli.clock import SystemClock
 from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import OrderStatus
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.core.results import ExecutionResult, Outcome
 from alchemiser_cli.executor import Executor

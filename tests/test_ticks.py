@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import BPS, tick_for
-from alchemiser_cli.core.planner import Rule, build_plan
+from alchemiser_cli.core.plan import Rule
+from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.core.ticks import buy_limit, grid_quote, on_grid, sell_limit

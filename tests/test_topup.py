@@ -15,7 +15,7 @@ from alchemiser_cli.app.topup import top_up_planner
 from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.clock import FixedClock
 from alchemiser_cli.core.models import Side
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.policy import ExecutionPolicy, Limits
 from alchemiser_cli.core.results import Outcome
 from alchemiser_cli.executor import Executor, RunKnowledge, client_order_id

@@ -35,7 +35,7 @@ from alchemiser_cli.errors import ConfirmationRequired, InputError
 if TYPE_CHECKING:  # `import alchemiser_cli.api` stays light: these load when a call runs
     from alchemiser_cli.app.runtime import Runtime
     from alchemiser_cli.core.checks.record import CheckReport
-    from alchemiser_cli.core.planner import Plan
+    from alchemiser_cli.core.plan import Plan
     from alchemiser_cli.core.strategy.evaluate import Blend
     from alchemiser_cli.core.targets import Targets
     from alchemiser_cli.documents.reports import CheckDocument, ExecutionReport, StatusReport

@@ -12,7 +12,7 @@ from alchemiser_cli.core.calendar import MarketState
 from alchemiser_cli.core.checks.record import CheckContext, CheckReport
 from alchemiser_cli.core.checks.run import run_checks
 from alchemiser_cli.core.models import Snapshot
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import InputError

@@ -19,7 +19,7 @@ from alchemiser_cli.app.signal import schedule_guard
 from alchemiser_cli.app.topup import top_up_planner
 from alchemiser_cli.core.checks.record import CheckReport
 from alchemiser_cli.core.deadline import Deadline
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.results import ExecutionResult, Outcome
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.documents import plan_to_json

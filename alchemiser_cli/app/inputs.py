@@ -23,7 +23,7 @@ from alchemiser_cli.brokers.sim import SimBroker
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import ZERO, fmt
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.strategy.record import SignalRecord, signal_record
 from alchemiser_cli.core.targets import (
     Targets,

@@ -11,7 +11,8 @@ from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.tax import substitutes_for, taxed_plan
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import CENT, fmt
-from alchemiser_cli.core.planner import Plan, build_plan
+from alchemiser_cli.core.plan import Plan
+from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.policy import PlannerPolicy
 from alchemiser_cli.core.strategy.band import strategy_band
 from alchemiser_cli.core.strategy.record import SignalRecord

@@ -16,7 +16,7 @@ from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.app.tax import year_to_date
 from alchemiser_cli.core.models import Account, Position, Quote
 from alchemiser_cli.core.money import ZERO, bps_of, fmt
-from alchemiser_cli.core.planner import Holding, reference_price, value_account
+from alchemiser_cli.core.planner_value import Holding, reference_price, value_account
 from alchemiser_cli.core.targets import Targets, shortened
 from alchemiser_cli.documents.journaled import JournaledLeg, figure, read_report
 from alchemiser_cli.documents.reports import (

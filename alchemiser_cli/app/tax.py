@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.core.calendar import NEW_YORK
 from alchemiser_cli.core.models import Position
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.core.tax.avoid import apply_holds, holds_for, keep_unlisted, widened
 from alchemiser_cli.core.tax.estimate import plan_tax, reconcile

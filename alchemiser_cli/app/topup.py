@@ -17,7 +17,8 @@ from alchemiser_cli.app.inputs import take_snapshot
 from alchemiser_cli.app.runtime import Runtime
 from alchemiser_cli.core.models import Position, Side, Snapshot
 from alchemiser_cli.core.money import ZERO
-from alchemiser_cli.core.planner import Plan, build_plan
+from alchemiser_cli.core.plan import Plan
+from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.errors import AlchError
 from alchemiser_cli.executor import RunKnowledge, TopUp

@@ -39,7 +39,7 @@ from alchemiser_cli.errors import ConfirmationAborted, ConfirmationRequired, Int
 if TYPE_CHECKING:  # start-up imports none of these; `execute` does, when it runs
     from alchemiser_cli.app.runtime import Runtime, StopToken
     from alchemiser_cli.core.checks.record import CheckReport
-    from alchemiser_cli.core.planner import Plan
+    from alchemiser_cli.core.plan import Plan
     from alchemiser_cli.render.progress import Listener
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Send without asking (for cron).")]

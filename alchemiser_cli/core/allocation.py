@@ -30,6 +30,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import accumulate
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -55,26 +56,35 @@ class Fractional:
         sources: list[tuple[Decimal, Decimal, Decimal]],
     ) -> Fractional:
         """``sinks``/``sources``: (ratio, dollars, deviation) per item, any order."""
-        self = cls()
-        total_d = total_g = ZERO
-        self.sink_order = sorted(range(len(sinks)), key=lambda i: -sinks[i][0])
-        for i in self.sink_order:
-            ratio, dollars, gain = sinks[i]
-            self.sink_keys.append(-ratio)
-            total_d += dollars
-            total_g += gain
-            self.sink_dollars.append(total_d)
-            self.sink_gain.append(total_g)
-        total_d = total_g = ZERO
-        self.source_order = sorted(range(len(sources)), key=lambda i: sources[i][0])
-        for i in self.source_order:
-            rate, dollars, loss = sources[i]
-            self.source_loss_rate.append(rate)
-            total_d += dollars
-            total_g += loss
-            self.source_dollars.append(total_d)
-            self.source_loss.append(total_g)
-        return self
+        return cls.ordered(
+            sinks,
+            sources,
+            sorted(range(len(sinks)), key=lambda i: -sinks[i][0]),
+            sorted(range(len(sources)), key=lambda i: sources[i][0]),
+        )
+
+    @classmethod
+    def ordered(
+        cls,
+        sinks: list[tuple[Decimal, Decimal, Decimal]],
+        sources: list[tuple[Decimal, Decimal, Decimal]],
+        sink_order: list[int],
+        source_order: list[int],
+    ) -> Fractional:
+        """As :meth:`build`, given each side's order (sinks best ratio first, sources
+        cheapest first, ties in input order)."""
+        sorted_sinks = [sinks[i] for i in sink_order]
+        sorted_sources = [sources[i] for i in source_order]
+        return cls(
+            sink_keys=[-ratio for ratio, _, _ in sorted_sinks],
+            sink_dollars=list(accumulate((d for _, d, _ in sorted_sinks), initial=ZERO)),
+            sink_gain=list(accumulate((g for _, _, g in sorted_sinks), initial=ZERO)),
+            source_loss_rate=[rate for rate, _, _ in sorted_sources],
+            source_dollars=list(accumulate((d for _, d, _ in sorted_sources), initial=ZERO)),
+            source_loss=list(accumulate((g for _, _, g in sorted_sources), initial=ZERO)),
+            sink_order=sink_order,
+            source_order=source_order,
+        )
 
     @property
     def sink_total(self) -> Decimal:

@@ -22,7 +22,8 @@ from alchemiser_cli.core.backtest import (
 )
 from alchemiser_cli.core.models import Account, Asset, Position, Quote, Side, Snapshot
 from alchemiser_cli.core.money import BPS, ZERO
-from alchemiser_cli.core.planner import PlannedOrder, build_plan
+from alchemiser_cli.core.plan import PlannedOrder
+from alchemiser_cli.core.planner import build_plan
 from alchemiser_cli.core.strategy.series import Series
 from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.core.ticks import grid_nearest, grid_quote

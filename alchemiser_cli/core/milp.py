@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import cache
 from typing import Any
 
 from alchemiser_cli.core.items import Item
@@ -126,6 +127,22 @@ def _exact(item: Item, bought: float, sold: float) -> Decimal:
     return trade
 
 
+@cache
+def _quiet(highspy: Any) -> Any:
+    """highspy's public ``Highs``, silent from its first call into HiGHS: its constructor
+    installs the Python callbacks (``enableCallbacks``), and that first call prints HiGHS's
+    banner to the process's stdout (fd 1) unless ``output_flag`` is already off, which
+    would corrupt ``alch plan --json`` (upstream ERGO-Code/HiGHS#2749). ``silent()`` runs
+    first here."""
+
+    class Quiet(highspy.Highs):  # type: ignore[misc]
+        def enableCallbacks(self) -> None:
+            self.silent()
+            super().enableCallbacks()
+
+    return Quiet
+
+
 def solve(
     items: Sequence[Item], budget: Decimal, spans: Sequence[Span] | None = None
 ) -> Solution | None:
@@ -136,11 +153,8 @@ def solve(
     objective.)"""
     import highspy  # about 0.1 s with numpy: only plans that need it pay
 
-    # The solver core: highspy.Highs adds Python callbacks and prints HiGHS's banner to
-    # stdout as it is built, before any option can silence it (it would corrupt --json).
-    h = highspy._Highs()  # type: ignore[attr-defined]
+    h = _quiet(highspy)()
     for name, value in (
-        ("output_flag", False),
         ("threads", 1),
         ("mip_rel_gap", 0.0),
         ("mip_abs_gap", GAP),

@@ -133,8 +133,8 @@ def relaxation(items: Sequence[Item], budget: Decimal) -> Relaxation:
     owners = [i for i, _ in sink_of] + [i for i, _ in source_of]
     moves = [m for _, m in sink_of] + [m for _, m in source_of]
     given = budget
-    for item, shares in zip(items, free, strict=True):
-        given += item.cash(shares)  # the free sells' cash taken back out
+    for item, shares in zip(items, free, strict=True):  # the free sells' cash taken back out
+        given += shares * (item.buy_limit if shares > ZERO else item.sell_net)  # Item.cash
     return Relaxation(bound, frac, sinks, sources, owners, moves, free, budget, given)
 
 
@@ -213,22 +213,35 @@ def _fractional(
 def _own_segments(
     items: Sequence[Item], relaxed: Relaxation
 ) -> tuple[Fractional, list[Segment], list[Segment], list[int], list[Decimal]]:
-    """The relaxation's segments of the fractional positions alone."""
+    """The relaxation's segments of the fractional positions alone, and their greedy in
+    the relaxation's own order (a stable sort's order, kept by dropping the others)."""
     sinks: list[Segment] = []
     sources: list[Segment] = []
     owners: list[int] = []
     moves: list[Decimal] = []
     n_sinks = len(relaxed.sinks)
+    index: dict[int, int] = {}  # the relaxation's segment -> its place here
     for k, owner in enumerate(relaxed.owners):
         if items[owner].whole:
             continue
         if k < n_sinks:
+            index[k] = len(sinks)
             sinks.append(relaxed.sinks[k])
         else:
+            index[k] = len(sources)
             sources.append(relaxed.sources[k - n_sinks])
         owners.append(owner)
         moves.append(relaxed.moves[k])
-    return Fractional.build(sinks, sources), sinks, sources, owners, moves
+    frac = relaxed.frac
+    sink_order = [index[k] for k in frac.sink_order if k in index]
+    source_order = [index[k + n_sinks] for k in frac.source_order if k + n_sinks in index]
+    return (
+        Fractional.ordered(sinks, sources, sink_order, source_order),
+        sinks,
+        sources,
+        owners,
+        moves,
+    )
 
 
 def multiplier(relaxed: Relaxation) -> Decimal:

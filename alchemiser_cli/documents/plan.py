@@ -10,7 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import QTY_STEP, ZERO, dollars, fmt, money
-from alchemiser_cli.core.planner import SCHEMA_VERSION, Plan
+from alchemiser_cli.core.plan import SCHEMA_VERSION, Plan
 from alchemiser_cli.core.strategy.record import blended
 from alchemiser_cli.core.tax.avoid import undo_holds
 from alchemiser_cli.core.types import WEIGHT_STEP

@@ -10,7 +10,7 @@ from typing import Any
 from alchemiser_cli.core.calendar import MarketOutlook, MarketState
 from alchemiser_cli.core.checks.record import CheckReport, Finding
 from alchemiser_cli.core.models import BrokerOrder
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.results import OrderResult, Outcome
 from alchemiser_cli.core.tax.records import YearToDate
 from alchemiser_cli.core.types import Exact, Money, Weight

@@ -21,7 +21,7 @@ from alchemiser_cli.core.money import (
     qty_down,
     whole_down,
 )
-from alchemiser_cli.core.planner import PlannedOrder
+from alchemiser_cli.core.plan import PlannedOrder
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.core.results import OrderResult, Outcome
 from alchemiser_cli.core.types import Money

@@ -18,7 +18,7 @@ from alchemiser_cli.core.deadline import Deadline
 from alchemiser_cli.core.legs import LegStatus
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import ONE, ZERO, dollars
-from alchemiser_cli.core.planner import Plan, PlannedOrder
+from alchemiser_cli.core.plan import Plan, PlannedOrder
 from alchemiser_cli.core.policy import ExecutionPolicy
 from alchemiser_cli.core.results import ExecutionResult, OrderResult, Outcome, SliceResult
 from alchemiser_cli.errors import BrokerError

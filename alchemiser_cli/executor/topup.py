@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from alchemiser_cli.core.models import Asset, Side
 from alchemiser_cli.core.money import ZERO, fmt, qty_down, whole_down
-from alchemiser_cli.core.planner import Plan, PlannedOrder
+from alchemiser_cli.core.plan import Plan, PlannedOrder
 from alchemiser_cli.core.results import OrderResult
 
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from alchemiser_cli.core.calendar import NEW_YORK, MarketOutlook, MarketState
 from alchemiser_cli.core.checks.record import CheckReport, Severity
 from alchemiser_cli.core.money import dollars, fmt, money
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.strategy.cash import cash_decisions
 from alchemiser_cli.core.types import WEIGHT_STEP
 from alchemiser_cli.render.layout import Cell, Col, fitted_table

@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from alchemiser_cli.core.checks.tax import describe
 from alchemiser_cli.core.money import dollars, fmt, money
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.tax.records import NOT_ADVICE, RealisedLot, YearToDate
 from alchemiser_cli.render.layout import Cell, Col, fitted_table
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alchemiser_cli.core.checks.record import Check, CheckContext, Finding, Needs, Unit, check
 from alchemiser_cli.core.models import Side, Snapshot
 from alchemiser_cli.core.money import ZERO, dollars
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 
 
 @check("account.status", "account active and allowed to trade", needs=(Needs.ORDERS,))

@@ -6,7 +6,7 @@ from alchemiser_cli.core.checks.common import not_tradable
 from alchemiser_cli.core.checks.record import Check, CheckContext, Finding, check
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import fmt
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 
 
 @check("assets.tradable", "every asset tradable (and fractionable where needed)")

@@ -7,7 +7,7 @@ from decimal import Decimal
 from alchemiser_cli.core.checks.record import Check, CheckContext, Finding, Unit, check
 from alchemiser_cli.core.models import Side, Snapshot
 from alchemiser_cli.core.money import dollars
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 
 LEGACY_PDT_EQUITY = Decimal(25_000)
 

@@ -9,7 +9,7 @@ from alchemiser_cli.core.checks.common import Offender, largest, over, pct, wors
 from alchemiser_cli.core.checks.record import Check, CheckContext, Finding, Needs, Unit, check
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import ZERO, dollars
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 
 
 @check(

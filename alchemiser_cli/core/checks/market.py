@@ -5,7 +5,7 @@ from __future__ import annotations
 from alchemiser_cli.core.checks.common import closed_by_broker, minutes, trading
 from alchemiser_cli.core.checks.record import Check, CheckContext, Finding, Needs, Unit, check
 from alchemiser_cli.core.models import Snapshot
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 
 
 @check("market.closed", "market open now", needs=(Needs.ORDERS, Needs.CLOCK))

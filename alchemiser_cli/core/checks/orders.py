@@ -8,7 +8,7 @@ from alchemiser_cli.core.checks.common import Offender, worst_offender
 from alchemiser_cli.core.checks.record import Check, CheckContext, Finding, Unit, bypassed, check
 from alchemiser_cli.core.models import Side, Snapshot
 from alchemiser_cli.core.money import ZERO, fmt
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 
 
 @check("orders.open_conflict", "no open orders on planned symbols")

@@ -18,7 +18,7 @@ from alchemiser_cli.core.checks.record import (
 )
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import ZERO, dollars, fmt
-from alchemiser_cli.core.planner import Plan, Rule
+from alchemiser_cli.core.plan import Plan, Rule
 
 # How far in the future a saved plan's created_at may be (clocks of two machines differ).
 PLAN_CLOCK_SKEW_S = 60

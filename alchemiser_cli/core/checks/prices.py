@@ -17,7 +17,7 @@ from alchemiser_cli.core.checks.common import (
 from alchemiser_cli.core.checks.record import Check, CheckContext, Finding, Needs, Unit, check
 from alchemiser_cli.core.models import Side, Snapshot
 from alchemiser_cli.core.money import BPS, ZERO, fmt, tick_for
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 
 
 @check(

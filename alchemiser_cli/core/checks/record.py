@@ -15,7 +15,7 @@ from alchemiser_cli.core.policy import Limits
 
 if TYPE_CHECKING:
     from alchemiser_cli.core.models import Snapshot
-    from alchemiser_cli.core.planner import Plan
+    from alchemiser_cli.core.plan import Plan
 
 
 class Severity(StrEnum):

@@ -24,7 +24,7 @@ from alchemiser_cli.core.checks.record import (
     Severity,
 )
 from alchemiser_cli.core.models import Snapshot
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 
 # The order is the order of the report.
 CHECKS: tuple[Check, ...] = (

@@ -16,7 +16,7 @@ from alchemiser_cli.core.checks.record import (
 )
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import ZERO
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.strategy.record import fragile_decisions
 
 _SIGNAL = (Needs.SIGNAL,)

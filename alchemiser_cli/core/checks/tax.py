@@ -9,7 +9,7 @@ from __future__ import annotations
 from alchemiser_cli.core.checks.record import Check, CheckContext, Finding, Severity, Unit, check
 from alchemiser_cli.core.models import Snapshot
 from alchemiser_cli.core.money import ZERO, dollars, fmt, money
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.targets import shortened
 from alchemiser_cli.core.tax.records import Hold, WashSaleView
 

@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from alchemiser_cli.core.models import Side
 from alchemiser_cli.core.money import ZERO
-from alchemiser_cli.core.planner import Plan, Rule
+from alchemiser_cli.core.plan import Plan, Rule
 from alchemiser_cli.core.tax.ledger import WINDOW, Ledger
 from alchemiser_cli.core.tax.records import Hold, WashSaleView
 

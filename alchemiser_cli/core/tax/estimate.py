@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from alchemiser_cli.core.models import Position, Side
 from alchemiser_cli.core.money import CENT, ZERO
-from alchemiser_cli.core.planner import Plan
+from alchemiser_cli.core.plan import Plan
 from alchemiser_cli.core.tax.ledger import Kind, Ledger, Realised, TaxEvent, Term
 from alchemiser_cli.core.tax.records import (
     Hold,
