@@ -16,7 +16,6 @@ import shlex
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import pytest
 
 from alchemiser_cli.core.targets import parse_targets
 from tests.conftest import OPEN_NOW, REPO, SHARED
+from tests.terminal import read_terminal
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 BIN = REPO / ".venv" / "bin"
@@ -69,21 +69,12 @@ def answered(command: str, env: dict[str, str], cwd: Path, answer: bytes) -> tup
     if pid == 0:
         os.chdir(cwd)
         os.execve("/bin/bash", ["bash", "-c", command], env)
-    out, start = b"", time.monotonic()
-    while b"[y/N]" not in out and time.monotonic() - start < 120:
-        try:
-            out += os.read(fd, 65536)
-        except OSError:
-            break
+    out, _ = read_terminal(fd, until=b"[y/N]", silence_s=120)
     os.write(fd, answer)
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
+    rest, closed = read_terminal(fd, until=None, silence_s=120)
+    if not closed:  # every read is bounded: a hung command fails, it never holds the suite
+        os.kill(pid, signal.SIGKILL)
+    out += rest
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), out.decode(errors="replace")
 
 
