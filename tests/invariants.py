@@ -55,3 +55,13 @@ def bought(sim: SimBroker) -> dict[str, Decimal]:
         if order.side is Side.BUY and order.filled_qty > 0:
             out[order.symbol] = out.get(order.symbol, Decimal(0)) + order.filled_qty
     return out
+
+
+def cash_seed(account_id: str) -> str:
+    """The fake Alpaca account these money-safety tests start from: all cash, $100,000,
+    VTI and BND quoted a cent or two wide."""
+    return (
+        f'account_id = "{account_id}"\ncash = "100000"\n'
+        '[quotes.VTI]\nbid = "250.00"\nask = "250.10"\n'
+        '[quotes.BND]\nbid = "72.50"\nask = "72.52"\n'
+    )

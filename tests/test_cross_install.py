@@ -17,19 +17,11 @@ import requests
 from alchemiser_cli.core.models import OrderRequest, Side
 from tests.conftest import OPEN_NOW, Run, use_fake_alpaca
 from tests.fake_alpaca import FakeAlpaca
-from tests.invariants import above_target, bought
+from tests.invariants import above_target, bought, cash_seed
 
 NOW = datetime.fromisoformat(OPEN_NOW)
 CliFn = Callable[..., Run]
-CASH = """account_id = "PA-TWO-HOMES"
-cash = "100000"
-[quotes.VTI]
-bid = "250.00"
-ask = "250.10"
-[quotes.BND]
-bid = "72.50"
-ask = "72.52"
-"""
+CASH = cash_seed("PA-TWO-HOMES")
 TARGETS = {"VTI": Decimal("0.6"), "BND": Decimal("0.4")}
 
 

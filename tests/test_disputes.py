@@ -15,18 +15,11 @@ import pytest
 from alchemiser_cli.journal import Journal
 from tests.conftest import OPEN_NOW, Run, use_fake_alpaca
 from tests.fake_alpaca import FakeAlpaca
+from tests.invariants import cash_seed
 
 NOW = datetime.fromisoformat(OPEN_NOW)
 CliFn = Callable[..., Run]
-ALL_CASH = """account_id = "PA-CASH-1"
-cash = "100000"
-[quotes.VTI]
-bid = "250.00"
-ask = "250.10"
-[quotes.BND]
-bid = "72.50"
-ask = "72.52"
-"""
+ALL_CASH = cash_seed("PA-CASH-1")
 HALF = "VTI,0.25\nBND,0.2\n"  # twice the buys still fit the cash
 
 

@@ -22,19 +22,11 @@ from alchemiser_cli.core.targets import Targets
 from alchemiser_cli.executor.topup import capped_buys, disagreement, known_after
 from tests.conftest import EXAMPLES, OPEN_NOW, D, Run, make_snapshot, use_fake_alpaca
 from tests.fake_alpaca import FakeAlpaca
-from tests.invariants import above_target, bought
+from tests.invariants import above_target, bought, cash_seed
 
 NOW = datetime.fromisoformat(OPEN_NOW)
 CliFn = Callable[..., Run]
-HALF_CASH = """account_id = "PA-HALF-1"
-cash = "100000"
-[quotes.VTI]
-bid = "250.00"
-ask = "250.10"
-[quotes.BND]
-bid = "72.50"
-ask = "72.52"
-"""
+HALF_CASH = cash_seed("PA-HALF-1")
 TARGETS = {"VTI": Decimal("0.3"), "BND": Decimal("0.2")}  # half the account stays cash
 
 
